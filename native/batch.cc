@@ -1,0 +1,223 @@
+#include "batch.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "descriptor.h"
+#include "errors.h"
+#include "uring.h"
+
+namespace tapswitch {
+
+namespace {
+
+// Per-thread scratch for one batch, so no call allocates.
+struct Scratch {
+  uint8_t hdr[kMaxBatch][kMaxVnetHdr];
+  iovec iov[kMaxBatch][2];
+  mmsghdr msgs[kMaxBatch];
+};
+thread_local Scratch scratch;
+
+// napi_get_typedarray_info reaches the memory of SharedArrayBuffer views too, which
+// Napi::TypedArray::ArrayBuffer() refuses.
+uint8_t* TypedData(const Napi::TypedArray& array) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  napi_status status = napi_get_typedarray_info(array.Env(), array, &type, &length, &data, &buffer, &offset);
+  NAPI_THROW_IF_FAILED(array.Env(), status, nullptr);
+  return static_cast<uint8_t*>(data);
+}
+
+Batch ParseBatch(const Napi::CallbackInfo& info, const char* what) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 7 || !info[1].IsTypedArray() || !info[3].IsTypedArray())
+    ThrowUsage(env, std::string(what) + "(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, count, mode)");
+  Napi::TypedArray pool = info[1].As<Napi::TypedArray>();
+  Napi::TypedArray desc = info[3].As<Napi::TypedArray>();
+  if (pool.TypedArrayType() != napi_uint8_array) ThrowUsage(env, std::string(what) + ": pool must be a Uint8Array");
+  if (desc.TypedArrayType() != napi_uint32_array) ThrowUsage(env, std::string(what) + ": desc must be a Uint32Array");
+
+  Batch b;
+  b.fd = info[0].As<Napi::Number>().Int32Value();
+  b.slotSize = info[2].As<Napi::Number>().Uint32Value();
+  int64_t first = info[4].As<Napi::Number>().Int64Value();
+  b.count = info[5].As<Napi::Number>().Int32Value();
+  uint32_t mode = info[6].As<Napi::Number>().Uint32Value();
+  b.hdrLen = int(mode & kModeHdrMask);
+
+  size_t poolBytes = pool.ByteLength();
+  size_t descWords = desc.ByteLength() / 4;
+  if (b.slotSize == 0 || b.slotSize > poolBytes) ThrowUsage(env, std::string(what) + ": slotSize out of range");
+  if (b.count < 0 || b.count > kMaxBatch) ThrowUsage(env, std::string(what) + ": count must be 0 to 256");
+  if (first < 0 || size_t(first + b.count) * kDescWords > descWords)
+    ThrowUsage(env, std::string(what) + ": descriptors out of range");
+  if (b.hdrLen > kMaxVnetHdr) ThrowUsage(env, std::string(what) + ": virtio header longer than 12 bytes");
+
+  b.pool = TypedData(pool);
+  b.slots = uint32_t(poolBytes / b.slotSize);
+  b.desc = reinterpret_cast<uint32_t*>(TypedData(desc)) + first * kDescWords;
+  return b;
+}
+
+// The fd carries no frames for slots the caller never posted; a bad index is a caller bug.
+void CheckSlots(Napi::Env env, const Batch& b) {
+  for (int i = 0; i < b.count; ++i)
+    if (b.desc[i * kDescWords + kSlot] >= b.slots) ThrowUsage(env, "descriptor names a slot outside the pool");
+}
+
+void FillIov(const Batch& b, int i, uint32_t len) {
+  uint32_t* d = b.desc + i * kDescWords;
+  iovec* iov = scratch.iov[i];
+  iov[0].iov_base = scratch.hdr[i];
+  iov[0].iov_len = b.hdrLen;
+  iov[1].iov_base = b.pool + size_t(d[kSlot]) * b.slotSize;
+  iov[1].iov_len = len;
+}
+
+void Received(const Batch& b, int i, size_t bytes, bool truncated) {
+  uint32_t* d = b.desc + i * kDescWords;
+  d[kLength] = uint32_t(bytes - b.hdrLen);
+  // A read that fills the whole slot may have lost the frame's tail.
+  d[kStatus] = truncated || d[kLength] >= b.slotSize ? EMSGSIZE : 0;
+  if (b.hdrLen) {
+    UnpackVnet(scratch.hdr[i], d);
+  } else {
+    ClearVnet(d);
+  }
+}
+
+int ReadFrames(const Batch& b) {
+  int i = 0;
+  while (i < b.count) {
+    FillIov(b, i, b.slotSize);
+    iovec* iov = scratch.iov[i];
+    ssize_t n = b.hdrLen ? readv(b.fd, iov, 2) : read(b.fd, iov[1].iov_base, b.slotSize);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || i > 0) break;
+      return -errno;
+    }
+    if (n < b.hdrLen) continue;
+    Received(b, i, size_t(n), false);
+    ++i;
+  }
+  return i;
+}
+
+int ReceiveFrames(const Batch& b) {
+  for (int i = 0; i < b.count; ++i) {
+    FillIov(b, i, b.slotSize);
+    msghdr& m = scratch.msgs[i].msg_hdr;
+    m = msghdr{};
+    m.msg_iov = b.hdrLen ? scratch.iov[i] : &scratch.iov[i][1];
+    m.msg_iovlen = b.hdrLen ? 2 : 1;
+  }
+  int n;
+  do {
+    n = recvmmsg(b.fd, scratch.msgs, b.count, MSG_DONTWAIT | MSG_TRUNC, nullptr);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno == EAGAIN ? 0 : -errno;
+  for (int i = 0; i < n; ++i) {
+    bool truncated = scratch.msgs[i].msg_hdr.msg_flags & MSG_TRUNC;
+    size_t bytes = scratch.msgs[i].msg_len;
+    if (truncated) bytes = b.hdrLen + size_t(b.slotSize);
+    Received(b, i, bytes, truncated);
+  }
+  return n;
+}
+
+void PrepareSend(Napi::Env env, const Batch& b, int i) {
+  uint32_t* d = b.desc + i * kDescWords;
+  if (d[kLength] > b.slotSize) ThrowUsage(env, "descriptor length is larger than a slot");
+  FillIov(b, i, d[kLength]);
+  if (b.hdrLen) PackVnet(d, scratch.hdr[i], b.hdrLen);
+  d[kStatus] = 0;
+}
+
+int WriteFrames(Napi::Env env, const Batch& b) {
+  int i = 0;
+  while (i < b.count) {
+    PrepareSend(env, b, i);
+    iovec* iov = scratch.iov[i];
+    ssize_t n = b.hdrLen ? writev(b.fd, iov, 2) : write(b.fd, iov[1].iov_base, iov[1].iov_len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      b.desc[i * kDescWords + kStatus] = uint32_t(errno);
+      break;
+    }
+    ++i;
+  }
+  return i;
+}
+
+int SendFrames(Napi::Env env, const Batch& b) {
+  for (int i = 0; i < b.count; ++i) {
+    PrepareSend(env, b, i);
+    msghdr& m = scratch.msgs[i].msg_hdr;
+    m = msghdr{};
+    m.msg_iov = b.hdrLen ? scratch.iov[i] : &scratch.iov[i][1];
+    m.msg_iovlen = b.hdrLen ? 2 : 1;
+  }
+  int sent = 0;
+  // sendmmsg stops at the first failing frame; asking again from there yields its errno.
+  while (sent < b.count) {
+    int n = sendmmsg(b.fd, scratch.msgs + sent, b.count - sent, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      b.desc[sent * kDescWords + kStatus] = uint32_t(errno);
+      break;
+    }
+    sent += n;
+  }
+  return sent;
+}
+
+}  // namespace
+
+Napi::Value Rx(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Batch b = ParseBatch(info, "rx");
+  uint32_t mode = info[6].As<Napi::Number>().Uint32Value();
+  CheckSlots(env, b);
+  int n;
+  if (b.count == 0) {
+    n = 0;
+  } else if (mode & kModeUring) {
+    for (int i = 0; i < b.count; ++i) FillIov(b, i, b.slotSize);
+    n = UringReadFrames(b, scratch.iov, scratch.hdr);
+    for (int i = 0; i < n; ++i) Received(b, i, b.desc[i * kDescWords + kLength], false);
+  } else if (mode & kModeSocket) {
+    n = ReceiveFrames(b);
+  } else {
+    n = ReadFrames(b);
+  }
+  return Napi::Number::New(env, n);
+}
+
+Napi::Value Tx(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Batch b = ParseBatch(info, "tx");
+  uint32_t mode = info[6].As<Napi::Number>().Uint32Value();
+  CheckSlots(env, b);
+  int n;
+  if (b.count == 0) {
+    n = 0;
+  } else if (mode & kModeUring) {
+    for (int i = 0; i < b.count; ++i) PrepareSend(env, b, i);
+    n = UringWriteFrames(b, scratch.iov);
+  } else if (mode & kModeSocket) {
+    n = SendFrames(env, b);
+  } else {
+    n = WriteFrames(env, b);
+  }
+  return Napi::Number::New(env, n);
+}
+
+}  // namespace tapswitch

@@ -1,0 +1,30 @@
+// Batched frame I/O: one call moves up to a budget of frames between an fd and pool slots.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+
+namespace tapswitch {
+
+// Mode bits, after the virtio header length in the low byte.
+constexpr uint32_t kModeHdrMask = 0xff;
+constexpr uint32_t kModeSocket = 1u << 8;  // fd is an AF_PACKET socket: recvmmsg/sendmmsg
+constexpr uint32_t kModeUring = 1u << 9;   // batch the syscalls through this thread's io_uring
+
+struct Batch {
+  int fd;
+  uint8_t* pool;
+  uint32_t slotSize;
+  uint32_t slots;
+  uint32_t* desc;  // points at the first descriptor of the batch
+  int count;
+  int hdrLen;
+};
+
+// rx(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, budget, mode) -> frames read, or -errno
+Napi::Value Rx(const Napi::CallbackInfo& info);
+// tx(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, count, mode) -> frames written;
+// the first frame not written carries its errno in its status word.
+Napi::Value Tx(const Napi::CallbackInfo& info);
+
+}  // namespace tapswitch

@@ -1,0 +1,7 @@
+#pragma once
+#include <napi.h>
+
+namespace tapswitch {
+// openTap({name?, queues?, multiQueue?, vnetHdrSize?, offloads?}) -> {name, fds, vnetHdrSize, offloads, multiQueue}
+Napi::Value OpenTap(const Napi::CallbackInfo& info);
+}

@@ -1,0 +1,46 @@
+#include "thread.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "errors.h"
+
+namespace tapswitch {
+
+Napi::Value PinThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int cpu = info[0].As<Napi::Number>().Int32Value();
+  if (cpu < 0 || cpu >= CPU_SETSIZE) ThrowUsage(env, "pinThread: cpu out of range");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  int err = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  if (err) ThrowErrno(env, err, "pthread_setaffinity_np", "cpu " + std::to_string(cpu));
+  return env.Undefined();
+}
+
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  bool on = info[1].ToBoolean().Value();
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) ThrowErrno(env, errno, "fcntl F_GETFL", "fd " + std::to_string(fd));
+  flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  if (fcntl(fd, F_SETFL, flags) < 0) ThrowErrno(env, errno, "fcntl F_SETFL", "fd " + std::to_string(fd));
+  return env.Undefined();
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  // Linux releases the fd even when close reports EINTR, so a retry could close someone else's.
+  if (close(fd) < 0 && errno != EINTR) ThrowErrno(env, errno, "close", "fd " + std::to_string(fd));
+  return env.Undefined();
+}
+
+}  // namespace tapswitch

@@ -1,0 +1,9 @@
+// Small fd and thread helpers for the forwarding workers.
+#pragma once
+#include <napi.h>
+
+namespace tapswitch {
+Napi::Value PinThread(const Napi::CallbackInfo& info);      // (cpu) pins the calling thread
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info); // (fd, on)
+Napi::Value Close(const Napi::CallbackInfo& info);          // (fd)
+}

@@ -1,0 +1,100 @@
+// Loads the compiled addon and describes its raw surface; the typed wrappers live beside this file.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface RawTap {
+  name: string;
+  fds: number[];
+  vnetHdrSize: number;
+  offloads: number;
+  multiQueue: boolean;
+}
+
+export interface RawPacket {
+  fd: number;
+  ifindex: number;
+  vnetHdrSize: number;
+}
+
+export interface NativeConstants {
+  DESC_WORDS: number;
+  MAX_BATCH: number;
+  MODE_SOCKET: number;
+  MODE_URING: number;
+  WAIT_TIMEOUT: number;
+  WAIT_READABLE: number;
+  WAIT_WOKEN: number;
+  TUN_F_CSUM: number;
+  TUN_F_TSO4: number;
+  TUN_F_TSO6: number;
+  TUN_F_TSO_ECN: number;
+  TUN_F_USO4: number;
+  TUN_F_USO6: number;
+  PACKET_FANOUT_HASH: number;
+  PACKET_FANOUT_LB: number;
+  PACKET_FANOUT_CPU: number;
+  PACKET_FANOUT_QM: number;
+  PACKET_FANOUT_FLAG_DEFRAG: number;
+  PACKET_FANOUT_FLAG_ROLLOVER: number;
+  VIRTIO_NET_HDR_F_NEEDS_CSUM: number;
+  VIRTIO_NET_HDR_F_DATA_VALID: number;
+  VIRTIO_NET_HDR_GSO_NONE: number;
+  VIRTIO_NET_HDR_GSO_TCPV4: number;
+  VIRTIO_NET_HDR_GSO_UDP: number;
+  VIRTIO_NET_HDR_GSO_TCPV6: number;
+  VIRTIO_NET_HDR_GSO_UDP_L4: number;
+  VIRTIO_NET_HDR_GSO_ECN: number;
+}
+
+export interface NativeAddon {
+  openTap(options: {
+    name?: string;
+    queues?: number;
+    multiQueue?: boolean;
+    vnetHdrSize?: number;
+    offloads?: number;
+  }): RawTap;
+  openPacket(options: {
+    ifname: string;
+    netns?: string;
+    fanout?: number;
+    vnetHdr?: boolean;
+    ignoreOutgoing?: boolean;
+    promisc?: boolean;
+    qdiscBypass?: boolean;
+    rcvbuf?: number;
+    sndbuf?: number;
+  }): RawPacket;
+  rx(fd: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, budget: number, mode: number): number;
+  tx(fd: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, count: number, mode: number): number;
+  waiterOpen(): { epfd: number; wakeFd: number };
+  waiterAdd(epfd: number, fd: number, token: number): void;
+  waiterDel(epfd: number, fd: number): void;
+  wait(epfd: number, timeoutMs: number, ready: Int32Array): number;
+  wake(wakeFd: number): void;
+  pinThread(cpu: number): void;
+  setNonBlocking(fd: number, on: boolean): void;
+  close(fd: number): void;
+  uringStatus(): number;
+  errnoName(errno: number): string;
+  uringCompiledIn: boolean;
+  constants: NativeConstants;
+}
+
+const ADDON = join('build', 'Release', 'tapswitch.node');
+
+// Sources run from src/ under vitest and from dist/src/ when built, so look upward for the package root.
+function findAddon(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, ADDON))) return join(dir, ADDON);
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`${ADDON} not found: build it with \`npm install\` (needs g++, make, python3)`);
+    dir = parent;
+  }
+}
+
+export const native: NativeAddon = createRequire(import.meta.url)(findAddon()) as NativeAddon;
+export const C: NativeConstants = native.constants;

@@ -1,0 +1,53 @@
+// Frame descriptors: a Uint32Array of fixed-size records that the native batch calls read and fill.
+// Keep in sync with native/descriptor.h.
+import { C } from './addon.js';
+
+export const DESC_WORDS = 8;
+/** Pool slot that holds the frame; the caller posts free slots before rx. */
+export const D_SLOT = 0;
+/** Frame length in bytes, without the virtio header. */
+export const D_LEN = 1;
+/** 0, or the errno of this frame's failure (rx: EMSGSIZE when truncated; tx: the first frame not sent). */
+export const D_STATUS = 2;
+/** virtio_net_hdr: flags | gso_type << 8 | hdr_len << 16 */
+export const D_VNET_FLAGS = 3;
+/** virtio_net_hdr: gso_size | csum_start << 16 */
+export const D_VNET_GSO = 4;
+/** virtio_net_hdr: csum_offset */
+export const D_VNET_CSUM = 5;
+/** Free for the layer above: ingress port, egress port. */
+export const D_USER0 = 6;
+export const D_USER1 = 7;
+
+/** At most this many frames move in one native call. */
+export const MAX_BATCH = 256;
+
+if (C.DESC_WORDS !== DESC_WORDS || C.MAX_BATCH !== MAX_BATCH) {
+  throw new Error('native addon and src/native/descriptor.ts disagree on the descriptor layout: rebuild with `npm install`');
+}
+
+/** A descriptor array in shared memory, so a worker and the main thread can both see it. */
+export function createDescriptors(count: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(count * DESC_WORDS * 4));
+}
+
+/** The virtio gso_type of descriptor i (VIRTIO_NET_HDR_GSO_*, without the ECN bit). */
+export function gsoType(desc: Uint32Array, i: number): number {
+  return (desc[i * DESC_WORDS + D_VNET_FLAGS]! >>> 8) & 0x7f;
+}
+
+export function gsoSize(desc: Uint32Array, i: number): number {
+  return desc[i * DESC_WORDS + D_VNET_GSO]! & 0xffff;
+}
+
+export function vnetFlags(desc: Uint32Array, i: number): number {
+  return desc[i * DESC_WORDS + D_VNET_FLAGS]! & 0xff;
+}
+
+/** Clears the virtio fields of descriptor i: a plain frame with a complete checksum. */
+export function clearVnet(desc: Uint32Array, i: number): void {
+  const base = i * DESC_WORDS;
+  desc[base + D_VNET_FLAGS] = 0;
+  desc[base + D_VNET_GSO] = 0;
+  desc[base + D_VNET_CSUM] = 0;
+}

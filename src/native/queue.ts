@@ -1,0 +1,53 @@
+// One frame queue of a port (a TAP queue fd or an AF_PACKET socket), moved in batches.
+import { C, native } from './addon.js';
+
+/** Memory that frames live in: fixed-size slots over one (usually shared) buffer. */
+export interface SlotMemory {
+  readonly bytes: Uint8Array;
+  readonly slotSize: number;
+}
+
+/** What a queue is, as plain data that can be posted to a worker thread. */
+export interface QueueSpec {
+  readonly fd: number;
+  /** Virtio header length in bytes: 0, 10 or 12. */
+  readonly vnetHdrSize: number;
+  readonly kind: 'tap' | 'packet';
+  /** Batch syscalls through the thread's io_uring instead of one read/write per frame. */
+  readonly uring: boolean;
+}
+
+export class IoQueue {
+  readonly mode: number;
+
+  constructor(readonly spec: QueueSpec) {
+    this.mode = spec.vnetHdrSize | (spec.kind === 'packet' ? C.MODE_SOCKET : 0) | (spec.uring ? C.MODE_URING : 0);
+  }
+
+  get fd(): number {
+    return this.spec.fd;
+  }
+
+  /**
+   * Reads up to `budget` frames into the slots posted in desc[first..first+budget) and fills their
+   * lengths and virtio fields. Returns the frames read (0 when none wait), or -errno on failure.
+   */
+  rx(mem: SlotMemory, desc: Uint32Array, first: number, budget: number): number {
+    return native.rx(this.spec.fd, mem.bytes, mem.slotSize, desc, first, budget, this.mode);
+  }
+
+  /**
+   * Writes the frames of desc[first..first+count). Returns how many went out; when fewer than
+   * `count`, the first frame not sent carries its errno in D_STATUS (EAGAIN: try it again later).
+   */
+  tx(mem: SlotMemory, desc: Uint32Array, first: number, count: number): number {
+    return native.tx(this.spec.fd, mem.bytes, mem.slotSize, desc, first, count, this.mode);
+  }
+}
+
+/** undefined when this thread can batch through io_uring, otherwise why it cannot. */
+export function uringUnavailableReason(): string | undefined {
+  if (!native.uringCompiledIn) return 'built without liburing (install liburing-dev and run `npm install`)';
+  const errno = native.uringStatus();
+  return errno === 0 ? undefined : `io_uring setup failed: ${native.errnoName(errno)}`;
+}

@@ -1,0 +1,16 @@
+// Thread and fd helpers for forwarding workers.
+import { native } from './addon.js';
+import { callNative } from './errors.js';
+
+/** Pins the calling thread (main or worker) to one CPU. */
+export function pinThread(cpu: number): void {
+  callNative(() => native.pinThread(cpu));
+}
+
+export function setNonBlocking(fd: number, on = true): void {
+  callNative(() => native.setNonBlocking(fd, on));
+}
+
+export function closeFd(fd: number): void {
+  callNative(() => native.close(fd));
+}

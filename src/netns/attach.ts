@@ -1,0 +1,41 @@
+// Gives a namespace an interface that this process owns: a TAP opened here, moved in, addressed, up.
+import { openTap, type TapDevice, type TapOptions } from '../native/tap.js';
+import { addAddress, linkMac, moveLink, setLinkMtu, setLinkUp } from './link.js';
+import { createNamespace, deleteNamespace } from './namespace.js';
+import type { Resources } from './resources.js';
+
+export interface AttachOptions {
+  netns: string;
+  /** Name inside the namespace; defaults to the TAP's own name. */
+  ifname?: string;
+  /** Address with prefix, e.g. 10.0.0.2/24; none when absent. */
+  cidr?: string;
+  mtu?: number;
+  tap?: TapOptions;
+}
+
+export interface AttachedTap {
+  readonly tap: TapDevice;
+  readonly netns: string;
+  readonly ifname: string;
+  readonly mac: string;
+}
+
+/** Creates the namespace, recording it in `resources` so it is deleted again. */
+export async function createOwnedNamespace(resources: Resources, name: string): Promise<string> {
+  await createNamespace(name);
+  resources.add(`namespace ${name}`, () => deleteNamespace(name));
+  return name;
+}
+
+export async function attachTap(resources: Resources, options: AttachOptions): Promise<AttachedTap> {
+  const tap = openTap(options.tap);
+  // Closing the last queue fd deletes the device, wherever it has moved.
+  resources.add(`TAP ${tap.name}`, () => tap.close());
+  const ifname = options.ifname ?? tap.name;
+  await moveLink(tap.name, options.netns, ifname);
+  if (options.mtu !== undefined) await setLinkMtu(ifname, options.mtu, options.netns);
+  if (options.cidr !== undefined) await addAddress(ifname, options.cidr, options.netns);
+  await setLinkUp(ifname, options.netns);
+  return { tap, netns: options.netns, ifname, mac: await linkMac(ifname, options.netns) };
+}

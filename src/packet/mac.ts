@@ -1,0 +1,17 @@
+// MAC addresses as the six bytes on the wire and as the colon form `ip link` prints.
+
+export function parseMac(text: string): Uint8Array {
+  const parts = text.split(':');
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
+    throw new TypeError(`"${text}" is not a MAC address like 02:42:0a:00:00:02`);
+  }
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+}
+
+export function formatMac(bytes: Uint8Array, offset = 0): string {
+  const out: string[] = [];
+  for (let i = 0; i < 6; i++) out.push(bytes[offset + i]!.toString(16).padStart(2, '0'));
+  return out.join(':');
+}
+
+export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
