@@ -30,12 +30,14 @@ export function installHint(tool: string): string {
 
 function toCommandError(tool: string, args: readonly string[], e: unknown): CommandError {
   const command = [tool, ...args].join(' ');
-  const err = e as NodeJS.ErrnoException & { stderr?: string | Buffer };
+  const err = e as NodeJS.ErrnoException & { stderr?: string | Buffer; stdout?: string | Buffer };
   if (err.code === 'ENOENT') {
     return new CommandError(`${tool} not found: ${installHint(tool)}`, 'ENOENT', command, '');
   }
   const stderr = String(err.stderr ?? '').trim();
-  return new CommandError(`\`${command}\` failed: ${stderr || err.message}`, 'EFAILED', command, stderr);
+  // Some tools (iperf3 -J) report failures on stdout.
+  const detail = stderr || String(err.stdout ?? '').trim().slice(0, 500) || err.message;
+  return new CommandError(`\`${command}\` failed: ${detail}`, 'EFAILED', command, stderr);
 }
 
 /** Runs a command to completion and returns its stdout; failures name the command and its stderr. */
