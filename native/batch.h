@@ -24,7 +24,7 @@ struct Batch {
 // rx(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, budget, mode) -> frames read, or -errno
 Napi::Value Rx(const Napi::CallbackInfo& info);
 // tx(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, count, mode) -> frames written;
-// the first frame not written carries its errno in its status word.
+// the descriptors of frames not written follow, the first carrying its errno in its status word.
 Napi::Value Tx(const Napi::CallbackInfo& info);
 
 }  // namespace tapswitch

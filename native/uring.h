@@ -16,7 +16,8 @@ int UringProbe();
 // Reads into the posted iovecs with RWF_NOWAIT; returns frames read, compacted to the front with their
 // slots and headers, each kLength holding the bytes read including the header; or -errno.
 int UringReadFrames(const Batch& b, iovec (*iov)[2], uint8_t (*hdr)[kMaxVnetHdr]);
-// Writes the prepared iovecs as one linked chain, so a failure cancels the rest in order.
+// Writes the prepared iovecs in one submission; returns how many went out, after moving the
+// descriptors of frames that did not to the back (the first of them carries its errno).
 int UringWriteFrames(const Batch& b, iovec (*iov)[2]);
 
 }  // namespace tapswitch

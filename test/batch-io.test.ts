@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { FramePool, MTU_SLOT_BYTES } from '../src/dataplane/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, createDescriptors } from '../src/native/descriptor.js';
@@ -8,26 +8,20 @@ import { ARP_REPLY, buildArpRequest, parseArp } from '../src/packet/arp.js';
 import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import { attachTap } from '../src/netns/attach.js';
-import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
+import { FrameProbe, describeKernel, useLab, testSubnet } from './support/kernel.js';
 
 const unavailable = uringUnavailableReason();
 if (unavailable) console.warn(`SKIP io_uring batching: ${unavailable}`);
 
 describeKernel('batched I/O', () => {
-  let lab: Lab;
-  beforeEach(() => {
-    lab = new Lab();
-  });
-  afterEach(async () => {
-    await lab.release();
-  });
+  const lab = useLab();
 
   for (const uring of [false, true]) {
     const how = uring ? 'through io_uring' : 'with read()/write()';
 
     it.skipIf(uring && unavailable !== undefined)(`returns 0 at once from a queue with no frames, ${how}`, () => {
       const tap = openTap({ uring, offloads: true });
-      lab.resources.add(`TAP ${tap.name}`, () => tap.close());
+      lab().resources.add(`TAP ${tap.name}`, () => tap.close());
       const pool = FramePool.create(64, MTU_SLOT_BYTES);
       const desc = createDescriptors(64);
       for (let i = 0; i < 64; i++) desc[i * DESC_WORDS + D_SLOT] = i;
@@ -35,9 +29,9 @@ describeKernel('batched I/O', () => {
     });
 
     it.skipIf(uring && unavailable !== undefined)(`writes a batch in one call and reads every answer, ${how}`, async () => {
-      const ns = await lab.namespace();
+      const ns = await lab().namespace();
       const net = testSubnet();
-      const port = await attachTap(lab.resources, { netns: ns, ifname: 'eth0', cidr: `${net}.2/24`, tap: { uring } });
+      const port = await attachTap(lab().resources, { netns: ns, ifname: 'eth0', cidr: `${net}.2/24`, tap: { uring } });
       const queue = port.tap.queues[0]!;
       const askers = ['02:00:5e:00:53:11', '02:00:5e:00:53:12', '02:00:5e:00:53:13'];
       const pool = FramePool.create(askers.length, MTU_SLOT_BYTES);

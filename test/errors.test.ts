@@ -1,18 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { FramePool, MTU_SLOT_BYTES } from '../src/dataplane/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, createDescriptors } from '../src/native/descriptor.js';
 import { IoError, errnoName } from '../src/native/errors.js';
 import { openPacket } from '../src/native/packet.js';
-import { IoQueue } from '../src/native/queue.js';
+import { IoQueue, uringUnavailableReason } from '../src/native/queue.js';
 import { openTap } from '../src/native/tap.js';
 import { closeFd, pinThread, setNonBlocking } from '../src/native/thread.js';
 import { createVethPair, deleteLink, setLinkUp } from '../src/netns/link.js';
 import { uniqueName } from '../src/netns/names.js';
-import { Lab, describeKernel } from './support/kernel.js';
+import { describeKernel, useLab } from './support/kernel.js';
 
 const TAP_MODULE = fileURLToPath(new URL('../dist/src/native/tap.js', import.meta.url));
 const PACKET_MODULE = fileURLToPath(new URL('../dist/src/native/packet.js', import.meta.url));
@@ -30,13 +30,7 @@ const NEVER_OPEN_FD = 1 << 30;
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
 
 describeKernel('error paths', () => {
-  let lab: Lab;
-  beforeEach(() => {
-    lab = new Lab();
-  });
-  afterEach(async () => {
-    await lab.release();
-  });
+  const lab = useLab();
 
   it('says a TAP needs root when opened without privileges', () => {
     const error = errorInChild(AS_NOBODY, TAP_MODULE, 'm.openTap()');
@@ -61,7 +55,7 @@ describeKernel('error paths', () => {
   it('refuses a TAP name that a device of another kind holds', async () => {
     const [a, b] = [uniqueName('tse'), uniqueName('tse')];
     await createVethPair(a, b);
-    lab.resources.add(`veth ${a}`, () => deleteLink(a));
+    lab().resources.add(`veth ${a}`, () => deleteLink(a));
     let error: unknown;
     try {
       openTap({ name: a });
@@ -75,7 +69,7 @@ describeKernel('error paths', () => {
 
   it('reports EBUSY when a single-queue TAP is already open', () => {
     const first = openTap({ name: uniqueName('tst') });
-    lab.resources.add(`TAP ${first.name}`, () => first.close());
+    lab().resources.add(`TAP ${first.name}`, () => first.close());
     expect(() => openTap({ name: first.name })).toThrow(expect.objectContaining({ code: 'EBUSY' }));
   });
 
@@ -113,10 +107,10 @@ describeKernel('error paths', () => {
   it('reports how many frames went out and the errno of the first that did not', async () => {
     const [a, b] = [uniqueName('tse'), uniqueName('tse')];
     await createVethPair(a, b);
-    lab.resources.add(`veth ${a}`, () => deleteLink(a));
+    lab().resources.add(`veth ${a}`, () => deleteLink(a));
     await setLinkUp(a);
     const socket = openPacket({ ifname: a });
-    lab.resources.add('socket', () => socket.close());
+    lab().resources.add('socket', () => socket.close());
     const pool = FramePool.create(3, 4096);
     const desc = createDescriptors(3);
     const lengths = [60, 3000, 60]; // the middle frame is larger than the 1500-byte MTU allows
@@ -128,14 +122,18 @@ describeKernel('error paths', () => {
     expect(errnoName(desc[1 * DESC_WORDS + D_STATUS]!)).toBe('EMSGSIZE');
   });
 
-  it('reports EBADF in the status word when tx meets a bad fd', () => {
-    const queue = new IoQueue({ fd: NEVER_OPEN_FD, vnetHdrSize: 0, kind: 'tap', uring: false });
-    const pool = FramePool.create(1, MTU_SLOT_BYTES);
-    const desc = createDescriptors(1);
-    desc[D_LEN] = 60;
-    expect(queue.tx(pool, desc, 0, 1)).toBe(0);
-    expect(errnoName(desc[D_STATUS]!)).toBe('EBADF');
-  });
+  for (const uring of [false, true]) {
+    it.skipIf(uring && uringUnavailableReason() !== undefined)(`reports EBADF in the status word when tx meets a bad fd${uring ? ', through io_uring' : ''}`, () => {
+      const queue = new IoQueue({ fd: NEVER_OPEN_FD, vnetHdrSize: 0, kind: 'tap', uring });
+      const pool = FramePool.create(2, MTU_SLOT_BYTES);
+      const desc = createDescriptors(2);
+      desc[D_LEN] = 60;
+      desc[DESC_WORDS + D_SLOT] = 1;
+      desc[DESC_WORDS + D_LEN] = 60;
+      expect(queue.tx(pool, desc, 0, 2)).toBe(0);
+      expect(errnoName(desc[D_STATUS]!)).toBe('EBADF');
+    });
+  }
 
   it('rejects a descriptor that names a slot outside the pool', () => {
     const queue = new IoQueue({ fd: 0, vnetHdrSize: 0, kind: 'tap', uring: false });

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { openTap } from '../src/native/tap.js';
 import { ARP_REPLY, ARP_REQUEST, buildArpRequest, parseArp } from '../src/packet/arp.js';
@@ -7,29 +7,23 @@ import { parseMac } from '../src/packet/mac.js';
 import { attachTap } from '../src/netns/attach.js';
 import { linkDetails } from '../src/netns/link.js';
 import { execIn } from '../src/netns/namespace.js';
-import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
+import { FrameProbe, describeKernel, useLab, testSubnet } from './support/kernel.js';
 
 describeKernel('TAP devices', () => {
-  let lab: Lab;
-  beforeEach(() => {
-    lab = new Lab();
-  });
-  afterEach(async () => {
-    await lab.release();
-  });
+  const lab = useLab();
 
   it('lets the kernel choose the name when none is given', () => {
     const tap = openTap();
-    lab.resources.add(`TAP ${tap.name}`, () => tap.close());
+    lab().resources.add(`TAP ${tap.name}`, () => tap.close());
     expect(tap.name).toMatch(/^tap\d+$/);
     expect(tap.queues).toHaveLength(1);
     expect(tap.vnetHdrSize).toBe(0);
   });
 
   it('reads from its fd a frame that the namespace sends', async () => {
-    const ns = await lab.namespace();
+    const ns = await lab().namespace();
     const net = testSubnet();
-    const port = await attachTap(lab.resources, { netns: ns, ifname: 'eth0', cidr: `${net}.2/24` });
+    const port = await attachTap(lab().resources, { netns: ns, ifname: 'eth0', cidr: `${net}.2/24` });
     const probe = new FrameProbe(port.tap.queues[0]!);
     try {
       // The ping cannot be answered; its ARP request is the frame we expect.
@@ -43,9 +37,9 @@ describeKernel('TAP devices', () => {
   });
 
   it('delivers into the namespace a frame written to its fd', async () => {
-    const ns = await lab.namespace();
+    const ns = await lab().namespace();
     const net = testSubnet();
-    const port = await attachTap(lab.resources, { netns: ns, ifname: 'eth0', cidr: `${net}.2/24` });
+    const port = await attachTap(lab().resources, { netns: ns, ifname: 'eth0', cidr: `${net}.2/24` });
     const probe = new FrameProbe(port.tap.queues[0]!);
     try {
       const asker = '02:00:5e:00:53:01';
@@ -60,7 +54,7 @@ describeKernel('TAP devices', () => {
 
   it('opens N queue fds on one multi-queue device', async () => {
     const tap = openTap({ queues: 4 });
-    lab.resources.add(`TAP ${tap.name}`, () => tap.close());
+    lab().resources.add(`TAP ${tap.name}`, () => tap.close());
     expect(tap.multiQueue).toBe(true);
     expect(new Set(tap.queues.map((q) => q.fd)).size).toBe(4);
     const details = await linkDetails(tap.name);
@@ -69,7 +63,7 @@ describeKernel('TAP devices', () => {
 
   it('negotiates checksum and TCP segmentation offloads with a virtio header', async () => {
     const tap = openTap({ offloads: true });
-    lab.resources.add(`TAP ${tap.name}`, () => tap.close());
+    lab().resources.add(`TAP ${tap.name}`, () => tap.close());
     expect(tap.vnetHdrSize).toBe(12);
     expect(tap.offloads).toEqual(expect.arrayContaining(['csum', 'tso4', 'tso6']));
     expect(await linkDetails(tap.name)).toMatchObject({ vnet_hdr: true });

@@ -55,7 +55,7 @@ function forward(from: IoQueue, to: IoQueue, first: number, s: number): number {
 parentPort!.postMessage('ready');
 while (Atomics.load(stop, 0) === 0) {
   const moved = forward(a, b, 0, 0) + forward(b, a, budget, DIRECTION_WORDS);
-  if (moved === 0) {
+  if (moved === 0 && !data.busyPoll) {
     stats[F_IDLE_WAITS]! += 1;
     waiter.wait(data.idleTimeoutMs);
   }

@@ -38,7 +38,9 @@ export class IoQueue {
 
   /**
    * Writes the frames of desc[first..first+count). Returns how many went out; when fewer than
-   * `count`, the first frame not sent carries its errno in D_STATUS (EAGAIN: try it again later).
+   * `count`, the descriptors of the frames not sent follow those sent, and the first of them carries
+   * its errno in D_STATUS (EAGAIN: try it again later). Through io_uring the writes run unlinked, so
+   * a frame that failed is moved behind later frames that went out.
    */
   tx(mem: SlotMemory, desc: Uint32Array, first: number, count: number): number {
     return native.tx(this.spec.fd, mem.bytes, mem.slotSize, desc, first, count, this.mode);

@@ -1,7 +1,7 @@
 // Gates tests that need real kernel objects, and gives them a lab that cleans up after itself.
 import { existsSync } from 'node:fs';
 
-import { describe } from 'vitest';
+import { afterEach, beforeEach, describe } from 'vitest';
 
 import { FramePool, MTU_SLOT_BYTES, GSO_SLOT_BYTES } from '../../src/dataplane/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, createDescriptors } from '../../src/native/descriptor.js';
@@ -36,6 +36,18 @@ export class Lab {
   release(): Promise<void> {
     return this.resources.release();
   }
+}
+
+/** A fresh lab for each test of the enclosing describe(), released after it even when it fails. */
+export function useLab(): () => Lab {
+  let lab: Lab | undefined;
+  beforeEach(() => {
+    lab = new Lab();
+  });
+  afterEach(async () => {
+    await lab?.release();
+  });
+  return () => lab!;
 }
 
 /** A /24 of 10.0.0.0/8 picked per process, so concurrent runs do not share addresses. */

@@ -1,0 +1,64 @@
+// A 64-byte UDP generator: one prebuilt frame sent in sendmmsg batches on an AF_PACKET socket,
+// straight to the driver (PACKET_QDISC_BYPASS). Runs as its own process, bounded in time and count.
+import { FramePool, MTU_SLOT_BYTES } from '../../src/dataplane/frame-pool.js';
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, createDescriptors } from '../../src/native/descriptor.js';
+import { errnoName } from '../../src/native/errors.js';
+import { openPacket } from '../../src/native/packet.js';
+import { pinThread } from '../../src/native/thread.js';
+
+export interface BlasterJob {
+  netns: string;
+  ifname: string;
+  /** The frame to send, hex-encoded. */
+  frameHex: string;
+  seconds: number;
+  maxFrames: number;
+  cpu?: number;
+}
+
+export interface BlasterReport {
+  sent: number;
+  failedCalls: number;
+  lastErrno: string;
+  seconds: number;
+}
+
+const BATCH = 64;
+const MAX_SECONDS = 60;
+
+function blast(job: BlasterJob): BlasterReport {
+  if (job.cpu !== undefined) pinThread(job.cpu);
+  const socket = openPacket({ ifname: job.ifname, netns: job.netns, qdiscBypass: true, sndbuf: 4 << 20 });
+  const frame = Buffer.from(job.frameHex, 'hex');
+  const pool = FramePool.create(BATCH, MTU_SLOT_BYTES);
+  const desc = createDescriptors(BATCH);
+  for (let i = 0; i < BATCH; i++) {
+    pool.bytes.set(frame, pool.offset(i));
+    desc[i * DESC_WORDS + D_SLOT] = i;
+    desc[i * DESC_WORDS + D_LEN] = frame.length;
+  }
+  const seconds = Math.min(job.seconds, MAX_SECONDS);
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let sent = 0;
+  let failedCalls = 0;
+  let lastErrno = 0;
+  while (sent < job.maxFrames && performance.now() < deadline) {
+    const n = socket.queue.tx(pool, desc, 0, BATCH);
+    sent += n;
+    if (n < BATCH) {
+      failedCalls++;
+      lastErrno = desc[n * DESC_WORDS + D_STATUS]!;
+    }
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  socket.close();
+  return { sent, failedCalls, lastErrno: lastErrno ? errnoName(lastErrno) : '', seconds: elapsed };
+}
+
+const arg = process.argv[2];
+if (!arg) {
+  console.error('usage: blaster.js JOB_JSON');
+  process.exit(2);
+}
+console.log(JSON.stringify(blast(JSON.parse(arg) as BlasterJob)));
