@@ -1,0 +1,34 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+function tapswitch(...args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+}
+
+describe('tapswitch command line', () => {
+  it('prints help for a command and exits 0', () => {
+    const result = tapswitch('demo', '--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: tapswitch demo');
+  });
+
+  it('exits 2 and names the problem for a bad argument', () => {
+    const result = tapswitch('demo', '--seconds', '0');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--seconds must be a whole number from 1 to 60');
+  });
+
+  it('exits 2 for an unknown command', () => {
+    expect(tapswitch('frobnicate').status).toBe(2);
+  });
+
+  it('prints its version', () => {
+    const result = tapswitch('--version');
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
