@@ -49,8 +49,8 @@ Batch ParseBatch(const Napi::CallbackInfo& info, const char* what) {
   b.slotSize = info[2].As<Napi::Number>().Uint32Value();
   int64_t first = info[4].As<Napi::Number>().Int64Value();
   b.count = info[5].As<Napi::Number>().Int32Value();
-  uint32_t mode = info[6].As<Napi::Number>().Uint32Value();
-  b.hdrLen = int(mode & kModeHdrMask);
+  b.mode = info[6].As<Napi::Number>().Uint32Value();
+  b.hdrLen = int(b.mode & kModeHdrMask);
 
   size_t poolBytes = pool.ByteLength();
   size_t descWords = desc.ByteLength() / 4;
@@ -184,16 +184,15 @@ int SendFrames(Napi::Env env, const Batch& b) {
 Napi::Value Rx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Batch b = ParseBatch(info, "rx");
-  uint32_t mode = info[6].As<Napi::Number>().Uint32Value();
   CheckSlots(env, b);
   int n;
   if (b.count == 0) {
     n = 0;
-  } else if (mode & kModeUring) {
+  } else if (b.mode & kModeUring) {
     for (int i = 0; i < b.count; ++i) FillIov(b, i, b.slotSize);
     n = UringReadFrames(b, scratch.iov, scratch.hdr);
     for (int i = 0; i < n; ++i) Received(b, i, b.desc[i * kDescWords + kLength], false);
-  } else if (mode & kModeSocket) {
+  } else if (b.mode & kModeSocket) {
     n = ReceiveFrames(b);
   } else {
     n = ReadFrames(b);
@@ -204,15 +203,14 @@ Napi::Value Rx(const Napi::CallbackInfo& info) {
 Napi::Value Tx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Batch b = ParseBatch(info, "tx");
-  uint32_t mode = info[6].As<Napi::Number>().Uint32Value();
   CheckSlots(env, b);
   int n;
   if (b.count == 0) {
     n = 0;
-  } else if (mode & kModeUring) {
+  } else if (b.mode & kModeUring) {
     for (int i = 0; i < b.count; ++i) PrepareSend(env, b, i);
     n = UringWriteFrames(b, scratch.iov);
-  } else if (mode & kModeSocket) {
+  } else if (b.mode & kModeSocket) {
     n = SendFrames(env, b);
   } else {
     n = WriteFrames(env, b);

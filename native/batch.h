@@ -19,6 +19,7 @@ struct Batch {
   uint32_t* desc;  // points at the first descriptor of the batch
   int count;
   int hdrLen;
+  uint32_t mode;
 };
 
 // rx(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, budget, mode) -> frames read, or -errno

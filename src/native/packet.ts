@@ -1,6 +1,7 @@
 // AF_PACKET sockets bound to an existing interface (a veth end, a NIC), in any network namespace.
 import { C, native } from './addon.js';
 import { callNative } from './errors.js';
+import { closeFd } from './thread.js';
 import { IoQueue } from './queue.js';
 
 export type FanoutMode = 'hash' | 'lb' | 'cpu' | 'qm';
@@ -70,7 +71,7 @@ export function openPacket(options: PacketOptions): PacketSocket {
     close() {
       if (!open) return;
       open = false;
-      native.close(raw.fd);
+      closeFd(raw.fd);
     },
   };
 }

@@ -2,6 +2,7 @@
 // optionally multi-queue (one fd per queue, so each worker owns a queue).
 import { C, native } from './addon.js';
 import { callNative } from './errors.js';
+import { closeFd } from './thread.js';
 import { IoQueue } from './queue.js';
 
 export type TapOffload = 'csum' | 'tso4' | 'tso6' | 'tso_ecn' | 'uso4' | 'uso6';
@@ -74,7 +75,7 @@ export function openTap(options: TapOptions = {}): TapDevice {
     close() {
       if (!open) return;
       open = false;
-      for (const q of queues) native.close(q.fd);
+      for (const q of queues) closeFd(q.fd);
     },
   };
 }
