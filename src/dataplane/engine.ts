@@ -1,0 +1,304 @@
+// One worker's forwarding engine: NAPI-style polling of its queues, the bridge decision per frame,
+// per-egress tx batches, and a bounded backlog for frames that cannot go out at once.
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
+import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
+import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
+import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_DROPPED, W_DROP_BASE, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
+import type { Fdb } from './fdb.js';
+import { MAX_PORTS } from './fdb.js';
+import { FramePool } from './frame-pool.js';
+import { PORT_PRESENT } from './port-table.js';
+import type { FrameQueue } from './queue.js';
+import { DescRing } from './ring.js';
+
+const EAGAIN = 11;
+const ENOBUFS = 105;
+
+export interface EngineOptions {
+  /** This worker's index, which selects its counter rows. */
+  worker: number;
+  /** Frames read from one queue per poll, like a NAPI weight (64). */
+  weight: number;
+  /** Frames per round over all queues, like net_rx_action's budget (300). */
+  roundBudget: number;
+  /** A round stops after this long, like net_rx_action's 2 ms. */
+  roundTimeMs: number;
+  /** Frames that may wait for a busy egress queue, like netdev_max_backlog (1000). */
+  backlog: number;
+  slotSize: number;
+}
+
+class EnginePort {
+  /** Frames of the current batch going out here. */
+  readonly tx: Uint32Array;
+  txCount = 0;
+  /** Read this port in the next round: its fd was readable or it used its whole weight. */
+  scheduled = true;
+
+  constructor(
+    readonly id: number,
+    readonly queue: FrameQueue,
+    readonly backlog: DescRing,
+    readonly counterBase: number,
+    weight: number,
+  ) {
+    this.tx = new Uint32Array(weight * DESC_WORDS);
+  }
+
+  /** Queues without an fd cannot announce frames, so they are read every round. */
+  get alwaysPolled(): boolean {
+    return this.queue.fd < 0;
+  }
+}
+
+function ringCapacity(n: number): number {
+  let c = 1;
+  while (c < n) c *= 2;
+  return c;
+}
+
+export class ForwardingEngine {
+  private readonly pool: FramePool;
+  private readonly rxDesc: Uint32Array;
+  private readonly byId: (EnginePort | undefined)[] = new Array<EnginePort | undefined>(MAX_PORTS);
+  private readonly order: EnginePort[] = [];
+  /** Ports with frames in the current batch's tx lists. */
+  private readonly touched: Int32Array = new Int32Array(MAX_PORTS);
+  private touchedCount = 0;
+  /** Free backlog slots, a stack; the pool's first `weight` slots are the rx batch. */
+  private readonly freeSlots: Int32Array;
+  private freeTop: number;
+  private backlogged = 0;
+  private next = 0;
+  private readonly c: Float64Array;
+  private readonly wBase: number;
+
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly fdb: Fdb,
+    private readonly ports: Int32Array,
+    private readonly counters: Counters,
+  ) {
+    const { weight, backlog, slotSize } = options;
+    if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
+    this.pool = FramePool.create(weight + backlog, slotSize);
+    this.rxDesc = new Uint32Array(weight * DESC_WORDS);
+    for (let i = 0; i < weight; i++) this.rxDesc[i * DESC_WORDS + D_SLOT] = i;
+    this.freeSlots = new Int32Array(backlog);
+    for (let i = 0; i < backlog; i++) this.freeSlots[i] = weight + i;
+    this.freeTop = backlog;
+    this.c = counters.view;
+    this.wBase = counters.workerBase(options.worker);
+  }
+
+  addPort(id: number, queue: FrameQueue): void {
+    if (this.byId[id]) throw new Error(`port ${id} is already on worker ${this.options.worker}`);
+    const port = new EnginePort(id, queue, new DescRing(ringCapacity(this.options.backlog)), this.counters.portBase(this.options.worker, id), this.options.weight);
+    this.byId[id] = port;
+    this.order.push(port);
+  }
+
+  /** Forgets a port; frames still waiting for it are freed without being counted as sent. */
+  removePort(id: number): FrameQueue | undefined {
+    const port = this.byId[id];
+    if (!port) return undefined;
+    while (!port.backlog.empty) {
+      this.freeSlots[this.freeTop++] = port.backlog.desc[port.backlog.headRecord() * DESC_WORDS + D_SLOT]!;
+      port.backlog.pop(1);
+      this.backlogged--;
+    }
+    this.c[this.wBase + W_BACKLOG] = this.backlogged;
+    this.byId[id] = undefined;
+    this.order.splice(this.order.indexOf(port), 1);
+    return port.queue;
+  }
+
+  /** Marks the port whose fd turned readable. */
+  schedule(id: number): void {
+    const port = this.byId[id];
+    if (port) port.scheduled = true;
+  }
+
+  get hasBacklog(): boolean {
+    return this.backlogged > 0;
+  }
+
+  /**
+   * One round, like net_rx_action: retry the backlog, then read scheduled queues a weight at a
+   * time until the round's budget or time runs out. Returns the frames read.
+   */
+  round(): number {
+    if (this.backlogged > 0) this.flushBacklogs();
+    const { weight, roundTimeMs } = this.options;
+    const started = performance.now();
+    let budget = this.options.roundBudget;
+    let processed = 0;
+    const count = this.order.length;
+    for (let k = 0; k < count; k++) {
+      const port = this.order[(this.next + k) % count]!;
+      if (!port.scheduled && !port.alwaysPolled) continue;
+      const asked = budget < weight ? budget : weight;
+      const n = this.pollPort(port, asked);
+      processed += n;
+      budget -= n;
+      port.scheduled = n === asked;
+      if (budget <= 0 || performance.now() - started > roundTimeMs) {
+        // Like time_squeeze: the round ended with a queue that may still hold frames.
+        if (this.anyScheduled()) this.c[this.wBase + W_TIME_SQUEEZE]! += 1;
+        // Start the next round after this port, so no queue starves the others.
+        this.next = (this.next + k + 1) % count;
+        break;
+      }
+    }
+    this.c[this.wBase + W_PROCESSED]! += processed;
+    return processed;
+  }
+
+  private anyScheduled(): boolean {
+    for (const port of this.order) if (port.scheduled) return true;
+    return false;
+  }
+
+  private pollPort(port: EnginePort, budget: number): number {
+    const n = port.queue.rx(this.pool, this.rxDesc, 0, budget);
+    if (n <= 0) return 0;
+    const c = this.c;
+    const bytes = this.pool.bytes;
+    const slotSize = this.pool.slotSize;
+    const ingress = port.id;
+    const inBase = port.counterBase;
+    let rxBytes = 0;
+    for (let i = 0; i < n; i++) {
+      const d = i * DESC_WORDS;
+      const len = this.rxDesc[d + D_LEN]!;
+      rxBytes += len;
+      if (this.rxDesc[d + D_STATUS] !== 0) {
+        this.drop(inBase, DROP_TRUNCATED);
+        continue;
+      }
+      const decision = decide(bytes, this.rxDesc[d + D_SLOT]! * slotSize, len, ingress, this.ports, this.fdb);
+      if (decision >= 0) {
+        this.enqueue(this.byId[decision], i);
+      } else if (decision >= FLOOD_BROADCAST) {
+        if (this.flood(ingress, floodFlag(decision), i) === 0) this.drop(inBase, DROP_NO_DESTINATION);
+      } else {
+        this.drop(inBase, DROP_BASE - decision);
+      }
+    }
+    c[inBase + P_RX_PACKETS]! += n;
+    c[inBase + P_RX_BYTES]! += rxBytes;
+    this.flushTouched();
+    return n;
+  }
+
+  private flood(ingress: number, flag: number, i: number): number {
+    let sent = 0;
+    for (const port of this.order) {
+      if (port.id !== ingress && (this.ports[port.id]! & (PORT_PRESENT | flag)) === (PORT_PRESENT | flag)) {
+        this.enqueue(port, i);
+        sent++;
+      }
+    }
+    return sent;
+  }
+
+  private enqueue(port: EnginePort | undefined, i: number): void {
+    // A port the FDB still names but this worker no longer has: its removal is under way.
+    if (!port) return;
+    if (port.txCount === 0) this.touched[this.touchedCount++] = port.id;
+    const to = port.txCount++ * DESC_WORDS;
+    const from = i * DESC_WORDS;
+    port.tx[to + D_SLOT] = this.rxDesc[from + D_SLOT]!;
+    port.tx[to + D_LEN] = this.rxDesc[from + D_LEN]!;
+    port.tx[to + D_STATUS] = 0;
+    port.tx[to + D_VNET_FLAGS] = this.rxDesc[from + D_VNET_FLAGS]!;
+    port.tx[to + D_VNET_GSO] = this.rxDesc[from + D_VNET_GSO]!;
+    port.tx[to + D_VNET_CSUM] = this.rxDesc[from + D_VNET_CSUM]!;
+  }
+
+  private flushTouched(): void {
+    for (let t = 0; t < this.touchedCount; t++) {
+      const port = this.byId[this.touched[t]!]!;
+      this.transmit(port);
+      port.txCount = 0;
+    }
+    this.touchedCount = 0;
+  }
+
+  /** Sends the batch's frames for one port; what cannot go out now waits in the backlog. */
+  private transmit(port: EnginePort): void {
+    const count = port.txCount;
+    // Frames already waiting go first, so a flow is never reordered.
+    if (!port.backlog.empty) {
+      this.toBacklog(port, 0, count);
+      return;
+    }
+    let first = 0;
+    while (first < count) {
+      const sent = port.queue.tx(this.pool, port.tx, first, count - first);
+      this.countSent(port, port.tx, first, sent);
+      first += sent;
+      if (first >= count) break;
+      const errno = port.tx[first * DESC_WORDS + D_STATUS]!;
+      if (errno === EAGAIN || errno === ENOBUFS) {
+        this.toBacklog(port, first, count);
+        return;
+      }
+      this.drop(port.counterBase, DROP_TX_ERROR);
+      first++;
+    }
+  }
+
+  private countSent(port: EnginePort, desc: Uint32Array, first: number, sent: number): void {
+    let bytes = 0;
+    for (let i = first; i < first + sent; i++) bytes += desc[i * DESC_WORDS + D_LEN]!;
+    this.c[port.counterBase + P_TX_PACKETS]! += sent;
+    this.c[port.counterBase + P_TX_BYTES]! += bytes;
+  }
+
+  /** Copies frames into backlog slots: the rx slots are read into again by the next poll. */
+  private toBacklog(port: EnginePort, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      if (this.freeTop === 0) {
+        this.drop(port.counterBase, DROP_BACKLOG_FULL);
+        continue;
+      }
+      const slot = this.freeSlots[--this.freeTop]!;
+      const d = i * DESC_WORDS;
+      this.pool.copySlot(slot, port.tx[d + D_SLOT]!, port.tx[d + D_LEN]!);
+      port.tx[d + D_SLOT] = slot;
+      port.backlog.push(port.tx, i);
+      this.backlogged++;
+    }
+    this.c[this.wBase + W_BACKLOG] = this.backlogged;
+  }
+
+  private flushBacklogs(): void {
+    for (const port of this.order) {
+      const ring = port.backlog;
+      while (!ring.empty) {
+        const head = ring.headRecord();
+        const run = Math.min(ring.contiguous(), MAX_BATCH);
+        const sent = port.queue.tx(this.pool, ring.desc, head, run);
+        this.countSent(port, ring.desc, head, sent);
+        for (let i = head; i < head + sent; i++) this.freeSlots[this.freeTop++] = ring.desc[i * DESC_WORDS + D_SLOT]!;
+        ring.pop(sent);
+        this.backlogged -= sent;
+        if (sent === run) continue;
+        const errno = ring.desc[(head + sent) * DESC_WORDS + D_STATUS]!;
+        if (errno === EAGAIN || errno === ENOBUFS) break;
+        this.drop(port.counterBase, DROP_TX_ERROR);
+        this.freeSlots[this.freeTop++] = ring.desc[(head + sent) * DESC_WORDS + D_SLOT]!;
+        ring.pop(1);
+        this.backlogged--;
+      }
+    }
+    this.c[this.wBase + W_BACKLOG] = this.backlogged;
+  }
+
+  private drop(portBase: number, reason: number): void {
+    this.c[portBase + P_DROP_BASE + reason]! += 1;
+    this.c[this.wBase + W_DROP_BASE + reason]! += 1;
+    this.c[this.wBase + W_DROPPED]! += 1;
+  }
+}

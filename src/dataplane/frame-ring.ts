@@ -1,0 +1,130 @@
+// A single-producer single-consumer ring of whole frames in shared memory: what a memory port
+// carries between a test or benchmark on one thread and a forwarding worker on another.
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO } from '../native/descriptor.js';
+import type { SlotMemory } from '../native/queue.js';
+
+const HEAD = 0;
+const TAIL = 1;
+const EAGAIN = 11;
+
+/** Slot memory with a word view, for copies a word at a time. */
+export interface WordSlotMemory extends SlotMemory {
+  readonly words: Uint32Array;
+}
+
+export interface FrameRingShared {
+  index: SharedArrayBuffer;
+  lengths: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+  capacity: number;
+  slotSize: number;
+}
+
+/** Copies `bytes` bytes between word-aligned offsets, a word at a time: no views, no allocation. */
+function copyWords(to: Uint32Array, toByte: number, from: Uint32Array, fromByte: number, bytes: number): void {
+  const t = toByte >>> 2;
+  const f = fromByte >>> 2;
+  const words = (bytes + 3) >>> 2;
+  for (let w = 0; w < words; w++) to[t + w] = from[f + w]!;
+}
+
+export class FrameRing {
+  private readonly index: Int32Array;
+  private readonly lengths: Uint32Array;
+  private readonly bytes: Uint8Array;
+  private readonly words: Uint32Array;
+  private readonly mask: number;
+  readonly capacity: number;
+  readonly slotSize: number;
+
+  private constructor(readonly shared: FrameRingShared) {
+    this.capacity = shared.capacity;
+    this.slotSize = shared.slotSize;
+    this.mask = shared.capacity - 1;
+    this.index = new Int32Array(shared.index);
+    this.lengths = new Uint32Array(shared.lengths);
+    this.bytes = new Uint8Array(shared.data);
+    this.words = new Uint32Array(shared.data);
+  }
+
+  static create(capacity: number, slotSize: number): FrameRing {
+    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`ring capacity ${capacity} is not a power of two`);
+    }
+    if (slotSize % 4 !== 0) throw new RangeError(`slot size ${slotSize} is not a multiple of 4`);
+    return new FrameRing({
+      index: new SharedArrayBuffer(8),
+      lengths: new SharedArrayBuffer(capacity * 4),
+      data: new SharedArrayBuffer(capacity * slotSize),
+      capacity,
+      slotSize,
+    });
+  }
+
+  static adopt(shared: FrameRingShared): FrameRing {
+    return new FrameRing(shared);
+  }
+
+  get length(): number {
+    return (Atomics.load(this.index, TAIL) - Atomics.load(this.index, HEAD)) >>> 0;
+  }
+
+  /** Producer: appends a copy of `frame`; false when the ring is full. */
+  push(frame: Uint8Array): boolean {
+    if (frame.length > this.slotSize) throw new RangeError(`frame of ${frame.length} bytes exceeds the ${this.slotSize}-byte slot`);
+    const tail = Atomics.load(this.index, TAIL);
+    if (((tail - Atomics.load(this.index, HEAD)) >>> 0) === this.capacity) return false;
+    const at = tail & this.mask;
+    this.bytes.set(frame, at * this.slotSize);
+    this.lengths[at] = frame.length;
+    Atomics.store(this.index, TAIL, (tail + 1) | 0);
+    return true;
+  }
+
+  /** Consumer: removes the oldest frame and returns a copy, or undefined when empty. */
+  shift(): Uint8Array | undefined {
+    const head = Atomics.load(this.index, HEAD);
+    if (head === Atomics.load(this.index, TAIL)) return undefined;
+    const at = head & this.mask;
+    const frame = this.bytes.slice(at * this.slotSize, at * this.slotSize + this.lengths[at]!);
+    Atomics.store(this.index, HEAD, (head + 1) | 0);
+    return frame;
+  }
+
+  /** Consumer, batched: moves up to `budget` frames into the slots posted in desc[first..]. */
+  readInto(mem: WordSlotMemory, desc: Uint32Array, first: number, budget: number): number {
+    const head = Atomics.load(this.index, HEAD);
+    const available = (Atomics.load(this.index, TAIL) - head) >>> 0;
+    const n = available < budget ? available : budget;
+    for (let i = 0; i < n; i++) {
+      const at = (head + i) & this.mask;
+      const d = (first + i) * DESC_WORDS;
+      const len = this.lengths[at]!;
+      copyWords(mem.words, desc[d + D_SLOT]! * mem.slotSize, this.words, at * this.slotSize, len);
+      desc[d + D_LEN] = len;
+      desc[d + D_STATUS] = 0;
+      desc[d + D_VNET_FLAGS] = 0;
+      desc[d + D_VNET_GSO] = 0;
+      desc[d + D_VNET_CSUM] = 0;
+    }
+    Atomics.store(this.index, HEAD, (head + n) | 0);
+    return n;
+  }
+
+  /** Producer, batched: copies desc[first..first+count) in; when full, the first left out gets EAGAIN. */
+  writeFrom(mem: WordSlotMemory, desc: Uint32Array, first: number, count: number): number {
+    const tail = Atomics.load(this.index, TAIL);
+    const room = this.capacity - ((tail - Atomics.load(this.index, HEAD)) >>> 0);
+    const n = room < count ? room : count;
+    for (let i = 0; i < n; i++) {
+      const at = (tail + i) & this.mask;
+      const d = (first + i) * DESC_WORDS;
+      const len = desc[d + D_LEN]!;
+      copyWords(this.words, at * this.slotSize, mem.words, desc[d + D_SLOT]! * mem.slotSize, len);
+      this.lengths[at] = len;
+    }
+    Atomics.store(this.index, TAIL, (tail + n) | 0);
+    if (n < count) desc[(first + n) * DESC_WORDS + D_STATUS] = EAGAIN;
+    return n;
+  }
+}

@@ -1,0 +1,45 @@
+// Which ports exist and their bridge flags, in shared memory: the main thread sets them, workers
+// read them per frame, like `bridge link set dev X learning off flood off`.
+import { MAX_PORTS } from './fdb.js';
+
+export const PORT_PRESENT = 1 << 0;
+export const PORT_LEARNING = 1 << 1;
+/** Unknown unicast is flooded to this port. */
+export const PORT_FLOOD = 1 << 2;
+export const PORT_MCAST_FLOOD = 1 << 3;
+export const PORT_BCAST_FLOOD = 1 << 4;
+
+export const PORT_DEFAULT_FLAGS = PORT_LEARNING | PORT_FLOOD | PORT_MCAST_FLOOD | PORT_BCAST_FLOOD;
+
+export interface PortFlags {
+  learning: boolean;
+  flood: boolean;
+  mcastFlood: boolean;
+  bcastFlood: boolean;
+}
+
+export function createPortTable(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(MAX_PORTS * 4));
+}
+
+export function flagsToBits(flags: Partial<PortFlags>, current = PORT_DEFAULT_FLAGS): number {
+  let bits = current;
+  const set = (bit: number, on: boolean | undefined): void => {
+    if (on === true) bits |= bit;
+    if (on === false) bits &= ~bit;
+  };
+  set(PORT_LEARNING, flags.learning);
+  set(PORT_FLOOD, flags.flood);
+  set(PORT_MCAST_FLOOD, flags.mcastFlood);
+  set(PORT_BCAST_FLOOD, flags.bcastFlood);
+  return bits;
+}
+
+export function bitsToFlags(bits: number): PortFlags {
+  return {
+    learning: (bits & PORT_LEARNING) !== 0,
+    flood: (bits & PORT_FLOOD) !== 0,
+    mcastFlood: (bits & PORT_MCAST_FLOOD) !== 0,
+    bcastFlood: (bits & PORT_BCAST_FLOOD) !== 0,
+  };
+}

@@ -1,0 +1,109 @@
+// A forwarding worker thread: a loop of engine rounds that parks in the native wait when idle.
+// Control messages arrive on a MessagePort and are read between rounds, when the main thread has
+// raised the control sequence in shared memory and woken the worker.
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+
+import { pinThread } from '../native/thread.js';
+import { Waiter, type WaiterFds } from '../native/wait.js';
+import { Counters, W_IDLE_WAITS } from './counters.js';
+import { ForwardingEngine, type EngineOptions } from './engine.js';
+import { Fdb, type FdbShared } from './fdb.js';
+import { openQueue, type AnyQueueSpec } from './queue.js';
+
+export interface WorkerInit {
+  engine: EngineOptions;
+  fdb: FdbShared;
+  ports: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+  workers: number;
+  /** control[0]: sequence the main thread raises with each message. */
+  control: SharedArrayBuffer;
+  waiter: WaiterFds;
+  channel: MessagePort;
+  cpu?: number;
+  /** Never park: poll again at once (lower latency, a core at 100%). */
+  busyPoll: boolean;
+}
+
+export type WorkerCommand =
+  | { type: 'addPort'; seq: number; id: number; queue: AnyQueueSpec }
+  | { type: 'removePort'; seq: number; id: number }
+  | { type: 'stop'; seq: number };
+
+/** A command before the main thread numbers it. */
+export type WorkerCommandBody = WorkerCommand extends infer C ? (C extends WorkerCommand ? Omit<C, 'seq'> : never) : never;
+
+export interface WorkerReply {
+  seq: number;
+  error?: string;
+}
+
+/** How long an idle worker parks before it looks at its control sequence again. */
+const IDLE_WAIT_MS = 100;
+/** How soon frames waiting in the backlog are retried when nothing else happens. */
+const BACKLOG_RETRY_MS = 1;
+
+const init = workerData as WorkerInit;
+if (init.cpu !== undefined) pinThread(init.cpu);
+const fdb = Fdb.adopt(init.fdb);
+const counters = Counters.adopt(init.counters, init.workers);
+const engine = new ForwardingEngine(init.engine, fdb, new Int32Array(init.ports), counters);
+const waiter = Waiter.adopt(init.waiter);
+const control = new Int32Array(init.control);
+const idleWaits = counters.workerBase(init.engine.worker) + W_IDLE_WAITS;
+let seen = 0;
+let running = true;
+
+function apply(command: WorkerCommand): void {
+  switch (command.type) {
+    case 'addPort': {
+      const queue = openQueue(command.queue);
+      engine.addPort(command.id, queue);
+      if (queue.fd >= 0) waiter.add(queue.fd, command.id);
+      break;
+    }
+    case 'removePort': {
+      const queue = engine.removePort(command.id);
+      if (queue && queue.fd >= 0) waiter.remove(queue.fd);
+      break;
+    }
+    case 'stop':
+      running = false;
+      break;
+  }
+}
+
+function drainControl(): void {
+  seen = Atomics.load(control, 0);
+  for (let message = receiveMessageOnPort(init.channel); message; message = receiveMessageOnPort(init.channel)) {
+    const command = message.message as WorkerCommand;
+    const reply: WorkerReply = { seq: command.seq };
+    try {
+      apply(command);
+    } catch (e) {
+      reply.error = (e as Error).message;
+    }
+    init.channel.postMessage(reply);
+  }
+}
+
+function scheduleReady(): void {
+  for (let i = 0; i < waiter.readyCount; i++) engine.schedule(waiter.readyToken(i));
+}
+
+while (running) {
+  if (Atomics.load(control, 0) !== seen) {
+    drainControl();
+    if (!running) break;
+  }
+  const processed = engine.round();
+  if (processed > 0 || init.busyPoll) {
+    // Busy: pick up readiness without sleeping, as NAPI keeps polling while there is work.
+    waiter.wait(0);
+  } else {
+    counters.view[idleWaits]! += 1;
+    waiter.wait(engine.hasBacklog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS);
+  }
+  scheduleReady();
+}
+init.channel.close();

@@ -1,0 +1,363 @@
+// The switch as a library: a pool of forwarding workers, ports (TAP, AF_PACKET, memory), the FDB
+// and the counters. Everything runs on the main thread but the forwarding, which talks to the
+// workers by messages and reads their shared memory.
+import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+
+import { Counters, type PortCounters, type WorkerCounters } from './dataplane/counters.js';
+import type { EngineOptions } from './dataplane/engine.js';
+import { Fdb, MAX_PORTS, type FdbCounters, type FdbEntry } from './dataplane/fdb.js';
+import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from './dataplane/frame-pool.js';
+import { FrameRing } from './dataplane/frame-ring.js';
+import { PORT_PRESENT, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from './dataplane/port-table.js';
+import type { AnyQueueSpec } from './dataplane/queue.js';
+import type { WorkerCommandBody, WorkerInit, WorkerReply } from './dataplane/worker.js';
+import { openPacket, type PacketSocket } from './native/packet.js';
+import { openTap, type TapDevice } from './native/tap.js';
+import { Waiter } from './native/wait.js';
+import { workerScript } from './util/worker-script.js';
+
+export interface SwitchOptions {
+  /** Forwarding worker threads (default: the number of CPUs). */
+  workers?: number;
+  /** Most FDB entries (default 8192). */
+  fdbSize?: number;
+  /** Seconds before an unrefreshed learned entry ages out; 0: never (default 300). */
+  ageingSeconds?: number;
+  /** Frames per queue per poll (default 64). */
+  weight?: number;
+  /** Frames per round over all queues (default 300). */
+  roundBudget?: number;
+  /** Milliseconds per round (default 2). */
+  roundTimeMs?: number;
+  /** Frames per worker waiting for a busy egress (default 1000). */
+  backlog?: number;
+  /** Virtio header and TSO/checksum offloads on TAP and AF_PACKET ports (default true). */
+  offloads?: boolean;
+  /** Workers never park; each keeps a core at 100% (default false). */
+  busyPoll?: boolean;
+  /** Pin worker i to CPU i modulo the CPU count (default false). */
+  pinWorkers?: boolean;
+}
+
+export type PortKind = 'tap' | 'packet' | 'memory';
+
+export interface PortInfo {
+  id: number;
+  name: string;
+  kind: PortKind;
+  /** Queues, one per worker. */
+  queues: number;
+  vnetHdrSize: number;
+  offloads: readonly string[];
+  flags: PortFlags;
+}
+
+export interface PortStats extends PortCounters {
+  id: number;
+  name: string;
+}
+
+export interface SwitchStats {
+  ports: PortStats[];
+  workers: (WorkerCounters & { worker: number })[];
+  fdb: FdbCounters;
+}
+
+/** A port without a kernel: frames go in and come out of shared rings, for tests and benchmarks. */
+export interface MemoryPort {
+  readonly id: number;
+  /** Hands a frame to the switch on `worker`'s queue; false when that ring is full. */
+  send(frame: Uint8Array, worker?: number): boolean;
+  /** Takes every frame the switch has sent out of this port so far. */
+  receive(): Uint8Array[];
+}
+
+interface PortRecord {
+  info: PortInfo;
+  close(): void;
+}
+
+interface WorkerHandle {
+  thread: Worker;
+  channel: MessagePort;
+  waiter: Waiter;
+  control: Int32Array;
+  pending: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
+  failure?: Error;
+  exited: Promise<void>;
+}
+
+const DEFAULTS = { weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000 };
+const AGEING_INTERVAL_MS = 1000;
+
+function checkInt(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+export class Switch {
+  readonly fdb: Fdb;
+  readonly workers: number;
+  private readonly counters: Counters;
+  private readonly portTable = createPortTable();
+  private readonly handles: WorkerHandle[] = [];
+  private readonly portsById = new Map<number, PortRecord>();
+  private readonly ageing: NodeJS.Timeout;
+  private seq = 0;
+  private closed = false;
+
+  private constructor(private readonly options: Required<SwitchOptions>) {
+    this.workers = options.workers;
+    this.fdb = Fdb.create({ size: options.fdbSize, ageingSeconds: options.ageingSeconds });
+    this.counters = Counters.create(options.workers);
+    this.ageing = setInterval(() => this.fdb.age(), AGEING_INTERVAL_MS);
+    this.ageing.unref();
+  }
+
+  static async create(options: SwitchOptions = {}): Promise<Switch> {
+    const resolved: Required<SwitchOptions> = {
+      workers: checkInt('workers', options.workers ?? availableParallelism(), 1, 64),
+      fdbSize: options.fdbSize ?? 8192,
+      ageingSeconds: options.ageingSeconds ?? 300,
+      weight: checkInt('weight', options.weight ?? DEFAULTS.weight, 1, 256),
+      roundBudget: checkInt('roundBudget', options.roundBudget ?? DEFAULTS.roundBudget, 1, 1 << 20),
+      roundTimeMs: options.roundTimeMs ?? DEFAULTS.roundTimeMs,
+      backlog: checkInt('backlog', options.backlog ?? DEFAULTS.backlog, 1, 1 << 20),
+      offloads: options.offloads ?? true,
+      busyPoll: options.busyPoll ?? false,
+      pinWorkers: options.pinWorkers ?? false,
+    };
+    if (!(resolved.roundTimeMs > 0)) throw new RangeError(`roundTimeMs must be above 0, got ${resolved.roundTimeMs}`);
+    const sw = new Switch(resolved);
+    try {
+      for (let w = 0; w < resolved.workers; w++) sw.handles.push(await sw.startWorker(w));
+    } catch (e) {
+      await sw.close();
+      throw e;
+    }
+    return sw;
+  }
+
+  private get slotSize(): number {
+    return this.options.offloads ? GSO_SLOT_BYTES : MTU_SLOT_BYTES;
+  }
+
+  private async startWorker(w: number): Promise<WorkerHandle> {
+    const engine: EngineOptions = {
+      worker: w,
+      weight: this.options.weight,
+      roundBudget: this.options.roundBudget,
+      roundTimeMs: this.options.roundTimeMs,
+      backlog: this.options.backlog,
+      slotSize: this.slotSize,
+    };
+    const { port1, port2 } = new MessageChannel();
+    const waiter = Waiter.open();
+    const control = new Int32Array(new SharedArrayBuffer(4));
+    const init: WorkerInit = {
+      engine,
+      fdb: this.fdb.shared,
+      ports: this.portTable.buffer as SharedArrayBuffer,
+      counters: this.counters.buffer,
+      workers: this.workers,
+      control: control.buffer as SharedArrayBuffer,
+      waiter: waiter.fds,
+      channel: port2,
+      busyPoll: this.options.busyPoll,
+      ...(this.options.pinWorkers && { cpu: w % availableParallelism() }),
+    };
+    const thread = new Worker(workerScript('./dataplane/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
+    const handle: WorkerHandle = {
+      thread,
+      channel: port1,
+      waiter,
+      control,
+      pending: new Map(),
+      exited: new Promise((resolve) => thread.once('exit', () => resolve())),
+    };
+    port1.on('message', (reply: WorkerReply) => {
+      const waiting = handle.pending.get(reply.seq);
+      handle.pending.delete(reply.seq);
+      if (reply.error) waiting?.reject(new Error(`worker ${w}: ${reply.error}`));
+      else waiting?.resolve();
+    });
+    thread.on('error', (e: Error) => {
+      handle.failure = e;
+      for (const waiting of handle.pending.values()) waiting.reject(new Error(`worker ${w} failed: ${e.message}`));
+      handle.pending.clear();
+    });
+    await new Promise<void>((resolve, reject) => {
+      thread.once('online', () => resolve());
+      thread.once('error', reject);
+    });
+    return handle;
+  }
+
+  /** Sends a command to one worker and resolves when it has applied it. */
+  private command(w: number, command: WorkerCommandBody): Promise<void> {
+    const handle = this.handles[w]!;
+    if (handle.failure) return Promise.reject(new Error(`worker ${w} failed: ${handle.failure.message}`));
+    const seq = ++this.seq;
+    const done = new Promise<void>((resolve, reject) => handle.pending.set(seq, { resolve, reject }));
+    handle.channel.postMessage({ ...command, seq });
+    Atomics.add(handle.control, 0, 1);
+    handle.waiter.wake();
+    return done;
+  }
+
+  private allocateId(): number {
+    // Port numbers start at 1, as the bridge's do.
+    for (let id = 1; id < MAX_PORTS; id++) if (!this.portsById.has(id)) return id;
+    throw new RangeError(`the switch already has ${MAX_PORTS - 1} ports`);
+  }
+
+  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void): Promise<PortInfo> {
+    this.assertOpen();
+    const id = this.allocateId();
+    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)) };
+    this.portsById.set(id, { info, close });
+    this.counters.clearPort(id);
+    try {
+      await Promise.all(queues.map((queue, w) => this.command(w, { type: 'addPort', id, queue })));
+    } catch (e) {
+      await this.removePort(id).catch(() => undefined);
+      throw e;
+    }
+    Atomics.store(this.portTable, id, PORT_PRESENT | flagsToBits(flags));
+    return info;
+  }
+
+  /** Creates a multi-queue TAP (one queue per worker) and adds it as a port. */
+  async addTapPort(options: { name?: string; flags?: Partial<PortFlags>; uring?: boolean } = {}): Promise<PortInfo & { tap: TapDevice }> {
+    const tap = openTap({
+      ...(options.name !== undefined && { name: options.name }),
+      queues: this.workers,
+      multiQueue: true,
+      offloads: this.options.offloads,
+      ...(options.uring !== undefined && { uring: options.uring }),
+    });
+    try {
+      const info = await this.attach('tap', tap.name, tap.queues.map((q) => q.spec), options.flags ?? {}, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close());
+      return { ...info, tap };
+    } catch (e) {
+      tap.close();
+      throw e;
+    }
+  }
+
+  /** Adds an existing interface (say, the host end of a veth) through one AF_PACKET socket per worker, in a fanout group. */
+  async addPacketPort(options: { ifname: string; netns?: string; flags?: Partial<PortFlags>; promisc?: boolean }): Promise<PortInfo> {
+    const group = (process.pid * 31 + this.allocateId()) & 0xffff;
+    const sockets: PacketSocket[] = [];
+    try {
+      for (let w = 0; w < this.workers; w++) {
+        sockets.push(
+          openPacket({
+            ifname: options.ifname,
+            ...(options.netns !== undefined && { netns: options.netns }),
+            ...(this.workers > 1 && { fanout: { group, mode: 'hash' as const } }),
+            vnetHdr: this.options.offloads,
+            ignoreOutgoing: true,
+            promisc: options.promisc ?? true,
+            rcvbuf: 4 << 20,
+          }),
+        );
+      }
+      const close = (): void => sockets.forEach((s) => s.close());
+      const name = options.netns ? `${options.netns}/${options.ifname}` : options.ifname;
+      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: this.options.offloads ? ['vnet_hdr'] : [] }, close);
+    } catch (e) {
+      for (const s of sockets) s.close();
+      throw e;
+    }
+  }
+
+  /** Adds a port backed by shared rings instead of the kernel. */
+  async addMemoryPort(options: { name?: string; flags?: Partial<PortFlags>; capacity?: number } = {}): Promise<MemoryPort & { info: PortInfo }> {
+    const capacity = options.capacity ?? 1024;
+    const inputs = Array.from({ length: this.workers }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
+    const outputs = Array.from({ length: this.workers }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
+    const specs: AnyQueueSpec[] = inputs.map((input, w) => ({ kind: 'memory', input: input.shared, output: outputs[w]!.shared }));
+    const info = await this.attach('memory', options.name ?? `mem${this.allocateId()}`, specs, options.flags ?? {}, { vnetHdrSize: 0, offloads: [] }, () => undefined);
+    return {
+      id: info.id,
+      info,
+      send: (frame, worker = 0) => {
+        const ok = inputs[worker]!.push(frame);
+        if (ok) this.handles[worker]!.waiter.wake();
+        return ok;
+      },
+      receive: () => {
+        const frames: Uint8Array[] = [];
+        for (const ring of outputs) for (let f = ring.shift(); f; f = ring.shift()) frames.push(f);
+        return frames;
+      },
+    };
+  }
+
+  /** Takes a port off every worker, flushes its FDB entries, then closes what the switch opened for it. */
+  async removePort(id: number): Promise<void> {
+    const record = this.portsById.get(id);
+    if (!record) throw new RangeError(`no port ${id}`);
+    Atomics.store(this.portTable, id, 0);
+    const live = this.handles.map((h, w) => (h.failure ? undefined : w)).filter((w): w is number => w !== undefined);
+    await Promise.allSettled(live.map((w) => this.command(w, { type: 'removePort', id })));
+    this.fdb.flushPort(id);
+    this.portsById.delete(id);
+    record.close();
+  }
+
+  setPortFlags(id: number, flags: Partial<PortFlags>): PortInfo {
+    const record = this.portsById.get(id);
+    if (!record) throw new RangeError(`no port ${id}`);
+    const bits = flagsToBits(flags, flagsToBits(record.info.flags));
+    Atomics.store(this.portTable, id, PORT_PRESENT | bits);
+    record.info.flags = bitsToFlags(bits);
+    return record.info;
+  }
+
+  ports(): PortInfo[] {
+    return [...this.portsById.values()].map((r) => r.info).sort((a, b) => a.id - b.id);
+  }
+
+  fdbEntries(): (FdbEntry & { portName: string })[] {
+    return this.fdb.entries().map((e) => ({ ...e, portName: this.portsById.get(e.port)?.info.name ?? `port${e.port}` }));
+  }
+
+  addStaticEntry(mac: string, port: number): void {
+    if (!this.portsById.has(port)) throw new RangeError(`no port ${port}`);
+    this.fdb.addStatic(mac, port);
+  }
+
+  removeFdbEntry(mac: string): boolean {
+    return this.fdb.remove(mac);
+  }
+
+  stats(): SwitchStats {
+    return {
+      ports: this.ports().map((p) => ({ id: p.id, name: p.name, ...this.counters.port(p.id) })),
+      workers: this.handles.map((_, w) => ({ worker: w, ...this.counters.worker(w) })),
+      fdb: this.fdb.counters(),
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the switch is closed');
+  }
+
+  /** Stops the workers and closes every port the switch opened. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.ageing);
+    await Promise.allSettled(this.handles.map((h, w) => (h.failure ? Promise.resolve() : this.command(w, { type: 'stop' }))));
+    await Promise.all(this.handles.map((h) => h.exited));
+    for (const h of this.handles) {
+      h.channel.close();
+      h.waiter.close();
+    }
+    for (const record of this.portsById.values()) record.close();
+    this.portsById.clear();
+  }
+}
