@@ -4,13 +4,16 @@ import { addAddress, linkMac, moveLink, setLinkMtu, setLinkUp } from './link.js'
 import { createNamespace, deleteNamespace } from './namespace.js';
 import type { Resources } from './resources.js';
 
-export interface AttachOptions {
+export interface PlaceOptions {
   netns: string;
   /** Name inside the namespace; defaults to the TAP's own name. */
   ifname?: string;
   /** Address with prefix, e.g. 10.0.0.2/24; none when absent. */
   cidr?: string;
   mtu?: number;
+}
+
+export interface AttachOptions extends PlaceOptions {
   tap?: TapOptions;
 }
 
@@ -28,14 +31,20 @@ export async function createOwnedNamespace(resources: Resources, name: string): 
   return name;
 }
 
+/** Moves a link into a namespace, names, sizes and addresses it there, brings it up; returns its MAC. */
+export async function placeLink(link: string, options: PlaceOptions): Promise<string> {
+  const ifname = options.ifname ?? link;
+  await moveLink(link, options.netns, ifname);
+  if (options.mtu !== undefined) await setLinkMtu(ifname, options.mtu, options.netns);
+  if (options.cidr !== undefined) await addAddress(ifname, options.cidr, options.netns);
+  await setLinkUp(ifname, options.netns);
+  return linkMac(ifname, options.netns);
+}
+
 export async function attachTap(resources: Resources, options: AttachOptions): Promise<AttachedTap> {
   const tap = openTap(options.tap);
   // Closing the last queue fd deletes the device, wherever it has moved.
   resources.add(`TAP ${tap.name}`, () => tap.close());
-  const ifname = options.ifname ?? tap.name;
-  await moveLink(tap.name, options.netns, ifname);
-  if (options.mtu !== undefined) await setLinkMtu(ifname, options.mtu, options.netns);
-  if (options.cidr !== undefined) await addAddress(ifname, options.cidr, options.netns);
-  await setLinkUp(ifname, options.netns);
-  return { tap, netns: options.netns, ifname, mac: await linkMac(ifname, options.netns) };
+  const mac = await placeLink(tap.name, options);
+  return { tap, netns: options.netns, ifname: options.ifname ?? tap.name, mac };
 }

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+
+import { Counters } from '../src/dataplane/counters.js';
+import { ForwardingEngine, type EngineOptions } from '../src/dataplane/engine.js';
+import { Fdb } from '../src/dataplane/fdb.js';
+import { MTU_SLOT_BYTES } from '../src/dataplane/frame-pool.js';
+import { FrameRing } from '../src/dataplane/frame-ring.js';
+import { PORT_DEFAULT_FLAGS, PORT_FLOOD, PORT_PRESENT, createPortTable } from '../src/dataplane/port-table.js';
+import { openQueue } from '../src/dataplane/queue.js';
+import { parseIpv4 } from '../src/packet/ipv4.js';
+import { parseMac } from '../src/packet/mac.js';
+import { buildUdpFrame } from '../src/packet/udp.js';
+
+const MAC = (n: number) => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
+
+function frame(src: string, dst: string): Uint8Array {
+  return buildUdpFrame({ srcMac: parseMac(src), dstMac: parseMac(dst), srcIp: parseIpv4('10.9.0.1'), dstIp: parseIpv4('10.9.0.2'), srcPort: 1000, dstPort: 9, frameBytes: 60 });
+}
+
+/** An engine on this thread with memory ports 1..n: `input` feeds the switch, `output` is what it sent. */
+function rig(ports: number, options: Partial<EngineOptions> & { outputCapacity?: number } = {}) {
+  const fdb = Fdb.create();
+  const table = createPortTable();
+  const counters = Counters.create(1);
+  const engine = new ForwardingEngine({ worker: 0, weight: 64, roundBudget: 300, roundTimeMs: 1000, backlog: 1000, slotSize: MTU_SLOT_BYTES, ...options }, fdb, table, counters);
+  const io = new Map<number, { input: FrameRing; output: FrameRing }>();
+  for (let id = 1; id <= ports; id++) {
+    const input = FrameRing.create(1024, MTU_SLOT_BYTES);
+    const output = FrameRing.create(options.outputCapacity ?? 1024, MTU_SLOT_BYTES);
+    engine.addPort(id, openQueue({ kind: 'memory', input: input.shared, output: output.shared }));
+    table[id] = PORT_PRESENT | PORT_DEFAULT_FLAGS;
+    io.set(id, { input, output });
+  }
+  const send = (port: number, f: Uint8Array, times = 1) => {
+    for (let i = 0; i < times; i++) expect(io.get(port)!.input.push(f)).toBe(true);
+  };
+  const drained = (port: number) => {
+    const out: Uint8Array[] = [];
+    for (let f = io.get(port)!.output.shift(); f; f = io.get(port)!.output.shift()) out.push(f);
+    return out;
+  };
+  return { engine, fdb, table, counters, send, drained };
+}
+
+describe('forwarding engine', () => {
+  it('floods a frame to an unknown MAC to every port but the one it came in on', () => {
+    const r = rig(3);
+    r.send(1, frame(MAC(1), MAC(99)));
+    r.engine.round();
+    expect([r.drained(1).length, r.drained(2).length, r.drained(3).length]).toEqual([0, 1, 1]);
+  });
+
+  it('sends a frame to a learned MAC out of that port only', () => {
+    const r = rig(3);
+    r.send(2, frame(MAC(2), MAC(99)));
+    r.engine.round();
+    r.drained(1);
+    r.drained(3);
+    r.send(1, frame(MAC(1), MAC(2)));
+    r.engine.round();
+    expect([r.drained(1).length, r.drained(2).length, r.drained(3).length]).toEqual([0, 1, 0]);
+  });
+
+  it('does not flood unknown unicast to a port with flood off', () => {
+    const r = rig(3);
+    r.table[3] = PORT_PRESENT | (PORT_DEFAULT_FLAGS & ~PORT_FLOOD);
+    r.send(1, frame(MAC(1), MAC(99)));
+    r.engine.round();
+    expect([r.drained(2).length, r.drained(3).length]).toEqual([1, 0]);
+  });
+
+  it('counts a flood with nowhere to go as no_destination', () => {
+    const r = rig(1);
+    r.send(1, frame(MAC(1), MAC(99)));
+    r.engine.round();
+    expect(r.counters.port(1).drops.no_destination).toBe(1);
+    expect(r.counters.worker(0).dropped).toBe(1);
+  });
+
+  it('counts rx and tx packets and bytes per port', () => {
+    const r = rig(2);
+    r.send(1, frame(MAC(1), MAC(99)), 3);
+    r.engine.round();
+    expect(r.counters.port(1)).toMatchObject({ rxPackets: 3, rxBytes: 180 });
+    expect(r.counters.port(2)).toMatchObject({ txPackets: 3, txBytes: 180 });
+  });
+
+  it('reads at most a weight of frames from one queue per round', () => {
+    const r = rig(2, { weight: 64 });
+    r.send(1, frame(MAC(1), MAC(99)), 100);
+    expect(r.engine.round()).toBe(64);
+    expect(r.engine.round()).toBe(36);
+  });
+
+  it('ends a round at its budget and counts a time squeeze', () => {
+    const r = rig(3, { weight: 64, roundBudget: 100 });
+    r.send(1, frame(MAC(1), MAC(99)), 64);
+    r.send(2, frame(MAC(2), MAC(99)), 64);
+    r.send(3, frame(MAC(3), MAC(99)), 64);
+    expect(r.engine.round()).toBe(100);
+    expect(r.counters.worker(0).timeSqueeze).toBe(1);
+  });
+
+  it('starts the next round after the queue where the last one stopped, so none starves', () => {
+    const r = rig(3, { weight: 64, roundBudget: 64 });
+    r.send(1, frame(MAC(1), MAC(99)), 200);
+    r.send(2, frame(MAC(2), MAC(99)), 1);
+    r.engine.round();
+    r.engine.round();
+    expect(r.counters.port(2).rxPackets).toBe(1);
+  });
+
+  it('ends a round at its time limit with frames left, and counts a time squeeze', () => {
+    const r = rig(2, { weight: 8, roundTimeMs: 1e-9 });
+    r.send(1, frame(MAC(1), MAC(99)), 8);
+    r.send(2, frame(MAC(2), MAC(99)), 8);
+    expect(r.engine.round()).toBe(8);
+    expect(r.counters.worker(0).timeSqueeze).toBe(1);
+  });
+
+  it('keeps frames that cannot go out now in the backlog and sends them when the queue has room', () => {
+    const r = rig(2, { outputCapacity: 4 });
+    r.send(1, frame(MAC(1), MAC(99)), 10);
+    r.engine.round();
+    expect(r.drained(2)).toHaveLength(4);
+    expect(r.counters.worker(0).backlog).toBe(6);
+    r.engine.round();
+    expect(r.drained(2)).toHaveLength(4);
+    r.engine.round();
+    expect(r.drained(2)).toHaveLength(2);
+    expect(r.engine.hasBacklog).toBe(false);
+    expect(r.counters.port(2).txPackets).toBe(10);
+  });
+
+  it('keeps the order of a flow through the backlog', () => {
+    const r = rig(2, { outputCapacity: 2 });
+    for (let i = 0; i < 6; i++) {
+      const f = frame(MAC(1), MAC(99));
+      f[59] = i;
+      r.send(1, f);
+    }
+    const seen: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      r.engine.round();
+      for (const f of r.drained(2)) seen.push(f[59]!);
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('drops with backlog_full beyond the backlog limit', () => {
+    const r = rig(2, { outputCapacity: 2, backlog: 3 });
+    r.send(1, frame(MAC(1), MAC(99)), 10);
+    r.engine.round();
+    expect(r.counters.port(2).drops.backlog_full).toBe(5);
+    expect(r.counters.worker(0).drops.backlog_full).toBe(5);
+  });
+
+  it('forgets a removed port: frames for it are no longer sent there', () => {
+    const r = rig(3);
+    r.send(2, frame(MAC(2), MAC(99)));
+    r.engine.round();
+    r.drained(1);
+    r.drained(3);
+    r.table[2] = 0;
+    r.engine.removePort(2);
+    r.fdb.flushPort(2);
+    r.send(1, frame(MAC(1), MAC(2)));
+    r.engine.round();
+    expect([r.drained(2).length, r.drained(3).length]).toEqual([0, 1]);
+  });
+});

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { openPacket } from '../src/native/packet.js';
+import { parseIpv4 } from '../src/packet/ipv4.js';
+import { parseMac } from '../src/packet/mac.js';
+import { buildUdpFrame } from '../src/packet/udp.js';
+import { placeLink } from '../src/netns/attach.js';
+import { execIn } from '../src/netns/namespace.js';
+import { Switch } from '../src/switch.js';
+import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
+
+interface Host {
+  netns: string;
+  ip: string;
+  mac: string;
+  port: number;
+}
+
+for (const workers of [1, 2]) {
+  describeKernel(`a switch with ${workers} worker${workers > 1 ? 's' : ''} and three namespaces on TAP ports`, () => {
+    const lab = new Lab();
+    const net = testSubnet();
+    let sw: Switch;
+    const hosts: Host[] = [];
+
+    beforeAll(async () => {
+      sw = await Switch.create({ workers });
+      lab.resources.add('switch', () => sw.close());
+      for (let i = 1; i <= 3; i++) {
+        const netns = await lab.namespace();
+        // No IPv6: its periodic reports would keep refreshing the FDB in the ageing test.
+        await execIn(netns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+        const port = await sw.addTapPort();
+        const mac = await placeLink(port.name, { netns, ifname: 'eth0', cidr: `${net}.${i}/24` });
+        hosts.push({ netns, ip: `${net}.${i}`, mac, port: port.id });
+      }
+    });
+    afterAll(async () => {
+      await lab.release();
+    });
+
+    it('gives each port one queue per worker', () => {
+      expect(sw.ports().map((p) => p.queues)).toEqual([workers, workers, workers]);
+    });
+
+    it('lets every pair of namespaces ping each other', async () => {
+      for (const from of hosts) {
+        for (const to of hosts) {
+          if (from === to) continue;
+          const out = await execIn(from.netns, 'ping', ['-c', '1', '-W', '2', to.ip]);
+          expect(out).toContain('1 received');
+        }
+      }
+    });
+
+    it('shows the three MACs in the FDB on the ports they sit behind', () => {
+      const entries = sw.fdbEntries();
+      for (const host of hosts) expect(entries).toContainEqual(expect.objectContaining({ mac: host.mac, port: host.port, static: false }));
+    });
+
+    it('floods a frame for an unknown MAC to every other port but not back to its sender', async () => {
+      const [a, b, c] = hosts as [Host, Host, Host];
+      const sender = openPacket({ ifname: 'eth0', netns: a.netns });
+      const probes = hosts.map((h) => {
+        const socket = openPacket({ ifname: 'eth0', netns: h.netns, ignoreOutgoing: true });
+        return { socket, probe: new FrameProbe(socket.queue) };
+      });
+      try {
+        const marker = 0xab;
+        const frame = buildUdpFrame({ srcMac: parseMac(a.mac), dstMac: parseMac('02:00:5e:00:53:99'), srcIp: parseIpv4(a.ip), dstIp: parseIpv4(`${net}.99`), srcPort: 4242, dstPort: 9, frameBytes: 60 });
+        frame[59] = marker;
+        expect(new FrameProbe(sender.queue).write(frame)).toBe(1);
+        const isMarked = (f: Uint8Array) => f.length >= 60 && f[59] === marker && f[0] === 0x02 && f[5] === 0x99;
+        const seen = await Promise.all(probes.map(async ({ probe }) => (await probe.drain(800)).filter(isMarked).length));
+        expect(seen).toEqual([0, 1, 1]);
+        expect(sw.stats().ports.find((p) => p.id === b.port)!.txPackets).toBeGreaterThan(0);
+        expect(sw.stats().ports.find((p) => p.id === c.port)!.txPackets).toBeGreaterThan(0);
+      } finally {
+        for (const { socket, probe } of probes) {
+          probe.close();
+          socket.close();
+        }
+        sender.close();
+      }
+    });
+
+    it('forgets learned MACs once the ageing time passes without traffic from them', async () => {
+      expect(sw.fdbEntries().length).toBeGreaterThanOrEqual(3);
+      sw.fdb.ageingSeconds = 1;
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && sw.fdbEntries().length > 0) await new Promise((r) => setTimeout(r, 200));
+      expect(sw.fdbEntries()).toEqual([]);
+      expect(sw.fdb.counters().aged).toBeGreaterThanOrEqual(3);
+    });
+  });
+}
