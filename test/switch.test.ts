@@ -5,8 +5,11 @@ import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import { buildUdpFrame } from '../src/packet/udp.js';
 import { placeLink } from '../src/netns/attach.js';
+import { createVethPair, deleteLink, setLinkUp } from '../src/netns/link.js';
+import { uniqueName } from '../src/netns/names.js';
 import { execIn } from '../src/netns/namespace.js';
 import { Switch } from '../src/switch.js';
+import { runIperf3Tcp, startIperf3Server } from '../src/tools/iperf3.js';
 import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
 
 interface Host {
@@ -91,6 +94,54 @@ for (const workers of [1, 2]) {
       while (Date.now() < deadline && sw.fdbEntries().length > 0) await new Promise((r) => setTimeout(r, 200));
       expect(sw.fdbEntries()).toEqual([]);
       expect(sw.fdb.counters().aged).toBeGreaterThanOrEqual(3);
+    });
+  });
+}
+
+for (const workers of [1, 2]) {
+  describeKernel(`a switch with ${workers} worker${workers > 1 ? 's' : ''} joining a TAP port and a veth through AF_PACKET`, () => {
+    const lab = new Lab();
+    const net = testSubnet();
+    let sw: Switch;
+    let tapNs: string;
+    let vethNs: string;
+    let vethMac: string;
+    let packetPort: number;
+
+    beforeAll(async () => {
+      sw = await Switch.create({ workers });
+      lab.resources.add('switch', () => sw.close());
+      tapNs = await lab.namespace();
+      vethNs = await lab.namespace();
+      const tap = await sw.addTapPort();
+      await placeLink(tap.name, { netns: tapNs, ifname: 'eth0', cidr: `${net}.1/24` });
+      const [inside, outside] = [uniqueName('tsv'), uniqueName('tsv')];
+      await createVethPair(inside, outside);
+      lab.resources.add(`veth ${outside}`, () => deleteLink(outside).catch(() => undefined));
+      vethMac = await placeLink(inside, { netns: vethNs, ifname: 'eth0', cidr: `${net}.2/24` });
+      await setLinkUp(outside);
+      packetPort = (await sw.addPacketPort({ ifname: outside })).id;
+    });
+    afterAll(async () => {
+      await lab.release();
+    });
+
+    it('carries ping between the TAP namespace and the veth namespace', async () => {
+      expect(await execIn(tapNs, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', `${net}.2`])).toContain('2 received');
+    });
+
+    it('learns the veth namespace MAC on the AF_PACKET port', () => {
+      expect(sw.fdbEntries()).toContainEqual(expect.objectContaining({ mac: vethMac, port: packetPort }));
+    });
+
+    it('carries TCP between the two kinds of port', async () => {
+      const server = await startIperf3Server(vethNs, `${net}.2`, 5201);
+      try {
+        const result = await runIperf3Tcp(tapNs, `${net}.2`, 5201, { bytes: 4 << 20 });
+        expect(result.sentBytes).toBeGreaterThanOrEqual(4 << 20);
+      } finally {
+        await server.stop();
+      }
     });
   });
 }
