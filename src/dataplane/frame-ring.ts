@@ -6,6 +6,7 @@ import type { SlotMemory } from '../native/queue.js';
 const HEAD = 0;
 const TAIL = 1;
 const EAGAIN = 11;
+const EMSGSIZE = 90;
 
 /** Slot memory with a word view, for copies a word at a time. */
 export interface WordSlotMemory extends SlotMemory {
@@ -100,9 +101,11 @@ export class FrameRing {
       const at = (head + i) & this.mask;
       const d = (first + i) * DESC_WORDS;
       const len = this.lengths[at]!;
-      copyWords(mem.words, desc[d + D_SLOT]! * mem.slotSize, this.words, at * this.slotSize, len);
-      desc[d + D_LEN] = len;
-      desc[d + D_STATUS] = 0;
+      // A frame larger than the reader's slot is cut to it and marked, as a short read would be.
+      const fits = len <= mem.slotSize;
+      copyWords(mem.words, desc[d + D_SLOT]! * mem.slotSize, this.words, at * this.slotSize, fits ? len : mem.slotSize);
+      desc[d + D_LEN] = fits ? len : mem.slotSize;
+      desc[d + D_STATUS] = fits ? 0 : EMSGSIZE;
       desc[d + D_VNET_FLAGS] = 0;
       desc[d + D_VNET_GSO] = 0;
       desc[d + D_VNET_CSUM] = 0;
@@ -111,20 +114,25 @@ export class FrameRing {
     return n;
   }
 
-  /** Producer, batched: copies desc[first..first+count) in; when full, the first left out gets EAGAIN. */
+  /**
+   * Producer, batched: copies desc[first..first+count) in. Stops at the first frame that does not
+   * go in, marking it EAGAIN when the ring is full or EMSGSIZE when the frame exceeds a slot.
+   */
   writeFrom(mem: WordSlotMemory, desc: Uint32Array, first: number, count: number): number {
     const tail = Atomics.load(this.index, TAIL);
     const room = this.capacity - ((tail - Atomics.load(this.index, HEAD)) >>> 0);
     const n = room < count ? room : count;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    for (; i < n; i++) {
       const at = (tail + i) & this.mask;
       const d = (first + i) * DESC_WORDS;
       const len = desc[d + D_LEN]!;
+      if (len > this.slotSize) break;
       copyWords(this.words, at * this.slotSize, mem.words, desc[d + D_SLOT]! * mem.slotSize, len);
       this.lengths[at] = len;
     }
-    Atomics.store(this.index, TAIL, (tail + n) | 0);
-    if (n < count) desc[(first + n) * DESC_WORDS + D_STATUS] = EAGAIN;
-    return n;
+    Atomics.store(this.index, TAIL, (tail + i) | 0);
+    if (i < count) desc[(first + i) * DESC_WORDS + D_STATUS] = i < n ? EMSGSIZE : EAGAIN;
+    return i;
   }
 }
