@@ -8,6 +8,7 @@
       "sources": [
         "native/addon.cc",
         "native/batch.cc",
+        "native/copy.cc",
         "native/errors.cc",
         "native/packet_socket.cc",
         "native/tap.cc",

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "batch.h"
+#include "copy.h"
 #include "descriptor.h"
 #include "errors.h"
 #include "packet_socket.h"
@@ -64,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openPacket", Napi::Function::New(env, OpenPacket, "openPacket"));
   exports.Set("rx", Napi::Function::New(env, Rx, "rx"));
   exports.Set("tx", Napi::Function::New(env, Tx, "tx"));
+  exports.Set("copySlots", Napi::Function::New(env, CopySlots, "copySlots"));
   exports.Set("waiterOpen", Napi::Function::New(env, WaiterOpen, "waiterOpen"));
   exports.Set("waiterAdd", Napi::Function::New(env, WaiterAdd, "waiterAdd"));
   exports.Set("waiterDel", Napi::Function::New(env, WaiterDel, "waiterDel"));

@@ -1,4 +1,4 @@
-// A 64-byte UDP generator: one prebuilt frame sent in sendmmsg batches on an AF_PACKET socket,
+// A 64-byte UDP generator: prebuilt frames sent in sendmmsg batches on an AF_PACKET socket,
 // straight to the driver (PACKET_QDISC_BYPASS). Runs as its own process, bounded in time and count.
 import { FramePool, MTU_SLOT_BYTES } from '../../src/dataplane/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, createDescriptors } from '../../src/native/descriptor.js';
@@ -9,8 +9,8 @@ import { pinThread } from '../../src/native/thread.js';
 export interface BlasterJob {
   netns: string;
   ifname: string;
-  /** The frame to send, hex-encoded. */
-  frameHex: string;
+  /** The frames to send in turn, hex-encoded. */
+  framesHex: string[];
   seconds: number;
   maxFrames: number;
   cpu?: number;
@@ -29,10 +29,11 @@ const MAX_SECONDS = 60;
 function blast(job: BlasterJob): BlasterReport {
   if (job.cpu !== undefined) pinThread(job.cpu);
   const socket = openPacket({ ifname: job.ifname, netns: job.netns, qdiscBypass: true, sndbuf: 4 << 20 });
-  const frame = Buffer.from(job.frameHex, 'hex');
+  const frames = job.framesHex.map((hex) => Buffer.from(hex, 'hex'));
   const pool = FramePool.create(BATCH, MTU_SLOT_BYTES);
   const desc = createDescriptors(BATCH);
   for (let i = 0; i < BATCH; i++) {
+    const frame = frames[i % frames.length]!;
     pool.bytes.set(frame, pool.offset(i));
     desc[i * DESC_WORDS + D_SLOT] = i;
     desc[i * DESC_WORDS + D_LEN] = frame.length;

@@ -1,44 +1,77 @@
-// Two namespaces, each with a TAP whose fd this process holds, and the bare forwarder between them.
+// Two namespaces, each with a TAP, joined by what is under test: the bare forwarder or the switch.
 import { BareForwarder } from '../../src/forwarder/bare-forwarder.js';
 import type { TapOptions } from '../../src/native/tap.js';
-import { attachTap, createOwnedNamespace, type AttachedTap } from '../../src/netns/attach.js';
+import { attachTap, createOwnedNamespace, placeLink } from '../../src/netns/attach.js';
 import { uniqueName } from '../../src/netns/names.js';
 import { Resources } from '../../src/netns/resources.js';
+import { Switch } from '../../src/switch.js';
+
+export type Via = { kind: 'bare'; cpu?: number } | { kind: 'switch'; workers: number; pinWorkers?: boolean };
 
 export interface PairOptions {
+  via: Via;
   tap: TapOptions;
-  /** CPU for the forwarding worker; the load generator takes the other one. */
-  cpu?: number;
-  budget?: number;
-  busyPoll?: boolean;
+}
+
+export interface Endpoint {
+  netns: string;
+  ifname: string;
+  mac: string;
+  ip: string;
 }
 
 export interface Pair {
-  readonly left: AttachedTap;
-  readonly right: AttachedTap;
-  readonly leftIp: string;
-  readonly rightIp: string;
-  readonly forwarder: BareForwarder;
+  readonly left: Endpoint;
+  readonly right: Endpoint;
+  /** Frames carried from left to right so far. */
+  forwarded(): number;
   readonly resources: Resources;
+}
+
+async function bare(resources: Resources, options: PairOptions, subnet: string, via: { cpu?: number }): Promise<Pair> {
+  const leftNs = await createOwnedNamespace(resources, uniqueName('tsb'));
+  const rightNs = await createOwnedNamespace(resources, uniqueName('tsb'));
+  const left = await attachTap(resources, { netns: leftNs, ifname: 'eth0', cidr: `${subnet}.1/24`, tap: options.tap });
+  const right = await attachTap(resources, { netns: rightNs, ifname: 'eth0', cidr: `${subnet}.2/24`, tap: options.tap });
+  const forwarder = await BareForwarder.start({
+    a: left.tap.queues[0]!.spec,
+    b: right.tap.queues[0]!.spec,
+    ...(via.cpu !== undefined && { cpu: via.cpu }),
+  });
+  resources.add('bare forwarder', async () => void (await forwarder.stop()));
+  return {
+    left: { netns: leftNs, ifname: 'eth0', mac: left.mac, ip: `${subnet}.1` },
+    right: { netns: rightNs, ifname: 'eth0', mac: right.mac, ip: `${subnet}.2` },
+    forwarded: () => forwarder.stats().aToB.frames,
+    resources,
+  };
+}
+
+async function switched(resources: Resources, options: PairOptions, subnet: string, via: { workers: number; pinWorkers?: boolean }): Promise<Pair> {
+  const sw = await Switch.create({ workers: via.workers, offloads: !!options.tap.offloads, ...(via.pinWorkers !== undefined && { pinWorkers: via.pinWorkers }) });
+  resources.add('switch', () => sw.close());
+  const ends: Endpoint[] = [];
+  let rightPort = 0;
+  for (const [i, name] of ['left', 'right'].entries()) {
+    const netns = await createOwnedNamespace(resources, uniqueName('tsb'));
+    const port = await sw.addTapPort({ ...(options.tap.uring !== undefined && { uring: options.tap.uring }) });
+    const mac = await placeLink(port.name, { netns, ifname: 'eth0', cidr: `${subnet}.${i + 1}/24` });
+    ends.push({ netns, ifname: 'eth0', mac, ip: `${subnet}.${i + 1}` });
+    if (name === 'right') rightPort = port.id;
+  }
+  return {
+    left: ends[0]!,
+    right: ends[1]!,
+    forwarded: () => sw.stats().ports.find((p) => p.id === rightPort)?.txPackets ?? 0,
+    resources,
+  };
 }
 
 /** Builds the pair; on any failure everything made so far is removed before the error goes on. */
 export async function buildPair(options: PairOptions, subnet = '10.251.0'): Promise<Pair> {
   const resources = new Resources();
   try {
-    const leftNs = await createOwnedNamespace(resources, uniqueName('tsb'));
-    const rightNs = await createOwnedNamespace(resources, uniqueName('tsb'));
-    const left = await attachTap(resources, { netns: leftNs, ifname: 'eth0', cidr: `${subnet}.1/24`, tap: options.tap });
-    const right = await attachTap(resources, { netns: rightNs, ifname: 'eth0', cidr: `${subnet}.2/24`, tap: options.tap });
-    const forwarder = await BareForwarder.start({
-      a: left.tap.queues[0]!.spec,
-      b: right.tap.queues[0]!.spec,
-      ...(options.cpu !== undefined && { cpu: options.cpu }),
-      ...(options.budget !== undefined && { budget: options.budget }),
-      ...(options.busyPoll !== undefined && { busyPoll: options.busyPoll }),
-    });
-    resources.add('bare forwarder', async () => void (await forwarder.stop()));
-    return { left, right, leftIp: `${subnet}.1`, rightIp: `${subnet}.2`, forwarder, resources };
+    return options.via.kind === 'bare' ? await bare(resources, options, subnet, options.via) : await switched(resources, options, subnet, options.via);
   } catch (e) {
     await resources.release().catch(() => undefined);
     throw e;

@@ -25,16 +25,16 @@ export function dropReasonOf(decision: number): number {
 
 /**
  * Decides where the frame at bytes[base..base+len) that came in on `ingress` goes: an egress port
- * (>= 0), a flood kind (FLOOD_*), or a drop (DROP_BASE - reason).
+ * (>= 0), a flood kind (FLOOD_*), or a drop (DROP_BASE - reason). `now` is fdb.now(), read once per batch.
  */
-export function decide(bytes: Uint8Array, base: number, len: number, ingress: number, ports: Int32Array, fdb: Fdb): number {
+export function decide(bytes: Uint8Array, base: number, len: number, ingress: number, ports: Int32Array, fdb: Fdb, now = fdb.now()): number {
   if (len < ETH_HEADER_BYTES) return DROP_BASE - DROP_TOO_SHORT;
   const src = base + 6;
   if ((bytes[src]! & 1) !== 0) return DROP_BASE - DROP_MULTICAST_SOURCE;
   if ((bytes[src]! | bytes[src + 1]! | bytes[src + 2]! | bytes[src + 3]! | bytes[src + 4]! | bytes[src + 5]!) === 0) {
     return DROP_BASE - DROP_ZERO_SOURCE;
   }
-  if ((ports[ingress]! & PORT_LEARNING) !== 0) fdb.learn(bytes, src, ingress);
+  if ((ports[ingress]! & PORT_LEARNING) !== 0) fdb.learn(bytes, src, ingress, now);
 
   if ((bytes[base]! & 1) !== 0) {
     const broadcast = (bytes[base]! & bytes[base + 1]! & bytes[base + 2]! & bytes[base + 3]! & bytes[base + 4]! & bytes[base + 5]!) === 0xff;

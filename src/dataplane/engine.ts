@@ -1,5 +1,6 @@
 // One worker's forwarding engine: NAPI-style polling of its queues, the bridge decision per frame,
 // per-egress tx batches, and a bounded backlog for frames that cannot go out at once.
+import { copySlots, createCopyPlan } from '../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
 import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
 import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
@@ -72,6 +73,7 @@ export class ForwardingEngine {
   private next = 0;
   private readonly c: Float64Array;
   private readonly wBase: number;
+  private readonly plan: Uint32Array;
 
   constructor(
     private readonly options: EngineOptions,
@@ -83,6 +85,7 @@ export class ForwardingEngine {
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
     this.pool = FramePool.create(weight + backlog, slotSize);
     this.rxDesc = new Uint32Array(weight * DESC_WORDS);
+    this.plan = createCopyPlan(weight);
     for (let i = 0; i < weight; i++) this.rxDesc[i * DESC_WORDS + D_SLOT] = i;
     this.freeSlots = new Int32Array(backlog);
     for (let i = 0; i < backlog; i++) this.freeSlots[i] = weight + i;
@@ -167,6 +170,7 @@ export class ForwardingEngine {
     const slotSize = this.pool.slotSize;
     const ingress = port.id;
     const inBase = port.counterBase;
+    const now = this.fdb.now();
     let rxBytes = 0;
     for (let i = 0; i < n; i++) {
       const d = i * DESC_WORDS;
@@ -176,7 +180,7 @@ export class ForwardingEngine {
         this.drop(inBase, DROP_TRUNCATED);
         continue;
       }
-      const decision = decide(bytes, this.rxDesc[d + D_SLOT]! * slotSize, len, ingress, this.ports, this.fdb);
+      const decision = decide(bytes, this.rxDesc[d + D_SLOT]! * slotSize, len, ingress, this.ports, this.fdb, now);
       if (decision >= 0) {
         this.enqueue(this.byId[decision], i);
       } else if (decision >= FLOOD_BROADCAST) {
@@ -258,6 +262,7 @@ export class ForwardingEngine {
 
   /** Copies frames into backlog slots: the rx slots are read into again by the next poll. */
   private toBacklog(port: EnginePort, from: number, to: number): void {
+    let copies = 0;
     for (let i = from; i < to; i++) {
       if (this.freeTop === 0) {
         this.drop(port.counterBase, DROP_BACKLOG_FULL);
@@ -265,11 +270,15 @@ export class ForwardingEngine {
       }
       const slot = this.freeSlots[--this.freeTop]!;
       const d = i * DESC_WORDS;
-      this.pool.copySlot(slot, port.tx[d + D_SLOT]!, port.tx[d + D_LEN]!);
+      this.plan[3 * copies] = slot;
+      this.plan[3 * copies + 1] = port.tx[d + D_SLOT]!;
+      this.plan[3 * copies + 2] = port.tx[d + D_LEN]!;
+      copies++;
       port.tx[d + D_SLOT] = slot;
       port.backlog.push(port.tx, i);
       this.backlogged++;
     }
+    copySlots(this.pool, this.pool, this.plan, copies);
     this.c[this.wBase + W_BACKLOG] = this.backlogged;
   }
 

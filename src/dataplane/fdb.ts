@@ -231,12 +231,12 @@ export class Fdb {
   /**
    * Learns that the source MAC at bytes[offset..offset+6) sits on `port`. The caller has already
    * refused multicast and all-zero sources. Takes the lock only to add, move or re-age an entry.
+   * `now` (from now()) lets a batch read the clock once rather than per frame.
    */
-  learn(bytes: Uint8Array, offset: number, port: number): LearnResult {
+  learn(bytes: Uint8Array, offset: number, port: number, now = this.now()): LearnResult {
     const hi = macHi(bytes, offset);
     const lo = macLo(bytes, offset);
     const node = this.find(hi, lo);
-    const now = this.now();
     if (node !== NONE) {
       const base = node * NODE_WORDS;
       const word = this.nodes[base + N_PORT]!;

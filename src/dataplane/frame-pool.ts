@@ -8,8 +8,6 @@ export const GSO_SLOT_BYTES = 65536 + 512;
 
 export class FramePool implements SlotMemory {
   readonly bytes: Uint8Array;
-  /** The same memory a word at a time, for copies without views. */
-  readonly words: Uint32Array;
   readonly slots: number;
 
   private constructor(
@@ -17,15 +15,12 @@ export class FramePool implements SlotMemory {
     readonly slotSize: number,
   ) {
     this.bytes = new Uint8Array(buffer);
-    this.words = new Uint32Array(buffer);
     this.slots = Math.floor(buffer.byteLength / slotSize);
   }
 
   static create(slots: number, slotSize: number): FramePool {
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`frame pool needs at least one slot, got ${slots}`);
-    if (!Number.isInteger(slotSize) || slotSize < 64 || slotSize % 4 !== 0) {
-      throw new RangeError(`slot size ${slotSize} must be a multiple of 4 and at least 64 bytes`);
-    }
+    if (!Number.isInteger(slotSize) || slotSize < 64) throw new RangeError(`slot size ${slotSize} is below 64 bytes`);
     return new FramePool(new SharedArrayBuffer(slots * slotSize), slotSize);
   }
 
@@ -38,13 +33,6 @@ export class FramePool implements SlotMemory {
     return slot * this.slotSize;
   }
 
-  /** Copies a frame between two slots of this pool (the backlog keeps frames this way). */
-  copySlot(to: number, from: number, length: number): void {
-    const t = (to * this.slotSize) >>> 2;
-    const f = (from * this.slotSize) >>> 2;
-    const words = (length + 3) >>> 2;
-    for (let w = 0; w < words; w++) this.words[t + w] = this.words[f + w]!;
-  }
 
   /** A view of one frame; allocates, so it is for tests and tools, never the forwarding path. */
   frame(slot: number, length: number): Uint8Array {

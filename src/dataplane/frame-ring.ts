@@ -1,17 +1,14 @@
 // A single-producer single-consumer ring of whole frames in shared memory: what a memory port
 // carries between a test or benchmark on one thread and a forwarding worker on another.
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO } from '../native/descriptor.js';
+import { copySlots, createCopyPlan } from '../native/copy.js';
+import { MAX_BATCH } from '../native/descriptor.js';
 import type { SlotMemory } from '../native/queue.js';
 
 const HEAD = 0;
 const TAIL = 1;
 const EAGAIN = 11;
 const EMSGSIZE = 90;
-
-/** Slot memory with a word view, for copies a word at a time. */
-export interface WordSlotMemory extends SlotMemory {
-  readonly words: Uint32Array;
-}
 
 export interface FrameRingShared {
   index: SharedArrayBuffer;
@@ -21,20 +18,15 @@ export interface FrameRingShared {
   slotSize: number;
 }
 
-/** Copies `bytes` bytes between word-aligned offsets, a word at a time: no views, no allocation. */
-function copyWords(to: Uint32Array, toByte: number, from: Uint32Array, fromByte: number, bytes: number): void {
-  const t = toByte >>> 2;
-  const f = fromByte >>> 2;
-  const words = (bytes + 3) >>> 2;
-  for (let w = 0; w < words; w++) to[t + w] = from[f + w]!;
-}
-
 export class FrameRing {
   private readonly index: Int32Array;
   private readonly lengths: Uint32Array;
   private readonly bytes: Uint8Array;
-  private readonly words: Uint32Array;
   private readonly mask: number;
+  /** This ring's slots, as batch copies see them. */
+  private readonly slots: SlotMemory;
+  /** Each thread adopts its own FrameRing, so each side has its own plan. */
+  private readonly plan = createCopyPlan(MAX_BATCH);
   readonly capacity: number;
   readonly slotSize: number;
 
@@ -45,14 +37,13 @@ export class FrameRing {
     this.index = new Int32Array(shared.index);
     this.lengths = new Uint32Array(shared.lengths);
     this.bytes = new Uint8Array(shared.data);
-    this.words = new Uint32Array(shared.data);
+    this.slots = { bytes: this.bytes, slotSize: shared.slotSize };
   }
 
   static create(capacity: number, slotSize: number): FrameRing {
     if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
       throw new RangeError(`ring capacity ${capacity} is not a power of two`);
     }
-    if (slotSize % 4 !== 0) throw new RangeError(`slot size ${slotSize} is not a multiple of 4`);
     return new FrameRing({
       index: new SharedArrayBuffer(8),
       lengths: new SharedArrayBuffer(capacity * 4),
@@ -93,23 +84,27 @@ export class FrameRing {
   }
 
   /** Consumer, batched: moves up to `budget` frames into the slots posted in desc[first..]. */
-  readInto(mem: WordSlotMemory, desc: Uint32Array, first: number, budget: number): number {
+  readInto(mem: SlotMemory, desc: Uint32Array, first: number, budget: number): number {
     const head = Atomics.load(this.index, HEAD);
     const available = (Atomics.load(this.index, TAIL) - head) >>> 0;
-    const n = available < budget ? available : budget;
+    const n = Math.min(available, budget, MAX_BATCH);
+    const plan = this.plan;
     for (let i = 0; i < n; i++) {
       const at = (head + i) & this.mask;
       const d = (first + i) * DESC_WORDS;
       const len = this.lengths[at]!;
       // A frame larger than the reader's slot is cut to it and marked, as a short read would be.
       const fits = len <= mem.slotSize;
-      copyWords(mem.words, desc[d + D_SLOT]! * mem.slotSize, this.words, at * this.slotSize, fits ? len : mem.slotSize);
+      plan[3 * i] = desc[d + D_SLOT]!;
+      plan[3 * i + 1] = at;
+      plan[3 * i + 2] = fits ? len : mem.slotSize;
       desc[d + D_LEN] = fits ? len : mem.slotSize;
       desc[d + D_STATUS] = fits ? 0 : EMSGSIZE;
       desc[d + D_VNET_FLAGS] = 0;
       desc[d + D_VNET_GSO] = 0;
       desc[d + D_VNET_CSUM] = 0;
     }
+    copySlots(mem, this.slots, plan, n);
     Atomics.store(this.index, HEAD, (head + n) | 0);
     return n;
   }
@@ -118,19 +113,23 @@ export class FrameRing {
    * Producer, batched: copies desc[first..first+count) in. Stops at the first frame that does not
    * go in, marking it EAGAIN when the ring is full or EMSGSIZE when the frame exceeds a slot.
    */
-  writeFrom(mem: WordSlotMemory, desc: Uint32Array, first: number, count: number): number {
+  writeFrom(mem: SlotMemory, desc: Uint32Array, first: number, count: number): number {
     const tail = Atomics.load(this.index, TAIL);
     const room = this.capacity - ((tail - Atomics.load(this.index, HEAD)) >>> 0);
-    const n = room < count ? room : count;
+    const n = Math.min(room, count, MAX_BATCH);
+    const plan = this.plan;
     let i = 0;
     for (; i < n; i++) {
       const at = (tail + i) & this.mask;
       const d = (first + i) * DESC_WORDS;
       const len = desc[d + D_LEN]!;
       if (len > this.slotSize) break;
-      copyWords(this.words, at * this.slotSize, mem.words, desc[d + D_SLOT]! * mem.slotSize, len);
+      plan[3 * i] = at;
+      plan[3 * i + 1] = desc[d + D_SLOT]!;
+      plan[3 * i + 2] = len;
       this.lengths[at] = len;
     }
+    copySlots(this.slots, mem, plan, i);
     Atomics.store(this.index, TAIL, (tail + i) | 0);
     if (i < count) desc[(first + i) * DESC_WORDS + D_STATUS] = i < n ? EMSGSIZE : EAGAIN;
     return i;

@@ -1,14 +1,14 @@
 // What a forwarding worker reads from and writes to: a kernel queue (TAP, AF_PACKET) or a memory
 // queue, behind one batched interface.
 import { IoQueue, type QueueSpec, type SlotMemory } from '../native/queue.js';
-import { FrameRing, type FrameRingShared, type WordSlotMemory } from './frame-ring.js';
+import { FrameRing, type FrameRingShared } from './frame-ring.js';
 
 export interface FrameQueue {
   /** The fd to wait on, or -1 for a queue that is polled every round. */
   readonly fd: number;
   readonly vnetHdrSize: number;
-  rx(mem: WordSlotMemory, desc: Uint32Array, first: number, budget: number): number;
-  tx(mem: WordSlotMemory, desc: Uint32Array, first: number, count: number): number;
+  rx(mem: SlotMemory, desc: Uint32Array, first: number, budget: number): number;
+  tx(mem: SlotMemory, desc: Uint32Array, first: number, count: number): number;
 }
 
 /** A memory queue: frames in from one ring, out to another; no kernel at all. */
@@ -47,10 +47,10 @@ class MemoryQueue implements FrameQueue {
     this.input = FrameRing.adopt(spec.input);
     this.output = FrameRing.adopt(spec.output);
   }
-  rx(mem: WordSlotMemory, desc: Uint32Array, first: number, budget: number): number {
+  rx(mem: SlotMemory, desc: Uint32Array, first: number, budget: number): number {
     return this.input.readInto(mem, desc, first, budget);
   }
-  tx(mem: WordSlotMemory, desc: Uint32Array, first: number, count: number): number {
+  tx(mem: SlotMemory, desc: Uint32Array, first: number, count: number): number {
     return this.output.writeFrom(mem, desc, first, count);
   }
 }

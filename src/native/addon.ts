@@ -69,6 +69,7 @@ export interface NativeAddon {
   }): RawPacket;
   rx(fd: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, budget: number, mode: number): number;
   tx(fd: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, count: number, mode: number): number;
+  copySlots(to: Uint8Array, toSlotSize: number, from: Uint8Array, fromSlotSize: number, plan: Uint32Array, count: number): void;
   waiterOpen(): { epfd: number; wakeFd: number };
   waiterAdd(epfd: number, fd: number, token: number): void;
   waiterDel(epfd: number, fd: number): void;

@@ -1,0 +1,111 @@
+// The measurements every TAP benchmark shares: 64-byte UDP pps from an AF_PACKET generator, and
+// iperf3 TCP, through whatever joins the pair.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { linkCounters } from '../../src/netns/link.js';
+import { execIn } from '../../src/netns/namespace.js';
+import { parseIpv4 } from '../../src/packet/ipv4.js';
+import { parseMac } from '../../src/packet/mac.js';
+import { buildUdpFrame } from '../../src/packet/udp.js';
+import { runIperf3Tcp, startIperf3Server } from '../../src/tools/iperf3.js';
+import type { BlasterJob, BlasterReport } from './blaster.js';
+import { buildPair, type Pair, type PairOptions } from './topology.js';
+import { startUdpSink } from './udp-sink.js';
+
+const execFileAsync = promisify(execFile);
+
+export const GENERATOR_CPU = 0;
+export const FORWARDER_CPU = 1;
+const SINK_PORT = 9;
+const IPERF_PORT = 5201;
+/** Distinct source ports, so a multi-queue TAP spreads the load over its queues as RSS would. */
+const FLOWS = 16;
+
+export interface UdpResult {
+  case: string;
+  offeredPps: number;
+  deliveredPps: number;
+  forwardedPps: number;
+}
+
+export interface TcpResult {
+  case: string;
+  gbps: number;
+  retransmits: number;
+}
+
+export async function withPair<T>(options: PairOptions, body: (pair: Pair) => Promise<T>): Promise<T> {
+  const pair = await buildPair(options);
+  try {
+    return await body(pair);
+  } finally {
+    await pair.resources.release();
+  }
+}
+
+async function blast(job: BlasterJob): Promise<BlasterReport> {
+  const script = fileURLToPath(new URL('./blaster.js', import.meta.url));
+  const { stdout } = await execFileAsync(process.execPath, [script, JSON.stringify(job)], { encoding: 'utf8' });
+  return JSON.parse(stdout) as BlasterReport;
+}
+
+/** 64-byte UDP from the left namespace to a bound socket on the right, for `seconds`. */
+export async function udp64(name: string, options: PairOptions, seconds: number): Promise<UdpResult> {
+  return withPair(options, async (pair) => {
+    const sink = await startUdpSink(pair.right.netns, pair.right.ip, SINK_PORT);
+    pair.resources.add('UDP sink', () => sink.stop());
+    const frames = Array.from({ length: FLOWS }, (_, i) =>
+      buildUdpFrame({
+        srcMac: parseMac(pair.left.mac),
+        dstMac: parseMac(pair.right.mac),
+        srcIp: parseIpv4(pair.left.ip),
+        dstIp: parseIpv4(pair.right.ip),
+        srcPort: 4000 + i,
+        dstPort: SINK_PORT,
+        frameBytes: 60,
+      }),
+    );
+    // One frame each way first, so a learning switch knows both MACs before the load.
+    await execIn(pair.right.netns, 'ping', ['-c', '1', '-W', '1', pair.left.ip]).catch(() => undefined);
+    const before = await linkCounters(pair.right.ifname, pair.right.netns);
+    const forwardedBefore = pair.forwarded();
+    const report = await blast({
+      netns: pair.left.netns,
+      ifname: pair.left.ifname,
+      framesHex: frames.map((f) => Buffer.from(f).toString('hex')),
+      seconds,
+      maxFrames: 50_000_000,
+      cpu: GENERATOR_CPU,
+    });
+    const after = await linkCounters(pair.right.ifname, pair.right.netns);
+    return {
+      case: name,
+      offeredPps: report.sent / report.seconds,
+      deliveredPps: (after.rxPackets - before.rxPackets) / report.seconds,
+      forwardedPps: (pair.forwarded() - forwardedBefore) / report.seconds,
+    };
+  });
+}
+
+/** iperf3 TCP from the left namespace to the right, `streams` streams for `seconds`. */
+export async function tcp(name: string, options: PairOptions, seconds: number, streams = 1): Promise<TcpResult> {
+  return withPair(options, async (pair) => {
+    const server = await startIperf3Server(pair.right.netns, pair.right.ip, IPERF_PORT);
+    pair.resources.add('iperf3 server', () => server.stop());
+    const result = await runIperf3Tcp(pair.left.netns, pair.right.ip, IPERF_PORT, { seconds }, streams);
+    return { case: name, gbps: result.bitsPerSecond / 1e9, retransmits: result.retransmits };
+  });
+}
+
+/** The middle run by one metric, so a single noisy run does not set the figure. */
+export function medianBy<T>(runs: T[], metric: (run: T) => number): T {
+  return [...runs].sort((a, b) => metric(a) - metric(b))[Math.floor(runs.length / 2)]!;
+}
+
+export async function repeat<T>(runs: number, once: () => Promise<T>, metric: (run: T) => number): Promise<T> {
+  const results: T[] = [];
+  for (let i = 0; i < runs; i++) results.push(await once());
+  return medianBy(results, metric);
+}

@@ -1,0 +1,9 @@
+// Batched copies between slots of two memories: one call per batch instead of a JS loop per frame.
+#pragma once
+#include <napi.h>
+
+namespace tapswitch {
+// copySlots(to: Uint8Array, toSlotSize, from: Uint8Array, fromSlotSize, plan: Uint32Array, count)
+// plan holds `count` triples (toSlot, fromSlot, bytes); every copy is bounds-checked.
+Napi::Value CopySlots(const Napi::CallbackInfo& info);
+}
