@@ -1,11 +1,12 @@
 // The MAC table (forwarding database), in shared memory so that every worker learns into and looks
 // up the same table, and the main thread reads it without asking them.
 //
-// Layout: a bucket array of chain heads, and a fixed pool of entry nodes. Each node sits on its
-// bucket's chain and on its port's LRU list (oldest first), which makes ageing and the OVS eviction
-// rule (the oldest entry of the port with the most entries) O(1) per entry. Writers take one
-// spinlock; readers take none and check each node's version (odd while it is being written),
-// treating a torn read as a miss, which floods the frame once: the safe answer.
+// Layout: an open-addressed table (linear probing, at most half full) whose slots hold the entries
+// themselves, so a lookup usually costs one cache miss; deletion shifts later entries back instead
+// of leaving tombstones. Each entry also sits on its port's LRU list (oldest first), which makes
+// ageing and the OVS eviction rule (the oldest entry of the port with the most entries) O(1) per
+// entry. Writers take one spinlock; readers take none and check each slot's version (odd while it
+// is being written), treating a torn read as a miss, which floods the frame once: the safe answer.
 
 export const FDB_DEFAULT_SIZE = 8192;
 export const FDB_DEFAULT_AGEING_S = 300;
@@ -16,24 +17,23 @@ const TICKS_PER_SECOND = 10;
 /** A known MAC's timestamp (and LRU place) is refreshed at most once a second. */
 const REFRESH_TICKS = TICKS_PER_SECOND;
 
-const NODE_WORDS = 8;
-const N_VERSION = 0;
-const N_MAC_HI = 1; // bytes 0..3
-const N_MAC_LO = 2; // bytes 4..5
-const N_PORT = 3; // port | flags
-const N_SEEN = 4; // ticks
-const N_CHAIN = 5;
-const N_PREV = 6;
-const N_NEXT = 7;
+const SLOT_WORDS = 6;
+const S_VERSION = 0;
+const S_MAC_HI = 1; // MAC bytes 0..3
+const S_KEY = 2; // MAC bytes 4..5 | port << 16 | flags
+const S_SEEN = 3; // ticks
+const S_PREV = 4; // LRU neighbours on the port's list
+const S_NEXT = 5;
 
-const F_USED = 1 << 16;
-const F_STATIC = 1 << 17;
-const PORT_MASK = 0xffff;
+const LO_MASK = 0xffff;
+const PORT_SHIFT = 16;
+const PORT_BITS = 0x3ff; // MAX_PORTS - 1
+const K_USED = 1 << 26;
+const K_STATIC = 1 << 27;
 
 // Header words.
 const H_LOCK = 0;
 const H_USED = 1;
-const H_FREE_TOP = 2;
 const H_AGEING_TICKS = 3;
 const H_LEARNED = 4;
 const H_MOVES = 5;
@@ -119,13 +119,13 @@ function parseMacWords(text: string): [number, number] {
 export class Fdb {
   readonly size: number;
   private readonly header: Int32Array;
-  private readonly buckets: Int32Array;
-  private readonly nodes: Int32Array;
-  private readonly free: Int32Array;
+  private readonly table: Int32Array;
   private readonly portHead: Int32Array;
   private readonly portTail: Int32Array;
   private readonly portCount: Int32Array;
   private readonly mask: number;
+  /** The key word of the slot find() last matched, read inside its version check. */
+  private foundKey = 0;
 
   private constructor(
     readonly shared: FdbShared,
@@ -133,8 +133,8 @@ export class Fdb {
   ) {
     const { buffer, size } = shared;
     this.size = size;
-    const bucketCount = nextPow2(size);
-    this.mask = bucketCount - 1;
+    const slots = Fdb.slotsFor(size);
+    this.mask = slots - 1;
     let offset = 0;
     const take = (words: number): Int32Array => {
       const view = new Int32Array(buffer, offset, words);
@@ -142,31 +142,30 @@ export class Fdb {
       return view;
     };
     this.header = take(HEADER_WORDS);
-    this.buckets = take(bucketCount);
-    this.nodes = take(size * NODE_WORDS);
-    this.free = take(size);
+    this.table = take(slots * SLOT_WORDS);
     this.portHead = take(MAX_PORTS);
     this.portTail = take(MAX_PORTS);
     this.portCount = take(MAX_PORTS);
   }
 
+  /** At most half the slots are used, which keeps probe runs short. */
+  private static slotsFor(size: number): number {
+    return nextPow2(2 * size);
+  }
+
   static bytesFor(size: number): number {
-    return (HEADER_WORDS + nextPow2(size) + size * NODE_WORDS + size + 3 * MAX_PORTS) * 4;
+    return (HEADER_WORDS + Fdb.slotsFor(size) * SLOT_WORDS + 3 * MAX_PORTS) * 4;
   }
 
   static create(options: FdbOptions = {}, clock: () => number = () => performance.timeOrigin + performance.now()): Fdb {
     const size = options.size ?? FDB_DEFAULT_SIZE;
     const ageing = options.ageingSeconds ?? FDB_DEFAULT_AGEING_S;
     if (!Number.isInteger(size) || size < 1 || size > 1 << 24) throw new RangeError(`FDB size ${size} is not in 1..16777216`);
-    if (!(ageing >= 0) || ageing > 1e6) throw new RangeError(`ageing ${ageing} s is not in 0..1000000`);
     const shared = { buffer: new SharedArrayBuffer(Fdb.bytesFor(size)), size, epochMs: clock() };
     const fdb = new Fdb(shared, clock);
-    fdb.buckets.fill(NONE);
     fdb.portHead.fill(NONE);
     fdb.portTail.fill(NONE);
-    for (let i = 0; i < size; i++) fdb.free[i] = size - 1 - i;
-    fdb.header[H_FREE_TOP] = size;
-    fdb.header[H_AGEING_TICKS] = Math.round(ageing * TICKS_PER_SECOND);
+    fdb.ageingSeconds = ageing;
     return fdb;
   }
 
@@ -186,40 +185,40 @@ export class Fdb {
 
   set ageingSeconds(seconds: number) {
     if (!(seconds >= 0) || seconds > 1e6) throw new RangeError(`ageing ${seconds} s is not in 0..1000000`);
-    Atomics.store(this.header, H_AGEING_TICKS, Math.round(seconds * TICKS_PER_SECOND));
+    // Any ageing above zero keeps at least one tick, so a tiny value never turns ageing off.
+    const ticks = seconds === 0 ? 0 : Math.max(1, Math.round(seconds * TICKS_PER_SECOND));
+    Atomics.store(this.header, H_AGEING_TICKS, ticks);
   }
 
   // ---- lookups, lock-free ----
 
-  /** The node holding the MAC at bytes[offset..offset+6), or -1. */
-  findNode(bytes: Uint8Array, offset: number): number {
-    return this.find(macHi(bytes, offset), macLo(bytes, offset));
-  }
-
   /** The port of the MAC at bytes[offset..offset+6), or -1 when unknown. */
   lookup(bytes: Uint8Array, offset: number): number {
-    const node = this.find(macHi(bytes, offset), macLo(bytes, offset));
-    return node === NONE ? NONE : this.nodes[node * NODE_WORDS + N_PORT]! & PORT_MASK;
+    return this.find(macHi(bytes, offset), macLo(bytes, offset)) === NONE ? NONE : (this.foundKey >>> PORT_SHIFT) & PORT_BITS;
   }
 
+  /** The slot holding the MAC, or -1; its key word is left in foundKey. */
   private find(hi: number, lo: number): number {
-    const nodes = this.nodes;
+    const t = this.table;
+    const mask = this.mask;
     for (let attempt = 0; attempt < 4; attempt++) {
-      let i = Atomics.load(this.buckets, hash(hi, lo) & this.mask);
-      let steps = 0;
+      let i = hash(hi, lo) & mask;
       let torn = false;
-      while (i !== NONE && steps++ <= this.size) {
-        const base = i * NODE_WORDS;
-        const v1 = Atomics.load(nodes, base + N_VERSION);
-        const h = nodes[base + N_MAC_HI]! >>> 0;
-        const l = nodes[base + N_MAC_LO]!;
-        const next = nodes[base + N_CHAIN]!;
-        if ((v1 & 1) !== 0 || Atomics.load(nodes, base + N_VERSION) !== v1) {
+      for (let probes = 0; probes <= mask; probes++) {
+        const base = i * SLOT_WORDS;
+        const v = Atomics.load(t, base + S_VERSION);
+        const h = t[base + S_MAC_HI]! >>> 0;
+        const key = t[base + S_KEY]!;
+        if ((v & 1) !== 0 || Atomics.load(t, base + S_VERSION) !== v) {
           torn = true;
           break;
         }
-        if (h === hi && l === lo) return i;
-        i = next;
+        if ((key & K_USED) === 0) return NONE;
+        if (h === hi && (key & LO_MASK) === lo) {
+          this.foundKey = key;
+          return i;
+        }
+        i = (i + 1) & mask;
       }
       if (!torn) return NONE;
     }
@@ -229,29 +228,29 @@ export class Fdb {
   // ---- learning, from the forwarding path ----
 
   /**
-   * Learns that the source MAC at bytes[offset..offset+6) sits on `port`. The caller has already
-   * refused multicast and all-zero sources. Takes the lock only to add, move or re-age an entry.
-   * `now` (from now()) lets a batch read the clock once rather than per frame.
+   * Learns that the source MAC at bytes[offset..offset+6) sits on `port` (0..MAX_PORTS-1; the
+   * engine only runs valid ports). The caller has already refused multicast and all-zero sources.
+   * Takes the lock only to add, move or re-age an entry. `now` (from now()) lets a batch read the
+   * clock once rather than per frame.
    */
   learn(bytes: Uint8Array, offset: number, port: number, now = this.now()): LearnResult {
     const hi = macHi(bytes, offset);
     const lo = macLo(bytes, offset);
-    const node = this.find(hi, lo);
-    if (node !== NONE) {
-      const base = node * NODE_WORDS;
-      const word = this.nodes[base + N_PORT]!;
-      if ((word & PORT_MASK) === port) {
-        if ((word & F_STATIC) === 0 && now - this.nodes[base + N_SEEN]! >= REFRESH_TICKS) {
+    const slot = this.find(hi, lo);
+    if (slot !== NONE) {
+      const key = this.foundKey;
+      if (((key >>> PORT_SHIFT) & PORT_BITS) === port) {
+        if ((key & K_STATIC) === 0 && now - this.table[slot * SLOT_WORDS + S_SEEN]! >= REFRESH_TICKS) {
           this.lock();
           try {
-            this.refresh(node, hi, lo, port, now);
+            this.refresh(hi, lo, port, now);
           } finally {
             this.unlock();
           }
         }
         return 'known';
       }
-      if ((word & F_STATIC) !== 0) {
+      if ((key & K_STATIC) !== 0) {
         Atomics.add(this.header, H_STATIC_CONFLICTS, 1);
         return 'static';
       }
@@ -270,14 +269,7 @@ export class Fdb {
   addStatic(mac: string, port: number): void {
     checkPort(port);
     const [hi, lo] = parseMacWords(mac);
-    let result: LearnResult;
-    this.lock();
-    try {
-      result = this.upsert(hi, lo, port, true, this.now());
-    } finally {
-      this.unlock();
-    }
-    if (result === 'full') {
+    if (this.locked(() => this.upsert(hi, lo, port, true, this.now())) === 'full') {
       throw new RangeError(`FDB is full of static entries (${this.size}); remove some or raise the size`);
     }
   }
@@ -286,9 +278,9 @@ export class Fdb {
   remove(mac: string): boolean {
     const [hi, lo] = parseMacWords(mac);
     return this.locked(() => {
-      const node = this.find(hi, lo);
-      if (node === NONE) return false;
-      this.unlink(node);
+      const slot = this.find(hi, lo);
+      if (slot === NONE) return false;
+      this.delete(slot);
       return true;
     });
   }
@@ -298,17 +290,17 @@ export class Fdb {
     checkPort(port);
     return this.locked(() => {
       let removed = 0;
-      let i = this.portHead[port]!;
-      while (i !== NONE) {
-        const next = this.nodes[i * NODE_WORDS + N_NEXT]!;
-        if (includeStatic || (this.nodes[i * NODE_WORDS + N_PORT]! & F_STATIC) === 0) {
-          this.unlink(i);
-          removed++;
-        }
-        i = next;
+      // Deleting shifts later slots back and may move the next entry, so take the head afresh each time.
+      for (let i = this.nextToFlush(port, includeStatic); i !== NONE; i = this.nextToFlush(port, includeStatic)) {
+        this.delete(i);
+        removed++;
       }
       return removed;
     });
+  }
+
+  private nextToFlush(port: number, includeStatic: boolean): number {
+    return includeStatic ? this.portHead[port]! : this.firstLearned(port);
   }
 
   /** Removes every learned entry (static ones stay), like `bridge fdb flush dynamic`. */
@@ -326,17 +318,11 @@ export class Fdb {
     return this.locked(() => {
       let aged = 0;
       for (let port = 0; port < MAX_PORTS; port++) {
-        // Lists run oldest first, and static entries never age, so stop at the first young one.
-        let i = this.portHead[port]!;
-        while (i !== NONE) {
-          const base = i * NODE_WORDS;
-          const next = this.nodes[base + N_NEXT]!;
-          if ((this.nodes[base + N_PORT]! & F_STATIC) === 0) {
-            if (now - this.nodes[base + N_SEEN]! <= limit) break;
-            this.unlink(i);
-            aged++;
-          }
-          i = next;
+        // Lists run oldest first and static entries never age, so stop at the first young learned one.
+        for (let i = this.firstLearned(port); i !== NONE; i = this.firstLearned(port)) {
+          if (now - this.table[i * SLOT_WORDS + S_SEEN]! <= limit) break;
+          this.delete(i);
+          aged++;
         }
       }
       this.header[H_AGED]! += aged;
@@ -352,14 +338,15 @@ export class Fdb {
     const now = this.now();
     const out: FdbEntry[] = [];
     for (let port = 0; port < MAX_PORTS; port++) {
-      for (let i = this.portHead[port]!; i !== NONE; i = this.nodes[i * NODE_WORDS + N_NEXT]!) {
-        const base = i * NODE_WORDS;
-        const isStatic = (this.nodes[base + N_PORT]! & F_STATIC) !== 0;
+      for (let i = this.portHead[port]!; i !== NONE; i = this.table[i * SLOT_WORDS + S_NEXT]!) {
+        const base = i * SLOT_WORDS;
+        const key = this.table[base + S_KEY]!;
+        const isStatic = (key & K_STATIC) !== 0;
         out.push({
-          mac: formatMacWords(this.nodes[base + N_MAC_HI]! >>> 0, this.nodes[base + N_MAC_LO]!),
+          mac: formatMacWords(this.table[base + S_MAC_HI]! >>> 0, key & LO_MASK),
           port,
           static: isStatic,
-          ageSeconds: isStatic ? 0 : Math.max(0, now - this.nodes[base + N_SEEN]!) / TICKS_PER_SECOND,
+          ageSeconds: isStatic ? 0 : Math.max(0, now - this.table[base + S_SEEN]!) / TICKS_PER_SECOND,
         });
       }
     }
@@ -406,52 +393,49 @@ export class Fdb {
   }
 
   private upsert(hi: number, lo: number, port: number, isStatic: boolean, now: number): LearnResult {
+    const flags = K_USED | (isStatic ? K_STATIC : 0);
     const existing = this.find(hi, lo);
     if (existing !== NONE) {
-      const base = existing * NODE_WORDS;
-      const word = this.nodes[base + N_PORT]!;
+      const base = existing * SLOT_WORDS;
+      const key = this.table[base + S_KEY]!;
       // Re-checked under the lock: another worker may have changed it since the lock-free look.
-      if (!isStatic && (word & F_STATIC) !== 0) return 'static';
-      const samePort = (word & PORT_MASK) === port;
-      this.listRemove(existing, word & PORT_MASK);
+      if (!isStatic && (key & K_STATIC) !== 0) return 'static';
+      const oldPort = (key >>> PORT_SHIFT) & PORT_BITS;
+      this.listRemove(existing, oldPort);
       this.beginWrite(base);
-      this.nodes[base + N_PORT] = port | F_USED | (isStatic ? F_STATIC : 0);
-      this.nodes[base + N_SEEN] = now;
+      this.table[base + S_KEY] = lo | (port << PORT_SHIFT) | flags;
+      this.table[base + S_SEEN] = now;
       this.endWrite(base);
       this.listAppend(existing, port);
-      if (samePort) return 'known';
+      if (oldPort === port) return 'known';
       this.header[H_MOVES]! += 1;
       return 'moved';
     }
-    if (this.header[H_FREE_TOP] === 0 && !this.evict()) {
-      this.header[H_FULL]! += 1;
+    if (this.header[H_USED] === this.size && !this.evict()) {
+      if (!isStatic) this.header[H_FULL]! += 1;
       return 'full';
     }
-    const node = this.free[--this.header[H_FREE_TOP]!]!;
-    const base = node * NODE_WORDS;
-    const bucket = hash(hi, lo) & this.mask;
+    let i = hash(hi, lo) & this.mask;
+    while ((this.table[i * SLOT_WORDS + S_KEY]! & K_USED) !== 0) i = (i + 1) & this.mask;
+    const base = i * SLOT_WORDS;
     this.beginWrite(base);
-    this.nodes[base + N_MAC_HI] = hi | 0;
-    this.nodes[base + N_MAC_LO] = lo;
-    this.nodes[base + N_PORT] = port | F_USED | (isStatic ? F_STATIC : 0);
-    this.nodes[base + N_SEEN] = now;
-    this.nodes[base + N_CHAIN] = this.buckets[bucket]!;
+    this.table[base + S_MAC_HI] = hi | 0;
+    this.table[base + S_KEY] = lo | (port << PORT_SHIFT) | flags;
+    this.table[base + S_SEEN] = now;
     this.endWrite(base);
-    Atomics.store(this.buckets, bucket, node);
-    this.listAppend(node, port);
+    this.listAppend(i, port);
     this.header[H_USED]! += 1;
     if (!isStatic) this.header[H_LEARNED]! += 1;
     return 'learned';
   }
 
-  private refresh(node: number, hi: number, lo: number, port: number, now: number): void {
-    const base = node * NODE_WORDS;
-    // The node may have been removed or reused since the lock-free look.
-    if (this.nodes[base + N_MAC_HI]! >>> 0 !== hi || this.nodes[base + N_MAC_LO] !== lo) return;
-    if ((this.nodes[base + N_PORT]! & (PORT_MASK | F_USED)) !== (port | F_USED)) return;
-    this.listRemove(node, port);
-    this.nodes[base + N_SEEN] = now;
-    this.listAppend(node, port);
+  private refresh(hi: number, lo: number, port: number, now: number): void {
+    // Found again under the lock: the entry may have moved, changed port or gone since the look.
+    const slot = this.find(hi, lo);
+    if (slot === NONE || (this.foundKey & K_STATIC) !== 0 || ((this.foundKey >>> PORT_SHIFT) & PORT_BITS) !== port) return;
+    this.listRemove(slot, port);
+    this.table[slot * SLOT_WORDS + S_SEEN] = now;
+    this.listAppend(slot, port);
   }
 
   /** The OVS rule: drop the oldest learned entry of the port that holds the most entries. */
@@ -459,80 +443,97 @@ export class Fdb {
     let victimPort = NONE;
     for (let port = 0; port < MAX_PORTS; port++) {
       if (this.portCount[port]! > 0 && (victimPort === NONE || this.portCount[port]! > this.portCount[victimPort]!)) {
-        if (this.oldestLearned(port) !== NONE) victimPort = port;
+        if (this.firstLearned(port) !== NONE) victimPort = port;
       }
     }
     if (victimPort === NONE) return false;
-    this.unlink(this.oldestLearned(victimPort));
+    this.delete(this.firstLearned(victimPort));
     this.header[H_EVICTIONS]! += 1;
     return true;
   }
 
-  private oldestLearned(port: number): number {
+  /** The oldest learned (not static) entry of a port, or -1. */
+  private firstLearned(port: number): number {
     let i = this.portHead[port]!;
-    while (i !== NONE && (this.nodes[i * NODE_WORDS + N_PORT]! & F_STATIC) !== 0) i = this.nodes[i * NODE_WORDS + N_NEXT]!;
+    while (i !== NONE && (this.table[i * SLOT_WORDS + S_KEY]! & K_STATIC) !== 0) i = this.table[i * SLOT_WORDS + S_NEXT]!;
     return i;
   }
 
-  private unlink(node: number): void {
-    const base = node * NODE_WORDS;
-    const hi = this.nodes[base + N_MAC_HI]! >>> 0;
-    const lo = this.nodes[base + N_MAC_LO]!;
-    const bucket = hash(hi, lo) & this.mask;
-    const next = this.nodes[base + N_CHAIN]!;
-    let i = this.buckets[bucket]!;
-    if (i === node) {
-      Atomics.store(this.buckets, bucket, next);
-    } else {
-      while (i !== NONE) {
-        const ib = i * NODE_WORDS;
-        if (this.nodes[ib + N_CHAIN] === node) {
-          this.beginWrite(ib);
-          this.nodes[ib + N_CHAIN] = next;
-          this.endWrite(ib);
-          break;
-        }
-        i = this.nodes[ib + N_CHAIN]!;
-      }
+  /**
+   * Empties a slot and shifts back the entries after it whose home lies at or before the hole, so
+   * every entry stays reachable from its home without tombstones. Each entry is written to its new
+   * slot before its old one changes, so a reader sees it at one place or the other, or retries.
+   */
+  private delete(slot: number): void {
+    const t = this.table;
+    const mask = this.mask;
+    this.listRemove(slot, (t[slot * SLOT_WORDS + S_KEY]! >>> PORT_SHIFT) & PORT_BITS);
+    let hole = slot;
+    let j = slot;
+    for (;;) {
+      j = (j + 1) & mask;
+      const jb = j * SLOT_WORDS;
+      const key = t[jb + S_KEY]!;
+      if ((key & K_USED) === 0) break;
+      const home = hash(t[jb + S_MAC_HI]! >>> 0, key & LO_MASK) & mask;
+      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+      const homeAfterHole = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (homeAfterHole) continue;
+      this.moveSlot(j, hole);
+      hole = j;
     }
-    this.listRemove(node, this.nodes[base + N_PORT]! & PORT_MASK);
-    // A reader still on this node sees the version move and retries.
-    this.beginWrite(base);
-    this.nodes[base + N_PORT] = 0;
-    this.nodes[base + N_MAC_HI] = 0;
-    this.nodes[base + N_MAC_LO] = 0;
-    this.endWrite(base);
-    this.free[this.header[H_FREE_TOP]!++] = node;
+    const hb = hole * SLOT_WORDS;
+    this.beginWrite(hb);
+    t[hb + S_KEY] = 0;
+    t[hb + S_MAC_HI] = 0;
+    this.endWrite(hb);
     this.header[H_USED]! -= 1;
   }
 
+  /** Copies the entry at `from` into the empty slot `to` and relinks its LRU neighbours. */
+  private moveSlot(from: number, to: number): void {
+    const t = this.table;
+    const fb = from * SLOT_WORDS;
+    const tb = to * SLOT_WORDS;
+    this.beginWrite(tb);
+    for (let w = S_MAC_HI; w < SLOT_WORDS; w++) t[tb + w] = t[fb + w]!;
+    this.endWrite(tb);
+    const port = (t[tb + S_KEY]! >>> PORT_SHIFT) & PORT_BITS;
+    const prev = t[tb + S_PREV]!;
+    const next = t[tb + S_NEXT]!;
+    if (prev === NONE) this.portHead[port] = to;
+    else t[prev * SLOT_WORDS + S_NEXT] = to;
+    if (next === NONE) this.portTail[port] = to;
+    else t[next * SLOT_WORDS + S_PREV] = to;
+  }
+
   private beginWrite(base: number): void {
-    Atomics.add(this.nodes, base + N_VERSION, 1);
+    Atomics.add(this.table, base + S_VERSION, 1);
   }
 
   private endWrite(base: number): void {
-    Atomics.add(this.nodes, base + N_VERSION, 1);
+    Atomics.add(this.table, base + S_VERSION, 1);
   }
 
-  private listAppend(node: number, port: number): void {
-    const base = node * NODE_WORDS;
+  private listAppend(slot: number, port: number): void {
+    const base = slot * SLOT_WORDS;
     const tail = this.portTail[port]!;
-    this.nodes[base + N_PREV] = tail;
-    this.nodes[base + N_NEXT] = NONE;
-    if (tail === NONE) this.portHead[port] = node;
-    else this.nodes[tail * NODE_WORDS + N_NEXT] = node;
-    this.portTail[port] = node;
+    this.table[base + S_PREV] = tail;
+    this.table[base + S_NEXT] = NONE;
+    if (tail === NONE) this.portHead[port] = slot;
+    else this.table[tail * SLOT_WORDS + S_NEXT] = slot;
+    this.portTail[port] = slot;
     this.portCount[port]! += 1;
   }
 
-  private listRemove(node: number, port: number): void {
-    const base = node * NODE_WORDS;
-    const prev = this.nodes[base + N_PREV]!;
-    const next = this.nodes[base + N_NEXT]!;
+  private listRemove(slot: number, port: number): void {
+    const base = slot * SLOT_WORDS;
+    const prev = this.table[base + S_PREV]!;
+    const next = this.table[base + S_NEXT]!;
     if (prev === NONE) this.portHead[port] = next;
-    else this.nodes[prev * NODE_WORDS + N_NEXT] = next;
+    else this.table[prev * SLOT_WORDS + S_NEXT] = next;
     if (next === NONE) this.portTail[port] = prev;
-    else this.nodes[next * NODE_WORDS + N_PREV] = prev;
+    else this.table[next * SLOT_WORDS + S_PREV] = prev;
     this.portCount[port]! -= 1;
   }
 }
