@@ -15,6 +15,7 @@ import type { WorkerCommandBody, WorkerInit, WorkerReply } from './dataplane/wor
 import { openPacket, type PacketSocket } from './native/packet.js';
 import { openTap, type TapDevice } from './native/tap.js';
 import { Waiter } from './native/wait.js';
+import { uniqueName } from './netns/names.js';
 import { workerScript } from './util/worker-script.js';
 
 export interface SwitchOptions {
@@ -231,7 +232,8 @@ export class Switch {
   /** Creates a multi-queue TAP (one queue per worker) and adds it as a port. */
   async addTapPort(options: { name?: string; flags?: Partial<PortFlags>; uring?: boolean } = {}): Promise<PortInfo & { tap: TapDevice }> {
     const tap = openTap({
-      ...(options.name !== undefined && { name: options.name }),
+      // A name of our own: kernel-chosen names repeat once a TAP moves to another namespace.
+      name: options.name ?? uniqueName('tsp'),
       queues: this.workers,
       multiQueue: true,
       offloads: this.options.offloads,

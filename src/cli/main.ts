@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { runBareDemo } from '../demo/bare-demo.js';
+import { runDemo } from '../demo/switch-demo.js';
 import { PreflightError } from '../util/preflight.js';
 
 const EXIT_ERROR = 1;
@@ -32,11 +32,12 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('two namespaces joined by TAP devices through tapswitch: ping, a short iperf3, counters; cleans up after itself')
+    .description('three namespaces on one tapswitch switch: pings, a short iperf3, the FDB and counters; cleans up after itself')
     .addOption(new Option('--seconds <n>', 'iperf3 duration').default(3).argParser(positiveInt('--seconds', 60)))
+    .addOption(new Option('--workers <n>', 'forwarding worker threads (default: one per CPU)').argParser(positiveInt('--workers', 64)))
     .option('--no-offloads', 'open the TAPs without virtio header and TSO, as MTU-sized frames')
-    .action(async (opts: { seconds: number; offloads: boolean }) => {
-      await runBareDemo({ seconds: opts.seconds, offloads: opts.offloads, log: (line) => console.log(line) });
+    .action(async (opts: { seconds: number; offloads: boolean; workers?: number }) => {
+      await runDemo({ seconds: opts.seconds, offloads: opts.offloads, ...(opts.workers !== undefined && { workers: opts.workers }), log: (line) => console.log(line) });
     });
 
   return program;

@@ -15,19 +15,23 @@ export const DROP_REASONS = [
   'backlog_full',
   /** The egress queue refused the frame with an error other than EAGAIN. */
   'tx_error',
+  /** The egress interface is down (a TAP answers EIO, a packet socket ENETDOWN). */
+  'port_down',
   /** The frame did not fit its slot when read. */
   'truncated',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
 
-export const DROP_TOO_SHORT = 0;
-export const DROP_MULTICAST_SOURCE = 1;
-export const DROP_ZERO_SOURCE = 2;
-export const DROP_SAME_PORT = 3;
-export const DROP_NO_DESTINATION = 4;
-export const DROP_BACKLOG_FULL = 5;
-export const DROP_TX_ERROR = 6;
-export const DROP_TRUNCATED = 7;
+// Indexes into DROP_REASONS, derived so that a new reason cannot shift them out of step.
+export const DROP_TOO_SHORT = DROP_REASONS.indexOf('too_short');
+export const DROP_MULTICAST_SOURCE = DROP_REASONS.indexOf('multicast_source');
+export const DROP_ZERO_SOURCE = DROP_REASONS.indexOf('zero_source');
+export const DROP_SAME_PORT = DROP_REASONS.indexOf('same_port');
+export const DROP_NO_DESTINATION = DROP_REASONS.indexOf('no_destination');
+export const DROP_BACKLOG_FULL = DROP_REASONS.indexOf('backlog_full');
+export const DROP_TX_ERROR = DROP_REASONS.indexOf('tx_error');
+export const DROP_PORT_DOWN = DROP_REASONS.indexOf('port_down');
+export const DROP_TRUNCATED = DROP_REASONS.indexOf('truncated');
 
 export type DropCounts = Record<DropReason, number>;

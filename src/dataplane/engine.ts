@@ -2,7 +2,7 @@
 // per-egress tx batches, and a bounded backlog for frames that cannot go out at once.
 import { copySlots, createCopyPlan } from '../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
-import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
+import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
 import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
 import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_DROPPED, W_DROP_BASE, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
 import type { Fdb } from './fdb.js';
@@ -12,8 +12,15 @@ import { PORT_PRESENT } from './port-table.js';
 import type { FrameQueue } from './queue.js';
 import { DescRing } from './ring.js';
 
+const EIO = 5;
 const EAGAIN = 11;
+const ENETDOWN = 100;
 const ENOBUFS = 105;
+
+/** The drop reason for a tx errno other than EAGAIN/ENOBUFS. */
+function txDropReason(errno: number): number {
+  return errno === EIO || errno === ENETDOWN ? DROP_PORT_DOWN : DROP_TX_ERROR;
+}
 
 export interface EngineOptions {
   /** This worker's index, which selects its counter rows. */
@@ -248,7 +255,7 @@ export class ForwardingEngine {
         this.toBacklog(port, first, count);
         return;
       }
-      this.drop(port.counterBase, DROP_TX_ERROR);
+      this.drop(port.counterBase, txDropReason(errno));
       first++;
     }
   }
@@ -296,7 +303,7 @@ export class ForwardingEngine {
         if (sent === run) continue;
         const errno = ring.desc[(head + sent) * DESC_WORDS + D_STATUS]!;
         if (errno === EAGAIN || errno === ENOBUFS) break;
-        this.drop(port.counterBase, DROP_TX_ERROR);
+        this.drop(port.counterBase, txDropReason(errno));
         this.freeSlots[this.freeTop++] = ring.desc[(head + sent) * DESC_WORDS + D_SLOT]!;
         ring.pop(1);
         this.backlogged--;
