@@ -19,6 +19,9 @@ struct Scratch {
   uint8_t hdr[kMaxBatch][kMaxVnetHdr];
   iovec iov[kMaxBatch][2];
   mmsghdr msgs[kMaxBatch];
+  // Slot and length as validated: descriptors sit in shared memory and may change under us.
+  uint32_t slot[kMaxBatch];
+  uint32_t len[kMaxBatch];
 };
 thread_local Scratch scratch;
 
@@ -54,9 +57,10 @@ Batch ParseBatch(const Napi::CallbackInfo& info, const char* what) {
 
   size_t poolBytes = pool.ByteLength();
   size_t descWords = desc.ByteLength() / 4;
+  if (descWords / kDescWords < size_t(b.count < 0 ? 0 : b.count)) ThrowUsage(env, std::string(what) + ": descriptors out of range");
   if (b.slotSize == 0 || b.slotSize > poolBytes) ThrowUsage(env, std::string(what) + ": slotSize out of range");
   if (b.count < 0 || b.count > kMaxBatch) ThrowUsage(env, std::string(what) + ": count must be 0 to 256");
-  if (first < 0 || size_t(first + b.count) * kDescWords > descWords)
+  if (first < 0 || uint64_t(first) > descWords / kDescWords - b.count)
     ThrowUsage(env, std::string(what) + ": descriptors out of range");
   if (b.hdrLen > kMaxVnetHdr) ThrowUsage(env, std::string(what) + ": virtio header longer than 12 bytes");
 
@@ -66,18 +70,27 @@ Batch ParseBatch(const Napi::CallbackInfo& info, const char* what) {
   return b;
 }
 
-// The fd carries no frames for slots the caller never posted; a bad index is a caller bug.
-void CheckSlots(Napi::Env env, const Batch& b) {
-  for (int i = 0; i < b.count; ++i)
-    if (b.desc[i * kDescWords + kSlot] >= b.slots) ThrowUsage(env, "descriptor names a slot outside the pool");
+// Copies each slot (and, for tx, length) once and checks the copy, which is all the I/O then uses.
+// A bad index or length is a caller bug.
+void Snapshot(Napi::Env env, const Batch& b, bool lengths) {
+  for (int i = 0; i < b.count; ++i) {
+    const uint32_t* d = b.desc + i * kDescWords;
+    uint32_t slot = d[kSlot];
+    if (slot >= b.slots) ThrowUsage(env, "descriptor names a slot outside the pool");
+    scratch.slot[i] = slot;
+    if (lengths) {
+      uint32_t len = d[kLength];
+      if (len > b.slotSize) ThrowUsage(env, "descriptor length is larger than a slot");
+      scratch.len[i] = len;
+    }
+  }
 }
 
 void FillIov(const Batch& b, int i, uint32_t len) {
-  uint32_t* d = b.desc + i * kDescWords;
   iovec* iov = scratch.iov[i];
   iov[0].iov_base = scratch.hdr[i];
   iov[0].iov_len = b.hdrLen;
-  iov[1].iov_base = b.pool + size_t(d[kSlot]) * b.slotSize;
+  iov[1].iov_base = b.pool + size_t(scratch.slot[i]) * b.slotSize;
   iov[1].iov_len = len;
 }
 
@@ -104,6 +117,8 @@ int ReadFrames(const Batch& b) {
       if (errno == EAGAIN || i > 0) break;
       return -errno;
     }
+    // Not a TAP after all (end of file): stop rather than read forever.
+    if (n == 0) break;
     if (n < b.hdrLen) continue;
     Received(b, i, size_t(n), false);
     ++i;
@@ -133,18 +148,17 @@ int ReceiveFrames(const Batch& b) {
   return n;
 }
 
-void PrepareSend(Napi::Env env, const Batch& b, int i) {
+void PrepareSend(const Batch& b, int i) {
   uint32_t* d = b.desc + i * kDescWords;
-  if (d[kLength] > b.slotSize) ThrowUsage(env, "descriptor length is larger than a slot");
-  FillIov(b, i, d[kLength]);
+  FillIov(b, i, scratch.len[i]);
   if (b.hdrLen) PackVnet(d, scratch.hdr[i], b.hdrLen);
   d[kStatus] = 0;
 }
 
-int WriteFrames(Napi::Env env, const Batch& b) {
+int WriteFrames(const Batch& b) {
   int i = 0;
   while (i < b.count) {
-    PrepareSend(env, b, i);
+    PrepareSend(b, i);
     iovec* iov = scratch.iov[i];
     ssize_t n = b.hdrLen ? writev(b.fd, iov, 2) : write(b.fd, iov[1].iov_base, iov[1].iov_len);
     if (n < 0) {
@@ -157,9 +171,9 @@ int WriteFrames(Napi::Env env, const Batch& b) {
   return i;
 }
 
-int SendFrames(Napi::Env env, const Batch& b) {
+int SendFrames(const Batch& b) {
   for (int i = 0; i < b.count; ++i) {
-    PrepareSend(env, b, i);
+    PrepareSend(b, i);
     msghdr& m = scratch.msgs[i].msg_hdr;
     m = msghdr{};
     m.msg_iov = b.hdrLen ? scratch.iov[i] : &scratch.iov[i][1];
@@ -184,7 +198,7 @@ int SendFrames(Napi::Env env, const Batch& b) {
 Napi::Value Rx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Batch b = ParseBatch(info, "rx");
-  CheckSlots(env, b);
+  Snapshot(env, b, false);
   int n;
   if (b.count == 0) {
     n = 0;
@@ -203,17 +217,17 @@ Napi::Value Rx(const Napi::CallbackInfo& info) {
 Napi::Value Tx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Batch b = ParseBatch(info, "tx");
-  CheckSlots(env, b);
+  Snapshot(env, b, true);
   int n;
   if (b.count == 0) {
     n = 0;
   } else if (b.mode & kModeUring) {
-    for (int i = 0; i < b.count; ++i) PrepareSend(env, b, i);
+    for (int i = 0; i < b.count; ++i) PrepareSend(b, i);
     n = UringWriteFrames(b, scratch.iov);
   } else if (b.mode & kModeSocket) {
-    n = SendFrames(env, b);
+    n = SendFrames(b);
   } else {
-    n = WriteFrames(env, b);
+    n = WriteFrames(b);
   }
   return Napi::Number::New(env, n);
 }

@@ -46,7 +46,8 @@ Napi::Value CopySlots(const Napi::CallbackInfo& info) {
     size_t f = size_t(plan[3 * i + 1]) * fromSlot;
     size_t n = plan[3 * i + 2];
     if (n > toSlot || n > fromSlot || t + n > to.bytes || f + n > from.bytes) ThrowUsage(env, "copySlots: a copy falls outside its slot or memory");
-    std::memcpy(to.data + t, from.data + f, n);
+    // The backlog copies within one pool, so the ranges may share a buffer.
+    std::memmove(to.data + t, from.data + f, n);
   }
   return env.Undefined();
 }

@@ -17,6 +17,7 @@ std::string Hint(int err, const std::string& syscall) {
   switch (err) {
     case EPERM:
     case EACCES:
+      if (syscall == "setns" || syscall == "open netns") return "entering a network namespace needs root (CAP_SYS_ADMIN): run with sudo";
       return "needs root or CAP_NET_ADMIN (and CAP_NET_RAW for AF_PACKET): run with sudo";
     case ENOENT:
       if (syscall == "open /dev/net/tun") return "/dev/net/tun missing: load the tun module (modprobe tun)";
@@ -28,6 +29,7 @@ std::string Hint(int err, const std::string& syscall) {
     case ENXIO:
       return "no such interface in that network namespace: check `ip link`";
     case EBUSY:
+      if (syscall == "TUNSETIFF") return "an interface of that name exists already, or its TAP is open elsewhere: pick another name";
       return "the interface is busy: another process holds it, or its TAP flags differ";
     case EINVAL:
       if (syscall == "TUNSETIFF")

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "errors.h"
@@ -129,8 +130,12 @@ Napi::Value OpenPacket(const Napi::CallbackInfo& info) {
   if (q.netnsPath.empty()) {
     OpenInCurrentNamespace(q, r);
   } else {
-    std::thread opener(OpenInNamespace, std::cref(q), std::ref(r));
-    opener.join();
+    try {
+      std::thread opener(OpenInNamespace, std::cref(q), std::ref(r));
+      opener.join();
+    } catch (const std::system_error& e) {
+      ThrowErrno(env, e.code().value(), "std::thread", "to enter " + q.netnsPath);
+    }
   }
   if (r.err) {
     std::string subject = "on " + q.ifname + (q.netnsPath.empty() ? "" : " in " + q.netnsPath);

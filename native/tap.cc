@@ -63,6 +63,9 @@ Napi::Value OpenTap(const Napi::CallbackInfo& info) {
   std::vector<Fd> fds;
   int negotiated = 0;
   for (int q = 0; q < queues; ++q) {
+    // The first queue must create the device: joining someone else's TAP of the same name would
+    // change its virtio header size under it. Later queues attach to the device just made.
+    ifr.ifr_flags = short(q == 0 ? (ifr.ifr_flags | IFF_TUN_EXCL) : (ifr.ifr_flags & ~IFF_TUN_EXCL));
     Fd fd(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
     if (!fd.valid()) ThrowErrno(env, errno, "open /dev/net/tun", name.empty() ? "for a new TAP" : "for TAP " + name);
     if (ioctl(fd.get(), TUNSETIFF, &ifr) < 0) {

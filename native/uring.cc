@@ -17,8 +17,11 @@ namespace {
 struct ThreadRing {
   io_uring ring;
   int state = 0;  // 0 untried, 1 ready, -errno failed
-  ~ThreadRing() {
+  ~ThreadRing() { Reset(); }
+  // After a failed submit or wait the ring may hold stale work: drop it and start afresh next time.
+  void Reset() {
     if (state == 1) io_uring_queue_exit(&ring);
+    state = 0;
   }
   int Ensure() {
     if (state != 0) return state == 1 ? 0 : -state;
@@ -61,13 +64,19 @@ int SubmitAndReap(int count) {
   do {
     err = io_uring_submit_and_wait(ring, count);
   } while (err == -EINTR);
-  if (err < 0) return err;
+  if (err < 0) {
+    threadRing.Reset();
+    return err;
+  }
   int seen = 0;
   while (seen < count) {
     io_uring_cqe* cqe;
     err = io_uring_wait_cqe(ring, &cqe);
     if (err == -EINTR) continue;
-    if (err < 0) return err;
+    if (err < 0) {
+      threadRing.Reset();
+      return err;
+    }
     results[cqe->user_data] = cqe->res;
     io_uring_cqe_seen(ring, cqe);
     ++seen;
@@ -85,6 +94,7 @@ int UringReadFrames(const Batch& b, iovec (*iov)[2], uint8_t (*hdr)[kMaxVnetHdr]
   if (int err = threadRing.Ensure()) return -err;
   int count = ReadsToSubmit(b.fd, b.count);
   for (int i = 0; i < count; ++i) {
+    // The ring has kMaxBatch entries and every batch reaps all it submits, so one is always free.
     io_uring_sqe* sqe = io_uring_get_sqe(&threadRing.ring);
     if (b.hdrLen) {
       io_uring_prep_readv(sqe, b.fd, iov[i], 2, -1);
@@ -119,7 +129,10 @@ int UringReadFrames(const Batch& b, iovec (*iov)[2], uint8_t (*hdr)[kMaxVnetHdr]
 }
 
 int UringWriteFrames(const Batch& b, iovec (*iov)[2]) {
-  if (int err = threadRing.Ensure()) return -err;
+  if (int err = threadRing.Ensure()) {
+    b.desc[kStatus] = uint32_t(err);
+    return 0;
+  }
   // Unlinked: a linked chain issues each write only after the previous completes, which measured
   // 20% slower; a failure in the middle is handled by moving the failed frames to the back instead.
   for (int i = 0; i < b.count; ++i) {
@@ -129,6 +142,8 @@ int UringWriteFrames(const Batch& b, iovec (*iov)[2]) {
     } else {
       io_uring_prep_write(sqe, b.fd, iov[i][1].iov_base, unsigned(iov[i][1].iov_len), -1);
     }
+    // A full socket answers EAGAIN at once instead of io_uring parking the write until it drains.
+    sqe->rw_flags = RWF_NOWAIT;
     sqe->user_data = uint64_t(i);
   }
   if (int err = SubmitAndReap(b.count)) {

@@ -61,7 +61,7 @@ export interface PortStats extends PortCounters {
 
 export interface SwitchStats {
   ports: PortStats[];
-  workers: (WorkerCounters & { worker: number })[];
+  workers: WorkerStats[];
   fdb: FdbCounters;
 }
 
@@ -77,6 +77,7 @@ export interface MemoryPort {
 interface PortRecord {
   info: PortInfo;
   close(): void;
+  removing: boolean;
 }
 
 interface WorkerHandle {
@@ -87,6 +88,12 @@ interface WorkerHandle {
   pending: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
   failure?: Error;
   exited: Promise<void>;
+}
+
+export interface WorkerStats extends WorkerCounters {
+  worker: number;
+  /** Why the worker stopped, when it did; its share of the traffic is then lost. */
+  failed?: string;
 }
 
 const DEFAULTS = { weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000 };
@@ -177,21 +184,32 @@ export class Switch {
       pending: new Map(),
       exited: new Promise((resolve) => thread.once('exit', () => resolve())),
     };
+    const fail = (e: Error): void => {
+      handle.failure ??= e;
+      for (const waiting of handle.pending.values()) waiting.reject(new Error(`worker ${w} failed: ${handle.failure.message}`));
+      handle.pending.clear();
+    };
+    // Seq 0 is the worker's own: ready once set up, or the error that stopped it.
+    const ready = new Promise<void>((resolve) => handle.pending.set(0, { resolve, reject: () => undefined }));
     port1.on('message', (reply: WorkerReply) => {
+      if (reply.seq === 0 && reply.error) {
+        fail(new Error(reply.error));
+        return;
+      }
       const waiting = handle.pending.get(reply.seq);
       handle.pending.delete(reply.seq);
       if (reply.error) waiting?.reject(new Error(`worker ${w}: ${reply.error}`));
       else waiting?.resolve();
     });
-    thread.on('error', (e: Error) => {
-      handle.failure = e;
-      for (const waiting of handle.pending.values()) waiting.reject(new Error(`worker ${w} failed: ${e.message}`));
-      handle.pending.clear();
+    thread.on('error', fail);
+    void handle.exited.then(() => {
+      if (!this.closed) fail(new Error('the worker thread exited'));
     });
-    await new Promise<void>((resolve, reject) => {
-      thread.once('online', () => resolve());
-      thread.once('error', reject);
-    });
+    await Promise.race([ready, handle.exited]);
+    if (handle.failure) {
+      waiter.close();
+      throw new Error(`forwarding worker ${w} did not start: ${handle.failure.message}`);
+    }
     return handle;
   }
 
@@ -217,7 +235,7 @@ export class Switch {
     this.assertOpen();
     const id = this.allocateId();
     const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)) };
-    this.portsById.set(id, { info, close });
+    this.portsById.set(id, { info, close, removing: false });
     this.counters.clearPort(id);
     try {
       await Promise.all(queues.map((queue, w) => this.command(w, { type: 'addPort', id, queue })));
@@ -286,7 +304,9 @@ export class Switch {
       id: info.id,
       info,
       send: (frame, worker = 0) => {
-        const ok = inputs[worker]!.push(frame);
+        const input = inputs[worker];
+        if (!input) throw new RangeError(`worker ${worker} is not in 0..${this.workers - 1}`);
+        const ok = input.push(frame);
         if (ok) this.handles[worker]!.waiter.wake();
         return ok;
       },
@@ -301,7 +321,8 @@ export class Switch {
   /** Takes a port off every worker, flushes its FDB entries, then closes what the switch opened for it. */
   async removePort(id: number): Promise<void> {
     const record = this.portsById.get(id);
-    if (!record) throw new RangeError(`no port ${id}`);
+    if (!record || record.removing) throw new RangeError(`no port ${id}`);
+    record.removing = true;
     Atomics.store(this.portTable, id, 0);
     const live = this.handles.map((h, w) => (h.failure ? undefined : w)).filter((w): w is number => w !== undefined);
     await Promise.allSettled(live.map((w) => this.command(w, { type: 'removePort', id })));
@@ -312,7 +333,7 @@ export class Switch {
 
   setPortFlags(id: number, flags: Partial<PortFlags>): PortInfo {
     const record = this.portsById.get(id);
-    if (!record) throw new RangeError(`no port ${id}`);
+    if (!record || record.removing) throw new RangeError(`no port ${id}`);
     const bits = flagsToBits(flags, flagsToBits(record.info.flags));
     Atomics.store(this.portTable, id, PORT_PRESENT | bits);
     record.info.flags = bitsToFlags(bits);
@@ -339,7 +360,7 @@ export class Switch {
   stats(): SwitchStats {
     return {
       ports: this.ports().map((p) => ({ id: p.id, name: p.name, ...this.counters.port(p.id) })),
-      workers: this.handles.map((_, w) => ({ worker: w, ...this.counters.worker(w) })),
+      workers: this.handles.map((h, w) => ({ worker: w, ...this.counters.worker(w), ...(h.failure && { failed: h.failure.message }) })),
       fdb: this.fdb.counters(),
     };
   }

@@ -52,7 +52,7 @@ describeKernel('error paths', () => {
     expect(error.message).toContain('/dev/net/tun missing: load the tun module');
   });
 
-  it('refuses a TAP name that a device of another kind holds', async () => {
+  it('refuses a TAP name that another interface holds, rather than joining it', async () => {
     const [a, b] = [uniqueName('tse'), uniqueName('tse')];
     await createVethPair(a, b);
     lab().resources.add(`veth ${a}`, () => deleteLink(a));
@@ -63,14 +63,14 @@ describeKernel('error paths', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(IoError);
-    expect(error).toMatchObject({ code: 'EINVAL', syscall: 'TUNSETIFF' });
-    expect((error as Error).message).toContain('taken by a device that is not a TAP');
+    expect(error).toMatchObject({ code: 'EBUSY', syscall: 'TUNSETIFF' });
+    expect((error as Error).message).toContain('an interface of that name exists already');
   });
 
-  it('reports EBUSY when a single-queue TAP is already open', () => {
-    const first = openTap({ name: uniqueName('tst') });
+  it('reports EBUSY when a TAP of that name is already open, even a multi-queue one', () => {
+    const first = openTap({ name: uniqueName('tst'), queues: 2 });
     lab().resources.add(`TAP ${first.name}`, () => first.close());
-    expect(() => openTap({ name: first.name })).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    expect(() => openTap({ name: first.name, queues: 2 })).toThrow(expect.objectContaining({ code: 'EBUSY' }));
   });
 
   it('rejects a name longer than 15 bytes before asking the kernel', () => {

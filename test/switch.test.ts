@@ -7,7 +7,8 @@ import { buildUdpFrame } from '../src/packet/udp.js';
 import { placeLink } from '../src/netns/attach.js';
 import { createVethPair, deleteLink, setLinkUp } from '../src/netns/link.js';
 import { uniqueName } from '../src/netns/names.js';
-import { execIn } from '../src/netns/namespace.js';
+import { attachTapPort } from '../src/netns/switch-ports.js';
+import { deleteNamespace, execIn } from '../src/netns/namespace.js';
 import { Switch } from '../src/switch.js';
 import { runIperf3Tcp, startIperf3Server } from '../src/tools/iperf3.js';
 import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
@@ -27,15 +28,15 @@ for (const workers of [1, 2]) {
     const hosts: Host[] = [];
 
     beforeAll(async () => {
+      // Namespaces before the switch, so the switch is closed before they are deleted.
+      const namespaces = [await lab.namespace(), await lab.namespace(), await lab.namespace()];
       sw = await Switch.create({ workers });
       lab.resources.add('switch', () => sw.close());
-      for (let i = 1; i <= 3; i++) {
-        const netns = await lab.namespace();
+      for (const [index, netns] of namespaces.entries()) {
         // No IPv6: its periodic reports would keep refreshing the FDB in the ageing test.
         await execIn(netns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-        const port = await sw.addTapPort();
-        const mac = await placeLink(port.name, { netns, ifname: 'eth0', cidr: `${net}.${i}/24` });
-        hosts.push({ netns, ip: `${net}.${i}`, mac, port: port.id });
+        const port = await attachTapPort(sw, { netns, ifname: 'eth0', cidr: `${net}.${index + 1}/24` });
+        hosts.push({ netns, ip: `${net}.${index + 1}`, mac: port.mac, port: port.id });
       }
     });
     afterAll(async () => {
@@ -109,12 +110,11 @@ for (const workers of [1, 2]) {
     let packetPort: number;
 
     beforeAll(async () => {
-      sw = await Switch.create({ workers });
-      lab.resources.add('switch', () => sw.close());
       tapNs = await lab.namespace();
       vethNs = await lab.namespace();
-      const tap = await sw.addTapPort();
-      await placeLink(tap.name, { netns: tapNs, ifname: 'eth0', cidr: `${net}.1/24` });
+      sw = await Switch.create({ workers });
+      lab.resources.add('switch', () => sw.close());
+      await attachTapPort(sw, { netns: tapNs, ifname: 'eth0', cidr: `${net}.1/24` });
       const [inside, outside] = [uniqueName('tsv'), uniqueName('tsv')];
       await createVethPair(inside, outside);
       lab.resources.add(`veth ${outside}`, () => deleteLink(outside).catch(() => undefined));
@@ -145,3 +145,26 @@ for (const workers of [1, 2]) {
     });
   });
 }
+
+describeKernel('a switch whose TAP port disappears', () => {
+  const lab = new Lab();
+  afterAll(async () => {
+    await lab.release();
+  });
+
+  it('counts a read error and parks instead of spinning on the dead queue', async () => {
+    const sw = await Switch.create({ workers: 1 });
+    lab.resources.add('switch', () => sw.close());
+    const netns = await lab.namespace();
+    await attachTapPort(sw, { netns, ifname: 'eth0' });
+    // Deleting the namespace destroys the TAP the switch still holds.
+    await deleteNamespace(netns);
+    await new Promise((r) => setTimeout(r, 300));
+    const before = sw.stats().workers[0]!.idleWaits;
+    await new Promise((r) => setTimeout(r, 500));
+    const parks = sw.stats().workers[0]!.idleWaits - before;
+    expect(sw.stats().ports[0]!.rxErrors).toBeGreaterThanOrEqual(1);
+    // A worker that parks wakes about every 100 ms; one spinning on an error wakes thousands of times.
+    expect(parks).toBeLessThan(50);
+  });
+});

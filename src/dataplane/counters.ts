@@ -7,7 +7,9 @@ export const P_RX_PACKETS = 0;
 export const P_RX_BYTES = 1;
 export const P_TX_PACKETS = 2;
 export const P_TX_BYTES = 3;
-export const P_DROP_BASE = 4;
+/** Failed reads of the port's queues; a queue whose device is gone stops being read. */
+export const P_RX_ERRORS = 4;
+export const P_DROP_BASE = 5;
 export const PORT_FIELDS = P_DROP_BASE + DROP_REASONS.length;
 
 /** Like /proc/net/softnet_stat: frames processed, dropped, and rounds that ended with work left. */
@@ -24,6 +26,7 @@ export interface PortCounters {
   rxBytes: number;
   txPackets: number;
   txBytes: number;
+  rxErrors: number;
   drops: DropCounts;
 }
 
@@ -76,7 +79,14 @@ export class Counters {
       const base = this.portBase(w, p);
       for (let f = 0; f < PORT_FIELDS; f++) sum[f]! += this.view[base + f]!;
     }
-    return { rxPackets: sum[P_RX_PACKETS]!, rxBytes: sum[P_RX_BYTES]!, txPackets: sum[P_TX_PACKETS]!, txBytes: sum[P_TX_BYTES]!, drops: drops(sum, P_DROP_BASE) };
+    return {
+      rxPackets: sum[P_RX_PACKETS]!,
+      rxBytes: sum[P_RX_BYTES]!,
+      txPackets: sum[P_TX_PACKETS]!,
+      txBytes: sum[P_TX_BYTES]!,
+      rxErrors: sum[P_RX_ERRORS]!,
+      drops: drops(sum, P_DROP_BASE),
+    };
   }
 
   worker(w: number): WorkerCounters {

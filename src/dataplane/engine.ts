@@ -4,7 +4,7 @@ import { copySlots, createCopyPlan } from '../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
 import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
 import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
-import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_DROPPED, W_DROP_BASE, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
+import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_DROPPED, W_DROP_BASE, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
 import type { Fdb } from './fdb.js';
 import { MAX_PORTS } from './fdb.js';
 import { FramePool } from './frame-pool.js';
@@ -12,10 +12,19 @@ import { PORT_PRESENT } from './port-table.js';
 import type { FrameQueue } from './queue.js';
 import { DescRing } from './ring.js';
 
+const EBADF = 9;
 const EIO = 5;
+const ENXIO = 6;
 const EAGAIN = 11;
+const ENODEV = 19;
+const EBADFD = 77;
 const ENETDOWN = 100;
 const ENOBUFS = 105;
+
+/** Read errors after which the queue will never deliver again (its device is gone). */
+function permanent(errno: number): boolean {
+  return errno === EBADFD || errno === EBADF || errno === ENODEV || errno === ENXIO;
+}
 
 /** The drop reason for a tx errno other than EAGAIN/ENOBUFS. */
 function txDropReason(errno: number): number {
@@ -42,6 +51,8 @@ class EnginePort {
   txCount = 0;
   /** Read this port in the next round: its fd was readable or it used its whole weight. */
   scheduled = true;
+  /** The errno that made this queue unreadable for good, or 0. */
+  failed = 0;
 
   constructor(
     readonly id: number,
@@ -78,6 +89,8 @@ export class ForwardingEngine {
   private freeTop: number;
   private backlogged = 0;
   private next = 0;
+  /** Queues that failed for good since the caller last asked, so it can stop waiting on their fds. */
+  private readonly newlyFailed: FrameQueue[] = [];
   private readonly c: Float64Array;
   private readonly wBase: number;
   private readonly plan: Uint32Array;
@@ -133,6 +146,11 @@ export class ForwardingEngine {
     return this.backlogged > 0;
   }
 
+  /** Queues whose device has gone since the last call; the engine no longer reads them. */
+  takeFailed(): FrameQueue[] {
+    return this.newlyFailed.length === 0 ? this.newlyFailed : this.newlyFailed.splice(0);
+  }
+
   /**
    * One round, like net_rx_action: retry the backlog, then read scheduled queues a weight at a
    * time until the round's budget or time runs out. Returns the frames read.
@@ -146,7 +164,7 @@ export class ForwardingEngine {
     const count = this.order.length;
     for (let k = 0; k < count; k++) {
       const port = this.order[(this.next + k) % count]!;
-      if (!port.scheduled && !port.alwaysPolled) continue;
+      if ((!port.scheduled && !port.alwaysPolled) || port.failed !== 0) continue;
       const asked = budget < weight ? budget : weight;
       const n = this.pollPort(port, asked);
       processed += n;
@@ -171,7 +189,10 @@ export class ForwardingEngine {
 
   private pollPort(port: EnginePort, budget: number): number {
     const n = port.queue.rx(this.pool, this.rxDesc, 0, budget);
-    if (n <= 0) return 0;
+    if (n <= 0) {
+      if (n < 0) this.rxFailed(port, -n);
+      return 0;
+    }
     const c = this.c;
     const bytes = this.pool.bytes;
     const slotSize = this.pool.slotSize;
@@ -182,11 +203,11 @@ export class ForwardingEngine {
     for (let i = 0; i < n; i++) {
       const d = i * DESC_WORDS;
       const len = this.rxDesc[d + D_LEN]!;
-      rxBytes += len;
       if (this.rxDesc[d + D_STATUS] !== 0) {
         this.drop(inBase, DROP_TRUNCATED);
         continue;
       }
+      rxBytes += len;
       const decision = decide(bytes, this.rxDesc[d + D_SLOT]! * slotSize, len, ingress, this.ports, this.fdb, now);
       if (decision >= 0) {
         this.enqueue(this.byId[decision], i);
@@ -200,6 +221,14 @@ export class ForwardingEngine {
     c[inBase + P_RX_BYTES]! += rxBytes;
     this.flushTouched();
     return n;
+  }
+
+  private rxFailed(port: EnginePort, errno: number): void {
+    this.c[port.counterBase + P_RX_ERRORS]! += 1;
+    if (!permanent(errno)) return;
+    port.failed = errno;
+    port.scheduled = false;
+    this.newlyFailed.push(port.queue);
   }
 
   private flood(ingress: number, flag: number, i: number): number {
@@ -246,7 +275,8 @@ export class ForwardingEngine {
     }
     let first = 0;
     while (first < count) {
-      const sent = port.queue.tx(this.pool, port.tx, first, count - first);
+      // A negative count is an errno from a queue that could not even try; the status word has it too.
+      const sent = Math.max(0, port.queue.tx(this.pool, port.tx, first, count - first));
       this.countSent(port, port.tx, first, sent);
       first += sent;
       if (first >= count) break;
@@ -295,7 +325,7 @@ export class ForwardingEngine {
       while (!ring.empty) {
         const head = ring.headRecord();
         const run = Math.min(ring.contiguous(), MAX_BATCH);
-        const sent = port.queue.tx(this.pool, ring.desc, head, run);
+        const sent = Math.max(0, port.queue.tx(this.pool, ring.desc, head, run));
         this.countSent(port, ring.desc, head, sent);
         for (let i = head; i < head + sent; i++) this.freeSlots[this.freeTop++] = ring.desc[i * DESC_WORDS + D_SLOT]!;
         ring.pop(sent);

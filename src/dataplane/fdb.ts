@@ -102,6 +102,12 @@ function hash(hi: number, lo: number): number {
   return h ^ (h >>> 16);
 }
 
+/** CLOCK_MONOTONIC in ms: one clock for every thread, unmoved by changes to the wall clock. */
+function monotonicMs(): number {
+  const [seconds, nanoseconds] = process.hrtime();
+  return seconds * 1e3 + nanoseconds / 1e6;
+}
+
 function formatMacWords(hi: number, lo: number): string {
   const bytes = [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 8, lo & 0xff];
   return bytes.map((x) => x.toString(16).padStart(2, '0')).join(':');
@@ -157,7 +163,7 @@ export class Fdb {
     return (HEADER_WORDS + Fdb.slotsFor(size) * SLOT_WORDS + 3 * MAX_PORTS) * 4;
   }
 
-  static create(options: FdbOptions = {}, clock: () => number = () => performance.timeOrigin + performance.now()): Fdb {
+  static create(options: FdbOptions = {}, clock: () => number = monotonicMs): Fdb {
     const size = options.size ?? FDB_DEFAULT_SIZE;
     const ageing = options.ageingSeconds ?? FDB_DEFAULT_AGEING_S;
     if (!Number.isInteger(size) || size < 1 || size > 1 << 24) throw new RangeError(`FDB size ${size} is not in 1..16777216`);
@@ -170,7 +176,7 @@ export class Fdb {
   }
 
   /** The same table in another thread. */
-  static adopt(shared: FdbShared, clock: () => number = () => performance.timeOrigin + performance.now()): Fdb {
+  static adopt(shared: FdbShared, clock: () => number = monotonicMs): Fdb {
     return new Fdb(shared, clock);
   }
 
@@ -331,26 +337,37 @@ export class Fdb {
   }
 
   entries(): FdbEntry[] {
-    return this.locked(() => this.collectEntries());
-  }
-
-  private collectEntries(): FdbEntry[] {
+    // Copy the raw words under the lock and format after it, so workers never wait on strings.
+    const raw = this.locked(() => this.collectRaw());
     const now = this.now();
     const out: FdbEntry[] = [];
+    for (let r = 0; r < raw.length; r += 4) {
+      const key = raw[r + 1]!;
+      const isStatic = (key & K_STATIC) !== 0;
+      out.push({
+        mac: formatMacWords(raw[r]! >>> 0, key & LO_MASK),
+        port: raw[r + 3]!,
+        static: isStatic,
+        ageSeconds: isStatic ? 0 : Math.max(0, now - raw[r + 2]!) / TICKS_PER_SECOND,
+      });
+    }
+    return out;
+  }
+
+  /** (macHi, key, seen, port) per entry, port by port, oldest first. */
+  private collectRaw(): Int32Array {
+    const raw = new Int32Array(this.header[H_USED]! * 4);
+    let r = 0;
     for (let port = 0; port < MAX_PORTS; port++) {
       for (let i = this.portHead[port]!; i !== NONE; i = this.table[i * SLOT_WORDS + S_NEXT]!) {
         const base = i * SLOT_WORDS;
-        const key = this.table[base + S_KEY]!;
-        const isStatic = (key & K_STATIC) !== 0;
-        out.push({
-          mac: formatMacWords(this.table[base + S_MAC_HI]! >>> 0, key & LO_MASK),
-          port,
-          static: isStatic,
-          ageSeconds: isStatic ? 0 : Math.max(0, now - this.table[base + S_SEEN]!) / TICKS_PER_SECOND,
-        });
+        raw[r++] = this.table[base + S_MAC_HI]!;
+        raw[r++] = this.table[base + S_KEY]!;
+        raw[r++] = this.table[base + S_SEEN]!;
+        raw[r++] = port;
       }
     }
-    return out;
+    return raw;
   }
 
   portEntries(port: number): number {

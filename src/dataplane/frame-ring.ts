@@ -104,7 +104,7 @@ export class FrameRing {
       desc[d + D_VNET_GSO] = 0;
       desc[d + D_VNET_CSUM] = 0;
     }
-    copySlots(mem, this.slots, plan, n);
+    if (n > 0) copySlots(mem, this.slots, plan, n);
     Atomics.store(this.index, HEAD, (head + n) | 0);
     return n;
   }
@@ -129,7 +129,7 @@ export class FrameRing {
       plan[3 * i + 2] = len;
       this.lengths[at] = len;
     }
-    copySlots(this.slots, mem, plan, i);
+    if (i > 0) copySlots(this.slots, mem, plan, i);
     Atomics.store(this.index, TAIL, (tail + i) | 0);
     if (i < count) desc[(first + i) * DESC_WORDS + D_STATUS] = i < n ? EMSGSIZE : EAGAIN;
     return i;

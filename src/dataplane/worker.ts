@@ -33,6 +33,7 @@ export type WorkerCommand =
 /** A command before the main thread numbers it. */
 export type WorkerCommandBody = WorkerCommand extends infer C ? (C extends WorkerCommand ? Omit<C, 'seq'> : never) : never;
 
+/** A reply to command `seq`; seq 0 announces that the worker is ready, or why it failed. */
 export interface WorkerReply {
   seq: number;
   error?: string;
@@ -44,7 +45,6 @@ const IDLE_WAIT_MS = 100;
 const BACKLOG_RETRY_MS = 1;
 
 const init = workerData as WorkerInit;
-if (init.cpu !== undefined) pinThread(init.cpu);
 const fdb = Fdb.adopt(init.fdb);
 const counters = Counters.adopt(init.counters, init.workers);
 const engine = new ForwardingEngine(init.engine, fdb, new Int32Array(init.ports), counters);
@@ -91,19 +91,38 @@ function scheduleReady(): void {
   for (let i = 0; i < waiter.readyCount; i++) engine.schedule(waiter.readyToken(i));
 }
 
-while (running) {
-  if (Atomics.load(control, 0) !== seen) {
-    drainControl();
-    if (!running) break;
-  }
-  const processed = engine.round();
-  if (processed > 0 || init.busyPoll) {
-    // Busy: pick up readiness without sleeping, as NAPI keeps polling while there is work.
-    waiter.wait(0);
-  } else {
-    counters.view[idleWaits]! += 1;
-    waiter.wait(engine.hasBacklog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS);
-  }
-  scheduleReady();
+/** A queue whose device is gone stays readable (with an error) forever; stop waiting on it. */
+function forgetFailed(): void {
+  for (const queue of engine.takeFailed()) if (queue.fd >= 0) waiter.remove(queue.fd);
 }
-init.channel.close();
+
+function loop(): void {
+  while (running) {
+    if (Atomics.load(control, 0) !== seen) {
+      drainControl();
+      if (!running) break;
+    }
+    const processed = engine.round();
+    forgetFailed();
+    if (processed > 0 || init.busyPoll) {
+      // Busy: pick up readiness without sleeping, as NAPI keeps polling while there is work.
+      waiter.wait(0);
+    } else {
+      counters.view[idleWaits]! += 1;
+      waiter.wait(engine.hasBacklog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS);
+    }
+    scheduleReady();
+  }
+}
+
+try {
+  if (init.cpu !== undefined) pinThread(init.cpu);
+  init.channel.postMessage({ seq: 0 } satisfies WorkerReply);
+  loop();
+} catch (e) {
+  // Tell the main thread why before the thread ends, so the switch can report it.
+  init.channel.postMessage({ seq: 0, error: (e as Error).message } satisfies WorkerReply);
+  throw e;
+} finally {
+  init.channel.close();
+}

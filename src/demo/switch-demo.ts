@@ -32,13 +32,16 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    // Namespaces first, so the switch (released first) lets go of its TAPs before they are deleted.
+    const namespaces: string[] = [];
+    for (let i = 1; i <= HOSTS; i++) namespaces.push(await createOwnedNamespace(resources, uniqueName('tsdemo')));
     const sw = await Switch.create({ offloads: options.offloads, ...(options.workers !== undefined && { workers: options.workers }) });
     resources.add('switch', () => sw.close());
     log(`switch: ${sw.workers} forwarding worker${sw.workers > 1 ? 's' : ''}, offloads ${options.offloads ? 'on' : 'off'}`);
 
     const hosts: { netns: string; ip: string }[] = [];
-    for (let i = 1; i <= HOSTS; i++) {
-      const netns = await createOwnedNamespace(resources, uniqueName('tsdemo'));
+    for (const [index, netns] of namespaces.entries()) {
+      const i = index + 1;
       const port = await attachTapPort(sw, { netns, ifname: 'eth0', cidr: `${SUBNET}.${i}/24` });
       log(`  port ${port.id} ${port.name} -> namespace ${netns}: eth0 ${SUBNET}.${i}/24 ${port.mac}`);
       hosts.push({ netns, ip: `${SUBNET}.${i}` });

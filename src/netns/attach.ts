@@ -1,7 +1,7 @@
 // Gives a namespace an interface that this process owns: a TAP opened here, moved in, addressed, up.
 import { openTap, type TapDevice, type TapOptions } from '../native/tap.js';
 import { addAddress, linkMac, moveLink, setLinkMtu, setLinkUp } from './link.js';
-import { createNamespace, deleteNamespace } from './namespace.js';
+import { createNamespace, deleteNamespace, namespaceExists } from './namespace.js';
 import type { Resources } from './resources.js';
 
 export interface PlaceOptions {
@@ -27,7 +27,8 @@ export interface AttachedTap {
 /** Creates the namespace, recording it in `resources` so it is deleted again. */
 export async function createOwnedNamespace(resources: Resources, name: string): Promise<string> {
   await createNamespace(name);
-  resources.add(`namespace ${name}`, () => deleteNamespace(name));
+  // Idempotent: a test or a user may have deleted it already.
+  resources.add(`namespace ${name}`, () => (namespaceExists(name) ? deleteNamespace(name) : undefined));
   return name;
 }
 

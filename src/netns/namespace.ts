@@ -10,8 +10,13 @@ export function namespaceExists(name: string): boolean {
 
 export async function createNamespace(name: string): Promise<void> {
   await ip('netns', 'add', name);
-  // Loopback comes up so that local services inside answer.
-  await ip('-n', name, 'link', 'set', 'lo', 'up');
+  try {
+    // Loopback comes up so that local services inside answer.
+    await ip('-n', name, 'link', 'set', 'lo', 'up');
+  } catch (e) {
+    await ip('netns', 'del', name).catch(() => undefined);
+    throw e;
+  }
 }
 
 export async function deleteNamespace(name: string): Promise<void> {
