@@ -1,14 +1,26 @@
 #!/usr/bin/env node
-// The tapswitch command line.
-import { readFileSync } from 'node:fs';
+// The tapswitch command line: start a switch daemon, attach namespaces, inspect it like a bridge.
+import { spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
+import { cleanupAll } from '../control/cleanup.js';
+import { ControlError, probeDaemon, request } from '../control/client.js';
+import { Daemon } from '../control/daemon.js';
+import { ensureRunDir, switchPaths } from '../control/paths.js';
+import { InputError } from '../control/subnet.js';
 import { runDemo } from '../demo/switch-demo.js';
-import { PreflightError } from '../util/preflight.js';
+import { CommandError } from '../netns/ip.js';
+import { IoError } from '../native/errors.js';
+import type { SwitchStats } from '../switch.js';
+import { PreflightError, requireKernelAccess } from '../util/preflight.js';
+import { formatFdb, formatPorts, formatStats } from './format.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
+const DETACH_WAIT_MS = 15_000;
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,12 +35,241 @@ function positiveInt(name: string, max: number) {
   };
 }
 
+function nonNegative(name: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || n > max) throw new InvalidArgumentError(`${name} must be a number from 0 to ${max}`);
+    return n;
+  };
+}
+
+const switchOption = () => new Option('--switch <name>', 'switch name').default('ts0');
+const jsonOption = () => new Option('--json', 'print JSON');
+
+function print(json: boolean | undefined, value: unknown, text: () => string): void {
+  console.log(json ? JSON.stringify(value, null, 2) : text());
+}
+
+interface UpOptions {
+  switch: string;
+  subnet?: string;
+  workers?: number;
+  ageing?: number;
+  fdbSize?: number;
+  detach?: boolean;
+}
+
+/** Runs the daemon in this process until SIGINT, SIGTERM or `tapswitch down`. */
+async function runDaemon(opts: UpOptions): Promise<void> {
+  requireKernelAccess(['ip']);
+  const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+  const daemon = await Daemon.start({
+    name: opts.switch,
+    ...(opts.subnet !== undefined && { subnet: opts.subnet }),
+    ...(opts.workers !== undefined && { workers: opts.workers }),
+    ...(opts.ageing !== undefined && { ageingSeconds: opts.ageing }),
+    ...(opts.fdbSize !== undefined && { fdbSize: opts.fdbSize }),
+    log,
+  });
+  const info = daemon.info();
+  log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; control socket ${daemon.paths.socket}`);
+  const onSignal = () => void daemon.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  await daemon.stopped;
+}
+
+/** Starts the daemon in the background and returns once it answers on its socket. */
+async function detachDaemon(opts: UpOptions): Promise<void> {
+  requireKernelAccess(['ip']);
+  ensureRunDir();
+  const paths = switchPaths(opts.switch);
+  if ((await probeDaemon(opts.switch)) === 'alive') throw new InputError(`switch ${opts.switch} is already running: stop it with tapswitch down --switch ${opts.switch}`);
+  const args = process.argv.slice(2).filter((a) => a !== '--detach' && a !== '-d');
+  const log = openSync(paths.log, 'a', 0o600);
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  let exited: number | null = null;
+  child.once('exit', (code) => {
+    exited = code ?? 1;
+  });
+  const deadline = Date.now() + DETACH_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (exited !== null) {
+      const tail = readFileSync(paths.log, 'utf8').trim().split('\n').slice(-3).join('\n');
+      throw new InputError(`the daemon exited before it was ready:\n${tail}`);
+    }
+    if ((await probeDaemon(opts.switch)) === 'alive') {
+      const info = await request(opts.switch, { cmd: 'ping' });
+      console.log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; log ${paths.log}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new InputError(`the daemon did not answer within ${DETACH_WAIT_MS / 1000} s: see ${paths.log}`);
+}
+
+async function watchStats(name: string): Promise<void> {
+  let previous: SwitchStats | undefined;
+  let before = performance.now();
+  for (;;) {
+    const stats = await request(name, { cmd: 'stats' });
+    const now = performance.now();
+    console.clear();
+    console.log(`switch ${name}, every 1 s (Ctrl-C to stop)\n`);
+    console.log(formatStats(stats, previous, (now - before) / 1000));
+    previous = stats;
+    before = now;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command('tapswitch')
     .description('A userspace virtual switch for Linux network namespaces')
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError();
+
+  program
+    .command('up')
+    .description('start a switch daemon; it runs until Ctrl-C or `tapswitch down`')
+    .addOption(switchOption())
+    .option('--subnet <cidr>', 'IPv4 subnet of the switch (default: one that clashes with no route)')
+    .addOption(new Option('--workers <n>', 'forwarding worker threads (default: one per CPU)').argParser(positiveInt('--workers', 64)))
+    .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', 1e6)))
+    .addOption(new Option('--fdb-size <n>', 'most FDB entries').argParser(positiveInt('--fdb-size', 1 << 24)))
+    .option('-d, --detach', 'run in the background and return once it is ready')
+    .action(async (opts: UpOptions) => (opts.detach ? detachDaemon(opts) : runDaemon(opts)));
+
+  program
+    .command('down')
+    .description('stop a switch and remove everything it created')
+    .addOption(switchOption())
+    .action(async (opts: { switch: string }) => {
+      await request(opts.switch, { cmd: 'down' });
+      const deadline = Date.now() + 30_000;
+      while ((await probeDaemon(opts.switch)) !== 'none' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      console.log(`switch ${opts.switch} stopped`);
+    });
+
+  program
+    .command('attach')
+    .description('give namespace NS an interface on the switch (creates NS if missing)')
+    .argument('<ns>', 'network namespace')
+    .addOption(switchOption())
+    .option('--ip <cidr|auto>', 'address in the switch subnet, or auto for the next free one', 'auto')
+    .option('--mac <mac>', 'MAC address (default: 02:42 and the four bytes of the IP, as Docker does)')
+    .option('--ifname <name>', 'interface name inside the namespace', 'eth0')
+    .addOption(new Option('--mtu <n>', 'MTU').argParser(positiveInt('--mtu', 65521)))
+    .addOption(jsonOption())
+    .action(async (netns: string, opts: { switch: string; ip: string; mac?: string; ifname: string; mtu?: number; json?: boolean }) => {
+      const port = await request(opts.switch, {
+        cmd: 'attach',
+        args: { netns, ip: opts.ip, ifname: opts.ifname, ...(opts.mac !== undefined && { mac: opts.mac }), ...(opts.mtu !== undefined && { mtu: opts.mtu }) },
+      });
+      print(opts.json, port, () => `attached ${netns}: ${port.ifname} ${port.ip} ${port.mac} on port ${port.id} (${port.name})`);
+    });
+
+  program
+    .command('detach')
+    .description('remove namespace NS from the switch; deletes NS if tapswitch created it')
+    .argument('<ns>', 'network namespace')
+    .addOption(switchOption())
+    .action(async (netns: string, opts: { switch: string }) => {
+      const result = await request(opts.switch, { cmd: 'detach', args: { netns } });
+      console.log(`detached ${netns}${result.deletedNamespace ? ' and deleted the namespace' : ''}; ${result.flushed} FDB entries flushed`);
+    });
+
+  const port = program.command('port').description('attach or detach an existing interface through AF_PACKET');
+  port
+    .command('add')
+    .argument('<ifname>', 'interface in the host namespace, e.g. the host end of a veth')
+    .addOption(switchOption())
+    .action(async (ifname: string, opts: { switch: string }) => {
+      const p = await request(opts.switch, { cmd: 'port-add', args: { ifname } });
+      console.log(`added ${ifname} as port ${p.id}`);
+    });
+  port
+    .command('del')
+    .argument('<ifname>', 'interface to detach')
+    .addOption(switchOption())
+    .action(async (ifname: string, opts: { switch: string }) => {
+      const r = await request(opts.switch, { cmd: 'port-del', args: { ifname } });
+      console.log(`removed ${ifname}; ${r.flushed} FDB entries flushed`);
+    });
+
+  program
+    .command('ports')
+    .description('list the ports: kind, namespace, ifname, MAC, IP, MTU, state, queues, workers')
+    .addOption(switchOption())
+    .addOption(jsonOption())
+    .action(async (opts: { switch: string; json?: boolean }) => {
+      const ports = await request(opts.switch, { cmd: 'ports' });
+      print(opts.json, ports, () => formatPorts(ports));
+    });
+
+  const fdb = program.command('fdb').description('the MAC table, as `bridge fdb` shows and changes it');
+  fdb
+    .command('show')
+    .addOption(switchOption())
+    .addOption(jsonOption())
+    .action(async (opts: { switch: string; json?: boolean }) => {
+      const entries = await request(opts.switch, { cmd: 'fdb-show' });
+      print(opts.json, entries, () => formatFdb(entries, opts.switch));
+    });
+  fdb
+    .command('add')
+    .argument('<mac>', 'MAC address')
+    .argument('<port>', 'namespace, interface or port number')
+    .addOption(switchOption())
+    .action(async (mac: string, portRef: string, opts: { switch: string }) => {
+      const e = await request(opts.switch, { cmd: 'fdb-add', args: { mac, port: portRef } });
+      console.log(`${e.mac} dev ${e.portName} master ${opts.switch} static`);
+    });
+  fdb
+    .command('del')
+    .argument('<mac>', 'MAC address')
+    .addOption(switchOption())
+    .action(async (mac: string, opts: { switch: string }) => {
+      await request(opts.switch, { cmd: 'fdb-del', args: { mac } });
+      console.log(`deleted ${mac}`);
+    });
+  fdb
+    .command('flush')
+    .description('remove learned entries (of one port with --port)')
+    .option('--port <port>', 'namespace, interface or port number')
+    .addOption(switchOption())
+    .action(async (opts: { switch: string; port?: string }) => {
+      const r = await request(opts.switch, { cmd: 'fdb-flush', args: { ...(opts.port !== undefined && { port: opts.port }) } });
+      console.log(`flushed ${r.flushed} entries`);
+    });
+
+  program
+    .command('stats')
+    .description('per port rx/tx and drops by reason; per worker processed, dropped, time_squeeze')
+    .addOption(switchOption())
+    .addOption(jsonOption())
+    .option('--watch', 'refresh every second and show rates')
+    .action(async (opts: { switch: string; json?: boolean; watch?: boolean }) => {
+      if (opts.watch) return watchStats(opts.switch);
+      const stats = await request(opts.switch, { cmd: 'stats' });
+      print(opts.json, stats, () => formatStats(stats));
+    });
+
+  program
+    .command('cleanup')
+    .description('remove what a switch that died left behind: namespaces it created, sockets, pidfiles')
+    .option('--switch <name>', 'only this switch (default: every dead one)')
+    .action(async (opts: { switch?: string }) => {
+      const reports = await cleanupAll(opts.switch);
+      if (reports.length === 0) console.log('nothing to clean up');
+      for (const r of reports) {
+        if (r.outcome === 'running') console.log(`${r.switch}: running; stop it with tapswitch down --switch ${r.switch}`);
+        else if (r.outcome === 'unresponsive') console.log(`${r.switch}: its daemon (pid ${r.pid}) is alive but does not answer; end it with kill ${r.pid}, then run cleanup again`);
+        else console.log(`${r.switch}: removed ${r.removed.length > 0 ? r.removed.join(', ') : 'nothing'}`);
+      }
+    });
 
   program
     .command('demo')
@@ -43,20 +284,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Errors a user can act on print one line; anything else is a bug and keeps its stack. */
+function explain(e: unknown): string {
+  if (e instanceof InputError || e instanceof ControlError || e instanceof CommandError || e instanceof IoError || e instanceof PreflightError) return e.message;
+  if (e instanceof TypeError || e instanceof RangeError) return e.message;
+  return (e as Error).stack ?? String(e);
+}
+
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version exit through here with code 0; usage errors were already printed.
-      return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    }
+    // Help and version exit through here with code 0; usage errors were already printed.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
     if (e instanceof PreflightError) {
       console.error(`tapswitch: cannot start:\n${e.message}`);
       return EXIT_ERROR;
     }
-    console.error(`tapswitch: ${(e as Error).message}`);
+    console.error(`tapswitch: ${explain(e)}`);
     return EXIT_ERROR;
   }
 }

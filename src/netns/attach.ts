@@ -1,6 +1,6 @@
 // Gives a namespace an interface that this process owns: a TAP opened here, moved in, addressed, up.
 import { openTap, type TapDevice, type TapOptions } from '../native/tap.js';
-import { addAddress, linkMac, moveLink, setLinkMtu, setLinkUp } from './link.js';
+import { addAddress, linkMac, moveLink, setLinkMac, setLinkMtu, setLinkUp } from './link.js';
 import { createNamespace, deleteNamespace, namespaceExists } from './namespace.js';
 import type { Resources } from './resources.js';
 
@@ -10,6 +10,7 @@ export interface PlaceOptions {
   ifname?: string;
   /** Address with prefix, e.g. 10.0.0.2/24; none when absent. */
   cidr?: string;
+  mac?: string;
   mtu?: number;
 }
 
@@ -36,6 +37,7 @@ export async function createOwnedNamespace(resources: Resources, name: string): 
 export async function placeLink(link: string, options: PlaceOptions): Promise<string> {
   const ifname = options.ifname ?? link;
   await moveLink(link, options.netns, ifname);
+  if (options.mac !== undefined) await setLinkMac(ifname, options.mac, options.netns);
   if (options.mtu !== undefined) await setLinkMtu(ifname, options.mtu, options.netns);
   if (options.cidr !== undefined) await addAddress(ifname, options.cidr, options.netns);
   await setLinkUp(ifname, options.netns);

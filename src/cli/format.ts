@@ -1,0 +1,54 @@
+// Plain-text tables and lines in the habits of `ip`, `bridge` and `ovs-vsctl`.
+import type { FdbView, PortView } from '../control/protocol.js';
+import type { SwitchStats } from '../switch.js';
+
+/** Left-aligned columns, two spaces apart, headers in capitals. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  return cells.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
+}
+
+export function formatPorts(ports: PortView[]): string {
+  if (ports.length === 0) return 'no ports';
+  return table(
+    ['ID', 'NAME', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS'],
+    ports.map((p) => [p.id, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers]),
+  );
+}
+
+/** One line per entry, as `bridge fdb show` prints them. */
+export function formatFdb(entries: FdbView[], switchName: string): string {
+  if (entries.length === 0) return 'no entries';
+  return entries.map((e) => `${e.mac} dev ${e.portName} master ${switchName} ${e.static ? 'static' : `ageing ${e.ageSeconds.toFixed(1)}s`}`).join('\n');
+}
+
+function nonZeroDrops(drops: Record<string, number>): string {
+  const parts = Object.entries(drops)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason}=${n}`);
+  return parts.length > 0 ? parts.join(' ') : '-';
+}
+
+/** Counters, or per-second rates when `previous` and the seconds between them are given. */
+export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds = 1): string {
+  const rate = (now: number, before: number | undefined) => (before === undefined ? now : Math.round((now - before) / seconds));
+  const suffix = previous ? '/s' : '';
+  const ports = table(
+    ['PORT', 'NAME', `RX PKTS${suffix}`, `RX BYTES${suffix}`, `TX PKTS${suffix}`, `TX BYTES${suffix}`, 'RX ERRORS', 'DROPS'],
+    stats.ports.map((p) => {
+      const b = previous?.ports.find((q) => q.id === p.id);
+      return [p.id, p.name, rate(p.rxPackets, b?.rxPackets), rate(p.rxBytes, b?.rxBytes), rate(p.txPackets, b?.txPackets), rate(p.txBytes, b?.txBytes), p.rxErrors, nonZeroDrops(p.drops)];
+    }),
+  );
+  const workers = table(
+    ['WORKER', `PROCESSED${suffix}`, 'DROPPED', 'TIME_SQUEEZE', 'BACKLOG', 'DROPS'],
+    stats.workers.map((w) => {
+      const b = previous?.workers.find((x) => x.worker === w.worker);
+      return [w.failed ? `${w.worker} (failed: ${w.failed})` : w.worker, rate(w.processed, b?.processed), w.dropped, w.timeSqueeze, w.backlog, nonZeroDrops(w.drops)];
+    }),
+  );
+  const f = stats.fdb;
+  const fdb = `fdb: ${f.entries} entries, ${f.learned} learned, ${f.moves} moves, ${f.evictions} evictions, ${f.aged} aged, ${f.full} not learned (full)`;
+  return `${ports}\n\n${workers}\n\n${fdb}`;
+}

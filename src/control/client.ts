@@ -1,0 +1,77 @@
+// Talks to a switch daemon over its control socket.
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+
+import { switchPaths } from './paths.js';
+import type { Reply, Request, Results } from './protocol.js';
+
+export class ControlError extends Error {
+  override readonly name = 'ControlError';
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const TIMEOUT_MS = 60_000;
+
+function send(socketPath: string, request: Request, timeoutMs: number): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    let buffered = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ControlError(`the daemon did not answer ${request.cmd} within ${timeoutMs / 1000} s`, 'ETIMEDOUT'));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(JSON.stringify(request) + '\n'));
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const nl = buffered.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      socket.end();
+      try {
+        resolve(JSON.parse(buffered.slice(0, nl)) as Reply);
+      } catch {
+        reject(new ControlError('the daemon answered with something that is not JSON', 'EPROTO'));
+      }
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+/** Sends one command to switch `name` and returns its result, or throws a ControlError that says what to do. */
+export async function request<C extends Request['cmd']>(name: string, req: Extract<Request, { cmd: C }>, timeoutMs = TIMEOUT_MS): Promise<Results[C]> {
+  const paths = switchPaths(name);
+  let reply: Reply;
+  try {
+    reply = await send(paths.socket, req, timeoutMs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ControlError(`no switch ${name} is running: start one with tapswitch up --switch ${name}`, 'ENOSWITCH');
+    if (code === 'ECONNREFUSED') {
+      throw new ControlError(`switch ${name} is not running, but its dead daemon left ${paths.socket}: run tapswitch cleanup --switch ${name}`, 'ESTALE');
+    }
+    if (code === 'EACCES') throw new ControlError(`${paths.socket} is root's: run with sudo`, 'EACCES');
+    throw e;
+  }
+  if (!reply.ok) throw new ControlError(reply.error, reply.code);
+  return reply.result as Results[C];
+}
+
+/** Whether a daemon answers on the switch's socket ('alive'), left it behind ('stale'), or none is there. */
+export async function probeDaemon(name: string): Promise<'alive' | 'stale' | 'none'> {
+  if (!existsSync(switchPaths(name).socket)) return 'none';
+  try {
+    await request(name, { cmd: 'ping' }, 5000);
+    return 'alive';
+  } catch (e) {
+    return (e as ControlError).code === 'ESTALE' ? 'stale' : 'alive';
+  }
+}

@@ -1,0 +1,405 @@
+// A switch daemon: one Switch, the namespaces attached to it, and a control socket that the CLI
+// talks to. Everything it creates is written to its state file and removed when it stops.
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+
+import { MAX_PORTS } from '../dataplane/fdb.js';
+import { placeLink } from '../netns/attach.js';
+import { uniqueName } from '../netns/names.js';
+import { createNamespace, deleteNamespace, namespaceExists } from '../netns/namespace.js';
+import { ip, ipIn } from '../netns/ip.js';
+import { parseMac } from '../packet/mac.js';
+import { Switch, type PortInfo } from '../switch.js';
+import { hostSubnets } from './host-routes.js';
+import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
+import type { AttachArgs, FdbView, InfoView, PortView, Reply, Request, Results } from './protocol.js';
+import { writeState, type AttachmentState, type PacketPortState, type SwitchState } from './state.js';
+import {
+  InputError,
+  chooseSubnet,
+  contains,
+  formatSubnet,
+  gatewayOf,
+  hostRange,
+  ipToNumber,
+  macForIp,
+  numberToIp,
+  overlaps,
+  parseCidr,
+  parseSubnet,
+  type Subnet,
+} from './subnet.js';
+import { probeDaemon } from './client.js';
+
+export interface DaemonOptions {
+  name: string;
+  subnet?: string;
+  workers?: number;
+  ageingSeconds?: number;
+  fdbSize?: number;
+  log: (line: string) => void;
+}
+
+const IFNAMSIZ = 15;
+const NETNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+function checkIfname(name: string, what: string): string {
+  if (name.length === 0 || name.length > IFNAMSIZ || /[\s/:]/.test(name)) {
+    throw new InputError(`${what} "${name}" must be 1-${IFNAMSIZ} characters without spaces, '/' or ':' (IFNAMSIZ)`);
+  }
+  return name;
+}
+
+function checkNetns(name: string): string {
+  if (!NETNS_NAME.test(name)) throw new InputError(`namespace name "${name}" must be letters, digits, '.', '_' or '-', at most 64`);
+  return name;
+}
+
+function errorCode(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'EFAILED';
+}
+
+export class Daemon {
+  private readonly attachments = new Map<string, AttachmentState>();
+  private readonly interfaces = new Map<string, PacketPortState>();
+  private server: Server | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Resolves once the daemon has stopped, whoever asked. */
+  readonly stopped: Promise<void>;
+  private markStopped!: () => void;
+  private readonly startedAt = new Date().toISOString();
+
+  private constructor(
+    readonly name: string,
+    readonly paths: SwitchPaths,
+    readonly subnet: Subnet,
+    private readonly sw: Switch,
+    private readonly log: (line: string) => void,
+  ) {
+    this.stopped = new Promise((resolve) => {
+      this.markStopped = resolve;
+    });
+  }
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    ensureRunDir();
+    const paths = switchPaths(options.name);
+    const running = await probeDaemon(options.name);
+    if (running === 'alive') throw new InputError(`switch ${options.name} is already running: stop it with tapswitch down --switch ${options.name}`);
+    if (running === 'stale') {
+      throw new InputError(`a dead daemon of switch ${options.name} left its control socket ${paths.socket}: run tapswitch cleanup --switch ${options.name}`);
+    }
+    const routes = await hostSubnets();
+    let subnet: Subnet;
+    if (options.subnet !== undefined) {
+      subnet = parseSubnet(options.subnet);
+      const clash = routes.find((r) => overlaps(r, subnet));
+      if (clash) throw new InputError(`subnet ${options.subnet} overlaps the host route ${formatSubnet(clash)}: pick another with --subnet`);
+    } else {
+      const chosen = chooseSubnet(routes);
+      subnet = chosen.subnet;
+      if (chosen.skipped.length > 0) options.log(`subnet ${formatSubnet(subnet)} chosen: ${chosen.skipped.join(', ')} clash with existing routes`);
+    }
+    const sw = await Switch.create({
+      ...(options.workers !== undefined && { workers: options.workers }),
+      ...(options.ageingSeconds !== undefined && { ageingSeconds: options.ageingSeconds }),
+      ...(options.fdbSize !== undefined && { fdbSize: options.fdbSize }),
+    });
+    const daemon = new Daemon(options.name, paths, subnet, sw, options.log);
+    try {
+      await daemon.listen();
+      daemon.save();
+    } catch (e) {
+      await daemon.stop();
+      throw e;
+    }
+    return daemon;
+  }
+
+  info(): InfoView {
+    return { switch: this.name, pid: process.pid, subnet: formatSubnet(this.subnet), gateway: numberToIp(gatewayOf(this.subnet)), workers: this.sw.workers };
+  }
+
+  private async listen(): Promise<void> {
+    rmSync(this.paths.socket, { force: true });
+    const server = createServer((socket) => this.serve(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // The socket is created 0600: only root controls the switch.
+      const previous = process.umask(0o177);
+      server.listen(this.paths.socket, () => {
+        process.umask(previous);
+        resolve();
+      });
+    });
+    writeFileSync(this.paths.pid, `${process.pid}\n`, { mode: 0o600 });
+  }
+
+  private serve(socket: Socket): void {
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        void this.answer(line).then((reply) => {
+          if (!socket.destroyed) socket.write(JSON.stringify(reply) + '\n');
+          if (reply.ok && (JSON.parse(line) as Request).cmd === 'down') socket.end(() => void this.stop());
+        });
+      }
+    });
+    socket.on('error', () => undefined);
+  }
+
+  private async answer(line: string): Promise<Reply> {
+    let request: Request;
+    try {
+      request = JSON.parse(line) as Request;
+    } catch {
+      return { ok: false, error: 'the request is not JSON', code: 'EPROTO' };
+    }
+    try {
+      return { ok: true, result: await this.handle(request) };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message, code: errorCode(e) };
+    }
+  }
+
+  /** Serializes changes: two attaches must not pick the same address. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  handle(request: Request): Promise<Results[keyof Results]> {
+    if (this.stopping) return Promise.reject(new InputError(`switch ${this.name} is stopping`));
+    const run = this.queue.then(() => this.dispatch(request));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async dispatch(request: Request): Promise<Results[keyof Results]> {
+    switch (request.cmd) {
+      case 'ping':
+        return this.info();
+      case 'attach':
+        return this.attach(request.args);
+      case 'detach':
+        return this.detach(request.args.netns);
+      case 'port-add':
+        return this.addInterface(request.args.ifname);
+      case 'port-del':
+        return this.removeInterface(request.args.ifname);
+      case 'ports':
+        return this.ports();
+      case 'fdb-show':
+        return this.sw.fdbEntries();
+      case 'fdb-add':
+        return this.fdbAdd(request.args.mac, request.args.port);
+      case 'fdb-del':
+        if (!this.sw.removeFdbEntry(request.args.mac)) throw new InputError(`no FDB entry for ${request.args.mac}: see tapswitch fdb show`);
+        return { mac: request.args.mac };
+      case 'fdb-flush':
+        return { flushed: request.args.port === undefined ? this.sw.fdb.flushDynamic() : this.sw.fdb.flushPort(this.resolvePort(request.args.port).id) };
+      case 'stats':
+        return this.sw.stats();
+      case 'down':
+        return { stopping: true };
+      default:
+        throw new InputError(`unknown command ${(request as { cmd: string }).cmd}`);
+    }
+  }
+
+  // ---- attach and detach ----
+
+  private usedIps(): Set<number> {
+    return new Set([...this.attachments.values()].map((a) => ipToNumber(a.ip)));
+  }
+
+  private pickIp(requested: string | undefined): { ip: number; prefix: number } {
+    const range = hostRange(this.subnet);
+    const used = this.usedIps();
+    if (requested === undefined || requested === 'auto') {
+      for (let ipn = range.first; ipn <= range.last; ipn++) if (!used.has(ipn)) return { ip: ipn, prefix: this.subnet.prefix };
+      throw new InputError(`subnet ${formatSubnet(this.subnet)} has no free address left`);
+    }
+    const { ip: ipn, prefix } = requested.includes('/') ? parseCidr(requested) : { ip: ipToNumber(requested), prefix: this.subnet.prefix };
+    if (!contains(this.subnet, ipn) || prefix !== this.subnet.prefix) {
+      throw new InputError(`address ${requested} is outside subnet ${formatSubnet(this.subnet)} of switch ${this.name}`);
+    }
+    if (ipn === gatewayOf(this.subnet)) throw new InputError(`${numberToIp(ipn)} is the gateway address of ${this.name}: pick another or use --ip auto`);
+    if (ipn < range.first || ipn > range.last) throw new InputError(`${numberToIp(ipn)} is the network or broadcast address of ${formatSubnet(this.subnet)}`);
+    if (used.has(ipn)) {
+      const holder = [...this.attachments.values()].find((a) => a.ip === numberToIp(ipn));
+      throw new InputError(`address ${numberToIp(ipn)} is already taken by namespace ${holder?.netns}`);
+    }
+    return { ip: ipn, prefix };
+  }
+
+  private async attach(args: AttachArgs): Promise<PortView> {
+    const netns = checkNetns(args.netns);
+    const ifname = checkIfname(args.ifname ?? 'eth0', 'interface name');
+    if (this.attachments.has(netns)) throw new InputError(`namespace ${netns} is already attached to ${this.name}: detach it first`);
+    const { ip: ipn, prefix } = this.pickIp(args.ip);
+    const mac = args.mac ?? macForIp(ipn);
+    const macBytes = parseMac(mac);
+    if ((macBytes[0]! & 1) !== 0 || macBytes.every((b) => b === 0)) throw new InputError(`MAC ${mac} must be a unicast address, not multicast or all zero`);
+    const normalMac = [...macBytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    const holder = [...this.attachments.values()].find((a) => a.mac === normalMac);
+    if (holder) throw new InputError(`MAC ${normalMac} is already used by namespace ${holder.netns}`);
+    const mtu = args.mtu ?? 1500;
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65521) throw new InputError(`MTU ${mtu} must be from 68 to 65521`);
+
+    const createdNamespace = !namespaceExists(netns);
+    if (createdNamespace) await createNamespace(netns);
+    let port: PortInfo | undefined;
+    try {
+      port = await this.sw.addTapPort({ name: uniqueName('tsp') });
+      const cidr = `${numberToIp(ipn)}/${prefix}`;
+      await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
+    } catch (e) {
+      if (port) await this.sw.removePort(port.id).catch(() => undefined);
+      if (createdNamespace) await deleteNamespace(netns).catch(() => undefined);
+      throw e;
+    }
+    const attachment: AttachmentState = { netns, portId: port.id, tap: port.name, ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace };
+    this.attachments.set(netns, attachment);
+    this.save();
+    this.log(`attached ${netns}: ${ifname} ${attachment.ip}/${prefix} ${normalMac} on port ${port.id}`);
+    return this.viewOf(port, attachment, 'up');
+  }
+
+  private async detach(netns: string): Promise<Results['detach']> {
+    const a = this.attachments.get(netns);
+    if (!a) throw new InputError(`namespace ${netns} is not attached to ${this.name}: see tapswitch ports --switch ${this.name}`);
+    const flushed = this.sw.fdb.portEntries(a.portId);
+    await this.sw.removePort(a.portId);
+    if (a.createdNamespace && namespaceExists(netns)) await deleteNamespace(netns);
+    this.attachments.delete(netns);
+    this.save();
+    this.log(`detached ${netns}${a.createdNamespace ? ' and deleted it' : ''}`);
+    return { netns, deletedNamespace: a.createdNamespace, flushed };
+  }
+
+  private async addInterface(ifname: string): Promise<PortView> {
+    checkIfname(ifname, 'interface');
+    if (this.interfaces.has(ifname)) throw new InputError(`${ifname} is already a port of ${this.name}`);
+    const exists = await ip('link', 'show', 'dev', ifname).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) throw new InputError(`no interface ${ifname} in the host namespace: check ip link`);
+    const port = await this.sw.addPacketPort({ ifname });
+    this.interfaces.set(ifname, { portId: port.id, ifname });
+    this.save();
+    return this.viewOf(port, undefined, 'up');
+  }
+
+  private async removeInterface(ifname: string): Promise<Results['port-del']> {
+    const p = this.interfaces.get(ifname);
+    if (!p) throw new InputError(`${ifname} is not a port of ${this.name}: see tapswitch ports`);
+    const flushed = this.sw.fdb.portEntries(p.portId);
+    await this.sw.removePort(p.portId);
+    this.interfaces.delete(ifname);
+    this.save();
+    return { ifname, flushed };
+  }
+
+  // ---- views ----
+
+  private viewOf(port: PortInfo, a: AttachmentState | undefined, state: string): PortView {
+    return {
+      id: port.id,
+      name: port.name,
+      kind: port.kind,
+      netns: a?.netns ?? null,
+      ifname: a?.ifname ?? port.name,
+      mac: a?.mac ?? null,
+      ip: a ? `${a.ip}/${a.prefix}` : null,
+      mtu: a?.mtu ?? null,
+      state,
+      queues: port.queues,
+      workers: port.queues > 1 ? `0-${port.queues - 1}` : '0',
+      offloads: port.offloads,
+      flags: port.flags,
+    };
+  }
+
+  private async ports(): Promise<PortView[]> {
+    const byPort = new Map([...this.attachments.values()].map((a) => [a.portId, a]));
+    const views: PortView[] = [];
+    for (const port of this.sw.ports()) {
+      const a = byPort.get(port.id);
+      views.push(this.viewOf(port, a, await this.operState(a, port)));
+    }
+    return views;
+  }
+
+  private async operState(a: AttachmentState | undefined, port: PortInfo): Promise<string> {
+    try {
+      const out = a ? await ipIn(a.netns, '-j', 'link', 'show', 'dev', a.ifname) : await ip('-j', 'link', 'show', 'dev', port.name);
+      const [link] = JSON.parse(out) as { flags?: string[] }[];
+      // A TAP reports operstate UNKNOWN; its flags say whether it is up and carrying.
+      const flags = link?.flags ?? [];
+      return flags.includes('UP') ? (flags.includes('LOWER_UP') ? 'up' : 'no-carrier') : 'down';
+    } catch {
+      return 'gone';
+    }
+  }
+
+  /** A port by id, by the namespace it serves, by its TAP name, or by an interface's name. */
+  private resolvePort(ref: string): PortInfo {
+    const ports = this.sw.ports();
+    const byId = /^\d+$/.test(ref) ? ports.find((p) => p.id === Number(ref)) : undefined;
+    const a = this.attachments.get(ref);
+    const found = byId ?? (a && ports.find((p) => p.id === a.portId)) ?? ports.find((p) => p.name === ref) ?? ports.find((p) => p.id === this.interfaces.get(ref)?.portId);
+    if (!found) throw new InputError(`no port ${ref} on ${this.name}: name a namespace, an interface or a port number from tapswitch ports`);
+    return found;
+  }
+
+  private fdbAdd(mac: string, portRef: string): FdbView {
+    const port = this.resolvePort(portRef);
+    if (port.id >= MAX_PORTS) throw new InputError(`port ${port.id} is out of range`);
+    this.sw.addStaticEntry(mac, port.id);
+    const entry = this.sw.fdbEntries().find((e) => e.mac === mac.toLowerCase() && e.port === port.id);
+    if (!entry) throw new Error(`the static entry for ${mac} did not appear`);
+    return entry;
+  }
+
+  private save(): void {
+    const state: SwitchState = {
+      switch: this.name,
+      pid: process.pid,
+      subnet: formatSubnet(this.subnet),
+      gateway: numberToIp(gatewayOf(this.subnet)),
+      workers: this.sw.workers,
+      startedAt: this.startedAt,
+      attachments: [...this.attachments.values()],
+      interfaces: [...this.interfaces.values()],
+    };
+    writeState(this.paths.state, state);
+  }
+
+  /** Stops forwarding and removes everything this daemon made. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    // Closing the switch closes its TAPs, which deletes them; then the namespaces we created go.
+    await this.sw.close();
+    for (const a of this.attachments.values()) {
+      if (a.createdNamespace && namespaceExists(a.netns)) await deleteNamespace(a.netns).catch((e: Error) => this.log(`could not delete namespace ${a.netns}: ${e.message}`));
+    }
+    this.attachments.clear();
+    for (const file of [this.paths.pid, this.paths.state]) if (existsSync(file)) rmSync(file, { force: true });
+    // The socket goes last (closing the server unlinks it): whoever waits for it to vanish sees a finished stop.
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(this.paths.socket, { force: true });
+    this.log(`switch ${this.name} stopped`);
+    this.markStopped();
+  }
+}
+

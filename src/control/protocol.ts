@@ -1,0 +1,72 @@
+// The control protocol: one JSON request per line on the daemon's Unix socket, one JSON reply.
+import type { FdbEntry } from '../dataplane/fdb.js';
+import type { PortFlags } from '../dataplane/port-table.js';
+import type { SwitchStats } from '../switch.js';
+
+export interface AttachArgs {
+  netns: string;
+  ip?: string;
+  mac?: string;
+  ifname?: string;
+  mtu?: number;
+}
+
+export type Request =
+  | { cmd: 'ping' }
+  | { cmd: 'attach'; args: AttachArgs }
+  | { cmd: 'detach'; args: { netns: string } }
+  | { cmd: 'port-add'; args: { ifname: string } }
+  | { cmd: 'port-del'; args: { ifname: string } }
+  | { cmd: 'ports' }
+  | { cmd: 'fdb-show' }
+  | { cmd: 'fdb-add'; args: { mac: string; port: string } }
+  | { cmd: 'fdb-del'; args: { mac: string } }
+  | { cmd: 'fdb-flush'; args: { port?: string } }
+  | { cmd: 'stats' }
+  | { cmd: 'down' };
+
+export interface PortView {
+  id: number;
+  name: string;
+  kind: 'tap' | 'packet' | 'memory';
+  netns: string | null;
+  ifname: string;
+  mac: string | null;
+  ip: string | null;
+  mtu: number | null;
+  state: string;
+  queues: number;
+  workers: string;
+  offloads: readonly string[];
+  flags: PortFlags;
+}
+
+export interface FdbView extends FdbEntry {
+  portName: string;
+}
+
+export interface InfoView {
+  switch: string;
+  pid: number;
+  subnet: string;
+  gateway: string;
+  workers: number;
+}
+
+export type Reply = { ok: true; result: unknown } | { ok: false; error: string; code: string };
+
+/** What each command answers with. */
+export interface Results {
+  ping: InfoView;
+  attach: PortView;
+  detach: { netns: string; deletedNamespace: boolean; flushed: number };
+  'port-add': PortView;
+  'port-del': { ifname: string; flushed: number };
+  ports: PortView[];
+  'fdb-show': FdbView[];
+  'fdb-add': FdbView;
+  'fdb-del': { mac: string };
+  'fdb-flush': { flushed: number };
+  stats: SwitchStats;
+  down: { stopping: true };
+}

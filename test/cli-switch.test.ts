@@ -1,0 +1,205 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import type { FdbView, PortView } from '../src/control/protocol.js';
+import { uniqueName } from '../src/netns/names.js';
+import { deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
+import type { SwitchStats } from '../src/switch.js';
+import { describeKernel } from './support/kernel.js';
+
+const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
+describeKernel('the tapswitch CLI driving a switch daemon', () => {
+  const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-test-'));
+  const env = { ...process.env, TAPSWITCH_RUN_DIR: runDir };
+  const sw = uniqueName('tsc');
+  const namespaces = [uniqueName('tsn'), uniqueName('tsn'), uniqueName('tsn')];
+
+  function cli(...args: string[]) {
+    return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  }
+  function ok(...args: string[]): string {
+    const r = cli(...args);
+    if (r.status !== 0) throw new Error(`tapswitch ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    return r.stdout;
+  }
+  function json<T>(...args: string[]): T {
+    return JSON.parse(ok(...args, '--json')) as T;
+  }
+
+  beforeAll(() => {
+    ok('up', '--switch', sw, '--workers', '2', '--detach');
+    for (const ns of namespaces) ok('attach', ns, '--switch', sw);
+  });
+  afterAll(async () => {
+    cli('down', '--switch', sw);
+    cli('cleanup', '--switch', sw);
+    for (const ns of namespaces) if (namespaceExists(ns)) await deleteNamespace(ns);
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('attaches namespaces with the next free addresses and Docker-style MACs', () => {
+    const ports = json<PortView[]>('ports', '--switch', sw);
+    expect(ports.map((p) => p.netns)).toEqual(namespaces);
+    const [first] = ports;
+    expect(first).toMatchObject({ kind: 'tap', ifname: 'eth0', state: 'up', queues: 2 });
+    const ip = first!.ip!.split('/')[0]!;
+    const macFromIp = ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
+    expect(first!.mac).toBe(macFromIp);
+  });
+
+  it('lets the attached namespaces ping each other, and shows their MACs in fdb show --json', async () => {
+    const ports = json<PortView[]>('ports', '--switch', sw);
+    const ips = ports.map((p) => p.ip!.split('/')[0]!);
+    expect(await execIn(namespaces[0]!, 'ping', ['-c', '1', '-W', '2', ips[1]!])).toContain('1 received');
+    expect(await execIn(namespaces[2]!, 'ping', ['-c', '1', '-W', '2', ips[0]!])).toContain('1 received');
+    const fdb = json<FdbView[]>('fdb', 'show', '--switch', sw);
+    for (const p of ports) expect(fdb).toContainEqual(expect.objectContaining({ mac: p.mac, port: p.id }));
+  });
+
+  it('reports per-port and per-worker counters in stats --json', () => {
+    const stats = json<SwitchStats>('stats', '--switch', sw);
+    expect(stats.ports).toHaveLength(3);
+    expect(stats.ports.every((p) => p.rxPackets > 0 && p.txPackets > 0)).toBe(true);
+    expect(stats.workers).toHaveLength(2);
+    expect(stats.workers.reduce((n, w) => n + w.processed, 0)).toBeGreaterThan(0);
+  });
+
+  it('adds and deletes a static FDB entry naming the port by its namespace', () => {
+    ok('fdb', 'add', '02:00:5e:00:53:aa', namespaces[1]!, '--switch', sw);
+    expect(json<FdbView[]>('fdb', 'show', '--switch', sw)).toContainEqual(expect.objectContaining({ mac: '02:00:5e:00:53:aa', static: true }));
+    ok('fdb', 'del', '02:00:5e:00:53:aa', '--switch', sw);
+    expect(json<FdbView[]>('fdb', 'show', '--switch', sw).map((e) => e.mac)).not.toContain('02:00:5e:00:53:aa');
+  });
+
+  for (const [what, args, message] of [
+    ['an unknown namespace', ['detach', 'no-such-ns'], 'is not attached'],
+    ['an address outside the subnet', ['attach', 'tsx-out', '--ip', '192.0.2.77/24'], 'outside subnet'],
+    ['an interface name longer than IFNAMSIZ', ['attach', 'tsx-long', '--ifname', 'a-very-long-ifname'], 'IFNAMSIZ'],
+    ['a malformed MAC', ['attach', 'tsx-mac', '--mac', '02:42:zz'], 'is not a MAC address'],
+    ['an unknown port', ['fdb', 'add', '02:00:5e:00:53:ab', 'no-such-port'], 'no port no-such-port'],
+  ] as const) {
+    it(`refuses ${what} with a one-line error and exit code 1`, () => {
+      const r = cli(...args, '--switch', sw);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  }
+
+  it('refuses a duplicate IP and a duplicate MAC', () => {
+    const [first] = json<PortView[]>('ports', '--switch', sw);
+    const dupIp = cli('attach', 'tsx-dup', '--ip', first!.ip!, '--switch', sw);
+    expect(dupIp.status).toBe(1);
+    expect(dupIp.stderr).toContain('already taken');
+    const dupMac = cli('attach', 'tsx-dup', '--mac', first!.mac!, '--switch', sw);
+    expect(dupMac.status).toBe(1);
+    expect(dupMac.stderr).toContain('already used');
+    expect(namespaceExists('tsx-dup')).toBe(false);
+  });
+
+  it('keeps forwarding after bad input', async () => {
+    const ips = json<PortView[]>('ports', '--switch', sw).map((p) => p.ip!.split('/')[0]!);
+    expect(await execIn(namespaces[1]!, 'ping', ['-c', '1', '-W', '2', ips[2]!])).toContain('1 received');
+  });
+
+  it('detaches a namespace and deletes it because it created it', () => {
+    const ns = namespaces[2]!;
+    ok('detach', ns, '--switch', sw);
+    expect(namespaceExists(ns)).toBe(false);
+    expect(json<PortView[]>('ports', '--switch', sw)).toHaveLength(2);
+  });
+
+  it('leaves nothing behind after down', () => {
+    ok('down', '--switch', sw);
+    for (const ns of namespaces) expect(namespaceExists(ns)).toBe(false);
+    expect(existsSync(join(runDir, `${sw}.sock`))).toBe(false);
+    expect(existsSync(join(runDir, `${sw}.pid`))).toBe(false);
+    const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+    expect(links).not.toMatch(/tsp[0-9a-z]+-\d/);
+  });
+
+  it('says how to start a switch when none is running', () => {
+    const r = cli('ports', '--switch', sw);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`start one with tapswitch up --switch ${sw}`);
+  });
+});
+
+describeKernel('cleanup after a daemon killed with SIGKILL', () => {
+  const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-test-'));
+  const env = { ...process.env, TAPSWITCH_RUN_DIR: runDir };
+  const sw = uniqueName('tsk');
+  const ns = uniqueName('tsn');
+  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+
+  afterAll(async () => {
+    cli('down', '--switch', sw);
+    cli('cleanup', '--switch', sw);
+    if (namespaceExists(ns)) await deleteNamespace(ns);
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('names the dead daemon and then removes what it left', async () => {
+    expect(cli('up', '--switch', sw, '--workers', '1', '--detach').status).toBe(0);
+    expect(cli('attach', ns, '--switch', sw).status).toBe(0);
+    const pid = Number(spawnSync('cat', [join(runDir, `${sw}.pid`)], { encoding: 'utf8' }).stdout);
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+
+    const stale = cli('ports', '--switch', sw);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toContain(`run tapswitch cleanup --switch ${sw}`);
+
+    const r = cli('cleanup', '--switch', sw);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`namespace ${ns}`);
+    expect(namespaceExists(ns)).toBe(false);
+    expect(existsSync(join(runDir, `${sw}.sock`))).toBe(false);
+    expect(existsSync(join(runDir, `${sw}.json`))).toBe(false);
+  });
+});
+
+describeKernel('tapswitch up refusing to start', () => {
+  const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-test-'));
+  afterAll(() => rmSync(runDir, { recursive: true, force: true }));
+  const run = (wrapper: string[], extraEnv: Record<string, string> = {}) =>
+    spawnSync(wrapper[0]!, [...wrapper.slice(1), process.execPath, BIN, 'up', '--switch', uniqueName('tsu')], {
+      encoding: 'utf8',
+      env: { ...process.env, TAPSWITCH_RUN_DIR: runDir, ...extraEnv },
+      timeout: 30_000,
+    });
+
+  it('says it needs root', () => {
+    const r = run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('needs root');
+  });
+
+  it('says to load the tun module when /dev/net/tun is missing', () => {
+    const r = run(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /dev/net && exec "$@"', 'sh']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('load the tun module');
+  });
+
+  it('says to install iproute2 when ip is missing', () => {
+    const r = run(['/usr/bin/env'], { PATH: '/nonexistent' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('install iproute2');
+  });
+
+  it('refuses a subnet that overlaps a host route', () => {
+    const r = spawnSync(process.execPath, [BIN, 'up', '--switch', uniqueName('tsu'), '--subnet', '127.0.0.0/24'], {
+      encoding: 'utf8',
+      env: { ...process.env, TAPSWITCH_RUN_DIR: runDir },
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('overlaps the host route');
+  });
+});
