@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -201,5 +201,43 @@ describeKernel('tapswitch up refusing to start', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('overlaps the host route');
+  });
+});
+
+describeKernel('a topology file', () => {
+  const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-test-'));
+  const env = { ...process.env, TAPSWITCH_RUN_DIR: runDir };
+  const sw = uniqueName('tsf');
+  const [web, db] = [uniqueName('tsn'), uniqueName('tsn')];
+  const file = join(runDir, 'lab.yaml');
+  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+
+  afterAll(async () => {
+    cli('down', '--switch', sw);
+    cli('cleanup', '--switch', sw);
+    for (const ns of [web, db]) if (namespaceExists(ns)) await deleteNamespace(ns);
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('builds its switch and namespaces with up -f, and removes them with down -f', async () => {
+    writeFileSync(file, [`switches:`, `  ${sw}:`, `    workers: 1`, `    namespaces:`, `      ${web}: { mtu: 1400 }`, `      ${db}: {}`, ''].join('\n'));
+    const up = cli('up', '-f', file, '--detach');
+    expect(up.status, up.stderr).toBe(0);
+    const ports = JSON.parse(cli('ports', '--switch', sw, '--json').stdout) as PortView[];
+    expect(ports.map((p) => [p.netns, p.mtu])).toEqual([
+      [web, 1400],
+      [db, 1500],
+    ]);
+    expect(await execIn(web, 'ping', ['-c', '1', '-W', '2', ports[1]!.ip!.split('/')[0]!])).toContain('1 received');
+    expect(cli('down', '-f', file).status).toBe(0);
+    expect([namespaceExists(web), namespaceExists(db)]).toEqual([false, false]);
+  });
+
+  it('names the file, line and field of a mistake, and builds nothing', () => {
+    writeFileSync(file, [`switches:`, `  ${sw}:`, `    workers: two`, ''].join('\n'));
+    const r = cli('up', '-f', file, '--detach');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file}:3:14: switches.${sw}.workers: must be a whole number`);
+    expect(existsSync(join(runDir, `${sw}.sock`))).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ import { ControlError, probeDaemon, request } from '../control/client.js';
 import { Daemon } from '../control/daemon.js';
 import { ensureRunDir, switchPaths } from '../control/paths.js';
 import { InputError } from '../control/subnet.js';
+import { readTopology, type SwitchSpec } from '../control/topology.js';
 import { runDemo } from '../demo/switch-demo.js';
 import { CommandError } from '../netns/ip.js';
 import { IoError } from '../native/errors.js';
@@ -57,10 +58,79 @@ interface UpOptions {
   ageing?: number;
   fdbSize?: number;
   detach?: boolean;
+  file?: string;
+}
+
+/** Builds what the topology says for one switch that is up; on failure the caller takes it down. */
+async function applySwitch(spec: SwitchSpec): Promise<void> {
+  for (const ns of spec.namespaces) {
+    const port = await request(spec.name, { cmd: 'attach', args: ns });
+    console.log(`  ${spec.name}: attached ${ns.netns} ${port.ip} ${port.mac}`);
+  }
+  for (const ifname of spec.interfaces) {
+    await request(spec.name, { cmd: 'port-add', args: { ifname } });
+    console.log(`  ${spec.name}: added ${ifname}`);
+  }
+}
+
+function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
+  return {
+    switch: spec.name,
+    ...(spec.subnet !== undefined && { subnet: spec.subnet }),
+    ...(spec.workers !== undefined && { workers: spec.workers }),
+    ...(spec.ageing !== undefined && { ageing: spec.ageing }),
+    ...(spec.fdbSize !== undefined && { fdbSize: spec.fdbSize }),
+    detach,
+  };
+}
+
+/** Brings up every switch of a topology file; if any part fails, what was built is taken down. */
+async function upFromFile(file: string, detach: boolean): Promise<void> {
+  const topology = readTopology(file);
+  if (topology.switches.length > 1 && !detach) {
+    throw new InputError(`${file} has ${topology.switches.length} switches: run them in the background with --detach`);
+  }
+  if (!detach) {
+    const [spec] = topology.switches as [SwitchSpec];
+    const daemon = await runDaemonStarted(specOptions(spec, false));
+    try {
+      await applySwitch(spec);
+    } catch (e) {
+      await daemon.stop();
+      throw e;
+    }
+    await daemon.stopped;
+    return;
+  }
+  const started: string[] = [];
+  try {
+    for (const spec of topology.switches) {
+      await detachDaemon(specOptions(spec, true), ['up', '--switch', spec.name, ...daemonArgs(spec)]);
+      started.push(spec.name);
+      await applySwitch(spec);
+    }
+  } catch (e) {
+    for (const name of started) await request(name, { cmd: 'down' }).catch(() => undefined);
+    throw e;
+  }
+}
+
+function daemonArgs(spec: SwitchSpec): string[] {
+  return [
+    ...(spec.subnet !== undefined ? ['--subnet', spec.subnet] : []),
+    ...(spec.workers !== undefined ? ['--workers', String(spec.workers)] : []),
+    ...(spec.ageing !== undefined ? ['--ageing', String(spec.ageing)] : []),
+    ...(spec.fdbSize !== undefined ? ['--fdb-size', String(spec.fdbSize)] : []),
+  ];
 }
 
 /** Runs the daemon in this process until SIGINT, SIGTERM or `tapswitch down`. */
 async function runDaemon(opts: UpOptions): Promise<void> {
+  await (await runDaemonStarted(opts)).stopped;
+}
+
+/** Starts the daemon in this process; it stops on SIGINT, SIGTERM or `tapswitch down`. */
+async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
   requireKernelAccess(['ip']);
   const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   const daemon = await Daemon.start({
@@ -76,16 +146,15 @@ async function runDaemon(opts: UpOptions): Promise<void> {
   const onSignal = () => void daemon.stop();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  await daemon.stopped;
+  return daemon;
 }
 
 /** Starts the daemon in the background and returns once it answers on its socket. */
-async function detachDaemon(opts: UpOptions): Promise<void> {
+async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter((a) => a !== '--detach' && a !== '-d')): Promise<void> {
   requireKernelAccess(['ip']);
   ensureRunDir();
   const paths = switchPaths(opts.switch);
   if ((await probeDaemon(opts.switch)) === 'alive') throw new InputError(`switch ${opts.switch} is already running: stop it with tapswitch down --switch ${opts.switch}`);
-  const args = process.argv.slice(2).filter((a) => a !== '--detach' && a !== '-d');
   const log = openSync(paths.log, 'a', 0o600);
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
@@ -140,17 +209,25 @@ export function buildProgram(): Command {
     .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', 1e6)))
     .addOption(new Option('--fdb-size <n>', 'most FDB entries').argParser(positiveInt('--fdb-size', 1 << 24)))
     .option('-d, --detach', 'run in the background and return once it is ready')
-    .action(async (opts: UpOptions) => (opts.detach ? detachDaemon(opts) : runDaemon(opts)));
+    .option('-f, --file <topology.yaml>', 'build the switches, namespaces and interfaces a topology file describes')
+    .action(async (opts: UpOptions) => {
+      if (opts.file !== undefined) return upFromFile(opts.file, opts.detach ?? false);
+      return opts.detach ? detachDaemon(opts) : runDaemon(opts);
+    });
 
   program
     .command('down')
-    .description('stop a switch and remove everything it created')
+    .description('stop a switch (or every switch of a topology file) and remove everything it created')
     .addOption(switchOption())
-    .action(async (opts: { switch: string }) => {
-      await request(opts.switch, { cmd: 'down' });
-      const deadline = Date.now() + 30_000;
-      while ((await probeDaemon(opts.switch)) !== 'none' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      console.log(`switch ${opts.switch} stopped`);
+    .option('-f, --file <topology.yaml>', 'stop the switches this topology file names')
+    .action(async (opts: { switch: string; file?: string }) => {
+      const names = opts.file !== undefined ? readTopology(opts.file).switches.map((s) => s.name) : [opts.switch];
+      for (const name of names) {
+        await request(name, { cmd: 'down' });
+        const deadline = Date.now() + 30_000;
+        while ((await probeDaemon(name)) !== 'none' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        console.log(`switch ${name} stopped`);
+      }
     });
 
   program

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseTopology } from '../src/control/topology.js';
+
+const lab = (body: string) => `switches:\n  ts0:\n${body}`;
+
+describe('topology files', () => {
+  it('reads switches, namespaces with their fields, and interfaces', () => {
+    const t = parseTopology(lab('    subnet: 10.213.0.0/24\n    workers: 2\n    namespaces:\n      web: { ip: 10.213.0.10/24, mac: "02:42:0a:d5:00:0a", mtu: 1400 }\n      db: {}\n    interfaces: [veth-h0]\n'));
+    expect(t.switches).toEqual([
+      {
+        name: 'ts0',
+        subnet: '10.213.0.0/24',
+        workers: 2,
+        namespaces: [{ netns: 'web', ip: '10.213.0.10/24', mac: '02:42:0a:d5:00:0a', mtu: 1400 }, { netns: 'db' }],
+        interfaces: ['veth-h0'],
+      },
+    ]);
+  });
+
+  it('names the line and field of a value of the wrong type', () => {
+    expect(() => parseTopology(lab('    workers: two\n'), 'lab.yaml')).toThrow('lab.yaml:3:14: switches.ts0.workers: must be a whole number from 1 to 64');
+  });
+
+  it('names an unknown field and lists the known ones', () => {
+    expect(() => parseTopology(lab('    subnets: 10.0.0.0/24\n'), 'lab.yaml')).toThrow(/lab.yaml:3:5: switches.ts0.subnets: unknown field; expected one of subnet/);
+  });
+
+  it('rejects a bad address in a namespace at its line', () => {
+    expect(() => parseTopology(lab('    namespaces:\n      web: { ip: 10.213.0.300 }\n'), 'lab.yaml')).toThrow(/lab.yaml:4:\d+: switches.ts0.namespaces.web.ip: "10.213.0.300" is not an IPv4 address/);
+  });
+
+  it('rejects an interface name longer than IFNAMSIZ', () => {
+    expect(() => parseTopology(lab('    interfaces: [a-very-long-interface]\n'), 'lab.yaml')).toThrow(/IFNAMSIZ/);
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    expect(() => parseTopology('switches:\n  ts0: [\n', 'lab.yaml')).toThrow(/^lab.yaml:\d+:\d+: /);
+  });
+
+  it('needs at least one switch', () => {
+    expect(() => parseTopology('switches: {}\n', 'lab.yaml')).toThrow(/names no switch/);
+  });
+});
