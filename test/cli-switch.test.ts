@@ -108,6 +108,19 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
     expect(await execIn(namespaces[1]!, 'ping', ['-c', '1', '-W', '2', ips[2]!])).toContain('1 received');
   });
 
+  it('keeps traffic between attached namespaces flowing while others attach and detach', async () => {
+    const ips = json<PortView[]>('ports', '--switch', sw).map((p) => p.ip!.split('/')[0]!);
+    const ping = execIn(namespaces[0]!, 'ping', ['-c', '150', '-i', '0.01', '-W', '1', ips[1]!]);
+    const churn = [uniqueName('tsx'), uniqueName('tsx')];
+    try {
+      for (const ns of churn) ok('attach', ns, '--switch', sw);
+      for (const ns of churn) ok('detach', ns, '--switch', sw);
+    } finally {
+      for (const ns of churn) if (namespaceExists(ns)) await deleteNamespace(ns);
+    }
+    expect(await ping).toContain(' 0% packet loss');
+  });
+
   it('detaches a namespace and deletes it because it created it', () => {
     const ns = namespaces[2]!;
     ok('detach', ns, '--switch', sw);
