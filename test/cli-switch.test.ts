@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { FdbView, PortView } from '../src/control/protocol.js';
 import { uniqueName } from '../src/netns/names.js';
-import { deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
+import { placeLink } from '../src/netns/attach.js';
+import { createVethPair, setLinkUp } from '../src/netns/link.js';
+import { createNamespace, deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
 import type { SwitchStats } from '../src/switch.js';
 import { describeKernel } from './support/kernel.js';
 
@@ -106,6 +109,47 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
   it('keeps forwarding after bad input', async () => {
     const ips = json<PortView[]>('ports', '--switch', sw).map((p) => p.ip!.split('/')[0]!);
     expect(await execIn(namespaces[1]!, 'ping', ['-c', '1', '-W', '2', ips[2]!])).toContain('1 received');
+  });
+
+  it('creates its control socket for root alone (mode 0600)', () => {
+    expect(statSync(join(runDir, `${sw}.sock`)).mode & 0o777).toBe(0o600);
+  });
+
+  it('joins an existing interface through AF_PACKET with port add, and lets it go with port del', async () => {
+    const [hostEnd, inside] = [uniqueName('tsv'), uniqueName('tsv')];
+    const vethNs = uniqueName('tsn');
+    await createNamespace(vethNs);
+    try {
+      await createVethPair(hostEnd, inside);
+      await placeLink(inside, { netns: vethNs, ifname: 'eth0', cidr: `${json<PortView[]>('ports', '--switch', sw)[0]!.ip!.replace(/\.\d+\//, '.200/')}` });
+      await setLinkUp(hostEnd);
+      ok('port', 'add', hostEnd, '--switch', sw);
+      const target = json<PortView[]>('ports', '--switch', sw)[0]!.ip!.split('/')[0]!;
+      expect(await execIn(vethNs, 'ping', ['-c', '1', '-W', '2', target])).toContain('1 received');
+      expect(json<PortView[]>('ports', '--switch', sw).find((p) => p.name === hostEnd)).toMatchObject({ kind: 'packet', netns: null });
+      ok('port', 'del', hostEnd, '--switch', sw);
+      expect(json<PortView[]>('ports', '--switch', sw).map((p) => p.name)).not.toContain(hostEnd);
+    } finally {
+      await deleteNamespace(vethNs);
+    }
+  });
+
+  it('flushes learned FDB entries with fdb flush', () => {
+    expect(json<FdbView[]>('fdb', 'show', '--switch', sw).length).toBeGreaterThan(0);
+    expect(ok('fdb', 'flush', '--switch', sw)).toMatch(/flushed \d+ entries/);
+    expect(json<FdbView[]>('fdb', 'show', '--switch', sw).filter((e) => !e.static)).toEqual([]);
+  });
+
+  it('refreshes stats with rates under --watch', async () => {
+    const watch = spawn(process.execPath, [BIN, 'stats', '--watch', '--switch', sw], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    watch.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    await new Promise((r) => setTimeout(r, 2500));
+    watch.kill('SIGINT');
+    await once(watch, 'exit');
+    expect(out).toContain('RX PKTS/s');
   });
 
   it('keeps traffic between attached namespaces flowing while others attach and detach', async () => {

@@ -254,6 +254,8 @@ export class Daemon {
     if (createdNamespace) await createNamespace(netns);
     let port: PortInfo | undefined;
     try {
+      // A namespace the user made may still have its loopback down.
+      if (!createdNamespace) await ipIn(netns, 'link', 'set', 'dev', 'lo', 'up');
       port = await this.sw.addTapPort({ name: uniqueName('tsp') });
       const cidr = `${numberToIp(ipn)}/${prefix}`;
       await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
