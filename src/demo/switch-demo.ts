@@ -1,6 +1,7 @@
 // The demo: three namespaces on TAP ports of one tapswitch switch. They ping each other, the first
 // sends TCP to the second when iperf3 is installed, then the FDB and the counters are shown and
 // everything the demo made is removed.
+import { ipToNumber, macForIp } from '../control/subnet.js';
 import { attachTapPort } from '../netns/switch-ports.js';
 import { createOwnedNamespace } from '../netns/attach.js';
 import { installHint } from '../netns/ip.js';
@@ -42,7 +43,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const hosts: { netns: string; ip: string }[] = [];
     for (const [index, netns] of namespaces.entries()) {
       const i = index + 1;
-      const port = await attachTapPort(sw, { netns, ifname: 'eth0', cidr: `${SUBNET}.${i}/24` });
+      const ip = `${SUBNET}.${i}`;
+      const port = await attachTapPort(sw, { netns, ifname: 'eth0', cidr: `${ip}/24`, mac: macForIp(ipToNumber(ip)) });
       log(`  port ${port.id} ${port.name} -> namespace ${netns}: eth0 ${SUBNET}.${i}/24 ${port.mac}`);
       hosts.push({ netns, ip: `${SUBNET}.${i}` });
     }
