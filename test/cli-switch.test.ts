@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,23 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
   it('keeps forwarding after bad input', async () => {
     const ips = json<PortView[]>('ports', '--switch', sw).map((p) => p.ip!.split('/')[0]!);
     expect(await execIn(namespaces[1]!, 'ping', ['-c', '1', '-W', '2', ips[2]!])).toContain('1 received');
+  });
+
+  it('refuses to start a switch that is already running', () => {
+    const r = cli('up', '--switch', sw, '--detach');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`switch ${sw} is already running`);
+  });
+
+  it('gives a second switch a default subnet apart from the first', () => {
+    const other = uniqueName('tsc');
+    try {
+      expect(ok('up', '--switch', other, '--workers', '1', '--detach')).toContain('subnet');
+      const subnets = [sw, other].map((name) => (JSON.parse(readFileSync(join(runDir, `${name}.json`), 'utf8')) as { subnet: string }).subnet);
+      expect(subnets[0]).not.toBe(subnets[1]);
+    } finally {
+      cli('down', '--switch', other);
+    }
   });
 
   it('creates its control socket for root alone (mode 0600)', () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The tapswitch command line: start a switch daemon, attach namespaces, inspect it like a bridge.
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -22,6 +22,7 @@ import { formatFdb, formatPorts, formatStats } from './format.js';
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
 const DETACH_WAIT_MS = 15_000;
+const DOWN_WAIT_MS = 30_000;
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -110,7 +111,7 @@ async function upFromFile(file: string, detach: boolean): Promise<void> {
       await applySwitch(spec);
     }
   } catch (e) {
-    for (const name of started) await request(name, { cmd: 'down' }).catch(() => undefined);
+    for (const name of started) await stopSwitch(name).catch((down: Error) => console.error(`tapswitch: could not take ${name} down: ${down.message}`));
     throw e;
   }
 }
@@ -143,9 +144,15 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
   });
   const info = daemon.info();
   log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; control socket ${daemon.paths.socket}`);
-  const onSignal = () => void daemon.stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let signalled = false;
+  const onSignal = () => {
+    // A second Ctrl-C must not cut the teardown short.
+    if (signalled) log('already stopping: removing what the switch made');
+    signalled = true;
+    void daemon.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return daemon;
 }
 
@@ -155,6 +162,7 @@ async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter
   ensureRunDir();
   const paths = switchPaths(opts.switch);
   if ((await probeDaemon(opts.switch)) === 'alive') throw new InputError(`switch ${opts.switch} is already running: stop it with tapswitch down --switch ${opts.switch}`);
+  const logStart = existsSync(paths.log) ? statSync(paths.log).size : 0;
   const log = openSync(paths.log, 'a', 0o600);
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
@@ -165,8 +173,9 @@ async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter
   const deadline = Date.now() + DETACH_WAIT_MS;
   while (Date.now() < deadline) {
     if (exited !== null) {
-      const tail = readFileSync(paths.log, 'utf8').trim().split('\n').slice(-3).join('\n');
-      throw new InputError(`the daemon exited before it was ready:\n${tail}`);
+      // Only what this start wrote: the log may hold earlier runs.
+      const last = readFileSync(paths.log, 'utf8').slice(logStart).trim().split('\n').pop() ?? '';
+      throw new InputError(`the daemon exited before it was ready: ${last.replace(/^tapswitch: /, '')}`);
     }
     if ((await probeDaemon(opts.switch)) === 'alive') {
       const info = await request(opts.switch, { cmd: 'ping' });
@@ -175,7 +184,21 @@ async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new InputError(`the daemon did not answer within ${DETACH_WAIT_MS / 1000} s: see ${paths.log}`);
+  if (child.pid !== undefined && exited === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  throw new InputError(`the daemon did not answer within ${DETACH_WAIT_MS / 1000} s, so it was stopped: see ${paths.log}`);
+}
+
+/** Asks a switch to stop and waits until its socket is gone, which the daemon removes last. */
+async function stopSwitch(name: string): Promise<void> {
+  await request(name, { cmd: 'down' });
+  const deadline = Date.now() + DOWN_WAIT_MS;
+  while ((await probeDaemon(name)) !== 'none') {
+    if (Date.now() > deadline) throw new InputError(`switch ${name} did not stop within ${DOWN_WAIT_MS / 1000} s: see ${switchPaths(name).log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function watchStats(name: string): Promise<void> {
@@ -222,12 +245,17 @@ export function buildProgram(): Command {
     .option('-f, --file <topology.yaml>', 'stop the switches this topology file names')
     .action(async (opts: { switch: string; file?: string }) => {
       const names = opts.file !== undefined ? readTopology(opts.file).switches.map((s) => s.name) : [opts.switch];
+      const failures: string[] = [];
+      // Every switch gets its chance, even after one fails.
       for (const name of names) {
-        await request(name, { cmd: 'down' });
-        const deadline = Date.now() + 30_000;
-        while ((await probeDaemon(name)) !== 'none' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        console.log(`switch ${name} stopped`);
+        try {
+          await stopSwitch(name);
+          console.log(`switch ${name} stopped`);
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
       }
+      if (failures.length > 0) throw new InputError(failures.join('; '));
     });
 
   program
@@ -345,6 +373,7 @@ export function buildProgram(): Command {
         if (r.outcome === 'running') console.log(`${r.switch}: running; stop it with tapswitch down --switch ${r.switch}`);
         else if (r.outcome === 'unresponsive') console.log(`${r.switch}: its daemon (pid ${r.pid}) is alive but does not answer; end it with kill ${r.pid}, then run cleanup again`);
         else console.log(`${r.switch}: removed ${r.removed.length > 0 ? r.removed.join(', ') : 'nothing'}`);
+        if (r.failed) throw new InputError(`${r.switch}: could not remove ${r.failed.join('; ')}`);
       }
     });
 

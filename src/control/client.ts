@@ -43,6 +43,11 @@ function send(socketPath: string, request: Request, timeoutMs: number): Promise<
       clearTimeout(timer);
       reject(e);
     });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      // After a reply this does nothing; before one, the daemon went away mid-request.
+      reject(new ControlError(`the daemon closed the connection before answering ${request.cmd}: see its log`, 'ECONNRESET'));
+    });
   });
 }
 
@@ -59,7 +64,8 @@ export async function request<C extends Request['cmd']>(name: string, req: Extra
       throw new ControlError(`switch ${name} is not running, but its dead daemon left ${paths.socket}: run tapswitch cleanup --switch ${name}`, 'ESTALE');
     }
     if (code === 'EACCES') throw new ControlError(`${paths.socket} is root's: run with sudo`, 'EACCES');
-    throw e;
+    if (e instanceof ControlError) throw e;
+    throw new ControlError(`cannot talk to switch ${name} on ${paths.socket}: ${(e as Error).message}`, code ?? 'EFAILED');
   }
   if (!reply.ok) throw new ControlError(reply.error, reply.code);
   return reply.result as Results[C];

@@ -1,6 +1,6 @@
 // A switch daemon: one Switch, the namespaces attached to it, and a control socket that the CLI
 // talks to. Everything it creates is written to its state file and removed when it stops.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 
 import { MAX_PORTS } from '../dataplane/fdb.js';
@@ -30,6 +30,7 @@ import {
   type Subnet,
 } from './subnet.js';
 import { probeDaemon } from './client.js';
+import { isTapswitchProcess, liveStates } from './live.js';
 
 export interface DaemonOptions {
   name: string;
@@ -85,21 +86,44 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     ensureRunDir();
     const paths = switchPaths(options.name);
-    const running = await probeDaemon(options.name);
-    if (running === 'alive') throw new InputError(`switch ${options.name} is already running: stop it with tapswitch down --switch ${options.name}`);
-    if (running === 'stale') {
+    Daemon.claim(options.name, paths);
+    try {
+      return await Daemon.startClaimed(options, paths);
+    } catch (e) {
+      rmSync(paths.pid, { force: true });
+      throw e;
+    }
+  }
+
+  /** Takes the pidfile exclusively, so two `up` of one switch cannot both run. */
+  private static claim(name: string, paths: SwitchPaths): void {
+    try {
+      writeFileSync(paths.pid, `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(paths.pid, 'utf8'));
+      if (isTapswitchProcess(pid)) throw new InputError(`switch ${name} is already running (pid ${pid}): stop it with tapswitch down --switch ${name}`);
+      throw new InputError(`a dead daemon of switch ${name} left ${paths.pid}: run tapswitch cleanup --switch ${name}`);
+    }
+  }
+
+  private static async startClaimed(options: DaemonOptions, paths: SwitchPaths): Promise<Daemon> {
+    if ((await probeDaemon(options.name)) === 'stale') {
       throw new InputError(`a dead daemon of switch ${options.name} left its control socket ${paths.socket}: run tapswitch cleanup --switch ${options.name}`);
     }
+    const others = liveStates(options.name).map((s) => ({ name: s.switch, subnet: parseSubnet(s.subnet) }));
     const routes = await hostSubnets();
     let subnet: Subnet;
     if (options.subnet !== undefined) {
       subnet = parseSubnet(options.subnet);
       const clash = routes.find((r) => overlaps(r, subnet));
       if (clash) throw new InputError(`subnet ${options.subnet} overlaps the host route ${formatSubnet(clash)}: pick another with --subnet`);
+      const other = others.find((o) => overlaps(o.subnet, subnet));
+      if (other) throw new InputError(`subnet ${options.subnet} overlaps ${formatSubnet(other.subnet)} of switch ${other.name}: pick another with --subnet`);
     } else {
-      const chosen = chooseSubnet(routes);
+      const chosen = chooseSubnet([...routes, ...others.map((o) => o.subnet)]);
       subnet = chosen.subnet;
-      if (chosen.skipped.length > 0) options.log(`subnet ${formatSubnet(subnet)} chosen: ${chosen.skipped.join(', ')} clash with existing routes`);
+      if (chosen.skipped.length > 0) options.log(`subnet ${formatSubnet(subnet)} chosen: ${chosen.skipped.join(', ')} clash with routes or other switches`);
     }
     const sw = await Switch.create({
       ...(options.workers !== undefined && { workers: options.workers }),
@@ -122,22 +146,25 @@ export class Daemon {
   }
 
   private async listen(): Promise<void> {
-    rmSync(this.paths.socket, { force: true });
     const server = createServer((socket) => this.serve(socket));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      // The socket is created 0600: only root controls the switch.
-      const previous = process.umask(0o177);
-      server.listen(this.paths.socket, () => {
-        process.umask(previous);
-        resolve();
+    // The socket is created 0600: only root controls the switch.
+    const previous = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.paths.socket, () => resolve());
       });
-    });
-    writeFileSync(this.paths.pid, `${process.pid}\n`, { mode: 0o600 });
+    } finally {
+      process.umask(previous);
+    }
   }
 
+  private readonly clients = new Set<Socket>();
+
   private serve(socket: Socket): void {
+    this.clients.add(socket);
+    socket.on('close', () => this.clients.delete(socket));
     let buffered = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
@@ -224,9 +251,8 @@ export class Daemon {
       throw new InputError(`subnet ${formatSubnet(this.subnet)} has no free address left`);
     }
     const { ip: ipn, prefix } = requested.includes('/') ? parseCidr(requested) : { ip: ipToNumber(requested), prefix: this.subnet.prefix };
-    if (!contains(this.subnet, ipn) || prefix !== this.subnet.prefix) {
-      throw new InputError(`address ${requested} is outside subnet ${formatSubnet(this.subnet)} of switch ${this.name}`);
-    }
+    if (!contains(this.subnet, ipn)) throw new InputError(`address ${requested} is outside subnet ${formatSubnet(this.subnet)} of switch ${this.name}`);
+    if (prefix !== this.subnet.prefix) throw new InputError(`address ${requested} has prefix /${prefix}, but the switch subnet is /${this.subnet.prefix}: use /${this.subnet.prefix} or leave it out`);
     if (ipn === gatewayOf(this.subnet)) throw new InputError(`${numberToIp(ipn)} is the gateway address of ${this.name}: pick another or use --ip auto`);
     if (ipn < range.first || ipn > range.last) throw new InputError(`${numberToIp(ipn)} is the network or broadcast address of ${formatSubnet(this.subnet)}`);
     if (used.has(ipn)) {
@@ -251,9 +277,13 @@ export class Daemon {
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65521) throw new InputError(`MTU ${mtu} must be from 68 to 65521`);
 
     const createdNamespace = !namespaceExists(netns);
-    if (createdNamespace) await createNamespace(netns);
+    // Recorded before it exists, so a daemon killed half-way leaves cleanup a trace of it.
+    const pending: AttachmentState = { netns, portId: -1, tap: '', ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace };
+    this.attachments.set(netns, pending);
+    this.save();
     let port: PortInfo | undefined;
     try {
+      if (createdNamespace) await createNamespace(netns);
       // A namespace the user made may still have its loopback down.
       if (!createdNamespace) await ipIn(netns, 'link', 'set', 'dev', 'lo', 'up');
       port = await this.sw.addTapPort({ name: uniqueName('tsp') });
@@ -261,10 +291,12 @@ export class Daemon {
       await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
     } catch (e) {
       if (port) await this.sw.removePort(port.id).catch(() => undefined);
-      if (createdNamespace) await deleteNamespace(netns).catch(() => undefined);
+      if (createdNamespace && namespaceExists(netns)) await deleteNamespace(netns).catch(() => undefined);
+      this.attachments.delete(netns);
+      this.save();
       throw e;
     }
-    const attachment: AttachmentState = { netns, portId: port.id, tap: port.name, ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace };
+    const attachment: AttachmentState = { ...pending, portId: port.id, tap: port.name };
     this.attachments.set(netns, attachment);
     this.save();
     this.log(`attached ${netns}: ${ifname} ${attachment.ip}/${prefix} ${normalMac} on port ${port.id}`);
@@ -276,9 +308,14 @@ export class Daemon {
     if (!a) throw new InputError(`namespace ${netns} is not attached to ${this.name}: see tapswitch ports --switch ${this.name}`);
     const flushed = this.sw.fdb.portEntries(a.portId);
     await this.sw.removePort(a.portId);
-    if (a.createdNamespace && namespaceExists(netns)) await deleteNamespace(netns);
+    // The port is gone: forget it before anything else can fail, so a retry cannot hit a reused id.
     this.attachments.delete(netns);
     this.save();
+    if (a.createdNamespace && namespaceExists(netns)) {
+      await deleteNamespace(netns).catch((e: Error) => {
+        throw new InputError(`detached ${netns}, but could not delete the namespace: ${e.message}; remove it with ip netns del ${netns}`);
+      });
+    }
     this.log(`detached ${netns}${a.createdNamespace ? ' and deleted it' : ''}`);
     return { netns, deletedNamespace: a.createdNamespace, flushed };
   }
@@ -363,7 +400,8 @@ export class Daemon {
     const port = this.resolvePort(portRef);
     if (port.id >= MAX_PORTS) throw new InputError(`port ${port.id} is out of range`);
     this.sw.addStaticEntry(mac, port.id);
-    const entry = this.sw.fdbEntries().find((e) => e.mac === mac.toLowerCase() && e.port === port.id);
+    const normal = [...parseMac(mac)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    const entry = this.sw.fdbEntries().find((e) => e.mac === normal && e.port === port.id);
     if (!entry) throw new Error(`the static entry for ${mac} did not appear`);
     return entry;
   }
@@ -382,6 +420,14 @@ export class Daemon {
     writeState(this.paths.state, state);
   }
 
+  private ownsPidfile(): boolean {
+    try {
+      return Number(readFileSync(this.paths.pid, 'utf8')) === process.pid;
+    } catch {
+      return false;
+    }
+  }
+
   /** Stops forwarding and removes everything this daemon made. Safe to call more than once. */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -395,11 +441,15 @@ export class Daemon {
       if (a.createdNamespace && namespaceExists(a.netns)) await deleteNamespace(a.netns).catch((e: Error) => this.log(`could not delete namespace ${a.netns}: ${e.message}`));
     }
     this.attachments.clear();
-    for (const file of [this.paths.pid, this.paths.state]) if (existsSync(file)) rmSync(file, { force: true });
+    rmSync(this.paths.state, { force: true });
+    if (this.ownsPidfile()) rmSync(this.paths.pid, { force: true });
     // The socket goes last (closing the server unlinks it): whoever waits for it to vanish sees a finished stop.
     const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(this.paths.socket, { force: true });
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const client of this.clients) client.destroy();
+      await closed;
+    }
     this.log(`switch ${this.name} stopped`);
     this.markStopped();
   }
