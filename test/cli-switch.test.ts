@@ -56,6 +56,12 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
     expect(first!.mac).toBe(macFromIp);
   });
 
+  it('gives each namespace a default route via the gateway, the first address of the subnet', async () => {
+    const [first] = json<PortView[]>('ports', '--switch', sw);
+    const gateway = first!.ip!.replace(/\.\d+\/\d+$/, '.1');
+    expect(await execIn(namespaces[0]!, 'ip', ['route', 'show', 'default'])).toContain(`default via ${gateway} dev eth0`);
+  });
+
   it('lets the attached namespaces ping each other, and shows their MACs in fdb show --json', async () => {
     const ports = json<PortView[]>('ports', '--switch', sw);
     const ips = ports.map((p) => p.ip!.split('/')[0]!);

@@ -7,7 +7,7 @@ import { MAX_PORTS } from '../dataplane/fdb.js';
 import { placeLink } from '../netns/attach.js';
 import { uniqueName } from '../netns/names.js';
 import { createNamespace, deleteNamespace, namespaceExists } from '../netns/namespace.js';
-import { ip, ipIn } from '../netns/ip.js';
+import { ip, ipIn, type CommandError } from '../netns/ip.js';
 import { parseMac } from '../packet/mac.js';
 import { Switch, type PortInfo } from '../switch.js';
 import { hostSubnets } from './host-routes.js';
@@ -289,6 +289,7 @@ export class Daemon {
       port = await this.sw.addTapPort({ name: uniqueName('tsp') });
       const cidr = `${numberToIp(ipn)}/${prefix}`;
       await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
+      await this.addDefaultRoute(netns, ifname);
     } catch (e) {
       if (port) await this.sw.removePort(port.id).catch(() => undefined);
       if (createdNamespace && namespaceExists(netns)) await deleteNamespace(netns).catch(() => undefined);
@@ -301,6 +302,17 @@ export class Daemon {
     this.save();
     this.log(`attached ${netns}: ${ifname} ${attachment.ip}/${prefix} ${normalMac} on port ${port.id}`);
     return this.viewOf(port, attachment, 'up');
+  }
+
+  /** A default route via the gateway, as Docker gives a container; a namespace that has one keeps it. */
+  private async addDefaultRoute(netns: string, ifname: string): Promise<void> {
+    const gateway = numberToIp(gatewayOf(this.subnet));
+    try {
+      await ipIn(netns, 'route', 'add', 'default', 'via', gateway, 'dev', ifname);
+    } catch (e) {
+      if (!/File exists/.test((e as CommandError).stderr ?? '')) throw e;
+      this.log(`${netns} already has a default route; left as it is`);
+    }
   }
 
   private async detach(netns: string): Promise<Results['detach']> {
