@@ -11,6 +11,8 @@ import { FramePool } from './frame-pool.js';
 import { PORT_PRESENT } from './port-table.js';
 import type { FrameQueue } from './queue.js';
 import { DescRing } from './ring.js';
+import { runBpf } from '../packet/bpf.js';
+import { CAPTURE_OUT, CaptureRing, type CaptureRingShared } from './capture-ring.js';
 
 const EBADF = 9;
 const EIO = 5;
@@ -43,6 +45,52 @@ export interface EngineOptions {
   /** Frames that may wait for a busy egress queue, like netdev_max_backlog (1000). */
   backlog: number;
   slotSize: number;
+}
+
+/** What a capture wants from this worker: which ports, which directions, drops, a filter. */
+export interface CaptureSpec {
+  ring: CaptureRingShared;
+  /** Port ids to capture, or null for all. */
+  ports: number[] | null;
+  in: boolean;
+  out: boolean;
+  drops: boolean;
+  /** Classic BPF, or null to keep every frame. */
+  filter: Int32Array | null;
+}
+
+class CaptureTap {
+  readonly ring: CaptureRing;
+  private readonly selected: Uint8Array | null;
+  seconds = 0;
+  nanoseconds = 0;
+
+  constructor(readonly spec: CaptureSpec) {
+    this.ring = CaptureRing.adopt(spec.ring);
+    this.selected = spec.ports === null ? null : new Uint8Array(MAX_PORTS);
+    for (const p of spec.ports ?? []) this.selected![p] = 1;
+  }
+
+  wants(port: number): boolean {
+    return this.selected === null || this.selected[port] === 1;
+  }
+
+  /** One clock read per batch: every frame of it gets the same timestamp, as a NIC batch would. */
+  stamp(): void {
+    const ms = performance.timeOrigin + performance.now();
+    this.seconds = Math.floor(ms / 1000);
+    this.nanoseconds = Math.floor((ms - this.seconds * 1000) * 1e6);
+  }
+
+  take(pool: FramePool, slot: number, len: number, port: number, flags: number): void {
+    const filter = this.spec.filter;
+    let keep = len;
+    if (filter !== null) {
+      keep = runBpf(filter, pool.bytes, slot * pool.slotSize, len);
+      if (keep === 0) return;
+    }
+    this.ring.add(pool, slot, keep < len ? keep : len, port, flags, this.seconds, this.nanoseconds);
+  }
 }
 
 class EnginePort {
@@ -91,6 +139,8 @@ export class ForwardingEngine {
   private next = 0;
   /** Queues that failed for good since the caller last asked, so it can stop waiting on their fds. */
   private readonly newlyFailed: FrameQueue[] = [];
+  /** The running capture, or null: with none, forwarding pays one null check per batch. */
+  private tap: CaptureTap | null = null;
   private readonly c: Float64Array;
   private readonly wBase: number;
   private readonly plan: Uint32Array;
@@ -146,6 +196,16 @@ export class ForwardingEngine {
     return this.backlogged > 0;
   }
 
+  startCapture(spec: CaptureSpec): void {
+    if (this.tap !== null) throw new Error('a capture is already running on this switch; stop it first');
+    this.tap = new CaptureTap(spec);
+  }
+
+  stopCapture(): void {
+    if (this.tap !== null) this.tap.ring.publish(this.pool);
+    this.tap = null;
+  }
+
   /** Queues whose device has gone since the last call; the engine no longer reads them. */
   takeFailed(): FrameQueue[] {
     return this.newlyFailed.length === 0 ? this.newlyFailed : this.newlyFailed.splice(0);
@@ -199,27 +259,33 @@ export class ForwardingEngine {
     const ingress = port.id;
     const inBase = port.counterBase;
     const now = this.fdb.now();
+    const tap = this.tap;
+    const tapIn = tap !== null && tap.spec.in && tap.wants(ingress);
+    if (tap !== null) tap.stamp();
     let rxBytes = 0;
     for (let i = 0; i < n; i++) {
       const d = i * DESC_WORDS;
       const len = this.rxDesc[d + D_LEN]!;
+      const slot = this.rxDesc[d + D_SLOT]!;
+      if (tapIn) tap.take(this.pool, slot, len, ingress, 0);
       if (this.rxDesc[d + D_STATUS] !== 0) {
-        this.drop(inBase, DROP_TRUNCATED);
+        this.dropFrame(ingress, inBase, DROP_TRUNCATED, slot, len);
         continue;
       }
       rxBytes += len;
-      const decision = decide(bytes, this.rxDesc[d + D_SLOT]! * slotSize, len, ingress, this.ports, this.fdb, now);
+      const decision = decide(bytes, slot * slotSize, len, ingress, this.ports, this.fdb, now);
       if (decision >= 0) {
         this.enqueue(this.byId[decision], i);
       } else if (decision >= FLOOD_BROADCAST) {
-        if (this.flood(ingress, floodFlag(decision), i) === 0) this.drop(inBase, DROP_NO_DESTINATION);
+        if (this.flood(ingress, floodFlag(decision), i) === 0) this.dropFrame(ingress, inBase, DROP_NO_DESTINATION, slot, len);
       } else {
-        this.drop(inBase, DROP_BASE - decision);
+        this.dropFrame(ingress, inBase, DROP_BASE - decision, slot, len);
       }
     }
     c[inBase + P_RX_PACKETS]! += n;
     c[inBase + P_RX_BYTES]! += rxBytes;
     this.flushTouched();
+    if (tap !== null) tap.ring.publish(this.pool);
     return n;
   }
 
@@ -278,6 +344,7 @@ export class ForwardingEngine {
       // A negative count is an errno from a queue that could not even try; the status word has it too.
       const sent = Math.max(0, port.queue.tx(this.pool, port.tx, first, count - first));
       this.countSent(port, port.tx, first, sent);
+      if (this.tap !== null) this.tapSent(port.id, port.tx, first, sent);
       first += sent;
       if (first >= count) break;
       const errno = port.tx[first * DESC_WORDS + D_STATUS]!;
@@ -285,7 +352,7 @@ export class ForwardingEngine {
         this.toBacklog(port, first, count);
         return;
       }
-      this.drop(port.counterBase, txDropReason(errno));
+      this.dropFrame(port.id, port.counterBase, txDropReason(errno), port.tx[first * DESC_WORDS + D_SLOT]!, port.tx[first * DESC_WORDS + D_LEN]!);
       first++;
     }
   }
@@ -297,12 +364,18 @@ export class ForwardingEngine {
     this.c[port.counterBase + P_TX_BYTES]! += bytes;
   }
 
+  private tapSent(port: number, desc: Uint32Array, first: number, sent: number): void {
+    const tap = this.tap!;
+    if (!tap.spec.out || !tap.wants(port)) return;
+    for (let i = first; i < first + sent; i++) tap.take(this.pool, desc[i * DESC_WORDS + D_SLOT]!, desc[i * DESC_WORDS + D_LEN]!, port, CAPTURE_OUT);
+  }
+
   /** Copies frames into backlog slots: the rx slots are read into again by the next poll. */
   private toBacklog(port: EnginePort, from: number, to: number): void {
     let copies = 0;
     for (let i = from; i < to; i++) {
       if (this.freeTop === 0) {
-        this.drop(port.counterBase, DROP_BACKLOG_FULL);
+        this.dropFrame(port.id, port.counterBase, DROP_BACKLOG_FULL, port.tx[i * DESC_WORDS + D_SLOT]!, port.tx[i * DESC_WORDS + D_LEN]!);
         continue;
       }
       const slot = this.freeSlots[--this.freeTop]!;
@@ -327,19 +400,28 @@ export class ForwardingEngine {
         const run = Math.min(ring.contiguous(), MAX_BATCH);
         const sent = Math.max(0, port.queue.tx(this.pool, ring.desc, head, run));
         this.countSent(port, ring.desc, head, sent);
+        if (this.tap !== null) this.tapSent(port.id, ring.desc, head, sent);
         for (let i = head; i < head + sent; i++) this.freeSlots[this.freeTop++] = ring.desc[i * DESC_WORDS + D_SLOT]!;
         ring.pop(sent);
         this.backlogged -= sent;
         if (sent === run) continue;
         const errno = ring.desc[(head + sent) * DESC_WORDS + D_STATUS]!;
         if (errno === EAGAIN || errno === ENOBUFS) break;
-        this.drop(port.counterBase, txDropReason(errno));
+        this.dropFrame(port.id, port.counterBase, txDropReason(errno), ring.desc[(head + sent) * DESC_WORDS + D_SLOT]!, ring.desc[(head + sent) * DESC_WORDS + D_LEN]!);
         this.freeSlots[this.freeTop++] = ring.desc[(head + sent) * DESC_WORDS + D_SLOT]!;
         ring.pop(1);
         this.backlogged--;
       }
     }
     this.c[this.wBase + W_BACKLOG] = this.backlogged;
+    if (this.tap !== null) this.tap.ring.publish(this.pool);
+  }
+
+  /** Counts a drop and, when a capture asks for drops, keeps a copy with its reason. */
+  private dropFrame(port: number, portBase: number, reason: number, slot: number, len: number): void {
+    this.drop(portBase, reason);
+    const tap = this.tap;
+    if (tap !== null && tap.spec.drops && tap.wants(port)) tap.take(this.pool, slot, len, port, (reason + 1) << 8);
   }
 
   private drop(portBase: number, reason: number): void {

@@ -6,7 +6,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { pinThread } from '../native/thread.js';
 import { Waiter, type WaiterFds } from '../native/wait.js';
 import { Counters, W_IDLE_WAITS } from './counters.js';
-import { ForwardingEngine, type EngineOptions } from './engine.js';
+import { ForwardingEngine, type CaptureSpec, type EngineOptions } from './engine.js';
 import { Fdb, type FdbShared } from './fdb.js';
 import { openQueue, type AnyQueueSpec } from './queue.js';
 
@@ -28,6 +28,8 @@ export interface WorkerInit {
 export type WorkerCommand =
   | { type: 'addPort'; seq: number; id: number; queue: AnyQueueSpec }
   | { type: 'removePort'; seq: number; id: number }
+  | { type: 'captureStart'; seq: number; capture: CaptureSpec }
+  | { type: 'captureStop'; seq: number }
   | { type: 'stop'; seq: number };
 
 /** A command before the main thread numbers it. */
@@ -67,6 +69,12 @@ function apply(command: WorkerCommand): void {
       if (queue && queue.fd >= 0) waiter.remove(queue.fd);
       break;
     }
+    case 'captureStart':
+      engine.startCapture(command.capture);
+      break;
+    case 'captureStop':
+      engine.stopCapture();
+      break;
     case 'stop':
       running = false;
       break;

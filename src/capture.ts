@@ -1,0 +1,117 @@
+// A capture of a running switch: copies of the frames its workers receive, send or drop, read on
+// the main thread, and written as pcap or pcapng.
+import { CaptureRing } from './dataplane/capture-ring.js';
+import { DROP_REASONS, type DropReason } from './dataplane/drop-reasons.js';
+import { CaptureEncoder, type CaptureFormat, type Direction } from './packet/pcap.js';
+
+export interface CaptureOptions {
+  /** Port ids, or all ports when absent. */
+  ports?: number[];
+  direction?: 'in' | 'out' | 'both';
+  /** Bytes kept of each frame (default 262144, tcpdump's; GSO frames stay whole up to 64 KiB). */
+  snaplen?: number;
+  /** Capture the frames the switch dropped, with the reason. */
+  drops?: boolean;
+  /** A tcpdump filter expression, compiled once and run in the workers. */
+  filter?: string;
+  /** Frames per worker ring (default 1024); beyond it copies are dropped and counted. */
+  ringFrames?: number;
+}
+
+export interface CapturedFrame {
+  port: number;
+  direction: Direction;
+  timestampNs: bigint;
+  originalLength: number;
+  data: Uint8Array;
+  /** Why the switch dropped it, for a capture with drops. */
+  dropReason?: DropReason;
+}
+
+export interface CaptureStats {
+  captured: number;
+  /** Copies lost because a capture ring was full; forwarding was never held up. */
+  dropped: number;
+}
+
+/** The handle the switch returns: read what was captured, then stop. */
+export class Capture {
+  private captured = 0;
+
+  constructor(
+    private readonly rings: CaptureRing[],
+    private readonly stopper: () => Promise<void>,
+  ) {}
+
+  /** Takes every frame captured since the last call, oldest first. */
+  read(): CapturedFrame[] {
+    const frames: CapturedFrame[] = [];
+    for (const ring of this.rings) {
+      for (const raw of ring.drain()) {
+        frames.push({
+          port: raw.port,
+          direction: raw.out ? 'out' : 'in',
+          timestampNs: BigInt(raw.seconds) * 1_000_000_000n + BigInt(raw.nanoseconds),
+          originalLength: raw.originalLength,
+          data: raw.data,
+          ...(raw.dropReason >= 0 && { dropReason: DROP_REASONS[raw.dropReason]! }),
+        });
+      }
+    }
+    // Workers fill their own rings; merge them by time.
+    frames.sort((a, b) => (a.timestampNs < b.timestampNs ? -1 : a.timestampNs > b.timestampNs ? 1 : 0));
+    this.captured += frames.length;
+    return frames;
+  }
+
+  stats(): CaptureStats {
+    return { captured: this.captured, dropped: this.rings.reduce((n, r) => n + r.dropped, 0) };
+  }
+
+  /** Stops the workers' taps; frames already in the rings can still be read. */
+  stop(): Promise<void> {
+    return this.stopper();
+  }
+}
+
+/** Turns captured frames into pcap or pcapng bytes, declaring each port's interface when first seen. */
+export class CaptureFileWriter {
+  private readonly encoder: CaptureEncoder;
+  private readonly interfaces = new Map<number, number>();
+
+  constructor(
+    format: CaptureFormat,
+    snaplen: number,
+    private readonly portName: (port: number) => string,
+  ) {
+    this.encoder = new CaptureEncoder(format, snaplen);
+  }
+
+  header(): Uint8Array {
+    return this.encoder.header();
+  }
+
+  frames(frames: CapturedFrame[]): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const f of frames) {
+      let iface = this.interfaces.get(f.port);
+      if (iface === undefined) {
+        const declared = this.encoder.interface(this.portName(f.port));
+        iface = declared.index;
+        this.interfaces.set(f.port, iface);
+        if (declared.bytes.length > 0) out.push(declared.bytes);
+      }
+      out.push(
+        this.encoder.record({
+          iface,
+          timestampNs: f.timestampNs,
+          direction: f.direction,
+          originalLength: f.originalLength,
+          data: f.data,
+          ...(f.dropReason !== undefined && { comment: `dropped: ${f.dropReason}` }),
+        }),
+      );
+    }
+    return out;
+  }
+}

@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { CaptureFileWriter, type Capture, type CapturedFrame } from '../src/capture.js';
+import { openPacket } from '../src/native/packet.js';
+import { parseIpv4 } from '../src/packet/ipv4.js';
+import { parseMac } from '../src/packet/mac.js';
+import type { CaptureFormat } from '../src/packet/pcap.js';
+import { buildUdpFrame } from '../src/packet/udp.js';
+import { execIn } from '../src/netns/namespace.js';
+import { attachTapPort, type AttachedPort } from '../src/netns/switch-ports.js';
+import { Switch } from '../src/switch.js';
+import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
+
+describeKernel('capturing a switch to pcap and pcapng', () => {
+  const lab = new Lab();
+  const net = testSubnet();
+  const dir = mkdtempSync(join(tmpdir(), 'tapswitch-capture-'));
+  let sw: Switch;
+  let a: AttachedPort;
+  let b: AttachedPort;
+
+  beforeAll(async () => {
+    const namespaces = [await lab.namespace(), await lab.namespace()];
+    sw = await Switch.create({ workers: 1 });
+    lab.resources.add('switch', () => sw.close());
+    a = await attachTapPort(sw, { netns: namespaces[0]!, ifname: 'eth0', cidr: `${net}.1/24` });
+    b = await attachTapPort(sw, { netns: namespaces[1]!, ifname: 'eth0', cidr: `${net}.2/24` });
+    for (const ns of namespaces) await execIn(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
+  });
+  afterAll(async () => {
+    await lab.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function captureWhile(capture: Capture, work: () => Promise<unknown>): Promise<CapturedFrame[]> {
+    await work();
+    await new Promise((r) => setTimeout(r, 100));
+    await capture.stop();
+    return capture.read();
+  }
+
+  function write(frames: CapturedFrame[], format: CaptureFormat): string {
+    const writer = new CaptureFileWriter(format, 262144, (p) => sw.portName(p));
+    const file = join(dir, `${Math.random().toString(36).slice(2)}.${format}`);
+    writeFileSync(file, Buffer.concat([writer.header(), ...writer.frames(frames)].map((x) => Buffer.from(x))));
+    return file;
+  }
+
+  function tshark(file: string, ...args: string[]): string[] {
+    return execFileSync('tshark', ['-r', file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .trim()
+      .split('\n')
+      .filter((l) => l.length > 0);
+  }
+
+  it('shows the ICMP echo request and reply with the right MACs and IPs, in pcap and pcapng', async () => {
+    const capture = await sw.startCapture({ ports: [a.id] });
+    const frames = await captureWhile(capture, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]));
+    for (const format of ['pcap', 'pcapng'] as const) {
+      const rows = tshark(write(frames, format), '-Y', 'icmp', '-T', 'fields', '-e', 'eth.src', '-e', 'eth.dst', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'icmp.type');
+      expect(rows).toEqual([`${a.mac}\t${b.mac}\t${net}.1\t${net}.2\t8`, `${b.mac}\t${a.mac}\t${net}.2\t${net}.1\t0`]);
+    }
+  });
+
+  it('marks each packet with its direction and its port name in pcapng', async () => {
+    const capture = await sw.startCapture({ ports: [a.id], filter: 'icmp' });
+    const frames = await captureWhile(capture, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]));
+    const rows = tshark(write(frames, 'pcapng'), '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.packet_flags_direction', '-e', 'icmp.type');
+    // The request comes in from a's namespace; the reply goes out to it.
+    expect(rows).toEqual([`${a.name}\t0x00000001\t8`, `${a.name}\t0x00000002\t0`]);
+  });
+
+  it('keeps only what a tcpdump filter matches: icmp leaves ARP out', async () => {
+    await execIn(a.netns, 'ip', ['neigh', 'flush', 'all']);
+    const everything = await sw.startCapture({});
+    const all = await captureWhile(everything, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]));
+    expect(tshark(write(all, 'pcapng'), '-Y', 'arp').length).toBeGreaterThan(0);
+
+    await execIn(a.netns, 'ip', ['neigh', 'flush', 'all']);
+    const icmpOnly = await sw.startCapture({ filter: 'icmp' });
+    const frames = await captureWhile(icmpOnly, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]));
+    const file = write(frames, 'pcapng');
+    expect(tshark(file, '-Y', 'arp')).toEqual([]);
+    expect(tshark(file, '-Y', 'icmp').length).toBe(4);
+  });
+
+  it('captures dropped frames with the reason as a packet comment', async () => {
+    const capture = await sw.startCapture({ drops: true, direction: 'in', filter: 'udp port 9' });
+    const sender = openPacket({ ifname: 'eth0', netns: a.netns });
+    try {
+      const bad = buildUdpFrame({ srcMac: parseMac('01:00:5e:00:00:09'), dstMac: parseMac(b.mac), srcIp: parseIpv4(`${net}.1`), dstIp: parseIpv4(`${net}.2`), srcPort: 9, dstPort: 9, frameBytes: 60 });
+      const probe = new FrameProbe(sender.queue);
+      expect(probe.write(bad)).toBe(1);
+      probe.close();
+      const frames = await captureWhile(capture, async () => undefined);
+      const rows = tshark(write(frames, 'pcapng'), '-T', 'fields', '-e', 'frame.comment');
+      expect(rows).toContain('dropped: multicast_source');
+    } finally {
+      sender.close();
+    }
+  });
+
+  it('counts the copies it could not keep when its ring is full, and forwards every frame all the same', async () => {
+    const capture = await sw.startCapture({ ringFrames: 4 });
+    await execIn(a.netns, 'ping', ['-c', '20', '-i', '0.01', '-W', '1', `${net}.2`]).then((out) => expect(out).toContain(' 0% packet loss'));
+    await capture.stop();
+    expect(capture.read().length).toBe(4);
+    expect(capture.stats().dropped).toBeGreaterThan(0);
+  });
+
+  it('refuses a second capture while one runs', async () => {
+    const first = await sw.startCapture({});
+    try {
+      await expect(sw.startCapture({})).rejects.toThrow(/already running/);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('says what is wrong with a filter that does not compile', async () => {
+    await expect(sw.startCapture({ filter: 'icmp and and' })).rejects.toThrow(/filter "icmp and and": .*syntax error/);
+  });
+});
