@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The tapswitch command line: start a switch daemon, attach namespaces, inspect it like a bridge.
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { cleanupAll } from '../control/cleanup.js';
-import { ControlError, probeDaemon, request } from '../control/client.js';
+import type { CaptureArgs } from '../control/capture-stream.js';
+import { ControlError, captureFrom, probeDaemon, request } from '../control/client.js';
 import { Daemon } from '../control/daemon.js';
 import { ensureRunDir, switchPaths } from '../control/paths.js';
 import { InputError } from '../control/subnet.js';
@@ -16,7 +17,9 @@ import { runDemo } from '../demo/switch-demo.js';
 import { CommandError } from '../netns/ip.js';
 import { IoError } from '../native/errors.js';
 import type { SwitchStats } from '../switch.js';
-import { PreflightError, requireKernelAccess } from '../util/preflight.js';
+import { PreflightError, hasTool, requireKernelAccess } from '../util/preflight.js';
+import { installHint } from '../netns/ip.js';
+import type { CaptureFormat } from '../packet/pcap.js';
 import { formatFdb, formatPorts, formatStats } from './format.js';
 
 const EXIT_ERROR = 1;
@@ -191,6 +194,64 @@ async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter
   throw new InputError(`the daemon did not answer within ${DETACH_WAIT_MS / 1000} s, so it was stopped: see ${paths.log}`);
 }
 
+interface CaptureCliOptions {
+  switch: string;
+  interface: string;
+  direction: 'in' | 'out' | 'both';
+  write?: string;
+  count?: number;
+  duration?: number;
+  snaplen: number;
+  format?: CaptureFormat;
+  drops?: boolean;
+}
+
+async function runCapture(filter: string[], opts: CaptureCliOptions): Promise<void> {
+  const format: CaptureFormat = opts.format ?? (opts.write?.endsWith('.pcap') ? 'pcap' : 'pcapng');
+  const args: CaptureArgs = {
+    ...(opts.interface !== 'all' && { port: opts.interface }),
+    direction: opts.direction,
+    snaplen: opts.snaplen,
+    drops: opts.drops ?? false,
+    ...(filter.length > 0 && { filter: filter.join(' ') }),
+    format,
+    ...(opts.count !== undefined && { count: opts.count }),
+    ...(opts.duration !== undefined && { durationS: opts.duration }),
+  };
+  let sink: (bytes: Buffer) => void;
+  let finish = async (): Promise<void> => undefined;
+  if (opts.write === '-') {
+    sink = (bytes) => void process.stdout.write(bytes);
+  } else if (opts.write !== undefined) {
+    const fd = openSync(opts.write, 'w', 0o644);
+    sink = (bytes) => writeSync(fd, bytes);
+    finish = async () => closeSync(fd);
+  } else {
+    if (!hasTool('tcpdump')) throw new InputError(`decoding packets needs tcpdump (${installHint('tcpdump')}); or write them with -w FILE`);
+    const decoder = spawn('tcpdump', ['-r', '-', '-nn', '-l'], { stdio: ['pipe', 'inherit', 'ignore'] });
+    decoder.stdin.on('error', () => undefined);
+    sink = (bytes) => void decoder.stdin.write(bytes);
+    finish = async () => {
+      decoder.stdin.end();
+      await new Promise((r) => decoder.once('exit', r));
+    };
+  }
+  const session = captureFrom(opts.switch, args, sink);
+  const onSignal = () => session.stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A reader that went away (`| head`) ends the capture, as it ends tcpdump.
+  process.stdout.on('error', onSignal);
+  try {
+    const summary = await session.done;
+    await finish();
+    process.stderr.write(`${summary.captured} frames captured\n${summary.dropped} frames dropped by the capture\n`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 /** Asks a switch to stop and waits until its socket is gone, which the daemon removes last. */
 async function stopSwitch(name: string): Promise<void> {
   await request(name, { cmd: 'down' });
@@ -361,6 +422,21 @@ export function buildProgram(): Command {
       const stats = await request(opts.switch, { cmd: 'stats' });
       print(opts.json, stats, () => formatStats(stats));
     });
+
+  program
+    .command('capture')
+    .description('capture a port (or all) to pcap/pcapng, like tcpdump; Ctrl-C ends it with a summary')
+    .argument('[filter...]', 'tcpdump filter expression, e.g. icmp or "tcp port 80"')
+    .addOption(switchOption())
+    .option('-i, --interface <port>', 'namespace, interface or port number, or all', 'all')
+    .addOption(new Option('--direction <dir>', 'frames received, sent, or both').choices(['in', 'out', 'both']).default('both'))
+    .option('-w, --write <file>', 'write to FILE, or - for stdout (`| tcpdump -r -`, `| wireshark -k -i -`); without it, tcpdump decodes')
+    .addOption(new Option('-c, --count <n>', 'stop after n frames').argParser(positiveInt('--count', 2 ** 31)))
+    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400)))
+    .addOption(new Option('-s, --snaplen <bytes>', 'bytes kept of each frame').default(262144).argParser(positiveInt('--snaplen', 262144)))
+    .addOption(new Option('--format <format>', 'pcap or pcapng (default: pcapng, or pcap for a .pcap file)').choices(['pcap', 'pcapng']))
+    .option('--drops', 'capture the frames the switch dropped, with the reason as a pcapng comment')
+    .action(async (filter: string[], opts: CaptureCliOptions) => runCapture(filter, opts));
 
   program
     .command('cleanup')

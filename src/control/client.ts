@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 
+import { CHUNK_DATA, CHUNK_END, type CaptureArgs, type CaptureSummary } from './capture-stream.js';
 import { switchPaths } from './paths.js';
 import type { Reply, Request, Results } from './protocol.js';
 
@@ -80,4 +81,56 @@ export async function probeDaemon(name: string): Promise<'alive' | 'stale' | 'no
   } catch (e) {
     return (e as ControlError).code === 'ESTALE' ? 'stale' : 'alive';
   }
+}
+
+/**
+ * Runs a capture on switch `name`, writing the pcap or pcapng bytes to `sink` as they come.
+ * Resolves with the daemon's summary; `stop()` ends it early, as Ctrl-C does.
+ */
+export function captureFrom(name: string, args: CaptureArgs, sink: (bytes: Buffer) => void): { done: Promise<CaptureSummary>; stop: () => void } {
+  const paths = switchPaths(name);
+  const socket = connect(paths.socket);
+  let buffered: Buffer = Buffer.alloc(0);
+  let replied = false;
+  let stopped = false;
+  const done = new Promise<CaptureSummary>((resolve, reject) => {
+    socket.on('connect', () => socket.write(JSON.stringify({ cmd: 'capture', args }) + '\n'));
+    socket.on('data', (data: Buffer) => {
+      buffered = buffered.length === 0 ? data : Buffer.concat([buffered, data]);
+      if (!replied) {
+        const nl = buffered.indexOf(0x0a);
+        if (nl < 0) return;
+        const reply = JSON.parse(buffered.subarray(0, nl).toString('utf8')) as Reply;
+        buffered = buffered.subarray(nl + 1);
+        replied = true;
+        if (!reply.ok) {
+          reject(new ControlError(reply.error, reply.code));
+          socket.destroy();
+          return;
+        }
+      }
+      while (buffered.length >= 5) {
+        const length = buffered.readUInt32LE(1);
+        if (buffered.length < 5 + length) break;
+        const payload = buffered.subarray(5, 5 + length);
+        if (buffered[0] === CHUNK_DATA) sink(payload);
+        else if (buffered[0] === CHUNK_END) resolve(JSON.parse(payload.toString('utf8')) as CaptureSummary);
+        buffered = buffered.subarray(5 + length);
+      }
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') reject(new ControlError(`no switch ${name} is running: start one with tapswitch up --switch ${name}`, 'ENOSWITCH'));
+      else if (e.code === 'ECONNREFUSED') reject(new ControlError(`switch ${name} is not running, but its dead daemon left ${paths.socket}: run tapswitch cleanup --switch ${name}`, 'ESTALE'));
+      else reject(new ControlError(`capture on ${name}: ${e.message}`, e.code ?? 'EFAILED'));
+    });
+    socket.on('close', () => reject(new ControlError(`the daemon of ${name} closed the capture before its end: see its log`, 'ECONNRESET')));
+  });
+  return {
+    done,
+    stop: () => {
+      if (stopped || socket.destroyed) return;
+      stopped = true;
+      socket.write('stop\n');
+    },
+  };
 }

@@ -29,6 +29,8 @@ import {
   parseSubnet,
   type Subnet,
 } from './subnet.js';
+import type { Capture } from '../capture.js';
+import { streamCapture, type CaptureArgs } from './capture-stream.js';
 import { probeDaemon } from './client.js';
 import { isTapswitchProcess, liveStates } from './live.js';
 
@@ -161,24 +163,58 @@ export class Daemon {
   }
 
   private readonly clients = new Set<Socket>();
+  /** Running captures, stopped before the switch closes. */
+  private readonly captures = new Set<Capture>();
 
   private serve(socket: Socket): void {
     this.clients.add(socket);
     socket.on('close', () => this.clients.delete(socket));
     let buffered = '';
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
+    const onData = (chunk: string): void => {
       buffered += chunk;
       for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
+        if (line.includes('"cmd":"capture"')) {
+          // The connection now carries the capture; the stream reads the client's "stop" itself.
+          socket.off('data', onData);
+          void this.startCaptureStream(socket, line);
+          return;
+        }
         void this.answer(line).then((reply) => {
           if (!socket.destroyed) socket.write(JSON.stringify(reply) + '\n');
           if (reply.ok && (JSON.parse(line) as Request).cmd === 'down') socket.end(() => void this.stop());
         });
       }
-    });
+    };
+    socket.on('data', onData);
     socket.on('error', () => undefined);
+  }
+
+  private async startCaptureStream(socket: Socket, line: string): Promise<void> {
+    let capture: Capture;
+    let args: CaptureArgs;
+    try {
+      if (this.stopping) throw new InputError(`switch ${this.name} is stopping`);
+      args = (JSON.parse(line) as { args: CaptureArgs }).args;
+      const port = args.port === undefined ? undefined : this.resolvePort(args.port).id;
+      capture = await this.sw.startCapture({
+        ...(port !== undefined && { ports: [port] }),
+        direction: args.direction,
+        snaplen: args.snaplen,
+        drops: args.drops,
+        ...(args.filter !== undefined && { filter: args.filter }),
+      });
+    } catch (e) {
+      socket.end(JSON.stringify({ ok: false, error: (e as Error).message, code: errorCode(e) } satisfies Reply) + '\n');
+      return;
+    }
+    socket.write(JSON.stringify({ ok: true, result: { capturing: true } } satisfies Reply) + '\n');
+    this.captures.add(capture);
+    const summary = await streamCapture(socket, capture, args, (p) => this.sw.portName(p));
+    this.captures.delete(capture);
+    this.log(`capture ended (${summary.reason}): ${summary.captured} frames, ${summary.dropped} dropped by the capture`);
   }
 
   private async answer(line: string): Promise<Reply> {
@@ -447,6 +483,7 @@ export class Daemon {
   }
 
   private async shutdown(): Promise<void> {
+    for (const capture of this.captures) await capture.stop();
     // Closing the switch closes its TAPs, which deletes them; then the namespaces we created go.
     await this.sw.close();
     for (const a of this.attachments.values()) {
