@@ -14,6 +14,7 @@ import { buildUdpFrame } from '../src/packet/udp.js';
 import { execIn } from '../src/netns/namespace.js';
 import { attachTapPort, type AttachedPort } from '../src/netns/switch-ports.js';
 import { Switch } from '../src/switch.js';
+import { runIperf3Tcp, startIperf3Server } from '../src/tools/iperf3.js';
 import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
 
 describeKernel('capturing a switch to pcap and pcapng', () => {
@@ -111,6 +112,19 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
     await capture.stop();
     expect(capture.read().length).toBe(4);
     expect(capture.stats().dropped).toBeGreaterThan(0);
+  });
+
+  it('writes GSO frames whole, larger than the MTU, as tcpdump shows them on a TSO interface', async () => {
+    const server = await startIperf3Server(b.netns, `${net}.2`, 5201);
+    try {
+      const capture = await sw.startCapture({ ports: [a.id], direction: 'in', filter: 'tcp dst port 5201', ringFrames: 256 });
+      const frames = await captureWhile(capture, () => runIperf3Tcp(a.netns, `${net}.2`, 5201, { bytes: 2 << 20 }));
+      const lengths = tshark(write(frames, 'pcapng'), '-T', 'fields', '-e', 'frame.len').map(Number);
+      expect(Math.max(...lengths)).toBeGreaterThan(1514);
+      expect(frames.every((f) => f.data.length === f.originalLength)).toBe(true);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('refuses a second capture while one runs', async () => {
