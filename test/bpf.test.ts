@@ -38,3 +38,15 @@ describe('classic BPF', () => {
     expect(() => parseBpf('1\n40 0 0 12\n')).toThrow(/must end with a return/);
   });
 });
+
+describe('compiling filters', () => {
+  it('says how to install tcpdump when it is missing', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      await expect(compileFilter('icmp')).rejects.toThrow(/install tcpdump \(apt-get install -y tcpdump\)/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
