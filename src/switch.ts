@@ -5,7 +5,10 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 
 import { Counters, type PortCounters, type WorkerCounters } from './dataplane/counters.js';
-import type { EngineOptions } from './dataplane/engine.js';
+import { GATEWAY_PORT, type EngineOptions } from './dataplane/engine.js';
+import type { GatewaySpec } from './dataplane/gateway.js';
+import { ipv4ToNumber } from './packet/ipv4.js';
+import { macForIp, parseMac } from './packet/mac.js';
 import { Fdb, MAX_PORTS, type FdbCounters, type FdbEntry } from './dataplane/fdb.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from './dataplane/frame-pool.js';
 import { FrameRing } from './dataplane/frame-ring.js';
@@ -42,6 +45,11 @@ export interface SwitchOptions {
   busyPoll?: boolean;
   /** Pin worker i to CPU i modulo the CPU count (default false). */
   pinWorkers?: boolean;
+  /**
+   * The switch's own IPv4 address, which answers ARP and ping and sends ICMP errors for what it
+   * cannot route; its MAC defaults to Docker's rule (02:42 and the address). None by default.
+   */
+  gateway?: { ip: string; mac?: string } | null;
 }
 
 export type PortKind = 'tap' | 'packet' | 'memory';
@@ -124,7 +132,18 @@ export class Switch {
     this.counters = Counters.create(options.workers);
     this.ageing = setInterval(() => this.fdb.age(), AGEING_INTERVAL_MS);
     this.ageing.unref();
+    const gw = options.gateway;
+    if (gw) {
+      const ip = ipv4ToNumber(gw.ip);
+      const mac = gw.mac ?? macForIp(ip);
+      this.gatewaySpec = { ip, mac: [...parseMac(mac)] };
+      // The gateway is port 0: present (so its MAC is not flooded for) but never polled or flooded to.
+      Atomics.store(this.portTable, GATEWAY_PORT, PORT_PRESENT);
+      this.fdb.addStatic(mac, GATEWAY_PORT);
+    }
   }
+
+  private readonly gatewaySpec: GatewaySpec | null = null;
 
   static async create(options: SwitchOptions = {}): Promise<Switch> {
     const resolved: Required<SwitchOptions> = {
@@ -138,6 +157,7 @@ export class Switch {
       offloads: options.offloads ?? true,
       busyPoll: options.busyPoll ?? false,
       pinWorkers: options.pinWorkers ?? false,
+      gateway: options.gateway ?? null,
     };
     if (!(resolved.roundTimeMs > 0)) throw new RangeError(`roundTimeMs must be above 0, got ${resolved.roundTimeMs}`);
     const sw = new Switch(resolved);
@@ -162,6 +182,7 @@ export class Switch {
       roundTimeMs: this.options.roundTimeMs,
       backlog: this.options.backlog,
       slotSize: this.slotSize,
+      gateway: this.gatewaySpec,
     };
     const { port1, port2 } = new MessageChannel();
     const waiter = Waiter.open();
@@ -348,7 +369,7 @@ export class Switch {
   }
 
   fdbEntries(): (FdbEntry & { portName: string })[] {
-    return this.fdb.entries().map((e) => ({ ...e, portName: this.portsById.get(e.port)?.info.name ?? `port${e.port}` }));
+    return this.fdb.entries().map((e) => ({ ...e, portName: this.portName(e.port) }));
   }
 
   addStaticEntry(mac: string, port: number): void {
@@ -394,6 +415,7 @@ export class Switch {
   }
 
   portName(id: number): string {
+    if (id === GATEWAY_PORT && this.gatewaySpec !== null) return 'gateway';
     return this.portsById.get(id)?.info.name ?? `port${id}`;
   }
 

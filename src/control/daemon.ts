@@ -37,6 +37,8 @@ import { isTapswitchProcess, liveStates } from './live.js';
 export interface DaemonOptions {
   name: string;
   subnet?: string;
+  /** The switch's own address (default: the first of the subnet). */
+  gateway?: string;
   workers?: number;
   ageingSeconds?: number;
   fdbSize?: number;
@@ -77,6 +79,7 @@ export class Daemon {
     readonly name: string,
     readonly paths: SwitchPaths,
     readonly subnet: Subnet,
+    readonly gateway: number,
     private readonly sw: Switch,
     private readonly log: (line: string) => void,
   ) {
@@ -127,12 +130,18 @@ export class Daemon {
       subnet = chosen.subnet;
       if (chosen.skipped.length > 0) options.log(`subnet ${formatSubnet(subnet)} chosen: ${chosen.skipped.join(', ')} clash with routes or other switches`);
     }
+    const range = hostRange(subnet);
+    const gateway = options.gateway === undefined ? gatewayOf(subnet) : ipToNumber(options.gateway);
+    if (!contains(subnet, gateway) || gateway < range.first || gateway > range.last) {
+      throw new InputError(`gateway ${options.gateway} is not a host address of subnet ${formatSubnet(subnet)}`);
+    }
     const sw = await Switch.create({
+      gateway: { ip: numberToIp(gateway) },
       ...(options.workers !== undefined && { workers: options.workers }),
       ...(options.ageingSeconds !== undefined && { ageingSeconds: options.ageingSeconds }),
       ...(options.fdbSize !== undefined && { fdbSize: options.fdbSize }),
     });
-    const daemon = new Daemon(options.name, paths, subnet, sw, options.log);
+    const daemon = new Daemon(options.name, paths, subnet, gateway, sw, options.log);
     try {
       await daemon.listen();
       daemon.save();
@@ -144,7 +153,7 @@ export class Daemon {
   }
 
   info(): InfoView {
-    return { switch: this.name, pid: process.pid, subnet: formatSubnet(this.subnet), gateway: numberToIp(gatewayOf(this.subnet)), workers: this.sw.workers };
+    return { switch: this.name, pid: process.pid, subnet: formatSubnet(this.subnet), gateway: numberToIp(this.gateway), workers: this.sw.workers };
   }
 
   private async listen(): Promise<void> {
@@ -283,13 +292,13 @@ export class Daemon {
     const range = hostRange(this.subnet);
     const used = this.usedIps();
     if (requested === undefined || requested === 'auto') {
-      for (let ipn = range.first; ipn <= range.last; ipn++) if (!used.has(ipn)) return { ip: ipn, prefix: this.subnet.prefix };
+      for (let ipn = range.first; ipn <= range.last; ipn++) if (ipn !== this.gateway && !used.has(ipn)) return { ip: ipn, prefix: this.subnet.prefix };
       throw new InputError(`subnet ${formatSubnet(this.subnet)} has no free address left`);
     }
     const { ip: ipn, prefix } = requested.includes('/') ? parseCidr(requested) : { ip: ipToNumber(requested), prefix: this.subnet.prefix };
     if (!contains(this.subnet, ipn)) throw new InputError(`address ${requested} is outside subnet ${formatSubnet(this.subnet)} of switch ${this.name}`);
     if (prefix !== this.subnet.prefix) throw new InputError(`address ${requested} has prefix /${prefix}, but the switch subnet is /${this.subnet.prefix}: use /${this.subnet.prefix} or leave it out`);
-    if (ipn === gatewayOf(this.subnet)) throw new InputError(`${numberToIp(ipn)} is the gateway address of ${this.name}: pick another or use --ip auto`);
+    if (ipn === this.gateway) throw new InputError(`${numberToIp(ipn)} is the gateway address of ${this.name}: pick another or use --ip auto`);
     if (ipn < range.first || ipn > range.last) throw new InputError(`${numberToIp(ipn)} is the network or broadcast address of ${formatSubnet(this.subnet)}`);
     if (used.has(ipn)) {
       const holder = [...this.attachments.values()].find((a) => a.ip === numberToIp(ipn));
@@ -342,7 +351,7 @@ export class Daemon {
 
   /** A default route via the gateway, as Docker gives a container; a namespace that has one keeps it. */
   private async addDefaultRoute(netns: string, ifname: string): Promise<void> {
-    const gateway = numberToIp(gatewayOf(this.subnet));
+    const gateway = numberToIp(this.gateway);
     try {
       await ipIn(netns, 'route', 'add', 'default', 'via', gateway, 'dev', ifname);
     } catch (e) {
@@ -459,7 +468,7 @@ export class Daemon {
       switch: this.name,
       pid: process.pid,
       subnet: formatSubnet(this.subnet),
-      gateway: numberToIp(gatewayOf(this.subnet)),
+      gateway: numberToIp(this.gateway),
       workers: this.sw.workers,
       startedAt: this.startedAt,
       attachments: [...this.attachments.values()],

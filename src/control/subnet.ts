@@ -1,5 +1,5 @@
-// IPv4 subnets for a switch: parsing, choosing one that clashes with nothing, handing out addresses,
-// and the MAC a container gets from its address, as Docker derives 02:42:ac:11:00:02 from 172.17.0.2.
+// IPv4 subnets for a switch: parsing, choosing one that clashes with nothing, handing out addresses.
+export { macForIp } from '../packet/mac.js';
 
 export class InputError extends Error {
   override readonly name = 'InputError';
@@ -63,15 +63,10 @@ export function gatewayOf(s: Subnet): number {
   return s.network + 1;
 }
 
-/** Host addresses a namespace may take: all but network, gateway and broadcast. */
+/** Host addresses: all but the network and broadcast addresses (the gateway is one of them). */
 export function hostRange(s: Subnet): { first: number; last: number } {
   const size = 2 ** (32 - s.prefix);
-  return { first: s.network + 2, last: s.network + size - 2 };
-}
-
-/** Docker's rule: 02:42 followed by the four bytes of the address. */
-export function macForIp(ip: number): string {
-  return ['02', '42', ...[ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+  return { first: s.network + 1, last: s.network + size - 2 };
 }
 
 /** Subnets already spoken for: Docker's default bridge and Podman's default network. */

@@ -19,6 +19,8 @@ export const DROP_REASONS = [
   'port_down',
   /** The frame did not fit its slot when read. */
   'truncated',
+  /** Addressed to the gateway, which answers only ARP and ICMP echo. */
+  'gateway_ignored',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -33,5 +35,6 @@ export const DROP_BACKLOG_FULL = DROP_REASONS.indexOf('backlog_full');
 export const DROP_TX_ERROR = DROP_REASONS.indexOf('tx_error');
 export const DROP_PORT_DOWN = DROP_REASONS.indexOf('port_down');
 export const DROP_TRUNCATED = DROP_REASONS.indexOf('truncated');
+export const DROP_GATEWAY_IGNORED = DROP_REASONS.indexOf('gateway_ignored');
 
 export type DropCounts = Record<DropReason, number>;

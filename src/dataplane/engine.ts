@@ -2,7 +2,7 @@
 // per-egress tx batches, and a bounded backlog for frames that cannot go out at once.
 import { copySlots, createCopyPlan } from '../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
-import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
+import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
 import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
 import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_DROPPED, W_DROP_BASE, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
 import type { Fdb } from './fdb.js';
@@ -13,6 +13,7 @@ import type { FrameQueue } from './queue.js';
 import { DescRing } from './ring.js';
 import { runBpf } from '../packet/bpf.js';
 import { CAPTURE_OUT, CaptureRing, type CaptureRingShared } from './capture-ring.js';
+import { Gateway, type GatewaySpec } from './gateway.js';
 
 const EBADF = 9;
 const EIO = 5;
@@ -45,7 +46,12 @@ export interface EngineOptions {
   /** Frames that may wait for a busy egress queue, like netdev_max_backlog (1000). */
   backlog: number;
   slotSize: number;
+  /** The switch's own address (port 0), or null when it has none. */
+  gateway?: GatewaySpec | null;
 }
+
+/** The port id the FDB gives the gateway's MAC. */
+export const GATEWAY_PORT = 0;
 
 /** What a capture wants from this worker: which ports, which directions, drops, a filter. */
 export interface CaptureSpec {
@@ -141,6 +147,9 @@ export class ForwardingEngine {
   private readonly newlyFailed: FrameQueue[] = [];
   /** The running capture, or null: with none, forwarding pays one null check per batch. */
   private tap: CaptureTap | null = null;
+  private readonly gateway: Gateway | null;
+  /** Gateway replies written in the current batch, each in its own slot after the rx batch. */
+  private replies = 0;
   private readonly c: Float64Array;
   private readonly wBase: number;
   private readonly plan: Uint32Array;
@@ -153,12 +162,14 @@ export class ForwardingEngine {
   ) {
     const { weight, backlog, slotSize } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
-    this.pool = FramePool.create(weight + backlog, slotSize);
+    // Slots: the rx batch, then one reply per frame of it (the gateway's), then the backlog.
+    this.pool = FramePool.create(2 * weight + backlog, slotSize);
     this.rxDesc = new Uint32Array(weight * DESC_WORDS);
     this.plan = createCopyPlan(weight);
     for (let i = 0; i < weight; i++) this.rxDesc[i * DESC_WORDS + D_SLOT] = i;
     this.freeSlots = new Int32Array(backlog);
-    for (let i = 0; i < backlog; i++) this.freeSlots[i] = weight + i;
+    for (let i = 0; i < backlog; i++) this.freeSlots[i] = 2 * weight + i;
+    this.gateway = options.gateway ? new Gateway(options.gateway) : null;
     this.freeTop = backlog;
     this.c = counters.view;
     this.wBase = counters.workerBase(options.worker);
@@ -274,9 +285,14 @@ export class ForwardingEngine {
       }
       rxBytes += len;
       const decision = decide(bytes, slot * slotSize, len, ingress, this.ports, this.fdb, now);
-      if (decision >= 0) {
+      // Ports are numbered from 1; decision 0 is the gateway (port 0), which exists only when configured.
+      if (decision > GATEWAY_PORT) {
         this.enqueue(this.byId[decision], i);
+      } else if (decision === GATEWAY_PORT) {
+        if (!this.answer(port, slot, len)) this.dropFrame(ingress, inBase, DROP_GATEWAY_IGNORED, slot, len);
       } else if (decision >= FLOOD_BROADCAST) {
+        // A broadcast reaches the gateway too, as it reaches a bridge's own interface: ARP for it gets a reply.
+        if (decision === FLOOD_BROADCAST && this.gateway !== null) this.answer(port, slot, len);
         if (this.flood(ingress, floodFlag(decision), i) === 0) this.dropFrame(ingress, inBase, DROP_NO_DESTINATION, slot, len);
       } else {
         this.dropFrame(ingress, inBase, DROP_BASE - decision, slot, len);
@@ -285,8 +301,28 @@ export class ForwardingEngine {
     c[inBase + P_RX_PACKETS]! += n;
     c[inBase + P_RX_BYTES]! += rxBytes;
     this.flushTouched();
+    this.replies = 0;
     if (tap !== null) tap.ring.publish(this.pool);
     return n;
+  }
+
+  /** Lets the gateway answer a frame; the reply goes back out of the port it came in on. */
+  private answer(port: EnginePort, slot: number, len: number): boolean {
+    if (this.gateway === null) return false;
+    const replySlot = this.options.weight + this.replies;
+    const size = this.pool.slotSize;
+    const length = this.gateway.respond(this.pool.bytes, slot * size, len, replySlot * size);
+    if (length === 0) return false;
+    this.replies++;
+    if (port.txCount === 0) this.touched[this.touchedCount++] = port.id;
+    const to = port.txCount++ * DESC_WORDS;
+    port.tx[to + D_SLOT] = replySlot;
+    port.tx[to + D_LEN] = length;
+    port.tx[to + D_STATUS] = 0;
+    port.tx[to + D_VNET_FLAGS] = 0;
+    port.tx[to + D_VNET_GSO] = 0;
+    port.tx[to + D_VNET_CSUM] = 0;
+    return true;
   }
 
   private rxFailed(port: EnginePort, errno: number): void {

@@ -14,6 +14,12 @@ export function parseIpv4(text: string): Uint8Array {
   return Uint8Array.from(parts.map(Number));
 }
 
+/** The address as an unsigned 32-bit number. */
+export function ipv4ToNumber(text: string): number {
+  const b = parseIpv4(text);
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
 export function formatIpv4(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }

@@ -15,3 +15,8 @@ export function formatMac(bytes: Uint8Array, offset = 0): string {
 }
 
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
+
+/** Docker's rule for a container's MAC: 02:42 followed by the four bytes of its IPv4 address. */
+export function macForIp(ip: number): string {
+  return ['02', '42', ...[ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
