@@ -50,3 +50,13 @@ describe('compiling filters', () => {
     }
   });
 });
+
+describe('checking programs', () => {
+  it('refuses a jump offset outside 0..255, which could loop', () => {
+    expect(() => parseBpf('2\n21 0 -2 0\n6 0 0 0\n')).toThrow(/jump offset outside 0..255/);
+  });
+
+  it('refuses an opcode the kernel does not know', () => {
+    expect(() => parseBpf('2\n255 0 0 0\n6 0 0 0\n')).toThrow(/unknown opcode/);
+  });
+});

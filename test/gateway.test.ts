@@ -95,3 +95,28 @@ describe('the gateway', () => {
     expect(gateway.respond(withRoom(request), 0, 30, 2048)).toBe(0);
   });
 });
+
+describe('the gateway with hostile or odd frames', () => {
+  it('pads a short echo reply with zeros, never with an earlier reply', () => {
+    const request = echoRequest(GW).subarray(0, 14 + 20 + 9);
+    // A 9-byte ICMP payload: fix the lengths and checksums of this short request.
+    request[16] = 0;
+    request[17] = 29;
+    request[24] = 0;
+    request[25] = 0;
+    const ipSum = internetChecksum(request, 14, 20);
+    request[24] = ipSum >> 8;
+    request[25] = ipSum & 0xff;
+    const buf = withRoom(request);
+    buf.fill(0xaa, 2048, 2048 + 60);
+    const n = gateway.respond(buf, 0, request.length, 2048);
+    expect(n).toBe(60);
+    expect([...buf.subarray(2048 + request.length, 2048 + 60)].every((b) => b === 0)).toBe(true);
+  });
+
+  it('does not answer a fragment of a ping to itself', () => {
+    const request = echoRequest(GW);
+    request[20] = request[20]! | 0x20; // more fragments
+    expect(gateway.respond(withRoom(request), 0, request.length, 2048)).toBe(0);
+  });
+});

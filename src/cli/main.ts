@@ -235,20 +235,25 @@ async function runCapture(filter: string[], opts: CaptureCliOptions): Promise<vo
     sink = (bytes) => void decoder.stdin.write(bytes);
     finish = async () => {
       decoder.stdin.end();
-      await new Promise((r) => decoder.once('exit', r));
+      if (decoder.exitCode === null && decoder.signalCode === null) await new Promise((r) => decoder.once('exit', r));
     };
   }
   const session = captureFrom(opts.switch, args, sink);
-  const onSignal = () => session.stop();
+  let signals = 0;
+  const onSignal = () => {
+    // The first Ctrl-C asks the daemon for a clean end; a second one does not wait for it.
+    if (++signals > 1) process.exit(130);
+    session.stop();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // A reader that went away (`| head`) ends the capture, as it ends tcpdump.
-  process.stdout.on('error', onSignal);
+  process.stdout.on('error', () => session.stop());
   try {
     const summary = await session.done;
-    await finish();
     process.stderr.write(`${summary.captured} frames captured\n${summary.dropped} frames dropped by the capture\n`);
   } finally {
+    await finish();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

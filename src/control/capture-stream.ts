@@ -37,16 +37,28 @@ export function chunk(type: number, payload: Uint8Array): Buffer {
 }
 
 const DRAIN_MS = 20;
+/** Beyond this much unsent data the stream stops draining, so a slow reader costs ring drops, not memory. */
+const MAX_UNSENT_BYTES = 8 << 20;
 
-/** Streams a running capture to a client socket until its count, duration, a stop, or the end. */
-export function streamCapture(socket: Socket, capture: Capture, args: CaptureArgs, portName: (port: number) => string): Promise<CaptureSummary> {
+export interface CaptureStream {
+  done: Promise<CaptureSummary>;
+  /** Ends the capture now, sending what was captured and the summary. */
+  finish(reason: CaptureSummary['reason']): Promise<void>;
+}
+
+/**
+ * Streams a running capture to a client socket until its count, duration, a stop, or the end.
+ * `pending` is what the client sent after its request line, which may already say "stop".
+ */
+export function streamCapture(socket: Socket, capture: Capture, args: CaptureArgs, portName: (port: number) => string, pending: string): CaptureStream {
   const writer = new CaptureFileWriter(args.format, args.snaplen, portName);
   socket.write(chunk(CHUNK_DATA, writer.header()));
   let sent = 0;
   const deadline = args.durationS !== undefined ? performance.now() + args.durationS * 1000 : Infinity;
-  return new Promise((resolve) => {
+  let finish!: CaptureStream['finish'];
+  const done = new Promise<CaptureSummary>((resolve) => {
     let finished = false;
-    const finish = async (reason: CaptureSummary['reason']): Promise<void> => {
+    finish = async (reason: CaptureSummary['reason']): Promise<void> => {
       if (finished) return;
       finished = true;
       clearInterval(timer);
@@ -57,6 +69,7 @@ export function streamCapture(socket: Socket, capture: Capture, args: CaptureArg
       resolve(summary);
     };
     const drain = (): void => {
+      if (socket.writableLength > MAX_UNSENT_BYTES) return;
       let frames = capture.read();
       if (args.count !== undefined) frames = frames.slice(0, Math.max(0, args.count - sent));
       if (frames.length === 0) return;
@@ -68,9 +81,16 @@ export function streamCapture(socket: Socket, capture: Capture, args: CaptureArg
       if (args.count !== undefined && sent >= args.count) void finish('count');
       else if (performance.now() >= deadline) void finish('duration');
     }, DRAIN_MS);
-    socket.on('data', (text: string | Buffer) => {
-      if (String(text).includes('stop')) void finish('stopped');
-    });
+    let lines = pending;
+    const onInput = (text: string | Buffer): void => {
+      lines += String(text);
+      if (lines.includes('stop\n')) void finish('stopped');
+    };
+    socket.on('data', onInput);
     socket.on('close', () => void finish('stopped'));
+    socket.resume();
+    onInput('');
+    if (socket.destroyed) void finish('stopped');
   });
+  return { done, finish };
 }

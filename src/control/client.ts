@@ -100,7 +100,14 @@ export function captureFrom(name: string, args: CaptureArgs, sink: (bytes: Buffe
       if (!replied) {
         const nl = buffered.indexOf(0x0a);
         if (nl < 0) return;
-        const reply = JSON.parse(buffered.subarray(0, nl).toString('utf8')) as Reply;
+        let reply: Reply;
+        try {
+          reply = JSON.parse(buffered.subarray(0, nl).toString('utf8')) as Reply;
+        } catch {
+          reject(new ControlError('the daemon answered the capture with something that is not JSON', 'EPROTO'));
+          socket.destroy();
+          return;
+        }
         buffered = buffered.subarray(nl + 1);
         replied = true;
         if (!reply.ok) {
@@ -114,7 +121,13 @@ export function captureFrom(name: string, args: CaptureArgs, sink: (bytes: Buffe
         if (buffered.length < 5 + length) break;
         const payload = buffered.subarray(5, 5 + length);
         if (buffered[0] === CHUNK_DATA) sink(payload);
-        else if (buffered[0] === CHUNK_END) resolve(JSON.parse(payload.toString('utf8')) as CaptureSummary);
+        else if (buffered[0] === CHUNK_END) {
+          try {
+            resolve(JSON.parse(payload.toString('utf8')) as CaptureSummary);
+          } catch {
+            reject(new ControlError('the capture summary is not JSON', 'EPROTO'));
+          }
+        }
         buffered = buffered.subarray(5 + length);
       }
     });

@@ -30,7 +30,7 @@ import {
   type Subnet,
 } from './subnet.js';
 import type { Capture } from '../capture.js';
-import { streamCapture, type CaptureArgs } from './capture-stream.js';
+import { streamCapture, type CaptureArgs, type CaptureStream } from './capture-stream.js';
 import { probeDaemon } from './client.js';
 import { isTapswitchProcess, liveStates } from './live.js';
 
@@ -172,8 +172,8 @@ export class Daemon {
   }
 
   private readonly clients = new Set<Socket>();
-  /** Running captures, stopped before the switch closes. */
-  private readonly captures = new Set<Capture>();
+  /** Running capture streams, ended (with their summary) before the switch closes. */
+  private readonly streams = new Set<CaptureStream>();
 
   private serve(socket: Socket): void {
     this.clients.add(socket);
@@ -186,9 +186,11 @@ export class Daemon {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         if (line.includes('"cmd":"capture"')) {
-          // The connection now carries the capture; the stream reads the client's "stop" itself.
+          // The connection now carries the capture; the stream reads the client's "stop" itself,
+          // including one already here. Paused, so nothing arrives unheard while it starts.
+          socket.pause();
           socket.off('data', onData);
-          void this.startCaptureStream(socket, line);
+          void this.startCaptureStream(socket, line, buffered);
           return;
         }
         void this.answer(line).then((reply) => {
@@ -201,7 +203,7 @@ export class Daemon {
     socket.on('error', () => undefined);
   }
 
-  private async startCaptureStream(socket: Socket, line: string): Promise<void> {
+  private async startCaptureStream(socket: Socket, line: string, pending: string): Promise<void> {
     let capture: Capture;
     let args: CaptureArgs;
     try {
@@ -219,10 +221,16 @@ export class Daemon {
       socket.end(JSON.stringify({ ok: false, error: (e as Error).message, code: errorCode(e) } satisfies Reply) + '\n');
       return;
     }
+    if (socket.destroyed) {
+      // The client left while the capture was starting.
+      await capture.stop();
+      return;
+    }
     socket.write(JSON.stringify({ ok: true, result: { capturing: true } } satisfies Reply) + '\n');
-    this.captures.add(capture);
-    const summary = await streamCapture(socket, capture, args, (p) => this.sw.portName(p));
-    this.captures.delete(capture);
+    const stream = streamCapture(socket, capture, args, (p) => this.sw.portName(p), pending);
+    this.streams.add(stream);
+    const summary = await stream.done;
+    this.streams.delete(stream);
     this.log(`capture ended (${summary.reason}): ${summary.captured} frames, ${summary.dropped} dropped by the capture`);
   }
 
@@ -492,7 +500,7 @@ export class Daemon {
   }
 
   private async shutdown(): Promise<void> {
-    for (const capture of this.captures) await capture.stop();
+    for (const stream of this.streams) await stream.finish('switch stopping');
     // Closing the switch closes its TAPs, which deletes them; then the namespaces we created go.
     await this.sw.close();
     for (const a of this.attachments.values()) {

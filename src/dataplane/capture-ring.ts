@@ -80,8 +80,11 @@ export class CaptureRing {
     return Atomics.load(this.index, DROPPED);
   }
 
-  /** Producer: queues a copy of `length` bytes of pool slot `slot`; counts a drop when full. */
-  add(pool: SlotMemory, slot: number, length: number, port: number, flags: number, seconds: number, nanoseconds: number): void {
+  /**
+   * Producer: queues a copy of up to `keep` bytes of the `length`-byte frame in pool slot `slot`;
+   * counts a drop when the ring is full.
+   */
+  add(pool: SlotMemory, slot: number, keep: number, length: number, port: number, flags: number, seconds: number, nanoseconds: number): void {
     if (this.pending === MAX_BATCH) this.publish(pool);
     const tail = Atomics.load(this.index, TAIL) + this.pending;
     if (((tail - Atomics.load(this.index, HEAD)) >>> 0) >= this.shared.capacity) {
@@ -89,7 +92,7 @@ export class CaptureRing {
       return;
     }
     const at = tail & this.mask;
-    const captured = Math.min(length, this.shared.slotSize);
+    const captured = Math.min(keep, length, this.shared.slotSize);
     const m = at * META_WORDS;
     this.meta[m + M_PORT] = port;
     this.meta[m + M_FLAGS] = flags;

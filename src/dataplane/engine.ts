@@ -95,7 +95,7 @@ class CaptureTap {
       keep = runBpf(filter, pool.bytes, slot * pool.slotSize, len);
       if (keep === 0) return;
     }
-    this.ring.add(pool, slot, keep < len ? keep : len, port, flags, this.seconds, this.nanoseconds);
+    this.ring.add(pool, slot, keep, len, port, flags, this.seconds, this.nanoseconds);
   }
 }
 
@@ -429,6 +429,7 @@ export class ForwardingEngine {
   }
 
   private flushBacklogs(): void {
+    if (this.tap !== null) this.tap.stamp();
     for (const port of this.order) {
       const ring = port.backlog;
       while (!ring.empty) {

@@ -95,13 +95,17 @@ export class Gateway {
     if (ihl < 20 || total < ihl || ETH_HEADER_BYTES + total > len) return 0;
     const protocol = bytes[ip + 9]!;
     const dst = read32(bytes, ip + 16);
+    // More-fragments or an offset: a fragment, which this gateway does not reassemble.
+    const fragment = (bytes[ip + 6]! & 0x3f) !== 0 || bytes[ip + 7] !== 0;
     if (dst === this.spec.ip) {
+      if (fragment) return 0;
       if (protocol === IPPROTO_ICMP && total >= ihl + 8 && bytes[ip + ihl] === ICMP_ECHO_REQUEST) return this.echoReply(bytes, at, ihl, total, out);
       return 0;
     }
     // Not for us: nothing beyond the gateway can be reached yet. Never answer an error with an
     // error, a fragment after the first, or a packet from no one.
     if (protocol === IPPROTO_ICMP && total >= ihl + 1 && isIcmpError(bytes[ip + ihl]!)) return 0;
+    // RFC 1122: errors only about a first fragment, and never to an unspecified source.
     if ((((bytes[ip + 6]! & 0x1f) << 8) | bytes[ip + 7]!) !== 0 || read32(bytes, ip + 12) === 0) return 0;
     const ttl = bytes[ip + 8]!;
     return ttl <= 1 ? this.icmpError(bytes, at, ihl, total, out, ICMP_TIME_EXCEEDED, 0) : this.icmpError(bytes, at, ihl, total, out, ICMP_UNREACHABLE, UNREACHABLE_NET);
@@ -122,6 +126,8 @@ export class Gateway {
     bytes[icmp] = ICMP_ECHO_REPLY;
     write16(bytes, icmp + 2, 0);
     write16(bytes, icmp + 2, foldChecksum(onesSum(bytes, icmp, total - ihl)));
+    // Padding up to the Ethernet minimum is zeros, never what an earlier reply left in the slot.
+    if (length < ETH_MIN) bytes.fill(0, out + length, out + ETH_MIN);
     return Math.max(length, ETH_MIN);
   }
 

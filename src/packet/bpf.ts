@@ -73,7 +73,23 @@ export function parseBpf(text: string): BpfProgram {
   return prog;
 }
 
-/** The kernel's checks (sk_chk_filter): known opcodes, jumps inside, a return at the end. */
+/** The opcodes the kernel accepts in classic BPF (bpf_check_classic), without its extensions. */
+const VALID_CODES = new Set([
+  // loads
+  0x00, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0x60, 0x80, 0x01, 0x61, 0x81, 0xb1,
+  // stores
+  0x02, 0x03,
+  // ALU, K and X
+  0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c, 0x74, 0x7c, 0x84, 0x94, 0x9c, 0xa4, 0xac,
+  // jumps
+  0x05, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d,
+  // returns
+  0x06, 0x16,
+  // tax, txa
+  0x07, 0x87,
+]);
+
+/** The kernel's checks (bpf_check_classic): known opcodes, jumps inside, a return at the end. */
 export function validateBpf(prog: BpfProgram): void {
   const n = prog.length / 4;
   if (n === 0 || n > MAX_INSNS) throw new BpfError(`a BPF program has 1 to ${MAX_INSNS} instructions`);
@@ -83,6 +99,12 @@ export function validateBpf(prog: BpfProgram): void {
     const jf = prog[pc * 4 + 2]!;
     const k = prog[pc * 4 + 3]!;
     const cls = code & 0x07;
+    if (!VALID_CODES.has(code)) throw new BpfError(`BPF instruction ${pc} has an unknown opcode ${code}`);
+    // In struct sock_filter, jt and jf are unsigned bytes: jumps only go forward.
+    if (jt < 0 || jt > 255 || jf < 0 || jf > 255) throw new BpfError(`BPF instruction ${pc} has a jump offset outside 0..255`);
+    if (cls === BPF_ALU && ((code & 0xf0) === BPF_LSH || (code & 0xf0) === BPF_RSH) && (code & 0x08) === BPF_K && (k < 0 || k >= 32)) {
+      throw new BpfError(`BPF instruction ${pc} shifts by ${k}`);
+    }
     if (cls === BPF_JMP) {
       const target = (code & 0xf0) === BPF_JA ? pc + 1 + (k >>> 0) : Math.max(pc + 1 + jt, pc + 1 + jf);
       if (target >= n) throw new BpfError(`BPF instruction ${pc} jumps past the end`);
