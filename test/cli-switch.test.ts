@@ -332,3 +332,31 @@ describeKernel('a topology file', () => {
     expect(existsSync(join(runDir, `${sw}.sock`))).toBe(false);
   });
 });
+
+describeKernel('the demo interrupted', () => {
+  it('removes everything it made and exits 130 on Ctrl-C', async () => {
+    const demo = spawn(process.execPath, [BIN, 'demo', '--seconds', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(demo, 'exit');
+    try {
+      let out = '';
+      await new Promise<void>((resolve) => {
+        demo.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('ping between every pair')) resolve();
+        });
+      });
+      const namespaces = [...out.matchAll(/namespace (\S+):/g)].map((m) => m[1]!);
+      expect(namespaces).toHaveLength(3);
+      demo.kill('SIGINT');
+      const [code] = (await exited) as [number];
+      expect(code).toBe(130);
+      for (const ns of namespaces) expect(namespaceExists(ns)).toBe(false);
+    } finally {
+      // The demo cleans up after itself on SIGINT, even when an assertion above failed first.
+      if (demo.exitCode === null && demo.signalCode === null) {
+        demo.kill('SIGINT');
+        await exited;
+      }
+    }
+  });
+});

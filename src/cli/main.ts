@@ -13,7 +13,7 @@ import { Daemon } from '../control/daemon.js';
 import { ensureRunDir, switchPaths } from '../control/paths.js';
 import { InputError } from '../control/subnet.js';
 import { readTopology, type SwitchSpec } from '../control/topology.js';
-import { runDemo } from '../demo/switch-demo.js';
+import { Interrupted, runDemo } from '../demo/switch-demo.js';
 import { CommandError } from '../netns/ip.js';
 import { IoError } from '../native/errors.js';
 import type { SwitchStats } from '../switch.js';
@@ -488,6 +488,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // Help and version exit through here with code 0; usage errors were already printed.
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    // 128 + SIGINT, as a shell reports a program that Ctrl-C ended.
+    if (e instanceof Interrupted) return 130;
     if (e instanceof PreflightError) {
       console.error(`tapswitch: cannot start:\n${e.message}`);
       return EXIT_ERROR;

@@ -20,18 +20,27 @@ export interface DemoOptions {
 }
 
 const SUBNET = '10.252.0';
+
+/** The demo was stopped by Ctrl-C or SIGTERM; everything it made is gone. */
+export class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
 const HOSTS = 3;
 
 export async function runDemo(options: DemoOptions): Promise<void> {
   requireKernelAccess(['ip', 'ping']);
   const { log } = options;
   const resources = new Resources();
+  // Ctrl-C removes what exists now; the step under way then fails for want of it, and the finally
+  // below removes whatever that step still made. No exit here: it could strand that last object.
+  let interrupted = false;
   const onSignal = (): void => {
     log('interrupted: cleaning up');
-    void resources.release().finally(() => process.exit(130));
+    interrupted = true;
+    void resources.release().catch((e: Error) => log(e.message));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     // Namespaces first, so the switch (released first) lets go of its TAPs before they are deleted.
     const namespaces: string[] = [];
@@ -78,6 +87,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     }
     log('workers (softnet_stat):');
     for (const w of sw.stats().workers) log(`  worker ${w.worker}: processed ${w.processed}, dropped ${w.dropped}, time_squeeze ${w.timeSqueeze}`);
+  } catch (e) {
+    // The step under way failed because the interrupt took its namespaces away.
+    if (interrupted) throw new Interrupted('interrupted');
+    throw e;
   } finally {
     await resources.release();
     process.off('SIGINT', onSignal);
