@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -15,12 +14,12 @@ import { execIn } from '../src/netns/namespace.js';
 import { attachTapPort, type AttachedPort } from '../src/netns/switch-ports.js';
 import { Switch } from '../src/switch.js';
 import { runIperf3Tcp, startIperf3Server } from '../src/tools/iperf3.js';
-import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
+import { FrameProbe, Lab, describeKernel, testSubnet, useTempDir } from './support/kernel.js';
 
 describeKernel('capturing a switch to pcap and pcapng', () => {
   const lab = new Lab();
   const net = testSubnet();
-  const dir = mkdtempSync(join(tmpdir(), 'tapswitch-capture-'));
+  const dir = useTempDir('tapswitch-capture-');
   let sw: Switch;
   let a: AttachedPort;
   let b: AttachedPort;
@@ -35,7 +34,6 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
   });
   afterAll(async () => {
     await lab.release();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function captureWhile(capture: Capture, work: () => Promise<unknown>): Promise<CapturedFrame[]> {
@@ -47,7 +45,7 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
 
   function write(frames: CapturedFrame[], format: CaptureFormat): string {
     const writer = new CaptureFileWriter(format, 262144, (p) => sw.portName(p));
-    const file = join(dir, `${Math.random().toString(36).slice(2)}.${format}`);
+    const file = join(dir.path, `${Math.random().toString(36).slice(2)}.${format}`);
     writeFileSync(file, Buffer.concat([writer.header(), ...writer.frames(frames)].map((x) => Buffer.from(x))));
     return file;
   }

@@ -1,7 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,18 +8,17 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PortView } from '../src/control/protocol.js';
 import { uniqueName } from '../src/netns/names.js';
 import { deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
-import { describeKernel } from './support/kernel.js';
+import { describeKernel, useTempDir } from './support/kernel.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
 describeKernel('tapswitch capture', () => {
-  const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-capture-'));
-  const env = { ...process.env, TAPSWITCH_RUN_DIR: runDir };
+  const run = useTempDir('tapswitch-capture-');
   const sw = uniqueName('tsp');
   const [ns1, ns2] = [uniqueName('tsn'), uniqueName('tsn')];
   let target: string;
-  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
-  const start = (...args: string[]) => spawn(process.execPath, [BIN, 'capture', '--switch', sw, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: run.env, timeout: 60_000 });
+  const start = (...args: string[]) => spawn(process.execPath, [BIN, 'capture', '--switch', sw, ...args], { env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
 
   /** Waits until the daemon has started the capture, then pings from ns1. */
   async function pingWhileCapturing(count: number): Promise<void> {
@@ -39,11 +36,10 @@ describeKernel('tapswitch capture', () => {
     cli('down', '--switch', sw);
     cli('cleanup', '--switch', sw);
     for (const ns of [ns1, ns2]) if (namespaceExists(ns)) await deleteNamespace(ns);
-    rmSync(runDir, { recursive: true, force: true });
   });
 
   it('stops after exactly -c frames and says how many it captured', async () => {
-    const file = join(runDir, 'count.pcapng');
+    const file = join(run.path, 'count.pcapng');
     const capture = start('-i', ns1, '-c', '3', '-w', file, 'icmp');
     const exited = once(capture, 'exit');
     const stderr: string[] = [];
@@ -71,7 +67,7 @@ describeKernel('tapswitch capture', () => {
   });
 
   it('ends cleanly on Ctrl-C with a summary', async () => {
-    const file = join(runDir, 'interrupted.pcap');
+    const file = join(run.path, 'interrupted.pcap');
     const capture = start('-w', file);
     const exited = once(capture, 'exit');
     const stderr: string[] = [];
@@ -87,7 +83,7 @@ describeKernel('tapswitch capture', () => {
   });
 
   it('says why a filter does not compile, with exit code 1', () => {
-    const r = cli('capture', '--switch', sw, '-c', '1', '-w', join(runDir, 'x.pcap'), 'icmp', 'and', 'and');
+    const r = cli('capture', '--switch', sw, '-c', '1', '-w', join(run.path, 'x.pcap'), 'icmp', 'and', 'and');
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('filter "icmp and and"');
   });

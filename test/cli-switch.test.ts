@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,18 +12,17 @@ import { placeLink } from '../src/netns/attach.js';
 import { createVethPair, setLinkUp } from '../src/netns/link.js';
 import { createNamespace, deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
 import type { SwitchStats } from '../src/switch.js';
-import { describeKernel } from './support/kernel.js';
+import { describeKernel, useTempDir } from './support/kernel.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
 describeKernel('the tapswitch CLI driving a switch daemon', () => {
-  const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-test-'));
-  const env = { ...process.env, TAPSWITCH_RUN_DIR: runDir };
+  const run = useTempDir('tapswitch-test-');
   const sw = uniqueName('tsc');
   const namespaces = [uniqueName('tsn'), uniqueName('tsn'), uniqueName('tsn')];
 
   function cli(...args: string[]) {
-    return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+    return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: run.env, timeout: 60_000 });
   }
   function ok(...args: string[]): string {
     const r = cli(...args);
@@ -43,7 +41,6 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
     cli('down', '--switch', sw);
     cli('cleanup', '--switch', sw);
     for (const ns of namespaces) if (namespaceExists(ns)) await deleteNamespace(ns);
-    rmSync(runDir, { recursive: true, force: true });
   });
 
   it('attaches namespaces with the next free addresses and Docker-style MACs', () => {
@@ -138,7 +135,7 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
     const other = uniqueName('tsc');
     try {
       expect(ok('up', '--switch', other, '--workers', '1', '--detach')).toContain('subnet');
-      const subnets = [sw, other].map((name) => (JSON.parse(readFileSync(join(runDir, `${name}.json`), 'utf8')) as { subnet: string }).subnet);
+      const subnets = [sw, other].map((name) => (JSON.parse(readFileSync(join(run.path, `${name}.json`), 'utf8')) as { subnet: string }).subnet);
       expect(subnets[0]).not.toBe(subnets[1]);
     } finally {
       cli('down', '--switch', other);
@@ -146,7 +143,7 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
   });
 
   it('creates its control socket for root alone (mode 0600)', () => {
-    expect(statSync(join(runDir, `${sw}.sock`)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(run.path, `${sw}.sock`)).mode & 0o777).toBe(0o600);
   });
 
   it('joins an existing interface through AF_PACKET with port add, and lets it go with port del', async () => {
@@ -175,7 +172,7 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
   });
 
   it('refreshes stats with rates under --watch', async () => {
-    const watch = spawn(process.execPath, [BIN, 'stats', '--watch', '--switch', sw], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const watch = spawn(process.execPath, [BIN, 'stats', '--watch', '--switch', sw], { env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     watch.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -209,8 +206,8 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
   it('leaves nothing behind after down', () => {
     ok('down', '--switch', sw);
     for (const ns of namespaces) expect(namespaceExists(ns)).toBe(false);
-    expect(existsSync(join(runDir, `${sw}.sock`))).toBe(false);
-    expect(existsSync(join(runDir, `${sw}.pid`))).toBe(false);
+    expect(existsSync(join(run.path, `${sw}.sock`))).toBe(false);
+    expect(existsSync(join(run.path, `${sw}.pid`))).toBe(false);
     const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
     expect(links).not.toMatch(/tsp[0-9a-z]+-\d/);
   });
@@ -223,23 +220,21 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
 });
 
 describeKernel('cleanup after a daemon killed with SIGKILL', () => {
-  const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-test-'));
-  const env = { ...process.env, TAPSWITCH_RUN_DIR: runDir };
+  const run = useTempDir('tapswitch-test-');
   const sw = uniqueName('tsk');
   const ns = uniqueName('tsn');
-  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: run.env, timeout: 60_000 });
 
   afterAll(async () => {
     cli('down', '--switch', sw);
     cli('cleanup', '--switch', sw);
     if (namespaceExists(ns)) await deleteNamespace(ns);
-    rmSync(runDir, { recursive: true, force: true });
   });
 
   it('names the dead daemon and then removes what it left', async () => {
     expect(cli('up', '--switch', sw, '--workers', '1', '--detach').status).toBe(0);
     expect(cli('attach', ns, '--switch', sw).status).toBe(0);
-    const pid = Number(spawnSync('cat', [join(runDir, `${sw}.pid`)], { encoding: 'utf8' }).stdout);
+    const pid = Number(spawnSync('cat', [join(run.path, `${sw}.pid`)], { encoding: 'utf8' }).stdout);
     process.kill(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
 
@@ -251,18 +246,17 @@ describeKernel('cleanup after a daemon killed with SIGKILL', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`namespace ${ns}`);
     expect(namespaceExists(ns)).toBe(false);
-    expect(existsSync(join(runDir, `${sw}.sock`))).toBe(false);
-    expect(existsSync(join(runDir, `${sw}.json`))).toBe(false);
+    expect(existsSync(join(run.path, `${sw}.sock`))).toBe(false);
+    expect(existsSync(join(run.path, `${sw}.json`))).toBe(false);
   });
 });
 
 describeKernel('tapswitch up refusing to start', () => {
-  const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-test-'));
-  afterAll(() => rmSync(runDir, { recursive: true, force: true }));
+  const dir = useTempDir('tapswitch-test-');
   const run = (wrapper: string[], extraEnv: Record<string, string> = {}) =>
     spawnSync(wrapper[0]!, [...wrapper.slice(1), process.execPath, BIN, 'up', '--switch', uniqueName('tsu')], {
       encoding: 'utf8',
-      env: { ...process.env, TAPSWITCH_RUN_DIR: runDir, ...extraEnv },
+      env: { ...dir.env, ...extraEnv },
       timeout: 30_000,
     });
 
@@ -287,7 +281,7 @@ describeKernel('tapswitch up refusing to start', () => {
   it('refuses a subnet that overlaps a host route', () => {
     const r = spawnSync(process.execPath, [BIN, 'up', '--switch', uniqueName('tsu'), '--subnet', '127.0.0.0/24'], {
       encoding: 'utf8',
-      env: { ...process.env, TAPSWITCH_RUN_DIR: runDir },
+      env: dir.env,
       timeout: 30_000,
     });
     expect(r.status).toBe(1);
@@ -296,23 +290,21 @@ describeKernel('tapswitch up refusing to start', () => {
 });
 
 describeKernel('a topology file', () => {
-  const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-test-'));
-  const env = { ...process.env, TAPSWITCH_RUN_DIR: runDir };
+  const run = useTempDir('tapswitch-test-');
   const sw = uniqueName('tsf');
   const [web, db] = [uniqueName('tsn'), uniqueName('tsn')];
-  const file = join(runDir, 'lab.yaml');
-  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  const file = () => join(run.path, 'lab.yaml');
+  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: run.env, timeout: 60_000 });
 
   afterAll(async () => {
     cli('down', '--switch', sw);
     cli('cleanup', '--switch', sw);
     for (const ns of [web, db]) if (namespaceExists(ns)) await deleteNamespace(ns);
-    rmSync(runDir, { recursive: true, force: true });
   });
 
   it('builds its switch and namespaces with up -f, and removes them with down -f', async () => {
-    writeFileSync(file, [`switches:`, `  ${sw}:`, `    workers: 1`, `    namespaces:`, `      ${web}: { mtu: 1400 }`, `      ${db}: {}`, ''].join('\n'));
-    const up = cli('up', '-f', file, '--detach');
+    writeFileSync(file(), [`switches:`, `  ${sw}:`, `    workers: 1`, `    namespaces:`, `      ${web}: { mtu: 1400 }`, `      ${db}: {}`, ''].join('\n'));
+    const up = cli('up', '-f', file(), '--detach');
     expect(up.status, up.stderr).toBe(0);
     const ports = JSON.parse(cli('ports', '--switch', sw, '--json').stdout) as PortView[];
     expect(ports.map((p) => [p.netns, p.mtu])).toEqual([
@@ -320,16 +312,16 @@ describeKernel('a topology file', () => {
       [db, 1500],
     ]);
     expect(await execIn(web, 'ping', ['-c', '1', '-W', '2', ports[1]!.ip!.split('/')[0]!])).toContain('1 received');
-    expect(cli('down', '-f', file).status).toBe(0);
+    expect(cli('down', '-f', file()).status).toBe(0);
     expect([namespaceExists(web), namespaceExists(db)]).toEqual([false, false]);
   });
 
   it('names the file, line and field of a mistake, and builds nothing', () => {
-    writeFileSync(file, [`switches:`, `  ${sw}:`, `    workers: two`, ''].join('\n'));
-    const r = cli('up', '-f', file, '--detach');
+    writeFileSync(file(), [`switches:`, `  ${sw}:`, `    workers: two`, ''].join('\n'));
+    const r = cli('up', '-f', file(), '--detach');
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${file}:3:14: switches.${sw}.workers: must be a whole number`);
-    expect(existsSync(join(runDir, `${sw}.sock`))).toBe(false);
+    expect(r.stderr).toContain(`${file()}:3:14: switches.${sw}.workers: must be a whole number`);
+    expect(existsSync(join(run.path, `${sw}.sock`))).toBe(false);
   });
 });
 

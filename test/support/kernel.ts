@@ -1,7 +1,9 @@
 // Gates tests that need real kernel objects, and gives them a lab that cleans up after itself.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
 
 import { FramePool, MTU_SLOT_BYTES, GSO_SLOT_BYTES } from '../../src/dataplane/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, createDescriptors } from '../../src/native/descriptor.js';
@@ -111,4 +113,25 @@ export class FrameProbe {
   close(): void {
     this.waiter.close();
   }
+}
+
+/** A temporary folder made before the tests of the enclosing describe() and removed after them. */
+export function useTempDir(prefix: string): { readonly path: string; readonly env: NodeJS.ProcessEnv } {
+  let path: string | undefined;
+  beforeAll(() => {
+    path = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(() => {
+    if (path) rmSync(path, { recursive: true, force: true });
+  });
+  return {
+    get path() {
+      if (!path) throw new Error('useTempDir: the folder exists only while the tests run');
+      return path;
+    },
+    /** The environment for CLI runs, with TAPSWITCH_RUN_DIR pointing at the folder. */
+    get env() {
+      return { ...process.env, TAPSWITCH_RUN_DIR: this.path };
+    },
+  };
 }
