@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+
+import { DROP_REASONS, Switch } from '../src/index.js';
+import { parseIpv4 } from '../src/packet/ipv4.js';
+import { parseMac } from '../src/packet/mac.js';
+import { buildUdpFrame } from '../src/packet/udp.js';
+
+const frame = (src: string, dst: string) =>
+  buildUdpFrame({ srcMac: parseMac(src), dstMac: parseMac(dst), srcIp: parseIpv4('10.7.0.1'), dstIp: parseIpv4('10.7.0.2'), srcPort: 1, dstPort: 2, frameBytes: 60 });
+
+async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('tapswitch as a library', () => {
+  it('runs a switch with worker threads between memory ports, learning and forwarding', async () => {
+    const sw = await Switch.create({ workers: 2 });
+    try {
+      const [a, b, c] = [await sw.addMemoryPort(), await sw.addMemoryPort(), await sw.addMemoryPort()];
+      expect(a.send(frame('02:00:00:00:00:0a', '02:00:00:00:00:0b'), 1)).toBe(true);
+      const flooded = { b: [] as Uint8Array[], c: [] as Uint8Array[] };
+      await until(() => {
+        flooded.b.push(...b.receive());
+        flooded.c.push(...c.receive());
+        return flooded.b.length > 0 && flooded.c.length > 0;
+      });
+      expect([flooded.b.length, flooded.c.length, a.receive().length]).toEqual([1, 1, 0]);
+      expect(sw.fdbEntries()).toEqual([expect.objectContaining({ mac: '02:00:00:00:00:0a', port: a.id })]);
+
+      b.send(frame('02:00:00:00:00:0b', '02:00:00:00:00:0a'));
+      const back: Uint8Array[] = [];
+      await until(() => (back.push(...a.receive()), back.length > 0));
+      expect(back).toHaveLength(1);
+      expect(c.receive()).toEqual([]);
+      expect(sw.stats().workers.reduce((n, w) => n + w.processed, 0)).toBe(2);
+    } finally {
+      await sw.close();
+    }
+  });
+
+  it('names every drop reason it counts', () => {
+    expect(DROP_REASONS).toContain('same_port');
+    expect(new Set(DROP_REASONS).size).toBe(DROP_REASONS.length);
+  });
+});
