@@ -4,6 +4,7 @@
 import { copySlots, createCopyPlan } from '../native/copy.js';
 import { MAX_BATCH } from '../native/descriptor.js';
 import type { SlotMemory } from '../native/queue.js';
+import { checkPowerOfTwo } from './power-of-two.js';
 
 const HEAD = 0;
 const TAIL = 1;
@@ -57,7 +58,7 @@ export class CaptureRing {
   }
 
   static create(capacity: number, slotSize: number): CaptureRing {
-    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) throw new RangeError(`capture ring capacity ${capacity} is not a power of two`);
+    checkPowerOfTwo('capture ring', capacity);
     return new CaptureRing({
       index: new SharedArrayBuffer(12),
       meta: new SharedArrayBuffer(capacity * META_WORDS * 4),

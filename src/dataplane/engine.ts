@@ -14,6 +14,7 @@ import { DescRing } from './ring.js';
 import { runBpf } from '../packet/bpf.js';
 import { CAPTURE_OUT, CaptureRing, type CaptureRingShared } from './capture-ring.js';
 import { Gateway, type GatewaySpec } from './gateway.js';
+import { nextPowerOfTwo } from './power-of-two.js';
 
 const EBADF = 9;
 const EIO = 5;
@@ -124,12 +125,6 @@ class EnginePort {
   }
 }
 
-function ringCapacity(n: number): number {
-  let c = 1;
-  while (c < n) c *= 2;
-  return c;
-}
-
 export class ForwardingEngine {
   private readonly pool: FramePool;
   private readonly rxDesc: Uint32Array;
@@ -177,7 +172,7 @@ export class ForwardingEngine {
 
   addPort(id: number, queue: FrameQueue): void {
     if (this.byId[id]) throw new Error(`port ${id} is already on worker ${this.options.worker}`);
-    const port = new EnginePort(id, queue, new DescRing(ringCapacity(this.options.backlog)), this.counters.portBase(this.options.worker, id), this.options.weight);
+    const port = new EnginePort(id, queue, new DescRing(nextPowerOfTwo(this.options.backlog)), this.counters.portBase(this.options.worker, id), this.options.weight);
     this.byId[id] = port;
     this.order.push(port);
   }

@@ -8,6 +8,8 @@
 // entry. Writers take one spinlock; readers take none and check each slot's version (odd while it
 // is being written), treating a torn read as a miss, which floods the frame once: the safe answer.
 
+import { nextPowerOfTwo } from './power-of-two.js';
+
 export const FDB_DEFAULT_SIZE = 8192;
 export const FDB_DEFAULT_AGEING_S = 300;
 export const MAX_PORTS = 1024;
@@ -81,12 +83,6 @@ export interface FdbShared {
   epochMs: number;
 }
 
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
 function macHi(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
@@ -156,7 +152,7 @@ export class Fdb {
 
   /** At most half the slots are used, which keeps probe runs short. */
   private static slotsFor(size: number): number {
-    return nextPow2(2 * size);
+    return nextPowerOfTwo(2 * size);
   }
 
   static bytesFor(size: number): number {

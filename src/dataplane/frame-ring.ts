@@ -4,6 +4,7 @@ import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_
 import { copySlots, createCopyPlan } from '../native/copy.js';
 import { MAX_BATCH } from '../native/descriptor.js';
 import type { SlotMemory } from '../native/queue.js';
+import { checkPowerOfTwo } from './power-of-two.js';
 
 const HEAD = 0;
 const TAIL = 1;
@@ -41,9 +42,7 @@ export class FrameRing {
   }
 
   static create(capacity: number, slotSize: number): FrameRing {
-    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
-      throw new RangeError(`ring capacity ${capacity} is not a power of two`);
-    }
+    checkPowerOfTwo('ring', capacity);
     return new FrameRing({
       index: new SharedArrayBuffer(8),
       lengths: new SharedArrayBuffer(capacity * 4),

@@ -1,6 +1,7 @@
 // A fixed-capacity ring of frame descriptors over shared memory: the backlog of frames that could
 // not go out yet. One producer and one consumer; a full ring refuses, it never grows.
 import { DESC_WORDS } from '../native/descriptor.js';
+import { checkPowerOfTwo } from './power-of-two.js';
 
 const HEAD = 0;
 const TAIL = 1;
@@ -12,9 +13,7 @@ export class DescRing {
   private readonly mask: number;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) {
-      throw new RangeError(`ring capacity ${capacity} is not a power of two`);
-    }
+    checkPowerOfTwo('ring', capacity);
     this.mask = capacity - 1;
     this.index = new Int32Array(new SharedArrayBuffer(8));
     this.desc = new Uint32Array(new SharedArrayBuffer(capacity * DESC_WORDS * 4));
