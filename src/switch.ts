@@ -23,6 +23,10 @@ import { workerScript } from './util/worker-script.js';
 import { Capture, type CaptureOptions } from './capture.js';
 import { CaptureRing } from './dataplane/capture-ring.js';
 import { compileFilter } from './tools/bpf-compile.js';
+import { Conntrack, type CtCounters, type CtEntry, type CtTimeouts } from './dataplane/conntrack.js';
+import { NextHop } from './dataplane/next-hop.js';
+import type { UplinkSpec } from './dataplane/router.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from './packet/ipv4.js';
 
 export interface SwitchOptions {
   /** Forwarding worker threads (default: the number of CPUs). */
@@ -50,6 +54,49 @@ export interface SwitchOptions {
    * cannot route; its MAC defaults to Docker's rule (02:42 and the address). None by default.
    */
   gateway?: { ip: string; mac?: string } | null;
+  /** The NAT's connection tracking, used once the switch has a gateway and an uplink. */
+  conntrack?: {
+    /** Most sessions (default 65536); new flows beyond it are dropped as conntrack_full. */
+    max?: number;
+    /** Seconds, named like the nf_conntrack_*_timeout sysctls. */
+    timeouts?: Partial<CtTimeouts>;
+    /** Masquerade ports when a source port is taken (default 1024..65535). */
+    portRange?: [number, number];
+  };
+}
+
+export interface UplinkOptions {
+  /** An existing interface, used through AF_PACKET. */
+  ifname?: string;
+  /** Or a TAP of this name that the switch creates. */
+  tap?: string;
+  /** The namespace the interface is in, or the TAP goes to (default: the caller's). */
+  netns?: string;
+  /** The uplink's own address, like 192.0.2.2. */
+  ip: string;
+  /** The next hop that everything outside the subnet goes to. */
+  via: string;
+  /** The uplink's MAC (default: Docker's rule, 02:42 and the address). */
+  mac?: string;
+}
+
+export interface UplinkInfo {
+  port: number;
+  name: string;
+  kind: 'tap' | 'packet';
+  ip: string;
+  mac: string;
+  via: string;
+  /** The next hop's MAC once ARP has answered, or null. */
+  viaMac: string | null;
+}
+
+export interface PublishedPort {
+  protocol: 'tcp' | 'udp';
+  hostPort: number;
+  ip: string;
+  port: number;
+  mac: string;
 }
 
 export type PortKind = 'tap' | 'packet' | 'memory';
@@ -74,6 +121,8 @@ export interface SwitchStats {
   ports: PortStats[];
   workers: WorkerStats[];
   fdb: FdbCounters;
+  /** Present when the switch has a gateway. */
+  conntrack?: CtCounters;
 }
 
 /** A port without a kernel: frames go in and come out of shared rings, for tests and benchmarks. */
@@ -130,20 +179,29 @@ export class Switch {
     this.workers = options.workers;
     this.fdb = Fdb.create({ size: options.fdbSize, ageingSeconds: options.ageingSeconds });
     this.counters = Counters.create(options.workers);
-    this.ageing = setInterval(() => this.fdb.age(), AGEING_INTERVAL_MS);
-    this.ageing.unref();
     const gw = options.gateway;
     if (gw) {
       const ip = ipv4ToNumber(gw.ip);
       const mac = gw.mac ?? macForIp(ip);
       this.gatewaySpec = { ip, mac: [...parseMac(mac)] };
+      this.conntrack = Conntrack.create(options.conntrack);
+      this.nextHop = NextHop.create();
       // The gateway is port 0: present (so its MAC is not flooded for) but never polled or flooded to.
       Atomics.store(this.portTable, GATEWAY_PORT, PORT_PRESENT);
       this.fdb.addStatic(mac, GATEWAY_PORT);
     }
+    this.ageing = setInterval(() => {
+      this.fdb.age();
+      this.conntrack?.expire();
+    }, AGEING_INTERVAL_MS);
+    this.ageing.unref();
   }
 
   private readonly gatewaySpec: GatewaySpec | null = null;
+  /** NAT state, present with a gateway. */
+  readonly conntrack: Conntrack | null = null;
+  private readonly nextHop: NextHop | null = null;
+  private uplink: UplinkInfo | null = null;
 
   static async create(options: SwitchOptions = {}): Promise<Switch> {
     const resolved: Required<SwitchOptions> = {
@@ -158,6 +216,7 @@ export class Switch {
       busyPoll: options.busyPoll ?? false,
       pinWorkers: options.pinWorkers ?? false,
       gateway: options.gateway ?? null,
+      conntrack: options.conntrack ?? {},
     };
     if (!(resolved.roundTimeMs > 0)) throw new RangeError(`roundTimeMs must be above 0, got ${resolved.roundTimeMs}`);
     const sw = new Switch(resolved);
@@ -182,7 +241,6 @@ export class Switch {
       roundTimeMs: this.options.roundTimeMs,
       backlog: this.options.backlog,
       slotSize: this.slotSize,
-      gateway: this.gatewaySpec,
     };
     const { port1, port2 } = new MessageChannel();
     const waiter = Waiter.open();
@@ -197,6 +255,7 @@ export class Switch {
       waiter: waiter.fds,
       channel: port2,
       busyPoll: this.options.busyPoll,
+      routing: this.gatewaySpec && { gateway: this.gatewaySpec, conntrack: this.conntrack!.shared, nextHop: this.nextHop!.buffer },
       ...(this.options.pinWorkers && { cpu: w % availableParallelism() }),
     };
     const thread = new Worker(workerScript('./dataplane/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
@@ -342,10 +401,108 @@ export class Switch {
     };
   }
 
+  /**
+   * Adds the uplink: the interface toward the outside, with its own address, behind the gateway.
+   * Frames from the subnet to the gateway's MAC leave through it masqueraded to `ip`; answers and
+   * published ports come back through it. It is not part of the bridge: nothing is flooded to it
+   * and nothing is learned from it. Resolves once the next hop answered ARP or a second passed.
+   */
+  async addUplink(options: UplinkOptions): Promise<UplinkInfo> {
+    this.assertOpen();
+    if (this.gatewaySpec === null) throw new Error('the switch has no gateway; create it with a gateway address to give it an uplink');
+    if (this.uplink !== null) throw new Error(`the switch already has an uplink (${this.uplink.name}); remove it first`);
+    if ((options.ifname === undefined) === (options.tap === undefined)) throw new TypeError('an uplink is either an existing interface (ifname) or a TAP (tap), not both or neither');
+    const [address, prefixText] = options.ip.split('/');
+    const ip = ipv4ToNumber(address!);
+    const via = ipv4ToNumber(options.via);
+    if (prefixText !== undefined) {
+      const prefix = Number(prefixText);
+      if (!Number.isInteger(prefix) || prefix < 1 || prefix > 32) throw new RangeError(`"${options.ip}" has no valid prefix length (1..32)`);
+      const mask = prefix === 32 ? 0xffffffff : ~(0xffffffff >>> prefix) >>> 0;
+      if (((ip ^ via) & mask) !== 0) throw new RangeError(`next hop ${options.via} is not in the uplink's subnet ${options.ip}`);
+    }
+    if (ip === via) throw new RangeError(`the next hop ${options.via} is the uplink's own address`);
+    const mac = options.mac ?? macForIp(ip);
+    const none = { learning: false, flood: false, mcastFlood: false, bcastFlood: false };
+    const info = options.tap !== undefined
+      ? await this.addTapPort({ name: options.tap, flags: none })
+      : await this.addPacketPort({ ifname: options.ifname!, ...(options.netns !== undefined && { netns: options.netns }), flags: none });
+    const spec: UplinkSpec = { port: info.id, ip, mac: [...parseMac(mac)], nexthop: via };
+    this.nextHop!.reset(via | 0);
+    try {
+      await Promise.all(this.handles.map((_, w) => this.command(w, { type: 'setUplink', uplink: spec })));
+    } catch (e) {
+      await this.removePort(info.id).catch(() => undefined);
+      throw e;
+    }
+    this.uplink = { port: info.id, name: info.name, kind: info.kind === 'tap' ? 'tap' : 'packet', ip: address!, mac, via: options.via, viaMac: null };
+    for (let waited = 0; waited < 1000 && !this.nextHop!.known; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    return this.uplinkInfo()!;
+  }
+
+  uplinkInfo(): UplinkInfo | null {
+    return this.uplink && { ...this.uplink, viaMac: this.nextHop!.mac() };
+  }
+
+  /** Takes the uplink away; NAT sessions stay until they expire or are flushed. */
+  async removeUplink(): Promise<void> {
+    const uplink = this.uplink;
+    if (uplink === null) throw new RangeError('the switch has no uplink');
+    await Promise.allSettled(this.handles.map((h, w) => (h.failure ? Promise.resolve() : this.command(w, { type: 'setUplink', uplink: null }))));
+    this.uplink = null;
+    await this.removePort(uplink.port);
+  }
+
+  /**
+   * Publishes hostPort on the uplink's address to ip:port of an inside host with that MAC, like
+   * `docker run -p hostPort:port`: the server sees the client's own address.
+   */
+  publish(rule: PublishedPort): void {
+    const ct = this.natTable();
+    checkInt('host port', rule.hostPort, 1, 65535);
+    checkInt('port', rule.port, 1, 65535);
+    const [hi, lo] = this.macWords(rule.mac);
+    ct.addRule(rule.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, rule.hostPort, ipv4ToNumber(rule.ip) | 0, rule.port, hi, lo);
+  }
+
+  /** Stops publishing a host port; returns whether it was published. */
+  unpublish(protocol: 'tcp' | 'udp', hostPort: number): boolean {
+    return this.natTable().removeRule(protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, hostPort);
+  }
+
+  published(): PublishedPort[] {
+    if (this.conntrack === null) return [];
+    return this.conntrack.rulesList().map((r) => ({ protocol: r.protocol, hostPort: r.hostPort, ip: r.ip, port: r.port, mac: this.macText(r.macHi, r.macLo) }));
+  }
+
+  conntrackEntries(): CtEntry[] {
+    return this.conntrack?.entries() ?? [];
+  }
+
+  /** Empties the conntrack table, like `conntrack -F`; returns how many sessions went. */
+  flushConntrack(): number {
+    return this.conntrack?.flush() ?? 0;
+  }
+
+  private natTable(): Conntrack {
+    if (this.conntrack === null) throw new Error('the switch has no gateway, so it does no NAT');
+    return this.conntrack;
+  }
+
+  private macWords(mac: string): [number, number] {
+    const b = parseMac(mac);
+    return [(b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!, (b[4]! << 8) | b[5]!];
+  }
+
+  private macText(hi: number, lo: number): string {
+    return [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, (lo >>> 8) & 0xff, lo & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  }
+
   /** Takes a port off every worker, flushes its FDB entries, then closes what the switch opened for it. */
   async removePort(id: number): Promise<void> {
     const record = this.portsById.get(id);
     if (!record || record.removing) throw new RangeError(`no port ${id}`);
+    if (this.uplink?.port === id) throw new RangeError(`port ${id} is the uplink; remove it as the uplink`);
     record.removing = true;
     Atomics.store(this.portTable, id, 0);
     const live = this.handles.map((h, w) => (h.failure ? undefined : w)).filter((w): w is number => w !== undefined);
@@ -424,6 +581,7 @@ export class Switch {
       ports: this.ports().map((p) => ({ id: p.id, name: p.name, ...this.counters.port(p.id) })),
       workers: this.handles.map((h, w) => ({ worker: w, ...this.counters.worker(w), ...(h.failure && { failed: h.failure.message }) })),
       fdb: this.fdb.counters(),
+      ...(this.conntrack && { conntrack: this.conntrack.counters() }),
     };
   }
 

@@ -21,6 +21,24 @@ export const DROP_REASONS = [
   'truncated',
   /** Addressed to the gateway, which answers only ARP and ICMP echo. */
   'gateway_ignored',
+  /** A new NAT flow found the conntrack table full. */
+  'conntrack_full',
+  /** A new masqueraded flow found no free external port. */
+  'nat_no_port',
+  /** From the uplink, or a stray TCP segment, with no session and no published port. */
+  'nat_no_session',
+  /** A protocol NAT cannot translate (only TCP, UDP, ICMP echo and ICMP errors). */
+  'nat_unsupported',
+  /** A later IPv4 fragment: it carries no ports, and fragments are not reassembled. */
+  'fragment',
+  /** An IPv4 header that contradicts itself or the frame. */
+  'malformed',
+  /** The next hop's MAC is not known yet; an ARP request went out. */
+  'neighbor_unresolved',
+  /** From the uplink with a TTL that would reach 0. */
+  'ttl_exceeded',
+  /** Reached the uplink but is not for its address. */
+  'uplink_ignored',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -36,5 +54,14 @@ export const DROP_TX_ERROR = DROP_REASONS.indexOf('tx_error');
 export const DROP_PORT_DOWN = DROP_REASONS.indexOf('port_down');
 export const DROP_TRUNCATED = DROP_REASONS.indexOf('truncated');
 export const DROP_GATEWAY_IGNORED = DROP_REASONS.indexOf('gateway_ignored');
+export const DROP_CONNTRACK_FULL = DROP_REASONS.indexOf('conntrack_full');
+export const DROP_NAT_NO_PORT = DROP_REASONS.indexOf('nat_no_port');
+export const DROP_NAT_NO_SESSION = DROP_REASONS.indexOf('nat_no_session');
+export const DROP_NAT_UNSUPPORTED = DROP_REASONS.indexOf('nat_unsupported');
+export const DROP_FRAGMENT = DROP_REASONS.indexOf('fragment');
+export const DROP_MALFORMED = DROP_REASONS.indexOf('malformed');
+export const DROP_NEIGHBOR_UNRESOLVED = DROP_REASONS.indexOf('neighbor_unresolved');
+export const DROP_TTL_EXCEEDED = DROP_REASONS.indexOf('ttl_exceeded');
+export const DROP_UPLINK_IGNORED = DROP_REASONS.indexOf('uplink_ignored');
 
 export type DropCounts = Record<DropReason, number>;

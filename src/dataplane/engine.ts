@@ -2,18 +2,18 @@
 // per-egress tx batches, and a bounded backlog for frames that cannot go out at once.
 import { copySlots, createCopyPlan } from '../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
-import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
+import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_NEIGHBOR_UNRESOLVED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
 import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
 import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_DROPPED, W_DROP_BASE, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
 import type { Fdb } from './fdb.js';
 import { MAX_PORTS } from './fdb.js';
 import { FramePool } from './frame-pool.js';
-import { PORT_PRESENT } from './port-table.js';
+import { PORT_FLOOD, PORT_PRESENT } from './port-table.js';
 import type { FrameQueue } from './queue.js';
 import { DescRing } from './ring.js';
 import { runBpf } from '../packet/bpf.js';
 import { CAPTURE_OUT, CaptureRing, type CaptureRingShared } from './capture-ring.js';
-import { Gateway, type GatewaySpec } from './gateway.js';
+import { ROUTE_BRIDGE, ROUTE_CONSUMED, ROUTE_DROP, ROUTE_REPLY, ROUTE_RESOLVING, type Router, type UplinkSpec } from './router.js';
 import { nextPowerOfTwo } from './power-of-two.js';
 
 const EBADF = 9;
@@ -47,8 +47,6 @@ export interface EngineOptions {
   /** Frames that may wait for a busy egress queue, like netdev_max_backlog (1000). */
   backlog: number;
   slotSize: number;
-  /** The switch's own address (port 0), or null when it has none. */
-  gateway?: GatewaySpec | null;
 }
 
 /** The port id the FDB gives the gateway's MAC. */
@@ -142,8 +140,7 @@ export class ForwardingEngine {
   private readonly newlyFailed: FrameQueue[] = [];
   /** The running capture, or null: with none, forwarding pays one null check per batch. */
   private tap: CaptureTap | null = null;
-  private readonly gateway: Gateway | null;
-  /** Gateway replies written in the current batch, each in its own slot after the rx batch. */
+  /** Router replies written in the current batch, each in its own slot after the rx batch. */
   private replies = 0;
   private readonly c: Float64Array;
   private readonly wBase: number;
@@ -154,17 +151,18 @@ export class ForwardingEngine {
     private readonly fdb: Fdb,
     private readonly ports: Int32Array,
     private readonly counters: Counters,
+    /** The gateway (port 0) and the uplink behind it, or null for a plain bridge. */
+    private readonly router: Router | null = null,
   ) {
     const { weight, backlog, slotSize } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
-    // Slots: the rx batch, then one reply per frame of it (the gateway's), then the backlog.
+    // Slots: the rx batch, then one reply per frame of it (the router's), then the backlog.
     this.pool = FramePool.create(2 * weight + backlog, slotSize);
     this.rxDesc = new Uint32Array(weight * DESC_WORDS);
     this.plan = createCopyPlan(weight);
     for (let i = 0; i < weight; i++) this.rxDesc[i * DESC_WORDS + D_SLOT] = i;
     this.freeSlots = new Int32Array(backlog);
     for (let i = 0; i < backlog; i++) this.freeSlots[i] = 2 * weight + i;
-    this.gateway = options.gateway ? new Gateway(options.gateway) : null;
     this.freeTop = backlog;
     this.c = counters.view;
     this.wBase = counters.workerBase(options.worker);
@@ -190,6 +188,20 @@ export class ForwardingEngine {
     this.byId[id] = undefined;
     this.order.splice(this.order.indexOf(port), 1);
     return port.queue;
+  }
+
+  setUplink(spec: UplinkSpec | null): void {
+    if (this.router === null) throw new Error('this switch has no gateway, so it cannot have an uplink');
+    this.router.setUplink(spec);
+    if (spec === null || this.options.worker !== 0) return;
+    // Ask for the next hop at once, so the first packet out does not wait for it.
+    const port = this.byId[spec.port];
+    if (!port) return;
+    const slot = this.options.weight;
+    const length = this.router.writeArpRequest(this.pool.bytes, slot * this.pool.slotSize);
+    this.reply(port, slot, length);
+    this.flushTouched();
+    this.replies = 0;
   }
 
   /** Marks the port whose fd turned readable. */
@@ -269,6 +281,9 @@ export class ForwardingEngine {
     const tapIn = tap !== null && tap.spec.in && tap.wants(ingress);
     if (tap !== null) tap.stamp();
     let rxBytes = 0;
+    const router = this.router;
+    const fromUplink = router !== null && ingress === router.uplinkPort;
+    if (router !== null) router.tick();
     for (let i = 0; i < n; i++) {
       const d = i * DESC_WORDS;
       const len = this.rxDesc[d + D_LEN]!;
@@ -279,15 +294,22 @@ export class ForwardingEngine {
         continue;
       }
       rxBytes += len;
+      if (fromUplink) {
+        this.route(port, i, slot, len, router.fromUplink(bytes, slot * slotSize, len, this.rxDesc[d + D_VNET_FLAGS]!, this.replyAt()));
+        continue;
+      }
       const decision = decide(bytes, slot * slotSize, len, ingress, this.ports, this.fdb, now);
       // Ports are numbered from 1; decision 0 is the gateway (port 0), which exists only when configured.
       if (decision > GATEWAY_PORT) {
         this.enqueue(this.byId[decision], i);
       } else if (decision === GATEWAY_PORT) {
-        if (!this.answer(port, slot, len)) this.dropFrame(ingress, inBase, DROP_GATEWAY_IGNORED, slot, len);
+        if (router === null) this.dropFrame(ingress, inBase, DROP_GATEWAY_IGNORED, slot, len);
+        else this.route(port, i, slot, len, router.fromInside(bytes, slot * slotSize, len, this.rxDesc[d + D_VNET_FLAGS]!, this.replyAt()));
       } else if (decision >= FLOOD_BROADCAST) {
         // A broadcast reaches the gateway too, as it reaches a bridge's own interface: ARP for it gets a reply.
-        if (decision === FLOOD_BROADCAST && this.gateway !== null) this.answer(port, slot, len);
+        if (decision === FLOOD_BROADCAST && router !== null && router.answerBroadcast(bytes, slot * slotSize, len, this.replyAt()) > 0) {
+          this.reply(port, this.options.weight + this.replies, router.replyLength);
+        }
         if (this.flood(ingress, floodFlag(decision), i) === 0) this.dropFrame(ingress, inBase, DROP_NO_DESTINATION, slot, len);
       } else {
         this.dropFrame(ingress, inBase, DROP_BASE - decision, slot, len);
@@ -301,13 +323,36 @@ export class ForwardingEngine {
     return n;
   }
 
-  /** Lets the gateway answer a frame; the reply goes back out of the port it came in on. */
-  private answer(port: EnginePort, slot: number, len: number): boolean {
-    if (this.gateway === null) return false;
+  /** Where the next reply of this batch is written: its own slot after the rx batch. */
+  private replyAt(): number {
+    return (this.options.weight + this.replies) * this.pool.slotSize;
+  }
+
+  /** Carries out the router's decision for rx frame i. */
+  private route(port: EnginePort, i: number, slot: number, len: number, result: number): void {
+    const router = this.router!;
     const replySlot = this.options.weight + this.replies;
-    const size = this.pool.slotSize;
-    const length = this.gateway.respond(this.pool.bytes, slot * size, len, replySlot * size);
-    if (length === 0) return false;
+    if (result > 0) {
+      this.enqueue(this.byId[result], i);
+      if (router.probe) this.reply(this.byId[result], replySlot, router.replyLength);
+      router.probe = false;
+    } else if (result === ROUTE_BRIDGE) {
+      const egress = this.fdb.lookup(this.pool.bytes, slot * this.pool.slotSize);
+      if (egress > GATEWAY_PORT && (this.ports[egress]! & PORT_PRESENT) !== 0) this.enqueue(this.byId[egress], i);
+      else if (this.flood(port.id, PORT_FLOOD, i) === 0) this.dropFrame(port.id, port.counterBase, DROP_NO_DESTINATION, slot, len);
+    } else if (result === ROUTE_REPLY) {
+      this.reply(port, replySlot, router.replyLength);
+    } else if (result === ROUTE_RESOLVING) {
+      this.reply(this.byId[router.uplinkPort], replySlot, router.replyLength);
+      this.dropFrame(port.id, port.counterBase, DROP_NEIGHBOR_UNRESOLVED, slot, len);
+    } else if (result !== ROUTE_CONSUMED) {
+      this.dropFrame(port.id, port.counterBase, ROUTE_DROP - result, slot, len);
+    }
+  }
+
+  /** Queues `length` bytes in the reply slot `replySlot` to go out of `port`. */
+  private reply(port: EnginePort | undefined, replySlot: number, length: number): void {
+    if (!port) return;
     this.replies++;
     if (port.txCount === 0) this.touched[this.touchedCount++] = port.id;
     const to = port.txCount++ * DESC_WORDS;
@@ -317,7 +362,6 @@ export class ForwardingEngine {
     port.tx[to + D_VNET_FLAGS] = 0;
     port.tx[to + D_VNET_GSO] = 0;
     port.tx[to + D_VNET_CSUM] = 0;
-    return true;
   }
 
   private rxFailed(port: EnginePort, errno: number): void {

@@ -9,6 +9,9 @@
 // is being written), treating a torn read as a miss, which floods the frame once: the safe answer.
 
 import { nextPowerOfTwo } from './power-of-two.js';
+import { monotonicMs } from './clock.js';
+import { SpinLock } from './spinlock.js';
+import { viewCarver } from './shared-views.js';
 
 export const FDB_DEFAULT_SIZE = 8192;
 export const FDB_DEFAULT_AGEING_S = 300;
@@ -98,12 +101,6 @@ function hash(hi: number, lo: number): number {
   return h ^ (h >>> 16);
 }
 
-/** CLOCK_MONOTONIC in ms: one clock for every thread, unmoved by changes to the wall clock. */
-function monotonicMs(): number {
-  const [seconds, nanoseconds] = process.hrtime();
-  return seconds * 1e3 + nanoseconds / 1e6;
-}
-
 function formatMacWords(hi: number, lo: number): string {
   const bytes = [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 8, lo & 0xff];
   return bytes.map((x) => x.toString(16).padStart(2, '0')).join(':');
@@ -121,6 +118,7 @@ function parseMacWords(text: string): [number, number] {
 export class Fdb {
   readonly size: number;
   private readonly header: Int32Array;
+  private readonly spin: SpinLock;
   private readonly table: Int32Array;
   private readonly portHead: Int32Array;
   private readonly portTail: Int32Array;
@@ -137,13 +135,9 @@ export class Fdb {
     this.size = size;
     const slots = Fdb.slotsFor(size);
     this.mask = slots - 1;
-    let offset = 0;
-    const take = (words: number): Int32Array => {
-      const view = new Int32Array(buffer, offset, words);
-      offset += words * 4;
-      return view;
-    };
+    const take = viewCarver(buffer);
     this.header = take(HEADER_WORDS);
+    this.spin = new SpinLock(this.header, H_LOCK);
     this.table = take(slots * SLOT_WORDS);
     this.portHead = take(MAX_PORTS);
     this.portTail = take(MAX_PORTS);
@@ -386,23 +380,15 @@ export class Fdb {
   // ---- under the lock ----
 
   private lock(): void {
-    while (Atomics.compareExchange(this.header, H_LOCK, 0, 1) !== 0) {
-      // Critical sections are a few hundred instructions; spin rather than sleep.
-    }
+    this.spin.lock();
   }
 
   private unlock(): void {
-    Atomics.store(this.header, H_LOCK, 0);
+    this.spin.unlock();
   }
 
-  /** Management calls from the main thread; the forwarding path uses lock()/unlock() to avoid closures. */
   private locked<T>(body: () => T): T {
-    this.lock();
-    try {
-      return body();
-    } finally {
-      this.unlock();
-    }
+    return this.spin.run(body);
   }
 
   private upsert(hi: number, lo: number, port: number, isStatic: boolean, now: number): LearnResult {

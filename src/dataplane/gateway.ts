@@ -5,6 +5,7 @@
 import { foldChecksum, onesSum } from '../packet/checksum.js';
 import { ETH_HEADER_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../packet/ethernet.js';
 import { IPPROTO_ICMP } from '../packet/ipv4.js';
+import { read32, write16, write32 } from '../packet/bytes.js';
 
 export interface GatewaySpec {
   /** The gateway's IPv4 address as an unsigned 32-bit number. */
@@ -21,22 +22,6 @@ const ICMP_ECHO_REQUEST = 8;
 const ICMP_TIME_EXCEEDED = 11;
 const UNREACHABLE_NET = 0;
 const DEFAULT_TTL = 64;
-
-function read32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
-function write16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 8;
-  b[o + 1] = v & 0xff;
-}
-
-function write32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
 
 /** ICMP types that report errors: never answered with another error (RFC 1122 3.2.2). */
 function isIcmpError(type: number): boolean {

@@ -9,6 +9,10 @@ import { Counters, W_IDLE_WAITS } from './counters.js';
 import { ForwardingEngine, type CaptureSpec, type EngineOptions } from './engine.js';
 import { Fdb, type FdbShared } from './fdb.js';
 import { openQueue, type AnyQueueSpec } from './queue.js';
+import { Conntrack, type ConntrackShared } from './conntrack.js';
+import type { GatewaySpec } from './gateway.js';
+import { NextHop } from './next-hop.js';
+import { Router, type UplinkSpec } from './router.js';
 
 export interface WorkerInit {
   engine: EngineOptions;
@@ -23,6 +27,8 @@ export interface WorkerInit {
   cpu?: number;
   /** Never park: poll again at once (lower latency, a core at 100%). */
   busyPoll: boolean;
+  /** The switch's own address (port 0) and the NAT state behind it, or null for a plain bridge. */
+  routing: { gateway: GatewaySpec; conntrack: ConntrackShared; nextHop: SharedArrayBuffer } | null;
 }
 
 export type WorkerCommand =
@@ -30,6 +36,7 @@ export type WorkerCommand =
   | { type: 'removePort'; seq: number; id: number }
   | { type: 'captureStart'; seq: number; capture: CaptureSpec }
   | { type: 'captureStop'; seq: number }
+  | { type: 'setUplink'; seq: number; uplink: UplinkSpec | null }
   | { type: 'stop'; seq: number };
 
 /** A command before the main thread numbers it. */
@@ -49,7 +56,9 @@ const BACKLOG_RETRY_MS = 1;
 const init = workerData as WorkerInit;
 const fdb = Fdb.adopt(init.fdb);
 const counters = Counters.adopt(init.counters, init.workers);
-const engine = new ForwardingEngine(init.engine, fdb, new Int32Array(init.ports), counters);
+const routing = init.routing;
+const router = routing ? new Router(routing.gateway, Conntrack.adopt(routing.conntrack), NextHop.adopt(routing.nextHop)) : null;
+const engine = new ForwardingEngine(init.engine, fdb, new Int32Array(init.ports), counters, router);
 const waiter = Waiter.adopt(init.waiter);
 const control = new Int32Array(init.control);
 const idleWaits = counters.workerBase(init.engine.worker) + W_IDLE_WAITS;
@@ -74,6 +83,9 @@ function apply(command: WorkerCommand): void {
       break;
     case 'captureStop':
       engine.stopCapture();
+      break;
+    case 'setUplink':
+      engine.setUplink(command.uplink);
       break;
     case 'stop':
       running = false;

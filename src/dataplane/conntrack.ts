@@ -1,0 +1,649 @@
+// The connection tracking table behind NAT, in shared memory: every worker finds the same session
+// for both directions of a flow, whichever queue each direction arrives on.
+//
+// A session holds its original tuple (as the first packet came) and its reply tuple (as answers
+// come back, after NAT), like a netfilter conntrack entry. Both tuples are chained into one hash
+// index, so one lookup tells the session and the direction. Readers take no lock: each session has
+// a version (odd while written), a torn or moved read is a miss, and a miss goes to the locked slow
+// path, which looks again before it creates. Writers (new sessions, expiry, flush, rules) take one
+// spinlock. Counters and TCP state are updated with atomics.
+//
+// Masquerade maps a source (address, port) to one external port for every destination (RFC 4787
+// endpoint-independent mapping), keeps the source port when it is free, and reference-counts the
+// mapping. Published ports (DNAT rules) sit in the same memory, so new flows see them at once.
+
+import { TCP_ESTABLISHED, TCP_NONE, TCP_STATE_NAMES, nextTcpState, tcpStateOf } from './tcp-state.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
+import { nextPowerOfTwo } from './power-of-two.js';
+import { monotonicMs } from './clock.js';
+import { SpinLock } from './spinlock.js';
+import { viewCarver } from './shared-views.js';
+
+export const CT_DEFAULT_MAX = 65536;
+const TICKS_PER_SECOND = 10;
+
+/** Timeouts in seconds, named like the nf_conntrack_* sysctls, with netfilter's defaults. */
+export const CT_DEFAULT_TIMEOUTS = {
+  tcp_syn_sent: 120,
+  tcp_syn_recv: 60,
+  tcp_established: 432000,
+  tcp_fin_wait: 120,
+  tcp_close_wait: 60,
+  tcp_last_ack: 30,
+  tcp_time_wait: 120,
+  tcp_close: 10,
+  udp: 30,
+  udp_stream: 120,
+  icmp: 30,
+};
+export type CtTimeoutName = keyof typeof CT_DEFAULT_TIMEOUTS;
+export type CtTimeouts = Record<CtTimeoutName, number>;
+const TIMEOUT_NAMES = Object.keys(CT_DEFAULT_TIMEOUTS) as CtTimeoutName[];
+// Timeout slots: TCP states 1..8 use slot state-1; then udp, udp_stream, icmp.
+const T_UDP = 8;
+const T_UDP_STREAM = 9;
+const T_ICMP = 10;
+
+// Session words.
+const S_VERSION = 0;
+const S_STATE = 1; // TCP state and FIN bits | flags below
+const S_INFO = 2; // protocol | placement << 8
+const S_BINDING = 3; // external port held in the masquerade mapping, or -1
+const S_ORIG = 4; // src, dst, sport << 16 | dport
+const S_REPLY = 7;
+const S_EXPIRES = 10;
+const S_PACKETS = 11; // per direction: packets, bytes low, bytes high
+const S_MAC_ORIG = 17; // the originator's MAC (hi, lo) when it is inside
+const S_MAC_REPLY = 19; // the responder's MAC when it is inside
+const S_FREE_NEXT = 21;
+const SESSION_WORDS = 24;
+
+const F_USED = 1 << 8;
+const F_SEEN_REPLY = 1 << 9;
+const F_ASSURED = 1 << 10;
+
+/** Where a session's ends are: an inside end is reached by its MAC on the bridge. */
+export const ORIG_INSIDE = 1;
+export const REPLY_INSIDE = 2;
+
+// Header words.
+const H_LOCK = 0;
+const H_COUNT = 1;
+const H_FREE = 2;
+const H_CREATED = 3;
+const H_EXPIRED = 4;
+const H_FULL = 5;
+const H_PORTS_EXHAUSTED = 6;
+const H_PORT_LO = 7;
+const H_PORT_HI = 8;
+const H_TIMEOUTS = 16;
+const HEADER_WORDS = 32;
+
+const PORTS = 65536;
+/** Protocols with ports (or ICMP echo ids) in the mapping and rule tables. */
+const PROTOCOLS = [IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP];
+const MAX_RULES = 1024;
+const RULE_WORDS = 5; // inside ip, inside port, mac hi, mac lo, protocol
+/** Candidates an endpoint's mapping is looked for among, and a free port after that. */
+const MAPPING_PROBES = 128;
+const MAX_CHAIN = 64;
+const NONE = -1;
+
+/** Results of lookup()/create(): a node (session << 1 | direction), or one of these. */
+export const CT_MISS = -1;
+export const CT_FULL = -2;
+export const CT_NO_PORT = -3;
+
+export interface ConntrackOptions {
+  /** Most sessions (default 65536). */
+  max?: number;
+  timeouts?: Partial<CtTimeouts>;
+  /** Masquerade ports when the source port is taken (default 1024..65535). */
+  portRange?: [number, number];
+}
+
+export interface ConntrackShared {
+  buffer: SharedArrayBuffer;
+  max: number;
+  epochMs: number;
+}
+
+export interface CtTuple {
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  packets: number;
+  bytes: number;
+}
+
+export interface CtEntry {
+  protocol: 'tcp' | 'udp' | 'icmp';
+  /** TCP state, as conntrack -L shows it; absent for UDP and ICMP. */
+  state?: string;
+  /** Seconds left. */
+  timeout: number;
+  original: CtTuple;
+  reply: CtTuple;
+  unreplied: boolean;
+  assured: boolean;
+}
+
+export interface CtCounters {
+  entries: number;
+  max: number;
+  created: number;
+  expired: number;
+  /** New flows dropped because the table was full. */
+  full: number;
+  /** New flows dropped because no masquerade port was free. */
+  portsExhausted: number;
+}
+
+export interface NatRule {
+  protocol: 'tcp' | 'udp';
+  hostPort: number;
+  ip: string;
+  port: number;
+  mac: string;
+}
+
+function protocolIndex(protocol: number): number {
+  return protocol === IPPROTO_TCP ? 0 : protocol === IPPROTO_UDP ? 1 : 2;
+}
+
+function protocolName(protocol: number): 'tcp' | 'udp' | 'icmp' {
+  return protocol === IPPROTO_TCP ? 'tcp' : protocol === IPPROTO_UDP ? 'udp' : 'icmp';
+}
+
+function hashTuple(protocol: number, src: number, dst: number, ports: number): number {
+  let h = Math.imul(src ^ Math.imul(dst, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(ports + protocol, 0xcc9e2d51);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+function formatIp(ip: number): string {
+  return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+}
+
+export class Conntrack {
+  readonly max: number;
+  private readonly header: Int32Array;
+  private readonly spin: SpinLock;
+  private readonly sessions: Int32Array;
+  private readonly buckets: Int32Array;
+  private readonly next: Int32Array;
+  private readonly bucketMask: number;
+  /** Per protocol and external port: the inside address and port mapped to it, and its sessions. */
+  private readonly ownerIp: Int32Array;
+  private readonly ownerPort: Int32Array;
+  private readonly ownerRefs: Int32Array;
+  /** Per protocol and host port: 1 + the index of the rule that publishes it, or 0. */
+  private readonly ruleOf: Int32Array;
+  private readonly rules: Int32Array;
+
+  /** What the last successful lookup() found, read inside its version check. */
+  readonly found = { src: 0, dst: 0, ports: 0, inside: false, macHi: 0, macLo: 0 };
+
+  private constructor(
+    readonly shared: ConntrackShared,
+    private readonly clock: () => number,
+  ) {
+    const { buffer, max } = shared;
+    this.max = max;
+    const bucketCount = Conntrack.bucketsFor(max);
+    this.bucketMask = bucketCount - 1;
+    const take = viewCarver(buffer);
+    this.header = take(HEADER_WORDS);
+    this.spin = new SpinLock(this.header, H_LOCK);
+    this.sessions = take(max * SESSION_WORDS);
+    this.buckets = take(bucketCount);
+    this.next = take(2 * max);
+    this.ownerIp = take(PROTOCOLS.length * PORTS);
+    this.ownerPort = take(PROTOCOLS.length * PORTS);
+    this.ownerRefs = take(PROTOCOLS.length * PORTS);
+    this.ruleOf = take(2 * PORTS);
+    this.rules = take(MAX_RULES * RULE_WORDS);
+  }
+
+  private static bucketsFor(max: number): number {
+    return nextPowerOfTwo(2 * max);
+  }
+
+  static bytesFor(max: number): number {
+    const words = HEADER_WORDS + max * SESSION_WORDS + Conntrack.bucketsFor(max) + 2 * max + 3 * PROTOCOLS.length * PORTS + 2 * PORTS + MAX_RULES * RULE_WORDS;
+    return words * 4;
+  }
+
+  static create(options: ConntrackOptions = {}, clock: () => number = monotonicMs): Conntrack {
+    const max = options.max ?? CT_DEFAULT_MAX;
+    if (!Number.isInteger(max) || max < 1 || max > 1 << 22) throw new RangeError(`conntrack max ${max} is not in 1..4194304`);
+    const [lo, hi] = options.portRange ?? [1024, 65535];
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi > 65535 || lo > hi) throw new RangeError(`port range ${lo}-${hi} is not within 1-65535`);
+    const ct = new Conntrack({ buffer: new SharedArrayBuffer(Conntrack.bytesFor(max)), max, epochMs: clock() }, clock);
+    ct.buckets.fill(NONE);
+    for (let s = 0; s < max; s++) ct.sessions[s * SESSION_WORDS + S_FREE_NEXT] = s + 1 < max ? s + 1 : NONE;
+    ct.header[H_FREE] = 0;
+    ct.header[H_PORT_LO] = lo;
+    ct.header[H_PORT_HI] = hi;
+    ct.setTimeouts({ ...CT_DEFAULT_TIMEOUTS, ...options.timeouts });
+    return ct;
+  }
+
+  static adopt(shared: ConntrackShared, clock: () => number = monotonicMs): Conntrack {
+    return new Conntrack(shared, clock);
+  }
+
+  /** Now, in table ticks (tenths of a second). */
+  now(): number {
+    return Math.floor(((this.clock() - this.shared.epochMs) * TICKS_PER_SECOND) / 1000);
+  }
+
+  setTimeouts(timeouts: Partial<CtTimeouts>): void {
+    for (const [name, seconds] of Object.entries(timeouts)) {
+      const slot = TIMEOUT_NAMES.indexOf(name as CtTimeoutName);
+      if (slot < 0) throw new RangeError(`unknown conntrack timeout "${name}"; known: ${TIMEOUT_NAMES.join(', ')}`);
+      if (!(seconds >= 0.1) || seconds > 1e8) throw new RangeError(`timeout ${name}=${seconds} must be from 0.1 to 100000000 seconds`);
+      Atomics.store(this.header, H_TIMEOUTS + slot, Math.round(seconds * TICKS_PER_SECOND));
+    }
+  }
+
+  timeouts(): CtTimeouts {
+    const out = {} as CtTimeouts;
+    TIMEOUT_NAMES.forEach((name, slot) => (out[name] = this.header[H_TIMEOUTS + slot]! / TICKS_PER_SECOND));
+    return out;
+  }
+
+  // ---- the forwarding path ----
+
+  /**
+   * The session and direction (node = session << 1 | direction) of a packet with this tuple, or
+   * CT_MISS. On a hit, `found` holds the tuple to rewrite the packet to and where it goes next.
+   */
+  lookup(protocol: number, src: number, dst: number, ports: number, now: number): number {
+    const s = this.sessions;
+    let node = Atomics.load(this.buckets, hashTuple(protocol, src, dst, ports) & this.bucketMask);
+    for (let steps = 0; node !== NONE && steps < MAX_CHAIN; steps++) {
+      const base = (node >> 1) * SESSION_WORDS;
+      const dir = node & 1;
+      const t = base + (dir === 0 ? S_ORIG : S_REPLY);
+      const v = Atomics.load(s, base + S_VERSION);
+      if ((v & 1) === 0 && s[t] === src && s[t + 1] === dst && s[t + 2] === ports && (s[base + S_INFO]! & 0xff) === protocol && now < s[base + S_EXPIRES]!) {
+        // The other tuple, reversed, is what this packet becomes.
+        const o = base + (dir === 0 ? S_REPLY : S_ORIG);
+        const f = this.found;
+        f.src = s[o + 1]!;
+        f.dst = s[o]!;
+        const p = s[o + 2]!;
+        f.ports = ((p & 0xffff) << 16) | (p >>> 16);
+        f.inside = ((s[base + S_INFO]! >> 8) & (dir === 0 ? REPLY_INSIDE : ORIG_INSIDE)) !== 0;
+        const m = base + (dir === 0 ? S_MAC_REPLY : S_MAC_ORIG);
+        f.macHi = s[m]!;
+        f.macLo = s[m + 1]!;
+        if (Atomics.load(s, base + S_VERSION) === v) return node;
+        return CT_MISS;
+      }
+      node = Atomics.load(this.next, node);
+    }
+    return CT_MISS;
+  }
+
+  /** Counts a packet of `bytes` on a session found by lookup() and moves its state and timeout on. */
+  update(node: number, bytes: number, tcpFlags: number, now: number): void {
+    const s = this.sessions;
+    const base = (node >> 1) * SESSION_WORDS;
+    const dir = node & 1;
+    const c = base + S_PACKETS + 3 * dir;
+    Atomics.add(s, c, 1);
+    // Bytes as two 32-bit halves, carried by hand: Atomics on BigInt64 would allocate per packet.
+    const low = Atomics.add(s, c + 1, bytes) >>> 0;
+    if (low + bytes > 0xffffffff) Atomics.add(s, c + 2, 1);
+    const protocol = s[base + S_INFO]! & 0xff;
+    let word = Atomics.load(s, base + S_STATE);
+    for (;;) {
+      let next = word;
+      if (dir === 1) next |= F_SEEN_REPLY;
+      if (protocol === IPPROTO_TCP) {
+        next = (next & ~0x3f) | nextTcpState(word & 0x3f, dir, tcpFlags);
+        if (tcpStateOf(next) === TCP_ESTABLISHED) next |= F_ASSURED;
+      } else if (dir === 1) {
+        next |= F_ASSURED;
+      }
+      if (next === word) break;
+      const seen = Atomics.compareExchange(s, base + S_STATE, word, next);
+      if (seen === word) {
+        word = next;
+        break;
+      }
+      word = seen;
+    }
+    Atomics.store(s, base + S_EXPIRES, now + this.timeoutFor(protocol, word));
+  }
+
+  private timeoutFor(protocol: number, word: number): number {
+    let slot: number;
+    if (protocol === IPPROTO_TCP) slot = Math.max(tcpStateOf(word), 1) - 1;
+    else if (protocol === IPPROTO_UDP) slot = (word & F_SEEN_REPLY) !== 0 ? T_UDP_STREAM : T_UDP;
+    else slot = T_ICMP;
+    return this.header[H_TIMEOUTS + slot]!;
+  }
+
+  /** The rule that publishes `port` for the protocol, as 1 + its index, or 0. */
+  ruleFor(protocol: number, port: number): number {
+    if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return 0;
+    return Atomics.load(this.ruleOf, protocolIndex(protocol) * PORTS + port);
+  }
+
+  /**
+   * Creates a masquerade session for an inside source (orig tuple src:sport -> dst:dport, seen as
+   * ports = sport << 16 | dport) leaving as natIp. With `rule`, the destination is also
+   * translated to that published inside server (hairpin). Returns the node of the original
+   * direction, or CT_FULL / CT_NO_PORT.
+   */
+  createMasquerade(protocol: number, src: number, dst: number, ports: number, natIp: number, macHi: number, macLo: number, rule: number, tcpFlags: number, now: number): number {
+    this.lock();
+    try {
+      const ready = this.prepare(protocol, src, dst, ports, now);
+      if (ready !== CT_MISS) return ready;
+      const sport = ports >>> 16;
+      const ext = this.bindPort(protocol, src, sport);
+      if (ext < 0) return this.counted(H_PORTS_EXHAUSTED, CT_NO_PORT);
+      let replySrc = dst;
+      let replySport = ports & 0xffff;
+      let placement = ORIG_INSIDE;
+      let replyMacHi = 0;
+      let replyMacLo = 0;
+      if (rule > 0) {
+        const r = (rule - 1) * RULE_WORDS;
+        replySrc = this.rules[r]!;
+        replySport = this.rules[r + 1]!;
+        replyMacHi = this.rules[r + 2]!;
+        replyMacLo = this.rules[r + 3]!;
+        placement |= REPLY_INSIDE;
+      }
+      // ICMP echo keeps its id in both port halves, so replies match by id.
+      const replyPorts = protocol === IPPROTO_ICMP ? ((ext << 16) | ext) >>> 0 : ((replySport << 16) | ext) >>> 0;
+      return this.insert(protocol, src, dst, ports, replySrc, natIp, replyPorts | 0, placement, ext, macHi, macLo, replyMacHi, replyMacLo, tcpFlags, now);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Creates a session for a new flow from outside to a published port (rule from ruleFor()). */
+  createPublished(protocol: number, src: number, dst: number, ports: number, rule: number, tcpFlags: number, now: number): number {
+    this.lock();
+    try {
+      const ready = this.prepare(protocol, src, dst, ports, now);
+      if (ready !== CT_MISS) return ready;
+      const r = (rule - 1) * RULE_WORDS;
+      const inside = this.rules[r]!;
+      const replyPorts = ((this.rules[r + 1]! << 16) | (ports >>> 16)) | 0;
+      return this.insert(protocol, src, dst, ports, inside, src, replyPorts, REPLY_INSIDE, NONE, 0, 0, this.rules[r + 2]!, this.rules[r + 3]!, tcpFlags, now);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * Under the lock, before creating: the session another worker created meanwhile, CT_FULL, or
+   * CT_MISS to go ahead (an expired session holding the tuple is gone by then).
+   */
+  private prepare(protocol: number, src: number, dst: number, ports: number, now: number): number {
+    const existing = this.lookup(protocol, src, dst, ports, now);
+    if (existing >= 0) return existing;
+    this.reclaimTuple(protocol, src, dst, ports, now);
+    return this.header[H_FREE] === NONE ? this.counted(H_FULL, CT_FULL) : CT_MISS;
+  }
+
+  private counted(counter: number, result: number): number {
+    this.header[counter]!++;
+    return result;
+  }
+
+  private insert(
+    protocol: number, src: number, dst: number, ports: number,
+    rSrc: number, rDst: number, rPorts: number,
+    placement: number, binding: number, macOHi: number, macOLo: number, macRHi: number, macRLo: number,
+    tcpFlags: number, now: number,
+  ): number {
+    const h = this.header;
+    const s = this.sessions;
+    const id = h[H_FREE]!;
+    const base = id * SESSION_WORDS;
+    h[H_FREE] = s[base + S_FREE_NEXT]!;
+    Atomics.add(s, base + S_VERSION, 1);
+    s[base + S_INFO] = protocol | (placement << 8);
+    s[base + S_BINDING] = binding;
+    s[base + S_ORIG] = src;
+    s[base + S_ORIG + 1] = dst;
+    s[base + S_ORIG + 2] = ports;
+    s[base + S_REPLY] = rSrc;
+    s[base + S_REPLY + 1] = rDst;
+    s[base + S_REPLY + 2] = rPorts;
+    s.fill(0, base + S_PACKETS, base + S_PACKETS + 6);
+    s[base + S_MAC_ORIG] = macOHi;
+    s[base + S_MAC_ORIG + 1] = macOLo;
+    s[base + S_MAC_REPLY] = macRHi;
+    s[base + S_MAC_REPLY + 1] = macRLo;
+    const state = protocol === IPPROTO_TCP ? nextTcpState(TCP_NONE, 0, tcpFlags) : 0;
+    // A TCP flow picked up mid-stream (its SYN not seen) counts as established, as netfilter's loose mode does.
+    s[base + S_STATE] = F_USED | (protocol === IPPROTO_TCP && state === TCP_NONE ? TCP_ESTABLISHED : state);
+    s[base + S_EXPIRES] = now + this.timeoutFor(protocol, s[base + S_STATE]!);
+    Atomics.add(s, base + S_VERSION, 1);
+    this.link(id << 1, hashTuple(protocol, src, dst, ports));
+    this.link((id << 1) | 1, hashTuple(protocol, rSrc, rDst, rPorts));
+    h[H_COUNT]!++;
+    h[H_CREATED]!++;
+    return id << 1;
+  }
+
+  private link(node: number, hash: number): void {
+    const b = hash & this.bucketMask;
+    Atomics.store(this.next, node, this.buckets[b]!);
+    Atomics.store(this.buckets, b, node);
+  }
+
+  private unlink(node: number, hash: number): void {
+    const b = hash & this.bucketMask;
+    let at = this.buckets[b]!;
+    if (at === node) {
+      Atomics.store(this.buckets, b, this.next[node]!);
+      return;
+    }
+    while (at !== NONE) {
+      const after = this.next[at]!;
+      if (after === node) {
+        Atomics.store(this.next, at, this.next[node]!);
+        return;
+      }
+      at = after;
+    }
+  }
+
+  /** Under the lock: an expired session still holding a tuple goes before a new one takes it. */
+  private reclaimTuple(protocol: number, src: number, dst: number, ports: number, now: number): void {
+    let node = this.buckets[hashTuple(protocol, src, dst, ports) & this.bucketMask]!;
+    while (node !== NONE) {
+      const base = (node >> 1) * SESSION_WORDS;
+      const after = this.next[node]!;
+      if ((this.sessions[base + S_STATE]! & F_USED) !== 0 && now >= this.sessions[base + S_EXPIRES]!) this.remove(node >> 1);
+      node = after;
+    }
+  }
+
+  private remove(id: number): void {
+    const s = this.sessions;
+    const base = id * SESSION_WORDS;
+    const protocol = s[base + S_INFO]! & 0xff;
+    Atomics.add(s, base + S_VERSION, 1);
+    this.unlink(id << 1, hashTuple(protocol, s[base + S_ORIG]!, s[base + S_ORIG + 1]!, s[base + S_ORIG + 2]!));
+    this.unlink((id << 1) | 1, hashTuple(protocol, s[base + S_REPLY]!, s[base + S_REPLY + 1]!, s[base + S_REPLY + 2]!));
+    const binding = s[base + S_BINDING]!;
+    if (binding >= 0) {
+      const at = protocolIndex(protocol) * PORTS + binding;
+      if (--this.ownerRefs[at]! === 0) {
+        this.ownerIp[at] = 0;
+        this.ownerPort[at] = 0;
+      }
+    }
+    s[base + S_STATE] = 0;
+    s[base + S_EXPIRES] = 0;
+    s[base + S_FREE_NEXT] = this.header[H_FREE]!;
+    this.header[H_FREE] = id;
+    Atomics.add(s, base + S_VERSION, 1);
+    this.header[H_COUNT]!--;
+  }
+
+  /**
+   * The external port for inside endpoint ip:port: the one it already has, else the port itself
+   * when free, else a free one from the range, probed in an order fixed by the endpoint.
+   */
+  private bindPort(protocol: number, ip: number, port: number): number {
+    const p = protocolIndex(protocol);
+    const lo = protocol === IPPROTO_ICMP ? 0 : this.header[H_PORT_LO]!;
+    const span = (protocol === IPPROTO_ICMP ? 65535 : this.header[H_PORT_HI]!) - lo + 1;
+    const start = hashTuple(protocol, ip, port, 0) >>> 0;
+    const candidate = (i: number): number => (i === 0 ? port : lo + ((start + i) % span));
+    const probes = Math.min(MAPPING_PROBES, span + 1);
+    let free = NONE;
+    for (let i = 0; i < probes; i++) {
+      const c = candidate(i);
+      const at = p * PORTS + c;
+      if (this.ownerRefs[at]! > 0) {
+        if (this.ownerIp[at] === ip && this.ownerPort[at] === port) {
+          this.ownerRefs[at]!++;
+          return c;
+        }
+      } else if (free === NONE && (p === 2 || this.ruleOf[p * PORTS + c] === 0) && (c !== 0 || protocol === IPPROTO_ICMP)) {
+        free = c;
+      }
+    }
+    if (free === NONE) return NONE;
+    const at = p * PORTS + free;
+    this.ownerIp[at] = ip;
+    this.ownerPort[at] = port;
+    this.ownerRefs[at] = 1;
+    return free;
+  }
+
+  // ---- management, from the main thread ----
+
+  /** Removes expired sessions; returns how many. */
+  expire(now = this.now()): number {
+    return this.locked(() => {
+      let removed = 0;
+      for (let id = 0; id < this.max; id++) {
+        const base = id * SESSION_WORDS;
+        if ((this.sessions[base + S_STATE]! & F_USED) !== 0 && now >= this.sessions[base + S_EXPIRES]!) {
+          this.remove(id);
+          removed++;
+        }
+      }
+      this.header[H_EXPIRED]! += removed;
+      return removed;
+    });
+  }
+
+  /** Removes every session, like `conntrack -F`; returns how many. */
+  flush(): number {
+    return this.locked(() => {
+      let removed = 0;
+      for (let id = 0; id < this.max; id++) {
+        if ((this.sessions[id * SESSION_WORDS + S_STATE]! & F_USED) !== 0) {
+          this.remove(id);
+          removed++;
+        }
+      }
+      return removed;
+    });
+  }
+
+  entries(now = this.now()): CtEntry[] {
+    return this.locked(() => {
+      const out: CtEntry[] = [];
+      const s = this.sessions;
+      const tuple = (at: number, counters: number): CtTuple => ({
+        src: formatIp(s[at]!),
+        dst: formatIp(s[at + 1]!),
+        sport: s[at + 2]! >>> 16,
+        dport: s[at + 2]! & 0xffff,
+        packets: s[counters]! >>> 0,
+        bytes: (s[counters + 2]! >>> 0) * 2 ** 32 + (s[counters + 1]! >>> 0),
+      });
+      for (let id = 0; id < this.max; id++) {
+        const base = id * SESSION_WORDS;
+        const word = s[base + S_STATE]!;
+        if ((word & F_USED) === 0 || now >= s[base + S_EXPIRES]!) continue;
+        const protocol = s[base + S_INFO]! & 0xff;
+        out.push({
+          protocol: protocolName(protocol),
+          ...(protocol === IPPROTO_TCP && { state: TCP_STATE_NAMES[tcpStateOf(word)]! }),
+          timeout: Math.ceil((s[base + S_EXPIRES]! - now) / TICKS_PER_SECOND),
+          original: tuple(base + S_ORIG, base + S_PACKETS),
+          reply: tuple(base + S_REPLY, base + S_PACKETS + 3),
+          unreplied: (word & F_SEEN_REPLY) === 0,
+          assured: (word & F_ASSURED) !== 0,
+        });
+      }
+      return out;
+    });
+  }
+
+  counters(): CtCounters {
+    const h = this.header;
+    return { entries: h[H_COUNT]!, max: this.max, created: h[H_CREATED]!, expired: h[H_EXPIRED]!, full: h[H_FULL]!, portsExhausted: h[H_PORTS_EXHAUSTED]! };
+  }
+
+  /** Publishes hostPort to ip:port (an inside host with this MAC), like `docker run -p`. */
+  addRule(protocol: number, hostPort: number, ip: number, port: number, macHi: number, macLo: number): void {
+    if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) throw new RangeError('only tcp and udp ports can be published');
+    this.locked(() => {
+      const at = protocolIndex(protocol) * PORTS + hostPort;
+      if (this.ruleOf[at] !== 0) throw new RangeError(`${hostPort}/${protocolName(protocol)} is already published; unpublish it first`);
+      let free = NONE;
+      for (let r = 0; r < MAX_RULES && free === NONE; r++) if (this.rules[r * RULE_WORDS + 4] === 0) free = r;
+      if (free === NONE) throw new RangeError(`the switch already publishes ${MAX_RULES} ports`);
+      this.rules.set([ip, port, macHi, macLo, protocol], free * RULE_WORDS);
+      Atomics.store(this.ruleOf, at, free + 1);
+    });
+  }
+
+  /** Stops publishing hostPort; sessions already set up run until they end. Returns whether it was published. */
+  removeRule(protocol: number, hostPort: number): boolean {
+    return this.locked(() => {
+      const at = protocolIndex(protocol) * PORTS + hostPort;
+      const rule = this.ruleOf[at]!;
+      if (rule === 0) return false;
+      Atomics.store(this.ruleOf, at, 0);
+      this.rules.fill(0, (rule - 1) * RULE_WORDS, rule * RULE_WORDS);
+      return true;
+    });
+  }
+
+  rulesList(): { protocol: 'tcp' | 'udp'; hostPort: number; ip: string; port: number; macHi: number; macLo: number }[] {
+    const out: { protocol: 'tcp' | 'udp'; hostPort: number; ip: string; port: number; macHi: number; macLo: number }[] = [];
+    for (let p = 0; p < 2; p++) {
+      for (let hostPort = 0; hostPort < PORTS; hostPort++) {
+        const rule = this.ruleOf[p * PORTS + hostPort]!;
+        if (rule === 0) continue;
+        const r = (rule - 1) * RULE_WORDS;
+        out.push({ protocol: p === 0 ? 'tcp' : 'udp', hostPort, ip: formatIp(this.rules[r]!), port: this.rules[r + 1]!, macHi: this.rules[r + 2]!, macLo: this.rules[r + 3]! });
+      }
+    }
+    return out;
+  }
+
+  private lock(): void {
+    this.spin.lock();
+  }
+
+  private unlock(): void {
+    this.spin.unlock();
+  }
+
+  private locked<T>(body: () => T): T {
+    return this.spin.run(body);
+  }
+}
+

@@ -1,0 +1,189 @@
+// Rewrites an IPv4 packet in place by its conntrack session: source NAT for flows from inside
+// (masquerade), destination NAT for published ports, both for hairpin, and ICMP errors about a
+// tracked flow, the header quoted inside them included. Checksums are updated incrementally
+// (RFC 1624); a partial checksum (virtio NEEDS_CSUM, so also every GSO frame) holds only the
+// pseudo-header's sum, which follows the addresses but not the ports.
+import { checksumReplace16, checksumReplace32, foldChecksum, onesSum, partialReplace32 } from '../packet/checksum.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
+import { read16, read32, write16, write32 } from '../packet/bytes.js';
+import { CT_FULL, CT_MISS, CT_NO_PORT, type Conntrack } from './conntrack.js';
+
+/** translate() results below 0: why the packet cannot pass. */
+export const NAT_NO_SESSION = -1;
+export const NAT_FULL = -2;
+export const NAT_NO_PORT = -3;
+export const NAT_UNSUPPORTED = -4;
+export const NAT_FRAGMENT = -5;
+export const NAT_MALFORMED = -6;
+
+const ICMP_ECHO_REPLY = 0;
+const ICMP_ECHO_REQUEST = 8;
+
+export function isIcmpError(type: number): boolean {
+  return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+}
+
+/** Where a translated packet goes: to an inside host (by its MAC) or out of the uplink. */
+export interface NatScope {
+  /** The uplink's address, which masqueraded flows leave with and published ports are reached on. */
+  uplinkIp: number;
+  /** The gateway's address, which hairpinned flows come from so that answers return through the switch. */
+  gatewayIp: number;
+}
+
+export class Nat {
+  /** After a translation: whether the packet now goes to an inside host, and that host's MAC. */
+  inside = false;
+  macHi = 0;
+  macLo = 0;
+
+  constructor(
+    private readonly ct: Conntrack,
+    private readonly scope: NatScope,
+  ) {}
+
+  /**
+   * Translates the IPv4 packet at bytes[ip..ip+total), which came from inside (the source MAC
+   * macHi:macLo) or from the uplink. Returns 0 when it may go on, or a NAT_* reason.
+   */
+  translate(bytes: Uint8Array, ip: number, available: number, partial: boolean, fromInside: boolean, macHi: number, macLo: number, now: number): number {
+    if (available < 20) return NAT_MALFORMED;
+    const ihl = (bytes[ip]! & 0x0f) * 4;
+    const total = read16(bytes, ip + 2);
+    if (ihl < 20 || total < ihl || total > available) return NAT_MALFORMED;
+    // A later fragment has no ports to look the flow up by.
+    if (((bytes[ip + 6]! & 0x1f) | bytes[ip + 7]!) !== 0) return NAT_FRAGMENT;
+    const protocol = bytes[ip + 9]!;
+    const l4 = ip + ihl;
+    const end = ip + total;
+    let ports: number;
+    let tcpFlags = 0;
+    if (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) {
+      if (l4 + 4 > end) return NAT_MALFORMED;
+      ports = read32(bytes, l4) | 0;
+      if (protocol === IPPROTO_TCP && l4 + 14 <= end) tcpFlags = bytes[l4 + 13]!;
+    } else if (protocol === IPPROTO_ICMP) {
+      if (l4 + 8 > end) return NAT_MALFORMED;
+      const type = bytes[l4]!;
+      if (isIcmpError(type)) return this.translateIcmpError(bytes, ip, ihl, end, fromInside, now);
+      // Echo request out, echo reply back; a request from outside only for a flow that exists.
+      if (type !== ICMP_ECHO_REQUEST && type !== ICMP_ECHO_REPLY) return NAT_UNSUPPORTED;
+      const id = read16(bytes, l4 + 4);
+      ports = (id << 16) | id;
+    } else {
+      return NAT_UNSUPPORTED;
+    }
+    const src = read32(bytes, ip + 12) | 0;
+    const dst = read32(bytes, ip + 16) | 0;
+    const ct = this.ct;
+    let node = ct.lookup(protocol, src, dst, ports, now);
+    if (node === CT_MISS) {
+      node = this.create(protocol, src, dst, ports, fromInside, macHi, macLo, tcpFlags, now);
+      if (node < 0) return node === CT_FULL ? NAT_FULL : node === CT_NO_PORT ? NAT_NO_PORT : NAT_NO_SESSION;
+      if (ct.lookup(protocol, src, dst, ports, now) !== node) return NAT_NO_SESSION;
+    }
+    ct.update(node, total, tcpFlags, now);
+    const f = ct.found;
+    this.rewrite(bytes, ip, l4, end, protocol, partial, src, dst, ports, f.src, f.dst, f.ports);
+    this.inside = f.inside;
+    this.macHi = f.macHi;
+    this.macLo = f.macLo;
+    return 0;
+  }
+
+  private create(protocol: number, src: number, dst: number, ports: number, fromInside: boolean, macHi: number, macLo: number, tcpFlags: number, now: number): number {
+    const { uplinkIp, gatewayIp } = this.scope;
+    const ct = this.ct;
+    const toUplink = dst === uplinkIp;
+    const rule = toUplink ? ct.ruleFor(protocol, ports & 0xffff) : 0;
+    if (fromInside) {
+      if (toUplink && rule === 0) return CT_MISS;
+      // Only a SYN opens a TCP flow through a published port; anything else would be a stray.
+      if (rule !== 0 && protocol === IPPROTO_TCP && (tcpFlags & 0x12) !== 0x02) return CT_MISS;
+      return ct.createMasquerade(protocol, src, dst, ports, rule !== 0 ? gatewayIp : uplinkIp, macHi, macLo, rule, tcpFlags, now);
+    }
+    if (rule === 0 || (protocol === IPPROTO_TCP && (tcpFlags & 0x12) !== 0x02)) return CT_MISS;
+    return ct.createPublished(protocol, src, dst, ports, rule, tcpFlags, now);
+  }
+
+  private rewrite(bytes: Uint8Array, ip: number, l4: number, end: number, protocol: number, partial: boolean, src: number, dst: number, ports: number, nSrc: number, nDst: number, nPorts: number): void {
+    if (src !== nSrc) {
+      write32(bytes, ip + 12, nSrc);
+      write16(bytes, ip + 10, checksumReplace32(read16(bytes, ip + 10), src, nSrc));
+    }
+    if (dst !== nDst) {
+      write32(bytes, ip + 16, nDst);
+      write16(bytes, ip + 10, checksumReplace32(read16(bytes, ip + 10), dst, nDst));
+    }
+    if (protocol === IPPROTO_ICMP) {
+      if (ports !== nPorts) {
+        write16(bytes, l4 + 4, nPorts >>> 16);
+        // A partial ICMP checksum is summed over the message later; only a full one needs the change.
+        if (!partial) write16(bytes, l4 + 2, checksumReplace16(read16(bytes, l4 + 2), ports >>> 16, nPorts >>> 16));
+      }
+      return;
+    }
+    if (ports !== nPorts) write32(bytes, l4, nPorts);
+    const at = l4 + (protocol === IPPROTO_TCP ? 16 : 6);
+    if (at + 2 > end) return;
+    let check = read16(bytes, at);
+    // UDP without a checksum (0) stays without one.
+    if (protocol === IPPROTO_UDP && check === 0 && !partial) return;
+    if (partial) {
+      if (src !== nSrc) check = partialReplace32(check, src, nSrc);
+      if (dst !== nDst) check = partialReplace32(check, dst, nDst);
+    } else {
+      if (src !== nSrc) check = checksumReplace32(check, src, nSrc);
+      if (dst !== nDst) check = checksumReplace32(check, dst, nDst);
+      if (ports !== nPorts) check = checksumReplace32(check, ports, nPorts);
+      if (protocol === IPPROTO_UDP && check === 0) check = 0xffff;
+    }
+    write16(bytes, at, check);
+  }
+
+  /**
+   * An ICMP error quotes a packet the flow sent the other way. Reversed, that quote is a packet of
+   * the session; translated like one and reversed back, it gives the new quote, and the outer
+   * header follows it.
+   */
+  private translateIcmpError(bytes: Uint8Array, ip: number, ihl: number, end: number, fromInside: boolean, now: number): number {
+    const icmp = ip + ihl;
+    const inner = icmp + 8;
+    if (inner + 20 > end || bytes[inner]! >> 4 !== 4) return NAT_MALFORMED;
+    const innerIhl = (bytes[inner]! & 0x0f) * 4;
+    const innerL4 = inner + innerIhl;
+    if (innerIhl < 20 || innerL4 + 8 > end) return NAT_MALFORMED;
+    const protocol = bytes[inner + 9]!;
+    let ports: number;
+    if (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) {
+      ports = read32(bytes, innerL4) | 0;
+    } else if (protocol === IPPROTO_ICMP) {
+      const id = read16(bytes, innerL4 + 4);
+      ports = (id << 16) | id;
+    } else {
+      return NAT_UNSUPPORTED;
+    }
+    const qSrc = read32(bytes, inner + 12) | 0;
+    const qDst = read32(bytes, inner + 16) | 0;
+    const reversed = ((ports & 0xffff) << 16) | (ports >>> 16);
+    const node = this.ct.lookup(protocol, qDst, qSrc, reversed, now);
+    if (node === CT_MISS) return NAT_NO_SESSION;
+    const f = this.ct.found;
+    const nqSrc = f.dst;
+    const nqDst = f.src;
+    const nqPorts = ((f.ports & 0xffff) << 16) | (f.ports >>> 16);
+    // The quote may be cut short: only the checksums that are there are updated.
+    this.rewrite(bytes, inner, innerL4, end, protocol, false, qSrc, qDst, ports, nqSrc, nqDst, nqPorts);
+    const oSrc = read32(bytes, ip + 12) | 0;
+    const oDst = read32(bytes, ip + 16) | 0;
+    // The error goes to the quote's sender; it came from the quote's target, or from a router on the way.
+    const nSrc = oSrc === qDst ? nqDst : oSrc;
+    this.rewrite(bytes, ip, icmp, end, IPPROTO_ICMP, false, oSrc, oDst, 0, nSrc, nqSrc, 0);
+    write16(bytes, icmp + 2, 0);
+    write16(bytes, icmp + 2, foldChecksum(onesSum(bytes, icmp, end - icmp)));
+    this.inside = f.inside;
+    this.macHi = f.macHi;
+    this.macLo = f.macLo;
+    return fromInside || f.inside ? 0 : NAT_NO_SESSION;
+  }
+}

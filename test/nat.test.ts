@@ -1,0 +1,308 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+
+import { Conntrack } from '../src/dataplane/conntrack.js';
+import { NAT_FRAGMENT, NAT_FULL, NAT_MALFORMED, NAT_NO_SESSION, Nat } from '../src/dataplane/nat.js';
+import { foldChecksum, internetChecksum, onesSum } from '../src/packet/checksum.js';
+import { ETHERTYPE_IPV4, writeEthernetHeader } from '../src/packet/ethernet.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, formatIpv4, ipv4ToNumber, parseIpv4, writeIpv4Header } from '../src/packet/ipv4.js';
+import { parseMac } from '../src/packet/mac.js';
+import { buildUdpFrame } from '../src/packet/udp.js';
+
+const INSIDE = '10.9.0.2';
+const INSIDE_B = '10.9.0.3';
+const GATEWAY = '10.9.0.1';
+const UPLINK = '192.0.2.2';
+const REMOTE = '198.51.100.7';
+const MAC_A = parseMac('02:42:0a:09:00:02');
+const MAC_B = parseMac('02:42:0a:09:00:03');
+const IP = 14;
+
+let clockMs = 0;
+let ct: Conntrack;
+let nat: Nat;
+
+beforeEach(() => {
+  clockMs = 0;
+  ct = Conntrack.create({ max: 8 }, () => clockMs);
+  nat = new Nat(ct, { uplinkIp: ipv4ToNumber(UPLINK) | 0, gatewayIp: ipv4ToNumber(GATEWAY) | 0 });
+});
+
+function udp(src: string, dst: string, sport: number, dport: number): Uint8Array {
+  return buildUdpFrame({ srcMac: MAC_A, dstMac: MAC_B, srcIp: parseIpv4(src), dstIp: parseIpv4(dst), srcPort: sport, dstPort: dport, frameBytes: 80 });
+}
+
+function tcp(src: string, dst: string, sport: number, dport: number, flags: number): Uint8Array {
+  const frame = new Uint8Array(14 + 20 + 20 + 8);
+  writeEthernetHeader(frame, 0, MAC_B, MAC_A, ETHERTYPE_IPV4);
+  writeIpv4Header(frame, IP, { src: parseIpv4(src), dst: parseIpv4(dst), protocol: IPPROTO_TCP, payloadBytes: 28 });
+  const v = new DataView(frame.buffer);
+  v.setUint16(34, sport);
+  v.setUint16(36, dport);
+  v.setUint32(38, 1000);
+  frame[46] = 5 << 4;
+  frame[47] = flags;
+  v.setUint16(48, 65535);
+  frame.set([1, 2, 3, 4, 5, 6, 7, 8], 54);
+  v.setUint16(50, l4Checksum(frame));
+  return frame;
+}
+
+function echo(src: string, dst: string, id: number, type = 8): Uint8Array {
+  const frame = new Uint8Array(14 + 20 + 16);
+  writeEthernetHeader(frame, 0, MAC_B, MAC_A, ETHERTYPE_IPV4);
+  writeIpv4Header(frame, IP, { src: parseIpv4(src), dst: parseIpv4(dst), protocol: IPPROTO_ICMP, payloadBytes: 16 });
+  frame[34] = type;
+  new DataView(frame.buffer).setUint16(38, id);
+  const sum = internetChecksum(frame, 34, 16);
+  new DataView(frame.buffer).setUint16(36, sum);
+  return frame;
+}
+
+/** The checksum a TCP or UDP segment should carry, computed from scratch over pseudo-header and segment. */
+function l4Checksum(frame: Uint8Array): number {
+  const v = new DataView(frame.buffer);
+  const total = v.getUint16(IP + 2);
+  const protocol = frame[IP + 9]!;
+  const at = IP + 20 + (protocol === IPPROTO_TCP ? 16 : 6);
+  const saved = v.getUint16(at);
+  v.setUint16(at, 0);
+  const sum = foldChecksum(onesSum(frame, IP + 20, total - 20, onesSum(frame, IP + 12, 8) + protocol + total - 20));
+  v.setUint16(at, saved);
+  return sum;
+}
+
+function expectChecksumsValid(frame: Uint8Array): void {
+  expect(internetChecksum(frame, IP, 20)).toBe(0);
+  const protocol = frame[IP + 9]!;
+  const v = new DataView(frame.buffer);
+  if (protocol === IPPROTO_ICMP) expect(internetChecksum(frame, IP + 20, v.getUint16(IP + 2) - 20)).toBe(0);
+  else expect(v.getUint16(IP + 20 + (protocol === IPPROTO_TCP ? 16 : 6))).toBe(l4Checksum(frame));
+}
+
+function header(frame: Uint8Array): { src: string; dst: string; sport: number; dport: number } {
+  const v = new DataView(frame.buffer);
+  return { src: formatIpv4(frame, IP + 12), dst: formatIpv4(frame, IP + 16), sport: v.getUint16(34), dport: v.getUint16(36) };
+}
+
+function out(frame: Uint8Array, mac = MAC_A, partial = false): number {
+  return nat.translate(frame, IP, frame.length - IP, partial, true, new DataView(mac.buffer).getUint32(0) | 0, new DataView(mac.buffer).getUint16(4), ct.now());
+}
+
+function back(frame: Uint8Array, partial = false): number {
+  return nat.translate(frame, IP, frame.length - IP, partial, false, 0, 0, ct.now());
+}
+
+describe('masquerade', () => {
+  it('gives a datagram from inside the uplink address, keeps its source port, and keeps checksums valid', () => {
+    const frame = udp(INSIDE, REMOTE, 40000, 53);
+    expect(out(frame)).toBe(0);
+    expect(header(frame)).toEqual({ src: UPLINK, dst: REMOTE, sport: 40000, dport: 53 });
+    expect(nat.inside).toBe(false);
+    expectChecksumsValid(frame);
+  });
+
+  it('translates the answer back to the inside host and names its MAC', () => {
+    out(udp(INSIDE, REMOTE, 40000, 53));
+    const answer = udp(REMOTE, UPLINK, 53, 40000);
+    expect(back(answer)).toBe(0);
+    expect(header(answer)).toEqual({ src: REMOTE, dst: INSIDE, sport: 53, dport: 40000 });
+    expect(nat.inside).toBe(true);
+    expect([nat.macHi >>> 0, nat.macLo]).toEqual([0x02420a09, 0x0002]);
+    expectChecksumsValid(answer);
+  });
+
+  it('maps one inside endpoint to one external port for every destination (RFC 4787)', () => {
+    const first = udp(INSIDE_B, REMOTE, 40000, 53);
+    out(first, MAC_B);
+    const a1 = udp(INSIDE, REMOTE, 40000, 53);
+    const a2 = udp(INSIDE, '203.0.113.9', 40000, 123);
+    out(a1);
+    out(a2);
+    expect(header(a1).sport).not.toBe(40000);
+    expect(header(a2).sport).toBe(header(a1).sport);
+  });
+
+  it('drops an answer from a host the flow never talked to', () => {
+    out(udp(INSIDE, REMOTE, 40000, 53));
+    expect(back(udp('203.0.113.9', UPLINK, 53, 40000))).toBe(NAT_NO_SESSION);
+  });
+
+  it('maps ICMP echo by its id, and brings the echo reply back', () => {
+    const request = echo(INSIDE, REMOTE, 77);
+    expect(out(request)).toBe(0);
+    expect(header(request).src).toBe(UPLINK);
+    expectChecksumsValid(request);
+    const reply = echo(REMOTE, UPLINK, new DataView(request.buffer).getUint16(38), 0);
+    expect(back(reply)).toBe(0);
+    expect(header(reply).dst).toBe(INSIDE);
+    expect(new DataView(reply.buffer).getUint16(38)).toBe(77);
+    expectChecksumsValid(reply);
+  });
+
+  it('moves a partial checksum with the addresses only, so the device completes it right', () => {
+    const frame = udp(INSIDE, REMOTE, 40000, 53);
+    const v = new DataView(frame.buffer);
+    const pseudo = (f: Uint8Array): number => foldChecksum(onesSum(f, IP + 12, 8) + IPPROTO_UDP + 46) ^ 0xffff;
+    v.setUint16(40, pseudo(frame));
+    expect(out(frame, MAC_A, true)).toBe(0);
+    expect(v.getUint16(40)).toBe(pseudo(frame));
+  });
+});
+
+describe('TCP tracking', () => {
+  const SYN = 0x02;
+  const SYN_ACK = 0x12;
+  const ACK = 0x10;
+
+  it('leaves a retransmitted SYN unestablished; SYN-ACK then ACK establish the connection', () => {
+    out(tcp(INSIDE, REMOTE, 40000, 80, SYN));
+    out(tcp(INSIDE, REMOTE, 40000, 80, SYN));
+    expect(ct.entries()[0]!.state).toBe('SYN_SENT');
+    back(tcp(REMOTE, UPLINK, 80, 40000, SYN_ACK));
+    expect(ct.entries()[0]!.state).toBe('SYN_RECV');
+    const ack = tcp(INSIDE, REMOTE, 40000, 80, ACK);
+    expect(out(ack)).toBe(0);
+    expectChecksumsValid(ack);
+    expect(ct.entries()[0]).toMatchObject({ state: 'ESTABLISHED', assured: true, unreplied: false });
+  });
+
+  it('closes with FINs from both sides into TIME_WAIT, and a RST into CLOSE', () => {
+    out(tcp(INSIDE, REMOTE, 40000, 80, SYN));
+    back(tcp(REMOTE, UPLINK, 80, 40000, SYN_ACK));
+    out(tcp(INSIDE, REMOTE, 40000, 80, ACK));
+    out(tcp(INSIDE, REMOTE, 40000, 80, 0x11));
+    expect(ct.entries()[0]!.state).toBe('FIN_WAIT');
+    back(tcp(REMOTE, UPLINK, 80, 40000, 0x11));
+    expect(ct.entries()[0]!.state).toBe('LAST_ACK');
+    out(tcp(INSIDE, REMOTE, 40000, 80, ACK));
+    expect(ct.entries()[0]!.state).toBe('TIME_WAIT');
+    out(tcp(INSIDE, REMOTE, 40001, 80, SYN));
+    out(tcp(INSIDE, REMOTE, 40001, 80, 0x04));
+    expect(ct.entries().find((e) => e.original.sport === 40001)!.state).toBe('CLOSE');
+  });
+});
+
+describe('ICMP errors', () => {
+  it('translates a port unreachable about a masqueraded datagram, quoted header included', () => {
+    const datagram = udp(INSIDE, REMOTE, 40000, 9);
+    out(datagram);
+    // What the remote host sends back: its quote holds the datagram as it arrived, after NAT.
+    const error = new Uint8Array(14 + 20 + 8 + 28);
+    writeEthernetHeader(error, 0, MAC_B, MAC_A, ETHERTYPE_IPV4);
+    writeIpv4Header(error, IP, { src: parseIpv4(REMOTE), dst: parseIpv4(UPLINK), protocol: IPPROTO_ICMP, payloadBytes: 36 });
+    error[34] = 3;
+    error[35] = 3;
+    error.set(datagram.subarray(IP, IP + 28), 42);
+    new DataView(error.buffer).setUint16(36, internetChecksum(error, 34, 36));
+    expect(back(error)).toBe(0);
+    expect(formatIpv4(error, IP + 16)).toBe(INSIDE);
+    expect(formatIpv4(error, 42 + 12)).toBe(INSIDE);
+    expect(formatIpv4(error, 42 + 16)).toBe(REMOTE);
+    expect(new DataView(error.buffer).getUint16(62)).toBe(40000);
+    expect(internetChecksum(error, 42, 20)).toBe(0);
+    expectChecksumsValid(error);
+    expect(nat.inside).toBe(true);
+  });
+});
+
+describe('published ports', () => {
+  beforeEach(() => ct.addRule(IPPROTO_TCP, 8080, ipv4ToNumber(INSIDE_B) | 0, 80, 0x02420a09, 0x0003));
+
+  it('sends a connection to the host port on to the inside server, keeping the client address', () => {
+    const syn = tcp(REMOTE, UPLINK, 50000, 8080, 0x02);
+    expect(back(syn)).toBe(0);
+    expect(header(syn)).toEqual({ src: REMOTE, dst: INSIDE_B, sport: 50000, dport: 80 });
+    expectChecksumsValid(syn);
+    const synAck = tcp(INSIDE_B, REMOTE, 80, 50000, 0x12);
+    expect(out(synAck, MAC_B)).toBe(0);
+    expect(header(synAck)).toEqual({ src: UPLINK, dst: REMOTE, sport: 8080, dport: 50000 });
+  });
+
+  it('refuses a stray segment that is not a SYN', () => {
+    expect(back(tcp(REMOTE, UPLINK, 50000, 8080, 0x10))).toBe(NAT_NO_SESSION);
+  });
+
+  it('hairpins: an inside host reaches the host port and the answer comes back through the switch', () => {
+    const syn = tcp(INSIDE, UPLINK, 41000, 8080, 0x02);
+    expect(out(syn)).toBe(0);
+    expect(header(syn)).toMatchObject({ src: GATEWAY, dst: INSIDE_B, dport: 80 });
+    expect(nat.inside).toBe(true);
+    const synAck = tcp(INSIDE_B, GATEWAY, 80, header(syn).sport, 0x12);
+    expect(out(synAck, MAC_B)).toBe(0);
+    expect(header(synAck)).toEqual({ src: UPLINK, dst: INSIDE, sport: 8080, dport: 41000 });
+    expect(nat.inside).toBe(true);
+    expectChecksumsValid(synAck);
+  });
+
+  it('keeps a published port out of the masquerade pool', () => {
+    const frame = tcp(INSIDE, REMOTE, 8080, 80, 0x02);
+    out(frame);
+    expect(header(frame).sport).not.toBe(8080);
+  });
+});
+
+describe('table limits', () => {
+  it('drops new flows when full and counts them, while existing flows still pass', () => {
+    for (let port = 1; port <= 8; port++) expect(out(udp(INSIDE, REMOTE, 40000 + port, 53))).toBe(0);
+    expect(out(udp(INSIDE, REMOTE, 50000, 53))).toBe(NAT_FULL);
+    expect(ct.counters()).toMatchObject({ entries: 8, full: 1 });
+    expect(out(udp(INSIDE, REMOTE, 40001, 53))).toBe(0);
+  });
+
+  it('expires an unanswered UDP flow after 30 s and an answered one after 120 s', () => {
+    out(udp(INSIDE, REMOTE, 40000, 53));
+    out(udp(INSIDE, REMOTE, 40001, 53));
+    back(udp(REMOTE, UPLINK, 53, 40001));
+    clockMs = 31_000;
+    expect(ct.expire()).toBe(1);
+    expect(ct.entries().map((e) => e.original.sport)).toEqual([40001]);
+    clockMs = 121_000;
+    expect(ct.expire()).toBe(1);
+    expect(ct.counters().entries).toBe(0);
+  });
+
+  it('follows shorter timeouts when they are set', () => {
+    ct.setTimeouts({ udp: 2 });
+    out(udp(INSIDE, REMOTE, 40000, 53));
+    clockMs = 2_100;
+    expect(ct.expire()).toBe(1);
+  });
+
+  it('frees a flow\'s external port with its last session', () => {
+    out(udp(INSIDE_B, REMOTE, 40000, 53), MAC_B);
+    clockMs = 31_000;
+    ct.expire();
+    const frame = udp(INSIDE, REMOTE, 40000, 53);
+    out(frame);
+    expect(header(frame).sport).toBe(40000);
+  });
+});
+
+describe('hostile packets', () => {
+  it('refuses a header whose lengths contradict the frame', () => {
+    const frame = udp(INSIDE, REMOTE, 40000, 53);
+    new DataView(frame.buffer).setUint16(IP + 2, 4000);
+    expect(out(frame)).toBe(NAT_MALFORMED);
+    expect(nat.translate(frame, IP, 10, false, true, 0, 0, 0)).toBe(NAT_MALFORMED);
+  });
+
+  it('refuses a later fragment, which has no ports', () => {
+    const frame = udp(INSIDE, REMOTE, 40000, 53);
+    frame[IP + 6] = 0x00;
+    frame[IP + 7] = 0x10;
+    expect(out(frame)).toBe(NAT_FRAGMENT);
+  });
+
+  it('refuses an ICMP error whose quote is cut short', () => {
+    const error = echo(REMOTE, UPLINK, 1, 3);
+    expect(back(error)).toBe(NAT_MALFORMED);
+  });
+});
+
+describe('flush', () => {
+  it('empties the table and frees the ports', () => {
+    out(udp(INSIDE, REMOTE, 40000, 53));
+    expect(ct.flush()).toBe(1);
+    expect(ct.counters().entries).toBe(0);
+  });
+});
