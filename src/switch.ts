@@ -436,8 +436,23 @@ export class Switch {
       throw e;
     }
     this.uplink = { port: info.id, name: info.name, kind: info.kind === 'tap' ? 'tap' : 'packet', ip: address!, mac, via: options.via, viaMac: null };
-    for (let waited = 0; waited < 1000 && !this.nextHop!.known; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    await this.awaitNextHop();
     return this.uplinkInfo()!;
+  }
+
+  /**
+   * Asks for the next hop's MAC again, as when the far side has just been configured, and waits
+   * up to `waitMs` for the answer. Resolves with the MAC, or null when none came.
+   */
+  async resolveNextHop(waitMs = 1000): Promise<string | null> {
+    if (this.uplink === null) throw new RangeError('the switch has no uplink');
+    await this.command(0, { type: 'probeNextHop' });
+    await this.awaitNextHop(waitMs);
+    return this.nextHop!.mac();
+  }
+
+  private async awaitNextHop(waitMs = 1000): Promise<void> {
+    for (let waited = 0; waited < waitMs && !this.nextHop!.known; waited += 20) await new Promise((r) => setTimeout(r, 20));
   }
 
   uplinkInfo(): UplinkInfo | null {

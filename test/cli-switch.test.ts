@@ -2,7 +2,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -12,26 +11,16 @@ import { placeLink } from '../src/netns/attach.js';
 import { createVethPair, setLinkUp } from '../src/netns/link.js';
 import { createNamespace, deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
 import type { SwitchStats } from '../src/switch.js';
+import { BIN, cliWith } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 
-const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
 describeKernel('the tapswitch CLI driving a switch daemon', () => {
   const run = useTempDir('tapswitch-test-');
   const sw = uniqueName('tsc');
   const namespaces = [uniqueName('tsn'), uniqueName('tsn'), uniqueName('tsn')];
 
-  function cli(...args: string[]) {
-    return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: run.env, timeout: 60_000 });
-  }
-  function ok(...args: string[]): string {
-    const r = cli(...args);
-    if (r.status !== 0) throw new Error(`tapswitch ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    return r.stdout;
-  }
-  function json<T>(...args: string[]): T {
-    return JSON.parse(ok(...args, '--json')) as T;
-  }
+  const { run: cli, ok, json } = cliWith(() => run.env);
 
   beforeAll(() => {
     ok('up', '--switch', sw, '--workers', '2', '--detach');
@@ -225,7 +214,7 @@ describeKernel('cleanup after a daemon killed with SIGKILL', () => {
   const run = useTempDir('tapswitch-test-');
   const sw = uniqueName('tsk');
   const ns = uniqueName('tsn');
-  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: run.env, timeout: 60_000 });
+  const { run: cli } = cliWith(() => run.env);
 
   afterAll(async () => {
     cli('down', '--switch', sw);
@@ -296,7 +285,7 @@ describeKernel('a topology file', () => {
   const sw = uniqueName('tsf');
   const [web, db] = [uniqueName('tsn'), uniqueName('tsn')];
   const file = () => join(run.path, 'lab.yaml');
-  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: run.env, timeout: 60_000 });
+  const { run: cli } = cliWith(() => run.env);
 
   afterAll(async () => {
     cli('down', '--switch', sw);

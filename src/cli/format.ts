@@ -1,5 +1,6 @@
 // Plain-text tables and lines in the habits of `ip`, `bridge` and `ovs-vsctl`.
-import type { FdbView, PortView } from '../control/protocol.js';
+import type { CtEntry, CtTuple } from '../dataplane/conntrack.js';
+import type { FdbView, NatView, PortView } from '../control/protocol.js';
 import type { SwitchStats } from '../switch.js';
 
 /** Left-aligned columns, two spaces apart, headers in capitals. */
@@ -50,5 +51,32 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
   );
   const f = stats.fdb;
   const fdb = `fdb: ${f.entries} entries, ${f.learned} learned, ${f.moves} moves, ${f.evictions} evictions, ${f.aged} aged, ${f.full} not learned (full)`;
-  return `${ports}\n\n${workers}\n\n${fdb}`;
+  const c = stats.conntrack;
+  const conntrack = c ? `\nconntrack: ${c.entries}/${c.max} sessions, ${c.created} created, ${c.expired} expired, ${c.full} new flows dropped (conntrack full), ${c.portsExhausted} dropped (no free port)` : '';
+  return `${ports}\n\n${workers}\n\n${fdb}${conntrack}`;
+}
+
+function tupleText(t: CtTuple, protocol: string, packets: boolean): string {
+  const ends = protocol === 'icmp' ? `src=${t.src} dst=${t.dst} id=${t.sport}` : `src=${t.src} dst=${t.dst} sport=${t.sport} dport=${t.dport}`;
+  return packets ? `${ends} packets=${t.packets} bytes=${t.bytes}` : ends;
+}
+
+/** Sessions as `conntrack -L` prints them. */
+export function formatConntrack(entries: CtEntry[]): string {
+  const numbers: Record<string, number> = { tcp: 6, udp: 17, icmp: 1 };
+  const lines = entries.map((e) => {
+    const head = `${e.protocol.padEnd(8)} ${numbers[e.protocol]} ${e.timeout}${e.state ? ` ${e.state}` : ''}`;
+    return `${head} ${tupleText(e.original, e.protocol, true)}${e.unreplied ? ' [UNREPLIED]' : ''} ${tupleText(e.reply, e.protocol, true)}${e.assured ? ' [ASSURED]' : ''}`;
+  });
+  lines.push(`tapswitch: ${entries.length} flow entries have been shown.`);
+  return lines.join('\n');
+}
+
+/** The NAT rules, in the spirit of `iptables -t nat -L`. */
+export function formatNat(view: NatView): string {
+  const rows: string[][] = [];
+  if (view.masquerade) rows.push(['MASQUERADE', 'all', view.masquerade.subnet, 'anywhere', `out ${view.masquerade.uplink} as ${view.masquerade.ip}`]);
+  for (const p of view.published) rows.push(['DNAT', p.protocol, 'anywhere', `${p.uplinkIp ?? '(no uplink)'}:${p.hostPort}`, `to ${p.ip}:${p.port} (${p.netns})`]);
+  if (rows.length === 0) return 'no NAT rules: add an uplink with tapswitch uplink add, then publish ports';
+  return table(['target', 'prot', 'source', 'destination', ''], rows);
 }

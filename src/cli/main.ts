@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { cleanupAll } from '../control/cleanup.js';
 import type { CaptureArgs } from '../control/capture-stream.js';
@@ -20,7 +20,9 @@ import type { SwitchStats } from '../switch.js';
 import { PreflightError, hasTool, requireKernelAccess } from '../util/preflight.js';
 import { installHint } from '../netns/ip.js';
 import type { CaptureFormat } from '../packet/pcap.js';
-import { formatFdb, formatPorts, formatStats } from './format.js';
+import { formatConntrack, formatFdb, formatNat, formatPorts, formatStats } from './format.js';
+import { parseHostPort, parsePublishSpec } from '../control/publish-spec.js';
+import { CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../dataplane/conntrack.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
@@ -62,8 +64,21 @@ interface UpOptions {
   workers?: number;
   ageing?: number;
   fdbSize?: number;
+  conntrackMax?: number;
+  conntrackTimeout?: Partial<CtTimeouts>;
   detach?: boolean;
   file?: string;
+}
+
+/** Collects repeated --conntrack-timeout NAME=SECONDS into one object. */
+function timeoutOption(value: string, previous: Partial<CtTimeouts> = {}): Partial<CtTimeouts> {
+  const match = /^([a-z_]+)=(\d+(?:\.\d+)?)$/.exec(value);
+  const names = Object.keys(CT_DEFAULT_TIMEOUTS);
+  if (!match) throw new InvalidArgumentError(`"${value}" is not NAME=SECONDS, like udp=30; names: ${names.join(', ')}`);
+  if (!names.includes(match[1]!)) throw new InvalidArgumentError(`unknown timeout "${match[1]}"; names: ${names.join(', ')}`);
+  const seconds = Number(match[2]);
+  if (seconds < 0.1 || seconds > 1e8) throw new InvalidArgumentError(`timeout ${match[1]} must be from 0.1 to 100000000 seconds`);
+  return { ...previous, [match[1]!]: seconds };
 }
 
 /** Builds what the topology says for one switch that is up; on failure the caller takes it down. */
@@ -145,6 +160,8 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     ...(opts.workers !== undefined && { workers: opts.workers }),
     ...(opts.ageing !== undefined && { ageingSeconds: opts.ageing }),
     ...(opts.fdbSize !== undefined && { fdbSize: opts.fdbSize }),
+    ...(opts.conntrackMax !== undefined && { conntrackMax: opts.conntrackMax }),
+    ...(opts.conntrackTimeout !== undefined && { conntrackTimeouts: opts.conntrackTimeout }),
     log,
   });
   const info = daemon.info();
@@ -300,6 +317,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--workers <n>', 'forwarding worker threads (default: one per CPU)').argParser(positiveInt('--workers', 64)))
     .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', 1e6)))
     .addOption(new Option('--fdb-size <n>', 'most FDB entries').argParser(positiveInt('--fdb-size', 1 << 24)))
+    .addOption(new Option('--conntrack-max <n>', 'most NAT sessions (default 65536)').argParser(positiveInt('--conntrack-max', 1 << 22)))
+    .option('--conntrack-timeout <name=seconds>', 'a NAT timeout, like udp=30 or tcp_established=3600 (repeatable)', timeoutOption)
     .option('-d, --detach', 'run in the background and return once it is ready')
     .option('-f, --file <topology.yaml>', 'build the switches, namespaces and interfaces a topology file describes')
     .action(async (opts: UpOptions) => {
@@ -429,6 +448,78 @@ export function buildProgram(): Command {
       if (opts.watch) return watchStats(opts.switch);
       const stats = await request(opts.switch, { cmd: 'stats' });
       print(opts.json, stats, () => formatStats(stats));
+    });
+
+  const uplink = program.command('uplink').description('the interface toward the outside: masquerade out, published ports in');
+  uplink
+    .command('add')
+    .argument('[ifname]', 'an existing interface, used through AF_PACKET (or use --tap)')
+    .addOption(switchOption())
+    .option('--tap <name>', 'create a TAP of this name instead; its kernel side gets the next hop address')
+    .option('--netns <ns>', 'the namespace the interface is in, or the TAP goes to (default: the host)')
+    .requiredOption('--ip <cidr>', "the uplink's own address, like 192.0.2.2/24")
+    .requiredOption('--via <ip>', 'the next hop everything outside the subnet goes to')
+    .addOption(jsonOption())
+    .action(async (ifname: string | undefined, opts: { switch: string; tap?: string; netns?: string; ip: string; via: string; json?: boolean }) => {
+      if ((ifname === undefined) === (opts.tap === undefined)) throw new InputError('name an existing interface, or --tap NAME for a TAP the switch creates (not both)');
+      const u = await request(opts.switch, {
+        cmd: 'uplink-add',
+        args: { ...(ifname !== undefined && { ifname }), ...(opts.tap !== undefined && { tap: opts.tap }), ...(opts.netns !== undefined && { netns: opts.netns }), ip: opts.ip, via: opts.via },
+      });
+      print(opts.json, u, () => `uplink ${u.name} (port ${u.port}, ${u.kind}) ${u.ip}/${u.prefix} ${u.mac} via ${u.via} ${u.viaMac ? `at ${u.viaMac}` : '(no ARP answer yet; retried as traffic flows)'}`);
+    });
+  uplink
+    .command('del')
+    .addOption(switchOption())
+    .action(async (opts: { switch: string }) => {
+      const r = await request(opts.switch, { cmd: 'uplink-del' });
+      console.log(`removed uplink ${r.name}`);
+    });
+
+  program
+    .command('publish')
+    .description('publish a port of a namespace on the uplink address, like docker run -p')
+    .argument('<spec>', 'HOSTPORT:NS:PORT[/tcp|udp], like 8080:ns1:80')
+    .addOption(switchOption())
+    .action(async (spec: string, opts: { switch: string }) => {
+      const p = await request(opts.switch, { cmd: 'publish', args: parsePublishSpec(spec) });
+      console.log(`published ${p.uplinkIp ?? '(uplink address)'}:${p.hostPort}/${p.protocol} -> ${p.netns} ${p.ip}:${p.port}`);
+    });
+
+  program
+    .command('unpublish')
+    .description('stop publishing a host port; its open connections run on until they end')
+    .argument('<hostport>', 'HOSTPORT[/tcp|udp]')
+    .addOption(switchOption())
+    .action(async (spec: string, opts: { switch: string }) => {
+      const r = await request(opts.switch, { cmd: 'unpublish', args: parseHostPort(spec) });
+      console.log(`unpublished ${r.hostPort}/${r.protocol}`);
+    });
+
+  const nat = program.command('nat').description('the NAT rules');
+  nat
+    .command('list')
+    .addOption(switchOption())
+    .addOption(jsonOption())
+    .action(async (opts: { switch: string; json?: boolean }) => {
+      const view = await request(opts.switch, { cmd: 'nat-list' });
+      print(opts.json, view, () => formatNat(view));
+    });
+
+  program
+    .command('conntrack')
+    .description('NAT sessions as conntrack -L lists them; `conntrack flush` empties the table')
+    .addArgument(new Argument('[action]', 'list or flush').choices(['list', 'flush']).default('list'))
+    .addOption(switchOption())
+    .addOption(jsonOption())
+    .action(async (action: 'list' | 'flush', opts: { switch: string; json?: boolean }) => {
+      if (action === 'flush') {
+        const r = await request(opts.switch, { cmd: 'conntrack-flush' });
+        console.log(`tapswitch: ${r.flushed} flow entries have been deleted.`);
+        return;
+      }
+      const entries = await request(opts.switch, { cmd: 'conntrack' });
+      print(opts.json, entries, () => formatConntrack(entries));
     });
 
   program

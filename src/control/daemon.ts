@@ -12,7 +12,9 @@ import { parseMac } from '../packet/mac.js';
 import { Switch, type PortInfo } from '../switch.js';
 import { hostSubnets } from './host-routes.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
-import type { AttachArgs, FdbView, InfoView, PortView, Reply, Request, Results } from './protocol.js';
+import type { AttachArgs, FdbView, InfoView, NatView, PortView, PublishArgs, Reply, Request, Results, UplinkArgs, UplinkView } from './protocol.js';
+import type { CtTimeouts } from '../dataplane/conntrack.js';
+import { addAddress, setLinkUp } from '../netns/link.js';
 import { writeState, type AttachmentState, type PacketPortState, type SwitchState } from './state.js';
 import {
   InputError,
@@ -42,6 +44,9 @@ export interface DaemonOptions {
   workers?: number;
   ageingSeconds?: number;
   fdbSize?: number;
+  /** Most NAT sessions (default 65536). */
+  conntrackMax?: number;
+  conntrackTimeouts?: Partial<CtTimeouts>;
   log: (line: string) => void;
 }
 
@@ -68,6 +73,8 @@ function errorCode(e: unknown): string {
 export class Daemon {
   private readonly attachments = new Map<string, AttachmentState>();
   private readonly interfaces = new Map<string, PacketPortState>();
+  private uplink: UplinkArgs | null = null;
+  private readonly published = new Map<string, PublishArgs>();
   private server: Server | undefined;
   private stopping: Promise<void> | undefined;
   /** Resolves once the daemon has stopped, whoever asked. */
@@ -140,6 +147,10 @@ export class Daemon {
       ...(options.workers !== undefined && { workers: options.workers }),
       ...(options.ageingSeconds !== undefined && { ageingSeconds: options.ageingSeconds }),
       ...(options.fdbSize !== undefined && { fdbSize: options.fdbSize }),
+      conntrack: {
+        ...(options.conntrackMax !== undefined && { max: options.conntrackMax }),
+        ...(options.conntrackTimeouts !== undefined && { timeouts: options.conntrackTimeouts }),
+      },
     });
     const daemon = new Daemon(options.name, paths, subnet, gateway, sw, options.log);
     try {
@@ -283,6 +294,20 @@ export class Daemon {
         return { flushed: request.args.port === undefined ? this.sw.fdb.flushDynamic() : this.sw.fdb.flushPort(this.resolvePort(request.args.port).id) };
       case 'stats':
         return this.sw.stats();
+      case 'uplink-add':
+        return this.addUplink(request.args);
+      case 'uplink-del':
+        return this.removeUplink();
+      case 'publish':
+        return this.publish(request.args);
+      case 'unpublish':
+        return this.unpublish(request.args.hostPort, request.args.protocol);
+      case 'nat-list':
+        return this.natView();
+      case 'conntrack':
+        return this.sw.conntrackEntries();
+      case 'conntrack-flush':
+        return { flushed: this.sw.flushConntrack() };
       case 'down':
         return { stopping: true };
       default:
@@ -372,6 +397,12 @@ export class Daemon {
     const a = this.attachments.get(netns);
     if (!a) throw new InputError(`namespace ${netns} is not attached to ${this.name}: see tapswitch ports --switch ${this.name}`);
     const flushed = this.sw.fdb.portEntries(a.portId);
+    // Its published ports go with it, as a container's do.
+    for (const [key, p] of this.published) {
+      if (p.netns !== netns) continue;
+      this.sw.unpublish(p.protocol, p.hostPort);
+      this.published.delete(key);
+    }
     await this.sw.removePort(a.portId);
     // The port is gone: forget it before anything else can fail, so a retry cannot hit a reused id.
     this.attachments.delete(netns);
@@ -407,6 +438,99 @@ export class Daemon {
     this.interfaces.delete(ifname);
     this.save();
     return { ifname, flushed };
+  }
+
+  // ---- uplink and NAT ----
+
+  private async addUplink(args: UplinkArgs): Promise<UplinkView> {
+    if (this.uplink !== null) throw new InputError(`switch ${this.name} already has an uplink (${this.uplink.tap ?? this.uplink.ifname}): remove it with tapswitch uplink del`);
+    if ((args.ifname === undefined) === (args.tap === undefined)) throw new InputError('name an existing interface, or --tap NAME for a TAP the switch creates');
+    const name = checkIfname(args.tap ?? args.ifname!, 'uplink interface');
+    if (args.netns !== undefined) checkNetns(args.netns);
+    const { ip: ipn, prefix } = parseCidr(args.ip);
+    const via = ipToNumber(args.via);
+    if (contains(this.subnet, ipn)) throw new InputError(`uplink address ${args.ip} is inside the switch's own subnet ${formatSubnet(this.subnet)}: the uplink faces another network`);
+    if (args.netns !== undefined && !namespaceExists(args.netns)) throw new InputError(`no namespace ${args.netns}: create it with ip netns add ${args.netns}, or leave out --netns`);
+    if (args.ifname !== undefined) {
+      const exists = await (args.netns ? ipIn(args.netns, 'link', 'show', 'dev', name) : ip('link', 'show', 'dev', name)).then(() => true, () => false);
+      if (!exists) throw new InputError(`no interface ${name}${args.netns ? ` in namespace ${args.netns}` : ' in the host namespace'}: check ip link, or use --tap NAME to have the switch create one`);
+    } else if (await ip('link', 'show', 'dev', name).then(() => true, () => false)) {
+      throw new InputError(`an interface named ${name} already exists: pick another --tap name`);
+    }
+    const info = await this.sw.addUplink({
+      ...(args.tap !== undefined ? { tap: name } : { ifname: name }),
+      ...(args.netns !== undefined && args.ifname !== undefined && { netns: args.netns }),
+      ip: args.ip,
+      via: args.via,
+    }).catch((e: Error) => {
+      throw new InputError(e.message);
+    });
+    this.uplink = args;
+    this.save();
+    if (args.tap !== undefined) {
+      try {
+        // The TAP's kernel side is the next hop: it gets the next hop's address, where the user asked.
+        const cidr = `${numberToIp(via)}/${prefix}`;
+        if (args.netns !== undefined) await placeLink(name, { netns: args.netns, cidr });
+        else {
+          await addAddress(name, cidr);
+          await setLinkUp(name);
+        }
+        await this.sw.resolveNextHop();
+      } catch (e) {
+        await this.removeUplink().catch(() => undefined);
+        throw e;
+      }
+    }
+    const resolved = this.sw.uplinkInfo() ?? info;
+    this.log(`uplink ${name} ${args.ip} via ${args.via}${resolved.viaMac ? ` (${resolved.viaMac})` : ' (next hop not answering ARP yet)'}`);
+    return { ...resolved, netns: args.netns ?? null, prefix };
+  }
+
+  private async removeUplink(): Promise<Results['uplink-del']> {
+    const uplink = this.uplink;
+    if (uplink === null) throw new InputError(`switch ${this.name} has no uplink: add one with tapswitch uplink add`);
+    await this.sw.removeUplink();
+    this.uplink = null;
+    this.save();
+    return { name: uplink.tap ?? uplink.ifname! };
+  }
+
+  private publishKey(hostPort: number, protocol: string): string {
+    return `${hostPort}/${protocol}`;
+  }
+
+  private publish(args: PublishArgs): NatView['published'][number] {
+    const a = this.attachments.get(args.netns);
+    if (!a || a.portId < 0) throw new InputError(`namespace ${args.netns} is not attached to ${this.name}: attach it first with tapswitch attach ${args.netns}`);
+    const key = this.publishKey(args.hostPort, args.protocol);
+    if (this.published.has(key)) throw new InputError(`${key} is already published to ${this.published.get(key)!.netns}: unpublish it first`);
+    try {
+      this.sw.publish({ protocol: args.protocol, hostPort: args.hostPort, ip: a.ip, port: args.port, mac: a.mac });
+    } catch (e) {
+      throw new InputError((e as Error).message);
+    }
+    this.published.set(key, args);
+    this.save();
+    this.log(`published ${key} to ${args.netns} ${a.ip}:${args.port}`);
+    return { ...args, ip: a.ip, uplinkIp: this.sw.uplinkInfo()?.ip ?? null };
+  }
+
+  private unpublish(hostPort: number, protocol: 'tcp' | 'udp'): Results['unpublish'] {
+    const key = this.publishKey(hostPort, protocol);
+    if (!this.published.has(key)) throw new InputError(`${key} is not published: see tapswitch nat list`);
+    this.sw.unpublish(protocol, hostPort);
+    this.published.delete(key);
+    this.save();
+    return { hostPort, protocol };
+  }
+
+  private natView(): NatView {
+    const uplink = this.sw.uplinkInfo();
+    return {
+      masquerade: uplink && { subnet: formatSubnet(this.subnet), uplink: uplink.name, ip: uplink.ip },
+      published: [...this.published.values()].map((p) => ({ ...p, ip: this.attachments.get(p.netns)?.ip ?? '?', uplinkIp: uplink?.ip ?? null })),
+    };
   }
 
   // ---- views ----
@@ -481,6 +605,8 @@ export class Daemon {
       startedAt: this.startedAt,
       attachments: [...this.attachments.values()],
       interfaces: [...this.interfaces.values()],
+      uplink: this.uplink,
+      published: [...this.published.values()],
     };
     writeState(this.paths.state, state);
   }

@@ -1,7 +1,8 @@
 // The control protocol: one JSON request per line on the daemon's Unix socket, one JSON reply.
 import type { FdbEntry } from '../dataplane/fdb.js';
 import type { PortFlags } from '../dataplane/port-table.js';
-import type { SwitchStats } from '../switch.js';
+import type { CtEntry } from '../dataplane/conntrack.js';
+import type { SwitchStats, UplinkInfo } from '../switch.js';
 
 export interface AttachArgs {
   netns: string;
@@ -23,7 +24,42 @@ export type Request =
   | { cmd: 'fdb-del'; args: { mac: string } }
   | { cmd: 'fdb-flush'; args: { port?: string } }
   | { cmd: 'stats' }
+  | { cmd: 'uplink-add'; args: UplinkArgs }
+  | { cmd: 'uplink-del' }
+  | { cmd: 'publish'; args: PublishArgs }
+  | { cmd: 'unpublish'; args: { hostPort: number; protocol: 'tcp' | 'udp' } }
+  | { cmd: 'nat-list' }
+  | { cmd: 'conntrack' }
+  | { cmd: 'conntrack-flush' }
   | { cmd: 'down' };
+
+export interface UplinkArgs {
+  /** An existing interface (AF_PACKET), or with `tap` a TAP the switch creates. */
+  ifname?: string;
+  tap?: string;
+  netns?: string;
+  /** The uplink's address with its prefix, like 192.0.2.2/24. */
+  ip: string;
+  via: string;
+}
+
+export interface PublishArgs {
+  hostPort: number;
+  netns: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface UplinkView extends UplinkInfo {
+  netns: string | null;
+  prefix: number;
+}
+
+export interface NatView {
+  /** Masquerade: the subnet leaves through the uplink as its address; null without an uplink. */
+  masquerade: { subnet: string; uplink: string; ip: string } | null;
+  published: (PublishArgs & { ip: string; uplinkIp: string | null })[];
+}
 
 export interface PortView {
   id: number;
@@ -68,5 +104,12 @@ export interface Results {
   'fdb-del': { mac: string };
   'fdb-flush': { flushed: number };
   stats: SwitchStats;
+  'uplink-add': UplinkView;
+  'uplink-del': { name: string };
+  publish: NatView['published'][number];
+  unpublish: { hostPort: number; protocol: 'tcp' | 'udp' };
+  'nat-list': NatView;
+  conntrack: CtEntry[];
+  'conntrack-flush': { flushed: number };
   down: { stopping: true };
 }

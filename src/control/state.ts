@@ -1,4 +1,5 @@
 // The state file beside a daemon's socket: what it made, so `tapswitch cleanup` can undo it after
+import type { PublishArgs, UplinkArgs } from './protocol.js';
 // the daemon died without doing so itself. Written whole and renamed into place on every change.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
@@ -30,6 +31,9 @@ export interface SwitchState {
   startedAt: string;
   attachments: AttachmentState[];
   interfaces: PacketPortState[];
+  /** The uplink as it was asked for, and the ports published on it. */
+  uplink?: UplinkArgs | null;
+  published?: PublishArgs[];
 }
 
 export function writeState(path: string, state: SwitchState): void {

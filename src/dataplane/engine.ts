@@ -193,12 +193,16 @@ export class ForwardingEngine {
   setUplink(spec: UplinkSpec | null): void {
     if (this.router === null) throw new Error('this switch has no gateway, so it cannot have an uplink');
     this.router.setUplink(spec);
-    if (spec === null || this.options.worker !== 0) return;
     // Ask for the next hop at once, so the first packet out does not wait for it.
-    const port = this.byId[spec.port];
-    if (!port) return;
+    if (spec !== null) this.probeNextHop();
+  }
+
+  /** Sends one ARP request for the next hop (from worker 0 only: one is enough). */
+  probeNextHop(): void {
+    const port = this.router === null ? undefined : this.byId[this.router.uplinkPort];
+    if (!port || this.options.worker !== 0) return;
     const slot = this.options.weight;
-    const length = this.router.writeArpRequest(this.pool.bytes, slot * this.pool.slotSize);
+    const length = this.router!.writeArpRequest(this.pool.bytes, slot * this.pool.slotSize);
     this.reply(port, slot, length);
     this.flushTouched();
     this.replies = 0;

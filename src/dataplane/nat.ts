@@ -91,6 +91,14 @@ export class Nat {
     return 0;
   }
 
+  /** Whether the TCP or UDP packet at bytes[ip..] belongs to a session (a header too short for ports does not). */
+  tracked(bytes: Uint8Array, ip: number, available: number): boolean {
+    const protocol = bytes[ip + 9]!;
+    const l4 = ip + (bytes[ip]! & 0x0f) * 4;
+    if ((protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) || l4 + 4 > ip + available) return false;
+    return this.ct.lookup(protocol, read32(bytes, ip + 12) | 0, read32(bytes, ip + 16) | 0, read32(bytes, l4) | 0, this.ct.now()) >= 0;
+  }
+
   private create(protocol: number, src: number, dst: number, ports: number, fromInside: boolean, macHi: number, macLo: number, tcpFlags: number, now: number): number {
     const { uplinkIp, gatewayIp } = this.scope;
     const ct = this.ct;

@@ -108,7 +108,9 @@ export class Router {
     const ip = at + ETH_HEADER_BYTES;
     const ipv4 = len >= ETH_HEADER_BYTES + 20 && ((bytes[at + 12]! << 8) | bytes[at + 13]!) === ETHERTYPE_IPV4 && bytes[ip]! >> 4 === 4;
     // The gateway answers for itself, and for everything while there is no uplink (net unreachable).
-    if (nat === null || !ipv4 || read32(bytes, ip + 16) === this.gateway.spec.ip || bytes[ip + 8]! <= 1) return this.answer(this.gateway, bytes, at, len, out);
+    if (nat === null || !ipv4 || bytes[ip + 8]! <= 1) return this.answer(this.gateway, bytes, at, len, out);
+    // To the gateway's own address come its pings, and the answers to hairpinned flows it sent on as itself.
+    if (read32(bytes, ip + 16) === this.gateway.spec.ip && (bytes[ip + 9] === IPPROTO_ICMP || !nat.tracked(bytes, ip, len - ETH_HEADER_BYTES))) return this.answer(this.gateway, bytes, at, len, out);
     const result = nat.translate(bytes, ip, len - ETH_HEADER_BYTES, (vnetFlags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0, true, this.macHi(bytes, at + 6), this.macLo(bytes, at + 6), now);
     if (result < 0) return natDrop(result);
     this.decrementTtl(bytes, ip);

@@ -37,6 +37,7 @@ export type WorkerCommand =
   | { type: 'captureStart'; seq: number; capture: CaptureSpec }
   | { type: 'captureStop'; seq: number }
   | { type: 'setUplink'; seq: number; uplink: UplinkSpec | null }
+  | { type: 'probeNextHop'; seq: number }
   | { type: 'stop'; seq: number };
 
 /** A command before the main thread numbers it. */
@@ -86,6 +87,9 @@ function apply(command: WorkerCommand): void {
       break;
     case 'setUplink':
       engine.setUplink(command.uplink);
+      break;
+    case 'probeNextHop':
+      engine.probeNextHop();
       break;
     case 'stop':
       running = false;

@@ -1,0 +1,237 @@
+// The gateway, uplink and NAT end to end: an "outside" namespace plays the internet, with its own
+// HTTP, UDP and iperf3 servers. Every address used here belongs to namespaces this test creates.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import type { CtEntry } from '../src/dataplane/conntrack.js';
+import type { NatView, PortView } from '../src/control/protocol.js';
+import { uniqueName } from '../src/netns/names.js';
+import { placeLink } from '../src/netns/attach.js';
+import { createVethPair, deleteLink } from '../src/netns/link.js';
+import { createNamespace, deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
+import type { SwitchStats } from '../src/switch.js';
+import { cliWith } from './support/cli.js';
+import { describeKernel, useTempDir } from './support/kernel.js';
+
+const OUTSIDE_IP = '198.18.0.1';
+const UPLINK_IP = '198.18.0.2';
+const HTTP_PORT = 8000;
+const UDP_PORT = 5353;
+
+// One HTTP and one UDP server; both answer with the address the request came from.
+const SERVER = `
+import { createServer } from 'node:http';
+import { createSocket } from 'node:dgram';
+const [httpPort, udpPort] = process.argv.slice(2).map(Number);
+const http = createServer((req, res) => res.end(req.socket.remoteAddress));
+http.listen(httpPort, '0.0.0.0', () => {
+  if (!udpPort) return console.log('ready');
+  const udp = createSocket('udp4');
+  udp.on('message', (msg, from) => udp.send(from.address, from.port, from.address));
+  udp.bind(udpPort, '0.0.0.0', () => console.log('ready'));
+});
+`;
+
+// A UDP client: sends once per socket and prints what comes back (or the error).
+const UDP_CLIENT = `
+import socket, sys
+host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((host, port))
+    s.send(b'hello')
+    try:
+        print(s.recv(100).decode())
+    except ConnectionRefusedError:
+        print('refused')
+    except socket.timeout:
+        print('timeout')
+`;
+
+// Fills the table: one flow that works, then many new ones, then the first flow again.
+const FLOOD_CLIENT = `
+import socket, sys
+host, port, flows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+first = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+first.settimeout(2)
+first.connect((host, port))
+first.send(b'first')
+print('first', first.recv(100).decode())
+others = []
+for i in range(flows):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((host, port))
+    s.send(b'x')
+    others.append(s)
+first.send(b'again')
+print('again', first.recv(100).decode())
+`;
+
+describeKernel('NAT through the gateway and the uplink', () => {
+  const run = useTempDir('tapswitch-nat-');
+  const sw = uniqueName('tsc');
+  const [ns1, ns2, outside, edge, outside2] = [uniqueName('tsn'), uniqueName('tsn'), uniqueName('tso'), uniqueName('tse'), uniqueName('tso')];
+  const vethEdge = uniqueName('tsv');
+  const vethOut = uniqueName('tsv');
+  const servers: ChildProcess[] = [];
+  let gateway = '';
+  const CONNTRACK_MAX = 48;
+
+  const { run: cli, ok, json } = cliWith(() => run.env);
+
+  async function startServer(netns: string, ...ports: number[]): Promise<void> {
+    const script = join(run.path, 'server.mjs');
+    writeFileSync(script, SERVER);
+    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, script, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    servers.push(child);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`server in ${netns} exited ${code}`)));
+    });
+  }
+
+  /** GET with a deadline, from inside a namespace; the body is the address the server saw. */
+  function fetchIn(netns: string, url: string, timeoutMs = 3000): Promise<string> {
+    return execIn(netns, process.execPath, ['-e', `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(${timeoutMs}) }).then((r) => r.text()).then((t) => console.log(t), (e) => console.log('failed: ' + e.name)).finally(() => process.exit(0))`]).then((s) => s.trim());
+  }
+
+  function python(netns: string, script: string, ...args: string[]): Promise<string> {
+    const file = join(run.path, `client-${Math.random().toString(36).slice(2)}.py`);
+    writeFileSync(file, script);
+    return execIn(netns, 'python3', [file, ...args]);
+  }
+
+  beforeAll(async () => {
+    ok('up', '--switch', sw, '--workers', '2', '--detach', '--conntrack-max', String(CONNTRACK_MAX), '--conntrack-timeout', 'udp=3', '--conntrack-timeout', 'udp_stream=3', '--conntrack-timeout', 'icmp=3');
+    ok('attach', ns1, '--switch', sw);
+    ok('attach', ns2, '--switch', sw);
+    gateway = (await execIn(ns1, 'ip', ['route', 'show', 'default'])).split(' ')[2]!;
+    // The outside: a namespace reached over a veth whose other end sits in the edge namespace, where the uplink opens it.
+    await createNamespace(outside);
+    await createNamespace(edge);
+    await createVethPair(vethEdge, vethOut);
+    await placeLink(vethOut, { netns: outside, ifname: 'eth0', cidr: `${OUTSIDE_IP}/24` });
+    await placeLink(vethEdge, { netns: edge });
+    await startServer(outside, HTTP_PORT, UDP_PORT);
+    await startServer(ns2, 80);
+    ok('uplink', 'add', vethEdge, '--netns', edge, '--ip', `${UPLINK_IP}/24`, '--via', OUTSIDE_IP, '--switch', sw);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const child of servers) if (child.exitCode === null && child.pid !== undefined) child.kill('SIGTERM');
+    cli('down', '--switch', sw);
+    cli('cleanup', '--switch', sw);
+    for (const ns of [ns1, ns2, outside, edge, outside2]) if (namespaceExists(ns)) await deleteNamespace(ns);
+    await deleteLink(vethEdge).catch(() => undefined);
+  });
+
+  it('resolves the next hop by ARP when the uplink is added', () => {
+    const nat = json<NatView>('nat', 'list', '--switch', sw);
+    expect(nat.masquerade).toMatchObject({ uplink: `${edge}/${vethEdge}`, ip: UPLINK_IP });
+    const ports = json<PortView[]>('ports', '--switch', sw);
+    expect(ports.find((p) => p.name === `${edge}/${vethEdge}`)).toMatchObject({ kind: 'packet', flags: { learning: false, flood: false } });
+  });
+
+  it('carries HTTP from a namespace to the outside, where the server sees the uplink address', async () => {
+    expect(await fetchIn(ns1, `http://${OUTSIDE_IP}:${HTTP_PORT}/`)).toBe(UPLINK_IP);
+  });
+
+  it('carries a UDP request and its response', async () => {
+    expect((await python(ns1, UDP_CLIENT, OUTSIDE_IP, String(UDP_PORT), '1')).trim()).toBe(UPLINK_IP);
+  });
+
+  it('carries ping through NAT', async () => {
+    expect(await execIn(ns1, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', OUTSIDE_IP])).toContain('2 received');
+  });
+
+  it('answers ping at the uplink address from outside, as the host would', async () => {
+    expect(await execIn(outside, 'ping', ['-c', '1', '-W', '2', UPLINK_IP])).toContain('1 received');
+  });
+
+  it('brings back the port unreachable for a closed outside port, translated to the namespace', async () => {
+    expect((await python(ns1, UDP_CLIENT, OUTSIDE_IP, '9', '1')).trim()).toBe('refused');
+  });
+
+  it('carries iperf3 TCP through NAT', async () => {
+    const server = spawn('ip', ['netns', 'exec', outside, 'iperf3', '-s', '-1', '-p', '5201'], { stdio: 'ignore' });
+    servers.push(server);
+    const exited = once(server, 'exit');
+    await new Promise((r) => setTimeout(r, 500));
+    const result = JSON.parse(await execIn(ns1, 'iperf3', ['-c', OUTSIDE_IP, '-p', '5201', '-t', '1', '-J'])) as { end: { sum_received: { bytes: number } } };
+    expect(result.end.sum_received.bytes).toBeGreaterThan(1_000_000);
+    await exited;
+  }, 20_000);
+
+  it('publishes a port: an outside client reaches the server in a namespace, which sees the client itself', async () => {
+    ok('publish', `8080:${ns2}:80`, '--switch', sw);
+    expect(await fetchIn(outside, `http://${UPLINK_IP}:8080/`)).toBe(OUTSIDE_IP);
+    const nat = json<NatView>('nat', 'list', '--switch', sw);
+    expect(nat.published).toEqual([expect.objectContaining({ hostPort: 8080, netns: ns2, port: 80, protocol: 'tcp', uplinkIp: UPLINK_IP })]);
+  });
+
+  it('hairpins: a namespace on the switch reaches the published port on the uplink address', async () => {
+    expect(await fetchIn(ns1, `http://${UPLINK_IP}:8080/`)).toBe(gateway);
+  });
+
+  it('lists sessions as conntrack -L does', () => {
+    const entries = json<CtEntry[]>('conntrack', '--switch', sw);
+    const published = entries.find((e) => e.protocol === 'tcp' && e.original.src === OUTSIDE_IP && e.original.dport === 8080);
+    expect(published).toMatchObject({ original: { dst: UPLINK_IP }, reply: { dport: published!.original.sport, sport: 80 } });
+    expect(ok('conntrack', '--switch', sw)).toMatch(/^tcp +6 \d+ \w+ src=/m);
+  });
+
+  it('unpublishes a port, after which outside clients no longer reach it', async () => {
+    ok('unpublish', '8080', '--switch', sw);
+    expect(await fetchIn(outside, `http://${UPLINK_IP}:8080/`, 1000)).toMatch(/^failed/);
+    expect(json<NatView>('nat', 'list', '--switch', sw).published).toEqual([]);
+  });
+
+  it('expires UDP sessions after their (here shortened) timeout', async () => {
+    await python(ns1, UDP_CLIENT, OUTSIDE_IP, String(UDP_PORT), '1');
+    const udp = () => json<CtEntry[]>('conntrack', '--switch', sw).filter((e) => e.protocol === 'udp');
+    expect(udp().length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(udp()).toEqual([]);
+  });
+
+  it('drops new flows when the table is full, counts them, and keeps existing flows working', async () => {
+    ok('conntrack', 'flush', '--switch', sw);
+    const out = await python(ns1, FLOOD_CLIENT, OUTSIDE_IP, String(UDP_PORT), String(CONNTRACK_MAX + 20));
+    expect(out).toContain(`first ${UPLINK_IP}`);
+    expect(out).toContain(`again ${UPLINK_IP}`);
+    const stats = json<SwitchStats>('stats', '--switch', sw);
+    expect(stats.conntrack!.full).toBeGreaterThanOrEqual(20);
+    expect(stats.workers.reduce((n, w) => n + w.drops.conntrack_full, 0)).toBe(stats.conntrack!.full);
+    expect(ok('stats', '--switch', sw)).toMatch(/new flows dropped \(conntrack full\)/);
+    ok('conntrack', 'flush', '--switch', sw);
+  });
+
+  it('refuses bad publish and uplink requests with a one-line reason', () => {
+    for (const [args, reason] of [
+      [['publish', `8080:no-such-ns:80`], /not attached/],
+      [['publish', `99999:${ns1}:80`], /port from 1 to 65535/],
+      [['publish', `8080:${ns1}:80/sctp`], /only tcp and udp/],
+      [['uplink', 'add', 'lo', '--ip', '192.0.2.2/24', '--via', '192.0.2.1'], /already has an uplink/],
+    ] as const) {
+      const r = cli(...args, '--switch', sw);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(reason);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('takes a TAP as the uplink, whose kernel side becomes the next hop', async () => {
+    ok('uplink', 'del', '--switch', sw);
+    await createNamespace(outside2);
+    const tap = uniqueName('tsu');
+    ok('uplink', 'add', '--tap', tap, '--netns', outside2, '--ip', '198.18.1.2/24', '--via', '198.18.1.1', '--switch', sw);
+    expect(await execIn(ns1, 'ping', ['-c', '1', '-W', '2', '198.18.1.1'])).toContain('1 received');
+    ok('uplink', 'del', '--switch', sw);
+    expect(await execIn(outside2, 'ip', ['-o', 'link'])).not.toContain(tap);
+  });
+});
