@@ -134,7 +134,7 @@ describeKernel('NAT through the gateway and the uplink', () => {
     const nat = json<NatView>('nat', 'list', '--switch', sw);
     expect(nat.masquerade).toMatchObject({ uplink: `${edge}/${vethEdge}`, ip: UPLINK_IP });
     const ports = json<PortView[]>('ports', '--switch', sw);
-    expect(ports.find((p) => p.name === `${edge}/${vethEdge}`)).toMatchObject({ kind: 'packet', flags: { learning: false, flood: false } });
+    expect(ports.find((p) => p.name === `${edge}/${vethEdge}`)).toMatchObject({ kind: 'packet', netns: edge, ip: `${UPLINK_IP}/24`, state: 'up', flags: { learning: false, flood: false } });
   });
 
   it('carries HTTP from a namespace to the outside, where the server sees the uplink address', async () => {

@@ -59,7 +59,7 @@ export async function udp64(name: string, options: PairOptions, seconds: number)
     const frames = Array.from({ length: FLOWS }, (_, i) =>
       buildUdpFrame({
         srcMac: parseMac(pair.left.mac),
-        dstMac: parseMac(pair.right.mac),
+        dstMac: parseMac(pair.towardRight),
         srcIp: parseIpv4(pair.left.ip),
         dstIp: parseIpv4(pair.right.ip),
         srcPort: 4000 + i,
@@ -67,8 +67,8 @@ export async function udp64(name: string, options: PairOptions, seconds: number)
         frameBytes: 60,
       }),
     );
-    // One frame each way first, so a learning switch knows both MACs before the load.
-    await execIn(pair.right.netns, 'ping', ['-c', '1', '-W', '1', pair.left.ip]).catch(() => undefined);
+    // One frame each way first, so a learning switch knows both MACs (and a router its next hop) before the load.
+    await execIn(pair.left.netns, 'ping', ['-c', '1', '-W', '1', pair.right.ip]).catch(() => undefined);
     const before = await linkCounters(pair.right.ifname, pair.right.netns);
     const forwardedBefore = pair.forwarded();
     const report = await blast({

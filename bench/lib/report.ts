@@ -5,26 +5,26 @@ import { dirname } from 'node:path';
 
 import type { TcpResult, UdpResult } from './measure.js';
 
-export function printUdp(title: string, rows: UdpResult[], baseline?: UdpResult): void {
+export function printUdp(title: string, rows: UdpResult[], baseline?: UdpResult, label = 'vs bare'): void {
   console.log(`\n${title}`);
   console.table(
     rows.map((r) => ({
       case: r.case,
       'offered Mpps': +(r.offeredPps / 1e6).toFixed(3),
       'delivered Mpps': +(r.deliveredPps / 1e6).toFixed(3),
-      ...(baseline && { 'vs bare': +(r.deliveredPps / baseline.deliveredPps).toFixed(2) }),
+      ...(baseline && { [label]: +(r.deliveredPps / baseline.deliveredPps).toFixed(2) }),
     })),
   );
 }
 
-export function printTcp(title: string, rows: TcpResult[], baseline?: TcpResult): void {
+export function printTcp(title: string, rows: TcpResult[], baseline?: TcpResult, label = 'vs bare'): void {
   console.log(`\n${title}`);
   console.table(
     rows.map((r) => ({
       case: r.case,
       'Gbit/s': +r.gbps.toFixed(2),
       retransmits: r.retransmits,
-      ...(baseline && { 'vs bare': +(r.gbps / baseline.gbps).toFixed(2) }),
+      ...(baseline && { [label]: +(r.gbps / baseline.gbps).toFixed(2) }),
     })),
   );
 }

@@ -5,8 +5,11 @@ import { attachTap, createOwnedNamespace, placeLink } from '../../src/netns/atta
 import { uniqueName } from '../../src/netns/names.js';
 import { Resources } from '../../src/netns/resources.js';
 import { Switch } from '../../src/switch.js';
+import { ipIn } from '../../src/netns/ip.js';
+import { ipv4ToNumber } from '../../src/packet/ipv4.js';
+import { macForIp } from '../../src/packet/mac.js';
 
-export type Via = { kind: 'bare'; cpu?: number } | { kind: 'switch'; workers: number; pinWorkers?: boolean };
+export type Via = { kind: 'bare'; cpu?: number } | { kind: 'switch'; workers: number; pinWorkers?: boolean } | { kind: 'nat'; workers: number };
 
 export interface PairOptions {
   via: Via;
@@ -23,6 +26,8 @@ export interface Endpoint {
 export interface Pair {
   readonly left: Endpoint;
   readonly right: Endpoint;
+  /** The MAC the left namespace sends to for the right one: the right's own, or the gateway's. */
+  readonly towardRight: string;
   /** Frames carried from left to right so far. */
   forwarded(): number;
   readonly resources: Resources;
@@ -42,6 +47,7 @@ async function bare(resources: Resources, options: PairOptions, subnet: string, 
   return {
     left: { netns: leftNs, ifname: 'eth0', mac: left.mac, ip: `${subnet}.1` },
     right: { netns: rightNs, ifname: 'eth0', mac: right.mac, ip: `${subnet}.2` },
+    towardRight: right.mac,
     forwarded: () => forwarder.stats().aToB.frames,
     resources,
   };
@@ -62,7 +68,34 @@ async function switched(resources: Resources, options: PairOptions, subnet: stri
   return {
     left: ends[0]!,
     right: ends[1]!,
+    towardRight: ends[1]!.mac,
     forwarded: () => sw.stats().ports.find((p) => p.id === rightPort)?.txPackets ?? 0,
+    resources,
+  };
+}
+
+/**
+ * The left namespace inside the switch's subnet, the right one outside behind a TAP uplink:
+ * every frame is routed and masqueraded, as a container reaching the internet through docker0.
+ */
+async function natted(resources: Resources, options: PairOptions, subnet: string, via: { workers: number }): Promise<Pair> {
+  const outer = subnet.replace(/\.\d+$/, (last) => `.${Number(last.slice(1)) + 1}`);
+  const gateway = `${subnet}.1`;
+  const sw = await Switch.create({ workers: via.workers, offloads: !!options.tap.offloads, gateway: { ip: gateway } });
+  resources.add('switch', () => sw.close());
+  const leftNs = await createOwnedNamespace(resources, uniqueName('tsb'));
+  const port = await sw.addTapPort({});
+  const leftMac = await placeLink(port.name, { netns: leftNs, ifname: 'eth0', cidr: `${subnet}.2/24` });
+  await ipIn(leftNs, 'route', 'add', 'default', 'via', gateway);
+  const rightNs = await createOwnedNamespace(resources, uniqueName('tsb'));
+  const uplink = await sw.addUplink({ tap: uniqueName('tsu'), ip: `${outer}.2/24`, via: `${outer}.1` });
+  const rightMac = await placeLink(uplink.name, { netns: rightNs, ifname: 'eth0', cidr: `${outer}.1/24` });
+  if ((await sw.resolveNextHop()) === null) throw new Error('the outside namespace did not answer ARP');
+  return {
+    left: { netns: leftNs, ifname: 'eth0', mac: leftMac, ip: `${subnet}.2` },
+    right: { netns: rightNs, ifname: 'eth0', mac: rightMac, ip: `${outer}.1` },
+    towardRight: macForIp(ipv4ToNumber(gateway)),
+    forwarded: () => sw.stats().ports.find((p) => p.id === uplink.port)?.txPackets ?? 0,
     resources,
   };
 }
@@ -71,7 +104,9 @@ async function switched(resources: Resources, options: PairOptions, subnet: stri
 export async function buildPair(options: PairOptions, subnet = '10.251.0'): Promise<Pair> {
   const resources = new Resources();
   try {
-    return options.via.kind === 'bare' ? await bare(resources, options, subnet, options.via) : await switched(resources, options, subnet, options.via);
+    const via = options.via;
+    if (via.kind === 'bare') return await bare(resources, options, subnet, via);
+    return via.kind === 'nat' ? await natted(resources, options, subnet, via) : await switched(resources, options, subnet, via);
   } catch (e) {
     await resources.release().catch(() => undefined);
     throw e;

@@ -536,14 +536,16 @@ export class Daemon {
   // ---- views ----
 
   private viewOf(port: PortInfo, a: AttachmentState | undefined, state: string): PortView {
+    const uplink = this.sw.uplinkInfo();
+    const isUplink = uplink?.port === port.id && this.uplink !== null;
     return {
       id: port.id,
       name: port.name,
       kind: port.kind,
-      netns: a?.netns ?? null,
+      netns: a?.netns ?? (isUplink ? (this.uplink!.netns ?? null) : null),
       ifname: a?.ifname ?? port.name,
-      mac: a?.mac ?? null,
-      ip: a ? `${a.ip}/${a.prefix}` : null,
+      mac: a?.mac ?? (isUplink ? uplink.mac : null),
+      ip: a ? `${a.ip}/${a.prefix}` : isUplink ? this.uplink!.ip : null,
       mtu: a?.mtu ?? null,
       state,
       queues: port.queues,
@@ -564,8 +566,11 @@ export class Daemon {
   }
 
   private async operState(a: AttachmentState | undefined, port: PortInfo): Promise<string> {
+    const uplink = this.uplink !== null && this.sw.uplinkInfo()?.port === port.id ? this.uplink : null;
+    const netns = a?.netns ?? uplink?.netns;
+    const ifname = a?.ifname ?? (uplink ? (uplink.tap ?? uplink.ifname!) : port.name);
     try {
-      const out = a ? await ipIn(a.netns, '-j', 'link', 'show', 'dev', a.ifname) : await ip('-j', 'link', 'show', 'dev', port.name);
+      const out = netns !== undefined ? await ipIn(netns, '-j', 'link', 'show', 'dev', ifname) : await ip('-j', 'link', 'show', 'dev', ifname);
       const [link] = JSON.parse(out) as { flags?: string[] }[];
       // A TAP reports operstate UNKNOWN; its flags say whether it is up and carrying.
       const flags = link?.flags ?? [];
