@@ -22,7 +22,7 @@ const UPLINK_IP = '198.18.0.2';
 const HTTP_PORT = 8000;
 const UDP_PORT = 5353;
 
-// One HTTP and one UDP server; both answer with the address the request came from.
+// One HTTP and one UDP server; both answer with the address the request came from (UDP padded to the request's size).
 const SERVER = `
 import { createServer } from 'node:http';
 import { createSocket } from 'node:dgram';
@@ -31,22 +31,24 @@ const http = createServer((req, res) => res.end(req.socket.remoteAddress));
 http.listen(httpPort, '0.0.0.0', () => {
   if (!udpPort) return console.log('ready');
   const udp = createSocket('udp4');
-  udp.on('message', (msg, from) => udp.send(from.address, from.port, from.address));
+  udp.on('message', (msg, from) => udp.send(from.address.padEnd(msg.length, ' '), from.port, from.address));
   udp.bind(udpPort, '0.0.0.0', () => console.log('ready'));
 });
 `;
 
-// A UDP client: sends once per socket and prints what comes back (or the error).
+// A UDP client: sends once per socket (SIZE bytes) and prints what comes back (or the error).
 const UDP_CLIENT = `
 import socket, sys
 host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+size = int(sys.argv[4]) if len(sys.argv) > 4 else 5
 for i in range(count):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2)
     s.connect((host, port))
-    s.send(b'hello')
+    s.send(b'x' * size)
     try:
-        print(s.recv(100).decode())
+        reply = s.recv(65535).decode()
+        print(reply.strip(), len(reply) if size > 5 else '')
     except ConnectionRefusedError:
         print('refused')
     except socket.timeout:
@@ -143,6 +145,10 @@ describeKernel('NAT through the gateway and the uplink', () => {
 
   it('carries a UDP request and its response', async () => {
     expect((await python(ns1, UDP_CLIENT, OUTSIDE_IP, String(UDP_PORT), '1')).trim()).toBe(UPLINK_IP);
+  });
+
+  it('carries fragmented datagrams both ways, the later fragments following the first', async () => {
+    expect((await python(ns1, UDP_CLIENT, OUTSIDE_IP, String(UDP_PORT), '1', '4000')).trim()).toBe(`${UPLINK_IP} 4000`);
   });
 
   it('carries ping through NAT', async () => {

@@ -182,6 +182,38 @@ describe('TCP tracking', () => {
   });
 });
 
+describe('fragments', () => {
+  /** Marks the frame as a fragment of datagram `id` at byte `offset`, with more to come or not. */
+  function fragment(frame: Uint8Array, id: number, offset: number, more: boolean): Uint8Array {
+    const v = new DataView(frame.buffer);
+    v.setUint16(IP + 4, id);
+    v.setUint16(IP + 6, (more ? 0x2000 : 0) | (offset / 8));
+    v.setUint16(IP + 10, 0);
+    v.setUint16(IP + 10, internetChecksum(frame, IP, 20));
+    return frame;
+  }
+
+  it('gives later fragments the addresses their first fragment got', () => {
+    const first = fragment(udp(INSIDE, REMOTE, 40000, 53), 0x1234, 0, true);
+    expect(out(first)).toBe(0);
+    const later = fragment(udp(INSIDE, REMOTE, 1, 2), 0x1234, 1480, false);
+    const payload = later.slice(IP + 20);
+    expect(out(later)).toBe(0);
+    expect(header(later)).toMatchObject({ src: UPLINK, dst: REMOTE });
+    expect(internetChecksum(later, IP, 20)).toBe(0);
+    expect(later.slice(IP + 20)).toEqual(payload);
+  });
+
+  it('brings later fragments of an answer back to the inside host', () => {
+    out(udp(INSIDE, REMOTE, 40000, 53));
+    expect(back(fragment(udp(REMOTE, UPLINK, 53, 40000), 7, 0, true))).toBe(0);
+    const later = fragment(udp(REMOTE, UPLINK, 9, 9), 7, 1480, false);
+    expect(back(later)).toBe(0);
+    expect(header(later).dst).toBe(INSIDE);
+    expect(nat.inside).toBe(true);
+  });
+});
+
 describe('ICMP errors', () => {
   it('translates a port unreachable about a masqueraded datagram, quoted header included', () => {
     const datagram = udp(INSIDE, REMOTE, 40000, 9);
@@ -286,7 +318,7 @@ describe('hostile packets', () => {
     expect(nat.translate(frame, IP, 10, false, true, 0, 0, 0)).toBe(NAT_MALFORMED);
   });
 
-  it('refuses a later fragment, which has no ports', () => {
+  it('refuses a later fragment whose first fragment it has not seen', () => {
     const frame = udp(INSIDE, REMOTE, 40000, 53);
     frame[IP + 6] = 0x00;
     frame[IP + 7] = 0x10;

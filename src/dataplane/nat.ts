@@ -7,6 +7,7 @@ import { checksumReplace16, checksumReplace32, foldChecksum, onesSum, partialRep
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
 import { read16, read32, write16, write32 } from '../packet/bytes.js';
 import { CT_FULL, CT_MISS, CT_NO_PORT, type Conntrack } from './conntrack.js';
+import { FragmentTable } from './fragments.js';
 
 /** translate() results below 0: why the packet cannot pass. */
 export const NAT_NO_SESSION = -1;
@@ -36,6 +37,7 @@ export class Nat {
   inside = false;
   macHi = 0;
   macLo = 0;
+  private readonly fragments = new FragmentTable();
 
   constructor(
     private readonly ct: Conntrack,
@@ -51,9 +53,9 @@ export class Nat {
     const ihl = (bytes[ip]! & 0x0f) * 4;
     const total = read16(bytes, ip + 2);
     if (ihl < 20 || total < ihl || total > available) return NAT_MALFORMED;
-    // A later fragment has no ports to look the flow up by.
-    if (((bytes[ip + 6]! & 0x1f) | bytes[ip + 7]!) !== 0) return NAT_FRAGMENT;
     const protocol = bytes[ip + 9]!;
+    // A later fragment has no ports to look the flow up by: it follows its first fragment.
+    if (((bytes[ip + 6]! & 0x1f) | bytes[ip + 7]!) !== 0) return this.translateLaterFragment(bytes, ip, protocol, now);
     const l4 = ip + ihl;
     const end = ip + total;
     let ports: number;
@@ -88,6 +90,21 @@ export class Nat {
     this.inside = f.inside;
     this.macHi = f.macHi;
     this.macLo = f.macLo;
+    // More fragments follow: they will need this translation.
+    if ((bytes[ip + 6]! & 0x20) !== 0) this.fragments.remember(src, dst, (read16(bytes, ip + 4) << 8) | protocol, f.src, f.dst, f.inside, f.macHi, f.macLo, now);
+    return 0;
+  }
+
+  private translateLaterFragment(bytes: Uint8Array, ip: number, protocol: number, now: number): number {
+    const src = read32(bytes, ip + 12) | 0;
+    const dst = read32(bytes, ip + 16) | 0;
+    const frag = this.fragments;
+    if (!frag.find(src, dst, (read16(bytes, ip + 4) << 8) | protocol, now)) return NAT_FRAGMENT;
+    // Only the IP header changes: the ports and the L4 checksum sit in the first fragment.
+    this.rewriteAddresses(bytes, ip, src, dst, frag.src, frag.dst);
+    this.inside = frag.inside;
+    this.macHi = frag.macHi;
+    this.macLo = frag.macLo;
     return 0;
   }
 
@@ -114,7 +131,8 @@ export class Nat {
     return ct.createPublished(protocol, src, dst, ports, rule, tcpFlags, now);
   }
 
-  private rewrite(bytes: Uint8Array, ip: number, l4: number, end: number, protocol: number, partial: boolean, src: number, dst: number, ports: number, nSrc: number, nDst: number, nPorts: number): void {
+  /** The IP header's addresses and its checksum. */
+  private rewriteAddresses(bytes: Uint8Array, ip: number, src: number, dst: number, nSrc: number, nDst: number): void {
     if (src !== nSrc) {
       write32(bytes, ip + 12, nSrc);
       write16(bytes, ip + 10, checksumReplace32(read16(bytes, ip + 10), src, nSrc));
@@ -123,6 +141,10 @@ export class Nat {
       write32(bytes, ip + 16, nDst);
       write16(bytes, ip + 10, checksumReplace32(read16(bytes, ip + 10), dst, nDst));
     }
+  }
+
+  private rewrite(bytes: Uint8Array, ip: number, l4: number, end: number, protocol: number, partial: boolean, src: number, dst: number, ports: number, nSrc: number, nDst: number, nPorts: number): void {
+    this.rewriteAddresses(bytes, ip, src, dst, nSrc, nDst);
     if (protocol === IPPROTO_ICMP) {
       if (ports !== nPorts) {
         write16(bytes, l4 + 4, nPorts >>> 16);
