@@ -43,10 +43,11 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
     }),
   );
   const workers = table(
-    ['WORKER', `PROCESSED${suffix}`, 'DROPPED', 'TIME_SQUEEZE', 'BACKLOG', 'DROPS'],
+    ['WORKER', `PROCESSED${suffix}`, 'DROPPED', 'TIME_SQUEEZE', 'BACKLOG', 'GSO PASSED', 'SEGMENTED', 'CSUM DONE', 'DROPS'],
     stats.workers.map((w) => {
       const b = previous?.workers.find((x) => x.worker === w.worker);
-      return [w.failed ? `${w.worker} (failed: ${w.failed})` : w.worker, rate(w.processed, b?.processed), w.dropped, w.timeSqueeze, w.backlog, nonZeroDrops(w.drops)];
+      const segmented = `${w.segmented} (${w.segments} segs)`;
+      return [w.failed ? `${w.worker} (failed: ${w.failed})` : w.worker, rate(w.processed, b?.processed), w.dropped, w.timeSqueeze, w.backlog, w.gsoPassed, segmented, w.csumCompleted, nonZeroDrops(w.drops)];
     }),
   );
   const f = stats.fdb;

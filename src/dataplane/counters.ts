@@ -18,7 +18,14 @@ export const W_DROPPED = 1;
 export const W_TIME_SQUEEZE = 2;
 export const W_BACKLOG = 3; // frames waiting in the backlog now
 export const W_IDLE_WAITS = 4;
-export const W_DROP_BASE = 5;
+/** GSO frames that went out whole to a port with the virtio header. */
+export const W_GSO_PASSED = 5;
+/** GSO frames cut in software for a port without it, and the segments that made. */
+export const W_SEGMENTED = 6;
+export const W_SEGMENTS = 7;
+/** Partial checksums completed in software. */
+export const W_CSUM_COMPLETED = 8;
+export const W_DROP_BASE = 9;
 export const WORKER_FIELDS = W_DROP_BASE + DROP_REASONS.length;
 
 export interface PortCounters {
@@ -36,6 +43,11 @@ export interface WorkerCounters {
   timeSqueeze: number;
   backlog: number;
   idleWaits: number;
+  /** Offloads: GSO frames passed whole, cut in software (and into how many segments), checksums completed. */
+  gsoPassed: number;
+  segmented: number;
+  segments: number;
+  csumCompleted: number;
   drops: DropCounts;
 }
 
@@ -98,6 +110,10 @@ export class Counters {
       timeSqueeze: v[base + W_TIME_SQUEEZE]!,
       backlog: v[base + W_BACKLOG]!,
       idleWaits: v[base + W_IDLE_WAITS]!,
+      gsoPassed: v[base + W_GSO_PASSED]!,
+      segmented: v[base + W_SEGMENTED]!,
+      segments: v[base + W_SEGMENTS]!,
+      csumCompleted: v[base + W_CSUM_COMPLETED]!,
       drops: drops(v, base + W_DROP_BASE),
     };
   }

@@ -39,6 +39,8 @@ export const DROP_REASONS = [
   'ttl_exceeded',
   /** Reached the uplink but is not for its address. */
   'uplink_ignored',
+  /** A GSO frame for a port without offloads, of a kind the switch cannot cut (UDP fragmentation offload). */
+  'gso_unsupported',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -63,5 +65,6 @@ export const DROP_MALFORMED = DROP_REASONS.indexOf('malformed');
 export const DROP_NEIGHBOR_UNRESOLVED = DROP_REASONS.indexOf('neighbor_unresolved');
 export const DROP_TTL_EXCEEDED = DROP_REASONS.indexOf('ttl_exceeded');
 export const DROP_UPLINK_IGNORED = DROP_REASONS.indexOf('uplink_ignored');
+export const DROP_GSO_UNSUPPORTED = DROP_REASONS.indexOf('gso_unsupported');
 
 export type DropCounts = Record<DropReason, number>;

@@ -2,9 +2,9 @@
 // per-egress tx batches, and a bounded backlog for frames that cannot go out at once.
 import { copySlots, createCopyPlan } from '../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
-import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_NEIGHBOR_UNRESOLVED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
+import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_GSO_UNSUPPORTED, DROP_MALFORMED, DROP_NEIGHBOR_UNRESOLVED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
 import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
-import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_DROPPED, W_DROP_BASE, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
+import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_CSUM_COMPLETED, W_DROPPED, W_DROP_BASE, W_GSO_PASSED, W_PROCESSED, W_SEGMENTED, W_SEGMENTS, W_TIME_SQUEEZE } from './counters.js';
 import type { Fdb } from './fdb.js';
 import { MAX_PORTS } from './fdb.js';
 import { FramePool } from './frame-pool.js';
@@ -15,6 +15,10 @@ import { runBpf } from '../packet/bpf.js';
 import { CAPTURE_OUT, CaptureRing, type CaptureRingShared } from './capture-ring.js';
 import { ROUTE_BRIDGE, ROUTE_CONSUMED, ROUTE_DROP, ROUTE_REPLY, ROUTE_RESOLVING, type Router, type UplinkSpec } from './router.js';
 import { nextPowerOfTwo } from './power-of-two.js';
+import { F_NEEDS_CSUM, GSO_NONE, SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from './soft-offload.js';
+
+/** Segments cut at a time: a 64 KiB GSO frame at MSS 1448 makes 46. */
+const SOFT_SLOTS = 64;
 
 const EBADF = 9;
 const EIO = 5;
@@ -102,6 +106,10 @@ class EnginePort {
   /** Frames of the current batch going out here. */
   readonly tx: Uint32Array;
   txCount = 0;
+  /** On the batch's list of ports to transmit. */
+  listed = false;
+  /** Its queues take no virtio header: GSO frames are cut and partial checksums completed for it. */
+  readonly plain: boolean;
   /** Read this port in the next round: its fd was readable or it used its whole weight. */
   scheduled = true;
   /** The errno that made this queue unreadable for good, or 0. */
@@ -115,6 +123,7 @@ class EnginePort {
     weight: number,
   ) {
     this.tx = new Uint32Array(weight * DESC_WORDS);
+    this.plain = queue.vnetHdrSize === 0;
   }
 
   /** Queues without an fd cannot announce frames, so they are read every round. */
@@ -145,6 +154,11 @@ export class ForwardingEngine {
   private readonly c: Float64Array;
   private readonly wBase: number;
   private readonly plan: Uint32Array;
+  private readonly segmenter = new SoftOffload();
+  /** The first of SOFT_SLOTS slots that software segmentation writes into. */
+  private readonly scratchSlot: number;
+  private readonly softDesc = new Uint32Array(SOFT_SLOTS * DESC_WORDS);
+  private readonly softLengths = new Uint32Array(SOFT_SLOTS);
 
   constructor(
     private readonly options: EngineOptions,
@@ -156,13 +170,14 @@ export class ForwardingEngine {
   ) {
     const { weight, backlog, slotSize } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
-    // Slots: the rx batch, then one reply per frame of it (the router's), then the backlog.
-    this.pool = FramePool.create(2 * weight + backlog, slotSize);
+    // Slots: the rx batch, one reply per frame of it (the router's), scratch for segments, then the backlog.
+    this.pool = FramePool.create(2 * weight + SOFT_SLOTS + backlog, slotSize);
+    this.scratchSlot = 2 * weight;
     this.rxDesc = new Uint32Array(weight * DESC_WORDS);
-    this.plan = createCopyPlan(weight);
+    this.plan = createCopyPlan(Math.max(weight, SOFT_SLOTS));
     for (let i = 0; i < weight; i++) this.rxDesc[i * DESC_WORDS + D_SLOT] = i;
     this.freeSlots = new Int32Array(backlog);
-    for (let i = 0; i < backlog; i++) this.freeSlots[i] = 2 * weight + i;
+    for (let i = 0; i < backlog; i++) this.freeSlots[i] = 2 * weight + SOFT_SLOTS + i;
     this.freeTop = backlog;
     this.c = counters.view;
     this.wBase = counters.workerBase(options.worker);
@@ -358,7 +373,7 @@ export class ForwardingEngine {
   private reply(port: EnginePort | undefined, replySlot: number, length: number): void {
     if (!port) return;
     this.replies++;
-    if (port.txCount === 0) this.touched[this.touchedCount++] = port.id;
+    this.list(port);
     const to = port.txCount++ * DESC_WORDS;
     port.tx[to + D_SLOT] = replySlot;
     port.tx[to + D_LEN] = length;
@@ -390,7 +405,16 @@ export class ForwardingEngine {
   private enqueue(port: EnginePort | undefined, i: number): void {
     // A port the FDB still names but this worker no longer has: its removal is under way.
     if (!port) return;
-    if (port.txCount === 0) this.touched[this.touchedCount++] = port.id;
+    const vnet = this.rxDesc[i * DESC_WORDS + D_VNET_FLAGS]!;
+    // Flags byte NEEDS_CSUM, or any gso_type: a port without the header cannot take it as it is.
+    if ((vnet & (F_NEEDS_CSUM | 0xff00)) !== 0) {
+      if (port.plain) {
+        this.soft(port, i);
+        return;
+      }
+      if ((vnet & 0xff00) !== 0) this.c[this.wBase + W_GSO_PASSED]! += 1;
+    }
+    this.list(port);
     const to = port.txCount++ * DESC_WORDS;
     const from = i * DESC_WORDS;
     port.tx[to + D_SLOT] = this.rxDesc[from + D_SLOT]!;
@@ -401,37 +425,100 @@ export class ForwardingEngine {
     port.tx[to + D_VNET_CSUM] = this.rxDesc[from + D_VNET_CSUM]!;
   }
 
+  private list(port: EnginePort): void {
+    if (port.listed) return;
+    port.listed = true;
+    this.touched[this.touchedCount++] = port.id;
+  }
+
   private flushTouched(): void {
     for (let t = 0; t < this.touchedCount; t++) {
       const port = this.byId[this.touched[t]!]!;
       this.transmit(port);
       port.txCount = 0;
+      port.listed = false;
     }
     this.touchedCount = 0;
   }
 
-  /** Sends the batch's frames for one port; what cannot go out now waits in the backlog. */
-  private transmit(port: EnginePort): void {
-    const count = port.txCount;
+  /**
+   * Makes a GSO or partially checksummed frame plain for a port that takes no virtio header: cut
+   * into segments, or checksum completed, in the scratch slots, and sent after the frames queued
+   * for the port before it.
+   */
+  private soft(port: EnginePort, i: number): void {
+    const d = i * DESC_WORDS;
+    const slot = this.rxDesc[d + D_SLOT]!;
+    const len = this.rxDesc[d + D_LEN]!;
+    const vnet = this.rxDesc[d + D_VNET_FLAGS]!;
+    const gso = this.rxDesc[d + D_VNET_GSO]!;
+    const size = this.pool.slotSize;
+    const bytes = this.pool.bytes;
+    const at = slot * size;
+    const scratch = this.scratchSlot * size;
+    this.transmit(port);
+    port.txCount = 0;
+    const gsoType = (vnet >>> 8) & 0xff;
+    if (gsoType === GSO_NONE) {
+      bytes.copyWithin(scratch, at, at + len);
+      if (!completeChecksum(bytes, scratch, len, gso >>> 16, this.rxDesc[d + D_VNET_CSUM]! & 0xffff)) {
+        this.dropFrame(port.id, port.counterBase, DROP_MALFORMED, slot, len);
+        return;
+      }
+      this.c[this.wBase + W_CSUM_COMPLETED]! += 1;
+      this.softLengths[0] = len;
+      this.sendScratch(port, 1);
+      return;
+    }
+    const segments = this.segmenter.plan(bytes, at, len, gsoType, gso & 0xffff);
+    if (segments < 0) {
+      this.dropFrame(port.id, port.counterBase, segments === SOFT_UNSUPPORTED ? DROP_GSO_UNSUPPORTED : DROP_MALFORMED, slot, len);
+      return;
+    }
+    for (let first = 0; first < segments; first += SOFT_SLOTS) {
+      const count = Math.min(SOFT_SLOTS, segments - first);
+      this.segmenter.write(bytes, at, first, count, scratch, size, this.softLengths);
+      this.sendScratch(port, count);
+    }
+    this.c[this.wBase + W_SEGMENTED]! += 1;
+    this.c[this.wBase + W_SEGMENTS]! += segments;
+  }
+
+  private sendScratch(port: EnginePort, count: number): void {
+    const desc = this.softDesc;
+    for (let k = 0; k < count; k++) {
+      const d = k * DESC_WORDS;
+      desc[d + D_SLOT] = this.scratchSlot + k;
+      desc[d + D_LEN] = this.softLengths[k]!;
+      desc[d + D_STATUS] = 0;
+      desc[d + D_VNET_FLAGS] = 0;
+      desc[d + D_VNET_GSO] = 0;
+      desc[d + D_VNET_CSUM] = 0;
+    }
+    this.transmit(port, desc, count);
+  }
+
+  /** Sends frames for one port (the batch's, or segments); what cannot go out now waits in the backlog. */
+  private transmit(port: EnginePort, desc: Uint32Array = port.tx, count: number = port.txCount): void {
     // Frames already waiting go first, so a flow is never reordered.
     if (!port.backlog.empty) {
-      this.toBacklog(port, 0, count);
+      this.toBacklog(port, desc, 0, count);
       return;
     }
     let first = 0;
     while (first < count) {
       // A negative count is an errno from a queue that could not even try; the status word has it too.
-      const sent = Math.max(0, port.queue.tx(this.pool, port.tx, first, count - first));
-      this.countSent(port, port.tx, first, sent);
-      if (this.tap !== null) this.tapSent(port.id, port.tx, first, sent);
+      const sent = Math.max(0, port.queue.tx(this.pool, desc, first, count - first));
+      this.countSent(port, desc, first, sent);
+      if (this.tap !== null) this.tapSent(port.id, desc, first, sent);
       first += sent;
       if (first >= count) break;
-      const errno = port.tx[first * DESC_WORDS + D_STATUS]!;
+      const errno = desc[first * DESC_WORDS + D_STATUS]!;
       if (errno === EAGAIN || errno === ENOBUFS) {
-        this.toBacklog(port, first, count);
+        this.toBacklog(port, desc, first, count);
         return;
       }
-      this.dropFrame(port.id, port.counterBase, txDropReason(errno), port.tx[first * DESC_WORDS + D_SLOT]!, port.tx[first * DESC_WORDS + D_LEN]!);
+      this.dropFrame(port.id, port.counterBase, txDropReason(errno), desc[first * DESC_WORDS + D_SLOT]!, desc[first * DESC_WORDS + D_LEN]!);
       first++;
     }
   }
@@ -449,22 +536,22 @@ export class ForwardingEngine {
     for (let i = first; i < first + sent; i++) tap.take(this.pool, desc[i * DESC_WORDS + D_SLOT]!, desc[i * DESC_WORDS + D_LEN]!, port, CAPTURE_OUT);
   }
 
-  /** Copies frames into backlog slots: the rx slots are read into again by the next poll. */
-  private toBacklog(port: EnginePort, from: number, to: number): void {
+  /** Copies frames into backlog slots: the rx and scratch slots are written again by the next poll. */
+  private toBacklog(port: EnginePort, desc: Uint32Array, from: number, to: number): void {
     let copies = 0;
     for (let i = from; i < to; i++) {
       if (this.freeTop === 0) {
-        this.dropFrame(port.id, port.counterBase, DROP_BACKLOG_FULL, port.tx[i * DESC_WORDS + D_SLOT]!, port.tx[i * DESC_WORDS + D_LEN]!);
+        this.dropFrame(port.id, port.counterBase, DROP_BACKLOG_FULL, desc[i * DESC_WORDS + D_SLOT]!, desc[i * DESC_WORDS + D_LEN]!);
         continue;
       }
       const slot = this.freeSlots[--this.freeTop]!;
       const d = i * DESC_WORDS;
       this.plan[3 * copies] = slot;
-      this.plan[3 * copies + 1] = port.tx[d + D_SLOT]!;
-      this.plan[3 * copies + 2] = port.tx[d + D_LEN]!;
+      this.plan[3 * copies + 1] = desc[d + D_SLOT]!;
+      this.plan[3 * copies + 2] = desc[d + D_LEN]!;
       copies++;
-      port.tx[d + D_SLOT] = slot;
-      port.backlog.push(port.tx, i);
+      desc[d + D_SLOT] = slot;
+      port.backlog.push(desc, i);
       this.backlogged++;
     }
     copySlots(this.pool, this.pool, this.plan, copies);
