@@ -78,6 +78,8 @@ export interface UplinkOptions {
   via: string;
   /** The uplink's MAC (default: Docker's rule, 02:42 and the address). */
   mac?: string;
+  /** The virtio header and its offloads on this port (default: the switch's). */
+  offloads?: boolean;
 }
 
 export interface UplinkInfo {
@@ -330,14 +332,20 @@ export class Switch {
     return info;
   }
 
+  /** Whether a port gets the virtio header: the switch's default unless the port says otherwise. */
+  private portOffloads(requested: boolean | undefined): boolean {
+    if (requested === true && !this.options.offloads) throw new RangeError('this switch was created with offloads off, so its slots cannot hold GSO frames: create it with offloads on');
+    return requested ?? this.options.offloads;
+  }
+
   /** Creates a multi-queue TAP (one queue per worker) and adds it as a port. */
-  async addTapPort(options: { name?: string; flags?: Partial<PortFlags>; uring?: boolean } = {}): Promise<PortInfo & { tap: TapDevice }> {
+  async addTapPort(options: { name?: string; flags?: Partial<PortFlags>; uring?: boolean; offloads?: boolean } = {}): Promise<PortInfo & { tap: TapDevice }> {
     const tap = openTap({
       // A name of our own: kernel-chosen names repeat once a TAP moves to another namespace.
       name: options.name ?? uniqueName('tsp'),
       queues: this.workers,
       multiQueue: true,
-      offloads: this.options.offloads,
+      offloads: this.portOffloads(options.offloads),
       ...(options.uring !== undefined && { uring: options.uring }),
     });
     try {
@@ -350,8 +358,9 @@ export class Switch {
   }
 
   /** Adds an existing interface (say, the host end of a veth) through one AF_PACKET socket per worker, in a fanout group. */
-  async addPacketPort(options: { ifname: string; netns?: string; flags?: Partial<PortFlags>; promisc?: boolean }): Promise<PortInfo> {
+  async addPacketPort(options: { ifname: string; netns?: string; flags?: Partial<PortFlags>; promisc?: boolean; offloads?: boolean }): Promise<PortInfo> {
     const group = (process.pid * 31 + this.allocateId()) & 0xffff;
+    const offloads = this.portOffloads(options.offloads);
     const sockets: PacketSocket[] = [];
     try {
       for (let w = 0; w < this.workers; w++) {
@@ -360,7 +369,7 @@ export class Switch {
             ifname: options.ifname,
             ...(options.netns !== undefined && { netns: options.netns }),
             ...(this.workers > 1 && { fanout: { group, mode: 'hash' as const } }),
-            vnetHdr: this.options.offloads,
+            vnetHdr: offloads,
             ignoreOutgoing: true,
             promisc: options.promisc ?? true,
             rcvbuf: 4 << 20,
@@ -369,7 +378,7 @@ export class Switch {
       }
       const close = (): void => sockets.forEach((s) => s.close());
       const name = options.netns ? `${options.netns}/${options.ifname}` : options.ifname;
-      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: this.options.offloads ? ['vnet_hdr'] : [] }, close);
+      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close);
     } catch (e) {
       for (const s of sockets) s.close();
       throw e;
@@ -424,9 +433,10 @@ export class Switch {
     if (ip === via) throw new RangeError(`the next hop ${options.via} is the uplink's own address`);
     const mac = options.mac ?? macForIp(ip);
     const none = { learning: false, flood: false, mcastFlood: false, bcastFlood: false };
+    const offloads = options.offloads !== undefined ? { offloads: options.offloads } : {};
     const info = options.tap !== undefined
-      ? await this.addTapPort({ name: options.tap, flags: none })
-      : await this.addPacketPort({ ifname: options.ifname!, ...(options.netns !== undefined && { netns: options.netns }), flags: none });
+      ? await this.addTapPort({ name: options.tap, flags: none, ...offloads })
+      : await this.addPacketPort({ ifname: options.ifname!, ...(options.netns !== undefined && { netns: options.netns }), flags: none, ...offloads });
     const spec: UplinkSpec = { port: info.id, ip, mac: [...parseMac(mac)], nexthop: via };
     this.nextHop!.reset(via | 0);
     try {

@@ -52,6 +52,11 @@ function nonNegative(name: string, max: number) {
 
 const switchOption = () => new Option('--switch <name>', 'switch name').default('ts0');
 const jsonOption = () => new Option('--json', 'print JSON');
+const offloadOption = () => new Option('--offload <on|off>', 'virtio header with TSO/checksum offloads on this port (default on); off: the switch cuts and checksums for it').choices(['on', 'off']);
+
+function offloadArg(value: 'on' | 'off' | undefined): { offloads?: boolean } {
+  return value === undefined ? {} : { offloads: value === 'on' };
+}
 
 function print(json: boolean | undefined, value: unknown, text: () => string): void {
   console.log(json ? JSON.stringify(value, null, 2) : text());
@@ -355,11 +360,12 @@ export function buildProgram(): Command {
     .option('--mac <mac>', 'MAC address (default: 02:42 and the four bytes of the IP, as Docker does)')
     .option('--ifname <name>', 'interface name inside the namespace', 'eth0')
     .addOption(new Option('--mtu <n>', 'MTU').argParser(positiveInt('--mtu', 65521)))
+    .addOption(offloadOption())
     .addOption(jsonOption())
-    .action(async (netns: string, opts: { switch: string; ip: string; mac?: string; ifname: string; mtu?: number; json?: boolean }) => {
+    .action(async (netns: string, opts: { switch: string; ip: string; mac?: string; ifname: string; mtu?: number; offload?: 'on' | 'off'; json?: boolean }) => {
       const port = await request(opts.switch, {
         cmd: 'attach',
-        args: { netns, ip: opts.ip, ifname: opts.ifname, ...(opts.mac !== undefined && { mac: opts.mac }), ...(opts.mtu !== undefined && { mtu: opts.mtu }) },
+        args: { netns, ip: opts.ip, ifname: opts.ifname, ...(opts.mac !== undefined && { mac: opts.mac }), ...(opts.mtu !== undefined && { mtu: opts.mtu }), ...offloadArg(opts.offload) },
       });
       print(opts.json, port, () => `attached ${netns}: ${port.ifname} ${port.ip} ${port.mac} on port ${port.id} (${port.name})`);
     });
@@ -379,8 +385,9 @@ export function buildProgram(): Command {
     .command('add')
     .argument('<ifname>', 'interface in the host namespace, e.g. the host end of a veth')
     .addOption(switchOption())
-    .action(async (ifname: string, opts: { switch: string }) => {
-      const p = await request(opts.switch, { cmd: 'port-add', args: { ifname } });
+    .addOption(offloadOption())
+    .action(async (ifname: string, opts: { switch: string; offload?: 'on' | 'off' }) => {
+      const p = await request(opts.switch, { cmd: 'port-add', args: { ifname, ...offloadArg(opts.offload) } });
       console.log(`added ${ifname} as port ${p.id}`);
     });
   port
@@ -459,12 +466,13 @@ export function buildProgram(): Command {
     .option('--netns <ns>', 'the namespace the interface is in, or the TAP goes to (default: the host)')
     .requiredOption('--ip <cidr>', "the uplink's own address, like 192.0.2.2/24")
     .requiredOption('--via <ip>', 'the next hop everything outside the subnet goes to')
+    .addOption(offloadOption())
     .addOption(jsonOption())
-    .action(async (ifname: string | undefined, opts: { switch: string; tap?: string; netns?: string; ip: string; via: string; json?: boolean }) => {
+    .action(async (ifname: string | undefined, opts: { switch: string; tap?: string; netns?: string; ip: string; via: string; offload?: 'on' | 'off'; json?: boolean }) => {
       if ((ifname === undefined) === (opts.tap === undefined)) throw new InputError('name an existing interface, or --tap NAME for a TAP the switch creates (not both)');
       const u = await request(opts.switch, {
         cmd: 'uplink-add',
-        args: { ...(ifname !== undefined && { ifname }), ...(opts.tap !== undefined && { tap: opts.tap }), ...(opts.netns !== undefined && { netns: opts.netns }), ip: opts.ip, via: opts.via },
+        args: { ...(ifname !== undefined && { ifname }), ...(opts.tap !== undefined && { tap: opts.tap }), ...(opts.netns !== undefined && { netns: opts.netns }), ip: opts.ip, via: opts.via, ...offloadArg(opts.offload) },
       });
       print(opts.json, u, () => `uplink ${u.name} (port ${u.port}, ${u.kind}) ${u.ip}/${u.prefix} ${u.mac} via ${u.via} ${u.viaMac ? `at ${u.viaMac}` : '(no ARP answer yet; retried as traffic flows)'}`);
     });

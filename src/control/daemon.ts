@@ -278,7 +278,7 @@ export class Daemon {
       case 'detach':
         return this.detach(request.args.netns);
       case 'port-add':
-        return this.addInterface(request.args.ifname);
+        return this.addInterface(request.args.ifname, request.args.offloads);
       case 'port-del':
         return this.removeInterface(request.args.ifname);
       case 'ports':
@@ -364,7 +364,7 @@ export class Daemon {
       if (createdNamespace) await createNamespace(netns);
       // A namespace the user made may still have its loopback down.
       if (!createdNamespace) await ipIn(netns, 'link', 'set', 'dev', 'lo', 'up');
-      port = await this.sw.addTapPort({ name: uniqueName('tsp') });
+      port = await this.sw.addTapPort({ name: uniqueName('tsp'), ...(args.offloads !== undefined && { offloads: args.offloads }) });
       const cidr = `${numberToIp(ipn)}/${prefix}`;
       await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
       await this.addDefaultRoute(netns, ifname);
@@ -416,7 +416,7 @@ export class Daemon {
     return { netns, deletedNamespace: a.createdNamespace, flushed };
   }
 
-  private async addInterface(ifname: string): Promise<PortView> {
+  private async addInterface(ifname: string, offloads?: boolean): Promise<PortView> {
     checkIfname(ifname, 'interface');
     if (this.interfaces.has(ifname)) throw new InputError(`${ifname} is already a port of ${this.name}`);
     const exists = await ip('link', 'show', 'dev', ifname).then(
@@ -424,7 +424,7 @@ export class Daemon {
       () => false,
     );
     if (!exists) throw new InputError(`no interface ${ifname} in the host namespace: check ip link`);
-    const port = await this.sw.addPacketPort({ ifname });
+    const port = await this.sw.addPacketPort({ ifname, ...(offloads !== undefined && { offloads }) });
     this.interfaces.set(ifname, { portId: port.id, ifname });
     this.save();
     return this.viewOf(port, undefined, 'up');
@@ -462,6 +462,7 @@ export class Daemon {
       ...(args.netns !== undefined && args.ifname !== undefined && { netns: args.netns }),
       ip: args.ip,
       via: args.via,
+      ...(args.offloads !== undefined && { offloads: args.offloads }),
     }).catch((e: Error) => {
       throw new InputError(e.message);
     });

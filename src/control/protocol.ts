@@ -10,13 +10,15 @@ export interface AttachArgs {
   mac?: string;
   ifname?: string;
   mtu?: number;
+  /** The virtio header and its offloads on this port (default on). */
+  offloads?: boolean;
 }
 
 export type Request =
   | { cmd: 'ping' }
   | { cmd: 'attach'; args: AttachArgs }
   | { cmd: 'detach'; args: { netns: string } }
-  | { cmd: 'port-add'; args: { ifname: string } }
+  | { cmd: 'port-add'; args: { ifname: string; offloads?: boolean } }
   | { cmd: 'port-del'; args: { ifname: string } }
   | { cmd: 'ports' }
   | { cmd: 'fdb-show' }
@@ -41,6 +43,7 @@ export interface UplinkArgs {
   /** The uplink's address with its prefix, like 192.0.2.2/24. */
   ip: string;
   via: string;
+  offloads?: boolean;
 }
 
 export interface PublishArgs {

@@ -1,0 +1,202 @@
+// TCP with a data integrity check between every pair of port kinds, with and without the virtio
+// header, bridged and through NAT: the switch passes GSO frames whole where both sides take them,
+// and cuts and checksums them itself where one side does not.
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { createOwnedNamespace, placeLink } from '../src/netns/attach.js';
+import { ipIn, run } from '../src/netns/ip.js';
+import { createVethPair } from '../src/netns/link.js';
+import { uniqueName } from '../src/netns/names.js';
+import { execIn, spawnIn } from '../src/netns/namespace.js';
+import { Resources } from '../src/netns/resources.js';
+import { Switch } from '../src/switch.js';
+import { describeKernel, testSubnet, useTempDir } from './support/kernel.js';
+
+type Kind = 'tap, offloads' | 'tap, plain' | 'veth, vnet header' | 'veth, plain';
+const KINDS: Kind[] = ['tap, offloads', 'tap, plain', 'veth, vnet header', 'veth, plain'];
+const BYTES = 4 << 20;
+
+// Receives one connection and prints the SHA-256 and length of what came.
+const RECEIVER = `
+import hashlib, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1)
+print('listening', flush=True)
+c, _ = s.accept(); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 16)
+    if not b: break
+    h.update(b); n += len(b)
+print(h.hexdigest(), n, flush=True)
+`;
+
+// Sends BYTES pseudo-random bytes and prints their SHA-256 and length.
+const SENDER = `
+import hashlib, random, socket, sys
+data = random.Random(7).randbytes(int(sys.argv[3]))
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+c.sendall(data); c.close()
+print(hashlib.sha256(data).hexdigest(), len(data))
+`;
+
+interface Host {
+  kind: Kind;
+  netns: string;
+  ip: string;
+}
+
+/** A namespace on the switch through a port of `kind`; returns where it is. */
+async function connect(sw: Switch, resources: Resources, kind: Kind, ip: string, prefix: number, gateway?: string): Promise<Host> {
+  const netns = await createOwnedNamespace(resources, uniqueName('tsw'));
+  const cidr = `${ip}/${prefix}`;
+  if (kind.startsWith('tap')) {
+    const port = await sw.addTapPort({ offloads: kind === 'tap, offloads' });
+    await placeLink(port.name, { netns, ifname: 'eth0', cidr });
+  } else {
+    // The switch's end of the veth sits in a namespace of its own, opened there through AF_PACKET.
+    const edge = await createOwnedNamespace(resources, uniqueName('tse'));
+    const [inner, outer] = [uniqueName('tsv'), uniqueName('tsv')];
+    await createVethPair(inner, outer);
+    await placeLink(inner, { netns, ifname: 'eth0', cidr });
+    await placeLink(outer, { netns: edge });
+    const vnet = kind === 'veth, vnet header';
+    // Without the header a packet socket would read GSO frames whole and unmarked, so, as with
+    // any AF_PACKET user, the namespace's side sends plain frames.
+    if (!vnet) await execIn(netns, 'ethtool', ['-K', 'eth0', 'tso', 'off', 'gso', 'off', 'tx', 'off']);
+    await sw.addPacketPort({ ifname: outer, netns: edge, offloads: vnet });
+  }
+  if (gateway) await ipIn(netns, 'route', 'add', 'default', 'via', gateway);
+  return { kind, netns, ip };
+}
+
+/** Sends from one host to a receiver listening on `port`; the sender connects to `target` (a published port) or straight to it. */
+async function transfer(from: Host, to: { netns: string; ip: string }, port: number, target = { address: to.ip, port }): Promise<{ sent: string; received: string }> {
+  const receiver = spawnIn(to.netns, 'python3', ['-c', RECEIVER, to.ip, String(port)]);
+  let out = '';
+  receiver.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = once(receiver, 'exit');
+  try {
+    while (!out.includes('listening')) {
+      if (receiver.exitCode !== null) throw new Error(`receiver exited: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const sent = (await execIn(from.netns, 'python3', ['-c', SENDER, target.address, String(target.port), String(BYTES)])).trim();
+    await exited;
+    return { sent, received: out.split('\n')[1]!.trim() };
+  } finally {
+    if (receiver.exitCode === null) receiver.kill('SIGTERM');
+  }
+}
+
+describeKernel('TCP between port kinds with and without offloads', () => {
+  const resources = new Resources();
+  const subnet = testSubnet();
+  let sw: Switch;
+  const hosts: Host[] = [];
+  let nextPort = 6000;
+
+  beforeAll(async () => {
+    sw = await Switch.create({ workers: 2 });
+    resources.add('switch', () => sw.close());
+    for (const [i, kind] of KINDS.entries()) hosts.push(await connect(sw, resources, kind, `${subnet}.${i + 2}`, 24));
+  }, 60_000);
+  afterAll(() => resources.release());
+
+  for (const from of KINDS) {
+    for (const to of KINDS) {
+      if (from === to) continue;
+      it(`carries the data intact from ${from} to ${to}`, async () => {
+        const a = hosts.find((h) => h.kind === from)!;
+        const b = hosts.find((h) => h.kind === to)!;
+        const { sent, received } = await transfer(a, b, nextPort++);
+        expect(received).toBe(sent);
+      }, 30_000);
+    }
+  }
+
+  it('counts GSO frames passed whole, frames cut in software and checksums completed', () => {
+    const workers = sw.stats().workers;
+    const total = (key: 'gsoPassed' | 'segmented' | 'segments') => workers.reduce((n, w) => n + w[key], 0);
+    expect(total('gsoPassed')).toBeGreaterThan(0);
+    expect(total('segmented')).toBeGreaterThan(0);
+    expect(total('segments')).toBeGreaterThan(total('segmented'));
+  });
+});
+
+describeKernel('a receiver without offloads sees complete checksums', () => {
+  const resources = new Resources();
+  const dir = useTempDir('tapswitch-csum-');
+  const subnet = testSubnet();
+  let sender: Host;
+  const receivers: Host[] = [];
+
+  beforeAll(async () => {
+    const sw = await Switch.create({ workers: 1 });
+    resources.add('switch', () => sw.close());
+    sender = await connect(sw, resources, 'tap, offloads', `${subnet}.2`, 24);
+    receivers.push(await connect(sw, resources, 'tap, plain', `${subnet}.3`, 24));
+    receivers.push(await connect(sw, resources, 'veth, plain', `${subnet}.4`, 24));
+  }, 60_000);
+  afterAll(() => resources.release());
+
+  for (const [i, kind] of (['tap, plain', 'veth, plain'] as const).entries()) {
+    it(`tshark finds no bad IP or TCP checksum in a capture at the ${kind} receiver`, async () => {
+      const receiver = receivers[i]!;
+      const file = join(dir.path, `rx-${i}.pcap`);
+      const tcpdump = spawnIn(receiver.netns, 'tcpdump', ['-i', 'eth0', '-U', '-w', file, 'tcp']);
+      const stopped = once(tcpdump, 'exit');
+      try {
+        await new Promise((r) => setTimeout(r, 700));
+        const { sent, received } = await transfer(sender, receiver, 6100 + i);
+        expect(received).toBe(sent);
+      } finally {
+        tcpdump.kill('SIGINT');
+        await stopped;
+      }
+      const bad = await run('tshark', ['-r', file, '-o', 'tcp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-Y', 'tcp.checksum.status == 0 || ip.checksum.status == 0', '-T', 'fields', '-e', 'frame.number']);
+      const frames = await run('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number']);
+      expect(frames.trim().split('\n').length).toBeGreaterThan(100);
+      expect(bad.trim()).toBe('');
+    }, 30_000);
+  }
+});
+
+describeKernel('TCP through NAT from every port kind', () => {
+  const resources = new Resources();
+  const subnet = testSubnet();
+  const outerSubnet = `198.18.${(process.pid % 200) + 20}`;
+  let sw: Switch;
+  const inside: Host[] = [];
+  const outside: { netns: string; ip: string }[] = [];
+
+  beforeAll(async () => {
+    sw = await Switch.create({ workers: 2, gateway: { ip: `${subnet}.1` } });
+    resources.add('switch', () => sw.close());
+    for (const [i, kind] of KINDS.entries()) inside.push(await connect(sw, resources, kind, `${subnet}.${i + 2}`, 24, `${subnet}.1`));
+    const netns = await createOwnedNamespace(resources, uniqueName('tso'));
+    const tap = uniqueName('tsu');
+    await sw.addUplink({ tap, ip: `${outerSubnet}.2/24`, via: `${outerSubnet}.1` });
+    await placeLink(tap, { netns, ifname: 'eth0', cidr: `${outerSubnet}.1/24` });
+    await sw.resolveNextHop();
+    outside.push({ netns, ip: `${outerSubnet}.1` });
+  }, 60_000);
+  afterAll(() => resources.release());
+
+  for (const kind of KINDS) {
+    it(`carries the data intact from ${kind} through NAT to the outside`, async () => {
+      const { sent, received } = await transfer(inside.find((h) => h.kind === kind)!, outside[0]!, 6200 + KINDS.indexOf(kind));
+      expect(received).toBe(sent);
+    }, 30_000);
+  }
+
+  it('carries the data intact from outside to a plain port through a published port', async () => {
+    const plain = inside.find((h) => h.kind === 'tap, plain')!;
+    sw.publish({ protocol: 'tcp', hostPort: 8081, ip: plain.ip, port: 6300, mac: (await execIn(plain.netns, 'cat', ['/sys/class/net/eth0/address'])).trim() });
+    const fromOutside: Host = { kind: 'tap, offloads', netns: outside[0]!.netns, ip: outside[0]!.ip };
+    const { sent, received } = await transfer(fromOutside, plain, 6300, { address: `${outerSubnet}.2`, port: 8081 });
+    expect(received).toBe(sent);
+  }, 30_000);
+});
