@@ -12,7 +12,7 @@ import { macForIp, parseMac } from './packet/mac.js';
 import { Fdb, MAX_PORTS, type FdbCounters, type FdbEntry } from './dataplane/fdb.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from './dataplane/frame-pool.js';
 import { FrameRing } from './dataplane/frame-ring.js';
-import { PORT_PRESENT, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from './dataplane/port-table.js';
+import { PORT_MTU_SHIFT, PORT_PRESENT, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from './dataplane/port-table.js';
 import type { AnyQueueSpec } from './dataplane/queue.js';
 import type { WorkerCommandBody, WorkerInit, WorkerReply } from './dataplane/worker.js';
 import { openPacket, type PacketSocket } from './native/packet.js';
@@ -112,6 +112,8 @@ export interface PortInfo {
   vnetHdrSize: number;
   offloads: readonly string[];
   flags: PortFlags;
+  /** Frames beyond it (and an Ethernet header with a VLAN tag) are dropped as too_big; 0: unchecked. */
+  mtu: number;
 }
 
 export interface PortStats extends PortCounters {
@@ -319,7 +321,7 @@ export class Switch {
   private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void): Promise<PortInfo> {
     this.assertOpen();
     const id = this.allocateId();
-    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)) };
+    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)), mtu: 0 };
     this.portsById.set(id, { info, close, removing: false });
     this.counters.clearPort(id);
     try {
@@ -541,8 +543,18 @@ export class Switch {
     const record = this.portsById.get(id);
     if (!record || record.removing) throw new RangeError(`no port ${id}`);
     const bits = flagsToBits(flags, flagsToBits(record.info.flags));
-    Atomics.store(this.portTable, id, PORT_PRESENT | bits);
+    Atomics.store(this.portTable, id, PORT_PRESENT | bits | (record.info.mtu << PORT_MTU_SHIFT));
     record.info.flags = bitsToFlags(bits);
+    return record.info;
+  }
+
+  /** Tells the switch the MTU of the port's interface, so a larger frame that cannot be cut is dropped as too_big. */
+  setPortMtu(id: number, mtu: number): PortInfo {
+    const record = this.portsById.get(id);
+    if (!record || record.removing) throw new RangeError(`no port ${id}`);
+    checkInt('MTU', mtu, 68, 65535);
+    record.info.mtu = mtu;
+    Atomics.store(this.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | (mtu << PORT_MTU_SHIFT));
     return record.info;
   }
 

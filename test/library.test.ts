@@ -5,8 +5,8 @@ import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import { buildUdpFrame } from '../src/packet/udp.js';
 
-const frame = (src: string, dst: string) =>
-  buildUdpFrame({ srcMac: parseMac(src), dstMac: parseMac(dst), srcIp: parseIpv4('10.7.0.1'), dstIp: parseIpv4('10.7.0.2'), srcPort: 1, dstPort: 2, frameBytes: 60 });
+const frame = (src: string, dst: string, frameBytes = 60) =>
+  buildUdpFrame({ srcMac: parseMac(src), dstMac: parseMac(dst), srcIp: parseIpv4('10.7.0.1'), dstIp: parseIpv4('10.7.0.2'), srcPort: 1, dstPort: 2, frameBytes });
 
 async function until(check: () => boolean, ms = 2000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -34,6 +34,22 @@ describe('tapswitch as a library', () => {
       expect(back).toHaveLength(1);
       expect(c.receive()).toEqual([]);
       expect(sw.stats().workers.reduce((n, w) => n + w.processed, 0)).toBe(2);
+    } finally {
+      await sw.close();
+    }
+  });
+
+  it('drops a frame larger than the egress port\'s MTU as too_big, and passes one that fits', async () => {
+    const sw = await Switch.create({ workers: 1 });
+    try {
+      const [a, b] = [await sw.addMemoryPort(), await sw.addMemoryPort()];
+      sw.setPortMtu(b.id, 1500);
+      a.send(frame('02:00:00:00:00:0a', '02:00:00:00:00:0b', 1500 + 18 + 1));
+      a.send(frame('02:00:00:00:00:0a', '02:00:00:00:00:0b', 1500 + 14));
+      const got: Uint8Array[] = [];
+      await until(() => (got.push(...b.receive()), sw.stats().ports.find((p) => p.id === b.id)!.drops.too_big === 1 && got.length === 1));
+      expect(got.map((f) => f.length)).toEqual([1514]);
+      expect(sw.stats().ports.find((p) => p.id === b.id)!.drops.too_big).toBe(1);
     } finally {
       await sw.close();
     }

@@ -14,7 +14,7 @@ import { hostSubnets } from './host-routes.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
 import type { AttachArgs, FdbView, InfoView, NatView, PortView, PublishArgs, Reply, Request, Results, UplinkArgs, UplinkView } from './protocol.js';
 import type { CtTimeouts } from '../dataplane/conntrack.js';
-import { addAddress, setLinkUp } from '../netns/link.js';
+import { addAddress, linkMtu, setLinkUp } from '../netns/link.js';
 import { writeState, type AttachmentState, type PacketPortState, type SwitchState } from './state.js';
 import {
   InputError,
@@ -367,6 +367,7 @@ export class Daemon {
       port = await this.sw.addTapPort({ name: uniqueName('tsp'), ...(args.offloads !== undefined && { offloads: args.offloads }) });
       const cidr = `${numberToIp(ipn)}/${prefix}`;
       await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
+      this.sw.setPortMtu(port.id, mtu);
       await this.addDefaultRoute(netns, ifname);
     } catch (e) {
       if (port) await this.sw.removePort(port.id).catch(() => undefined);
@@ -425,9 +426,16 @@ export class Daemon {
     );
     if (!exists) throw new InputError(`no interface ${ifname} in the host namespace: check ip link`);
     const port = await this.sw.addPacketPort({ ifname, ...(offloads !== undefined && { offloads }) });
+    await this.learnMtu(port.id, ifname);
     this.interfaces.set(ifname, { portId: port.id, ifname });
     this.save();
     return this.viewOf(port, undefined, 'up');
+  }
+
+  /** The switch drops what cannot fit the interface's MTU; an interface that hides it stays unchecked. */
+  private async learnMtu(portId: number, ifname: string, netns?: string): Promise<void> {
+    const mtu = await linkMtu(ifname, netns).catch(() => 0);
+    if (mtu >= 68 && mtu <= 65535) this.sw.setPortMtu(portId, mtu);
   }
 
   private async removeInterface(ifname: string): Promise<Results['port-del']> {

@@ -41,6 +41,8 @@ export const DROP_REASONS = [
   'uplink_ignored',
   /** A GSO frame for a port without offloads, of a kind the switch cannot cut (UDP fragmentation offload). */
   'gso_unsupported',
+  /** Larger than the egress port's MTU, and not a GSO frame that could be cut to fit. */
+  'too_big',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -66,5 +68,6 @@ export const DROP_NEIGHBOR_UNRESOLVED = DROP_REASONS.indexOf('neighbor_unresolve
 export const DROP_TTL_EXCEEDED = DROP_REASONS.indexOf('ttl_exceeded');
 export const DROP_UPLINK_IGNORED = DROP_REASONS.indexOf('uplink_ignored');
 export const DROP_GSO_UNSUPPORTED = DROP_REASONS.indexOf('gso_unsupported');
+export const DROP_TOO_BIG = DROP_REASONS.indexOf('too_big');
 
 export type DropCounts = Record<DropReason, number>;

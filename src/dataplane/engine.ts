@@ -2,13 +2,13 @@
 // per-egress tx batches, and a bounded backlog for frames that cannot go out at once.
 import { copySlots, createCopyPlan } from '../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
-import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_GSO_UNSUPPORTED, DROP_MALFORMED, DROP_NEIGHBOR_UNRESOLVED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
+import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_GSO_UNSUPPORTED, DROP_TOO_BIG, DROP_MALFORMED, DROP_NEIGHBOR_UNRESOLVED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
 import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
 import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_CSUM_COMPLETED, W_DROPPED, W_DROP_BASE, W_GSO_PASSED, W_PROCESSED, W_SEGMENTED, W_SEGMENTS, W_TIME_SQUEEZE } from './counters.js';
 import type { Fdb } from './fdb.js';
 import { MAX_PORTS } from './fdb.js';
 import { FramePool } from './frame-pool.js';
-import { PORT_FLOOD, PORT_PRESENT } from './port-table.js';
+import { PORT_FLOOD, PORT_MTU_SHIFT, PORT_PRESENT } from './port-table.js';
 import type { FrameQueue } from './queue.js';
 import { DescRing } from './ring.js';
 import { runBpf } from '../packet/bpf.js';
@@ -17,6 +17,8 @@ import { ROUTE_BRIDGE, ROUTE_CONSUMED, ROUTE_DROP, ROUTE_REPLY, ROUTE_RESOLVING,
 import { nextPowerOfTwo } from './power-of-two.js';
 import { F_NEEDS_CSUM, GSO_NONE, SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from './soft-offload.js';
 
+/** Ethernet header with one VLAN tag: what a frame may carry beyond the MTU. */
+const ETH_VLAN_HEADER = 18;
 /** Segments cut at a time: a 64 KiB GSO frame at MSS 1448 makes 46. */
 const SOFT_SLOTS = 64;
 
@@ -406,6 +408,12 @@ export class ForwardingEngine {
     // A port the FDB still names but this worker no longer has: its removal is under way.
     if (!port) return;
     const vnet = this.rxDesc[i * DESC_WORDS + D_VNET_FLAGS]!;
+    const mtu = this.ports[port.id]! >>> PORT_MTU_SHIFT;
+    // A frame beyond the MTU (and its VLAN tag) that is not GSO cannot be made to fit.
+    if (mtu !== 0 && (vnet & 0xff00) === 0 && this.rxDesc[i * DESC_WORDS + D_LEN]! > mtu + ETH_VLAN_HEADER) {
+      this.dropFrame(port.id, port.counterBase, DROP_TOO_BIG, this.rxDesc[i * DESC_WORDS + D_SLOT]!, this.rxDesc[i * DESC_WORDS + D_LEN]!);
+      return;
+    }
     // Flags byte NEEDS_CSUM, or any gso_type: a port without the header cannot take it as it is.
     if ((vnet & (F_NEEDS_CSUM | 0xff00)) !== 0) {
       if (port.plain) {
@@ -473,6 +481,11 @@ export class ForwardingEngine {
     const segments = this.segmenter.plan(bytes, at, len, gsoType, gso & 0xffff);
     if (segments < 0) {
       this.dropFrame(port.id, port.counterBase, segments === SOFT_UNSUPPORTED ? DROP_GSO_UNSUPPORTED : DROP_MALFORMED, slot, len);
+      return;
+    }
+    const mtu = this.ports[port.id]! >>> PORT_MTU_SHIFT;
+    if (mtu !== 0 && this.segmenter.segmentBytes > mtu + ETH_VLAN_HEADER) {
+      this.dropFrame(port.id, port.counterBase, DROP_TOO_BIG, slot, len);
       return;
     }
     for (let first = 0; first < segments; first += SOFT_SLOTS) {

@@ -10,6 +10,8 @@ export const PORT_MCAST_FLOOD = 1 << 3;
 export const PORT_BCAST_FLOOD = 1 << 4;
 
 export const PORT_DEFAULT_FLAGS = PORT_LEARNING | PORT_FLOOD | PORT_MCAST_FLOOD | PORT_BCAST_FLOOD;
+/** The port's MTU sits in the high half of its word; 0 when unknown (frames are not checked). */
+export const PORT_MTU_SHIFT = 16;
 
 export interface PortFlags {
   learning: boolean;

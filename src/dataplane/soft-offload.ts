@@ -31,8 +31,9 @@ export class SoftOffload {
   private payload = 0;
   private v4 = true;
   private tcp = true;
-  /** Segments plan() found. */
+  /** Segments plan() found, and the largest one's length. */
   segments = 0;
+  segmentBytes = 0;
 
   /**
    * Parses the GSO frame at bytes[at..at+len): gsoType and gsoSize from its virtio header. Returns
@@ -72,6 +73,7 @@ export class SoftOffload {
     this.mss = gsoSize;
     this.payload = len - this.headers;
     this.segments = Math.max(1, Math.ceil(this.payload / gsoSize));
+    this.segmentBytes = this.headers + Math.min(gsoSize, this.payload);
     return this.segments;
   }
 

@@ -51,6 +51,10 @@ async function showLink(ifname: string, netns: string | undefined, ...flags: str
   return link;
 }
 
+export async function linkMtu(ifname: string, netns?: string): Promise<number> {
+  return (await showLink(ifname, netns)).mtu ?? 0;
+}
+
 export async function linkMac(ifname: string, netns?: string): Promise<string> {
   const link = await showLink(ifname, netns);
   if (!link.address) throw new Error(`${ifname} has no link-layer address`);
