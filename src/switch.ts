@@ -12,7 +12,7 @@ import { macForIp, parseMac } from './packet/mac.js';
 import { Fdb, MAX_PORTS, type FdbCounters, type FdbEntry } from './dataplane/fdb.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from './dataplane/frame-pool.js';
 import { FrameRing } from './dataplane/frame-ring.js';
-import { PORT_MTU_SHIFT, PORT_PRESENT, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from './dataplane/port-table.js';
+import { PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from './dataplane/port-table.js';
 import type { AnyQueueSpec } from './dataplane/queue.js';
 import type { WorkerCommandBody, WorkerInit, WorkerReply } from './dataplane/worker.js';
 import { openPacket, type PacketSocket } from './native/packet.js';
@@ -103,6 +103,23 @@ export interface PublishedPort {
 
 export type PortKind = 'tap' | 'packet' | 'memory';
 
+export interface TapPortOptions {
+  name?: string;
+  flags?: Partial<PortFlags>;
+  uring?: boolean;
+  /** The virtio header and its offloads (default: the switch's). */
+  offloads?: boolean;
+}
+
+export interface PacketPortOptions {
+  ifname: string;
+  netns?: string;
+  flags?: Partial<PortFlags>;
+  promisc?: boolean;
+  /** PACKET_VNET_HDR (default: the switch's offloads). */
+  offloads?: boolean;
+}
+
 export interface PortInfo {
   id: number;
   name: string;
@@ -142,6 +159,8 @@ interface PortRecord {
   info: PortInfo;
   close(): void;
   removing: boolean;
+  /** PORT_ROUTED for the uplink, else 0. */
+  role: number;
 }
 
 interface WorkerHandle {
@@ -318,11 +337,17 @@ export class Switch {
     throw new RangeError(`the switch already has ${MAX_PORTS - 1} ports`);
   }
 
-  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void): Promise<PortInfo> {
+  /** The port's word in the shared port table: present, its flags, its role and its MTU. */
+  private storePortWord(id: number, record: PortRecord): void {
+    Atomics.store(this.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | record.role | (record.info.mtu << PORT_MTU_SHIFT));
+  }
+
+  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0): Promise<PortInfo> {
     this.assertOpen();
     const id = this.allocateId();
     const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)), mtu: 0 };
-    this.portsById.set(id, { info, close, removing: false });
+    const record: PortRecord = { info, close, removing: false, role };
+    this.portsById.set(id, record);
     this.counters.clearPort(id);
     try {
       await Promise.all(queues.map((queue, w) => this.command(w, { type: 'addPort', id, queue })));
@@ -330,7 +355,7 @@ export class Switch {
       await this.removePort(id).catch(() => undefined);
       throw e;
     }
-    Atomics.store(this.portTable, id, PORT_PRESENT | flagsToBits(flags));
+    this.storePortWord(id, record);
     return info;
   }
 
@@ -341,7 +366,11 @@ export class Switch {
   }
 
   /** Creates a multi-queue TAP (one queue per worker) and adds it as a port. */
-  async addTapPort(options: { name?: string; flags?: Partial<PortFlags>; uring?: boolean; offloads?: boolean } = {}): Promise<PortInfo & { tap: TapDevice }> {
+  addTapPort(options: TapPortOptions = {}): Promise<PortInfo & { tap: TapDevice }> {
+    return this.openTapPort(options, 0);
+  }
+
+  private async openTapPort(options: TapPortOptions, role: number): Promise<PortInfo & { tap: TapDevice }> {
     const tap = openTap({
       // A name of our own: kernel-chosen names repeat once a TAP moves to another namespace.
       name: options.name ?? uniqueName('tsp'),
@@ -351,7 +380,7 @@ export class Switch {
       ...(options.uring !== undefined && { uring: options.uring }),
     });
     try {
-      const info = await this.attach('tap', tap.name, tap.queues.map((q) => q.spec), options.flags ?? {}, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close());
+      const info = await this.attach('tap', tap.name, tap.queues.map((q) => q.spec), options.flags ?? {}, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close(), role);
       return { ...info, tap };
     } catch (e) {
       tap.close();
@@ -360,7 +389,11 @@ export class Switch {
   }
 
   /** Adds an existing interface (say, the host end of a veth) through one AF_PACKET socket per worker, in a fanout group. */
-  async addPacketPort(options: { ifname: string; netns?: string; flags?: Partial<PortFlags>; promisc?: boolean; offloads?: boolean }): Promise<PortInfo> {
+  addPacketPort(options: PacketPortOptions): Promise<PortInfo> {
+    return this.openPacketPort(options, 0);
+  }
+
+  private async openPacketPort(options: PacketPortOptions, role: number): Promise<PortInfo> {
     const group = (process.pid * 31 + this.allocateId()) & 0xffff;
     const offloads = this.portOffloads(options.offloads);
     const sockets: PacketSocket[] = [];
@@ -380,7 +413,7 @@ export class Switch {
       }
       const close = (): void => sockets.forEach((s) => s.close());
       const name = options.netns ? `${options.netns}/${options.ifname}` : options.ifname;
-      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close);
+      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close, role);
     } catch (e) {
       for (const s of sockets) s.close();
       throw e;
@@ -437,8 +470,8 @@ export class Switch {
     const none = { learning: false, flood: false, mcastFlood: false, bcastFlood: false };
     const offloads = options.offloads !== undefined ? { offloads: options.offloads } : {};
     const info = options.tap !== undefined
-      ? await this.addTapPort({ name: options.tap, flags: none, ...offloads })
-      : await this.addPacketPort({ ifname: options.ifname!, ...(options.netns !== undefined && { netns: options.netns }), flags: none, ...offloads });
+      ? await this.openTapPort({ name: options.tap, flags: none, ...offloads }, PORT_ROUTED)
+      : await this.openPacketPort({ ifname: options.ifname!, ...(options.netns !== undefined && { netns: options.netns }), flags: none, ...offloads }, PORT_ROUTED);
     const spec: UplinkSpec = { port: info.id, ip, mac: [...parseMac(mac)], nexthop: via };
     this.nextHop!.reset(via | 0);
     try {
@@ -542,9 +575,8 @@ export class Switch {
   setPortFlags(id: number, flags: Partial<PortFlags>): PortInfo {
     const record = this.portsById.get(id);
     if (!record || record.removing) throw new RangeError(`no port ${id}`);
-    const bits = flagsToBits(flags, flagsToBits(record.info.flags));
-    Atomics.store(this.portTable, id, PORT_PRESENT | bits | (record.info.mtu << PORT_MTU_SHIFT));
-    record.info.flags = bitsToFlags(bits);
+    record.info.flags = bitsToFlags(flagsToBits(flags, flagsToBits(record.info.flags)));
+    this.storePortWord(id, record);
     return record.info;
   }
 
@@ -554,7 +586,7 @@ export class Switch {
     if (!record || record.removing) throw new RangeError(`no port ${id}`);
     checkInt('MTU', mtu, 68, 65535);
     record.info.mtu = mtu;
-    Atomics.store(this.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | (mtu << PORT_MTU_SHIFT));
+    this.storePortWord(id, record);
     return record.info;
   }
 

@@ -166,6 +166,22 @@ describe('TCP tracking', () => {
     expect(ct.entries()[0]).toMatchObject({ state: 'ESTABLISHED', assured: true, unreplied: false });
   });
 
+  it('opens no session for a SYN-ACK, FIN or RST that has none, as netfilter calls them invalid', () => {
+    for (const flags of [SYN_ACK, 0x11, 0x04]) expect(out(tcp(INSIDE, REMOTE, 40000, 80, flags))).toBe(NAT_NO_SESSION);
+    expect(ct.counters().entries).toBe(0);
+  });
+
+  it('leaves a session alone when it was freed and reused between a lookup and its update', () => {
+    out(tcp(INSIDE, REMOTE, 40000, 80, SYN));
+    const stale = ct.lookup(IPPROTO_TCP, ipv4ToNumber(INSIDE) | 0, ipv4ToNumber(REMOTE) | 0, (40000 << 16) | 80, ct.now());
+    const version = ct.found.version;
+    ct.flush();
+    out(tcp(INSIDE, REMOTE, 40001, 443, SYN));
+    ct.found.version = version;
+    ct.update(stale, 1000, 0x04, ct.now());
+    expect(ct.entries()).toEqual([expect.objectContaining({ state: 'SYN_SENT', original: expect.objectContaining({ dport: 443, packets: 1 }) })]);
+  });
+
   it('closes with FINs from both sides into TIME_WAIT, and a RST into CLOSE', () => {
     out(tcp(INSIDE, REMOTE, 40000, 80, SYN));
     back(tcp(REMOTE, UPLINK, 80, 40000, SYN_ACK));
@@ -234,6 +250,26 @@ describe('ICMP errors', () => {
     expect(internetChecksum(error, 42, 20)).toBe(0);
     expectChecksumsValid(error);
     expect(nat.inside).toBe(true);
+  });
+});
+
+describe('ICMP errors from inside', () => {
+  it('gives an error that leaves through the uplink the NAT address, never the inside sender\'s', () => {
+    ct.addRule(IPPROTO_TCP, 8080, ipv4ToNumber(INSIDE_B) | 0, 80, 0x02420a09, 0x0003);
+    const syn = tcp(REMOTE, UPLINK, 50000, 8080, 0x02);
+    back(syn);
+    // An inside router on the way to the server gives up on the (translated) SYN.
+    const error = new Uint8Array(14 + 20 + 8 + 28);
+    writeEthernetHeader(error, 0, MAC_B, MAC_A, ETHERTYPE_IPV4);
+    writeIpv4Header(error, IP, { src: parseIpv4('10.9.0.9'), dst: parseIpv4(REMOTE), protocol: IPPROTO_ICMP, payloadBytes: 36 });
+    error[34] = 11;
+    error.set(syn.subarray(IP, IP + 28), 42);
+    new DataView(error.buffer).setUint16(36, internetChecksum(error, 34, 36));
+    expect(out(error)).toBe(0);
+    expect(header(error)).toMatchObject({ src: UPLINK, dst: REMOTE });
+    expect([formatIpv4(error, 42 + 12), formatIpv4(error, 42 + 16)]).toEqual([REMOTE, UPLINK]);
+    expect(new DataView(error.buffer).getUint16(62 + 2)).toBe(8080);
+    expectChecksumsValid(error);
   });
 });
 

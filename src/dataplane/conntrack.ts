@@ -76,6 +76,7 @@ const H_FULL = 5;
 const H_PORTS_EXHAUSTED = 6;
 const H_PORT_LO = 7;
 const H_PORT_HI = 8;
+const H_SEED = 9;
 const H_TIMEOUTS = 16;
 const HEADER_WORDS = 32;
 
@@ -87,6 +88,8 @@ const RULE_WORDS = 5; // inside ip, inside port, mac hi, mac lo, protocol
 /** Candidates an endpoint's mapping is looked for among, and a free port after that. */
 const MAPPING_PROBES = 128;
 const MAX_CHAIN = 64;
+/** Sessions a sweep looks at per hold of the lock. */
+const SWEEP_SLICE = 4096;
 const NONE = -1;
 
 /** Results of lookup()/create(): a node (session << 1 | direction), or one of these. */
@@ -156,8 +159,9 @@ function protocolName(protocol: number): 'tcp' | 'udp' | 'icmp' {
   return protocol === IPPROTO_TCP ? 'tcp' : protocol === IPPROTO_UDP ? 'udp' : 'icmp';
 }
 
-function hashTuple(protocol: number, src: number, dst: number, ports: number): number {
-  let h = Math.imul(src ^ Math.imul(dst, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(ports + protocol, 0xcc9e2d51);
+/** Seeded per table, so spoofed tuples cannot be chosen to pile up in one chain. */
+function hashTuple(seed: number, protocol: number, src: number, dst: number, ports: number): number {
+  let h = Math.imul(src ^ seed ^ Math.imul(dst, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(ports + protocol, 0xcc9e2d51);
   h ^= h >>> 15;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
@@ -175,6 +179,7 @@ export class Conntrack {
   private readonly buckets: Int32Array;
   private readonly next: Int32Array;
   private readonly bucketMask: number;
+  private seed = 0;
   /** Per protocol and external port: the inside address and port mapped to it, and its sessions. */
   private readonly ownerIp: Int32Array;
   private readonly ownerPort: Int32Array;
@@ -184,7 +189,7 @@ export class Conntrack {
   private readonly rules: Int32Array;
 
   /** What the last successful lookup() found, read inside its version check. */
-  readonly found = { src: 0, dst: 0, ports: 0, inside: false, macHi: 0, macLo: 0 };
+  readonly found = { src: 0, dst: 0, ports: 0, inside: false, macHi: 0, macLo: 0, version: 0 };
 
   private constructor(
     readonly shared: ConntrackShared,
@@ -197,6 +202,7 @@ export class Conntrack {
     const take = viewCarver(buffer);
     this.header = take(HEADER_WORDS);
     this.spin = new SpinLock(this.header, H_LOCK);
+    this.seed = this.header[H_SEED]!;
     this.sessions = take(max * SESSION_WORDS);
     this.buckets = take(bucketCount);
     this.next = take(2 * max);
@@ -227,6 +233,8 @@ export class Conntrack {
     ct.header[H_FREE] = 0;
     ct.header[H_PORT_LO] = lo;
     ct.header[H_PORT_HI] = hi;
+    ct.header[H_SEED] = (Math.random() * 0x100000000) | 0;
+    ct.seed = ct.header[H_SEED]!;
     ct.setTimeouts({ ...CT_DEFAULT_TIMEOUTS, ...options.timeouts });
     return ct;
   }
@@ -261,10 +269,10 @@ export class Conntrack {
    * The session and direction (node = session << 1 | direction) of a packet with this tuple, or
    * CT_MISS. On a hit, `found` holds the tuple to rewrite the packet to and where it goes next.
    */
-  lookup(protocol: number, src: number, dst: number, ports: number, now: number): number {
+  lookup(protocol: number, src: number, dst: number, ports: number, now: number, maxChain = MAX_CHAIN): number {
     const s = this.sessions;
-    let node = Atomics.load(this.buckets, hashTuple(protocol, src, dst, ports) & this.bucketMask);
-    for (let steps = 0; node !== NONE && steps < MAX_CHAIN; steps++) {
+    let node = Atomics.load(this.buckets, hashTuple(this.seed, protocol, src, dst, ports) & this.bucketMask);
+    for (let steps = 0; node !== NONE && steps < maxChain; steps++) {
       const base = (node >> 1) * SESSION_WORDS;
       const dir = node & 1;
       const t = base + (dir === 0 ? S_ORIG : S_REPLY);
@@ -281,6 +289,7 @@ export class Conntrack {
         const m = base + (dir === 0 ? S_MAC_REPLY : S_MAC_ORIG);
         f.macHi = s[m]!;
         f.macLo = s[m + 1]!;
+        f.version = v;
         if (Atomics.load(s, base + S_VERSION) === v) return node;
         return CT_MISS;
       }
@@ -289,10 +298,27 @@ export class Conntrack {
     return CT_MISS;
   }
 
-  /** Counts a packet of `bytes` on a session found by lookup() and moves its state and timeout on. */
+  /**
+   * Under the lock, with no limit on the chain: what a lock-free miss falls back to before it is
+   * believed, since a reader can be led off its chain by a session that was just freed and reused.
+   */
+  lookupLocked(protocol: number, src: number, dst: number, ports: number, now: number): number {
+    this.lock();
+    try {
+      return this.lookup(protocol, src, dst, ports, now, this.max * 2);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * Counts a packet of `bytes` on the session lookup() just found and moves its state and timeout
+   * on. Does nothing when the session was freed (and maybe reused) since the lookup.
+   */
   update(node: number, bytes: number, tcpFlags: number, now: number): void {
     const s = this.sessions;
     const base = (node >> 1) * SESSION_WORDS;
+    if (Atomics.load(s, base + S_VERSION) !== this.found.version) return;
     const dir = node & 1;
     const c = base + S_PACKETS + 3 * dir;
     Atomics.add(s, c, 1);
@@ -318,7 +344,14 @@ export class Conntrack {
       }
       word = seen;
     }
-    Atomics.store(s, base + S_EXPIRES, now + this.timeoutFor(protocol, word));
+    // The other direction may move the state on meanwhile (a RST crossing an ACK): the timeout
+    // stored last must be the one of the state that stands.
+    for (;;) {
+      Atomics.store(s, base + S_EXPIRES, now + this.timeoutFor(protocol, word));
+      const after = Atomics.load(s, base + S_STATE);
+      if (after === word) break;
+      word = after;
+    }
   }
 
   private timeoutFor(protocol: number, word: number): number {
@@ -346,6 +379,8 @@ export class Conntrack {
     try {
       const ready = this.prepare(protocol, src, dst, ports, now);
       if (ready !== CT_MISS) return ready;
+      // The rule may have gone (or its slot been reused) since the caller read it without the lock.
+      if (rule > 0 && this.ruleFor(protocol, ports & 0xffff) !== rule) return CT_MISS;
       const sport = ports >>> 16;
       const ext = this.bindPort(protocol, src, sport);
       if (ext < 0) return this.counted(H_PORTS_EXHAUSTED, CT_NO_PORT);
@@ -376,6 +411,7 @@ export class Conntrack {
     try {
       const ready = this.prepare(protocol, src, dst, ports, now);
       if (ready !== CT_MISS) return ready;
+      if (this.ruleFor(protocol, ports & 0xffff) !== rule) return CT_MISS;
       const r = (rule - 1) * RULE_WORDS;
       const inside = this.rules[r]!;
       const replyPorts = ((this.rules[r + 1]! << 16) | (ports >>> 16)) | 0;
@@ -390,7 +426,7 @@ export class Conntrack {
    * CT_MISS to go ahead (an expired session holding the tuple is gone by then).
    */
   private prepare(protocol: number, src: number, dst: number, ports: number, now: number): number {
-    const existing = this.lookup(protocol, src, dst, ports, now);
+    const existing = this.lookup(protocol, src, dst, ports, now, this.max * 2);
     if (existing >= 0) return existing;
     this.reclaimTuple(protocol, src, dst, ports, now);
     return this.header[H_FREE] === NONE ? this.counted(H_FULL, CT_FULL) : CT_MISS;
@@ -431,8 +467,8 @@ export class Conntrack {
     s[base + S_STATE] = F_USED | (protocol === IPPROTO_TCP && state === TCP_NONE ? TCP_ESTABLISHED : state);
     s[base + S_EXPIRES] = now + this.timeoutFor(protocol, s[base + S_STATE]!);
     Atomics.add(s, base + S_VERSION, 1);
-    this.link(id << 1, hashTuple(protocol, src, dst, ports));
-    this.link((id << 1) | 1, hashTuple(protocol, rSrc, rDst, rPorts));
+    this.link(id << 1, hashTuple(this.seed, protocol, src, dst, ports));
+    this.link((id << 1) | 1, hashTuple(this.seed, protocol, rSrc, rDst, rPorts));
     h[H_COUNT]!++;
     h[H_CREATED]!++;
     return id << 1;
@@ -463,7 +499,7 @@ export class Conntrack {
 
   /** Under the lock: an expired session still holding a tuple goes before a new one takes it. */
   private reclaimTuple(protocol: number, src: number, dst: number, ports: number, now: number): void {
-    let node = this.buckets[hashTuple(protocol, src, dst, ports) & this.bucketMask]!;
+    let node = this.buckets[hashTuple(this.seed, protocol, src, dst, ports) & this.bucketMask]!;
     while (node !== NONE) {
       const base = (node >> 1) * SESSION_WORDS;
       const after = this.next[node]!;
@@ -477,8 +513,8 @@ export class Conntrack {
     const base = id * SESSION_WORDS;
     const protocol = s[base + S_INFO]! & 0xff;
     Atomics.add(s, base + S_VERSION, 1);
-    this.unlink(id << 1, hashTuple(protocol, s[base + S_ORIG]!, s[base + S_ORIG + 1]!, s[base + S_ORIG + 2]!));
-    this.unlink((id << 1) | 1, hashTuple(protocol, s[base + S_REPLY]!, s[base + S_REPLY + 1]!, s[base + S_REPLY + 2]!));
+    this.unlink(id << 1, hashTuple(this.seed, protocol, s[base + S_ORIG]!, s[base + S_ORIG + 1]!, s[base + S_ORIG + 2]!));
+    this.unlink((id << 1) | 1, hashTuple(this.seed, protocol, s[base + S_REPLY]!, s[base + S_REPLY + 1]!, s[base + S_REPLY + 2]!));
     const binding = s[base + S_BINDING]!;
     if (binding >= 0) {
       const at = protocolIndex(protocol) * PORTS + binding;
@@ -503,7 +539,7 @@ export class Conntrack {
     const p = protocolIndex(protocol);
     const lo = protocol === IPPROTO_ICMP ? 0 : this.header[H_PORT_LO]!;
     const span = (protocol === IPPROTO_ICMP ? 65535 : this.header[H_PORT_HI]!) - lo + 1;
-    const start = hashTuple(protocol, ip, port, 0) >>> 0;
+    const start = hashTuple(this.seed, protocol, ip, port, 0) >>> 0;
     const candidate = (i: number): number => (i === 0 ? port : lo + ((start + i) % span));
     const probes = Math.min(MAPPING_PROBES, span + 1);
     let free = NONE;
@@ -529,20 +565,24 @@ export class Conntrack {
 
   // ---- management, from the main thread ----
 
-  /** Removes expired sessions; returns how many. */
+  /** Removes expired sessions, a slice of the table per lock hold so new flows do not wait long; returns how many. */
   expire(now = this.now()): number {
-    return this.locked(() => {
-      let removed = 0;
-      for (let id = 0; id < this.max; id++) {
-        const base = id * SESSION_WORDS;
-        if ((this.sessions[base + S_STATE]! & F_USED) !== 0 && now >= this.sessions[base + S_EXPIRES]!) {
-          this.remove(id);
-          removed++;
+    let removed = 0;
+    for (let from = 0; from < this.max; from += SWEEP_SLICE) {
+      removed += this.locked(() => {
+        let n = 0;
+        for (let id = from; id < Math.min(from + SWEEP_SLICE, this.max); id++) {
+          const base = id * SESSION_WORDS;
+          if ((this.sessions[base + S_STATE]! & F_USED) !== 0 && now >= this.sessions[base + S_EXPIRES]!) {
+            this.remove(id);
+            n++;
+          }
         }
-      }
-      this.header[H_EXPIRED]! += removed;
-      return removed;
-    });
+        return n;
+      });
+    }
+    Atomics.add(this.header, H_EXPIRED, removed);
+    return removed;
   }
 
   /** Removes every session, like `conntrack -F`; returns how many. */
@@ -560,34 +600,33 @@ export class Conntrack {
   }
 
   entries(now = this.now()): CtEntry[] {
-    return this.locked(() => {
-      const out: CtEntry[] = [];
-      const s = this.sessions;
-      const tuple = (at: number, counters: number): CtTuple => ({
-        src: formatIp(s[at]!),
-        dst: formatIp(s[at + 1]!),
-        sport: s[at + 2]! >>> 16,
-        dport: s[at + 2]! & 0xffff,
-        packets: s[counters]! >>> 0,
-        bytes: (s[counters + 2]! >>> 0) * 2 ** 32 + (s[counters + 1]! >>> 0),
-      });
-      for (let id = 0; id < this.max; id++) {
-        const base = id * SESSION_WORDS;
-        const word = s[base + S_STATE]!;
-        if ((word & F_USED) === 0 || now >= s[base + S_EXPIRES]!) continue;
-        const protocol = s[base + S_INFO]! & 0xff;
-        out.push({
-          protocol: protocolName(protocol),
-          ...(protocol === IPPROTO_TCP && { state: TCP_STATE_NAMES[tcpStateOf(word)]! }),
-          timeout: Math.ceil((s[base + S_EXPIRES]! - now) / TICKS_PER_SECOND),
-          original: tuple(base + S_ORIG, base + S_PACKETS),
-          reply: tuple(base + S_REPLY, base + S_PACKETS + 3),
-          unreplied: (word & F_SEEN_REPLY) === 0,
-          assured: (word & F_ASSURED) !== 0,
-        });
-      }
-      return out;
+    // A copy under the lock, formatted after it: readers of the list do not hold up new flows.
+    const s = this.locked(() => this.sessions.slice());
+    const out: CtEntry[] = [];
+    const tuple = (at: number, counters: number): CtTuple => ({
+      src: formatIp(s[at]!),
+      dst: formatIp(s[at + 1]!),
+      sport: s[at + 2]! >>> 16,
+      dport: s[at + 2]! & 0xffff,
+      packets: s[counters]! >>> 0,
+      bytes: (s[counters + 2]! >>> 0) * 2 ** 32 + (s[counters + 1]! >>> 0),
     });
+    for (let id = 0; id < this.max; id++) {
+      const base = id * SESSION_WORDS;
+      const word = s[base + S_STATE]!;
+      if ((word & F_USED) === 0 || now >= s[base + S_EXPIRES]!) continue;
+      const protocol = s[base + S_INFO]! & 0xff;
+      out.push({
+        protocol: protocolName(protocol),
+        ...(protocol === IPPROTO_TCP && { state: TCP_STATE_NAMES[tcpStateOf(word)]! }),
+        timeout: Math.ceil((s[base + S_EXPIRES]! - now) / TICKS_PER_SECOND),
+        original: tuple(base + S_ORIG, base + S_PACKETS),
+        reply: tuple(base + S_REPLY, base + S_PACKETS + 3),
+        unreplied: (word & F_SEEN_REPLY) === 0,
+        assured: (word & F_ASSURED) !== 0,
+      });
+    }
+    return out;
   }
 
   counters(): CtCounters {

@@ -2,13 +2,13 @@
 // per-egress tx batches, and a bounded backlog for frames that cannot go out at once.
 import { copySlots, createCopyPlan } from '../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
-import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_GSO_UNSUPPORTED, DROP_TOO_BIG, DROP_MALFORMED, DROP_NEIGHBOR_UNRESOLVED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
+import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_GSO_UNSUPPORTED, DROP_TOO_BIG, DROP_UPLINK_IGNORED, DROP_MALFORMED, DROP_NEIGHBOR_UNRESOLVED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
 import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
 import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_CSUM_COMPLETED, W_DROPPED, W_DROP_BASE, W_GSO_PASSED, W_PROCESSED, W_SEGMENTED, W_SEGMENTS, W_TIME_SQUEEZE } from './counters.js';
 import type { Fdb } from './fdb.js';
 import { MAX_PORTS } from './fdb.js';
 import { FramePool } from './frame-pool.js';
-import { PORT_FLOOD, PORT_MTU_SHIFT, PORT_PRESENT } from './port-table.js';
+import { PORT_FLOOD, PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED } from './port-table.js';
 import type { FrameQueue } from './queue.js';
 import { DescRing } from './ring.js';
 import { runBpf } from '../packet/bpf.js';
@@ -304,6 +304,8 @@ export class ForwardingEngine {
     let rxBytes = 0;
     const router = this.router;
     const fromUplink = router !== null && ingress === router.uplinkPort;
+    // The uplink's frames before the router knows it (or after it let go) must not be bridged.
+    const strayRouted = !fromUplink && (this.ports[ingress]! & PORT_ROUTED) !== 0;
     if (router !== null) router.tick();
     for (let i = 0; i < n; i++) {
       const d = i * DESC_WORDS;
@@ -315,6 +317,10 @@ export class ForwardingEngine {
         continue;
       }
       rxBytes += len;
+      if (strayRouted) {
+        this.dropFrame(ingress, inBase, DROP_UPLINK_IGNORED, slot, len);
+        continue;
+      }
       if (fromUplink) {
         this.route(port, i, slot, len, router.fromUplink(bytes, slot * slotSize, len, this.rxDesc[d + D_VNET_FLAGS]!, this.replyAt()));
         continue;

@@ -8,6 +8,7 @@ import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
 import { read16, read32, write16, write32 } from '../packet/bytes.js';
 import { CT_FULL, CT_MISS, CT_NO_PORT, type Conntrack } from './conntrack.js';
 import { FragmentTable } from './fragments.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './tcp-state.js';
 
 /** translate() results below 0: why the packet cannot pass. */
 export const NAT_NO_SESSION = -1;
@@ -19,6 +20,16 @@ export const NAT_MALFORMED = -6;
 
 const ICMP_ECHO_REPLY = 0;
 const ICMP_ECHO_REQUEST = 8;
+
+/**
+ * Whether a TCP segment without a session may open one: a SYN, or (from inside, as netfilter's
+ * loose pickup) a plain ACK of a flow already under way. A SYN-ACK, FIN or RST never does; from
+ * outside only a SYN to a published port does.
+ */
+function opensFlow(flags: number, fromInside: boolean): boolean {
+  const rest = flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST);
+  return rest === TCP_SYN || (fromInside && rest === TCP_ACK);
+}
 
 export function isIcmpError(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
@@ -80,9 +91,12 @@ export class Nat {
     const ct = this.ct;
     let node = ct.lookup(protocol, src, dst, ports, now);
     if (node === CT_MISS) {
-      node = this.create(protocol, src, dst, ports, fromInside, macHi, macLo, tcpFlags, now);
-      if (node < 0) return node === CT_FULL ? NAT_FULL : node === CT_NO_PORT ? NAT_NO_PORT : NAT_NO_SESSION;
-      if (ct.lookup(protocol, src, dst, ports, now) !== node) return NAT_NO_SESSION;
+      const created = this.create(protocol, src, dst, ports, fromInside, macHi, macLo, tcpFlags, now);
+      if (created === CT_FULL) return NAT_FULL;
+      if (created === CT_NO_PORT) return NAT_NO_PORT;
+      // Under the lock: finds what was just created, or a session a lock-free reader was led past.
+      node = ct.lookupLocked(protocol, src, dst, ports, now);
+      if (node < 0) return NAT_NO_SESSION;
     }
     ct.update(node, total, tcpFlags, now);
     const f = ct.found;
@@ -113,7 +127,11 @@ export class Nat {
     const protocol = bytes[ip + 9]!;
     const l4 = ip + (bytes[ip]! & 0x0f) * 4;
     if ((protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) || l4 + 4 > ip + available) return false;
-    return this.ct.lookup(protocol, read32(bytes, ip + 12) | 0, read32(bytes, ip + 16) | 0, read32(bytes, l4) | 0, this.ct.now()) >= 0;
+    const src = read32(bytes, ip + 12) | 0;
+    const dst = read32(bytes, ip + 16) | 0;
+    const ports = read32(bytes, l4) | 0;
+    const now = this.ct.now();
+    return this.ct.lookup(protocol, src, dst, ports, now) >= 0 || this.ct.lookupLocked(protocol, src, dst, ports, now) >= 0;
   }
 
   private create(protocol: number, src: number, dst: number, ports: number, fromInside: boolean, macHi: number, macLo: number, tcpFlags: number, now: number): number {
@@ -121,13 +139,14 @@ export class Nat {
     const ct = this.ct;
     const toUplink = dst === uplinkIp;
     const rule = toUplink ? ct.ruleFor(protocol, ports & 0xffff) : 0;
+    if (protocol === IPPROTO_TCP && !opensFlow(tcpFlags, fromInside)) return CT_MISS;
     if (fromInside) {
       if (toUplink && rule === 0) return CT_MISS;
       // Only a SYN opens a TCP flow through a published port; anything else would be a stray.
-      if (rule !== 0 && protocol === IPPROTO_TCP && (tcpFlags & 0x12) !== 0x02) return CT_MISS;
+      if (rule !== 0 && protocol === IPPROTO_TCP && (tcpFlags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) !== TCP_SYN) return CT_MISS;
       return ct.createMasquerade(protocol, src, dst, ports, rule !== 0 ? gatewayIp : uplinkIp, macHi, macLo, rule, tcpFlags, now);
     }
-    if (rule === 0 || (protocol === IPPROTO_TCP && (tcpFlags & 0x12) !== 0x02)) return CT_MISS;
+    if (rule === 0) return CT_MISS;
     return ct.createPublished(protocol, src, dst, ports, rule, tcpFlags, now);
   }
 
@@ -196,8 +215,8 @@ export class Nat {
     const qSrc = read32(bytes, inner + 12) | 0;
     const qDst = read32(bytes, inner + 16) | 0;
     const reversed = ((ports & 0xffff) << 16) | (ports >>> 16);
-    const node = this.ct.lookup(protocol, qDst, qSrc, reversed, now);
-    if (node === CT_MISS) return NAT_NO_SESSION;
+    const ct = this.ct;
+    if (ct.lookup(protocol, qDst, qSrc, reversed, now) === CT_MISS && ct.lookupLocked(protocol, qDst, qSrc, reversed, now) === CT_MISS) return NAT_NO_SESSION;
     const f = this.ct.found;
     const nqSrc = f.dst;
     const nqDst = f.src;
@@ -207,7 +226,8 @@ export class Nat {
     const oSrc = read32(bytes, ip + 12) | 0;
     const oDst = read32(bytes, ip + 16) | 0;
     // The error goes to the quote's sender; it came from the quote's target, or from a router on the way.
-    const nSrc = oSrc === qDst ? nqDst : oSrc;
+    // Leaving through the uplink, an inside sender's own address would leak: it takes the NAT address.
+    const nSrc = oSrc === qDst || (fromInside && !f.inside) ? nqDst : oSrc;
     this.rewrite(bytes, ip, icmp, end, IPPROTO_ICMP, false, oSrc, oDst, 0, nSrc, nqSrc, 0);
     write16(bytes, icmp + 2, 0);
     write16(bytes, icmp + 2, foldChecksum(onesSum(bytes, icmp, end - icmp)));

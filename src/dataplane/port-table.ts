@@ -10,6 +10,8 @@ export const PORT_MCAST_FLOOD = 1 << 3;
 export const PORT_BCAST_FLOOD = 1 << 4;
 
 export const PORT_DEFAULT_FLAGS = PORT_LEARNING | PORT_FLOOD | PORT_MCAST_FLOOD | PORT_BCAST_FLOOD;
+/** A routed port (the uplink): never bridged, and dropped from while no router takes it. */
+export const PORT_ROUTED = 1 << 5;
 /** The port's MTU sits in the high half of its word; 0 when unknown (frames are not checked). */
 export const PORT_MTU_SHIFT = 16;
 
