@@ -8,10 +8,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { createOwnedNamespace, placeLink } from '../src/netns/attach.js';
 import { ipIn, run } from '../src/netns/ip.js';
-import { createVethPair } from '../src/netns/link.js';
 import { uniqueName } from '../src/netns/names.js';
 import { execIn, spawnIn } from '../src/netns/namespace.js';
 import { Resources } from '../src/netns/resources.js';
+import { attachPortOfFlavor, type PortFlavor } from '../src/netns/switch-ports.js';
 import { Switch } from '../src/switch.js';
 import { describeKernel, testSubnet, useTempDir } from './support/kernel.js';
 
@@ -48,26 +48,12 @@ interface Host {
   ip: string;
 }
 
+const FLAVOR: Record<Kind, PortFlavor> = { 'tap, offloads': 'tap', 'tap, plain': 'tap-plain', 'veth, vnet header': 'veth', 'veth, plain': 'veth-plain' };
+
 /** A namespace on the switch through a port of `kind`; returns where it is. */
 async function connect(sw: Switch, resources: Resources, kind: Kind, ip: string, prefix: number, gateway?: string): Promise<Host> {
   const netns = await createOwnedNamespace(resources, uniqueName('tsw'));
-  const cidr = `${ip}/${prefix}`;
-  if (kind.startsWith('tap')) {
-    const port = await sw.addTapPort({ offloads: kind === 'tap, offloads' });
-    await placeLink(port.name, { netns, ifname: 'eth0', cidr });
-  } else {
-    // The switch's end of the veth sits in a namespace of its own, opened there through AF_PACKET.
-    const edge = await createOwnedNamespace(resources, uniqueName('tse'));
-    const [inner, outer] = [uniqueName('tsv'), uniqueName('tsv')];
-    await createVethPair(inner, outer);
-    await placeLink(inner, { netns, ifname: 'eth0', cidr });
-    await placeLink(outer, { netns: edge });
-    const vnet = kind === 'veth, vnet header';
-    // Without the header a packet socket would read GSO frames whole and unmarked, so, as with
-    // any AF_PACKET user, the namespace's side sends plain frames.
-    if (!vnet) await execIn(netns, 'ethtool', ['-K', 'eth0', 'tso', 'off', 'gso', 'off', 'tx', 'off']);
-    await sw.addPacketPort({ ifname: outer, netns: edge, offloads: vnet });
-  }
+  await attachPortOfFlavor(sw, resources, FLAVOR[kind], { netns, ifname: 'eth0', cidr: `${ip}/${prefix}` });
   if (gateway) await ipIn(netns, 'route', 'add', 'default', 'via', gateway);
   return { kind, netns, ip };
 }

@@ -6,10 +6,19 @@ import { uniqueName } from '../../src/netns/names.js';
 import { Resources } from '../../src/netns/resources.js';
 import { Switch } from '../../src/switch.js';
 import { ipIn } from '../../src/netns/ip.js';
+import { createVethPair, deleteLink } from '../../src/netns/link.js';
+import { attachPortOfFlavor, type PortFlavor } from '../../src/netns/switch-ports.js';
 import { ipv4ToNumber } from '../../src/packet/ipv4.js';
 import { macForIp } from '../../src/packet/mac.js';
 
-export type Via = { kind: 'bare'; cpu?: number } | { kind: 'switch'; workers: number; pinWorkers?: boolean } | { kind: 'nat'; workers: number };
+export type Via =
+  | { kind: 'bare'; cpu?: number }
+  | { kind: 'switch'; workers: number; pinWorkers?: boolean }
+  | { kind: 'nat'; workers: number }
+  /** The switch between two ports of the given flavors (TAP or veth, offloads or plain). */
+  | { kind: 'flavors'; workers: number; left: PortFlavor; right: PortFlavor }
+  /** The kernel's own bridge with a veth pair per namespace, as Docker wires containers. */
+  | { kind: 'bridge' };
 
 export interface PairOptions {
   via: Via;
@@ -100,12 +109,47 @@ async function natted(resources: Resources, options: PairOptions, subnet: string
   };
 }
 
+async function flavored(resources: Resources, subnet: string, via: { workers: number; left: PortFlavor; right: PortFlavor }): Promise<Pair> {
+  const sw = await Switch.create({ workers: via.workers });
+  resources.add('switch', () => sw.close());
+  const ends: Endpoint[] = [];
+  let rightPort = 0;
+  for (const [i, flavor] of [via.left, via.right].entries()) {
+    const netns = await createOwnedNamespace(resources, uniqueName('tsb'));
+    const port = await attachPortOfFlavor(sw, resources, flavor, { netns, ifname: 'eth0', cidr: `${subnet}.${i + 1}/24` });
+    ends.push({ netns, ifname: 'eth0', mac: port.mac, ip: `${subnet}.${i + 1}` });
+    rightPort = port.id;
+  }
+  return { left: ends[0]!, right: ends[1]!, towardRight: ends[1]!.mac, forwarded: () => sw.stats().ports.find((p) => p.id === rightPort)?.txPackets ?? 0, resources };
+}
+
+async function kernelBridge(resources: Resources, subnet: string): Promise<Pair> {
+  // The bridge gets a namespace of its own, so nothing of the host's is touched.
+  const hub = await createOwnedNamespace(resources, uniqueName('tsk'));
+  await ipIn(hub, 'link', 'add', 'br0', 'type', 'bridge');
+  await ipIn(hub, 'link', 'set', 'br0', 'up');
+  const ends: Endpoint[] = [];
+  for (const i of [1, 2]) {
+    const netns = await createOwnedNamespace(resources, uniqueName('tsb'));
+    const [inner, outer] = [uniqueName('tsv'), uniqueName('tsv')];
+    await createVethPair(inner, outer);
+    resources.add(`veth ${outer}`, () => deleteLink(outer).catch(() => undefined));
+    const mac = await placeLink(inner, { netns, ifname: 'eth0', cidr: `${subnet}.${i}/24` });
+    await placeLink(outer, { netns: hub });
+    await ipIn(hub, 'link', 'set', outer, 'master', 'br0');
+    ends.push({ netns, ifname: 'eth0', mac, ip: `${subnet}.${i}` });
+  }
+  return { left: ends[0]!, right: ends[1]!, towardRight: ends[1]!.mac, forwarded: () => 0, resources };
+}
+
 /** Builds the pair; on any failure everything made so far is removed before the error goes on. */
 export async function buildPair(options: PairOptions, subnet = '10.251.0'): Promise<Pair> {
   const resources = new Resources();
   try {
     const via = options.via;
     if (via.kind === 'bare') return await bare(resources, options, subnet, via);
+    if (via.kind === 'flavors') return await flavored(resources, subnet, via);
+    if (via.kind === 'bridge') return await kernelBridge(resources, subnet);
     return via.kind === 'nat' ? await natted(resources, options, subnet, via) : await switched(resources, options, subnet, via);
   } catch (e) {
     await resources.release().catch(() => undefined);
