@@ -1,4 +1,4 @@
-// A 64-byte UDP generator: prebuilt frames sent in sendmmsg batches on an AF_PACKET socket,
+// A UDP generator: prebuilt frames sent in sendmmsg batches on an AF_PACKET socket,
 // straight to the driver (PACKET_QDISC_BYPASS). Runs as its own process, bounded in time and count.
 import { FramePool, MTU_SLOT_BYTES } from '../../src/dataplane/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, createDescriptors } from '../../src/native/descriptor.js';
@@ -14,6 +14,8 @@ export interface BlasterJob {
   seconds: number;
   maxFrames: number;
   cpu?: number;
+  /** Frames per second to offer, paced per batch; unpaced (as fast as it goes) when absent. */
+  pps?: number;
 }
 
 export interface BlasterReport {
@@ -44,10 +46,18 @@ function blast(job: BlasterJob): BlasterReport {
   let sent = 0;
   let failedCalls = 0;
   let lastErrno = 0;
+  // Paced: small batches, each sent once the clock says the rate allows it.
+  const batch = job.pps === undefined ? BATCH : Math.max(1, Math.min(BATCH, Math.round(job.pps / 20000)));
   while (sent < job.maxFrames && performance.now() < deadline) {
-    const n = socket.queue.tx(pool, desc, 0, BATCH);
+    if (job.pps !== undefined) {
+      const due = started + (sent / job.pps) * 1000;
+      while (performance.now() < due) {
+        // Spin: the gaps are microseconds, below what a timer can wait.
+      }
+    }
+    const n = socket.queue.tx(pool, desc, 0, batch);
     sent += n;
-    if (n < BATCH) {
+    if (n < batch) {
       failedCalls++;
       lastErrno = desc[n * DESC_WORDS + D_STATUS]!;
     }

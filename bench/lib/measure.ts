@@ -51,11 +51,10 @@ async function blast(job: BlasterJob): Promise<BlasterReport> {
   return JSON.parse(stdout) as BlasterReport;
 }
 
-/** 64-byte UDP from the left namespace to a bound socket on the right, for `seconds`. */
-export async function udp64(name: string, options: PairOptions, seconds: number): Promise<UdpResult> {
-  return withPair(options, async (pair) => {
-    const sink = await startUdpSink(pair.right.netns, pair.right.ip, SINK_PORT);
-    pair.resources.add('UDP sink', () => sink.stop());
+/** UDP frames of `frameBytes` (16 flows) from the left namespace to a bound socket on the right. */
+export async function udpOn(pair: Pair, name: string, seconds: number, frameBytes = 60, pps?: number): Promise<UdpResult> {
+  const sink = await startUdpSink(pair.right.netns, pair.right.ip, SINK_PORT);
+  try {
     const frames = Array.from({ length: FLOWS }, (_, i) =>
       buildUdpFrame({
         srcMac: parseMac(pair.left.mac),
@@ -64,7 +63,7 @@ export async function udp64(name: string, options: PairOptions, seconds: number)
         dstIp: parseIpv4(pair.right.ip),
         srcPort: 4000 + i,
         dstPort: SINK_PORT,
-        frameBytes: 60,
+        frameBytes,
       }),
     );
     // One frame each way first, so a learning switch knows both MACs (and a router its next hop) before the load.
@@ -78,6 +77,7 @@ export async function udp64(name: string, options: PairOptions, seconds: number)
       seconds,
       maxFrames: 50_000_000,
       cpu: GENERATOR_CPU,
+      ...(pps !== undefined && { pps }),
     });
     const after = await linkCounters(pair.right.ifname, pair.right.netns);
     return {
@@ -86,17 +86,29 @@ export async function udp64(name: string, options: PairOptions, seconds: number)
       deliveredPps: (after.rxPackets - before.rxPackets) / report.seconds,
       forwardedPps: (pair.forwarded() - forwardedBefore) / report.seconds,
     };
-  });
+  } finally {
+    await sink.stop();
+  }
+}
+
+/** 64-byte UDP from the left namespace to a bound socket on the right, for `seconds`. */
+export function udp64(name: string, options: PairOptions, seconds: number): Promise<UdpResult> {
+  return withPair(options, (pair) => udpOn(pair, name, seconds));
+}
+
+export async function tcpOn(pair: Pair, name: string, seconds: number, streams = 1): Promise<TcpResult> {
+  const server = await startIperf3Server(pair.right.netns, pair.right.ip, IPERF_PORT);
+  try {
+    const result = await runIperf3Tcp(pair.left.netns, pair.right.ip, IPERF_PORT, { seconds }, streams);
+    return { case: name, gbps: result.bitsPerSecond / 1e9, retransmits: result.retransmits };
+  } finally {
+    await server.stop();
+  }
 }
 
 /** iperf3 TCP from the left namespace to the right, `streams` streams for `seconds`. */
-export async function tcp(name: string, options: PairOptions, seconds: number, streams = 1): Promise<TcpResult> {
-  return withPair(options, async (pair) => {
-    const server = await startIperf3Server(pair.right.netns, pair.right.ip, IPERF_PORT);
-    pair.resources.add('iperf3 server', () => server.stop());
-    const result = await runIperf3Tcp(pair.left.netns, pair.right.ip, IPERF_PORT, { seconds }, streams);
-    return { case: name, gbps: result.bitsPerSecond / 1e9, retransmits: result.retransmits };
-  });
+export function tcp(name: string, options: PairOptions, seconds: number, streams = 1): Promise<TcpResult> {
+  return withPair(options, (pair) => tcpOn(pair, name, seconds, streams));
 }
 
 /** The middle run by one metric, so a single noisy run does not set the figure. */

@@ -8,6 +8,7 @@ import { Switch } from '../../src/switch.js';
 import { ipIn } from '../../src/netns/ip.js';
 import { createVethPair, deleteLink } from '../../src/netns/link.js';
 import { attachPortOfFlavor, type PortFlavor } from '../../src/netns/switch-ports.js';
+import { ovsPair, vdePair } from './peers.js';
 import { ipv4ToNumber } from '../../src/packet/ipv4.js';
 import { macForIp } from '../../src/packet/mac.js';
 
@@ -18,7 +19,10 @@ export type Via =
   /** The switch between two ports of the given flavors (TAP or veth, offloads or plain). */
   | { kind: 'flavors'; workers: number; left: PortFlavor; right: PortFlavor }
   /** The kernel's own bridge with a veth pair per namespace, as Docker wires containers. */
-  | { kind: 'bridge' };
+  | { kind: 'bridge' }
+  /** Open vSwitch's userspace datapath with TAP ports, userspace TSO off or on. */
+  | { kind: 'ovs'; tso: boolean }
+  | { kind: 'vde' };
 
 export interface PairOptions {
   via: Via;
@@ -39,7 +43,15 @@ export interface Pair {
   readonly towardRight: string;
   /** Frames carried from left to right so far. */
   forwarded(): number;
+  /** CPU seconds the switch has used so far, or null when it is the kernel's (softirq, on whoever's CPU). */
+  cpuSeconds(): number | null;
   readonly resources: Resources;
+}
+
+/** The switches that run in this process (tapswitch, the bare forwarder) use its CPU. */
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 async function bare(resources: Resources, options: PairOptions, subnet: string, via: { cpu?: number }): Promise<Pair> {
@@ -58,6 +70,7 @@ async function bare(resources: Resources, options: PairOptions, subnet: string, 
     right: { netns: rightNs, ifname: 'eth0', mac: right.mac, ip: `${subnet}.2` },
     towardRight: right.mac,
     forwarded: () => forwarder.stats().aToB.frames,
+    cpuSeconds: ownCpuSeconds,
     resources,
   };
 }
@@ -79,6 +92,7 @@ async function switched(resources: Resources, options: PairOptions, subnet: stri
     right: ends[1]!,
     towardRight: ends[1]!.mac,
     forwarded: () => sw.stats().ports.find((p) => p.id === rightPort)?.txPackets ?? 0,
+    cpuSeconds: ownCpuSeconds,
     resources,
   };
 }
@@ -105,6 +119,7 @@ async function natted(resources: Resources, options: PairOptions, subnet: string
     right: { netns: rightNs, ifname: 'eth0', mac: rightMac, ip: `${outer}.1` },
     towardRight: macForIp(ipv4ToNumber(gateway)),
     forwarded: () => sw.stats().ports.find((p) => p.id === uplink.port)?.txPackets ?? 0,
+    cpuSeconds: ownCpuSeconds,
     resources,
   };
 }
@@ -120,7 +135,7 @@ async function flavored(resources: Resources, subnet: string, via: { workers: nu
     ends.push({ netns, ifname: 'eth0', mac: port.mac, ip: `${subnet}.${i + 1}` });
     rightPort = port.id;
   }
-  return { left: ends[0]!, right: ends[1]!, towardRight: ends[1]!.mac, forwarded: () => sw.stats().ports.find((p) => p.id === rightPort)?.txPackets ?? 0, resources };
+  return { left: ends[0]!, right: ends[1]!, towardRight: ends[1]!.mac, forwarded: () => sw.stats().ports.find((p) => p.id === rightPort)?.txPackets ?? 0, cpuSeconds: ownCpuSeconds, resources };
 }
 
 async function kernelBridge(resources: Resources, subnet: string): Promise<Pair> {
@@ -139,7 +154,7 @@ async function kernelBridge(resources: Resources, subnet: string): Promise<Pair>
     await ipIn(hub, 'link', 'set', outer, 'master', 'br0');
     ends.push({ netns, ifname: 'eth0', mac, ip: `${subnet}.${i}` });
   }
-  return { left: ends[0]!, right: ends[1]!, towardRight: ends[1]!.mac, forwarded: () => 0, resources };
+  return { left: ends[0]!, right: ends[1]!, towardRight: ends[1]!.mac, forwarded: () => 0, cpuSeconds: () => null, resources };
 }
 
 /** Builds the pair; on any failure everything made so far is removed before the error goes on. */
@@ -150,6 +165,8 @@ export async function buildPair(options: PairOptions, subnet = '10.251.0'): Prom
     if (via.kind === 'bare') return await bare(resources, options, subnet, via);
     if (via.kind === 'flavors') return await flavored(resources, subnet, via);
     if (via.kind === 'bridge') return await kernelBridge(resources, subnet);
+    if (via.kind === 'ovs') return await ovsPair(resources, subnet, via.tso);
+    if (via.kind === 'vde') return await vdePair(resources, subnet);
     return via.kind === 'nat' ? await natted(resources, options, subnet, via) : await switched(resources, options, subnet, via);
   } catch (e) {
     await resources.release().catch(() => undefined);

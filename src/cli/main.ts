@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The tapswitch command line: start a switch daemon, attach namespaces, inspect it like a bridge.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -544,6 +545,22 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'pcap or pcapng (default: pcapng, or pcap for a .pcap file)').choices(['pcap', 'pcapng']))
     .option('--drops', 'capture the frames the switch dropped, with the reason as a pcapng comment')
     .action(async (filter: string[], opts: CaptureCliOptions) => runCapture(filter, opts));
+
+  program
+    .command('bench')
+    .description('compare tapswitch with the kernel bridge, Open vSwitch (netdev), VDE and the bare forwarder: TCP, 64-byte UDP, RFC 2544 zero loss, latency, CPU')
+    .option('--quick', 'shorter tests, one run (about 1 minute for every case)')
+    .option('--cases <ids>', 'comma-separated: bridge, tapswitch-1w, tapswitch-2w, tapswitch-1w-nooffload, tapswitch-2w-nooffload, ovs, ovs-tso, vde, bare')
+    .option('--out <file.json>', 'where the results go', 'bench/results/compare.json')
+    .option('--svg <file.svg>', 'where the chart goes', 'bench/results/compare.svg')
+    .action(async (opts: { quick?: boolean; cases?: string; out: string; svg: string }) => {
+      requireKernelAccess(['ip', 'iperf3', 'ping', 'python3']);
+      const script = fileURLToPath(new URL('../../bench/compare/main.js', import.meta.url));
+      const args = [script, ...(opts.quick ? ['--quick'] : []), ...(opts.cases ? ['--cases', opts.cases] : []), '--out', opts.out, '--svg', opts.svg];
+      const child = spawn(process.execPath, args, { stdio: 'inherit' });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      if (code !== 0) throw new InputError(`the benchmark failed (exit ${code}); see its output above`);
+    });
 
   program
     .command('cleanup')
