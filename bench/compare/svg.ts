@@ -24,7 +24,7 @@ export function barChart(title: string, cases: string[], groups: ChartGroup[]): 
   const legendTop = top + plotHeight + 60;
   const height = legendTop + cases.length * 18 + 10;
   const max = Math.max(1.2, ...groups.flatMap((g) => g.values.filter((v): v is number => v !== null)));
-  const y = (v: number): number => top + plotHeight - (v / max) * plotHeight;
+  const y = (v: number): number => Math.round((top + plotHeight - (v / max) * plotHeight) * 10) / 10;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<text x="${left}" y="20" font-size="14">${escape(title)}</text>`,
@@ -39,7 +39,7 @@ export function barChart(title: string, cases: string[], groups: ChartGroup[]): 
     const x0 = left + gap / 2 + g * groupWidth;
     group.values.forEach((v, c) => {
       if (v === null) return;
-      out.push(`<rect x="${x0 + c * bar}" y="${y(v)}" width="${bar - 2}" height="${top + plotHeight - y(v)}" fill="${COLORS[c % COLORS.length]}"><title>${escape(`${cases[c]}: ${v.toFixed(2)}x`)}</title></rect>`);
+      out.push(`<rect x="${x0 + c * bar}" y="${y(v)}" width="${bar - 2}" height="${(top + plotHeight - y(v)).toFixed(1)}" fill="${COLORS[c % COLORS.length]}"><title>${escape(`${cases[c]}: ${v.toFixed(2)}x`)}</title></rect>`);
     });
     out.push(`<text x="${x0 + (cases.length * bar) / 2}" y="${top + plotHeight + 16}" text-anchor="middle">${escape(group.metric)}</text>`);
   });
