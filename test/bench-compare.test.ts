@@ -12,6 +12,10 @@ interface CompareResults {
   cases: { id: string; skipped?: string; runs: unknown[]; median?: { tcp1Gbps: number; udpDeliveredKpps: number; zeroLossKpps: Record<string, number>; pingP50Us: number } }[];
 }
 
+function links(): Set<string> {
+  return new Set(spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '').filter(Boolean));
+}
+
 function namespaces(): Set<string> {
   return new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean));
 }
@@ -27,10 +31,12 @@ describeKernel('npm run bench (the comparison harness), --quick', () => {
   const dir = useTempDir('tapswitch-bench-');
   let run: ReturnType<typeof spawnSync>;
   let before: Set<string>;
+  let linksBefore: Set<string>;
   let processesBefore: string[];
 
   beforeAll(() => {
     before = namespaces();
+    linksBefore = links();
     processesBefore = harnessProcesses();
     run = spawnSync(process.execPath, [BIN, 'bench', '--quick', '--cases', 'tapswitch-1w,bridge', '--out', join(dir.path, 'compare.json'), '--svg', join(dir.path, 'compare.svg')], { encoding: 'utf8', timeout: 150_000 });
   }, 160_000);
@@ -61,8 +67,9 @@ describeKernel('npm run bench (the comparison harness), --quick', () => {
     expect(Number(rects)).toBeGreaterThanOrEqual(2 * 6);
   });
 
-  it('leaves no namespace and no process of its own behind', () => {
+  it('leaves no namespace, link or process of its own behind', () => {
     expect([...namespaces()].filter((n) => !before.has(n))).toEqual([]);
+    expect([...links()].filter((l) => !linksBefore.has(l))).toEqual([]);
     expect(harnessProcesses()).toEqual(processesBefore);
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import { createOwnedNamespace, placeLink } from '../../src/netns/attach.js';
 import { run } from '../../src/netns/ip.js';
+import { deleteLink } from '../../src/netns/link.js';
 import { uniqueName } from '../../src/netns/names.js';
 import type { Resources } from '../../src/netns/resources.js';
 import { hasTool } from '../../src/util/preflight.js';
@@ -90,7 +91,10 @@ export async function ovsPair(resources: Resources, subnet: string, tso: boolean
   await waitFor(ctl, 'ovs-vswitchd', vswitchd);
   const bridge = uniqueName('tsovs');
   const taps = [uniqueName('tsot'), uniqueName('tsot')];
+  // The bridge's internal port is a TAP that outlives ovs-vswitchd: deleted with the bridge, or after it.
+  resources.add(`OVS bridge device ${bridge}`, () => deleteLink(bridge).catch(() => undefined));
   await vsctl('--timeout=10', 'add-br', bridge, '--', 'set', 'bridge', bridge, 'datapath_type=netdev');
+  resources.add(`OVS bridge ${bridge}`, () => vsctl('--timeout=5', 'del-br', bridge).then(() => undefined, () => undefined));
   for (const tap of taps) await vsctl('--timeout=10', 'add-port', bridge, tap, '--', 'set', 'Interface', tap, 'type=tap');
   const ends = await placeEnds(resources, taps, subnet);
   return { left: ends[0]!, right: ends[1]!, towardRight: ends[1]!.mac, forwarded: () => 0, cpuSeconds: () => processCpuSeconds(vswitchd.pid!), resources };
