@@ -8,7 +8,7 @@ import { Counters, type PortCounters, type WorkerCounters } from './dataplane/co
 import { GATEWAY_PORT, type EngineOptions } from './dataplane/engine.js';
 import type { GatewaySpec } from './dataplane/gateway.js';
 import { ipv4ToNumber } from './packet/ipv4.js';
-import { macForIp, parseMac } from './packet/mac.js';
+import { formatMacWords, macForIp, parseMac, parseMacWords } from './packet/mac.js';
 import { Fdb, MAX_PORTS, type FdbCounters, type FdbEntry } from './dataplane/fdb.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from './dataplane/frame-pool.js';
 import { FrameRing } from './dataplane/frame-ring.js';
@@ -521,8 +521,8 @@ export class Switch {
     const ct = this.natTable();
     checkInt('host port', rule.hostPort, 1, 65535);
     checkInt('port', rule.port, 1, 65535);
-    const [hi, lo] = this.macWords(rule.mac);
-    ct.addRule(rule.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, rule.hostPort, ipv4ToNumber(rule.ip) | 0, rule.port, hi, lo);
+    const [hi, lo] = parseMacWords(rule.mac);
+    ct.addRule(rule.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, rule.hostPort, ipv4ToNumber(rule.ip) | 0, rule.port, hi | 0, lo);
   }
 
   /** Stops publishing a host port; returns whether it was published. */
@@ -532,7 +532,7 @@ export class Switch {
 
   published(): PublishedPort[] {
     if (this.conntrack === null) return [];
-    return this.conntrack.rulesList().map((r) => ({ protocol: r.protocol, hostPort: r.hostPort, ip: r.ip, port: r.port, mac: this.macText(r.macHi, r.macLo) }));
+    return this.conntrack.rulesList().map((r) => ({ protocol: r.protocol, hostPort: r.hostPort, ip: r.ip, port: r.port, mac: formatMacWords(r.macHi, r.macLo) }));
   }
 
   conntrackEntries(): CtEntry[] {
@@ -547,15 +547,6 @@ export class Switch {
   private natTable(): Conntrack {
     if (this.conntrack === null) throw new Error('the switch has no gateway, so it does no NAT');
     return this.conntrack;
-  }
-
-  private macWords(mac: string): [number, number] {
-    const b = parseMac(mac);
-    return [(b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!, (b[4]! << 8) | b[5]!];
-  }
-
-  private macText(hi: number, lo: number): string {
-    return [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, (lo >>> 8) & 0xff, lo & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':');
   }
 
   /** Takes a port off every worker, flushes its FDB entries, then closes what the switch opened for it. */

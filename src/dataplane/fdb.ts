@@ -9,6 +9,7 @@
 // is being written), treating a torn read as a miss, which floods the frame once: the safe answer.
 
 import { nextPowerOfTwo } from './power-of-two.js';
+import { formatMacWords, parseMacWords } from '../packet/mac.js';
 import { monotonicMs } from './clock.js';
 import { SpinLock } from './spinlock.js';
 import { viewCarver } from './shared-views.js';
@@ -99,20 +100,6 @@ function hash(hi: number, lo: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-function formatMacWords(hi: number, lo: number): string {
-  const bytes = [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 8, lo & 0xff];
-  return bytes.map((x) => x.toString(16).padStart(2, '0')).join(':');
-}
-
-function parseMacWords(text: string): [number, number] {
-  const parts = text.split(':');
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) {
-    throw new TypeError(`"${text}" is not a MAC address like 02:42:0a:00:00:02`);
-  }
-  const b = parts.map((p) => parseInt(p, 16));
-  return [((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, (b[4]! << 8) | b[5]!];
 }
 
 export class Fdb {

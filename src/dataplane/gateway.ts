@@ -3,8 +3,8 @@
 // destination unreachable when there is no route). Replies are written into a slot the caller
 // gives; nothing is allocated.
 import { foldChecksum, onesSum } from '../packet/checksum.js';
-import { ETH_HEADER_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../packet/ethernet.js';
-import { IPPROTO_ICMP } from '../packet/ipv4.js';
+import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../packet/ethernet.js';
+import { IPPROTO_ICMP, isIcmpError } from '../packet/ipv4.js';
 import { read32, write16, write32 } from '../packet/bytes.js';
 
 export interface GatewaySpec {
@@ -15,18 +15,12 @@ export interface GatewaySpec {
 }
 
 const ARP_BYTES = 28;
-const ETH_MIN = 60;
 const ICMP_ECHO_REPLY = 0;
 const ICMP_UNREACHABLE = 3;
 const ICMP_ECHO_REQUEST = 8;
 const ICMP_TIME_EXCEEDED = 11;
 const UNREACHABLE_NET = 0;
 const DEFAULT_TTL = 64;
-
-/** ICMP types that report errors: never answered with another error (RFC 1122 3.2.2). */
-function isIcmpError(type: number): boolean {
-  return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
-}
 
 export class Gateway {
   private readonly mac: Uint8Array;
@@ -60,7 +54,7 @@ export class Gateway {
     if (bytes[a] !== 0 || bytes[a + 1] !== 1 || bytes[a + 2] !== 8 || bytes[a + 3] !== 0 || bytes[a + 4] !== 6 || bytes[a + 5] !== 4) return 0;
     if (bytes[a + 6] !== 0 || bytes[a + 7] !== 1 || read32(bytes, a + 24) !== this.spec.ip) return 0;
     const r = out + ETH_HEADER_BYTES;
-    bytes.fill(0, out, out + ETH_MIN);
+    bytes.fill(0, out, out + ETH_MIN_FRAME_BYTES);
     bytes.copyWithin(out, a + 8, a + 14); // to the asker's hardware address
     bytes.set(this.mac, out + 6);
     write16(bytes, out + 12, ETHERTYPE_ARP);
@@ -69,7 +63,7 @@ export class Gateway {
     bytes.set(this.mac, r + 8);
     write32(bytes, r + 14, this.spec.ip);
     bytes.copyWithin(r + 18, a + 8, a + 18); // target: the asker's MAC and IP
-    return ETH_MIN;
+    return ETH_MIN_FRAME_BYTES;
   }
 
   private ipv4(bytes: Uint8Array, at: number, len: number, out: number): number {
@@ -112,8 +106,8 @@ export class Gateway {
     write16(bytes, icmp + 2, 0);
     write16(bytes, icmp + 2, foldChecksum(onesSum(bytes, icmp, total - ihl)));
     // Padding up to the Ethernet minimum is zeros, never what an earlier reply left in the slot.
-    if (length < ETH_MIN) bytes.fill(0, out + length, out + ETH_MIN);
-    return Math.max(length, ETH_MIN);
+    if (length < ETH_MIN_FRAME_BYTES) bytes.fill(0, out + length, out + ETH_MIN_FRAME_BYTES);
+    return Math.max(length, ETH_MIN_FRAME_BYTES);
   }
 
   /** An ICMP error quoting the offending IP header and the first 8 bytes after it (RFC 792). */
@@ -122,7 +116,7 @@ export class Gateway {
     const ip = out + ETH_HEADER_BYTES;
     const icmp = ip + 20;
     const length = ETH_HEADER_BYTES + 20 + 8 + quoted;
-    bytes.fill(0, out, out + Math.max(length, ETH_MIN));
+    bytes.fill(0, out, out + Math.max(length, ETH_MIN_FRAME_BYTES));
     // Quote first: the copy reads the original, which the header writes below do not touch.
     bytes.copyWithin(icmp + 8, at + ETH_HEADER_BYTES, at + ETH_HEADER_BYTES + quoted);
     bytes.copyWithin(out, at + 6, at + 12);
@@ -138,6 +132,6 @@ export class Gateway {
     bytes[icmp] = type;
     bytes[icmp + 1] = code;
     write16(bytes, icmp + 2, foldChecksum(onesSum(bytes, icmp, 8 + quoted)));
-    return Math.max(length, ETH_MIN);
+    return Math.max(length, ETH_MIN_FRAME_BYTES);
   }
 }

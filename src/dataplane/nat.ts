@@ -4,7 +4,7 @@
 // (RFC 1624); a partial checksum (virtio NEEDS_CSUM, so also every GSO frame) holds only the
 // pseudo-header's sum, which follows the addresses but not the ports.
 import { checksumReplace16, checksumReplace32, foldChecksum, onesSum, partialReplace32 } from '../packet/checksum.js';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, isIcmpError } from '../packet/ipv4.js';
 import { read16, read32, write16, write32 } from '../packet/bytes.js';
 import { CT_FULL, CT_MISS, CT_NO_PORT, type Conntrack } from './conntrack.js';
 import { FragmentTable } from './fragments.js';
@@ -29,10 +29,6 @@ const ICMP_ECHO_REQUEST = 8;
 function opensFlow(flags: number, fromInside: boolean): boolean {
   const rest = flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST);
   return rest === TCP_SYN || (fromInside && rest === TCP_ACK);
-}
-
-export function isIcmpError(type: number): boolean {
-  return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
 }
 
 /** Where a translated packet goes: to an inside host (by its MAC) or out of the uplink. */

@@ -2,6 +2,7 @@
 // the kernel's neighbour table: reachable for a while after it was confirmed, then stale (still
 // used, but probed again), and probed at most once a second while unknown.
 import { SpinLock } from './spinlock.js';
+import { formatMacWords, macHiAt, macLoAt, writeMacWords } from '../packet/mac.js';
 
 const W_LOCK = 0;
 const W_IP = 1;
@@ -54,8 +55,7 @@ export class NextHop {
   mac(): string | null {
     if (!this.known) return null;
     const [hi, lo] = this.spin.run(() => [this.words[W_MAC_HI]!, this.words[W_MAC_LO]!]);
-    const bytes = [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 8, lo & 0xff];
-    return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+    return formatMacWords(hi, lo);
   }
 
   /** Writes the MAC into bytes[at..at+6); false while it is unknown. */
@@ -67,20 +67,15 @@ export class NextHop {
     const lo = w[W_MAC_LO]!;
     this.spin.unlock();
     if (confirmed === 0) return false;
-    bytes[at] = hi >>> 24;
-    bytes[at + 1] = (hi >>> 16) & 0xff;
-    bytes[at + 2] = (hi >>> 8) & 0xff;
-    bytes[at + 3] = hi & 0xff;
-    bytes[at + 4] = lo >>> 8;
-    bytes[at + 5] = lo & 0xff;
+    writeMacWords(bytes, at, hi, lo);
     return true;
   }
 
   /** An ARP message from `ip` with its MAC at bytes[macAt..]; learned when it is the next hop. */
   learn(ip: number, bytes: Uint8Array, macAt: number, now: number): void {
     if (ip !== this.ip) return;
-    const hi = (bytes[macAt]! << 24) | (bytes[macAt + 1]! << 16) | (bytes[macAt + 2]! << 8) | bytes[macAt + 3]!;
-    const lo = (bytes[macAt + 4]! << 8) | bytes[macAt + 5]!;
+    const hi = macHiAt(bytes, macAt);
+    const lo = macLoAt(bytes, macAt);
     this.spin.lock();
     this.words[W_MAC_HI] = hi;
     this.words[W_MAC_LO] = lo;

@@ -2,7 +2,9 @@
 // eth0: frames for the gateway's MAC leave through the uplink masqueraded, frames to the uplink's
 // address come back (or reach a published port) translated, TTLs go down by one, and the next
 // hop's MAC comes from ARP. Decisions and rewrites happen in place in the frame's slot.
-import { ETH_HEADER_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../packet/ethernet.js';
+import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../packet/ethernet.js';
+import { macHiAt, macLoAt, writeMacWords } from '../packet/mac.js';
+import { F_NEEDS_CSUM } from './soft-offload.js';
 import { checksumReplace16 } from '../packet/checksum.js';
 import { IPPROTO_ICMP } from '../packet/ipv4.js';
 import { read32, write32 } from '../packet/bytes.js';
@@ -30,9 +32,7 @@ export const ROUTE_CONSUMED = -3; // taken by the switch itself
 export const ROUTE_RESOLVING = -4; // dropped; an ARP request for the next hop waits in the reply slot, for the uplink
 export const ROUTE_DROP = -16;
 
-const ETH_MIN = 60;
 const ICMP_ECHO_REQUEST = 8;
-const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
 
 function natDrop(result: number): number {
   switch (result) {
@@ -111,7 +111,7 @@ export class Router {
     if (nat === null || !ipv4 || bytes[ip + 8]! <= 1) return this.answer(this.gateway, bytes, at, len, out);
     // To the gateway's own address come its pings, and the answers to hairpinned flows it sent on as itself.
     if (read32(bytes, ip + 16) === this.gateway.spec.ip && (bytes[ip + 9] === IPPROTO_ICMP || !nat.tracked(bytes, ip, len - ETH_HEADER_BYTES))) return this.answer(this.gateway, bytes, at, len, out);
-    const result = nat.translate(bytes, ip, len - ETH_HEADER_BYTES, (vnetFlags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0, true, this.macHi(bytes, at + 6), this.macLo(bytes, at + 6), now);
+    const result = nat.translate(bytes, ip, len - ETH_HEADER_BYTES, (vnetFlags & F_NEEDS_CSUM) !== 0, true, macHiAt(bytes, at + 6), macLoAt(bytes, at + 6), now);
     if (result < 0) return natDrop(result);
     this.decrementTtl(bytes, ip);
     return nat.inside ? this.toInside(bytes, at, nat) : this.toUplink(bytes, at, out, now);
@@ -137,7 +137,7 @@ export class Router {
     // A ping to the uplink's own address is answered, as the host would.
     if (bytes[ip + 9] === IPPROTO_ICMP && len >= ETH_HEADER_BYTES + ihl + 8 && bytes[ip + ihl] === ICMP_ECHO_REQUEST) return this.answer(answers, bytes, at, len, out);
     if (bytes[ip + 8]! <= 1) return ROUTE_DROP - DROP_TTL_EXCEEDED;
-    const result = nat.translate(bytes, ip, len - ETH_HEADER_BYTES, (vnetFlags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0, false, 0, 0, now);
+    const result = nat.translate(bytes, ip, len - ETH_HEADER_BYTES, (vnetFlags & F_NEEDS_CSUM) !== 0, false, 0, 0, now);
     if (result < 0) return natDrop(result);
     this.decrementTtl(bytes, ip);
     return this.toInside(bytes, at, nat);
@@ -146,7 +146,7 @@ export class Router {
   /** Writes an ARP request for the next hop into bytes[out..]; returns its length. */
   writeArpRequest(bytes: Uint8Array, out: number): number {
     const uplink = this.uplink!;
-    bytes.fill(0, out, out + ETH_MIN);
+    bytes.fill(0, out, out + ETH_MIN_FRAME_BYTES);
     bytes.fill(0xff, out, out + 6);
     bytes.set(this.uplinkMac, out + 6);
     bytes[out + 12] = ETHERTYPE_ARP >> 8;
@@ -156,7 +156,7 @@ export class Router {
     bytes.set(this.uplinkMac, a + 8);
     write32(bytes, a + 14, uplink.ip);
     write32(bytes, a + 24, uplink.nexthop);
-    return ETH_MIN;
+    return ETH_MIN_FRAME_BYTES;
   }
 
   private answer(responder: Gateway, bytes: Uint8Array, at: number, len: number, out: number): number {
@@ -166,14 +166,7 @@ export class Router {
 
   private toInside(bytes: Uint8Array, at: number, nat: Nat): number {
     if (!nat.inside) return ROUTE_DROP - DROP_NAT_NO_SESSION;
-    const hi = nat.macHi;
-    const lo = nat.macLo;
-    bytes[at] = hi >>> 24;
-    bytes[at + 1] = (hi >>> 16) & 0xff;
-    bytes[at + 2] = (hi >>> 8) & 0xff;
-    bytes[at + 3] = hi & 0xff;
-    bytes[at + 4] = (lo >>> 8) & 0xff;
-    bytes[at + 5] = lo & 0xff;
+    writeMacWords(bytes, at, nat.macHi, nat.macLo);
     bytes.set(this.gatewayMac, at + 6);
     return ROUTE_BRIDGE;
   }
@@ -195,13 +188,5 @@ export class Router {
     const check = checksumReplace16((bytes[ip + 10]! << 8) | bytes[ip + 11]!, ttl << 8, (ttl - 1) << 8);
     bytes[ip + 10] = check >>> 8;
     bytes[ip + 11] = check & 0xff;
-  }
-
-  private macHi(bytes: Uint8Array, o: number): number {
-    return read32(bytes, o) | 0;
-  }
-
-  private macLo(bytes: Uint8Array, o: number): number {
-    return (bytes[o + 4]! << 8) | bytes[o + 5]!;
   }
 }

@@ -20,3 +20,34 @@ export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 export function macForIp(ip: number): string {
   return ['02', '42', ...[ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
+
+// Shared tables keep a MAC in two 32-bit words: bytes 0..3 (hi) and 4..5 (lo).
+
+export function formatMacWords(hi: number, lo: number): string {
+  const bytes = [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The words of a MAC in colon form; hi is unsigned. */
+export function parseMacWords(text: string): [number, number] {
+  const b = parseMac(text);
+  return [((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0, (b[4]! << 8) | b[5]!];
+}
+
+/** The words of the MAC at bytes[at..at+6); hi is signed, as an Int32Array holds it. */
+export function macHiAt(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+}
+
+export function macLoAt(bytes: Uint8Array, at: number): number {
+  return (bytes[at + 4]! << 8) | bytes[at + 5]!;
+}
+
+export function writeMacWords(bytes: Uint8Array, at: number, hi: number, lo: number): void {
+  bytes[at] = hi >>> 24;
+  bytes[at + 1] = (hi >>> 16) & 0xff;
+  bytes[at + 2] = (hi >>> 8) & 0xff;
+  bytes[at + 3] = hi & 0xff;
+  bytes[at + 4] = (lo >>> 8) & 0xff;
+  bytes[at + 5] = lo & 0xff;
+}
