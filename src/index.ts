@@ -1,12 +1,12 @@
 // tapswitch as a library.
 export * from './native/index.js';
-export { FramePool, GSO_SLOT_BYTES, MTU_SLOT_BYTES } from './dataplane/frame-pool.js';
+export { FramePool, GSO_SLOT_BYTES, MTU_SLOT_BYTES } from './dataplane/core/frame-pool.js';
 export { BareForwarder, type BareForwarderOptions } from './forwarder/bare-forwarder.js';
 export type { ForwarderStats, DirectionStats } from './forwarder/stats.js';
-export { Switch, type SwitchOptions, type PortInfo, type PortStats, type SwitchStats, type MemoryPort, type WorkerStats, type UplinkOptions, type UplinkInfo, type PublishedPort } from './switch.js';
-export type { CtEntry, CtTuple, CtCounters, CtTimeouts } from './dataplane/conntrack.js';
-export { Capture, CaptureFileWriter, type CaptureOptions, type CapturedFrame, type CaptureStats } from './capture.js';
-export type { FdbEntry, FdbCounters } from './dataplane/fdb.js';
-export type { PortFlags } from './dataplane/port-table.js';
-export { DROP_REASONS, type DropReason } from './dataplane/drop-reasons.js';
+export { Switch, type SwitchOptions, type PortInfo, type PortStats, type SwitchStats, type MemoryPort, type WorkerStats, type UplinkOptions, type UplinkInfo, type PublishedPort } from './switch/switch.js';
+export type { CtEntry, CtTuple, CtCounters, CtTimeouts } from './dataplane/l3/conntrack.js';
+export { Capture, CaptureFileWriter, type CaptureOptions, type CapturedFrame, type CaptureStats } from './switch/capture.js';
+export type { FdbEntry, FdbCounters } from './dataplane/l2/fdb.js';
+export type { PortFlags } from './dataplane/core/port-table.js';
+export { DROP_REASONS, type DropReason } from './dataplane/core/drop-reasons.js';
 export { attachTapPort, type AttachedPort } from './netns/switch-ports.js';

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 
-import { FramePool, MTU_SLOT_BYTES } from '../src/dataplane/frame-pool.js';
+import { FramePool, MTU_SLOT_BYTES } from '../src/dataplane/core/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, createDescriptors } from '../src/native/descriptor.js';
 import { openTap } from '../src/native/tap.js';
 import { uringUnavailableReason } from '../src/native/queue.js';

@@ -8,15 +8,15 @@ import {
   FLOOD_MULTICAST,
   FLOOD_UNKNOWN_UNICAST,
   floodFlag,
-} from '../src/dataplane/bridge.js';
+} from '../src/dataplane/l2/bridge.js';
 import {
   DROP_MULTICAST_SOURCE,
   DROP_REASONS,
   DROP_SAME_PORT,
   DROP_TOO_SHORT,
   DROP_ZERO_SOURCE,
-} from '../src/dataplane/drop-reasons.js';
-import { Fdb } from '../src/dataplane/fdb.js';
+} from '../src/dataplane/core/drop-reasons.js';
+import { Fdb } from '../src/dataplane/l2/fdb.js';
 import {
   createPortTable,
   PORT_BCAST_FLOOD,
@@ -25,7 +25,7 @@ import {
   PORT_LEARNING,
   PORT_MCAST_FLOOD,
   PORT_PRESENT,
-} from '../src/dataplane/port-table.js';
+} from '../src/dataplane/core/port-table.js';
 import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import { buildUdpFrame } from '../src/packet/udp.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import { CaptureFileWriter, type Capture, type CapturedFrame } from '../src/capture.js';
+import { CaptureFileWriter, type Capture, type CapturedFrame } from '../src/switch/capture.js';
 import { openPacket } from '../src/native/packet.js';
 import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
@@ -12,7 +12,7 @@ import type { CaptureFormat } from '../src/packet/pcap.js';
 import { buildUdpFrame } from '../src/packet/udp.js';
 import { execIn } from '../src/netns/namespace.js';
 import { attachTapPort, type AttachedPort } from '../src/netns/switch-ports.js';
-import { Switch } from '../src/switch.js';
+import { Switch } from '../src/switch/switch.js';
 import { runIperf3Tcp, startIperf3Server } from '../src/tools/iperf3.js';
 import { FrameProbe, Lab, describeKernel, testSubnet, useTempDir } from './support/kernel.js';
 

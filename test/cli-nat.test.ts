@@ -7,13 +7,13 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import type { CtEntry } from '../src/dataplane/conntrack.js';
+import type { CtEntry } from '../src/dataplane/l3/conntrack.js';
 import type { NatView, PortView } from '../src/control/protocol.js';
 import { uniqueName } from '../src/netns/names.js';
 import { placeLink } from '../src/netns/attach.js';
 import { createVethPair, deleteLink } from '../src/netns/link.js';
 import { createNamespace, deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
-import type { SwitchStats } from '../src/switch.js';
+import type { SwitchStats } from '../src/switch/switch.js';
 import { cliWith } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 

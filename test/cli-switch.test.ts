@@ -10,7 +10,7 @@ import { uniqueName } from '../src/netns/names.js';
 import { placeLink } from '../src/netns/attach.js';
 import { createVethPair, setLinkUp } from '../src/netns/link.js';
 import { createNamespace, deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
-import type { SwitchStats } from '../src/switch.js';
+import type { SwitchStats } from '../src/switch/switch.js';
 import { BIN, cliWith } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 import { expect, it } from 'vitest';
 
-import { FramePool, MTU_SLOT_BYTES } from '../src/dataplane/frame-pool.js';
+import { FramePool, MTU_SLOT_BYTES } from '../src/dataplane/core/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, createDescriptors } from '../src/native/descriptor.js';
 import { IoError, errnoName } from '../src/native/errors.js';
 import { openPacket } from '../src/native/packet.js';

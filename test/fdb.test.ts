@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { Fdb, type FdbOptions } from '../src/dataplane/fdb.js';
+import { Fdb, type FdbOptions } from '../src/dataplane/l2/fdb.js';
 import { parseMac } from '../src/packet/mac.js';
 
 // A table on a fake clock: `clock.t` is the time in milliseconds, advanced by hand.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { Gateway } from '../src/dataplane/gateway.js';
+import { Gateway } from '../src/dataplane/l3/gateway.js';
 import { buildArpRequest, parseArp, ARP_REPLY } from '../src/packet/arp.js';
 import { internetChecksum } from '../src/packet/checksum.js';
 import { IPPROTO_ICMP, formatIpv4, ipv4ToNumber, parseIpv4, writeIpv4Header } from '../src/packet/ipv4.js';

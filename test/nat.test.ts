@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { Conntrack } from '../src/dataplane/conntrack.js';
-import { NAT_FRAGMENT, NAT_FULL, NAT_MALFORMED, NAT_NO_SESSION, Nat } from '../src/dataplane/nat.js';
+import { Conntrack } from '../src/dataplane/l3/conntrack.js';
+import { NAT_FRAGMENT, NAT_FULL, NAT_MALFORMED, NAT_NO_SESSION, Nat } from '../src/dataplane/l3/nat.js';
 import { foldChecksum, internetChecksum, onesSum } from '../src/packet/checksum.js';
 import { ETHERTYPE_IPV4, writeEthernetHeader } from '../src/packet/ethernet.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, formatIpv4, ipv4ToNumber, parseIpv4, writeIpv4Header } from '../src/packet/ipv4.js';

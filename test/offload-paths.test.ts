@@ -12,7 +12,7 @@ import { uniqueName } from '../src/netns/names.js';
 import { execIn, spawnIn } from '../src/netns/namespace.js';
 import { Resources } from '../src/netns/resources.js';
 import { attachPortOfFlavor, type PortFlavor } from '../src/netns/switch-ports.js';
-import { Switch } from '../src/switch.js';
+import { Switch } from '../src/switch/switch.js';
 import { describeKernel, testSubnet, useTempDir } from './support/kernel.js';
 
 type Kind = 'tap, offloads' | 'tap, plain' | 'veth, vnet header' | 'veth, plain';

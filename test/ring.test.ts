@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { FramePool } from '../src/dataplane/frame-pool.js';
-import { FrameRing } from '../src/dataplane/frame-ring.js';
-import { DescRing } from '../src/dataplane/ring.js';
+import { FramePool } from '../src/dataplane/core/frame-pool.js';
+import { FrameRing } from '../src/dataplane/core/frame-ring.js';
+import { DescRing } from '../src/dataplane/core/desc-ring.js';
 import { createDescriptors, D_LEN, D_SLOT, D_STATUS, DESC_WORDS } from '../src/native/descriptor.js';
 
 const EAGAIN = 11;

@@ -9,7 +9,7 @@ import { createVethPair, deleteLink, setLinkUp } from '../src/netns/link.js';
 import { uniqueName } from '../src/netns/names.js';
 import { attachTapPort } from '../src/netns/switch-ports.js';
 import { deleteNamespace, execIn } from '../src/netns/namespace.js';
-import { Switch } from '../src/switch.js';
+import { Switch } from '../src/switch/switch.js';
 import { runIperf3Tcp, startIperf3Server } from '../src/tools/iperf3.js';
 import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
 

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { Fdb } from '../../src/dataplane/fdb.js';
+import { Fdb } from '../../src/dataplane/l2/fdb.js';
 
 const SIZES = [1_000, 100_000, 1_000_000];
 const PORTS = 8;

@@ -2,17 +2,17 @@
 // 64-byte frames both ways through learn + lookup + forward; no kernel anywhere.
 import { parseArgs } from 'node:util';
 
-import { Counters } from '../../src/dataplane/counters.js';
-import { ForwardingEngine } from '../../src/dataplane/engine.js';
-import { Fdb } from '../../src/dataplane/fdb.js';
-import { MTU_SLOT_BYTES } from '../../src/dataplane/frame-pool.js';
-import { FrameRing } from '../../src/dataplane/frame-ring.js';
-import { PORT_DEFAULT_FLAGS, PORT_PRESENT, createPortTable } from '../../src/dataplane/port-table.js';
-import { openQueue } from '../../src/dataplane/queue.js';
+import { Counters } from '../../src/dataplane/core/counters.js';
+import { ForwardingEngine } from '../../src/dataplane/core/engine.js';
+import { Fdb } from '../../src/dataplane/l2/fdb.js';
+import { MTU_SLOT_BYTES } from '../../src/dataplane/core/frame-pool.js';
+import { FrameRing } from '../../src/dataplane/core/frame-ring.js';
+import { PORT_DEFAULT_FLAGS, PORT_PRESENT, createPortTable } from '../../src/dataplane/core/port-table.js';
+import { openQueue } from '../../src/dataplane/core/queue.js';
 import { parseIpv4 } from '../../src/packet/ipv4.js';
 import { parseMac } from '../../src/packet/mac.js';
 import { buildUdpFrame } from '../../src/packet/udp.js';
-import { CaptureRing } from '../../src/dataplane/capture-ring.js';
+import { CaptureRing } from '../../src/dataplane/capture/capture-ring.js';
 import { compileFilter } from '../../src/tools/bpf-compile.js';
 import { writeResult } from '../lib/report.js';
 

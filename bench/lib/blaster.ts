@@ -1,6 +1,6 @@
 // A UDP generator: prebuilt frames sent in sendmmsg batches on an AF_PACKET socket,
 // straight to the driver (PACKET_QDISC_BYPASS). Runs as its own process, bounded in time and count.
-import { FramePool, MTU_SLOT_BYTES } from '../../src/dataplane/frame-pool.js';
+import { FramePool, MTU_SLOT_BYTES } from '../../src/dataplane/core/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, createDescriptors } from '../../src/native/descriptor.js';
 import { errnoName } from '../../src/native/errors.js';
 import { openPacket } from '../../src/native/packet.js';

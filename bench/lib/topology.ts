@@ -4,7 +4,7 @@ import type { TapOptions } from '../../src/native/tap.js';
 import { attachTap, createOwnedNamespace, placeLink } from '../../src/netns/attach.js';
 import { uniqueName } from '../../src/netns/names.js';
 import { Resources } from '../../src/netns/resources.js';
-import { Switch } from '../../src/switch.js';
+import { Switch } from '../../src/switch/switch.js';
 import { ipIn } from '../../src/netns/ip.js';
 import { createVethPair, deleteLink } from '../../src/netns/link.js';
 import { attachPortOfFlavor, type PortFlavor } from '../../src/netns/switch-ports.js';

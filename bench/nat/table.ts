@@ -8,9 +8,9 @@
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 
-import { Conntrack, type ConntrackShared } from '../../src/dataplane/conntrack.js';
-import { FramePool } from '../../src/dataplane/frame-pool.js';
-import { FrameRing, type FrameRingShared } from '../../src/dataplane/frame-ring.js';
+import { Conntrack, type ConntrackShared } from '../../src/dataplane/l3/conntrack.js';
+import { FramePool } from '../../src/dataplane/core/frame-pool.js';
+import { FrameRing, type FrameRingShared } from '../../src/dataplane/core/frame-ring.js';
 import { DESC_WORDS, D_LEN, D_SLOT } from '../../src/native/descriptor.js';
 import { IPPROTO_TCP } from '../../src/packet/ipv4.js';
 import { writeResult } from '../lib/report.js';

@@ -1,7 +1,7 @@
 // Plain-text tables and lines in the habits of `ip`, `bridge` and `ovs-vsctl`.
-import type { CtEntry, CtTuple } from '../dataplane/conntrack.js';
+import type { CtEntry, CtTuple } from '../dataplane/l3/conntrack.js';
 import type { FdbView, NatView, PortView } from '../control/protocol.js';
-import type { SwitchStats } from '../switch.js';
+import type { SwitchStats } from '../switch/switch.js';
 
 /** Left-aligned columns, two spaces apart, headers in capitals. */
 export function table(headers: string[], rows: (string | number)[][]): string {

@@ -17,13 +17,13 @@ import { readTopology, type SwitchSpec } from '../control/topology.js';
 import { Interrupted, runDemo } from '../demo/switch-demo.js';
 import { CommandError } from '../netns/ip.js';
 import { IoError } from '../native/errors.js';
-import type { SwitchStats } from '../switch.js';
+import type { SwitchStats } from '../switch/switch.js';
 import { PreflightError, hasTool, requireKernelAccess } from '../util/preflight.js';
 import { installHint } from '../netns/ip.js';
 import type { CaptureFormat } from '../packet/pcap.js';
 import { formatConntrack, formatFdb, formatNat, formatPorts, formatStats } from './format.js';
 import { parseHostPort, parsePublishSpec } from '../control/publish-spec.js';
-import { CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../dataplane/conntrack.js';
+import { CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../dataplane/l3/conntrack.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;

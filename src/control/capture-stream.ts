@@ -3,7 +3,7 @@
 // bytes, 'E' ends the stream with a JSON summary. The client writes "stop" to end it early.
 import type { Socket } from 'node:net';
 
-import { CaptureFileWriter, type Capture, type CaptureStats } from '../capture.js';
+import { CaptureFileWriter, type Capture, type CaptureStats } from '../switch/capture.js';
 import type { CaptureFormat } from '../packet/pcap.js';
 
 export const CHUNK_DATA = 0x44; // 'D'

@@ -3,17 +3,17 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 
-import { MAX_PORTS } from '../dataplane/fdb.js';
+import { MAX_PORTS } from '../dataplane/core/port-table.js';
 import { placeLink } from '../netns/attach.js';
 import { uniqueName } from '../netns/names.js';
 import { createNamespace, deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { ip, ipIn, type CommandError } from '../netns/ip.js';
 import { parseMac } from '../packet/mac.js';
-import { Switch, type PortInfo } from '../switch.js';
+import { Switch, type PortInfo } from '../switch/switch.js';
 import { hostSubnets } from './host-routes.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
 import type { AttachArgs, FdbView, InfoView, NatView, PortView, PublishArgs, Reply, Request, Results, UplinkArgs, UplinkView } from './protocol.js';
-import type { CtTimeouts } from '../dataplane/conntrack.js';
+import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
 import { addAddress, linkMtu, setLinkUp } from '../netns/link.js';
 import { writeState, type AttachmentState, type PacketPortState, type SwitchState } from './state.js';
 import {
@@ -31,7 +31,7 @@ import {
   parseSubnet,
   type Subnet,
 } from './subnet.js';
-import type { Capture } from '../capture.js';
+import type { Capture } from '../switch/capture.js';
 import { streamCapture, type CaptureArgs, type CaptureStream } from './capture-stream.js';
 import { probeDaemon } from './client.js';
 import { isTapswitchProcess, liveStates } from './live.js';

@@ -1,8 +1,8 @@
 // The control protocol: one JSON request per line on the daemon's Unix socket, one JSON reply.
-import type { FdbEntry } from '../dataplane/fdb.js';
-import type { PortFlags } from '../dataplane/port-table.js';
-import type { CtEntry } from '../dataplane/conntrack.js';
-import type { SwitchStats, UplinkInfo } from '../switch.js';
+import type { FdbEntry } from '../dataplane/l2/fdb.js';
+import type { PortFlags } from '../dataplane/core/port-table.js';
+import type { CtEntry } from '../dataplane/l3/conntrack.js';
+import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 
 export interface AttachArgs {
   netns: string;

@@ -8,7 +8,7 @@ import { installHint } from '../netns/ip.js';
 import { uniqueName } from '../netns/names.js';
 import { execIn } from '../netns/namespace.js';
 import { Resources } from '../netns/resources.js';
-import { Switch } from '../switch.js';
+import { Switch } from '../switch/switch.js';
 import { runIperf3Tcp, startIperf3Server } from '../tools/iperf3.js';
 import { hasTool, requireKernelAccess } from '../util/preflight.js';
 

@@ -1,7 +1,7 @@
 // Runs the bare I/O forwarder on one worker thread and reads its counters.
 import { Worker } from 'node:worker_threads';
 
-import { GSO_SLOT_BYTES } from '../dataplane/frame-pool.js';
+import { GSO_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
 import type { QueueSpec } from '../native/queue.js';
 import { Waiter, type WaiterFds } from '../native/wait.js';
 import { workerScript } from '../util/worker-script.js';

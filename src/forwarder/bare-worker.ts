@@ -2,7 +2,7 @@
 // It measures what the native layer alone can carry, the ceiling for the switch.
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { FramePool } from '../dataplane/frame-pool.js';
+import { FramePool } from '../dataplane/core/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_FLAGS, createDescriptors } from '../native/descriptor.js';
 import { IoQueue } from '../native/queue.js';
 import { pinThread } from '../native/thread.js';

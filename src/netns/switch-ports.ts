@@ -1,6 +1,6 @@
 // Gives a namespace a port of a switch: a multi-queue TAP that the switch holds, moved in and set
 // up, or a veth whose other end the switch opens through AF_PACKET.
-import type { Switch } from '../switch.js';
+import type { Switch } from '../switch/switch.js';
 import { createOwnedNamespace, placeLink, type PlaceOptions } from './attach.js';
 import { createVethPair, deleteLink } from './link.js';
 import { uniqueName } from './names.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
 
-import { FramePool, MTU_SLOT_BYTES, GSO_SLOT_BYTES } from '../../src/dataplane/frame-pool.js';
+import { FramePool, MTU_SLOT_BYTES, GSO_SLOT_BYTES } from '../../src/dataplane/core/frame-pool.js';
 import { DESC_WORDS, D_LEN, D_SLOT, createDescriptors } from '../../src/native/descriptor.js';
 import type { IoQueue } from '../../src/native/queue.js';
 import { Waiter } from '../../src/native/wait.js';

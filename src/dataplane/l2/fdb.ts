@@ -8,15 +8,15 @@
 // entry. Writers take one spinlock; readers take none and check each slot's version (odd while it
 // is being written), treating a torn read as a miss, which floods the frame once: the safe answer.
 
-import { nextPowerOfTwo } from './power-of-two.js';
-import { formatMacWords, parseMacWords } from '../packet/mac.js';
-import { monotonicMs } from './clock.js';
-import { SpinLock } from './spinlock.js';
-import { viewCarver } from './shared-views.js';
+import { nextPowerOfTwo } from '../core/power-of-two.js';
+import { formatMacWords, parseMacWords } from '../../packet/mac.js';
+import { monotonicMs } from '../shm/clock.js';
+import { SpinLock } from '../shm/spinlock.js';
+import { viewCarver } from '../shm/carve.js';
+import { MAX_PORTS } from '../core/port-table.js';
 
 export const FDB_DEFAULT_SIZE = 8192;
 export const FDB_DEFAULT_AGEING_S = 300;
-export const MAX_PORTS = 1024;
 
 /** Time in the table is kept in tenths of a second. */
 const TICKS_PER_SECOND = 10;

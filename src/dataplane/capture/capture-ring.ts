@@ -1,10 +1,10 @@
 // The capture ring: copies of frames a worker saw (received, sent or dropped) on their way to a
 // writer on the main thread. Bounded: when it is full the copy is dropped and counted, never the
 // forwarded frame.
-import { copySlots, createCopyPlan } from '../native/copy.js';
-import { MAX_BATCH } from '../native/descriptor.js';
-import type { SlotMemory } from '../native/queue.js';
-import { checkPowerOfTwo } from './power-of-two.js';
+import { copySlots, createCopyPlan } from '../../native/copy.js';
+import { MAX_BATCH } from '../../native/descriptor.js';
+import type { SlotMemory } from '../../native/queue.js';
+import { checkPowerOfTwo } from '../core/power-of-two.js';
 
 const HEAD = 0;
 const TAIL = 1;

@@ -4,29 +4,30 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 
-import { Counters, type PortCounters, type WorkerCounters } from './dataplane/counters.js';
-import { GATEWAY_PORT, type EngineOptions } from './dataplane/engine.js';
-import type { GatewaySpec } from './dataplane/gateway.js';
-import { ipv4ToNumber } from './packet/ipv4.js';
-import { formatMacWords, macForIp, parseMac, parseMacWords } from './packet/mac.js';
-import { Fdb, MAX_PORTS, type FdbCounters, type FdbEntry } from './dataplane/fdb.js';
-import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from './dataplane/frame-pool.js';
-import { FrameRing } from './dataplane/frame-ring.js';
-import { PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from './dataplane/port-table.js';
-import type { AnyQueueSpec } from './dataplane/queue.js';
-import type { WorkerCommandBody, WorkerInit, WorkerReply } from './dataplane/worker.js';
-import { openPacket, type PacketSocket } from './native/packet.js';
-import { openTap, type TapDevice } from './native/tap.js';
-import { Waiter } from './native/wait.js';
-import { uniqueName } from './netns/names.js';
-import { workerScript } from './util/worker-script.js';
+import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
+import { GATEWAY_PORT, type EngineOptions } from '../dataplane/core/engine.js';
+import type { GatewaySpec } from '../dataplane/l3/gateway.js';
+import { ipv4ToNumber } from '../packet/ipv4.js';
+import { formatMacWords, macForIp, parseMac, parseMacWords } from '../packet/mac.js';
+import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
+import { MAX_PORTS } from '../dataplane/core/port-table.js';
+import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
+import { FrameRing } from '../dataplane/core/frame-ring.js';
+import { PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
+import type { AnyQueueSpec } from '../dataplane/core/queue.js';
+import type { WorkerCommandBody, WorkerInit, WorkerReply } from '../dataplane/core/worker.js';
+import { openPacket, type PacketSocket } from '../native/packet.js';
+import { openTap, type TapDevice } from '../native/tap.js';
+import { Waiter } from '../native/wait.js';
+import { uniqueName } from '../netns/names.js';
+import { workerScript } from '../util/worker-script.js';
 import { Capture, type CaptureOptions } from './capture.js';
-import { CaptureRing } from './dataplane/capture-ring.js';
-import { compileFilter } from './tools/bpf-compile.js';
-import { Conntrack, type CtCounters, type CtEntry, type CtTimeouts } from './dataplane/conntrack.js';
-import { NextHop } from './dataplane/next-hop.js';
-import type { UplinkSpec } from './dataplane/router.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from './packet/ipv4.js';
+import { CaptureRing } from '../dataplane/capture/capture-ring.js';
+import { compileFilter } from '../tools/bpf-compile.js';
+import { Conntrack, type CtCounters, type CtEntry, type CtTimeouts } from '../dataplane/l3/conntrack.js';
+import { NextHop } from '../dataplane/l3/next-hop.js';
+import type { UplinkSpec } from '../dataplane/l3/router.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
 
 export interface SwitchOptions {
   /** Forwarding worker threads (default: the number of CPUs). */
@@ -281,7 +282,7 @@ export class Switch {
       routing: this.gatewaySpec && { gateway: this.gatewaySpec, conntrack: this.conntrack!.shared, nextHop: this.nextHop!.buffer },
       ...(this.options.pinWorkers && { cpu: w % availableParallelism() }),
     };
-    const thread = new Worker(workerScript('./dataplane/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
+    const thread = new Worker(workerScript('../dataplane/core/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
     const handle: WorkerHandle = {
       thread,
       channel: port1,

@@ -1,7 +1,7 @@
 // Per-worker and per-port counters in shared memory. Each worker writes only its own rows, so no
 // atomics are needed; the main thread sums the rows of a port across workers when it reads.
 import { DROP_REASONS, type DropCounts } from './drop-reasons.js';
-import { MAX_PORTS } from './fdb.js';
+import { MAX_PORTS } from './port-table.js';
 
 export const P_RX_PACKETS = 0;
 export const P_RX_BYTES = 1;

@@ -1,6 +1,7 @@
 // Which ports exist and their bridge flags, in shared memory: the main thread sets them, workers
 // read them per frame, like `bridge link set dev X learning off flood off`.
-import { MAX_PORTS } from './fdb.js';
+/** Port ids are 0..MAX_PORTS-1; the FDB keeps one in 10 bits. */
+export const MAX_PORTS = 1024;
 
 export const PORT_PRESENT = 1 << 0;
 export const PORT_LEARNING = 1 << 1;

@@ -2,17 +2,17 @@
 // eth0: frames for the gateway's MAC leave through the uplink masqueraded, frames to the uplink's
 // address come back (or reach a published port) translated, TTLs go down by one, and the next
 // hop's MAC comes from ARP. Decisions and rewrites happen in place in the frame's slot.
-import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../packet/ethernet.js';
-import { macHiAt, macLoAt, writeMacWords } from '../packet/mac.js';
-import { F_NEEDS_CSUM } from './soft-offload.js';
-import { checksumReplace16 } from '../packet/checksum.js';
-import { IPPROTO_ICMP } from '../packet/ipv4.js';
-import { read32, write32 } from '../packet/bytes.js';
+import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
+import { macHiAt, macLoAt, writeMacWords } from '../../packet/mac.js';
+import { F_NEEDS_CSUM } from '../offload/soft-offload.js';
+import { checksumReplace16 } from '../../packet/checksum.js';
+import { IPPROTO_ICMP } from '../../packet/ipv4.js';
+import { read32, write32 } from '../../packet/bytes.js';
 import { Conntrack } from './conntrack.js';
 import {
   DROP_CONNTRACK_FULL, DROP_FRAGMENT, DROP_GATEWAY_IGNORED, DROP_MALFORMED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION, DROP_NAT_UNSUPPORTED,
   DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED, DROP_UPLINK_IGNORED,
-} from './drop-reasons.js';
+} from '../core/drop-reasons.js';
 import { Gateway, type GatewaySpec } from './gateway.js';
 import { NAT_FRAGMENT, NAT_FULL, NAT_MALFORMED, NAT_NO_PORT, NAT_UNSUPPORTED, Nat } from './nat.js';
 import { NextHop } from './next-hop.js';

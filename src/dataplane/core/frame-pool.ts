@@ -1,5 +1,5 @@
 // Frames live in fixed-size slots of one SharedArrayBuffer, allocated once, shared by every worker.
-import type { SlotMemory } from '../native/queue.js';
+import type { SlotMemory } from '../../native/queue.js';
 
 /** Room for a 1500-byte MTU frame with VLAN tags and spare headroom. */
 export const MTU_SLOT_BYTES = 2048;

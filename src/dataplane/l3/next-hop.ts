@@ -1,8 +1,8 @@
 // The uplink's next hop and its MAC, learned by ARP and shared by every worker, like one entry of
 // the kernel's neighbour table: reachable for a while after it was confirmed, then stale (still
 // used, but probed again), and probed at most once a second while unknown.
-import { SpinLock } from './spinlock.js';
-import { formatMacWords, macHiAt, macLoAt, writeMacWords } from '../packet/mac.js';
+import { SpinLock } from '../shm/spinlock.js';
+import { formatMacWords, macHiAt, macLoAt, writeMacWords } from '../../packet/mac.js';
 
 const W_LOCK = 0;
 const W_IP = 1;

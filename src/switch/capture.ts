@@ -1,8 +1,8 @@
 // A capture of a running switch: copies of the frames its workers receive, send or drop, read on
 // the main thread, and written as pcap or pcapng.
-import { CaptureRing } from './dataplane/capture-ring.js';
-import { DROP_REASONS, type DropReason } from './dataplane/drop-reasons.js';
-import { CaptureEncoder, type CaptureFormat, type Direction } from './packet/pcap.js';
+import { CaptureRing } from '../dataplane/capture/capture-ring.js';
+import { DROP_REASONS, type DropReason } from '../dataplane/core/drop-reasons.js';
+import { CaptureEncoder, type CaptureFormat, type Direction } from '../packet/pcap.js';
 
 export interface CaptureOptions {
   /** Port ids, or all ports when absent. */

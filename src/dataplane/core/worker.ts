@@ -3,16 +3,16 @@
 // raised the control sequence in shared memory and woken the worker.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 
-import { pinThread } from '../native/thread.js';
-import { Waiter, type WaiterFds } from '../native/wait.js';
+import { pinThread } from '../../native/thread.js';
+import { Waiter, type WaiterFds } from '../../native/wait.js';
 import { Counters, W_IDLE_WAITS } from './counters.js';
 import { ForwardingEngine, type CaptureSpec, type EngineOptions } from './engine.js';
-import { Fdb, type FdbShared } from './fdb.js';
+import { Fdb, type FdbShared } from '../l2/fdb.js';
 import { openQueue, type AnyQueueSpec } from './queue.js';
-import { Conntrack, type ConntrackShared } from './conntrack.js';
-import type { GatewaySpec } from './gateway.js';
-import { NextHop } from './next-hop.js';
-import { Router, type UplinkSpec } from './router.js';
+import { Conntrack, type ConntrackShared } from '../l3/conntrack.js';
+import type { GatewaySpec } from '../l3/gateway.js';
+import { NextHop } from '../l3/next-hop.js';
+import { Router, type UplinkSpec } from '../l3/router.js';
 
 export interface WorkerInit {
   engine: EngineOptions;

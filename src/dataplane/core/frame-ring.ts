@@ -1,9 +1,9 @@
 // A single-producer single-consumer ring of whole frames in shared memory: what a memory port
 // carries between a test or benchmark on one thread and a forwarding worker on another.
-import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO } from '../native/descriptor.js';
-import { copySlots, createCopyPlan } from '../native/copy.js';
-import { MAX_BATCH } from '../native/descriptor.js';
-import type { SlotMemory } from '../native/queue.js';
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO } from '../../native/descriptor.js';
+import { copySlots, createCopyPlan } from '../../native/copy.js';
+import { MAX_BATCH } from '../../native/descriptor.js';
+import type { SlotMemory } from '../../native/queue.js';
 import { checkPowerOfTwo } from './power-of-two.js';
 
 const HEAD = 0;

@@ -2,10 +2,10 @@
 // answers an IPv4 packet it cannot route with ICMP (time exceeded when the TTL runs out,
 // destination unreachable when there is no route). Replies are written into a slot the caller
 // gives; nothing is allocated.
-import { foldChecksum, onesSum } from '../packet/checksum.js';
-import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../packet/ethernet.js';
-import { IPPROTO_ICMP, isIcmpError } from '../packet/ipv4.js';
-import { read32, write16, write32 } from '../packet/bytes.js';
+import { foldChecksum, onesSum } from '../../packet/checksum.js';
+import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
+import { IPPROTO_ICMP, isIcmpError } from '../../packet/ipv4.js';
+import { read32, write16, write32 } from '../../packet/bytes.js';
 
 export interface GatewaySpec {
   /** The gateway's IPv4 address as an unsigned 32-bit number. */

@@ -1,6 +1,6 @@
 // A fixed-capacity ring of frame descriptors over shared memory: the backlog of frames that could
 // not go out yet. One producer and one consumer; a full ring refuses, it never grows.
-import { DESC_WORDS } from '../native/descriptor.js';
+import { DESC_WORDS } from '../../native/descriptor.js';
 import { checkPowerOfTwo } from './power-of-two.js';
 
 const HEAD = 0;

@@ -1,10 +1,10 @@
 // What a NIC (or the kernel's GSO) does for a port that cannot take offloaded frames: cut a TCP or
 // UDP GSO frame into MTU-sized frames with their own headers and checksums, and complete a partial
 // checksum. Frames move within one slot memory by copyWithin, so nothing is allocated.
-import { foldChecksum, onesSum } from '../packet/checksum.js';
-import { read16, read32, write16, write32 } from '../packet/bytes.js';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN } from '../packet/ethernet.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
+import { foldChecksum, onesSum } from '../../packet/checksum.js';
+import { read16, read32, write16, write32 } from '../../packet/bytes.js';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN } from '../../packet/ethernet.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../packet/ipv4.js';
 
 export const GSO_NONE = 0;
 export const GSO_TCPV4 = 1;

@@ -1,21 +1,21 @@
 // One worker's forwarding engine: NAPI-style polling of its queues, the bridge decision per frame,
 // per-egress tx batches, and a bounded backlog for frames that cannot go out at once.
-import { copySlots, createCopyPlan } from '../native/copy.js';
-import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../native/descriptor.js';
+import { copySlots, createCopyPlan } from '../../native/copy.js';
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../../native/descriptor.js';
 import { DROP_BACKLOG_FULL, DROP_GATEWAY_IGNORED, DROP_GSO_UNSUPPORTED, DROP_TOO_BIG, DROP_UPLINK_IGNORED, DROP_MALFORMED, DROP_NEIGHBOR_UNRESOLVED, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_TRUNCATED, DROP_TX_ERROR } from './drop-reasons.js';
-import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from './bridge.js';
+import { DROP_BASE, FLOOD_BROADCAST, decide, floodFlag } from '../l2/bridge.js';
 import { Counters, P_DROP_BASE, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_CSUM_COMPLETED, W_DROPPED, W_DROP_BASE, W_GSO_PASSED, W_PROCESSED, W_SEGMENTED, W_SEGMENTS, W_TIME_SQUEEZE } from './counters.js';
-import type { Fdb } from './fdb.js';
-import { MAX_PORTS } from './fdb.js';
+import type { Fdb } from '../l2/fdb.js';
+import { MAX_PORTS } from './port-table.js';
 import { FramePool } from './frame-pool.js';
 import { PORT_FLOOD, PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED } from './port-table.js';
 import type { FrameQueue } from './queue.js';
-import { DescRing } from './ring.js';
-import { runBpf } from '../packet/bpf.js';
-import { CAPTURE_OUT, CaptureRing, type CaptureRingShared } from './capture-ring.js';
-import { ROUTE_BRIDGE, ROUTE_CONSUMED, ROUTE_DROP, ROUTE_REPLY, ROUTE_RESOLVING, type Router, type UplinkSpec } from './router.js';
+import { DescRing } from './desc-ring.js';
+import { runBpf } from '../../packet/bpf.js';
+import { CAPTURE_OUT, CaptureRing, type CaptureRingShared } from '../capture/capture-ring.js';
+import { ROUTE_BRIDGE, ROUTE_CONSUMED, ROUTE_DROP, ROUTE_REPLY, ROUTE_RESOLVING, type Router, type UplinkSpec } from '../l3/router.js';
 import { nextPowerOfTwo } from './power-of-two.js';
-import { F_NEEDS_CSUM, GSO_NONE, SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from './soft-offload.js';
+import { F_NEEDS_CSUM, GSO_NONE, SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from '../offload/soft-offload.js';
 
 /** Ethernet header with one VLAN tag: what a frame may carry beyond the MTU. */
 const ETH_VLAN_HEADER = 18;

@@ -1,9 +1,9 @@
 // The bridge's decision for one frame, as br_handle_frame and br_forward make it: check the source,
 // learn it, then forward to the known port, flood, or drop. Pure but for learning into the FDB.
-import { ETH_HEADER_BYTES } from '../packet/ethernet.js';
-import { DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_TOO_SHORT, DROP_ZERO_SOURCE } from './drop-reasons.js';
+import { ETH_HEADER_BYTES } from '../../packet/ethernet.js';
+import { DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_TOO_SHORT, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
 import type { Fdb } from './fdb.js';
-import { PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_MCAST_FLOOD, PORT_PRESENT } from './port-table.js';
+import { PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_MCAST_FLOOD, PORT_PRESENT } from '../core/port-table.js';
 
 /** Flood kinds, as decide() returns them; each floods to the ports that have its flag. */
 export const FLOOD_UNKNOWN_UNICAST = -1;

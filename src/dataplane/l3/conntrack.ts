@@ -13,11 +13,11 @@
 // mapping. Published ports (DNAT rules) sit in the same memory, so new flows see them at once.
 
 import { TCP_ESTABLISHED, TCP_NONE, TCP_STATE_NAMES, nextTcpState, tcpStateOf } from './tcp-state.js';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
-import { nextPowerOfTwo } from './power-of-two.js';
-import { monotonicMs } from './clock.js';
-import { SpinLock } from './spinlock.js';
-import { viewCarver } from './shared-views.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../../packet/ipv4.js';
+import { nextPowerOfTwo } from '../core/power-of-two.js';
+import { monotonicMs } from '../shm/clock.js';
+import { SpinLock } from '../shm/spinlock.js';
+import { viewCarver } from '../shm/carve.js';
 
 export const CT_DEFAULT_MAX = 65536;
 const TICKS_PER_SECOND = 10;

@@ -1,6 +1,6 @@
 // What a forwarding worker reads from and writes to: a kernel queue (TAP, AF_PACKET) or a memory
 // queue, behind one batched interface.
-import { IoQueue, type QueueSpec, type SlotMemory } from '../native/queue.js';
+import { IoQueue, type QueueSpec, type SlotMemory } from '../../native/queue.js';
 import { FrameRing, type FrameRingShared } from './frame-ring.js';
 
 export interface FrameQueue {
