@@ -1,5 +1,7 @@
 // tapswitch native I/O: moves frames between the kernel and pool slots; all decisions stay in TypeScript.
 #include <linux/if_packet.h>
+
+#include <cerrno>
 #include <linux/if_tun.h>
 #include <napi.h>
 
@@ -55,6 +57,18 @@ Napi::Object Constants(Napi::Env env) {
   set("VIRTIO_NET_HDR_GSO_TCPV6", kVirtioGsoTcpV6);
   set("VIRTIO_NET_HDR_GSO_UDP_L4", kVirtioGsoUdpL4);
   set("VIRTIO_NET_HDR_GSO_ECN", kVirtioGsoEcn);
+  // The errnos the frame path tells apart, as this platform numbers them.
+  set("EIO", EIO);
+  set("ENXIO", ENXIO);
+  set("EBADF", EBADF);
+  set("EAGAIN", EAGAIN);
+  set("ENODEV", ENODEV);
+  set("EINVAL", EINVAL);
+  set("EBADMSG", EBADMSG);
+  set("EBADFD", EBADFD);
+  set("EMSGSIZE", EMSGSIZE);
+  set("ENETDOWN", ENETDOWN);
+  set("ENOBUFS", ENOBUFS);
   return c;
 }
 

@@ -94,17 +94,28 @@ void FillIov(const Batch& b, int i, uint32_t len) {
   iov[1].iov_len = len;
 }
 
-void Received(const Batch& b, int i, size_t bytes, bool truncated) {
+}  // namespace
+
+void Received(const Batch& b, int i, size_t bytes, bool truncated, const uint8_t* hdr) {
   uint32_t* d = b.desc + i * kDescWords;
+  // Shorter than the virtio header: no frame at all, reported so that the caller counts it.
+  if (bytes < size_t(b.hdrLen)) {
+    d[kLength] = 0;
+    d[kStatus] = EBADMSG;
+    ClearVnet(d);
+    return;
+  }
   d[kLength] = uint32_t(bytes - b.hdrLen);
   // A read that fills the whole slot may have lost the frame's tail.
   d[kStatus] = truncated || d[kLength] >= b.slotSize ? EMSGSIZE : 0;
   if (b.hdrLen) {
-    UnpackVnet(scratch.hdr[i], d);
+    UnpackVnet(hdr, d);
   } else {
     ClearVnet(d);
   }
 }
+
+namespace {
 
 int ReadFrames(const Batch& b) {
   int i = 0;
@@ -119,8 +130,7 @@ int ReadFrames(const Batch& b) {
     }
     // Not a TAP after all (end of file): stop rather than read forever.
     if (n == 0) break;
-    if (n < b.hdrLen) continue;
-    Received(b, i, size_t(n), false);
+    Received(b, i, size_t(n), false, scratch.hdr[i]);
     ++i;
   }
   return i;
@@ -143,7 +153,7 @@ int ReceiveFrames(const Batch& b) {
     bool truncated = scratch.msgs[i].msg_hdr.msg_flags & MSG_TRUNC;
     size_t bytes = scratch.msgs[i].msg_len;
     if (truncated) bytes = b.hdrLen + size_t(b.slotSize);
-    Received(b, i, bytes, truncated);
+    Received(b, i, bytes, truncated, scratch.hdr[i]);
   }
   return n;
 }
@@ -205,7 +215,6 @@ Napi::Value Rx(const Napi::CallbackInfo& info) {
   } else if (b.mode & kModeUring) {
     for (int i = 0; i < b.count; ++i) FillIov(b, i, b.slotSize);
     n = UringReadFrames(b, scratch.iov, scratch.hdr);
-    for (int i = 0; i < n; ++i) Received(b, i, b.desc[i * kDescWords + kLength], false);
   } else if (b.mode & kModeSocket) {
     n = ReceiveFrames(b);
   } else {

@@ -22,6 +22,11 @@ struct Batch {
   uint32_t mode;
 };
 
+// Fills descriptor i after a read of `bytes` (virtio header included, its copy at hdr): the length
+// and virtio fields, and the status: EMSGSIZE for a frame cut to its slot, EBADMSG for a read
+// shorter than the virtio header (length 0), which is no frame at all.
+void Received(const Batch& b, int i, size_t bytes, bool truncated, const uint8_t* hdr);
+
 // rx(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, budget, mode) -> frames read, or -errno
 Napi::Value Rx(const Napi::CallbackInfo& info);
 // tx(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, count, mode) -> frames written;

@@ -111,17 +111,16 @@ int UringReadFrames(const Batch& b, iovec (*iov)[2], uint8_t (*hdr)[kMaxVnetHdr]
   int firstError = 0;
   for (int i = 0; i < count; ++i) {
     int res = results[i];
-    if (res < b.hdrLen || res <= 0) {
+    if (res <= 0) {
       if (res < 0 && res != -EAGAIN && !firstError) firstError = res;
       continue;
     }
-    uint32_t* to = b.desc + out * kDescWords;
+    // Reads that returned data are packed to the front, each with its slot and header.
     if (out != i) {
-      uint32_t* from = b.desc + i * kDescWords;
-      std::swap(to[kSlot], from[kSlot]);
+      std::swap(b.desc[out * kDescWords + kSlot], b.desc[i * kDescWords + kSlot]);
       std::memcpy(hdr[out], hdr[i], kMaxVnetHdr);
     }
-    to[kLength] = uint32_t(res);
+    Received(b, out, size_t(res), false, hdr[out]);
     ++out;
   }
   LearnWindow(b.fd, count, out, b.count);

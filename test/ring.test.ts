@@ -5,7 +5,7 @@ import { FrameRing } from '../src/dataplane/core/frame-ring.js';
 import { DescRing } from '../src/dataplane/core/desc-ring.js';
 import { createDescriptors, D_LEN, D_SLOT, D_STATUS, DESC_WORDS } from '../src/native/descriptor.js';
 
-const EAGAIN = 11;
+import { EAGAIN } from '../src/native/errno.js';
 
 /** A descriptor array of `count` records, record i filled with words base+i*16+w, so each is distinct. */
 function numberedDescriptors(count: number, base = 1000): Uint32Array {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { GSO_TCPV4, GSO_TCPV6, GSO_UDP, GSO_UDP_L4, SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from '../src/dataplane/offload/soft-offload.js';
+import { SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from '../src/dataplane/offload/soft-offload.js';
+import { GSO_TCPV4, GSO_TCPV6, GSO_UDP, GSO_UDP_L4 } from '../src/native/descriptor.js';
 import { foldChecksum, internetChecksum, onesSum } from '../src/packet/checksum.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, writeEthernetHeader } from '../src/packet/ethernet.js';
 import { IPPROTO_TCP, IPPROTO_UDP, parseIpv4, writeIpv4Header } from '../src/packet/ipv4.js';

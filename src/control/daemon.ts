@@ -8,7 +8,7 @@ import { placeLink } from '../netns/attach.js';
 import { uniqueName } from '../netns/names.js';
 import { createNamespace, deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { ip, ipIn, type CommandError } from '../netns/ip.js';
-import { parseMac } from '../packet/mac.js';
+import { formatMac, normalizeMac, parseMac } from '../packet/mac.js';
 import { Switch, type PortInfo } from '../switch/switch.js';
 import { hostSubnets } from './host-routes.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
@@ -348,7 +348,7 @@ export class Daemon {
     const mac = args.mac ?? macForIp(ipn);
     const macBytes = parseMac(mac);
     if ((macBytes[0]! & 1) !== 0 || macBytes.every((b) => b === 0)) throw new InputError(`MAC ${mac} must be a unicast address, not multicast or all zero`);
-    const normalMac = [...macBytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    const normalMac = formatMac(macBytes);
     const holder = [...this.attachments.values()].find((a) => a.mac === normalMac);
     if (holder) throw new InputError(`MAC ${normalMac} is already used by namespace ${holder.netns}`);
     const mtu = args.mtu ?? 1500;
@@ -603,7 +603,7 @@ export class Daemon {
     const port = this.resolvePort(portRef);
     if (port.id >= MAX_PORTS) throw new InputError(`port ${port.id} is out of range`);
     this.sw.addStaticEntry(mac, port.id);
-    const normal = [...parseMac(mac)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    const normal = normalizeMac(mac);
     const entry = this.sw.fdbEntries().find((e) => e.mac === normal && e.port === port.id);
     if (!entry) throw new Error(`the static entry for ${mac} did not appear`);
     return entry;

@@ -1,5 +1,8 @@
 // IPv4 subnets for a switch: parsing, choosing one that clashes with nothing, handing out addresses.
+import { formatIpv4Number, ipv4ToNumber } from '../packet/ipv4.js';
+
 export { macForIp } from '../packet/mac.js';
+export { formatIpv4Number as numberToIp } from '../packet/ipv4.js';
 
 export class InputError extends Error {
   override readonly name = 'InputError';
@@ -12,16 +15,13 @@ export interface Subnet {
   prefix: number;
 }
 
+/** An address a user typed, as an unsigned number; a typo is an InputError. */
 export function ipToNumber(text: string): number {
-  const parts = text.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new InputError(`"${text}" is not an IPv4 address like 10.213.0.2`);
+  try {
+    return ipv4ToNumber(text);
+  } catch (e) {
+    throw new InputError((e as Error).message);
   }
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-
-export function numberToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
 }
 
 function maskOf(prefix: number): number {
@@ -41,12 +41,12 @@ export function parseSubnet(text: string): Subnet {
   const { ip, prefix } = parseCidr(text);
   if (prefix < 8 || prefix > 30) throw new InputError(`subnet ${text}: the prefix must be from /8 to /30`);
   const network = (ip & maskOf(prefix)) >>> 0;
-  if (network !== ip) throw new InputError(`subnet ${text} has host bits set: did you mean ${numberToIp(network)}/${prefix}?`);
+  if (network !== ip) throw new InputError(`subnet ${text} has host bits set: did you mean ${formatIpv4Number(network)}/${prefix}?`);
   return { network, prefix };
 }
 
 export function formatSubnet(s: Subnet): string {
-  return `${numberToIp(s.network)}/${s.prefix}`;
+  return `${formatIpv4Number(s.network)}/${s.prefix}`;
 }
 
 export function contains(s: Subnet, ip: number): boolean {

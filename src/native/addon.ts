@@ -46,6 +46,17 @@ export interface NativeConstants {
   VIRTIO_NET_HDR_GSO_TCPV6: number;
   VIRTIO_NET_HDR_GSO_UDP_L4: number;
   VIRTIO_NET_HDR_GSO_ECN: number;
+  EIO: number;
+  ENXIO: number;
+  EBADF: number;
+  EAGAIN: number;
+  ENODEV: number;
+  EINVAL: number;
+  EBADMSG: number;
+  EBADFD: number;
+  EMSGSIZE: number;
+  ENETDOWN: number;
+  ENOBUFS: number;
 }
 
 export interface NativeAddon {

@@ -19,6 +19,18 @@ export const D_VNET_CSUM = 5;
 export const D_USER0 = 6;
 export const D_USER1 = 7;
 
+/** virtio_net_hdr flags (the low byte of D_VNET_FLAGS): the checksum is partial, to be completed. */
+export const VNET_F_NEEDS_CSUM = C.VIRTIO_NET_HDR_F_NEEDS_CSUM;
+/** gso_type values (bits 8..15 of D_VNET_FLAGS, ECN in its top bit). */
+export const GSO_NONE = C.VIRTIO_NET_HDR_GSO_NONE;
+export const GSO_TCPV4 = C.VIRTIO_NET_HDR_GSO_TCPV4;
+export const GSO_UDP = C.VIRTIO_NET_HDR_GSO_UDP;
+export const GSO_TCPV6 = C.VIRTIO_NET_HDR_GSO_TCPV6;
+export const GSO_UDP_L4 = C.VIRTIO_NET_HDR_GSO_UDP_L4;
+export const GSO_ECN = C.VIRTIO_NET_HDR_GSO_ECN;
+/** D_VNET_FLAGS bits that hold the gso_type: non-zero for a GSO frame. */
+export const VNET_GSO_MASK = 0xff00;
+
 /** At most this many frames move in one native call. */
 export const MAX_BATCH = 256;
 
@@ -42,6 +54,13 @@ export function gsoSize(desc: Uint32Array, i: number): number {
 
 export function vnetFlags(desc: Uint32Array, i: number): number {
   return desc[i * DESC_WORDS + D_VNET_FLAGS]! & 0xff;
+}
+
+/** Copies descriptor `fromIndex` of `from` over descriptor `toIndex` of `to`. */
+export function copyDescriptor(to: Uint32Array, toIndex: number, from: Uint32Array, fromIndex: number): void {
+  const t = toIndex * DESC_WORDS;
+  const f = fromIndex * DESC_WORDS;
+  for (let w = 0; w < DESC_WORDS; w++) to[t + w] = from[f + w]!;
 }
 
 /** Clears the virtio fields of descriptor i: a plain frame with a complete checksum. */

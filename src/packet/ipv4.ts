@@ -1,14 +1,42 @@
-// IPv4 addresses and headers.
+// IPv4 addresses and headers (RFC 791): field offsets from the start of the IP header, address
+// text and numbers, and a header writer for generators and tests.
 import { internetChecksum } from './checksum.js';
 
+export const IPV4_VERSION_IHL = 0;
+export const IPV4_TOS = 1;
+export const IPV4_TOTAL_LENGTH = 2;
+export const IPV4_ID = 4;
+/** Flags (reserved, DF, MF) in the top three bits, then the 13-bit fragment offset in 8-byte units. */
+export const IPV4_FRAGMENT = 6;
+export const IPV4_TTL = 8;
+export const IPV4_PROTOCOL = 9;
+export const IPV4_CHECKSUM = 10;
+export const IPV4_SRC = 12;
+export const IPV4_DST = 16;
+
 export const IPV4_HEADER_BYTES = 20;
+/** Bits of the byte at IPV4_FRAGMENT. */
+export const IPV4_DF = 0x40;
+export const IPV4_MF = 0x20;
+
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+export const IPPROTO_ICMPV6 = 58;
 
-/** ICMP types that report errors: never answered with another error (RFC 1122 3.2.2), translated by NAT with their quote. */
-export function isIcmpError(type: number): boolean {
-  return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+/** Header length in bytes, from the IHL nibble. */
+export function ipv4HeaderBytes(buf: Uint8Array, ip: number): number {
+  return (buf[ip + IPV4_VERSION_IHL]! & 0x0f) * 4;
+}
+
+/** Whether the packet is a fragment after the first: its offset is not 0. */
+export function isLaterFragment(buf: Uint8Array, ip: number): boolean {
+  return ((buf[ip + IPV4_FRAGMENT]! & 0x1f) | buf[ip + IPV4_FRAGMENT + 1]!) !== 0;
+}
+
+/** Whether the packet is any fragment: more fragments follow, or its offset is not 0. */
+export function isFragment(buf: Uint8Array, ip: number): boolean {
+  return ((buf[ip + IPV4_FRAGMENT]! & (IPV4_MF | 0x1f)) | buf[ip + IPV4_FRAGMENT + 1]!) !== 0;
 }
 
 export function parseIpv4(text: string): Uint8Array {
@@ -25,6 +53,11 @@ export function ipv4ToNumber(text: string): number {
   return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 }
 
+/** Dotted quad of a 32-bit number, signed or unsigned. */
+export function formatIpv4Number(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
 export function formatIpv4(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
@@ -36,15 +69,15 @@ export function writeIpv4Header(
   h: { src: Uint8Array; dst: Uint8Array; protocol: number; payloadBytes: number; ttl?: number; id?: number },
 ): void {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  view.setUint8(offset, 0x45);
-  view.setUint8(offset + 1, 0);
-  view.setUint16(offset + 2, IPV4_HEADER_BYTES + h.payloadBytes);
-  view.setUint16(offset + 4, h.id ?? 0);
-  view.setUint16(offset + 6, 0x4000);
-  view.setUint8(offset + 8, h.ttl ?? 64);
-  view.setUint8(offset + 9, h.protocol);
-  view.setUint16(offset + 10, 0);
-  buf.set(h.src, offset + 12);
-  buf.set(h.dst, offset + 16);
-  view.setUint16(offset + 10, internetChecksum(buf, offset, IPV4_HEADER_BYTES));
+  view.setUint8(offset + IPV4_VERSION_IHL, 0x45);
+  view.setUint8(offset + IPV4_TOS, 0);
+  view.setUint16(offset + IPV4_TOTAL_LENGTH, IPV4_HEADER_BYTES + h.payloadBytes);
+  view.setUint16(offset + IPV4_ID, h.id ?? 0);
+  view.setUint16(offset + IPV4_FRAGMENT, IPV4_DF << 8);
+  view.setUint8(offset + IPV4_TTL, h.ttl ?? 64);
+  view.setUint8(offset + IPV4_PROTOCOL, h.protocol);
+  view.setUint16(offset + IPV4_CHECKSUM, 0);
+  buf.set(h.src, offset + IPV4_SRC);
+  buf.set(h.dst, offset + IPV4_DST);
+  view.setUint16(offset + IPV4_CHECKSUM, internetChecksum(buf, offset, IPV4_HEADER_BYTES));
 }

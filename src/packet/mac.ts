@@ -8,24 +8,33 @@ export function parseMac(text: string): Uint8Array {
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }
 
+function hexByte(b: number): string {
+  return b.toString(16).padStart(2, '0');
+}
+
 export function formatMac(bytes: Uint8Array, offset = 0): string {
   const out: string[] = [];
-  for (let i = 0; i < 6; i++) out.push(bytes[offset + i]!.toString(16).padStart(2, '0'));
+  for (let i = 0; i < 6; i++) out.push(hexByte(bytes[offset + i]!));
   return out.join(':');
+}
+
+/** A MAC a user typed, in the lower-case colon form `ip link` prints. */
+export function normalizeMac(text: string): string {
+  return formatMac(parseMac(text));
 }
 
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff';
 
 /** Docker's rule for a container's MAC: 02:42 followed by the four bytes of its IPv4 address. */
 export function macForIp(ip: number): string {
-  return ['02', '42', ...[ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+  return ['02', '42', ...[ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff].map(hexByte)].join(':');
 }
 
 // Shared tables keep a MAC in two 32-bit words: bytes 0..3 (hi) and 4..5 (lo).
 
 export function formatMacWords(hi: number, lo: number): string {
   const bytes = [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return bytes.map(hexByte).join(':');
 }
 
 /** The words of a MAC in colon form; hi is unsigned. */

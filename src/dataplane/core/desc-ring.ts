@@ -1,6 +1,6 @@
 // A fixed-capacity ring of frame descriptors over shared memory: the backlog of frames that could
 // not go out yet. One producer and one consumer; a full ring refuses, it never grows.
-import { DESC_WORDS } from '../../native/descriptor.js';
+import { DESC_WORDS, copyDescriptor } from '../../native/descriptor.js';
 import { checkPowerOfTwo } from './power-of-two.js';
 
 const HEAD = 0;
@@ -35,9 +35,7 @@ export class DescRing {
   push(from: Uint32Array, i: number): boolean {
     const tail = Atomics.load(this.index, TAIL);
     if (((tail - Atomics.load(this.index, HEAD)) >>> 0) === this.capacity) return false;
-    const to = (tail & this.mask) * DESC_WORDS;
-    const src = i * DESC_WORDS;
-    for (let w = 0; w < DESC_WORDS; w++) this.desc[to + w] = from[src + w]!;
+    copyDescriptor(this.desc, tail & this.mask, from, i);
     Atomics.store(this.index, TAIL, (tail + 1) | 0);
     return true;
   }

@@ -15,7 +15,8 @@ import { runBpf } from '../../packet/bpf.js';
 import { CAPTURE_OUT, CaptureRing, type CaptureRingShared } from '../capture/capture-ring.js';
 import { ROUTE_BRIDGE, ROUTE_CONSUMED, ROUTE_DROP, ROUTE_REPLY, ROUTE_RESOLVING, type Router, type UplinkSpec } from '../l3/router.js';
 import { nextPowerOfTwo } from './power-of-two.js';
-import { F_NEEDS_CSUM, GSO_NONE, SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from '../offload/soft-offload.js';
+import { SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from '../offload/soft-offload.js';
+import { GSO_NONE, VNET_F_NEEDS_CSUM as F_NEEDS_CSUM } from '../../native/descriptor.js';
 
 /** Ethernet header with one VLAN tag: what a frame may carry beyond the MTU. */
 const ETH_VLAN_HEADER = 18;

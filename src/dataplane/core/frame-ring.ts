@@ -5,11 +5,10 @@ import { copySlots, createCopyPlan } from '../../native/copy.js';
 import { MAX_BATCH } from '../../native/descriptor.js';
 import type { SlotMemory } from '../../native/queue.js';
 import { checkPowerOfTwo } from './power-of-two.js';
+import { EAGAIN, EMSGSIZE } from '../../native/errno.js';
 
 const HEAD = 0;
 const TAIL = 1;
-const EAGAIN = 11;
-const EMSGSIZE = 90;
 
 export interface FrameRingShared {
   index: SharedArrayBuffer;

@@ -13,7 +13,7 @@
 // mapping. Published ports (DNAT rules) sit in the same memory, so new flows see them at once.
 
 import { TCP_ESTABLISHED, TCP_NONE, TCP_STATE_NAMES, nextTcpState, tcpStateOf } from './tcp-state.js';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../../packet/ipv4.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number } from '../../packet/ipv4.js';
 import { nextPowerOfTwo } from '../core/power-of-two.js';
 import { monotonicMs } from '../shm/clock.js';
 import { SpinLock } from '../shm/spinlock.js';
@@ -165,10 +165,6 @@ function hashTuple(seed: number, protocol: number, src: number, dst: number, por
   h ^= h >>> 15;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-function formatIp(ip: number): string {
-  return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
 }
 
 export class Conntrack {
@@ -604,8 +600,8 @@ export class Conntrack {
     const s = this.locked(() => this.sessions.slice());
     const out: CtEntry[] = [];
     const tuple = (at: number, counters: number): CtTuple => ({
-      src: formatIp(s[at]!),
-      dst: formatIp(s[at + 1]!),
+      src: formatIpv4Number(s[at]!),
+      dst: formatIpv4Number(s[at + 1]!),
       sport: s[at + 2]! >>> 16,
       dport: s[at + 2]! & 0xffff,
       packets: s[counters]! >>> 0,
@@ -667,7 +663,7 @@ export class Conntrack {
         const rule = this.ruleOf[p * PORTS + hostPort]!;
         if (rule === 0) continue;
         const r = (rule - 1) * RULE_WORDS;
-        out.push({ protocol: p === 0 ? 'tcp' : 'udp', hostPort, ip: formatIp(this.rules[r]!), port: this.rules[r + 1]!, macHi: this.rules[r + 2]!, macLo: this.rules[r + 3]! });
+        out.push({ protocol: p === 0 ? 'tcp' : 'udp', hostPort, ip: formatIpv4Number(this.rules[r]!), port: this.rules[r + 1]!, macHi: this.rules[r + 2]!, macLo: this.rules[r + 3]! });
       }
     }
     return out;

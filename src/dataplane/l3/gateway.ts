@@ -4,7 +4,8 @@
 // gives; nothing is allocated.
 import { foldChecksum, onesSum } from '../../packet/checksum.js';
 import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
-import { IPPROTO_ICMP, isIcmpError } from '../../packet/ipv4.js';
+import { IPPROTO_ICMP } from '../../packet/ipv4.js';
+import { isIcmpError } from '../../packet/icmp.js';
 import { read32, write16, write32 } from '../../packet/bytes.js';
 
 export interface GatewaySpec {

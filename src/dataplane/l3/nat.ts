@@ -4,7 +4,8 @@
 // (RFC 1624); a partial checksum (virtio NEEDS_CSUM, so also every GSO frame) holds only the
 // pseudo-header's sum, which follows the addresses but not the ports.
 import { checksumReplace16, checksumReplace32, foldChecksum, onesSum, partialReplace32 } from '../../packet/checksum.js';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, isIcmpError } from '../../packet/ipv4.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../../packet/ipv4.js';
+import { isIcmpError } from '../../packet/icmp.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { CT_FULL, CT_MISS, CT_NO_PORT, type Conntrack } from './conntrack.js';
 import { FragmentTable } from './fragments.js';

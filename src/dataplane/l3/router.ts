@@ -4,7 +4,7 @@
 // hop's MAC comes from ARP. Decisions and rewrites happen in place in the frame's slot.
 import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
 import { macHiAt, macLoAt, writeMacWords } from '../../packet/mac.js';
-import { F_NEEDS_CSUM } from '../offload/soft-offload.js';
+import { VNET_F_NEEDS_CSUM as F_NEEDS_CSUM } from '../../native/descriptor.js';
 import { checksumReplace16 } from '../../packet/checksum.js';
 import { IPPROTO_ICMP } from '../../packet/ipv4.js';
 import { read32, write32 } from '../../packet/bytes.js';

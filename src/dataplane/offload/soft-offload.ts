@@ -5,14 +5,7 @@ import { foldChecksum, onesSum } from '../../packet/checksum.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN } from '../../packet/ethernet.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../packet/ipv4.js';
-
-export const GSO_NONE = 0;
-export const GSO_TCPV4 = 1;
-export const GSO_UDP = 3;
-export const GSO_TCPV6 = 4;
-export const GSO_UDP_L4 = 5;
-export const GSO_ECN = 0x80;
-export const F_NEEDS_CSUM = 1;
+import { GSO_ECN, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4 } from '../../native/descriptor.js';
 
 /** Why a frame could not be made plain. */
 export const SOFT_UNSUPPORTED = -1; // a GSO kind this switch does not segment (UFO), or headers it cannot parse
