@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  decide,
-  DROP_BASE,
-  dropReasonOf,
-  FLOOD_BROADCAST,
-  FLOOD_MULTICAST,
-  FLOOD_UNKNOWN_UNICAST,
-  floodFlag,
-} from '../src/dataplane/l2/bridge.js';
-import {
-  DROP_MULTICAST_SOURCE,
-  DROP_REASONS,
-  DROP_SAME_PORT,
-  DROP_TOO_SHORT,
-  DROP_ZERO_SOURCE,
-} from '../src/dataplane/core/drop-reasons.js';
+import { Batch, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST, NEXT_FLOOD_UNKNOWN } from '../src/dataplane/core/batch.js';
+import { DROP_REASONS } from '../src/dataplane/core/drop-reasons.js';
+import { MTU_SLOT_BYTES } from '../src/dataplane/core/frame-pool.js';
+import { Classify } from '../src/dataplane/classify/classify.js';
+import { Bridge, floodFlag } from '../src/dataplane/l2/bridge.js';
 import { Fdb } from '../src/dataplane/l2/fdb.js';
 import {
   createPortTable,
@@ -26,6 +15,7 @@ import {
   PORT_MCAST_FLOOD,
   PORT_PRESENT,
 } from '../src/dataplane/core/port-table.js';
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS } from '../src/native/descriptor.js';
 import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import { buildUdpFrame } from '../src/packet/udp.js';
@@ -36,12 +26,23 @@ const C = '02:00:00:00:00:0c';
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 const ALL_HOSTS = '01:00:5e:00:00:01';
 const ZERO = '00:00:00:00:00:00';
+const SLOTS = 4;
 
-/** A bridge of four present ports (0..3) with default flags and an empty table. */
-function bridge(): { ports: Int32Array; fdb: Fdb } {
+interface Rig {
+  ports: Int32Array;
+  fdb: Fdb;
+  batch: Batch;
+  classify: Classify;
+  bridge: Bridge;
+}
+
+/** A bridge of four present ports (1..4; 0 is the gateway's) with default flags and an empty table, and a batch of one frame. */
+function bridge(): Rig {
   const ports = createPortTable();
-  for (let p = 0; p < 4; p++) ports[p] = PORT_PRESENT | PORT_DEFAULT_FLAGS;
-  return { ports, fdb: Fdb.create({ size: 64, ageingSeconds: 0 }) };
+  for (let p = 1; p <= 4; p++) ports[p] = PORT_PRESENT | PORT_DEFAULT_FLAGS;
+  const fdb = Fdb.create({ size: 64, ageingSeconds: 0 });
+  const batch = new Batch(new Uint8Array(SLOTS * MTU_SLOT_BYTES), MTU_SLOT_BYTES, 1);
+  return { ports, fdb, batch, classify: new Classify(), bridge: new Bridge(fdb, ports, () => -1, false, 2) };
 }
 
 /** A 60-byte frame by hand: destination at 0..5, source at 6..11, IPv4 ethertype. */
@@ -54,14 +55,25 @@ function frame(dst: string, src: string, length = 60): Uint8Array {
   return bytes;
 }
 
-function send(b: { ports: Int32Array; fdb: Fdb }, dst: string, src: string, ingress: number): number {
-  const f = frame(dst, src);
-  return decide(f, 0, f.length, ingress, b.ports, b.fdb);
+/** Runs `length` bytes of the frame, placed in pool slot `slot`, through classify and l2; returns next[0]. */
+function decide(b: Rig, f: Uint8Array, ingress: number, length = f.length, slot = 0): number {
+  b.batch.bytes.set(f, slot * MTU_SLOT_BYTES);
+  b.batch.desc[D_SLOT] = slot;
+  b.batch.desc[D_LEN] = length;
+  b.batch.desc[D_STATUS] = 0;
+  b.batch.begin(1, ingress, 0, b.fdb.now());
+  b.classify.run(b.batch);
+  b.bridge.run(b.batch);
+  return b.batch.next[0]!;
 }
 
-/** The drop reason's name for a drop decision, or undefined when the frame was not dropped. */
-function dropName(decision: number): string | undefined {
-  return decision <= DROP_BASE ? DROP_REASONS[dropReasonOf(decision)] : undefined;
+function send(b: Rig, dst: string, src: string, ingress: number): number {
+  return decide(b, frame(dst, src), ingress);
+}
+
+/** The drop reason's name for the last frame, or undefined when it was not dropped. */
+function dropName(b: Rig): string | undefined {
+  return b.batch.next[0] === NEXT_DROP ? DROP_REASONS[b.batch.reason[0]!] : undefined;
 }
 
 function lookup(fdb: Fdb, mac: string): number {
@@ -78,7 +90,7 @@ describe('learning', () => {
 
   it('moves a source MAC to the port it is seen on next', () => {
     const b = bridge();
-    send(b, B, A, 0);
+    send(b, B, A, 4);
     send(b, B, A, 3);
     expect(lookup(b.fdb, A)).toBe(3);
     expect(send(b, A, C, 1)).toBe(3);
@@ -87,7 +99,7 @@ describe('learning', () => {
   it('does not learn the source when learning is off on the ingress port', () => {
     const b = bridge();
     b.ports[1] = PORT_PRESENT | (PORT_DEFAULT_FLAGS & ~PORT_LEARNING);
-    expect(send(b, B, A, 1)).toBe(FLOOD_UNKNOWN_UNICAST);
+    expect(send(b, B, A, 1)).toBe(NEXT_FLOOD_UNKNOWN);
     expect(lookup(b.fdb, A)).toBe(-1);
     expect(b.fdb.counters().entries).toBe(0);
   });
@@ -103,7 +115,7 @@ describe('learning', () => {
   it('still floods broadcast when learning is off on the ingress port', () => {
     const b = bridge();
     b.ports[1] = PORT_PRESENT | (PORT_DEFAULT_FLAGS & ~PORT_LEARNING);
-    expect(send(b, BROADCAST, A, 1)).toBe(FLOOD_BROADCAST);
+    expect(send(b, BROADCAST, A, 1)).toBe(NEXT_FLOOD_BROADCAST);
     expect(lookup(b.fdb, A)).toBe(-1);
   });
 });
@@ -112,22 +124,22 @@ describe('forwarding', () => {
   it('sends a known unicast destination to the port it was learned on', () => {
     const b = bridge();
     send(b, A, B, 3); // B on port 3
-    expect(send(b, B, A, 0)).toBe(3);
+    expect(send(b, B, A, 4)).toBe(3);
   });
 
   it('floods an unknown unicast destination', () => {
     const b = bridge();
-    expect(send(b, B, A, 0)).toBe(FLOOD_UNKNOWN_UNICAST);
+    expect(send(b, B, A, 4)).toBe(NEXT_FLOOD_UNKNOWN);
   });
 
   it('floods broadcast ff:ff:ff:ff:ff:ff as broadcast', () => {
     const b = bridge();
-    expect(send(b, BROADCAST, A, 0)).toBe(FLOOD_BROADCAST);
+    expect(send(b, BROADCAST, A, 4)).toBe(NEXT_FLOOD_BROADCAST);
   });
 
   it('floods multicast 01:00:5e:00:00:01 as multicast', () => {
     const b = bridge();
-    expect(send(b, ALL_HOSTS, A, 0)).toBe(FLOOD_MULTICAST);
+    expect(send(b, ALL_HOSTS, A, 4)).toBe(NEXT_FLOOD_MULTICAST);
   });
 
   it('learns the source of a broadcast frame', () => {
@@ -139,19 +151,18 @@ describe('forwarding', () => {
   it('drops a frame whose destination sits on the ingress port as same_port', () => {
     const b = bridge();
     send(b, A, B, 1); // B on port 1
-    const d = send(b, B, A, 1);
-    expect(dropReasonOf(d)).toBe(DROP_SAME_PORT);
-    expect(dropName(d)).toBe('same_port');
+    expect(send(b, B, A, 1)).toBe(NEXT_DROP);
+    expect(dropName(b)).toBe('same_port');
   });
 
   it('floods a destination known on a port that is no longer present', () => {
     const b = bridge();
     send(b, A, B, 2); // B on port 2
     b.ports[2] = 0;
-    expect(send(b, B, A, 0)).toBe(FLOOD_UNKNOWN_UNICAST);
+    expect(send(b, B, A, 4)).toBe(NEXT_FLOOD_UNKNOWN);
   });
 
-  it('decides on the frame at its base offset in a larger buffer', () => {
+  it('decides on the frame in the slot its descriptor names, not on the slots around it', () => {
     const b = bridge();
     send(b, A, B, 3); // B on port 3
     const udp = buildUdpFrame({
@@ -163,10 +174,9 @@ describe('forwarding', () => {
       dstPort: 5678,
       frameBytes: 64,
     });
-    const buffer = new Uint8Array(256).fill(0xff); // broadcast-looking bytes around the frame
-    buffer.set(udp, 100);
-    expect(decide(buffer, 100, udp.length, 0, b.ports, b.fdb)).toBe(3);
-    expect(lookup(b.fdb, A)).toBe(0);
+    b.batch.bytes.fill(0xff); // broadcast-looking bytes around the frame
+    expect(decide(b, udp, 4, udp.length, 2)).toBe(3);
+    expect(lookup(b.fdb, A)).toBe(4);
   });
 });
 
@@ -174,41 +184,38 @@ describe('source checks', () => {
   it('drops a frame of 13 bytes as too_short', () => {
     const b = bridge();
     const f = frame(B, A);
-    const d = decide(f, 0, 13, 0, b.ports, b.fdb);
-    expect(dropReasonOf(d)).toBe(DROP_TOO_SHORT);
-    expect(dropName(d)).toBe('too_short');
+    expect(decide(b, f, 4, 13)).toBe(NEXT_DROP);
+    expect(dropName(b)).toBe('too_short');
     expect(lookup(b.fdb, A)).toBe(-1);
   });
 
   it('accepts a frame of exactly 14 bytes', () => {
     const b = bridge();
     const f = frame(B, A, 14);
-    expect(decide(f, 0, 14, 0, b.ports, b.fdb)).toBe(FLOOD_UNKNOWN_UNICAST);
-    expect(lookup(b.fdb, A)).toBe(0);
+    expect(decide(b, f, 4, 14)).toBe(NEXT_FLOOD_UNKNOWN);
+    expect(lookup(b.fdb, A)).toBe(4);
   });
 
   it('drops a multicast source as multicast_source and does not learn it', () => {
     const b = bridge();
-    const d = send(b, B, ALL_HOSTS, 0);
-    expect(dropReasonOf(d)).toBe(DROP_MULTICAST_SOURCE);
-    expect(dropName(d)).toBe('multicast_source');
+    expect(send(b, B, ALL_HOSTS, 4)).toBe(NEXT_DROP);
+    expect(dropName(b)).toBe('multicast_source');
     expect(lookup(b.fdb, ALL_HOSTS)).toBe(-1);
     expect(b.fdb.counters().entries).toBe(0);
   });
 
   it('drops a broadcast source as multicast_source and does not learn it', () => {
     const b = bridge();
-    const d = send(b, B, BROADCAST, 0);
-    expect(dropName(d)).toBe('multicast_source');
+    expect(send(b, B, BROADCAST, 4)).toBe(NEXT_DROP);
+    expect(dropName(b)).toBe('multicast_source');
     expect(lookup(b.fdb, BROADCAST)).toBe(-1);
     expect(b.fdb.counters().entries).toBe(0);
   });
 
   it('drops an all-zero source as zero_source and does not learn it', () => {
     const b = bridge();
-    const d = send(b, B, ZERO, 0);
-    expect(dropReasonOf(d)).toBe(DROP_ZERO_SOURCE);
-    expect(dropName(d)).toBe('zero_source');
+    expect(send(b, B, ZERO, 4)).toBe(NEXT_DROP);
+    expect(dropName(b)).toBe('zero_source');
     expect(lookup(b.fdb, ZERO)).toBe(-1);
     expect(b.fdb.counters().entries).toBe(0);
   });
@@ -216,14 +223,14 @@ describe('source checks', () => {
 
 describe('floodFlag', () => {
   it('maps unknown unicast to PORT_FLOOD', () => {
-    expect(floodFlag(FLOOD_UNKNOWN_UNICAST)).toBe(PORT_FLOOD);
+    expect(floodFlag(NEXT_FLOOD_UNKNOWN)).toBe(PORT_FLOOD);
   });
 
   it('maps multicast to PORT_MCAST_FLOOD', () => {
-    expect(floodFlag(FLOOD_MULTICAST)).toBe(PORT_MCAST_FLOOD);
+    expect(floodFlag(NEXT_FLOOD_MULTICAST)).toBe(PORT_MCAST_FLOOD);
   });
 
   it('maps broadcast to PORT_BCAST_FLOOD', () => {
-    expect(floodFlag(FLOOD_BROADCAST)).toBe(PORT_BCAST_FLOOD);
+    expect(floodFlag(NEXT_FLOOD_BROADCAST)).toBe(PORT_BCAST_FLOOD);
   });
 });

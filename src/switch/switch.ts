@@ -5,12 +5,12 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 
 import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
-import { GATEWAY_PORT, type EngineOptions } from '../dataplane/core/engine.js';
+import type { EngineOptions } from '../dataplane/core/engine.js';
 import type { GatewaySpec } from '../dataplane/l3/gateway.js';
 import { ipv4ToNumber } from '../packet/ipv4.js';
 import { formatMacWords, macForIp, parseMac, parseMacWords } from '../packet/mac.js';
 import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
-import { MAX_PORTS } from '../dataplane/core/port-table.js';
+import { GATEWAY_PORT, MAX_PORTS } from '../dataplane/core/port-table.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
 import { FrameRing } from '../dataplane/core/frame-ring.js';
 import { PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';

@@ -1,73 +1,64 @@
-// Why a frame was dropped: named counters, kept per port and per worker.
+// Why a frame was dropped: the one list of reasons, each with the stage that drops for it and a
+// line that `tapswitch stats` prints beside its count, as VPP's `show errors` does. Counters are
+// kept per port and per worker, indexed by a reason's place in this list.
 
-export const DROP_REASONS = [
-  /** Shorter than an Ethernet header. */
-  'too_short',
-  /** Source MAC is multicast or broadcast. */
-  'multicast_source',
-  /** Source MAC is 00:00:00:00:00:00. */
-  'zero_source',
-  /** The destination sits on the port the frame came in on. */
-  'same_port',
-  /** No port to send to: unknown or multicast destination with flooding off everywhere else. */
-  'no_destination',
-  /** The backlog was full when the frame could not go out at once (netdev_max_backlog). */
-  'backlog_full',
-  /** The egress queue refused the frame with an error other than EAGAIN. */
-  'tx_error',
-  /** The egress interface is down (a TAP answers EIO, a packet socket ENETDOWN). */
-  'port_down',
-  /** The frame did not fit its slot when read. */
-  'truncated',
-  /** Addressed to the gateway, which answers only ARP and ICMP echo. */
-  'gateway_ignored',
-  /** A new NAT flow found the conntrack table full. */
-  'conntrack_full',
-  /** A new masqueraded flow found no free external port. */
-  'nat_no_port',
-  /** From the uplink, or a stray TCP segment, with no session and no published port. */
-  'nat_no_session',
-  /** A protocol NAT cannot translate (only TCP, UDP, ICMP echo and ICMP errors). */
-  'nat_unsupported',
-  /** A later IPv4 fragment: it carries no ports, and fragments are not reassembled. */
-  'fragment',
-  /** An IPv4 header that contradicts itself or the frame. */
-  'malformed',
-  /** The next hop's MAC is not known yet; an ARP request went out. */
-  'neighbor_unresolved',
-  /** From the uplink with a TTL that would reach 0. */
-  'ttl_exceeded',
-  /** Reached the uplink but is not for its address. */
-  'uplink_ignored',
-  /** A GSO frame for a port without offloads, of a kind the switch cannot cut (UDP fragmentation offload). */
-  'gso_unsupported',
-  /** Larger than the egress port's MTU, and not a GSO frame that could be cut to fit. */
-  'too_big',
+export const DROP_REASON_INFO = [
+  { reason: 'short_read', stage: 'rx', description: 'a read from the queue was shorter than its virtio header, so it held no frame' },
+  { reason: 'truncated', stage: 'rx', description: 'the frame was larger than its slot and lost its tail when read' },
+  { reason: 'too_short', stage: 'classify', description: 'shorter than an Ethernet header (14 bytes)' },
+  { reason: 'multicast_source', stage: 'l2', description: 'the source MAC is multicast or broadcast' },
+  { reason: 'zero_source', stage: 'l2', description: 'the source MAC is 00:00:00:00:00:00' },
+  { reason: 'same_port', stage: 'l2', description: 'the destination MAC sits behind the port the frame came in on' },
+  { reason: 'gateway_ignored', stage: 'l3', description: 'addressed to the gateway, which answers only ARP and ICMP echo and routes only IPv4' },
+  { reason: 'malformed', stage: 'l3', description: 'an IPv4 header, ICMP quote or checksum offset that contradicts itself or the frame' },
+  { reason: 'ttl_exceeded', stage: 'l3', description: 'from the uplink with a TTL that would reach 0 here' },
+  { reason: 'uplink_ignored', stage: 'l3', description: 'came in on the uplink but is not for its address (or no router holds the uplink)' },
+  { reason: 'conntrack_full', stage: 'l3', description: 'a new NAT flow found the conntrack table full (--conntrack-max)' },
+  { reason: 'nat_no_port', stage: 'l3', description: 'a new masqueraded flow found no free external port' },
+  { reason: 'nat_no_session', stage: 'l3', description: 'from the uplink, or a stray TCP segment, with no NAT session and no published port' },
+  { reason: 'nat_unsupported', stage: 'l3', description: 'a protocol NAT cannot translate (only TCP, UDP, ICMP echo and ICMP errors)' },
+  { reason: 'fragment', stage: 'l3', description: 'a later IPv4 fragment whose first fragment was not seen, so its flow is unknown' },
+  { reason: 'neighbor_unresolved', stage: 'l3', description: "the next hop's MAC is not known yet; an ARP request went out" },
+  { reason: 'no_destination', stage: 'tx', description: 'flooded, but no other port takes floods of its kind' },
+  { reason: 'port_removed', stage: 'tx', description: 'its egress port was being removed: the FDB still named it, or it waited in its backlog' },
+  { reason: 'too_big', stage: 'tx', description: "larger than the egress port's MTU, and not a GSO frame that could be cut to fit" },
+  { reason: 'gso_unsupported', stage: 'offload', description: 'a GSO frame for a port without offloads, of a kind the switch cannot cut (UFO)' },
+  { reason: 'backlog_full', stage: 'tx', description: 'the egress queue was busy and the backlog was full (like netdev_max_backlog)' },
+  { reason: 'tx_error', stage: 'tx', description: 'the egress queue refused the frame with an error other than EAGAIN' },
+  { reason: 'port_down', stage: 'tx', description: 'the egress interface is down (a TAP answers EIO, a packet socket ENETDOWN)' },
 ] as const;
 
-export type DropReason = (typeof DROP_REASONS)[number];
-
-// Indexes into DROP_REASONS, derived so that a new reason cannot shift them out of step.
-export const DROP_TOO_SHORT = DROP_REASONS.indexOf('too_short');
-export const DROP_MULTICAST_SOURCE = DROP_REASONS.indexOf('multicast_source');
-export const DROP_ZERO_SOURCE = DROP_REASONS.indexOf('zero_source');
-export const DROP_SAME_PORT = DROP_REASONS.indexOf('same_port');
-export const DROP_NO_DESTINATION = DROP_REASONS.indexOf('no_destination');
-export const DROP_BACKLOG_FULL = DROP_REASONS.indexOf('backlog_full');
-export const DROP_TX_ERROR = DROP_REASONS.indexOf('tx_error');
-export const DROP_PORT_DOWN = DROP_REASONS.indexOf('port_down');
-export const DROP_TRUNCATED = DROP_REASONS.indexOf('truncated');
-export const DROP_GATEWAY_IGNORED = DROP_REASONS.indexOf('gateway_ignored');
-export const DROP_CONNTRACK_FULL = DROP_REASONS.indexOf('conntrack_full');
-export const DROP_NAT_NO_PORT = DROP_REASONS.indexOf('nat_no_port');
-export const DROP_NAT_NO_SESSION = DROP_REASONS.indexOf('nat_no_session');
-export const DROP_NAT_UNSUPPORTED = DROP_REASONS.indexOf('nat_unsupported');
-export const DROP_FRAGMENT = DROP_REASONS.indexOf('fragment');
-export const DROP_MALFORMED = DROP_REASONS.indexOf('malformed');
-export const DROP_NEIGHBOR_UNRESOLVED = DROP_REASONS.indexOf('neighbor_unresolved');
-export const DROP_TTL_EXCEEDED = DROP_REASONS.indexOf('ttl_exceeded');
-export const DROP_UPLINK_IGNORED = DROP_REASONS.indexOf('uplink_ignored');
-export const DROP_GSO_UNSUPPORTED = DROP_REASONS.indexOf('gso_unsupported');
-export const DROP_TOO_BIG = DROP_REASONS.indexOf('too_big');
-
+export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
 export type DropCounts = Record<DropReason, number>;
+
+/** The reasons' names, in counter order. */
+export const DROP_REASONS: readonly DropReason[] = DROP_REASON_INFO.map((r) => r.reason);
+
+function reason(name: DropReason): number {
+  return DROP_REASONS.indexOf(name);
+}
+
+// Indexes into the list, derived so that a new reason cannot shift them out of step.
+export const DROP_SHORT_READ = reason('short_read');
+export const DROP_TRUNCATED = reason('truncated');
+export const DROP_TOO_SHORT = reason('too_short');
+export const DROP_MULTICAST_SOURCE = reason('multicast_source');
+export const DROP_ZERO_SOURCE = reason('zero_source');
+export const DROP_SAME_PORT = reason('same_port');
+export const DROP_GATEWAY_IGNORED = reason('gateway_ignored');
+export const DROP_MALFORMED = reason('malformed');
+export const DROP_TTL_EXCEEDED = reason('ttl_exceeded');
+export const DROP_UPLINK_IGNORED = reason('uplink_ignored');
+export const DROP_CONNTRACK_FULL = reason('conntrack_full');
+export const DROP_NAT_NO_PORT = reason('nat_no_port');
+export const DROP_NAT_NO_SESSION = reason('nat_no_session');
+export const DROP_NAT_UNSUPPORTED = reason('nat_unsupported');
+export const DROP_FRAGMENT = reason('fragment');
+export const DROP_NEIGHBOR_UNRESOLVED = reason('neighbor_unresolved');
+export const DROP_NO_DESTINATION = reason('no_destination');
+export const DROP_PORT_REMOVED = reason('port_removed');
+export const DROP_TOO_BIG = reason('too_big');
+export const DROP_GSO_UNSUPPORTED = reason('gso_unsupported');
+export const DROP_BACKLOG_FULL = reason('backlog_full');
+export const DROP_TX_ERROR = reason('tx_error');
+export const DROP_PORT_DOWN = reason('port_down');

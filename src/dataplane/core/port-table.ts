@@ -2,6 +2,8 @@
 // read them per frame, like `bridge link set dev X learning off flood off`.
 /** Port ids are 0..MAX_PORTS-1; the FDB keeps one in 10 bits. */
 export const MAX_PORTS = 1024;
+/** The gateway's MAC sits on port 0 in the FDB; ports that carry frames are numbered from 1. */
+export const GATEWAY_PORT = 0;
 
 export const PORT_PRESENT = 1 << 0;
 export const PORT_LEARNING = 1 << 1;

@@ -7,6 +7,7 @@ import { pinThread } from '../../native/thread.js';
 import { Waiter, type WaiterFds } from '../../native/wait.js';
 import { Counters, W_IDLE_WAITS } from './counters.js';
 import { ForwardingEngine, type CaptureSpec, type EngineOptions } from './engine.js';
+import type { TraceSpec } from '../trace/writer.js';
 import { Fdb, type FdbShared } from '../l2/fdb.js';
 import { openQueue, type AnyQueueSpec } from './queue.js';
 import { Conntrack, type ConntrackShared } from '../l3/conntrack.js';
@@ -36,6 +37,10 @@ export type WorkerCommand =
   | { type: 'removePort'; seq: number; id: number }
   | { type: 'captureStart'; seq: number; capture: CaptureSpec }
   | { type: 'captureStop'; seq: number }
+  | { type: 'traceStart'; seq: number; trace: TraceSpec }
+  | { type: 'traceStop'; seq: number }
+  /** A dry run of one frame as if `ingress` delivered it; its events go to the spec's ring as trace `id`. */
+  | { type: 'traceDry'; seq: number; ingress: number; frame: Uint8Array; trace: TraceSpec; id: number }
   | { type: 'setUplink'; seq: number; uplink: UplinkSpec | null }
   | { type: 'probeNextHop'; seq: number }
   | { type: 'stop'; seq: number };
@@ -58,8 +63,9 @@ const init = workerData as WorkerInit;
 const fdb = Fdb.adopt(init.fdb);
 const counters = Counters.adopt(init.counters, init.workers);
 const routing = init.routing;
-const router = routing ? new Router(routing.gateway, Conntrack.adopt(routing.conntrack), NextHop.adopt(routing.nextHop)) : null;
-const engine = new ForwardingEngine(init.engine, fdb, new Int32Array(init.ports), counters, router);
+const ports = new Int32Array(init.ports);
+const router = routing ? new Router(routing.gateway, Conntrack.adopt(routing.conntrack), NextHop.adopt(routing.nextHop), fdb, ports, 2 * init.engine.weight) : null;
+const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router);
 const waiter = Waiter.adopt(init.waiter);
 const control = new Int32Array(init.control);
 const idleWaits = counters.workerBase(init.engine.worker) + W_IDLE_WAITS;
@@ -84,6 +90,15 @@ function apply(command: WorkerCommand): void {
       break;
     case 'captureStop':
       engine.stopCapture();
+      break;
+    case 'traceStart':
+      engine.startTrace(command.trace);
+      break;
+    case 'traceStop':
+      engine.stopTrace();
+      break;
+    case 'traceDry':
+      engine.dryRun(command.ingress, command.frame, command.trace, command.id);
       break;
     case 'setUplink':
       engine.setUplink(command.uplink);

@@ -1,47 +1,143 @@
-// The bridge's decision for one frame, as br_handle_frame and br_forward make it: check the source,
-// learn it, then forward to the known port, flood, or drop. Pure but for learning into the FDB.
-import { ETH_HEADER_BYTES } from '../../packet/ethernet.js';
-import { DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_TOO_SHORT, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
-import type { Fdb } from './fdb.js';
-import { PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_MCAST_FLOOD, PORT_PRESENT } from '../core/port-table.js';
+// l2: the bridge's decision for each frame, as br_handle_frame and br_forward make it: check the
+// source, learn it, then forward to the known port, to the gateway, or flood. Frames from the
+// uplink are routed, never bridged: they go to l3 whole.
+import { ETH_DST, ETH_SRC, isZeroMac } from '../../packet/ethernet.js';
+import { macHiAt, macLoAt } from '../../packet/mac.js';
+import {
+  Batch, F_ARP, F_BROADCAST, F_GROUP, F_LOCAL, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST, NEXT_FLOOD_UNKNOWN, NEXT_L3,
+} from '../core/batch.js';
+import { DROP_GATEWAY_IGNORED, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
+import { GATEWAY_PORT, PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_MCAST_FLOOD, PORT_PRESENT, PORT_ROUTED } from '../core/port-table.js';
+import { STAGE_L2, type Stage } from '../core/stage.js';
+import {
+  EV_LEARN, EV_LOOKUP, LEARN_FULL, LEARN_KNOWN, LEARN_MOVED, LEARN_NEW, LEARN_OFF, LEARN_STATIC, LOOKUP_BROADCAST, LOOKUP_GATEWAY, LOOKUP_HIT,
+  LOOKUP_MISS, LOOKUP_MULTICAST, LOOKUP_ROUTED,
+} from '../trace/events.js';
+import type { TraceWriter } from '../trace/writer.js';
+import { FDB_STATIC, type Fdb } from './fdb.js';
 
-/** Flood kinds, as decide() returns them; each floods to the ports that have its flag. */
-export const FLOOD_UNKNOWN_UNICAST = -1;
-export const FLOOD_MULTICAST = -2;
-export const FLOOD_BROADCAST = -3;
-/** decide() returns DROP_BASE - reason for a drop. */
-export const DROP_BASE = -16;
-
-/** The port flag a flood kind needs on an egress port. */
-export function floodFlag(kind: number): number {
-  if (kind === FLOOD_UNKNOWN_UNICAST) return PORT_FLOOD;
-  if (kind === FLOOD_MULTICAST) return PORT_MCAST_FLOOD;
+/** The port flag a flood of kind `next` (a NEXT_FLOOD_*) needs on an egress port. */
+export function floodFlag(next: number): number {
+  if (next === NEXT_FLOOD_UNKNOWN) return PORT_FLOOD;
+  if (next === NEXT_FLOOD_MULTICAST) return PORT_MCAST_FLOOD;
   return PORT_BCAST_FLOOD;
 }
 
-export function dropReasonOf(decision: number): number {
-  return DROP_BASE - decision;
-}
+export class Bridge implements Stage {
+  readonly id = STAGE_L2;
+  /** For trace: where each traced frame's source MAC was before learning. */
+  private readonly sourceWas: Int32Array;
 
-/**
- * Decides where the frame at bytes[base..base+len) that came in on `ingress` goes: an egress port
- * (>= 0), a flood kind (FLOOD_*), or a drop (DROP_BASE - reason). `now` is fdb.now(), read once per batch.
- */
-export function decide(bytes: Uint8Array, base: number, len: number, ingress: number, ports: Int32Array, fdb: Fdb, now = fdb.now()): number {
-  if (len < ETH_HEADER_BYTES) return DROP_BASE - DROP_TOO_SHORT;
-  const src = base + 6;
-  if ((bytes[src]! & 1) !== 0) return DROP_BASE - DROP_MULTICAST_SOURCE;
-  if ((bytes[src]! | bytes[src + 1]! | bytes[src + 2]! | bytes[src + 3]! | bytes[src + 4]! | bytes[src + 5]!) === 0) {
-    return DROP_BASE - DROP_ZERO_SOURCE;
+  constructor(
+    private readonly fdb: Fdb,
+    private readonly ports: Int32Array,
+    /** The port the router takes as its uplink, or -1: frames from it go to l3. */
+    private readonly routedPort: () => number,
+    /** Whether a router stands behind the gateway's MAC. */
+    private readonly routing: boolean,
+    capacity: number,
+  ) {
+    this.sourceWas = new Int32Array(capacity);
   }
-  if ((ports[ingress]! & PORT_LEARNING) !== 0) fdb.learn(bytes, src, ingress, now);
 
-  if ((bytes[base]! & 1) !== 0) {
-    const broadcast = (bytes[base]! & bytes[base + 1]! & bytes[base + 2]! & bytes[base + 3]! & bytes[base + 4]! & bytes[base + 5]!) === 0xff;
-    return broadcast ? FLOOD_BROADCAST : FLOOD_MULTICAST;
+  run(batch: Batch): void {
+    const ingress = batch.ingress;
+    const word = this.ports[ingress]!;
+    if ((word & PORT_ROUTED) !== 0) {
+      // The uplink's frames go to the router; before the router knows it (or after it let go) they go nowhere.
+      const routed = ingress === this.routedPort();
+      for (let i = 0; i < batch.rxCount; i++) {
+        if (batch.next[i] !== 0) continue;
+        if (routed) {
+          batch.next[i] = NEXT_L3;
+          batch.toL3++;
+        } else {
+          batch.drop(i, DROP_UPLINK_IGNORED);
+        }
+      }
+      return;
+    }
+    const learning = (word & PORT_LEARNING) !== 0 && !batch.dry;
+    const bytes = batch.bytes;
+    const fdb = this.fdb;
+    const ports = this.ports;
+    const now = batch.now;
+    for (let i = 0; i < batch.rxCount; i++) {
+      if (batch.next[i] !== 0) continue;
+      const at = batch.at(i);
+      const src = at + ETH_SRC;
+      if ((bytes[src]! & 1) !== 0) {
+        batch.drop(i, DROP_MULTICAST_SOURCE);
+        continue;
+      }
+      if (isZeroMac(bytes, src)) {
+        batch.drop(i, DROP_ZERO_SOURCE);
+        continue;
+      }
+      if (learning) fdb.learn(bytes, src, ingress, now);
+      const flags = batch.flags[i]!;
+      if ((flags & F_GROUP) !== 0) {
+        if ((flags & F_BROADCAST) === 0) {
+          batch.next[i] = NEXT_FLOOD_MULTICAST;
+          continue;
+        }
+        batch.next[i] = NEXT_FLOOD_BROADCAST;
+        // The gateway answers ARP broadcasts, as the bridge's own interface would.
+        if ((flags & F_ARP) !== 0 && this.routing) {
+          batch.flags[i] = flags | F_LOCAL;
+          batch.toL3++;
+        }
+        continue;
+      }
+      const egress = fdb.lookup(bytes, at + ETH_DST);
+      if (egress === ingress) batch.drop(i, DROP_SAME_PORT);
+      else if (egress === GATEWAY_PORT && (ports[GATEWAY_PORT]! & PORT_PRESENT) !== 0) {
+        if (this.routing) {
+          batch.next[i] = NEXT_L3;
+          batch.toL3++;
+        } else {
+          batch.drop(i, DROP_GATEWAY_IGNORED);
+        }
+      } else if (egress > GATEWAY_PORT && (ports[egress]! & PORT_PRESENT) !== 0) batch.next[i] = egress;
+      else batch.next[i] = NEXT_FLOOD_UNKNOWN;
+    }
   }
-  const egress = fdb.lookup(bytes, base);
-  if (egress === ingress) return DROP_BASE - DROP_SAME_PORT;
-  if (egress >= 0 && (ports[egress]! & PORT_PRESENT) !== 0) return egress;
-  return FLOOD_UNKNOWN_UNICAST;
+
+  traceBefore(batch: Batch, i: number): void {
+    this.sourceWas[i] = this.fdb.lookupEntry(batch.bytes, batch.at(i) + ETH_SRC);
+  }
+
+  traceAfter(batch: Batch, i: number, trace: TraceWriter): void {
+    const id = batch.traceId[i]!;
+    const ingress = batch.ingress;
+    const next = batch.next[i]!;
+    const at = batch.at(i);
+    if ((this.ports[ingress]! & PORT_ROUTED) !== 0) {
+      if (next === NEXT_L3) trace.event(id, EV_LOOKUP, STAGE_L2, LOOKUP_ROUTED, ingress);
+      return;
+    }
+    // A source the stage refused was not learned either; the drop says why.
+    if (next === NEXT_DROP && batch.reason[i] !== DROP_SAME_PORT) return;
+    const was = this.sourceWas[i]!;
+    const wasPort = was < 0 ? -1 : was & ~FDB_STATIC;
+    let learned: number;
+    if ((this.ports[ingress]! & PORT_LEARNING) === 0) learned = LEARN_OFF;
+    else if (wasPort === ingress) learned = LEARN_KNOWN;
+    else if (was >= 0 && (was & FDB_STATIC) !== 0) learned = LEARN_STATIC;
+    else if (batch.dry) learned = was < 0 ? LEARN_NEW : LEARN_MOVED;
+    else if (this.fdb.lookup(batch.bytes, at + ETH_SRC) !== ingress) learned = LEARN_FULL;
+    else learned = was < 0 ? LEARN_NEW : LEARN_MOVED;
+    trace.event(id, EV_LEARN, STAGE_L2, learned, ingress, wasPort, macHiAt(batch.bytes, at + ETH_SRC), macLoAt(batch.bytes, at + ETH_SRC));
+    let lookup: number;
+    let port = 0;
+    if (next === NEXT_FLOOD_BROADCAST) lookup = LOOKUP_BROADCAST;
+    else if (next === NEXT_FLOOD_MULTICAST) lookup = LOOKUP_MULTICAST;
+    else if (next === NEXT_FLOOD_UNKNOWN) lookup = LOOKUP_MISS;
+    else if (next === NEXT_L3 || (next === NEXT_DROP && batch.reason[i] === DROP_GATEWAY_IGNORED)) lookup = LOOKUP_GATEWAY;
+    else {
+      lookup = LOOKUP_HIT;
+      port = next > 0 ? next : ingress;
+    }
+    trace.event(id, EV_LOOKUP, STAGE_L2, lookup, port, macHiAt(batch.bytes, at + ETH_DST), macLoAt(batch.bytes, at + ETH_DST));
+  }
 }

@@ -9,17 +9,18 @@
 // is being written), treating a torn read as a miss, which floods the frame once: the safe answer.
 
 import { nextPowerOfTwo } from '../core/power-of-two.js';
-import { formatMacWords, parseMacWords } from '../../packet/mac.js';
-import { monotonicMs } from '../shm/clock.js';
+import { formatMacWords, macHiAt, macLoAt, parseMacWords } from '../../packet/mac.js';
+import { TICKS_PER_SECOND, monotonicMs, ticksSince } from '../shm/clock.js';
 import { SpinLock } from '../shm/spinlock.js';
 import { viewCarver } from '../shm/carve.js';
+import { beginWrite, endWrite, readValid, readVersion } from '../shm/seqlock.js';
 import { MAX_PORTS } from '../core/port-table.js';
 
 export const FDB_DEFAULT_SIZE = 8192;
 export const FDB_DEFAULT_AGEING_S = 300;
+/** Added by lookupEntry() to the port of a static entry. */
+export const FDB_STATIC = 1 << 16;
 
-/** Time in the table is kept in tenths of a second. */
-const TICKS_PER_SECOND = 10;
 /** A known MAC's timestamp (and LRU place) is refreshed at most once a second. */
 const REFRESH_TICKS = TICKS_PER_SECOND;
 
@@ -87,14 +88,6 @@ export interface FdbShared {
   epochMs: number;
 }
 
-function macHi(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
-function macLo(b: Uint8Array, o: number): number {
-  return (b[o + 4]! << 8) | b[o + 5]!;
-}
-
 function hash(hi: number, lo: number): number {
   let h = Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;
@@ -159,7 +152,7 @@ export class Fdb {
 
   /** Now, in table ticks. */
   now(): number {
-    return Math.floor(((this.clock() - this.shared.epochMs) * TICKS_PER_SECOND) / 1000);
+    return ticksSince(this.shared.epochMs, this.clock);
   }
 
   get ageingSeconds(): number {
@@ -177,7 +170,13 @@ export class Fdb {
 
   /** The port of the MAC at bytes[offset..offset+6), or -1 when unknown. */
   lookup(bytes: Uint8Array, offset: number): number {
-    return this.find(macHi(bytes, offset), macLo(bytes, offset)) === NONE ? NONE : (this.foundKey >>> PORT_SHIFT) & PORT_BITS;
+    return this.find(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset)) === NONE ? NONE : (this.foundKey >>> PORT_SHIFT) & PORT_BITS;
+  }
+
+  /** Like lookup(), with FDB_STATIC added to the port of a static entry; for trace, off the forwarding path. */
+  lookupEntry(bytes: Uint8Array, offset: number): number {
+    if (this.find(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset)) === NONE) return NONE;
+    return ((this.foundKey >>> PORT_SHIFT) & PORT_BITS) | ((this.foundKey & K_STATIC) !== 0 ? FDB_STATIC : 0);
   }
 
   /** The slot holding the MAC, or -1; its key word is left in foundKey. */
@@ -189,10 +188,10 @@ export class Fdb {
       let torn = false;
       for (let probes = 0; probes <= mask; probes++) {
         const base = i * SLOT_WORDS;
-        const v = Atomics.load(t, base + S_VERSION);
+        const v = readVersion(t, base + S_VERSION);
         const h = t[base + S_MAC_HI]! >>> 0;
         const key = t[base + S_KEY]!;
-        if ((v & 1) !== 0 || Atomics.load(t, base + S_VERSION) !== v) {
+        if (!readValid(t, base + S_VERSION, v)) {
           torn = true;
           break;
         }
@@ -217,8 +216,8 @@ export class Fdb {
    * clock once rather than per frame.
    */
   learn(bytes: Uint8Array, offset: number, port: number, now = this.now()): LearnResult {
-    const hi = macHi(bytes, offset);
-    const lo = macLo(bytes, offset);
+    const hi = macHiAt(bytes, offset) >>> 0;
+    const lo = macLoAt(bytes, offset);
     const slot = this.find(hi, lo);
     if (slot !== NONE) {
       const key = this.foundKey;
@@ -494,11 +493,11 @@ export class Fdb {
   }
 
   private beginWrite(base: number): void {
-    Atomics.add(this.table, base + S_VERSION, 1);
+    beginWrite(this.table, base + S_VERSION);
   }
 
   private endWrite(base: number): void {
-    Atomics.add(this.table, base + S_VERSION, 1);
+    endWrite(this.table, base + S_VERSION);
   }
 
   private listAppend(slot: number, port: number): void {

@@ -15,12 +15,12 @@
 import { TCP_ESTABLISHED, TCP_NONE, TCP_STATE_NAMES, nextTcpState, tcpStateOf } from './tcp-state.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number } from '../../packet/ipv4.js';
 import { nextPowerOfTwo } from '../core/power-of-two.js';
-import { monotonicMs } from '../shm/clock.js';
+import { TICKS_PER_SECOND, monotonicMs, ticksSince } from '../shm/clock.js';
 import { SpinLock } from '../shm/spinlock.js';
 import { viewCarver } from '../shm/carve.js';
+import { beginWrite, endWrite, readValid, readVersion } from '../shm/seqlock.js';
 
 export const CT_DEFAULT_MAX = 65536;
-const TICKS_PER_SECOND = 10;
 
 /** Timeouts in seconds, named like the nf_conntrack_* sysctls, with netfilter's defaults. */
 export const CT_DEFAULT_TIMEOUTS = {
@@ -62,6 +62,16 @@ const F_USED = 1 << 8;
 const F_SEEN_REPLY = 1 << 9;
 const F_ASSURED = 1 << 10;
 
+// A new session's reply side, as drafted before it is inserted or previewed.
+const D_REPLY_SRC = 0;
+const D_REPLY_DST = 1;
+const D_REPLY_PORTS = 2;
+const D_PLACEMENT = 3;
+const D_BINDING = 4; // the external port held in the masquerade mapping, or -1
+const D_MAC_HI = 5; // the responder's MAC when it is inside
+const D_MAC_LO = 6;
+const DRAFT_WORDS = 8;
+
 /** Where a session's ends are: an inside end is reached by its MAC on the bridge. */
 export const ORIG_INSIDE = 1;
 export const REPLY_INSIDE = 2;
@@ -96,6 +106,23 @@ const NONE = -1;
 export const CT_MISS = -1;
 export const CT_FULL = -2;
 export const CT_NO_PORT = -3;
+
+/**
+ * What a lookup found, in a record the caller owns (one per thread): the tuple the packet becomes,
+ * whether it then goes to an inside host and that host's MAC, and the session's version when read.
+ */
+export const FOUND_SRC = 0;
+export const FOUND_DST = 1;
+export const FOUND_PORTS = 2;
+export const FOUND_INSIDE = 3;
+export const FOUND_MAC_HI = 4;
+export const FOUND_MAC_LO = 5;
+export const FOUND_VERSION = 6;
+const FOUND_WORDS = 8;
+
+export function createFound(): Int32Array {
+  return new Int32Array(FOUND_WORDS);
+}
 
 export interface ConntrackOptions {
   /** Most sessions (default 65536). */
@@ -184,8 +211,10 @@ export class Conntrack {
   private readonly ruleOf: Int32Array;
   private readonly rules: Int32Array;
 
-  /** What the last successful lookup() found, read inside its version check. */
-  readonly found = { src: 0, dst: 0, ports: 0, inside: false, macHi: 0, macLo: 0, version: 0 };
+  /** Where prepare() looks, under the lock. */
+  private readonly scratch = createFound();
+  /** The reply side of the session being created, under the lock. */
+  private readonly draft = new Int32Array(DRAFT_WORDS);
 
   private constructor(
     readonly shared: ConntrackShared,
@@ -241,7 +270,7 @@ export class Conntrack {
 
   /** Now, in table ticks (tenths of a second). */
   now(): number {
-    return Math.floor(((this.clock() - this.shared.epochMs) * TICKS_PER_SECOND) / 1000);
+    return ticksSince(this.shared.epochMs, this.clock);
   }
 
   setTimeouts(timeouts: Partial<CtTimeouts>): void {
@@ -265,29 +294,27 @@ export class Conntrack {
    * The session and direction (node = session << 1 | direction) of a packet with this tuple, or
    * CT_MISS. On a hit, `found` holds the tuple to rewrite the packet to and where it goes next.
    */
-  lookup(protocol: number, src: number, dst: number, ports: number, now: number, maxChain = MAX_CHAIN): number {
+  lookup(protocol: number, src: number, dst: number, ports: number, now: number, found: Int32Array, maxChain = MAX_CHAIN): number {
     const s = this.sessions;
     let node = Atomics.load(this.buckets, hashTuple(this.seed, protocol, src, dst, ports) & this.bucketMask);
     for (let steps = 0; node !== NONE && steps < maxChain; steps++) {
       const base = (node >> 1) * SESSION_WORDS;
       const dir = node & 1;
       const t = base + (dir === 0 ? S_ORIG : S_REPLY);
-      const v = Atomics.load(s, base + S_VERSION);
+      const v = readVersion(s, base + S_VERSION);
       if ((v & 1) === 0 && s[t] === src && s[t + 1] === dst && s[t + 2] === ports && (s[base + S_INFO]! & 0xff) === protocol && now < s[base + S_EXPIRES]!) {
         // The other tuple, reversed, is what this packet becomes.
         const o = base + (dir === 0 ? S_REPLY : S_ORIG);
-        const f = this.found;
-        f.src = s[o + 1]!;
-        f.dst = s[o]!;
+        found[FOUND_SRC] = s[o + 1]!;
+        found[FOUND_DST] = s[o]!;
         const p = s[o + 2]!;
-        f.ports = ((p & 0xffff) << 16) | (p >>> 16);
-        f.inside = ((s[base + S_INFO]! >> 8) & (dir === 0 ? REPLY_INSIDE : ORIG_INSIDE)) !== 0;
+        found[FOUND_PORTS] = ((p & 0xffff) << 16) | (p >>> 16);
+        found[FOUND_INSIDE] = (s[base + S_INFO]! >> 8) & (dir === 0 ? REPLY_INSIDE : ORIG_INSIDE);
         const m = base + (dir === 0 ? S_MAC_REPLY : S_MAC_ORIG);
-        f.macHi = s[m]!;
-        f.macLo = s[m + 1]!;
-        f.version = v;
-        if (Atomics.load(s, base + S_VERSION) === v) return node;
-        return CT_MISS;
+        found[FOUND_MAC_HI] = s[m]!;
+        found[FOUND_MAC_LO] = s[m + 1]!;
+        found[FOUND_VERSION] = v;
+        return readValid(s, base + S_VERSION, v) ? node : CT_MISS;
       }
       node = Atomics.load(this.next, node);
     }
@@ -298,10 +325,10 @@ export class Conntrack {
    * Under the lock, with no limit on the chain: what a lock-free miss falls back to before it is
    * believed, since a reader can be led off its chain by a session that was just freed and reused.
    */
-  lookupLocked(protocol: number, src: number, dst: number, ports: number, now: number): number {
+  lookupLocked(protocol: number, src: number, dst: number, ports: number, now: number, found: Int32Array): number {
     this.lock();
     try {
-      return this.lookup(protocol, src, dst, ports, now, this.max * 2);
+      return this.lookup(protocol, src, dst, ports, now, found, this.max * 2);
     } finally {
       this.unlock();
     }
@@ -309,12 +336,12 @@ export class Conntrack {
 
   /**
    * Counts a packet of `bytes` on the session lookup() just found and moves its state and timeout
-   * on. Does nothing when the session was freed (and maybe reused) since the lookup.
+   * on. Does nothing when the session was freed (and maybe reused) since the lookup that filled `found`.
    */
-  update(node: number, bytes: number, tcpFlags: number, now: number): void {
+  update(node: number, bytes: number, tcpFlags: number, now: number, found: Int32Array): void {
     const s = this.sessions;
     const base = (node >> 1) * SESSION_WORDS;
-    if (Atomics.load(s, base + S_VERSION) !== this.found.version) return;
+    if (Atomics.load(s, base + S_VERSION) !== found[FOUND_VERSION]) return;
     const dir = node & 1;
     const c = base + S_PACKETS + 3 * dir;
     Atomics.add(s, c, 1);
@@ -358,6 +385,17 @@ export class Conntrack {
     return this.header[H_TIMEOUTS + slot]!;
   }
 
+  /** For trace: the TCP state (an index into TCP_STATE_NAMES) of a node's session, or -1 for UDP and ICMP. */
+  tcpStateOfNode(node: number): number {
+    const base = (node >> 1) * SESSION_WORDS;
+    return (this.sessions[base + S_INFO]! & 0xff) === IPPROTO_TCP ? tcpStateOf(Atomics.load(this.sessions, base + S_STATE)) : -1;
+  }
+
+  /** For trace: whole seconds a node's session has left. */
+  secondsLeft(node: number, now: number): number {
+    return Math.max(0, Math.ceil((Atomics.load(this.sessions, (node >> 1) * SESSION_WORDS + S_EXPIRES) - now) / TICKS_PER_SECOND));
+  }
+
   /** The rule that publishes `port` for the protocol, as 1 + its index, or 0. */
   ruleFor(protocol: number, port: number): number {
     if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return 0;
@@ -375,27 +413,10 @@ export class Conntrack {
     try {
       const ready = this.prepare(protocol, src, dst, ports, now);
       if (ready !== CT_MISS) return ready;
-      // The rule may have gone (or its slot been reused) since the caller read it without the lock.
-      if (rule > 0 && this.ruleFor(protocol, ports & 0xffff) !== rule) return CT_MISS;
-      const sport = ports >>> 16;
-      const ext = this.bindPort(protocol, src, sport);
-      if (ext < 0) return this.counted(H_PORTS_EXHAUSTED, CT_NO_PORT);
-      let replySrc = dst;
-      let replySport = ports & 0xffff;
-      let placement = ORIG_INSIDE;
-      let replyMacHi = 0;
-      let replyMacLo = 0;
-      if (rule > 0) {
-        const r = (rule - 1) * RULE_WORDS;
-        replySrc = this.rules[r]!;
-        replySport = this.rules[r + 1]!;
-        replyMacHi = this.rules[r + 2]!;
-        replyMacLo = this.rules[r + 3]!;
-        placement |= REPLY_INSIDE;
-      }
-      // ICMP echo keeps its id in both port halves, so replies match by id.
-      const replyPorts = protocol === IPPROTO_ICMP ? ((ext << 16) | ext) >>> 0 : ((replySport << 16) | ext) >>> 0;
-      return this.insert(protocol, src, dst, ports, replySrc, natIp, replyPorts | 0, placement, ext, macHi, macLo, replyMacHi, replyMacLo, tcpFlags, now);
+      const drafted = this.draftMasquerade(protocol, src, dst, ports, natIp, rule, true);
+      if (drafted === CT_NO_PORT) return this.counted(H_PORTS_EXHAUSTED, CT_NO_PORT);
+      if (drafted !== 0) return drafted;
+      return this.insertDraft(protocol, src, dst, ports, macHi, macLo, tcpFlags, now);
     } finally {
       this.unlock();
     }
@@ -407,14 +428,80 @@ export class Conntrack {
     try {
       const ready = this.prepare(protocol, src, dst, ports, now);
       if (ready !== CT_MISS) return ready;
-      if (this.ruleFor(protocol, ports & 0xffff) !== rule) return CT_MISS;
-      const r = (rule - 1) * RULE_WORDS;
-      const inside = this.rules[r]!;
-      const replyPorts = ((this.rules[r + 1]! << 16) | (ports >>> 16)) | 0;
-      return this.insert(protocol, src, dst, ports, inside, src, replyPorts, REPLY_INSIDE, NONE, 0, 0, this.rules[r + 2]!, this.rules[r + 3]!, tcpFlags, now);
+      if (this.draftPublished(protocol, src, ports, rule) !== 0) return CT_MISS;
+      return this.insertDraft(protocol, src, dst, ports, 0, 0, tcpFlags, now);
     } finally {
       this.unlock();
     }
+  }
+
+  /**
+   * A dry run of createMasquerade (natIp set) or createPublished (natIp 0): fills `found` with what
+   * a packet of the new flow would become, and changes nothing. Returns 0, or CT_MISS (no session
+   * would open), CT_FULL or CT_NO_PORT.
+   */
+  preview(protocol: number, src: number, dst: number, ports: number, natIp: number, rule: number, found: Int32Array): number {
+    this.lock();
+    try {
+      if (this.header[H_FREE] === NONE) return CT_FULL;
+      const drafted = natIp !== 0 ? this.draftMasquerade(protocol, src, dst, ports, natIp, rule, false) : this.draftPublished(protocol, src, ports, rule);
+      if (drafted !== 0) return drafted;
+      const d = this.draft;
+      found[FOUND_SRC] = d[D_REPLY_DST]!;
+      found[FOUND_DST] = d[D_REPLY_SRC]!;
+      found[FOUND_PORTS] = ((d[D_REPLY_PORTS]! & 0xffff) << 16) | (d[D_REPLY_PORTS]! >>> 16);
+      found[FOUND_INSIDE] = d[D_PLACEMENT]! & REPLY_INSIDE;
+      found[FOUND_MAC_HI] = d[D_MAC_HI]!;
+      found[FOUND_MAC_LO] = d[D_MAC_LO]!;
+      return 0;
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * Under the lock: the reply side of a masquerade session into `draft`, binding its external port
+   * when `bind`. Returns 0, CT_MISS when the rule has gone, or CT_NO_PORT.
+   */
+  private draftMasquerade(protocol: number, src: number, dst: number, ports: number, natIp: number, rule: number, bind: boolean): number {
+    // The rule may have gone (or its slot been reused) since the caller read it without the lock.
+    if (rule > 0 && this.ruleFor(protocol, ports & 0xffff) !== rule) return CT_MISS;
+    const ext = this.bindPort(protocol, src, ports >>> 16, bind);
+    if (ext < 0) return CT_NO_PORT;
+    const d = this.draft;
+    d[D_REPLY_SRC] = dst;
+    d[D_REPLY_DST] = natIp;
+    d[D_PLACEMENT] = ORIG_INSIDE;
+    d[D_BINDING] = ext;
+    d[D_MAC_HI] = 0;
+    d[D_MAC_LO] = 0;
+    let replySport = ports & 0xffff;
+    if (rule > 0) {
+      const r = (rule - 1) * RULE_WORDS;
+      d[D_REPLY_SRC] = this.rules[r]!;
+      replySport = this.rules[r + 1]!;
+      d[D_MAC_HI] = this.rules[r + 2]!;
+      d[D_MAC_LO] = this.rules[r + 3]!;
+      d[D_PLACEMENT] = ORIG_INSIDE | REPLY_INSIDE;
+    }
+    // ICMP echo keeps its id in both port halves, so replies match by id.
+    d[D_REPLY_PORTS] = protocol === IPPROTO_ICMP ? (ext << 16) | ext : (replySport << 16) | ext;
+    return 0;
+  }
+
+  /** Under the lock: the reply side of a session to a published port into `draft`; CT_MISS when the rule has gone. */
+  private draftPublished(protocol: number, src: number, ports: number, rule: number): number {
+    if (this.ruleFor(protocol, ports & 0xffff) !== rule) return CT_MISS;
+    const r = (rule - 1) * RULE_WORDS;
+    const d = this.draft;
+    d[D_REPLY_SRC] = this.rules[r]!;
+    d[D_REPLY_DST] = src;
+    d[D_REPLY_PORTS] = (this.rules[r + 1]! << 16) | (ports >>> 16);
+    d[D_PLACEMENT] = REPLY_INSIDE;
+    d[D_BINDING] = NONE;
+    d[D_MAC_HI] = this.rules[r + 2]!;
+    d[D_MAC_LO] = this.rules[r + 3]!;
+    return 0;
   }
 
   /**
@@ -422,7 +509,7 @@ export class Conntrack {
    * CT_MISS to go ahead (an expired session holding the tuple is gone by then).
    */
   private prepare(protocol: number, src: number, dst: number, ports: number, now: number): number {
-    const existing = this.lookup(protocol, src, dst, ports, now, this.max * 2);
+    const existing = this.lookup(protocol, src, dst, ports, now, this.scratch, this.max * 2);
     if (existing >= 0) return existing;
     this.reclaimTuple(protocol, src, dst, ports, now);
     return this.header[H_FREE] === NONE ? this.counted(H_FULL, CT_FULL) : CT_MISS;
@@ -433,20 +520,20 @@ export class Conntrack {
     return result;
   }
 
-  private insert(
-    protocol: number, src: number, dst: number, ports: number,
-    rSrc: number, rDst: number, rPorts: number,
-    placement: number, binding: number, macOHi: number, macOLo: number, macRHi: number, macRLo: number,
-    tcpFlags: number, now: number,
-  ): number {
+  /** Under the lock: a session for the original tuple with the reply side in `draft`. */
+  private insertDraft(protocol: number, src: number, dst: number, ports: number, macOHi: number, macOLo: number, tcpFlags: number, now: number): number {
+    const d = this.draft;
+    const rSrc = d[D_REPLY_SRC]!;
+    const rDst = d[D_REPLY_DST]!;
+    const rPorts = d[D_REPLY_PORTS]!;
     const h = this.header;
     const s = this.sessions;
     const id = h[H_FREE]!;
     const base = id * SESSION_WORDS;
     h[H_FREE] = s[base + S_FREE_NEXT]!;
-    Atomics.add(s, base + S_VERSION, 1);
-    s[base + S_INFO] = protocol | (placement << 8);
-    s[base + S_BINDING] = binding;
+    beginWrite(s, base + S_VERSION);
+    s[base + S_INFO] = protocol | (d[D_PLACEMENT]! << 8);
+    s[base + S_BINDING] = d[D_BINDING]!;
     s[base + S_ORIG] = src;
     s[base + S_ORIG + 1] = dst;
     s[base + S_ORIG + 2] = ports;
@@ -456,13 +543,13 @@ export class Conntrack {
     s.fill(0, base + S_PACKETS, base + S_PACKETS + 6);
     s[base + S_MAC_ORIG] = macOHi;
     s[base + S_MAC_ORIG + 1] = macOLo;
-    s[base + S_MAC_REPLY] = macRHi;
-    s[base + S_MAC_REPLY + 1] = macRLo;
+    s[base + S_MAC_REPLY] = d[D_MAC_HI]!;
+    s[base + S_MAC_REPLY + 1] = d[D_MAC_LO]!;
     const state = protocol === IPPROTO_TCP ? nextTcpState(TCP_NONE, 0, tcpFlags) : 0;
     // A TCP flow picked up mid-stream (its SYN not seen) counts as established, as netfilter's loose mode does.
     s[base + S_STATE] = F_USED | (protocol === IPPROTO_TCP && state === TCP_NONE ? TCP_ESTABLISHED : state);
     s[base + S_EXPIRES] = now + this.timeoutFor(protocol, s[base + S_STATE]!);
-    Atomics.add(s, base + S_VERSION, 1);
+    endWrite(s, base + S_VERSION);
     this.link(id << 1, hashTuple(this.seed, protocol, src, dst, ports));
     this.link((id << 1) | 1, hashTuple(this.seed, protocol, rSrc, rDst, rPorts));
     h[H_COUNT]!++;
@@ -508,7 +595,7 @@ export class Conntrack {
     const s = this.sessions;
     const base = id * SESSION_WORDS;
     const protocol = s[base + S_INFO]! & 0xff;
-    Atomics.add(s, base + S_VERSION, 1);
+    beginWrite(s, base + S_VERSION);
     this.unlink(id << 1, hashTuple(this.seed, protocol, s[base + S_ORIG]!, s[base + S_ORIG + 1]!, s[base + S_ORIG + 2]!));
     this.unlink((id << 1) | 1, hashTuple(this.seed, protocol, s[base + S_REPLY]!, s[base + S_REPLY + 1]!, s[base + S_REPLY + 2]!));
     const binding = s[base + S_BINDING]!;
@@ -523,15 +610,16 @@ export class Conntrack {
     s[base + S_EXPIRES] = 0;
     s[base + S_FREE_NEXT] = this.header[H_FREE]!;
     this.header[H_FREE] = id;
-    Atomics.add(s, base + S_VERSION, 1);
+    endWrite(s, base + S_VERSION);
     this.header[H_COUNT]!--;
   }
 
   /**
    * The external port for inside endpoint ip:port: the one it already has, else the port itself
-   * when free, else a free one from the range, probed in an order fixed by the endpoint.
+   * when free, else a free one from the range, probed in an order fixed by the endpoint. Taken
+   * only when `bind`; -1 when none is free.
    */
-  private bindPort(protocol: number, ip: number, port: number): number {
+  private bindPort(protocol: number, ip: number, port: number, bind: boolean): number {
     const p = protocolIndex(protocol);
     const lo = protocol === IPPROTO_ICMP ? 0 : this.header[H_PORT_LO]!;
     const span = (protocol === IPPROTO_ICMP ? 65535 : this.header[H_PORT_HI]!) - lo + 1;
@@ -544,14 +632,14 @@ export class Conntrack {
       const at = p * PORTS + c;
       if (this.ownerRefs[at]! > 0) {
         if (this.ownerIp[at] === ip && this.ownerPort[at] === port) {
-          this.ownerRefs[at]!++;
+          if (bind) this.ownerRefs[at]!++;
           return c;
         }
       } else if (free === NONE && (p === 2 || this.ruleOf[p * PORTS + c] === 0) && (c !== 0 || protocol === IPPROTO_ICMP)) {
         free = c;
       }
     }
-    if (free === NONE) return NONE;
+    if (free === NONE || !bind) return free;
     const at = p * PORTS + free;
     this.ownerIp[at] = ip;
     this.ownerPort[at] = port;

@@ -3,6 +3,7 @@
 // asks, and later fragments of the same datagram get the same addresses. Fragments of one datagram
 // hash alike (addresses only), so they reach the same worker and this table is per worker. It is
 // direct-mapped: a newer datagram takes an older one's slot, whose later fragments are then dropped.
+import { FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_SRC } from './conntrack.js';
 
 const SLOTS = 1024;
 const WORDS = 8; // src, dst, id << 8 | protocol, new src, new dst, flags (inside), mac hi, mac lo
@@ -13,12 +14,6 @@ const FRAGMENT_TICKS = 300;
 export class FragmentTable {
   private readonly slots = new Int32Array(SLOTS * WORDS);
   private readonly expires = new Int32Array(SLOTS);
-  /** After find(): the datagram's translation. */
-  src = 0;
-  dst = 0;
-  inside = false;
-  macHi = 0;
-  macLo = 0;
 
   private slotOf(src: number, dst: number, key: number): number {
     let h = Math.imul(src ^ Math.imul(dst, 0x9e3779b1) ^ key, 0x85ebca6b);
@@ -26,7 +21,7 @@ export class FragmentTable {
     return (h & (SLOTS - 1)) * WORDS;
   }
 
-  remember(src: number, dst: number, key: number, nSrc: number, nDst: number, inside: boolean, macHi: number, macLo: number, now: number): void {
+  remember(src: number, dst: number, key: number, nSrc: number, nDst: number, inside: number, macHi: number, macLo: number, now: number): void {
     const at = this.slotOf(src, dst, key);
     const s = this.slots;
     s[at] = src;
@@ -34,22 +29,25 @@ export class FragmentTable {
     s[at + 2] = key;
     s[at + 3] = nSrc;
     s[at + 4] = nDst;
-    s[at + 5] = inside ? 1 : 0;
+    s[at + 5] = inside;
     s[at + 6] = macHi;
     s[at + 7] = macLo;
     this.expires[at / WORDS + EXPIRES] = now + FRAGMENT_TICKS;
   }
 
-  /** Whether a first fragment of this datagram was translated lately; its translation is then in the fields. */
-  find(src: number, dst: number, key: number, now: number): boolean {
+  /**
+   * Whether a first fragment of this datagram was translated lately; its translation then goes
+   * into `found` (the FOUND_* words of a conntrack lookup; ports are left alone).
+   */
+  find(src: number, dst: number, key: number, now: number, found: Int32Array): boolean {
     const at = this.slotOf(src, dst, key);
     const s = this.slots;
     if (s[at] !== src || s[at + 1] !== dst || s[at + 2] !== key || now >= this.expires[at / WORDS]!) return false;
-    this.src = s[at + 3]!;
-    this.dst = s[at + 4]!;
-    this.inside = s[at + 5] === 1;
-    this.macHi = s[at + 6]!;
-    this.macLo = s[at + 7]!;
+    found[FOUND_SRC] = s[at + 3]!;
+    found[FOUND_DST] = s[at + 4]!;
+    found[FOUND_INSIDE] = s[at + 5]!;
+    found[FOUND_MAC_HI] = s[at + 6]!;
+    found[FOUND_MAC_LO] = s[at + 7]!;
     return true;
   }
 }

@@ -3,10 +3,17 @@
 // destination unreachable when there is no route). Replies are written into a slot the caller
 // gives; nothing is allocated.
 import { foldChecksum, onesSum } from '../../packet/checksum.js';
-import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
-import { IPPROTO_ICMP } from '../../packet/ipv4.js';
-import { isIcmpError } from '../../packet/icmp.js';
-import { read32, write16, write32 } from '../../packet/bytes.js';
+import { ETH_DST, ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETH_SRC, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
+import {
+  IPPROTO_ICMP, IPV4_CHECKSUM, IPV4_DST, IPV4_HEADER_BYTES, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_TTL, IPV4_VERSION_IHL,
+  ipv4HeaderBytes, isFragment, isLaterFragment,
+} from '../../packet/ipv4.js';
+import {
+  ICMP_CHECKSUM, ICMP_CODE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TIME_EXCEEDED, ICMP_TYPE, ICMP_UNREACHABLE, UNREACHABLE_NET, isIcmpError,
+} from '../../packet/icmp.js';
+import { ARP_BYTES, ARP_OP, ARP_REPLY, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_THA, ARP_TPA, isEthernetIpv4Arp } from '../../packet/arp.js';
+import { ipv4HeaderFits } from '../classify/classify.js';
+import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 
 export interface GatewaySpec {
   /** The gateway's IPv4 address as an unsigned 32-bit number. */
@@ -15,12 +22,6 @@ export interface GatewaySpec {
   mac: number[];
 }
 
-const ARP_BYTES = 28;
-const ICMP_ECHO_REPLY = 0;
-const ICMP_UNREACHABLE = 3;
-const ICMP_ECHO_REQUEST = 8;
-const ICMP_TIME_EXCEEDED = 11;
-const UNREACHABLE_NET = 0;
 const DEFAULT_TTL = 64;
 
 export class Gateway {
@@ -33,7 +34,8 @@ export class Gateway {
   /** Whether the frame's destination MAC is the gateway's. */
   addressed(bytes: Uint8Array, at: number): boolean {
     const m = this.mac;
-    return bytes[at] === m[0] && bytes[at + 1] === m[1] && bytes[at + 2] === m[2] && bytes[at + 3] === m[3] && bytes[at + 4] === m[4] && bytes[at + 5] === m[5];
+    const d = at + ETH_DST;
+    return bytes[d] === m[0] && bytes[d + 1] === m[1] && bytes[d + 2] === m[2] && bytes[d + 3] === m[3] && bytes[d + 4] === m[4] && bytes[d + 5] === m[5];
   }
 
   /**
@@ -42,70 +44,67 @@ export class Gateway {
    */
   respond(bytes: Uint8Array, at: number, len: number, out: number): number {
     if (len < ETH_HEADER_BYTES) return 0;
-    const etherType = (bytes[at + 12]! << 8) | bytes[at + 13]!;
+    const etherType = read16(bytes, at + ETH_TYPE);
     if (etherType === ETHERTYPE_ARP) return this.arp(bytes, at, len, out);
-    if (etherType === ETHERTYPE_IPV4 && this.addressed(bytes, at)) return this.ipv4(bytes, at, len, out);
+    if (etherType === ETHERTYPE_IPV4 && this.addressed(bytes, at) && ipv4HeaderFits(bytes, at + ETH_HEADER_BYTES, len - ETH_HEADER_BYTES)) return this.ipv4(bytes, at, out);
     return 0;
   }
 
   private arp(bytes: Uint8Array, at: number, len: number, out: number): number {
     const a = at + ETH_HEADER_BYTES;
-    if (len < ETH_HEADER_BYTES + ARP_BYTES) return 0;
-    // Ethernet/IPv4 request (htype 1, ptype 0x0800, hlen 6, plen 4, op 1) for our address.
-    if (bytes[a] !== 0 || bytes[a + 1] !== 1 || bytes[a + 2] !== 8 || bytes[a + 3] !== 0 || bytes[a + 4] !== 6 || bytes[a + 5] !== 4) return 0;
-    if (bytes[a + 6] !== 0 || bytes[a + 7] !== 1 || read32(bytes, a + 24) !== this.spec.ip) return 0;
+    if (len < ETH_HEADER_BYTES + ARP_BYTES || !isEthernetIpv4Arp(bytes, a)) return 0;
+    // A request for our address.
+    if (read16(bytes, a + ARP_OP) !== ARP_REQUEST || read32(bytes, a + ARP_TPA) !== this.spec.ip) return 0;
     const r = out + ETH_HEADER_BYTES;
     bytes.fill(0, out, out + ETH_MIN_FRAME_BYTES);
-    bytes.copyWithin(out, a + 8, a + 14); // to the asker's hardware address
-    bytes.set(this.mac, out + 6);
-    write16(bytes, out + 12, ETHERTYPE_ARP);
-    bytes.copyWithin(r, a, a + 6); // htype, ptype, hlen, plen
-    write16(bytes, r + 6, 2);
-    bytes.set(this.mac, r + 8);
-    write32(bytes, r + 14, this.spec.ip);
-    bytes.copyWithin(r + 18, a + 8, a + 18); // target: the asker's MAC and IP
+    bytes.copyWithin(out + ETH_DST, a + ARP_SHA, a + ARP_SHA + 6); // to the asker's hardware address
+    bytes.set(this.mac, out + ETH_SRC);
+    write16(bytes, out + ETH_TYPE, ETHERTYPE_ARP);
+    bytes.copyWithin(r, a, a + ARP_OP); // htype, ptype, hlen, plen
+    write16(bytes, r + ARP_OP, ARP_REPLY);
+    bytes.set(this.mac, r + ARP_SHA);
+    write32(bytes, r + ARP_SPA, this.spec.ip);
+    bytes.copyWithin(r + ARP_THA, a + ARP_SHA, a + ARP_THA); // target: the asker's MAC and IP
     return ETH_MIN_FRAME_BYTES;
   }
 
-  private ipv4(bytes: Uint8Array, at: number, len: number, out: number): number {
+  private ipv4(bytes: Uint8Array, at: number, out: number): number {
     const ip = at + ETH_HEADER_BYTES;
-    if (len < ETH_HEADER_BYTES + 20 || bytes[ip]! >> 4 !== 4) return 0;
-    const ihl = (bytes[ip]! & 0x0f) * 4;
-    const total = (bytes[ip + 2]! << 8) | bytes[ip + 3]!;
-    if (ihl < 20 || total < ihl || ETH_HEADER_BYTES + total > len) return 0;
-    const protocol = bytes[ip + 9]!;
-    const dst = read32(bytes, ip + 16);
-    // More-fragments or an offset: a fragment, which this gateway does not reassemble.
-    const fragment = (bytes[ip + 6]! & 0x3f) !== 0 || bytes[ip + 7] !== 0;
+    const ihl = ipv4HeaderBytes(bytes, ip);
+    const total = read16(bytes, ip + IPV4_TOTAL_LENGTH);
+    const protocol = bytes[ip + IPV4_PROTOCOL]!;
+    const dst = read32(bytes, ip + IPV4_DST);
     if (dst === this.spec.ip) {
-      if (fragment) return 0;
-      if (protocol === IPPROTO_ICMP && total >= ihl + 8 && bytes[ip + ihl] === ICMP_ECHO_REQUEST) return this.echoReply(bytes, at, ihl, total, out);
+      // A fragment, which this gateway does not reassemble, gets no answer.
+      if (isFragment(bytes, ip)) return 0;
+      if (protocol === IPPROTO_ICMP && total >= ihl + ICMP_HEADER_BYTES && bytes[ip + ihl + ICMP_TYPE] === ICMP_ECHO_REQUEST) return this.echoReply(bytes, at, ihl, total, out);
       return 0;
     }
     // Not for us: nothing beyond the gateway can be reached yet. Never answer an error with an
     // error, a fragment after the first, or a packet from no one.
-    if (protocol === IPPROTO_ICMP && total >= ihl + 1 && isIcmpError(bytes[ip + ihl]!)) return 0;
+    if (protocol === IPPROTO_ICMP && total >= ihl + 1 && isIcmpError(bytes[ip + ihl + ICMP_TYPE]!)) return 0;
     // RFC 1122: errors only about a first fragment, and never to an unspecified source.
-    if ((((bytes[ip + 6]! & 0x1f) << 8) | bytes[ip + 7]!) !== 0 || read32(bytes, ip + 12) === 0) return 0;
-    const ttl = bytes[ip + 8]!;
-    return ttl <= 1 ? this.icmpError(bytes, at, ihl, total, out, ICMP_TIME_EXCEEDED, 0) : this.icmpError(bytes, at, ihl, total, out, ICMP_UNREACHABLE, UNREACHABLE_NET);
+    if (isLaterFragment(bytes, ip) || read32(bytes, ip + IPV4_SRC) === 0) return 0;
+    return bytes[ip + IPV4_TTL]! <= 1
+      ? this.icmpError(bytes, at, ihl, total, out, ICMP_TIME_EXCEEDED, 0)
+      : this.icmpError(bytes, at, ihl, total, out, ICMP_UNREACHABLE, UNREACHABLE_NET);
   }
 
   private echoReply(bytes: Uint8Array, at: number, ihl: number, total: number, out: number): number {
     const length = ETH_HEADER_BYTES + total;
     bytes.copyWithin(out, at, at + length);
     const ip = out + ETH_HEADER_BYTES;
-    bytes.copyWithin(out, at + 6, at + 12); // back to the sender
-    bytes.set(this.mac, out + 6);
-    bytes.copyWithin(ip + 16, at + ETH_HEADER_BYTES + 12, at + ETH_HEADER_BYTES + 16);
-    write32(bytes, ip + 12, this.spec.ip);
-    bytes[ip + 8] = DEFAULT_TTL;
-    write16(bytes, ip + 10, 0);
-    write16(bytes, ip + 10, foldChecksum(onesSum(bytes, ip, ihl)));
+    bytes.copyWithin(out + ETH_DST, at + ETH_SRC, at + ETH_SRC + 6); // back to the sender
+    bytes.set(this.mac, out + ETH_SRC);
+    bytes.copyWithin(ip + IPV4_DST, at + ETH_HEADER_BYTES + IPV4_SRC, at + ETH_HEADER_BYTES + IPV4_SRC + 4);
+    write32(bytes, ip + IPV4_SRC, this.spec.ip);
+    bytes[ip + IPV4_TTL] = DEFAULT_TTL;
+    write16(bytes, ip + IPV4_CHECKSUM, 0);
+    write16(bytes, ip + IPV4_CHECKSUM, foldChecksum(onesSum(bytes, ip, ihl)));
     const icmp = ip + ihl;
-    bytes[icmp] = ICMP_ECHO_REPLY;
-    write16(bytes, icmp + 2, 0);
-    write16(bytes, icmp + 2, foldChecksum(onesSum(bytes, icmp, total - ihl)));
+    bytes[icmp + ICMP_TYPE] = ICMP_ECHO_REPLY;
+    write16(bytes, icmp + ICMP_CHECKSUM, 0);
+    write16(bytes, icmp + ICMP_CHECKSUM, foldChecksum(onesSum(bytes, icmp, total - ihl)));
     // Padding up to the Ethernet minimum is zeros, never what an earlier reply left in the slot.
     if (length < ETH_MIN_FRAME_BYTES) bytes.fill(0, out + length, out + ETH_MIN_FRAME_BYTES);
     return Math.max(length, ETH_MIN_FRAME_BYTES);
@@ -115,24 +114,24 @@ export class Gateway {
   private icmpError(bytes: Uint8Array, at: number, ihl: number, total: number, out: number, type: number, code: number): number {
     const quoted = ihl + Math.min(8, total - ihl);
     const ip = out + ETH_HEADER_BYTES;
-    const icmp = ip + 20;
-    const length = ETH_HEADER_BYTES + 20 + 8 + quoted;
+    const icmp = ip + IPV4_HEADER_BYTES;
+    const length = ETH_HEADER_BYTES + IPV4_HEADER_BYTES + ICMP_HEADER_BYTES + quoted;
     bytes.fill(0, out, out + Math.max(length, ETH_MIN_FRAME_BYTES));
     // Quote first: the copy reads the original, which the header writes below do not touch.
-    bytes.copyWithin(icmp + 8, at + ETH_HEADER_BYTES, at + ETH_HEADER_BYTES + quoted);
-    bytes.copyWithin(out, at + 6, at + 12);
-    bytes.set(this.mac, out + 6);
-    write16(bytes, out + 12, ETHERTYPE_IPV4);
-    bytes[ip] = 0x45;
-    write16(bytes, ip + 2, 20 + 8 + quoted);
-    bytes[ip + 8] = DEFAULT_TTL;
-    bytes[ip + 9] = IPPROTO_ICMP;
-    write32(bytes, ip + 12, this.spec.ip);
-    bytes.copyWithin(ip + 16, at + ETH_HEADER_BYTES + 12, at + ETH_HEADER_BYTES + 16);
-    write16(bytes, ip + 10, foldChecksum(onesSum(bytes, ip, 20)));
-    bytes[icmp] = type;
-    bytes[icmp + 1] = code;
-    write16(bytes, icmp + 2, foldChecksum(onesSum(bytes, icmp, 8 + quoted)));
+    bytes.copyWithin(icmp + ICMP_HEADER_BYTES, at + ETH_HEADER_BYTES, at + ETH_HEADER_BYTES + quoted);
+    bytes.copyWithin(out + ETH_DST, at + ETH_SRC, at + ETH_SRC + 6);
+    bytes.set(this.mac, out + ETH_SRC);
+    write16(bytes, out + ETH_TYPE, ETHERTYPE_IPV4);
+    bytes[ip + IPV4_VERSION_IHL] = 0x45;
+    write16(bytes, ip + IPV4_TOTAL_LENGTH, IPV4_HEADER_BYTES + ICMP_HEADER_BYTES + quoted);
+    bytes[ip + IPV4_TTL] = DEFAULT_TTL;
+    bytes[ip + IPV4_PROTOCOL] = IPPROTO_ICMP;
+    write32(bytes, ip + IPV4_SRC, this.spec.ip);
+    bytes.copyWithin(ip + IPV4_DST, at + ETH_HEADER_BYTES + IPV4_SRC, at + ETH_HEADER_BYTES + IPV4_SRC + 4);
+    write16(bytes, ip + IPV4_CHECKSUM, foldChecksum(onesSum(bytes, ip, IPV4_HEADER_BYTES)));
+    bytes[icmp + ICMP_TYPE] = type;
+    bytes[icmp + ICMP_CODE] = code;
+    write16(bytes, icmp + ICMP_CHECKSUM, foldChecksum(onesSum(bytes, icmp, ICMP_HEADER_BYTES + quoted)));
     return Math.max(length, ETH_MIN_FRAME_BYTES);
   }
 }

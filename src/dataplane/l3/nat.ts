@@ -3,24 +3,33 @@
 // tracked flow, the header quoted inside them included. Checksums are updated incrementally
 // (RFC 1624); a partial checksum (virtio NEEDS_CSUM, so also every GSO frame) holds only the
 // pseudo-header's sum, which follows the addresses but not the ports.
+//
+// It works on frame i of a batch whose IPv4 header classify found whole. A packet that cannot
+// pass is marked dropped in the batch with its reason; one that goes to an inside host leaves
+// with that host's MAC as its destination. In a dry run, a new flow's session is previewed, not
+// created, and no session's counters or state move.
 import { checksumReplace16, checksumReplace32, foldChecksum, onesSum, partialReplace32 } from '../../packet/checksum.js';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../../packet/ipv4.js';
-import { isIcmpError } from '../../packet/icmp.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_DST, IPV4_FRAGMENT, IPV4_ID, IPV4_MF, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_CHECKSUM, ipv4HeaderBytes, isLaterFragment } from '../../packet/ipv4.js';
+import { ICMP_CHECKSUM, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_ID, ICMP_QUOTE, ICMP_TYPE, isIcmpError } from '../../packet/icmp.js';
+import { TCP_ACK, TCP_CHECKSUM, TCP_FIN, TCP_FLAGS, TCP_RST, TCP_SYN } from '../../packet/tcp.js';
+import { UDP_CHECKSUM } from '../../packet/udp.js';
+import { ETH_DST, ETH_SRC } from '../../packet/ethernet.js';
+import { macHiAt, macLoAt, writeMacWords } from '../../packet/mac.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
-import { CT_FULL, CT_MISS, CT_NO_PORT, type Conntrack } from './conntrack.js';
+import { DESC_WORDS, D_VNET_FLAGS, VNET_F_NEEDS_CSUM } from '../../native/descriptor.js';
+import type { Batch } from '../core/batch.js';
+import {
+  DROP_CONNTRACK_FULL, DROP_FRAGMENT, DROP_MALFORMED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION, DROP_NAT_UNSUPPORTED,
+} from '../core/drop-reasons.js';
+import {
+  CT_FULL, CT_MISS, CT_NO_PORT, FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_PORTS, FOUND_SRC, createFound, type Conntrack,
+} from './conntrack.js';
 import { FragmentTable } from './fragments.js';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './tcp-state.js';
 
-/** translate() results below 0: why the packet cannot pass. */
-export const NAT_NO_SESSION = -1;
-export const NAT_FULL = -2;
-export const NAT_NO_PORT = -3;
-export const NAT_UNSUPPORTED = -4;
-export const NAT_FRAGMENT = -5;
-export const NAT_MALFORMED = -6;
-
-const ICMP_ECHO_REPLY = 0;
-const ICMP_ECHO_REQUEST = 8;
+/** translate() results: where the translated packet goes, or that it was dropped. */
+export const NAT_DROPPED = -1;
+export const NAT_OUT = 0;
+export const NAT_INSIDE = 1;
 
 /**
  * Whether a TCP segment without a session may open one: a SYN, or (from inside, as netfilter's
@@ -41,10 +50,8 @@ export interface NatScope {
 }
 
 export class Nat {
-  /** After a translation: whether the packet now goes to an inside host, and that host's MAC. */
-  inside = false;
-  macHi = 0;
-  macLo = 0;
+  /** This thread's answer record for conntrack lookups. */
+  private readonly found = createFound();
   private readonly fragments = new FragmentTable();
 
   constructor(
@@ -53,85 +60,91 @@ export class Nat {
   ) {}
 
   /**
-   * Translates the IPv4 packet at bytes[ip..ip+total), which came from inside (the source MAC
-   * macHi:macLo) or from the uplink. Returns 0 when it may go on, or a NAT_* reason.
+   * Translates the IPv4 packet of frame i, which came from inside or from the uplink. Returns
+   * NAT_OUT, NAT_INSIDE (the frame now names the inside host's MAC) or NAT_DROPPED.
    */
-  translate(bytes: Uint8Array, ip: number, available: number, partial: boolean, fromInside: boolean, macHi: number, macLo: number, now: number): number {
-    if (available < 20) return NAT_MALFORMED;
-    const ihl = (bytes[ip]! & 0x0f) * 4;
-    const total = read16(bytes, ip + 2);
-    if (ihl < 20 || total < ihl || total > available) return NAT_MALFORMED;
-    const protocol = bytes[ip + 9]!;
+  translate(batch: Batch, i: number, fromInside: boolean, now: number): number {
+    const bytes = batch.bytes;
+    const at = batch.at(i);
+    const ip = at + batch.l3[i]!;
+    const ihl = ipv4HeaderBytes(bytes, ip);
+    const total = read16(bytes, ip + IPV4_TOTAL_LENGTH);
+    const protocol = bytes[ip + IPV4_PROTOCOL]!;
+    const partial = (batch.desc[i * DESC_WORDS + D_VNET_FLAGS]! & VNET_F_NEEDS_CSUM) !== 0;
+    const found = this.found;
     // A later fragment has no ports to look the flow up by: it follows its first fragment.
-    if (((bytes[ip + 6]! & 0x1f) | bytes[ip + 7]!) !== 0) return this.translateLaterFragment(bytes, ip, protocol, now);
+    if (isLaterFragment(bytes, ip)) return this.translateLaterFragment(batch, i, at, ip, protocol, now);
     const l4 = ip + ihl;
     const end = ip + total;
     let ports: number;
     let tcpFlags = 0;
     if (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) {
-      if (l4 + 4 > end) return NAT_MALFORMED;
+      if (l4 + 4 > end) return drop(batch, i, DROP_MALFORMED);
       ports = read32(bytes, l4) | 0;
-      if (protocol === IPPROTO_TCP && l4 + 14 <= end) tcpFlags = bytes[l4 + 13]!;
+      if (protocol === IPPROTO_TCP && l4 + TCP_FLAGS < end) tcpFlags = bytes[l4 + TCP_FLAGS]!;
     } else if (protocol === IPPROTO_ICMP) {
-      if (l4 + 8 > end) return NAT_MALFORMED;
-      const type = bytes[l4]!;
-      if (isIcmpError(type)) return this.translateIcmpError(bytes, ip, ihl, end, fromInside, now);
+      if (l4 + 8 > end) return drop(batch, i, DROP_MALFORMED);
+      const type = bytes[l4 + ICMP_TYPE]!;
+      if (isIcmpError(type)) return this.translateIcmpError(batch, i, at, ip, ihl, end, fromInside, now);
       // Echo request out, echo reply back; a request from outside only for a flow that exists.
-      if (type !== ICMP_ECHO_REQUEST && type !== ICMP_ECHO_REPLY) return NAT_UNSUPPORTED;
-      const id = read16(bytes, l4 + 4);
+      if (type !== ICMP_ECHO_REQUEST && type !== ICMP_ECHO_REPLY) return drop(batch, i, DROP_NAT_UNSUPPORTED);
+      const id = read16(bytes, l4 + ICMP_ID);
       ports = (id << 16) | id;
     } else {
-      return NAT_UNSUPPORTED;
+      return drop(batch, i, DROP_NAT_UNSUPPORTED);
     }
-    const src = read32(bytes, ip + 12) | 0;
-    const dst = read32(bytes, ip + 16) | 0;
+    const src = read32(bytes, ip + IPV4_SRC) | 0;
+    const dst = read32(bytes, ip + IPV4_DST) | 0;
     const ct = this.ct;
-    let node = ct.lookup(protocol, src, dst, ports, now);
+    let node = ct.lookup(protocol, src, dst, ports, now, found);
     if (node === CT_MISS) {
-      const created = this.create(protocol, src, dst, ports, fromInside, macHi, macLo, tcpFlags, now);
-      if (created === CT_FULL) return NAT_FULL;
-      if (created === CT_NO_PORT) return NAT_NO_PORT;
+      const created = this.open(protocol, src, dst, ports, fromInside, fromInside ? macHiAt(bytes, at + ETH_SRC) : 0, fromInside ? macLoAt(bytes, at + ETH_SRC) : 0, tcpFlags, now, batch.dry);
+      if (created === CT_FULL) return drop(batch, i, DROP_CONNTRACK_FULL);
+      if (created === CT_NO_PORT) return drop(batch, i, DROP_NAT_NO_PORT);
+      if (created === CT_MISS) return drop(batch, i, DROP_NAT_NO_SESSION);
       // Under the lock: finds what was just created, or a session a lock-free reader was led past.
-      node = ct.lookupLocked(protocol, src, dst, ports, now);
-      if (node < 0) return NAT_NO_SESSION;
+      if (!batch.dry) node = ct.lookupLocked(protocol, src, dst, ports, now, found);
+      if (node < 0 && !batch.dry) return drop(batch, i, DROP_NAT_NO_SESSION);
     }
-    ct.update(node, total, tcpFlags, now);
-    const f = ct.found;
-    this.rewrite(bytes, ip, l4, end, protocol, partial, src, dst, ports, f.src, f.dst, f.ports);
-    this.inside = f.inside;
-    this.macHi = f.macHi;
-    this.macLo = f.macLo;
+    if (!batch.dry) ct.update(node, total, tcpFlags, now, found);
+    this.rewrite(bytes, ip, l4, end, protocol, partial, src, dst, ports, found[FOUND_SRC]!, found[FOUND_DST]!, found[FOUND_PORTS]!);
     // More fragments follow: they will need this translation.
-    if ((bytes[ip + 6]! & 0x20) !== 0) this.fragments.remember(src, dst, (read16(bytes, ip + 4) << 8) | protocol, f.src, f.dst, f.inside, f.macHi, f.macLo, now);
-    return 0;
-  }
-
-  private translateLaterFragment(bytes: Uint8Array, ip: number, protocol: number, now: number): number {
-    const src = read32(bytes, ip + 12) | 0;
-    const dst = read32(bytes, ip + 16) | 0;
-    const frag = this.fragments;
-    if (!frag.find(src, dst, (read16(bytes, ip + 4) << 8) | protocol, now)) return NAT_FRAGMENT;
-    // Only the IP header changes: the ports and the L4 checksum sit in the first fragment.
-    this.rewriteAddresses(bytes, ip, src, dst, frag.src, frag.dst);
-    this.inside = frag.inside;
-    this.macHi = frag.macHi;
-    this.macLo = frag.macLo;
-    return 0;
+    if ((bytes[ip + IPV4_FRAGMENT]! & IPV4_MF) !== 0 && !batch.dry) {
+      this.fragments.remember(src, dst, fragmentKey(bytes, ip, protocol), found[FOUND_SRC]!, found[FOUND_DST]!, found[FOUND_INSIDE]!, found[FOUND_MAC_HI]!, found[FOUND_MAC_LO]!, now);
+    }
+    return this.destination(bytes, at);
   }
 
   /** Whether the TCP or UDP packet at bytes[ip..] belongs to a session (a header too short for ports does not). */
-  tracked(bytes: Uint8Array, ip: number, available: number): boolean {
-    const protocol = bytes[ip + 9]!;
-    const l4 = ip + (bytes[ip]! & 0x0f) * 4;
+  tracked(bytes: Uint8Array, ip: number, available: number, now: number): boolean {
+    const protocol = bytes[ip + IPV4_PROTOCOL]!;
+    const l4 = ip + ipv4HeaderBytes(bytes, ip);
     if ((protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) || l4 + 4 > ip + available) return false;
-    const src = read32(bytes, ip + 12) | 0;
-    const dst = read32(bytes, ip + 16) | 0;
+    const src = read32(bytes, ip + IPV4_SRC) | 0;
+    const dst = read32(bytes, ip + IPV4_DST) | 0;
     const ports = read32(bytes, l4) | 0;
-    const now = this.ct.now();
-    return this.ct.lookup(protocol, src, dst, ports, now) >= 0 || this.ct.lookupLocked(protocol, src, dst, ports, now) >= 0;
+    return this.ct.lookup(protocol, src, dst, ports, now, this.found) >= 0 || this.ct.lookupLocked(protocol, src, dst, ports, now, this.found) >= 0;
   }
 
-  private create(protocol: number, src: number, dst: number, ports: number, fromInside: boolean, macHi: number, macLo: number, tcpFlags: number, now: number): number {
+  /** After a translation: the inside host's MAC into the frame, when that is where it goes. */
+  private destination(bytes: Uint8Array, at: number): number {
+    if (this.found[FOUND_INSIDE] === 0) return NAT_OUT;
+    writeMacWords(bytes, at + ETH_DST, this.found[FOUND_MAC_HI]!, this.found[FOUND_MAC_LO]!);
+    return NAT_INSIDE;
+  }
+
+  private translateLaterFragment(batch: Batch, i: number, at: number, ip: number, protocol: number, now: number): number {
+    const bytes = batch.bytes;
+    const src = read32(bytes, ip + IPV4_SRC) | 0;
+    const dst = read32(bytes, ip + IPV4_DST) | 0;
+    if (!this.fragments.find(src, dst, fragmentKey(bytes, ip, protocol), now, this.found)) return drop(batch, i, DROP_FRAGMENT);
+    // Only the IP header changes: the ports and the L4 checksum sit in the first fragment.
+    this.rewriteAddresses(bytes, ip, src, dst, this.found[FOUND_SRC]!, this.found[FOUND_DST]!);
+    return this.destination(bytes, at);
+  }
+
+  /** A session for a new flow, or in a dry run the translation it would get (in `found`). */
+  private open(protocol: number, src: number, dst: number, ports: number, fromInside: boolean, macHi: number, macLo: number, tcpFlags: number, now: number, dry: boolean): number {
     const { uplinkIp, gatewayIp } = this.scope;
     const ct = this.ct;
     const toUplink = dst === uplinkIp;
@@ -141,21 +154,24 @@ export class Nat {
       if (toUplink && rule === 0) return CT_MISS;
       // Only a SYN opens a TCP flow through a published port; anything else would be a stray.
       if (rule !== 0 && protocol === IPPROTO_TCP && (tcpFlags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) !== TCP_SYN) return CT_MISS;
-      return ct.createMasquerade(protocol, src, dst, ports, rule !== 0 ? gatewayIp : uplinkIp, macHi, macLo, rule, tcpFlags, now);
+      const natIp = rule !== 0 ? gatewayIp : uplinkIp;
+      if (dry) return ct.preview(protocol, src, dst, ports, natIp, rule, this.found);
+      return ct.createMasquerade(protocol, src, dst, ports, natIp, macHi, macLo, rule, tcpFlags, now);
     }
     if (rule === 0) return CT_MISS;
+    if (dry) return ct.preview(protocol, src, dst, ports, 0, rule, this.found);
     return ct.createPublished(protocol, src, dst, ports, rule, tcpFlags, now);
   }
 
   /** The IP header's addresses and its checksum. */
   private rewriteAddresses(bytes: Uint8Array, ip: number, src: number, dst: number, nSrc: number, nDst: number): void {
     if (src !== nSrc) {
-      write32(bytes, ip + 12, nSrc);
-      write16(bytes, ip + 10, checksumReplace32(read16(bytes, ip + 10), src, nSrc));
+      write32(bytes, ip + IPV4_SRC, nSrc);
+      write16(bytes, ip + IPV4_CHECKSUM, checksumReplace32(read16(bytes, ip + IPV4_CHECKSUM), src, nSrc));
     }
     if (dst !== nDst) {
-      write32(bytes, ip + 16, nDst);
-      write16(bytes, ip + 10, checksumReplace32(read16(bytes, ip + 10), dst, nDst));
+      write32(bytes, ip + IPV4_DST, nDst);
+      write16(bytes, ip + IPV4_CHECKSUM, checksumReplace32(read16(bytes, ip + IPV4_CHECKSUM), dst, nDst));
     }
   }
 
@@ -163,14 +179,14 @@ export class Nat {
     this.rewriteAddresses(bytes, ip, src, dst, nSrc, nDst);
     if (protocol === IPPROTO_ICMP) {
       if (ports !== nPorts) {
-        write16(bytes, l4 + 4, nPorts >>> 16);
+        write16(bytes, l4 + ICMP_ID, nPorts >>> 16);
         // A partial ICMP checksum is summed over the message later; only a full one needs the change.
-        if (!partial) write16(bytes, l4 + 2, checksumReplace16(read16(bytes, l4 + 2), ports >>> 16, nPorts >>> 16));
+        if (!partial) write16(bytes, l4 + ICMP_CHECKSUM, checksumReplace16(read16(bytes, l4 + ICMP_CHECKSUM), ports >>> 16, nPorts >>> 16));
       }
       return;
     }
     if (ports !== nPorts) write32(bytes, l4, nPorts);
-    const at = l4 + (protocol === IPPROTO_TCP ? 16 : 6);
+    const at = l4 + (protocol === IPPROTO_TCP ? TCP_CHECKSUM : UDP_CHECKSUM);
     if (at + 2 > end) return;
     let check = read16(bytes, at);
     // UDP without a checksum (0) stays without one.
@@ -192,45 +208,57 @@ export class Nat {
    * the session; translated like one and reversed back, it gives the new quote, and the outer
    * header follows it.
    */
-  private translateIcmpError(bytes: Uint8Array, ip: number, ihl: number, end: number, fromInside: boolean, now: number): number {
+  private translateIcmpError(batch: Batch, i: number, at: number, ip: number, ihl: number, end: number, fromInside: boolean, now: number): number {
+    const bytes = batch.bytes;
     const icmp = ip + ihl;
-    const inner = icmp + 8;
-    if (inner + 20 > end || bytes[inner]! >> 4 !== 4) return NAT_MALFORMED;
-    const innerIhl = (bytes[inner]! & 0x0f) * 4;
+    const inner = icmp + ICMP_QUOTE;
+    if (inner + 20 > end || bytes[inner]! >> 4 !== 4) return drop(batch, i, DROP_MALFORMED);
+    const innerIhl = ipv4HeaderBytes(bytes, inner);
     const innerL4 = inner + innerIhl;
-    if (innerIhl < 20 || innerL4 + 8 > end) return NAT_MALFORMED;
-    const protocol = bytes[inner + 9]!;
+    if (innerIhl < 20 || innerL4 + 8 > end) return drop(batch, i, DROP_MALFORMED);
+    const protocol = bytes[inner + IPV4_PROTOCOL]!;
     let ports: number;
     if (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) {
       ports = read32(bytes, innerL4) | 0;
     } else if (protocol === IPPROTO_ICMP) {
-      const id = read16(bytes, innerL4 + 4);
+      const id = read16(bytes, innerL4 + ICMP_ID);
       ports = (id << 16) | id;
     } else {
-      return NAT_UNSUPPORTED;
+      return drop(batch, i, DROP_NAT_UNSUPPORTED);
     }
-    const qSrc = read32(bytes, inner + 12) | 0;
-    const qDst = read32(bytes, inner + 16) | 0;
+    const qSrc = read32(bytes, inner + IPV4_SRC) | 0;
+    const qDst = read32(bytes, inner + IPV4_DST) | 0;
     const reversed = ((ports & 0xffff) << 16) | (ports >>> 16);
     const ct = this.ct;
-    if (ct.lookup(protocol, qDst, qSrc, reversed, now) === CT_MISS && ct.lookupLocked(protocol, qDst, qSrc, reversed, now) === CT_MISS) return NAT_NO_SESSION;
-    const f = this.ct.found;
-    const nqSrc = f.dst;
-    const nqDst = f.src;
-    const nqPorts = ((f.ports & 0xffff) << 16) | (f.ports >>> 16);
+    const f = this.found;
+    if (ct.lookup(protocol, qDst, qSrc, reversed, now, f) === CT_MISS && ct.lookupLocked(protocol, qDst, qSrc, reversed, now, f) === CT_MISS) {
+      return drop(batch, i, DROP_NAT_NO_SESSION);
+    }
+    const inside = f[FOUND_INSIDE] !== 0;
+    if (!fromInside && !inside) return drop(batch, i, DROP_NAT_NO_SESSION);
+    const nqSrc = f[FOUND_DST]!;
+    const nqDst = f[FOUND_SRC]!;
+    const nqPorts = ((f[FOUND_PORTS]! & 0xffff) << 16) | (f[FOUND_PORTS]! >>> 16);
     // The quote may be cut short: only the checksums that are there are updated.
     this.rewrite(bytes, inner, innerL4, end, protocol, false, qSrc, qDst, ports, nqSrc, nqDst, nqPorts);
-    const oSrc = read32(bytes, ip + 12) | 0;
-    const oDst = read32(bytes, ip + 16) | 0;
+    const oSrc = read32(bytes, ip + IPV4_SRC) | 0;
+    const oDst = read32(bytes, ip + IPV4_DST) | 0;
     // The error goes to the quote's sender; it came from the quote's target, or from a router on the way.
     // Leaving through the uplink, an inside sender's own address would leak: it takes the NAT address.
-    const nSrc = oSrc === qDst || (fromInside && !f.inside) ? nqDst : oSrc;
+    const nSrc = oSrc === qDst || (fromInside && !inside) ? nqDst : oSrc;
     this.rewrite(bytes, ip, icmp, end, IPPROTO_ICMP, false, oSrc, oDst, 0, nSrc, nqSrc, 0);
-    write16(bytes, icmp + 2, 0);
-    write16(bytes, icmp + 2, foldChecksum(onesSum(bytes, icmp, end - icmp)));
-    this.inside = f.inside;
-    this.macHi = f.macHi;
-    this.macLo = f.macLo;
-    return fromInside || f.inside ? 0 : NAT_NO_SESSION;
+    write16(bytes, icmp + ICMP_CHECKSUM, 0);
+    write16(bytes, icmp + ICMP_CHECKSUM, foldChecksum(onesSum(bytes, icmp, end - icmp)));
+    return this.destination(bytes, at);
   }
+}
+
+function drop(batch: Batch, i: number, reason: number): number {
+  batch.drop(i, reason);
+  return NAT_DROPPED;
+}
+
+/** A datagram's fragments share (source, destination, protocol, IP ID); the addresses are keyed apart. */
+function fragmentKey(bytes: Uint8Array, ip: number, protocol: number): number {
+  return (read16(bytes, ip + IPV4_ID) << 8) | protocol;
 }

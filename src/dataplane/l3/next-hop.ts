@@ -53,9 +53,14 @@ export class NextHop {
 
   /** The MAC as "aa:bb:..", or null while unknown. */
   mac(): string | null {
+    const words = this.macWords();
+    return words === null ? null : formatMacWords(words[0], words[1]);
+  }
+
+  /** The MAC's words (hi, lo), or null while unknown; allocates, so for management and trace. */
+  macWords(): [number, number] | null {
     if (!this.known) return null;
-    const [hi, lo] = this.spin.run(() => [this.words[W_MAC_HI]!, this.words[W_MAC_LO]!]);
-    return formatMacWords(hi, lo);
+    return this.spin.run(() => [this.words[W_MAC_HI]!, this.words[W_MAC_LO]!]);
   }
 
   /** Writes the MAC into bytes[at..at+6); false while it is unknown. */

@@ -1,21 +1,26 @@
-// The switch's router between its bridge and the uplink, as the host routes between docker0 and
-// eth0: frames for the gateway's MAC leave through the uplink masqueraded, frames to the uplink's
-// address come back (or reach a published port) translated, TTLs go down by one, and the next
-// hop's MAC comes from ARP. Decisions and rewrites happen in place in the frame's slot.
-import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
-import { macHiAt, macLoAt, writeMacWords } from '../../packet/mac.js';
-import { VNET_F_NEEDS_CSUM as F_NEEDS_CSUM } from '../../native/descriptor.js';
+// l3: the switch's router between its bridge and the uplink, as the host routes between docker0
+// and eth0. Frames for the gateway's MAC leave through the uplink masqueraded; frames to the
+// uplink's address come back (or reach a published port) translated; TTLs go down by one; the next
+// hop's MAC comes from ARP. The gateway answers ARP and ping for itself, and ICMP errors for what
+// it cannot route. Decisions and rewrites happen in place in the frame's slot; answers are frames
+// of their own, appended to the batch.
+import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETH_SRC, ETH_DST, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
+import { IPPROTO_ICMP, IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_TTL, ipv4HeaderBytes } from '../../packet/ipv4.js';
+import { ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TYPE } from '../../packet/icmp.js';
+import { ARP_BYTES, ARP_HLEN, ARP_HTYPE, ARP_HTYPE_ETHERNET, ARP_OP, ARP_PLEN, ARP_PTYPE, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_TPA } from '../../packet/arp.js';
 import { checksumReplace16 } from '../../packet/checksum.js';
-import { IPPROTO_ICMP } from '../../packet/ipv4.js';
-import { read32, write32 } from '../../packet/bytes.js';
-import { Conntrack } from './conntrack.js';
-import {
-  DROP_CONNTRACK_FULL, DROP_FRAGMENT, DROP_GATEWAY_IGNORED, DROP_MALFORMED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION, DROP_NAT_UNSUPPORTED,
-  DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED, DROP_UPLINK_IGNORED,
-} from '../core/drop-reasons.js';
+import { read16, read32, write16, write32 } from '../../packet/bytes.js';
+import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_LOCAL, F_TAGGED, NEXT_DONE, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
+import { DROP_GATEWAY_IGNORED, DROP_MALFORMED, DROP_NAT_NO_SESSION, DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED, DROP_UPLINK_IGNORED } from '../core/drop-reasons.js';
+import { PORT_PRESENT } from '../core/port-table.js';
+import { STAGE_L3, type Stage } from '../core/stage.js';
+import type { Fdb } from '../l2/fdb.js';
+import type { TraceWriter } from '../trace/writer.js';
+import type { Conntrack } from './conntrack.js';
 import { Gateway, type GatewaySpec } from './gateway.js';
-import { NAT_FRAGMENT, NAT_FULL, NAT_MALFORMED, NAT_NO_PORT, NAT_UNSUPPORTED, Nat } from './nat.js';
-import { NextHop } from './next-hop.js';
+import { NAT_DROPPED, NAT_INSIDE, Nat } from './nat.js';
+import type { NextHop } from './next-hop.js';
+import { RouterTrace } from './router-trace.js';
 
 /** The uplink as the workers know it. */
 export interface UplinkSpec {
@@ -25,58 +30,29 @@ export interface UplinkSpec {
   nexthop: number;
 }
 
-/** route*() results besides an egress port (>= 1) and a drop (ROUTE_DROP - reason). */
-export const ROUTE_BRIDGE = -1; // now addressed to an inside host: find its port by MAC
-export const ROUTE_REPLY = -2; // an answer waits in the reply slot, for the ingress port
-export const ROUTE_CONSUMED = -3; // taken by the switch itself
-export const ROUTE_RESOLVING = -4; // dropped; an ARP request for the next hop waits in the reply slot, for the uplink
-export const ROUTE_DROP = -16;
-
-const ICMP_ECHO_REQUEST = 8;
-
-function natDrop(result: number): number {
-  switch (result) {
-    case NAT_FULL:
-      return ROUTE_DROP - DROP_CONNTRACK_FULL;
-    case NAT_NO_PORT:
-      return ROUTE_DROP - DROP_NAT_NO_PORT;
-    case NAT_UNSUPPORTED:
-      return ROUTE_DROP - DROP_NAT_UNSUPPORTED;
-    case NAT_FRAGMENT:
-      return ROUTE_DROP - DROP_FRAGMENT;
-    case NAT_MALFORMED:
-      return ROUTE_DROP - DROP_MALFORMED;
-    default:
-      return ROUTE_DROP - DROP_NAT_NO_SESSION;
-  }
-}
-
-export class Router {
-  private readonly gateway: Gateway;
+export class Router implements Stage {
+  readonly id = STAGE_L3;
+  readonly gateway: Gateway;
   private readonly gatewayMac: Uint8Array;
   private uplink: UplinkSpec | null = null;
   private uplinkMac = new Uint8Array(6);
   private uplinkAnswers: Gateway | null = null;
   private nat: Nat | null = null;
-  /** Set when the frame just routed went to a stale next hop: an ARP request waits in the reply slot, for the uplink. */
-  probe = false;
-  /** The length of what the last call left in the reply slot. */
-  replyLength = 0;
-  /** Conntrack time, read once per batch by tick(). */
+  /** Conntrack time, read once per batch. */
   private now = 0;
+  private readonly tracer: RouterTrace;
 
   constructor(
     gateway: GatewaySpec,
     private readonly ct: Conntrack,
-    private readonly nextHop: NextHop,
+    readonly nextHop: NextHop,
+    private readonly fdb: Fdb,
+    private readonly ports: Int32Array,
+    capacity: number,
   ) {
     this.gateway = new Gateway(gateway);
     this.gatewayMac = Uint8Array.from(gateway.mac);
-  }
-
-  /** Reads the clock for the batch about to be routed. */
-  tick(): void {
-    this.now = this.ct.now();
+    this.tracer = new RouterTrace(this, ct, capacity);
   }
 
   get uplinkPort(): number {
@@ -95,98 +71,138 @@ export class Router {
     this.nat = new Nat(this.ct, { uplinkIp: spec.ip | 0, gatewayIp: this.gateway.spec.ip | 0 });
   }
 
-  /** A broadcast on the bridge: the gateway answers ARP for its address. */
-  answerBroadcast(bytes: Uint8Array, at: number, len: number, out: number): number {
-    this.replyLength = this.gateway.respond(bytes, at, len, out);
-    return this.replyLength;
+  run(batch: Batch): void {
+    if (batch.toL3 === 0) return;
+    this.now = this.ct.now();
+    const fromUplink = batch.ingress === this.uplinkPort;
+    for (let i = 0; i < batch.rxCount; i++) {
+      if (batch.next[i] === NEXT_L3) {
+        if (fromUplink) this.fromUplink(batch, i);
+        else this.fromInside(batch, i);
+      } else if ((batch.flags[i]! & F_LOCAL) !== 0) {
+        // A broadcast reaches the gateway too, as it reaches a bridge's own interface: ARP for it gets an answer.
+        this.answer(this.gateway, batch, i, false);
+      }
+    }
   }
 
   /** A frame from the bridge addressed to the gateway's MAC. */
-  fromInside(bytes: Uint8Array, at: number, len: number, vnetFlags: number, out: number): number {
-    const now = this.now;
-    const nat = this.nat;
+  private fromInside(batch: Batch, i: number): void {
+    const flags = batch.flags[i]!;
+    // The gateway lives on the untagged segment.
+    if ((flags & F_TAGGED) !== 0) return batch.drop(i, DROP_GATEWAY_IGNORED);
+    if ((flags & F_IPV4) === 0) return this.answer(this.gateway, batch, i, true);
+    if ((flags & F_IPV4_OK) === 0) return batch.drop(i, DROP_MALFORMED);
+    const bytes = batch.bytes;
+    const at = batch.at(i);
     const ip = at + ETH_HEADER_BYTES;
-    const ipv4 = len >= ETH_HEADER_BYTES + 20 && ((bytes[at + 12]! << 8) | bytes[at + 13]!) === ETHERTYPE_IPV4 && bytes[ip]! >> 4 === 4;
+    const nat = this.nat;
     // The gateway answers for itself, and for everything while there is no uplink (net unreachable).
-    if (nat === null || !ipv4 || bytes[ip + 8]! <= 1) return this.answer(this.gateway, bytes, at, len, out);
+    if (nat === null || bytes[ip + IPV4_TTL]! <= 1) return this.answer(this.gateway, batch, i, true);
     // To the gateway's own address come its pings, and the answers to hairpinned flows it sent on as itself.
-    if (read32(bytes, ip + 16) === this.gateway.spec.ip && (bytes[ip + 9] === IPPROTO_ICMP || !nat.tracked(bytes, ip, len - ETH_HEADER_BYTES))) return this.answer(this.gateway, bytes, at, len, out);
-    const result = nat.translate(bytes, ip, len - ETH_HEADER_BYTES, (vnetFlags & F_NEEDS_CSUM) !== 0, true, macHiAt(bytes, at + 6), macLoAt(bytes, at + 6), now);
-    if (result < 0) return natDrop(result);
-    this.decrementTtl(bytes, ip);
-    return nat.inside ? this.toInside(bytes, at, nat) : this.toUplink(bytes, at, out, now);
+    if (read32(bytes, ip + IPV4_DST) === this.gateway.spec.ip && (bytes[ip + IPV4_PROTOCOL] === IPPROTO_ICMP || !nat.tracked(bytes, ip, batch.length(i) - ETH_HEADER_BYTES, this.now))) {
+      return this.answer(this.gateway, batch, i, true);
+    }
+    const verdict = nat.translate(batch, i, true, this.now);
+    if (verdict === NAT_DROPPED) return;
+    decrementTtl(bytes, ip);
+    if (verdict === NAT_INSIDE) this.toInside(batch, i);
+    else this.toUplink(batch, i);
   }
 
   /** A frame that came in on the uplink. */
-  fromUplink(bytes: Uint8Array, at: number, len: number, vnetFlags: number, out: number): number {
-    const now = this.now;
+  private fromUplink(batch: Batch, i: number): void {
     const nat = this.nat;
     const answers = this.uplinkAnswers;
-    if (nat === null || answers === null || len < ETH_HEADER_BYTES) return ROUTE_DROP - DROP_UPLINK_IGNORED;
-    const etherType = (bytes[at + 12]! << 8) | bytes[at + 13]!;
-    if (etherType === ETHERTYPE_ARP) {
-      if (len >= ETH_HEADER_BYTES + 28) this.nextHop.learn(read32(bytes, at + ETH_HEADER_BYTES + 14) | 0, bytes, at + ETH_HEADER_BYTES + 8, now);
-      this.replyLength = answers.respond(bytes, at, len, out);
-      return this.replyLength > 0 ? ROUTE_REPLY : ROUTE_CONSUMED;
+    const flags = batch.flags[i]!;
+    if (nat === null || answers === null || (flags & F_TAGGED) !== 0) return batch.drop(i, DROP_UPLINK_IGNORED);
+    const bytes = batch.bytes;
+    const at = batch.at(i);
+    if ((flags & F_ARP) !== 0) {
+      const a = at + ETH_HEADER_BYTES;
+      if (!batch.dry && batch.length(i) >= ETH_HEADER_BYTES + ARP_BYTES) this.nextHop.learn(read32(bytes, a + ARP_SPA) | 0, bytes, a + ARP_SHA, this.now);
+      return this.answer(answers, batch, i, false, true);
     }
+    if ((flags & F_IPV4) === 0 || !answers.addressed(bytes, at)) return batch.drop(i, DROP_UPLINK_IGNORED);
+    if ((flags & F_IPV4_OK) === 0) return batch.drop(i, DROP_MALFORMED);
     const ip = at + ETH_HEADER_BYTES;
-    if (etherType !== ETHERTYPE_IPV4 || !answers.addressed(bytes, at) || len < ETH_HEADER_BYTES + 20 || read32(bytes, ip + 16) !== this.uplink!.ip) {
-      return ROUTE_DROP - DROP_UPLINK_IGNORED;
-    }
-    const ihl = (bytes[ip]! & 0x0f) * 4;
+    if (read32(bytes, ip + IPV4_DST) !== this.uplink!.ip) return batch.drop(i, DROP_UPLINK_IGNORED);
+    const ihl = ipv4HeaderBytes(bytes, ip);
     // A ping to the uplink's own address is answered, as the host would.
-    if (bytes[ip + 9] === IPPROTO_ICMP && len >= ETH_HEADER_BYTES + ihl + 8 && bytes[ip + ihl] === ICMP_ECHO_REQUEST) return this.answer(answers, bytes, at, len, out);
-    if (bytes[ip + 8]! <= 1) return ROUTE_DROP - DROP_TTL_EXCEEDED;
-    const result = nat.translate(bytes, ip, len - ETH_HEADER_BYTES, (vnetFlags & F_NEEDS_CSUM) !== 0, false, 0, 0, now);
-    if (result < 0) return natDrop(result);
-    this.decrementTtl(bytes, ip);
-    return this.toInside(bytes, at, nat);
+    if (bytes[ip + IPV4_PROTOCOL] === IPPROTO_ICMP && batch.length(i) >= ETH_HEADER_BYTES + ihl + ICMP_HEADER_BYTES && bytes[ip + ihl + ICMP_TYPE] === ICMP_ECHO_REQUEST) {
+      return this.answer(answers, batch, i, true);
+    }
+    if (bytes[ip + IPV4_TTL]! <= 1) return batch.drop(i, DROP_TTL_EXCEEDED);
+    const verdict = nat.translate(batch, i, false, this.now);
+    if (verdict === NAT_DROPPED) return;
+    if (verdict !== NAT_INSIDE) return batch.drop(i, DROP_NAT_NO_SESSION);
+    decrementTtl(bytes, ip);
+    this.toInside(batch, i);
+  }
+
+  /**
+   * `responder`'s answer to frame i goes back out of its ingress port. The frame itself is then
+   * done (`consume`), or flooded on as it was; one nobody answers is dropped when consumed, unless
+   * it needs no answer (`quiet`).
+   */
+  private answer(responder: Gateway, batch: Batch, i: number, consume: boolean, quiet = false): void {
+    const length = responder.respond(batch.bytes, batch.at(i), batch.length(i), batch.replyAt());
+    if (length > 0) batch.addReply(i, length, batch.ingress);
+    if (!consume && !quiet) return;
+    if (length > 0 || quiet) batch.next[i] = NEXT_DONE;
+    else batch.drop(i, DROP_GATEWAY_IGNORED);
+  }
+
+  /** Translated for an inside host, whose MAC NAT wrote: from the gateway, to the host's port. */
+  private toInside(batch: Batch, i: number): void {
+    const at = batch.at(i);
+    batch.bytes.set(this.gatewayMac, at + ETH_SRC);
+    const egress = this.fdb.lookup(batch.bytes, at + ETH_DST);
+    batch.next[i] = egress > 0 && (this.ports[egress]! & PORT_PRESENT) !== 0 ? egress : NEXT_FLOOD_UNKNOWN;
+  }
+
+  private toUplink(batch: Batch, i: number): void {
+    const bytes = batch.bytes;
+    const at = batch.at(i);
+    const known = this.nextHop.writeMac(bytes, at + ETH_DST);
+    // One worker a second asks again for a next hop that is unknown or stale; a dry run never does.
+    if (!batch.dry && this.nextHop.claimProbe(this.now)) batch.addReply(i, this.writeArpRequest(bytes, batch.replyAt()), this.uplink!.port);
+    if (!known) return batch.drop(i, DROP_NEIGHBOR_UNRESOLVED);
+    bytes.set(this.uplinkMac, at + ETH_SRC);
+    batch.next[i] = this.uplink!.port;
   }
 
   /** Writes an ARP request for the next hop into bytes[out..]; returns its length. */
   writeArpRequest(bytes: Uint8Array, out: number): number {
     const uplink = this.uplink!;
     bytes.fill(0, out, out + ETH_MIN_FRAME_BYTES);
-    bytes.fill(0xff, out, out + 6);
-    bytes.set(this.uplinkMac, out + 6);
-    bytes[out + 12] = ETHERTYPE_ARP >> 8;
-    bytes[out + 13] = ETHERTYPE_ARP & 0xff;
+    bytes.fill(0xff, out + ETH_DST, out + ETH_DST + 6);
+    bytes.set(this.uplinkMac, out + ETH_SRC);
+    write16(bytes, out + ETH_TYPE, ETHERTYPE_ARP);
     const a = out + ETH_HEADER_BYTES;
-    bytes.set([0, 1, 8, 0, 6, 4, 0, 1], a);
-    bytes.set(this.uplinkMac, a + 8);
-    write32(bytes, a + 14, uplink.ip);
-    write32(bytes, a + 24, uplink.nexthop);
+    write16(bytes, a + ARP_HTYPE, ARP_HTYPE_ETHERNET);
+    write16(bytes, a + ARP_PTYPE, ETHERTYPE_IPV4);
+    bytes[a + ARP_HLEN] = 6;
+    bytes[a + ARP_PLEN] = 4;
+    write16(bytes, a + ARP_OP, ARP_REQUEST);
+    bytes.set(this.uplinkMac, a + ARP_SHA);
+    write32(bytes, a + ARP_SPA, uplink.ip);
+    write32(bytes, a + ARP_TPA, uplink.nexthop);
     return ETH_MIN_FRAME_BYTES;
   }
 
-  private answer(responder: Gateway, bytes: Uint8Array, at: number, len: number, out: number): number {
-    this.replyLength = responder.respond(bytes, at, len, out);
-    return this.replyLength > 0 ? ROUTE_REPLY : ROUTE_DROP - DROP_GATEWAY_IGNORED;
+  traceBefore(batch: Batch, i: number): void {
+    this.tracer.before(batch, i);
   }
 
-  private toInside(bytes: Uint8Array, at: number, nat: Nat): number {
-    if (!nat.inside) return ROUTE_DROP - DROP_NAT_NO_SESSION;
-    writeMacWords(bytes, at, nat.macHi, nat.macLo);
-    bytes.set(this.gatewayMac, at + 6);
-    return ROUTE_BRIDGE;
+  traceAfter(batch: Batch, i: number, trace: TraceWriter): void {
+    this.tracer.after(batch, i, trace, this.now);
   }
+}
 
-  private toUplink(bytes: Uint8Array, at: number, out: number, now: number): number {
-    const known = this.nextHop.writeMac(bytes, at);
-    const claimed = this.nextHop.claimProbe(now);
-    if (claimed) this.replyLength = this.writeArpRequest(bytes, out);
-    if (!known) return claimed ? ROUTE_RESOLVING : ROUTE_DROP - DROP_NEIGHBOR_UNRESOLVED;
-    this.probe = claimed;
-    bytes.set(this.uplinkMac, at + 6);
-    return this.uplink!.port;
-  }
-
-  private decrementTtl(bytes: Uint8Array, ip: number): void {
-    const ttl = bytes[ip + 8]!;
-    bytes[ip + 8] = ttl - 1;
-    // TTL is the high byte of the word it shares with the protocol.
-    const check = checksumReplace16((bytes[ip + 10]! << 8) | bytes[ip + 11]!, ttl << 8, (ttl - 1) << 8);
-    bytes[ip + 10] = check >>> 8;
-    bytes[ip + 11] = check & 0xff;
-  }
+function decrementTtl(bytes: Uint8Array, ip: number): void {
+  const ttl = bytes[ip + IPV4_TTL]!;
+  bytes[ip + IPV4_TTL] = ttl - 1;
+  // TTL is the high byte of the word it shares with the protocol.
+  write16(bytes, ip + IPV4_CHECKSUM, checksumReplace16(read16(bytes, ip + IPV4_CHECKSUM), ttl << 8, (ttl - 1) << 8));
 }

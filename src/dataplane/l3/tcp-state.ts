@@ -1,5 +1,6 @@
 // TCP connection states as netfilter tracks them (nf_conntrack_proto_tcp.c), reduced to what NAT
 // needs: when a session is established, when it is closing, and how long it may then live.
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../packet/tcp.js';
 
 export const TCP_NONE = 0;
 export const TCP_SYN_SENT = 1;
@@ -13,10 +14,6 @@ export const TCP_CLOSE = 8;
 
 export const TCP_STATE_NAMES = ['NONE', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE'] as const;
 
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_ACK = 0x10;
 
 /** State-word bits beside the state (bits 0..3): which side has sent its FIN. */
 export const FIN_ORIG = 1 << 4;

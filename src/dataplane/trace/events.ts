@@ -1,0 +1,100 @@
+// What a trace record says: its kind, and the meaning of each payload word. Workers write these;
+// the main thread's decoder (src/switch/trace/decode.ts) reads them. Keep the two in step here.
+
+/** A traced frame's first record: where and when it came in, and its first bytes. */
+export const EV_FRAME = 1;
+export const FRAME_PORT = 0;
+export const FRAME_WORKER = 1;
+export const FRAME_LENGTH = 2;
+export const FRAME_SECONDS = 3;
+export const FRAME_NANOSECONDS = 4;
+export const FRAME_VNET_FLAGS = 5;
+export const FRAME_VNET_GSO = 6;
+export const FRAME_DRY = 7;
+export const FRAME_HEAD_BYTES = 8;
+/** The head bytes, packed four to a word, big-endian. */
+export const FRAME_HEAD = 9;
+/** Bytes of a frame a record carries: enough for every header the summary reads. */
+export const HEAD_BYTES = 128;
+
+/** A stage dropped the frame: [reason, port it is counted on, direction (0 in, 1 out)]. */
+export const EV_DROP = 2;
+
+/** classify: [EtherType, L3 offset, flags (F_* of core/batch.ts)]. */
+export const EV_CLASSIFY = 3;
+
+/** l2 learning of the source MAC: [result, ingress port, port it was on before, mac hi, mac lo]. */
+export const EV_LEARN = 4;
+export const LEARN_NEW = 1;
+export const LEARN_MOVED = 2;
+export const LEARN_KNOWN = 3;
+/** A static entry on another port holds the MAC: not moved. */
+export const LEARN_STATIC = 4;
+/** Every entry is static: nothing could be evicted. */
+export const LEARN_FULL = 5;
+/** Learning is off on the ingress port. */
+export const LEARN_OFF = 6;
+
+/** l2 lookup of the destination MAC: [result, port, mac hi, mac lo]. */
+export const EV_LOOKUP = 5;
+export const LOOKUP_HIT = 1;
+export const LOOKUP_MISS = 2;
+export const LOOKUP_MULTICAST = 3;
+export const LOOKUP_BROADCAST = 4;
+export const LOOKUP_GATEWAY = 5;
+/** From the uplink: a routed port, never bridged. */
+export const LOOKUP_ROUTED = 6;
+
+/** l3 routing: [direction, TTL before, TTL after]. */
+export const EV_ROUTE = 6;
+export const ROUTE_OUT = 1; // from inside, out of the uplink
+export const ROUTE_IN = 2; // from the uplink, to an inside host
+export const ROUTE_HAIRPIN = 3; // from inside, back to an inside host (a published port)
+export const ROUTE_GATEWAY = 4; // for the gateway itself
+
+/**
+ * l3 NAT: [session, protocol, src, dst, sport, dport (before), src, dst, sport, dport (after),
+ * TCP state (index into TCP_STATE_NAMES) or -1, seconds the session has left or -1].
+ */
+export const EV_NAT = 7;
+export const SESSION_NEW = 1;
+export const SESSION_EXISTING = 2;
+/** A dry run: a session would be created. */
+export const SESSION_WOULD_CREATE = 3;
+/** A later fragment, translated as its first fragment was. */
+export const SESSION_FRAGMENT = 4;
+
+/** The next hop of a frame leaving by the uplink: [ip, mac hi, mac lo, state]. */
+export const EV_NEXT_HOP = 8;
+export const NEXT_HOP_REACHABLE = 1;
+/** Known, but due for a new ARP request (one went out with the frame). */
+export const NEXT_HOP_PROBED = 2;
+export const NEXT_HOP_UNRESOLVED = 3;
+
+/** A frame the switch made in answer: [egress port, length, head bytes as in EV_FRAME from word 2]. */
+export const EV_REPLY = 9;
+export const REPLY_PORT = 0;
+export const REPLY_LENGTH = 1;
+export const REPLY_HEAD = 2;
+
+/** A flood: [kind (a NEXT_FLOOD_* of core/batch.ts), port count, ports...]. */
+export const EV_FLOOD = 10;
+
+/** offload for one egress port: [port, action, segments]. */
+export const EV_OFFLOAD = 11;
+export const OFFLOAD_SEGMENTED = 1;
+export const OFFLOAD_CHECKSUM = 2;
+export const OFFLOAD_GSO_PASSED = 3;
+
+/** tx on one egress port: [port, result, made by the switch (0/1), length]. */
+export const EV_TX = 12;
+export const TX_SENT = 1;
+/** The queue was busy: it waits in the port's backlog. */
+export const TX_BACKLOG = 2;
+/** A dry run: it would be sent. */
+export const TX_WOULD_SEND = 3;
+/** Sent later, from the backlog. */
+export const TX_SENT_LATE = 4;
+
+/** The frame's path in this batch is over: [copies still waiting in backlogs]. */
+export const EV_END = 13;

@@ -1,0 +1,301 @@
+// tx: sends each frame of the batch where the earlier stages decided, in one native call per
+// egress port. A frame is put on its port's tx list (flooded frames on every port that takes its
+// kind of flood), after the port's MTU is checked and, for a port without offloads, after it is
+// made plain. What a queue cannot take now waits in the port's backlog, in order, up to the
+// worker's backlog limit (like netdev_max_backlog); the backlog is retried before each round.
+import { copySlots, createCopyPlan } from '../../native/copy.js';
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_USER1, D_VNET_FLAGS, MAX_BATCH, VNET_F_NEEDS_CSUM, VNET_GSO_MASK, copyDescriptor } from '../../native/descriptor.js';
+import { EAGAIN, EIO, ENETDOWN, ENOBUFS } from '../../native/errno.js';
+import { CAPTURE_OUT } from '../capture/capture-ring.js';
+import type { CaptureTap } from '../capture/tap.js';
+import { Batch, F_GENERATED, NEXT_FLOOD_UNKNOWN } from '../core/batch.js';
+import { P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_GSO_PASSED } from '../core/counters.js';
+import type { DropPath } from '../core/drop-path.js';
+import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_PORT_REMOVED, DROP_TOO_BIG, DROP_TX_ERROR } from '../core/drop-reasons.js';
+import type { FramePool } from '../core/frame-pool.js';
+import type { EnginePort, PortSet } from '../core/ports.js';
+import { PORT_MTU_SHIFT, PORT_PRESENT } from '../core/port-table.js';
+import { STAGE_OFFLOAD, STAGE_TX, type Stage } from '../core/stage.js';
+import { floodFlag } from '../l2/bridge.js';
+import type { Offload, PlainSender } from '../offload/offload.js';
+import { EV_FLOOD, EV_OFFLOAD, EV_TX, OFFLOAD_GSO_PASSED, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND } from '../trace/events.js';
+import type { TraceWriter } from '../trace/writer.js';
+
+/** Ethernet header with one VLAN tag: what a frame may carry beyond the MTU. */
+const ETH_VLAN_HEADER = 18;
+
+/** The drop reason for a tx errno other than EAGAIN/ENOBUFS. */
+function txDropReason(errno: number): number {
+  return errno === EIO || errno === ENETDOWN ? DROP_PORT_DOWN : DROP_TX_ERROR;
+}
+
+export class Transmit implements Stage, PlainSender {
+  readonly id = STAGE_TX;
+  /** The running capture and trace, or null. */
+  tap: CaptureTap | null = null;
+  trace: TraceWriter | null = null;
+  /** Ports with frames on their tx list in the current batch. */
+  private readonly touched: Int32Array;
+  private touchedCount = 0;
+  /** Free backlog slots, a stack. */
+  private readonly freeSlots: Int32Array;
+  private freeTop: number;
+  /** Frames waiting in every port's backlog. */
+  backlogged = 0;
+  private readonly plan: Uint32Array;
+
+  constructor(
+    private readonly ports: PortSet,
+    private readonly portWords: Int32Array,
+    private readonly pool: FramePool,
+    private readonly c: Float64Array,
+    private readonly wBase: number,
+    private readonly drops: DropPath,
+    private readonly offload: Offload,
+    /** The first backlog slot of the pool, and how many there are. */
+    firstBacklogSlot: number,
+    backlogSlots: number,
+    portCount: number,
+  ) {
+    this.touched = new Int32Array(portCount);
+    this.freeSlots = new Int32Array(backlogSlots);
+    for (let k = 0; k < backlogSlots; k++) this.freeSlots[k] = firstBacklogSlot + k;
+    this.freeTop = backlogSlots;
+    this.plan = createCopyPlan(MAX_BATCH);
+  }
+
+  run(batch: Batch): void {
+    const byId = this.ports.byId;
+    for (let i = 0; i < batch.count; i++) {
+      const next = batch.next[i]!;
+      if (next > 0) this.enqueue(batch, i, next, byId[next]);
+      else if (next <= NEXT_FLOOD_UNKNOWN) this.flood(batch, i, next);
+    }
+    for (let t = 0; t < this.touchedCount; t++) {
+      const port = byId[this.touched[t]!]!;
+      this.flush(batch, port);
+      port.listed = false;
+    }
+    this.touchedCount = 0;
+  }
+
+  private flood(batch: Batch, i: number, next: number): void {
+    const want = PORT_PRESENT | floodFlag(next);
+    const ingress = batch.ingress;
+    let sent = 0;
+    for (const port of this.ports.order) {
+      if (port.id !== ingress && (this.portWords[port.id]! & want) === want) {
+        this.enqueue(batch, i, port.id, port);
+        sent++;
+      }
+    }
+    const trace = batch.traced !== 0 ? batch.traceId[i]! : 0;
+    if (trace !== 0) this.traceFlood(batch, trace, next, ingress, want);
+    if (sent === 0) this.drops.frame(ingress, DROP_NO_DESTINATION, batch.desc[i * DESC_WORDS + D_SLOT]!, batch.length(i), false, trace, STAGE_TX);
+  }
+
+  /** Puts frame i on the tx list of egress port `id`, unless it cannot go there. */
+  private enqueue(batch: Batch, i: number, id: number, port: EnginePort | undefined): void {
+    const d = i * DESC_WORDS;
+    const len = batch.desc[d + D_LEN]!;
+    // A port the FDB still names but this worker no longer has: its removal is under way.
+    if (port === undefined) {
+      this.drops.frame(id, DROP_PORT_REMOVED, batch.desc[d + D_SLOT]!, len, true, batch.traced !== 0 ? batch.traceId[i]! : 0, STAGE_TX);
+      return;
+    }
+    const vnet = batch.desc[d + D_VNET_FLAGS]!;
+    const mtu = this.portWords[id]! >>> PORT_MTU_SHIFT;
+    const limit = mtu === 0 ? 0 : mtu + ETH_VLAN_HEADER;
+    // A frame beyond the MTU (and its VLAN tag) that is not GSO cannot be made to fit.
+    if (limit !== 0 && (vnet & VNET_GSO_MASK) === 0 && len > limit) {
+      this.drops.frame(id, DROP_TOO_BIG, batch.desc[d + D_SLOT]!, len, true, batch.traced !== 0 ? batch.traceId[i]! : 0, STAGE_TX);
+      return;
+    }
+    if ((vnet & (VNET_F_NEEDS_CSUM | VNET_GSO_MASK)) !== 0) {
+      if (port.plain) {
+        this.offload.makePlain(batch, i, port, limit, this);
+        return;
+      }
+      if ((vnet & VNET_GSO_MASK) !== 0) {
+        this.c[this.wBase + W_GSO_PASSED]! += 1;
+        if (batch.traced !== 0 && batch.traceId[i] !== 0) this.trace?.event(batch.traceId[i]!, EV_OFFLOAD, STAGE_OFFLOAD, id, OFFLOAD_GSO_PASSED, 1);
+      }
+    }
+    if (batch.dry) {
+      this.wouldSend(batch, i, port);
+      return;
+    }
+    if (!port.listed) {
+      port.listed = true;
+      this.touched[this.touchedCount++] = id;
+    }
+    const k = port.txCount++;
+    copyDescriptor(port.tx, k, batch.desc, i);
+    port.tx[k * DESC_WORDS + D_USER0] = i;
+  }
+
+  /** Sends what the batch queued for the port so far. */
+  flush(batch: Batch, port: EnginePort): void {
+    this.transmit(batch, port, port.tx, port.txCount);
+    port.txCount = 0;
+  }
+
+  wouldSend(batch: Batch, i: number, port: EnginePort): void {
+    const trace = batch.traceId[i]!;
+    if (trace !== 0) this.trace?.event(trace, EV_TX, STAGE_TX, port.id, TX_WOULD_SEND, (batch.flags[i]! & F_GENERATED) !== 0 ? 1 : 0, batch.length(i));
+  }
+
+  /** Sends desc[0..count) out of the port; what cannot go out now waits in its backlog. */
+  transmit(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void {
+    // Frames already waiting go first, so a flow is never reordered.
+    if (!port.backlog.empty) {
+      this.toBacklog(batch, port, desc, 0, count);
+      return;
+    }
+    let first = 0;
+    while (first < count) {
+      // A negative count is an errno from a queue that could not even try; the status word has it too.
+      const sent = Math.max(0, port.queue.tx(this.pool, desc, first, count - first));
+      this.countSent(port, desc, first, sent);
+      if (this.tap !== null) this.tapSent(port.id, desc, first, sent);
+      if (batch.traced !== 0) this.traceSent(batch, port.id, desc, first, sent);
+      first += sent;
+      if (first >= count) break;
+      const d = first * DESC_WORDS;
+      const errno = desc[d + D_STATUS]!;
+      if (errno === EAGAIN || errno === ENOBUFS) {
+        this.toBacklog(batch, port, desc, first, count);
+        return;
+      }
+      this.drops.frame(port.id, txDropReason(errno), desc[d + D_SLOT]!, desc[d + D_LEN]!, true, this.traceOf(batch, desc[d + D_USER0]!), STAGE_TX);
+      first++;
+    }
+  }
+
+  /** Copies frames into backlog slots: the rx, reply and scratch slots are written again by the next poll. */
+  private toBacklog(batch: Batch, port: EnginePort, desc: Uint32Array, from: number, to: number): void {
+    let copies = 0;
+    for (let k = from; k < to; k++) {
+      const d = k * DESC_WORDS;
+      const i = desc[d + D_USER0]!;
+      const trace = this.traceOf(batch, i);
+      if (this.freeTop === 0) {
+        this.drops.frame(port.id, DROP_BACKLOG_FULL, desc[d + D_SLOT]!, desc[d + D_LEN]!, true, trace, STAGE_TX);
+        continue;
+      }
+      const slot = this.freeSlots[--this.freeTop]!;
+      this.plan[3 * copies] = slot;
+      this.plan[3 * copies + 1] = desc[d + D_SLOT]!;
+      this.plan[3 * copies + 2] = desc[d + D_LEN]!;
+      copies++;
+      desc[d + D_SLOT] = slot;
+      // A traced frame carries its trace along, for the event when it finally goes out.
+      desc[d + D_USER1] = trace;
+      port.backlog.push(desc, k);
+      this.backlogged++;
+      if (trace !== 0) this.traceBacklogged(batch, i, trace, port.id);
+      if (copies === MAX_BATCH) {
+        copySlots(this.pool, this.pool, this.plan, copies);
+        copies = 0;
+      }
+    }
+    copySlots(this.pool, this.pool, this.plan, copies);
+    this.c[this.wBase + W_BACKLOG] = this.backlogged;
+  }
+
+  /** Retries every port's backlog, oldest first, until a queue is busy again. */
+  flushBacklogs(): void {
+    if (this.tap !== null) this.tap.stamp();
+    for (const port of this.ports.order) {
+      const ring = port.backlog;
+      while (!ring.empty) {
+        const head = ring.headRecord();
+        const run = Math.min(ring.contiguous(), MAX_BATCH);
+        const sent = Math.max(0, port.queue.tx(this.pool, ring.desc, head, run));
+        this.countSent(port, ring.desc, head, sent);
+        if (this.tap !== null) this.tapSent(port.id, ring.desc, head, sent);
+        for (let k = head; k < head + sent; k++) this.release(ring.desc, k, port.id, TX_SENT_LATE);
+        ring.pop(sent);
+        if (sent === run) continue;
+        const d = (head + sent) * DESC_WORDS;
+        const errno = ring.desc[d + D_STATUS]!;
+        if (errno === EAGAIN || errno === ENOBUFS) break;
+        this.drops.frame(port.id, txDropReason(errno), ring.desc[d + D_SLOT]!, ring.desc[d + D_LEN]!, true, this.trace === null ? 0 : ring.desc[d + D_USER1]!, STAGE_TX);
+        this.release(ring.desc, head + sent, port.id, 0);
+        ring.pop(1);
+      }
+    }
+    this.c[this.wBase + W_BACKLOG] = this.backlogged;
+    if (this.tap !== null) this.tap.ring.publish(this.pool);
+  }
+
+  /** A port leaves this worker: frames still waiting for it are dropped as port_removed. */
+  dropBacklog(port: EnginePort): void {
+    const ring = port.backlog;
+    while (!ring.empty) {
+      const d = ring.headRecord() * DESC_WORDS;
+      this.drops.frame(port.id, DROP_PORT_REMOVED, ring.desc[d + D_SLOT]!, ring.desc[d + D_LEN]!, true, this.trace === null ? 0 : ring.desc[d + D_USER1]!, STAGE_TX);
+      this.release(ring.desc, ring.headRecord(), port.id, 0);
+      ring.pop(1);
+    }
+    this.c[this.wBase + W_BACKLOG] = this.backlogged;
+  }
+
+  /** Gives a backlog frame's slot back; a traced one that went out says so. */
+  private release(desc: Uint32Array, k: number, port: number, result: number): void {
+    const d = k * DESC_WORDS;
+    this.freeSlots[this.freeTop++] = desc[d + D_SLOT]!;
+    this.backlogged--;
+    const trace = desc[d + D_USER1]!;
+    if (trace !== 0 && result !== 0) this.trace?.event(trace, EV_TX, STAGE_TX, port, result, 0, desc[d + D_LEN]!);
+  }
+
+  private countSent(port: EnginePort, desc: Uint32Array, first: number, sent: number): void {
+    let bytes = 0;
+    for (let k = first; k < first + sent; k++) bytes += desc[k * DESC_WORDS + D_LEN]!;
+    this.c[port.counterBase + P_TX_PACKETS]! += sent;
+    this.c[port.counterBase + P_TX_BYTES]! += bytes;
+  }
+
+  private tapSent(port: number, desc: Uint32Array, first: number, sent: number): void {
+    const tap = this.tap!;
+    if (!tap.spec.out || !tap.wants(port)) return;
+    for (let k = first; k < first + sent; k++) tap.take(this.pool, desc[k * DESC_WORDS + D_SLOT]!, desc[k * DESC_WORDS + D_LEN]!, port, CAPTURE_OUT);
+  }
+
+  /** The trace of batch frame i, when the batch has traced frames. */
+  private traceOf(batch: Batch, i: number): number {
+    return batch.traced !== 0 ? batch.traceId[i]! : 0;
+  }
+
+  private traceSent(batch: Batch, port: number, desc: Uint32Array, first: number, sent: number): void {
+    for (let k = first; k < first + sent; k++) {
+      const i = desc[k * DESC_WORDS + D_USER0]!;
+      const trace = batch.traceId[i]!;
+      if (trace !== 0) this.trace?.event(trace, EV_TX, STAGE_TX, port, TX_SENT, (batch.flags[i]! & F_GENERATED) !== 0 ? 1 : 0, desc[k * DESC_WORDS + D_LEN]!);
+    }
+  }
+
+  private traceBacklogged(batch: Batch, i: number, trace: number, port: number): void {
+    const writer = this.trace;
+    if (writer === null) return;
+    writer.event(trace, EV_TX, STAGE_TX, port, TX_BACKLOG, (batch.flags[i]! & F_GENERATED) !== 0 ? 1 : 0, batch.length(i));
+    const origin = batch.origin[i]!;
+    writer.pending[origin >= 0 ? origin : i]! += 1;
+  }
+
+  private traceFlood(batch: Batch, trace: number, next: number, ingress: number, want: number): void {
+    const writer = this.trace;
+    if (writer === null) return;
+    const at = writer.begin(trace, EV_FLOOD, STAGE_TX);
+    if (at < 0) return;
+    const r = writer.ring.records;
+    let n = 0;
+    for (const port of this.ports.order) {
+      if (port.id !== ingress && (this.portWords[port.id]! & want) === want && n < 40) r[at + 2 + n++] = port.id;
+    }
+    r[at] = next;
+    r[at + 1] = n;
+    writer.commit();
+  }
+}
