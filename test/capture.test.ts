@@ -6,7 +6,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { CaptureFileWriter, type Capture, type CapturedFrame } from '../src/switch/capture.js';
 import { openPacket } from '../src/native/packet.js';
-import { parseIpv4 } from '../src/packet/ipv4.js';
+import { read16 } from '../src/packet/bytes.js';
+import { ETHERTYPE_IPV4, ETH_HEADER_BYTES, ETH_TYPE } from '../src/packet/ethernet.js';
+import { IPPROTO_ICMP, IPV4_PROTOCOL, parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import type { CaptureFormat } from '../src/packet/pcap.js';
 import { buildUdpFrame } from '../src/packet/udp.js';
@@ -15,6 +17,11 @@ import { attachTapPort, type AttachedPort } from '../src/netns/switch-ports.js';
 import { Switch } from '../src/switch/switch.js';
 import { runIperf3Tcp, startIperf3Server } from '../src/tools/iperf3.js';
 import { FrameProbe, Lab, describeKernel, testSubnet, useTempDir } from './support/kernel.js';
+import { waitFor } from './support/wait-for.js';
+
+const isIcmp = (f: CapturedFrame) => read16(f.data, ETH_TYPE) === ETHERTYPE_IPV4 && f.data[ETH_HEADER_BYTES + IPV4_PROTOCOL] === IPPROTO_ICMP;
+/** Whether `count` ICMP frames are among those captured: the echo request and reply, once per place they were seen. */
+const icmpFrames = (count: number) => (frames: CapturedFrame[]) => frames.filter(isIcmp).length >= count;
 
 describeKernel('capturing a switch to pcap and pcapng', () => {
   const lab = new Lab();
@@ -36,11 +43,19 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
     await lab.release();
   });
 
-  async function captureWhile(capture: Capture, work: () => Promise<unknown>): Promise<CapturedFrame[]> {
-    await work();
-    await new Promise((r) => setTimeout(r, 100));
-    await capture.stop();
-    return capture.read();
+  /**
+   * Runs `work`, then reads the capture until what it kept is `complete`, and stops it: workers
+   * publish their copies as they go, so they may come in a moment after the work is done.
+   */
+  async function captureWhile(capture: Capture, work: () => Promise<unknown>, complete: (frames: CapturedFrame[]) => boolean): Promise<CapturedFrame[]> {
+    const frames: CapturedFrame[] = [];
+    try {
+      await work();
+      await waitFor(() => (frames.push(...capture.read()), complete(frames)), { what: () => `the capture to hold the frames of the work (${frames.length} so far)` });
+    } finally {
+      await capture.stop();
+    }
+    return [...frames, ...capture.read()];
   }
 
   function write(frames: CapturedFrame[], format: CaptureFormat): string {
@@ -61,7 +76,7 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
 
   it('writes files capinfos reads without complaint, in both formats', async () => {
     const capture = await sw.startCapture({ ports: [a.id] });
-    const frames = await captureWhile(capture, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]));
+    const frames = await captureWhile(capture, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]), icmpFrames(2));
     for (const format of ['pcap', 'pcapng'] as const) {
       const r = spawnSync('capinfos', [write(frames, format)], { encoding: 'utf8' });
       expect(r.status).toBe(0);
@@ -72,7 +87,7 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
 
   it('shows the ICMP echo request and reply with the right MACs and IPs, in pcap and pcapng', async () => {
     const capture = await sw.startCapture({ ports: [a.id] });
-    const frames = await captureWhile(capture, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]));
+    const frames = await captureWhile(capture, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]), icmpFrames(2));
     for (const format of ['pcap', 'pcapng'] as const) {
       const rows = tshark(write(frames, format), '-Y', 'icmp', '-T', 'fields', '-e', 'eth.src', '-e', 'eth.dst', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'icmp.type');
       expect(rows).toEqual([`${a.mac}\t${b.mac}\t${net}.1\t${net}.2\t8`, `${b.mac}\t${a.mac}\t${net}.2\t${net}.1\t0`]);
@@ -81,7 +96,7 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
 
   it('marks each packet with its direction and its port name in pcapng', async () => {
     const capture = await sw.startCapture({ ports: [a.id], filter: 'icmp' });
-    const frames = await captureWhile(capture, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]));
+    const frames = await captureWhile(capture, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]), icmpFrames(2));
     const rows = tshark(write(frames, 'pcapng'), '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.packet_flags_direction', '-e', 'icmp.type');
     // The request comes in from a's namespace; the reply goes out to it.
     expect(rows).toEqual([`${a.name}\t0x00000001\t8`, `${a.name}\t0x00000002\t0`]);
@@ -90,12 +105,12 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
   it('keeps only what a tcpdump filter matches: icmp leaves ARP out', async () => {
     await execIn(a.netns, 'ip', ['neigh', 'flush', 'all']);
     const everything = await sw.startCapture({});
-    const all = await captureWhile(everything, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]));
+    const all = await captureWhile(everything, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]), icmpFrames(4));
     expect(tshark(write(all, 'pcapng'), '-Y', 'arp').length).toBeGreaterThan(0);
 
     await execIn(a.netns, 'ip', ['neigh', 'flush', 'all']);
     const icmpOnly = await sw.startCapture({ filter: 'icmp' });
-    const frames = await captureWhile(icmpOnly, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]));
+    const frames = await captureWhile(icmpOnly, () => execIn(a.netns, 'ping', ['-c', '1', '-W', '2', `${net}.2`]), icmpFrames(4));
     const file = write(frames, 'pcapng');
     expect(tshark(file, '-Y', 'arp')).toEqual([]);
     expect(tshark(file, '-Y', 'icmp').length).toBe(4);
@@ -109,7 +124,7 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
       const probe = new FrameProbe(sender.queue);
       expect(probe.write(bad)).toBe(1);
       probe.close();
-      const frames = await captureWhile(capture, async () => undefined);
+      const frames = await captureWhile(capture, async () => undefined, (kept) => kept.some((f) => f.dropReason !== undefined));
       const rows = tshark(write(frames, 'pcapng'), '-T', 'fields', '-e', 'frame.comment');
       expect(rows).toContain('dropped: multicast_source');
     } finally {
@@ -118,8 +133,20 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
   });
 
   it('counts the copies it could not keep when its ring is full, and forwards every frame all the same', async () => {
+    // Between two ports every frame read goes out once, flooded or not: the 20 requests and their
+    // replies come in, as many frames go out, and none is dropped.
+    const traffic = () => {
+      const stats = sw.stats();
+      return { in: stats.ports.reduce((n, p) => n + p.rxPackets, 0), out: stats.ports.reduce((n, p) => n + p.txPackets, 0), dropped: stats.workers[0]!.dropped };
+    };
+    const before = traffic();
     const capture = await sw.startCapture({ ringFrames: 4 });
-    await execIn(a.netns, 'ping', ['-c', '20', '-i', '0.01', '-W', '1', `${net}.2`]).then((out) => expect(out).toContain(' 0% packet loss'));
+    await execIn(a.netns, 'ping', ['-c', '20', '-i', '0.01', '-W', '1', `${net}.2`]);
+    let now = before;
+    await waitFor(() => ((now = traffic()), now.out - before.out === now.in - before.in && now.in - before.in >= 40), {
+      what: () => `every frame read to be sent on (${now.in - before.in} in, ${now.out - before.out} out)`,
+    });
+    expect(now.dropped).toBe(before.dropped);
     await capture.stop();
     expect(capture.read().length).toBe(4);
     expect(capture.stats().dropped).toBeGreaterThan(0);
@@ -129,7 +156,7 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
     const server = await startIperf3Server(b.netns, `${net}.2`, 5201);
     try {
       const capture = await sw.startCapture({ ports: [a.id], direction: 'in', filter: 'tcp dst port 5201', ringFrames: 256 });
-      const frames = await captureWhile(capture, () => runIperf3Tcp(a.netns, `${net}.2`, 5201, { bytes: 2 << 20 }));
+      const frames = await captureWhile(capture, () => runIperf3Tcp(a.netns, `${net}.2`, 5201, { bytes: 2 << 20 }), (kept) => kept.length > 0);
       const lengths = tshark(write(frames, 'pcapng'), '-T', 'fields', '-e', 'frame.len').map(Number);
       expect(Math.max(...lengths)).toBeGreaterThan(1514);
       expect(frames.every((f) => f.data.length === f.originalLength)).toBe(true);

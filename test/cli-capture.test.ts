@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,6 +10,7 @@ import type { PortView } from '../src/control/protocol.js';
 import { uniqueName } from '../src/netns/names.js';
 import { deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
+import { waitFor } from './support/wait-for.js';
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
@@ -20,11 +22,22 @@ describeKernel('tapswitch capture', () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: run.env, timeout: 60_000 });
   const start = (...args: string[]) => spawn(process.execPath, [BIN, 'capture', '--switch', sw, ...args], { env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
 
-  /** Waits until the daemon has started the capture, then pings from ns1. */
-  async function pingWhileCapturing(count: number): Promise<void> {
-    await new Promise((r) => setTimeout(r, 400));
+  /**
+   * Waits until the capture has written its file header, which the daemon sends once every worker
+   * captures, then pings from ns1. `written` says whether the header is out.
+   */
+  async function pingWhileCapturing(capture: ChildProcess, written: () => boolean, count: number): Promise<void> {
+    await waitFor(
+      () => {
+        if (capture.exitCode !== null) throw new Error(`the capture exited ${capture.exitCode} before it started`);
+        return written();
+      },
+      { what: 'the capture to write its file header' },
+    );
     await execIn(ns1, 'ping', ['-c', String(count), '-i', '0.2', '-W', '1', target]);
   }
+  /** Whether the capture has written anything, its header first, to `file`. */
+  const fileWritten = (file: string) => () => (statSync(file, { throwIfNoEntry: false })?.size ?? 0) > 0;
 
   beforeAll(() => {
     expect(cli('up', '--switch', sw, '--workers', '1', '--detach').status).toBe(0);
@@ -44,7 +57,7 @@ describeKernel('tapswitch capture', () => {
     const exited = once(capture, 'exit');
     const stderr: string[] = [];
     capture.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
-    await pingWhileCapturing(3);
+    await pingWhileCapturing(capture, fileWritten(file), 3);
     const [code] = (await exited) as [number];
     expect(code).toBe(0);
     expect(stderr.join('')).toContain('3 frames captured');
@@ -60,7 +73,11 @@ describeKernel('tapswitch capture', () => {
     tcpdump.stdout.on('data', (c: Buffer) => {
       decoded += c.toString();
     });
-    await pingWhileCapturing(1);
+    let streamed = 0;
+    capture.stdout.on('data', (c: Buffer) => {
+      streamed += c.length;
+    });
+    await pingWhileCapturing(capture, () => streamed > 0, 1);
     await decoderDone;
     expect(decoded).toContain(`> ${target}: ICMP echo request`);
     expect(decoded).toContain(`${target} > `);
@@ -72,7 +89,7 @@ describeKernel('tapswitch capture', () => {
     const exited = once(capture, 'exit');
     const stderr: string[] = [];
     capture.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
-    await pingWhileCapturing(2);
+    await pingWhileCapturing(capture, fileWritten(file), 2);
     capture.kill('SIGINT');
     const [code] = (await exited) as [number];
     expect(code).toBe(0);

@@ -1,7 +1,6 @@
 // The gateway, uplink and NAT end to end: an "outside" namespace plays the internet, with its own
 // HTTP, UDP and iperf3 servers. Every address used here belongs to namespaces this test creates.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,8 +13,10 @@ import { placeLink } from '../src/netns/attach.js';
 import { createVethPair, deleteLink } from '../src/netns/link.js';
 import { createNamespace, deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
 import type { SwitchStats } from '../src/switch/switch.js';
+import { startIperf3Server } from '../src/tools/iperf3.js';
 import { cliWith } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
+import { waitFor } from './support/wait-for.js';
 
 const OUTSIDE_IP = '198.18.0.1';
 const UPLINK_IP = '198.18.0.2';
@@ -164,13 +165,13 @@ describeKernel('NAT through the gateway and the uplink', () => {
   });
 
   it('carries iperf3 TCP through NAT', async () => {
-    const server = spawn('ip', ['netns', 'exec', outside, 'iperf3', '-s', '-1', '-p', '5201'], { stdio: 'ignore' });
-    servers.push(server);
-    const exited = once(server, 'exit');
-    await new Promise((r) => setTimeout(r, 500));
-    const result = JSON.parse(await execIn(ns1, 'iperf3', ['-c', OUTSIDE_IP, '-p', '5201', '-t', '1', '-J'])) as { end: { sum_received: { bytes: number } } };
-    expect(result.end.sum_received.bytes).toBeGreaterThan(1_000_000);
-    await exited;
+    const server = await startIperf3Server(outside, OUTSIDE_IP, 5201);
+    try {
+      const result = JSON.parse(await execIn(ns1, 'iperf3', ['-c', OUTSIDE_IP, '-p', '5201', '-t', '1', '-J'])) as { end: { sum_received: { bytes: number } } };
+      expect(result.end.sum_received.bytes).toBeGreaterThan(1_000_000);
+    } finally {
+      await server.stop();
+    }
   }, 20_000);
 
   it('publishes a port: an outside client reaches the server in a namespace, which sees the client itself', async () => {
@@ -200,9 +201,12 @@ describeKernel('NAT through the gateway and the uplink', () => {
   it('expires UDP sessions after their (here shortened) timeout', async () => {
     await python(ns1, UDP_CLIENT, OUTSIDE_IP, String(UDP_PORT), '1');
     const udp = () => json<CtEntry[]>('conntrack', '--switch', sw).filter((e) => e.protocol === 'udp');
-    expect(udp().length).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 4500));
-    expect(udp()).toEqual([]);
+    const sessions = udp();
+    expect(sessions.length).toBeGreaterThan(0);
+    // The sessions follow the udp=3 given at up; the 15 s wait below is under the 30 s default, so only that expires them in time.
+    expect(Math.max(...sessions.map((e) => e.timeout))).toBeLessThanOrEqual(3);
+    let left = sessions.length;
+    await waitFor(() => (left = udp().length) === 0, { what: () => `the UDP sessions to expire (${left} left)`, timeoutMs: 15_000, intervalMs: 250 });
   });
 
   it('drops new flows when the table is full, counts them, and keeps existing flows working', async () => {

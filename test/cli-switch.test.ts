@@ -9,11 +9,24 @@ import type { FdbView, PortView } from '../src/control/protocol.js';
 import { uniqueName } from '../src/netns/names.js';
 import { placeLink } from '../src/netns/attach.js';
 import { createVethPair, setLinkUp } from '../src/netns/link.js';
-import { createNamespace, deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
+import { createNamespace, deleteNamespace, execIn, namespaceExists, spawnIn } from '../src/netns/namespace.js';
 import type { SwitchStats } from '../src/switch/switch.js';
 import { BIN, cliWith } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
+import { waitFor, waitForOutput } from './support/wait-for.js';
 
+/** Whether process `pid` has ended: gone, or a zombie, whose files (sockets included) the kernel has already closed. */
+function ended(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw e;
+  }
+  // The state letter follows the command name, which is in parentheses and may hold anything.
+  return ['Z', 'X'].includes(stat.charAt(stat.lastIndexOf(')') + 2));
+}
 
 describeKernel('the tapswitch CLI driving a switch daemon', () => {
   const run = useTempDir('tapswitch-test-');
@@ -164,27 +177,47 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
 
   it('refreshes stats with rates under --watch', async () => {
     const watch = spawn(process.execPath, [BIN, 'stats', '--watch', '--switch', sw], { env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    watch.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    await new Promise((r) => setTimeout(r, 2500));
-    watch.kill('SIGINT');
-    await once(watch, 'exit');
-    expect(out).toContain('RX PKTS/s');
+    const exited = once(watch, 'exit');
+    try {
+      // The first screen shows totals; the next ones show rates against the screen before.
+      await waitForOutput(watch, 'stdout', 'RX PKTS/s', { what: 'stats --watch to show rates' });
+    } finally {
+      watch.kill('SIGINT');
+      await exited;
+    }
   });
 
   it('keeps traffic between attached namespaces flowing while others attach and detach', async () => {
     const ips = json<PortView[]>('ports', '--switch', sw).map((p) => p.ip!.split('/')[0]!);
-    const ping = execIn(namespaces[0]!, 'ping', ['-c', '150', '-i', '0.01', '-W', '1', ips[1]!]);
+    // -D stamps each reply with the time it came, so that replies can be placed during and after each step.
+    const ping = spawnIn(namespaces[0]!, 'ping', ['-D', '-i', '0.01', ips[1]!]);
+    const pingEnded = once(ping, 'exit');
+    const replies: number[] = [];
+    let partial = '';
+    ping.stdout!.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const reply = /^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=/.exec(line);
+        if (reply) replies.push(Number(reply[1]) * 1000);
+      }
+    });
     const churn = [uniqueName('tsx'), uniqueName('tsx')];
     try {
-      for (const ns of churn) ok('attach', ns, '--switch', sw);
-      for (const ns of churn) ok('detach', ns, '--switch', sw);
+      await waitFor(() => replies.length > 0, { what: 'a first ping reply' });
+      for (const step of [...churn.map((ns) => ['attach', ns]), ...churn.map((ns) => ['detach', ns])]) {
+        const start = Date.now();
+        ok(...step, '--switch', sw);
+        const end = Date.now();
+        await waitFor(() => replies.some((at) => at > end), { what: `a ping reply after tapswitch ${step.join(' ')}` });
+        expect(replies.filter((at) => at >= start && at <= end).length, `ping replies during tapswitch ${step.join(' ')}`).toBeGreaterThan(0);
+      }
     } finally {
+      ping.kill('SIGINT');
+      await pingEnded;
       for (const ns of churn) if (namespaceExists(ns)) await deleteNamespace(ns);
     }
-    expect(await ping).toContain(' 0% packet loss');
+    expect(await execIn(namespaces[0]!, 'ping', ['-c', '5', '-i', '0.2', '-W', '2', ips[1]!])).toContain(' 5 received');
   });
 
   it('detaches a namespace and deletes it because it created it', () => {
@@ -227,7 +260,7 @@ describeKernel('cleanup after a daemon killed with SIGKILL', () => {
     expect(cli('attach', ns, '--switch', sw).status).toBe(0);
     const pid = Number(spawnSync('cat', [join(run.path, `${sw}.pid`)], { encoding: 'utf8' }).stdout);
     process.kill(pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => ended(pid), { what: `the daemon (pid ${pid}) to die of SIGKILL` });
 
     const stale = cli('ports', '--switch', sw);
     expect(stale.status).toBe(1);

@@ -4,14 +4,10 @@ import { DROP_REASONS, Switch } from '../src/index.js';
 import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import { buildUdpFrame } from '../src/packet/udp.js';
+import { waitFor } from './support/wait-for.js';
 
 const frame = (src: string, dst: string, frameBytes = 60) =>
   buildUdpFrame({ srcMac: parseMac(src), dstMac: parseMac(dst), srcIp: parseIpv4('10.7.0.1'), dstIp: parseIpv4('10.7.0.2'), srcPort: 1, dstPort: 2, frameBytes });
-
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-}
 
 describe('tapswitch as a library', () => {
   it('runs a switch with worker threads between memory ports, learning and forwarding', async () => {
@@ -20,17 +16,20 @@ describe('tapswitch as a library', () => {
       const [a, b, c] = [await sw.addMemoryPort(), await sw.addMemoryPort(), await sw.addMemoryPort()];
       expect(a.send(frame('02:00:00:00:00:0a', '02:00:00:00:00:0b'), 1)).toBe(true);
       const flooded = { b: [] as Uint8Array[], c: [] as Uint8Array[] };
-      await until(() => {
-        flooded.b.push(...b.receive());
-        flooded.c.push(...c.receive());
-        return flooded.b.length > 0 && flooded.c.length > 0;
-      });
+      await waitFor(
+        () => {
+          flooded.b.push(...b.receive());
+          flooded.c.push(...c.receive());
+          return flooded.b.length > 0 && flooded.c.length > 0;
+        },
+        { what: 'the flooded frame at ports b and c' },
+      );
       expect([flooded.b.length, flooded.c.length, a.receive().length]).toEqual([1, 1, 0]);
       expect(sw.fdbEntries()).toEqual([expect.objectContaining({ mac: '02:00:00:00:00:0a', port: a.id })]);
 
       b.send(frame('02:00:00:00:00:0b', '02:00:00:00:00:0a'));
       const back: Uint8Array[] = [];
-      await until(() => (back.push(...a.receive()), back.length > 0));
+      await waitFor(() => (back.push(...a.receive()), back.length > 0), { what: 'the answer at port a' });
       expect(back).toHaveLength(1);
       expect(c.receive()).toEqual([]);
       expect(sw.stats().workers.reduce((n, w) => n + w.processed, 0)).toBe(2);
@@ -47,7 +46,9 @@ describe('tapswitch as a library', () => {
       a.send(frame('02:00:00:00:00:0a', '02:00:00:00:00:0b', 1500 + 18 + 1));
       a.send(frame('02:00:00:00:00:0a', '02:00:00:00:00:0b', 1500 + 14));
       const got: Uint8Array[] = [];
-      await until(() => (got.push(...b.receive()), sw.stats().ports.find((p) => p.id === b.id)!.drops.too_big === 1 && got.length === 1));
+      await waitFor(() => (got.push(...b.receive()), sw.stats().ports.find((p) => p.id === b.id)!.drops.too_big === 1 && got.length === 1), {
+        what: 'one too_big drop and one frame at port b',
+      });
       expect(got.map((f) => f.length)).toEqual([1514]);
       expect(sw.stats().ports.find((p) => p.id === b.id)!.drops.too_big).toBe(1);
     } finally {

@@ -14,6 +14,7 @@ import { Resources } from '../src/netns/resources.js';
 import { attachPortOfFlavor, type PortFlavor } from '../src/netns/switch-ports.js';
 import { Switch } from '../src/switch/switch.js';
 import { describeKernel, testSubnet, useTempDir } from './support/kernel.js';
+import { waitForOutput } from './support/wait-for.js';
 
 type Kind = 'tap, offloads' | 'tap, plain' | 'veth, vnet header' | 'veth, plain';
 const KINDS: Kind[] = ['tap, offloads', 'tap, plain', 'veth, vnet header', 'veth, plain'];
@@ -65,10 +66,7 @@ async function transfer(from: Host, to: { netns: string; ip: string }, port: num
   receiver.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = once(receiver, 'exit');
   try {
-    while (!out.includes('listening')) {
-      if (receiver.exitCode !== null) throw new Error(`receiver exited: ${out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitForOutput(receiver, 'stdout', 'listening', { what: `the receiver in ${to.netns} to listen on port ${port}` });
     const sent = (await execIn(from.netns, 'python3', ['-c', SENDER, target.address, String(target.port), String(BYTES)])).trim();
     await exited;
     return { sent, received: out.split('\n')[1]!.trim() };
@@ -135,7 +133,7 @@ describeKernel('a receiver without offloads sees complete checksums', () => {
       const tcpdump = spawnIn(receiver.netns, 'tcpdump', ['-i', 'eth0', '-U', '-w', file, 'tcp']);
       const stopped = once(tcpdump, 'exit');
       try {
-        await new Promise((r) => setTimeout(r, 700));
+        await waitForOutput(tcpdump, 'stderr', 'listening on eth0', { what: `tcpdump to listen on eth0 in ${receiver.netns}` });
         const { sent, received } = await transfer(sender, receiver, 6100 + i);
         expect(received).toBe(sent);
       } finally {
