@@ -22,49 +22,15 @@ import { Waiter } from '../native/wait.js';
 import { uniqueName } from '../netns/names.js';
 import { workerScript } from '../util/worker-script.js';
 import { Capture, type CaptureOptions } from './capture.js';
+import { checkInt, resolveOptions, type SwitchOptions } from './options.js';
 import { CaptureRing } from '../dataplane/capture/capture-ring.js';
 import { compileFilter } from '../tools/bpf-compile.js';
-import { Conntrack, type CtCounters, type CtEntry, type CtTimeouts } from '../dataplane/l3/conntrack.js';
+import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { UplinkSpec } from '../dataplane/l3/router.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
 
-export interface SwitchOptions {
-  /** Forwarding worker threads (default: the number of CPUs). */
-  workers?: number;
-  /** Most FDB entries (default 8192). */
-  fdbSize?: number;
-  /** Seconds before an unrefreshed learned entry ages out; 0: never (default 300). */
-  ageingSeconds?: number;
-  /** Frames per queue per poll (default 64). */
-  weight?: number;
-  /** Frames per round over all queues (default 300). */
-  roundBudget?: number;
-  /** Milliseconds per round (default 2). */
-  roundTimeMs?: number;
-  /** Frames per worker waiting for a busy egress (default 1000). */
-  backlog?: number;
-  /** Virtio header and TSO/checksum offloads on TAP and AF_PACKET ports (default true). */
-  offloads?: boolean;
-  /** Workers never park; each keeps a core at 100% (default false). */
-  busyPoll?: boolean;
-  /** Pin worker i to CPU i modulo the CPU count (default false). */
-  pinWorkers?: boolean;
-  /**
-   * The switch's own IPv4 address, which answers ARP and ping and sends ICMP errors for what it
-   * cannot route; its MAC defaults to Docker's rule (02:42 and the address). None by default.
-   */
-  gateway?: { ip: string; mac?: string } | null;
-  /** The NAT's connection tracking, used once the switch has a gateway and an uplink. */
-  conntrack?: {
-    /** Most sessions (default 65536); new flows beyond it are dropped as conntrack_full. */
-    max?: number;
-    /** Seconds, named like the nf_conntrack_*_timeout sysctls. */
-    timeouts?: Partial<CtTimeouts>;
-    /** Masquerade ports when a source port is taken (default 1024..65535). */
-    portRange?: [number, number];
-  };
-}
+export type { SwitchOptions } from './options.js';
 
 export interface UplinkOptions {
   /** An existing interface, used through AF_PACKET. */
@@ -180,13 +146,7 @@ export interface WorkerStats extends WorkerCounters {
   failed?: string;
 }
 
-const DEFAULTS = { weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000 };
 const AGEING_INTERVAL_MS = 1000;
-
-function checkInt(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
-  return value;
-}
 
 export class Switch {
   readonly fdb: Fdb;
@@ -228,21 +188,7 @@ export class Switch {
   private uplink: UplinkInfo | null = null;
 
   static async create(options: SwitchOptions = {}): Promise<Switch> {
-    const resolved: Required<SwitchOptions> = {
-      workers: checkInt('workers', options.workers ?? availableParallelism(), 1, 64),
-      fdbSize: options.fdbSize ?? 8192,
-      ageingSeconds: options.ageingSeconds ?? 300,
-      weight: checkInt('weight', options.weight ?? DEFAULTS.weight, 1, 256),
-      roundBudget: checkInt('roundBudget', options.roundBudget ?? DEFAULTS.roundBudget, 1, 1 << 20),
-      roundTimeMs: options.roundTimeMs ?? DEFAULTS.roundTimeMs,
-      backlog: checkInt('backlog', options.backlog ?? DEFAULTS.backlog, 1, 1 << 20),
-      offloads: options.offloads ?? true,
-      busyPoll: options.busyPoll ?? false,
-      pinWorkers: options.pinWorkers ?? false,
-      gateway: options.gateway ?? null,
-      conntrack: options.conntrack ?? {},
-    };
-    if (!(resolved.roundTimeMs > 0)) throw new RangeError(`roundTimeMs must be above 0, got ${resolved.roundTimeMs}`);
+    const resolved = resolveOptions(options);
     const sw = new Switch(resolved);
     try {
       for (let w = 0; w < resolved.workers; w++) sw.handles.push(await sw.startWorker(w));
