@@ -1,11 +1,8 @@
 // The switch as a library: a pool of forwarding workers, ports (TAP, AF_PACKET, memory), the FDB
 // and the counters. Everything runs on the main thread but the forwarding, which talks to the
 // workers by messages and reads their shared memory.
-import { availableParallelism } from 'node:os';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-
 import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
-import { GATEWAY_PORT, type EngineOptions } from '../dataplane/core/engine.js';
+import { GATEWAY_PORT } from '../dataplane/core/engine.js';
 import type { GatewaySpec } from '../dataplane/l3/gateway.js';
 import { ipv4ToNumber } from '../packet/ipv4.js';
 import { formatMacWords, macForIp, parseMac, parseMacWords } from '../packet/mac.js';
@@ -15,14 +12,12 @@ import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js'
 import { FrameRing } from '../dataplane/core/frame-ring.js';
 import { PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
 import type { AnyQueueSpec } from '../dataplane/core/queue.js';
-import type { WorkerCommandBody, WorkerInit, WorkerReply } from '../dataplane/core/worker.js';
 import { openPacket, type PacketSocket } from '../native/packet.js';
 import { openTap, type TapDevice } from '../native/tap.js';
-import { Waiter } from '../native/wait.js';
 import { uniqueName } from '../netns/names.js';
-import { workerScript } from '../util/worker-script.js';
 import { Capture, type CaptureOptions } from './capture.js';
 import { checkInt, resolveOptions, type SwitchOptions } from './options.js';
+import { WorkerPool, type SharedTables } from './workers.js';
 import { CaptureRing } from '../dataplane/capture/capture-ring.js';
 import { compileFilter } from '../tools/bpf-compile.js';
 import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
@@ -130,16 +125,6 @@ interface PortRecord {
   role: number;
 }
 
-interface WorkerHandle {
-  thread: Worker;
-  channel: MessagePort;
-  waiter: Waiter;
-  control: Int32Array;
-  pending: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
-  failure?: Error;
-  exited: Promise<void>;
-}
-
 export interface WorkerStats extends WorkerCounters {
   worker: number;
   /** Why the worker stopped, when it did; its share of the traffic is then lost. */
@@ -152,28 +137,28 @@ export class Switch {
   readonly fdb: Fdb;
   readonly workers: number;
   private readonly counters: Counters;
-  private readonly portTable = createPortTable();
-  private readonly handles: WorkerHandle[] = [];
+  private readonly portTable: Int32Array;
   private readonly portsById = new Map<number, PortRecord>();
   private readonly ageing: NodeJS.Timeout;
-  private seq = 0;
   private closed = false;
+  private readonly gatewaySpec: GatewaySpec | null;
+  /** NAT state, present with a gateway. */
+  readonly conntrack: Conntrack | null;
+  private readonly nextHop: NextHop | null;
+  private uplink: UplinkInfo | null = null;
 
-  private constructor(private readonly options: Required<SwitchOptions>) {
+  private constructor(
+    private readonly options: Required<SwitchOptions>,
+    tables: SharedTables,
+    private readonly pool: WorkerPool,
+  ) {
     this.workers = options.workers;
-    this.fdb = Fdb.create({ size: options.fdbSize, ageingSeconds: options.ageingSeconds });
-    this.counters = Counters.create(options.workers);
-    const gw = options.gateway;
-    if (gw) {
-      const ip = ipv4ToNumber(gw.ip);
-      const mac = gw.mac ?? macForIp(ip);
-      this.gatewaySpec = { ip, mac: [...parseMac(mac)] };
-      this.conntrack = Conntrack.create(options.conntrack);
-      this.nextHop = NextHop.create();
-      // The gateway is port 0: present (so its MAC is not flooded for) but never polled or flooded to.
-      Atomics.store(this.portTable, GATEWAY_PORT, PORT_PRESENT);
-      this.fdb.addStatic(mac, GATEWAY_PORT);
-    }
+    this.fdb = tables.fdb;
+    this.counters = tables.counters;
+    this.portTable = tables.portTable;
+    this.gatewaySpec = tables.routing?.gateway ?? null;
+    this.conntrack = tables.routing?.conntrack ?? null;
+    this.nextHop = tables.routing?.nextHop ?? null;
     this.ageing = setInterval(() => {
       this.fdb.age();
       this.conntrack?.expire();
@@ -181,101 +166,24 @@ export class Switch {
     this.ageing.unref();
   }
 
-  private readonly gatewaySpec: GatewaySpec | null = null;
-  /** NAT state, present with a gateway. */
-  readonly conntrack: Conntrack | null = null;
-  private readonly nextHop: NextHop | null = null;
-  private uplink: UplinkInfo | null = null;
-
   static async create(options: SwitchOptions = {}): Promise<Switch> {
     const resolved = resolveOptions(options);
-    const sw = new Switch(resolved);
-    try {
-      for (let w = 0; w < resolved.workers; w++) sw.handles.push(await sw.startWorker(w));
-    } catch (e) {
-      await sw.close();
-      throw e;
+    const fdb = Fdb.create({ size: resolved.fdbSize, ageingSeconds: resolved.ageingSeconds });
+    const portTable = createPortTable();
+    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, routing: null };
+    const gw = resolved.gateway;
+    if (gw) {
+      const ip = ipv4ToNumber(gw.ip);
+      const mac = gw.mac ?? macForIp(ip);
+      tables.routing = { gateway: { ip, mac: [...parseMac(mac)] }, conntrack: Conntrack.create(resolved.conntrack), nextHop: NextHop.create() };
+      // The gateway is port 0: present (so its MAC is not flooded for) but never polled or flooded to.
+      Atomics.store(portTable, GATEWAY_PORT, PORT_PRESENT);
+      fdb.addStatic(mac, GATEWAY_PORT);
     }
-    return sw;
-  }
-
-  private get slotSize(): number {
-    return this.options.offloads ? GSO_SLOT_BYTES : MTU_SLOT_BYTES;
-  }
-
-  private async startWorker(w: number): Promise<WorkerHandle> {
-    const engine: EngineOptions = {
-      worker: w,
-      weight: this.options.weight,
-      roundBudget: this.options.roundBudget,
-      roundTimeMs: this.options.roundTimeMs,
-      backlog: this.options.backlog,
-      slotSize: this.slotSize,
-    };
-    const { port1, port2 } = new MessageChannel();
-    const waiter = Waiter.open();
-    const control = new Int32Array(new SharedArrayBuffer(4));
-    const init: WorkerInit = {
-      engine,
-      fdb: this.fdb.shared,
-      ports: this.portTable.buffer as SharedArrayBuffer,
-      counters: this.counters.buffer,
-      workers: this.workers,
-      control: control.buffer as SharedArrayBuffer,
-      waiter: waiter.fds,
-      channel: port2,
-      busyPoll: this.options.busyPoll,
-      routing: this.gatewaySpec && { gateway: this.gatewaySpec, conntrack: this.conntrack!.shared, nextHop: this.nextHop!.buffer },
-      ...(this.options.pinWorkers && { cpu: w % availableParallelism() }),
-    };
-    const thread = new Worker(workerScript('../dataplane/core/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
-    const handle: WorkerHandle = {
-      thread,
-      channel: port1,
-      waiter,
-      control,
-      pending: new Map(),
-      exited: new Promise((resolve) => thread.once('exit', () => resolve())),
-    };
-    const fail = (e: Error): void => {
-      handle.failure ??= e;
-      for (const waiting of handle.pending.values()) waiting.reject(new Error(`worker ${w} failed: ${handle.failure.message}`));
-      handle.pending.clear();
-    };
-    // Seq 0 is the worker's own: ready once set up, or the error that stopped it.
-    const ready = new Promise<void>((resolve) => handle.pending.set(0, { resolve, reject: () => undefined }));
-    port1.on('message', (reply: WorkerReply) => {
-      if (reply.seq === 0 && reply.error) {
-        fail(new Error(reply.error));
-        return;
-      }
-      const waiting = handle.pending.get(reply.seq);
-      handle.pending.delete(reply.seq);
-      if (reply.error) waiting?.reject(new Error(`worker ${w}: ${reply.error}`));
-      else waiting?.resolve();
-    });
-    thread.on('error', fail);
-    void handle.exited.then(() => {
-      if (!this.closed) fail(new Error('the worker thread exited'));
-    });
-    await Promise.race([ready, handle.exited]);
-    if (handle.failure) {
-      waiter.close();
-      throw new Error(`forwarding worker ${w} did not start: ${handle.failure.message}`);
-    }
-    return handle;
-  }
-
-  /** Sends a command to one worker and resolves when it has applied it. */
-  private command(w: number, command: WorkerCommandBody): Promise<void> {
-    const handle = this.handles[w]!;
-    if (handle.failure) return Promise.reject(new Error(`worker ${w} failed: ${handle.failure.message}`));
-    const seq = ++this.seq;
-    const done = new Promise<void>((resolve, reject) => handle.pending.set(seq, { resolve, reject }));
-    handle.channel.postMessage({ ...command, seq });
-    Atomics.add(handle.control, 0, 1);
-    handle.waiter.wake();
-    return done;
+    const { workers, weight, roundBudget, roundTimeMs, backlog, busyPoll, pinWorkers } = resolved;
+    const slotSize = resolved.offloads ? GSO_SLOT_BYTES : MTU_SLOT_BYTES;
+    const pool = await WorkerPool.start({ workers, weight, roundBudget, roundTimeMs, backlog, slotSize, busyPoll, pinWorkers }, tables);
+    return new Switch(resolved, tables, pool);
   }
 
   private allocateId(): number {
@@ -297,7 +205,7 @@ export class Switch {
     this.portsById.set(id, record);
     this.counters.clearPort(id);
     try {
-      await Promise.all(queues.map((queue, w) => this.command(w, { type: 'addPort', id, queue })));
+      await Promise.all(queues.map((queue, w) => this.pool.command(w, { type: 'addPort', id, queue })));
     } catch (e) {
       await this.removePort(id).catch(() => undefined);
       throw e;
@@ -381,7 +289,7 @@ export class Switch {
         const input = inputs[worker];
         if (!input) throw new RangeError(`worker ${worker} is not in 0..${this.workers - 1}`);
         const ok = input.push(frame);
-        if (ok) this.handles[worker]!.waiter.wake();
+        if (ok) this.pool.wake(worker);
         return ok;
       },
       receive: () => {
@@ -422,7 +330,7 @@ export class Switch {
     const spec: UplinkSpec = { port: info.id, ip, mac: [...parseMac(mac)], nexthop: via };
     this.nextHop!.reset(via | 0);
     try {
-      await Promise.all(this.handles.map((_, w) => this.command(w, { type: 'setUplink', uplink: spec })));
+      await this.pool.broadcast({ type: 'setUplink', uplink: spec });
     } catch (e) {
       await this.removePort(info.id).catch(() => undefined);
       throw e;
@@ -438,7 +346,7 @@ export class Switch {
    */
   async resolveNextHop(waitMs = 1000): Promise<string | null> {
     if (this.uplink === null) throw new RangeError('the switch has no uplink');
-    await this.command(0, { type: 'probeNextHop' });
+    await this.pool.command(0, { type: 'probeNextHop' });
     await this.awaitNextHop(waitMs);
     return this.nextHop!.mac();
   }
@@ -455,7 +363,7 @@ export class Switch {
   async removeUplink(): Promise<void> {
     const uplink = this.uplink;
     if (uplink === null) throw new RangeError('the switch has no uplink');
-    await Promise.allSettled(this.handles.map((h, w) => (h.failure ? Promise.resolve() : this.command(w, { type: 'setUplink', uplink: null }))));
+    await Promise.allSettled(this.pool.live().map((w) => this.pool.command(w, { type: 'setUplink', uplink: null })));
     this.uplink = null;
     await this.removePort(uplink.port);
   }
@@ -503,8 +411,7 @@ export class Switch {
     if (this.uplink?.port === id) throw new RangeError(`port ${id} is the uplink; remove it as the uplink`);
     record.removing = true;
     Atomics.store(this.portTable, id, 0);
-    const live = this.handles.map((h, w) => (h.failure ? undefined : w)).filter((w): w is number => w !== undefined);
-    await Promise.allSettled(live.map((w) => this.command(w, { type: 'removePort', id })));
+    await Promise.allSettled(this.pool.live().map((w) => this.pool.command(w, { type: 'removePort', id })));
     this.fdb.flushPort(id);
     this.portsById.delete(id);
     record.close();
@@ -556,16 +463,16 @@ export class Switch {
     for (const p of options.ports ?? []) if (!this.portsById.has(p)) throw new RangeError(`no port ${p}`);
     const filter = options.filter ? await compileFilter(options.filter) : null;
     const direction = options.direction ?? 'both';
-    const slotSize = Math.min(snaplen, this.slotSize);
-    const rings = this.handles.map(() => CaptureRing.create(options.ringFrames ?? 1024, slotSize));
+    const slotSize = Math.min(snaplen, this.pool.slotSize);
+    const rings = Array.from({ length: this.pool.size }, () => CaptureRing.create(options.ringFrames ?? 1024, slotSize));
     const started: number[] = [];
     const stop = async (): Promise<void> => {
-      await Promise.allSettled(started.map((w) => this.command(w, { type: 'captureStop' })));
+      await Promise.allSettled(started.map((w) => this.pool.command(w, { type: 'captureStop' })));
       started.length = 0;
     };
     try {
       for (const [w, ring] of rings.entries()) {
-        await this.command(w, {
+        await this.pool.command(w, {
           type: 'captureStart',
           capture: { ring: ring.shared, ports: options.ports ?? null, in: direction !== 'out', out: direction !== 'in', drops: options.drops ?? false, filter },
         });
@@ -586,7 +493,10 @@ export class Switch {
   stats(): SwitchStats {
     return {
       ports: this.ports().map((p) => ({ id: p.id, name: p.name, ...this.counters.port(p.id) })),
-      workers: this.handles.map((h, w) => ({ worker: w, ...this.counters.worker(w), ...(h.failure && { failed: h.failure.message }) })),
+      workers: Array.from({ length: this.pool.size }, (_, w) => {
+        const failure = this.pool.failure(w);
+        return { worker: w, ...this.counters.worker(w), ...(failure && { failed: failure.message }) };
+      }),
       fdb: this.fdb.counters(),
       ...(this.conntrack && { conntrack: this.conntrack.counters() }),
     };
@@ -601,12 +511,7 @@ export class Switch {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ageing);
-    await Promise.allSettled(this.handles.map((h, w) => (h.failure ? Promise.resolve() : this.command(w, { type: 'stop' }))));
-    await Promise.all(this.handles.map((h) => h.exited));
-    for (const h of this.handles) {
-      h.channel.close();
-      h.waiter.close();
-    }
+    await this.pool.close();
     for (const record of this.portsById.values()) record.close();
     this.portsById.clear();
   }
