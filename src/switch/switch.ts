@@ -1,31 +1,27 @@
 // The switch as a library: a pool of forwarding workers, ports (TAP, AF_PACKET, memory), the FDB
 // and the counters. Everything runs on the main thread but the forwarding, which talks to the
 // workers by messages and reads their shared memory.
+import { CaptureRing } from '../dataplane/capture/capture-ring.js';
 import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
 import { GATEWAY_PORT } from '../dataplane/core/engine.js';
-import type { GatewaySpec } from '../dataplane/l3/gateway.js';
-import { ipv4ToNumber } from '../packet/ipv4.js';
-import { formatMacWords, macForIp, parseMac, parseMacWords } from '../packet/mac.js';
-import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
-import { MAX_PORTS } from '../dataplane/core/port-table.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
-import { FrameRing } from '../dataplane/core/frame-ring.js';
-import { PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, bitsToFlags, createPortTable, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
-import type { AnyQueueSpec } from '../dataplane/core/queue.js';
-import { openPacket, type PacketSocket } from '../native/packet.js';
-import { openTap, type TapDevice } from '../native/tap.js';
-import { uniqueName } from '../netns/names.js';
-import { Capture, type CaptureOptions } from './capture.js';
-import { checkInt, resolveOptions, type SwitchOptions } from './options.js';
-import { WorkerPool, type SharedTables } from './workers.js';
-import { CaptureRing } from '../dataplane/capture/capture-ring.js';
-import { compileFilter } from '../tools/bpf-compile.js';
+import { PORT_PRESENT, PORT_ROUTED, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
+import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
 import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
+import type { GatewaySpec } from '../dataplane/l3/gateway.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { UplinkSpec } from '../dataplane/l3/router.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/ipv4.js';
+import type { TapDevice } from '../native/tap.js';
+import { IPPROTO_TCP, IPPROTO_UDP, ipv4ToNumber } from '../packet/ipv4.js';
+import { formatMacWords, macForIp, parseMac, parseMacWords } from '../packet/mac.js';
+import { compileFilter } from '../tools/bpf-compile.js';
+import { Capture, type CaptureOptions } from './capture.js';
+import { checkInt, resolveOptions, type SwitchOptions } from './options.js';
+import { PortRegistry, type MemoryPort, type MemoryPortOptions, type PacketPortOptions, type PortInfo, type TapPortOptions } from './ports.js';
+import { WorkerPool, type SharedTables } from './workers.js';
 
 export type { SwitchOptions } from './options.js';
+export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortInfo, PortKind, TapPortOptions } from './ports.js';
 
 export interface UplinkOptions {
   /** An existing interface, used through AF_PACKET. */
@@ -63,38 +59,6 @@ export interface PublishedPort {
   mac: string;
 }
 
-export type PortKind = 'tap' | 'packet' | 'memory';
-
-export interface TapPortOptions {
-  name?: string;
-  flags?: Partial<PortFlags>;
-  uring?: boolean;
-  /** The virtio header and its offloads (default: the switch's). */
-  offloads?: boolean;
-}
-
-export interface PacketPortOptions {
-  ifname: string;
-  netns?: string;
-  flags?: Partial<PortFlags>;
-  promisc?: boolean;
-  /** PACKET_VNET_HDR (default: the switch's offloads). */
-  offloads?: boolean;
-}
-
-export interface PortInfo {
-  id: number;
-  name: string;
-  kind: PortKind;
-  /** Queues, one per worker. */
-  queues: number;
-  vnetHdrSize: number;
-  offloads: readonly string[];
-  flags: PortFlags;
-  /** Frames beyond it (and an Ethernet header with a VLAN tag) are dropped as too_big; 0: unchecked. */
-  mtu: number;
-}
-
 export interface PortStats extends PortCounters {
   id: number;
   name: string;
@@ -106,23 +70,6 @@ export interface SwitchStats {
   fdb: FdbCounters;
   /** Present when the switch has a gateway. */
   conntrack?: CtCounters;
-}
-
-/** A port without a kernel: frames go in and come out of shared rings, for tests and benchmarks. */
-export interface MemoryPort {
-  readonly id: number;
-  /** Hands a frame to the switch on `worker`'s queue; false when that ring is full. */
-  send(frame: Uint8Array, worker?: number): boolean;
-  /** Takes every frame the switch has sent out of this port so far. */
-  receive(): Uint8Array[];
-}
-
-interface PortRecord {
-  info: PortInfo;
-  close(): void;
-  removing: boolean;
-  /** PORT_ROUTED for the uplink, else 0. */
-  role: number;
 }
 
 export interface WorkerStats extends WorkerCounters {
@@ -137,8 +84,7 @@ export class Switch {
   readonly fdb: Fdb;
   readonly workers: number;
   private readonly counters: Counters;
-  private readonly portTable: Int32Array;
-  private readonly portsById = new Map<number, PortRecord>();
+  private readonly portRegistry: PortRegistry;
   private readonly ageing: NodeJS.Timeout;
   private closed = false;
   private readonly gatewaySpec: GatewaySpec | null;
@@ -148,14 +94,14 @@ export class Switch {
   private uplink: UplinkInfo | null = null;
 
   private constructor(
-    private readonly options: Required<SwitchOptions>,
+    options: Required<SwitchOptions>,
     tables: SharedTables,
     private readonly pool: WorkerPool,
   ) {
     this.workers = options.workers;
     this.fdb = tables.fdb;
     this.counters = tables.counters;
-    this.portTable = tables.portTable;
+    this.portRegistry = new PortRegistry(pool, tables, options.offloads, () => this.assertOpen());
     this.gatewaySpec = tables.routing?.gateway ?? null;
     this.conntrack = tables.routing?.conntrack ?? null;
     this.nextHop = tables.routing?.nextHop ?? null;
@@ -186,118 +132,19 @@ export class Switch {
     return new Switch(resolved, tables, pool);
   }
 
-  private allocateId(): number {
-    // Port numbers start at 1, as the bridge's do.
-    for (let id = 1; id < MAX_PORTS; id++) if (!this.portsById.has(id)) return id;
-    throw new RangeError(`the switch already has ${MAX_PORTS - 1} ports`);
-  }
-
-  /** The port's word in the shared port table: present, its flags, its role and its MTU. */
-  private storePortWord(id: number, record: PortRecord): void {
-    Atomics.store(this.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | record.role | (record.info.mtu << PORT_MTU_SHIFT));
-  }
-
-  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0): Promise<PortInfo> {
-    this.assertOpen();
-    const id = this.allocateId();
-    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)), mtu: 0 };
-    const record: PortRecord = { info, close, removing: false, role };
-    this.portsById.set(id, record);
-    this.counters.clearPort(id);
-    try {
-      await Promise.all(queues.map((queue, w) => this.pool.command(w, { type: 'addPort', id, queue })));
-    } catch (e) {
-      await this.removePort(id).catch(() => undefined);
-      throw e;
-    }
-    this.storePortWord(id, record);
-    return info;
-  }
-
-  /** Whether a port gets the virtio header: the switch's default unless the port says otherwise. */
-  private portOffloads(requested: boolean | undefined): boolean {
-    if (requested === true && !this.options.offloads) throw new RangeError('this switch was created with offloads off, so its slots cannot hold GSO frames: create it with offloads on');
-    return requested ?? this.options.offloads;
-  }
-
   /** Creates a multi-queue TAP (one queue per worker) and adds it as a port. */
   addTapPort(options: TapPortOptions = {}): Promise<PortInfo & { tap: TapDevice }> {
-    return this.openTapPort(options, 0);
-  }
-
-  private async openTapPort(options: TapPortOptions, role: number): Promise<PortInfo & { tap: TapDevice }> {
-    const tap = openTap({
-      // A name of our own: kernel-chosen names repeat once a TAP moves to another namespace.
-      name: options.name ?? uniqueName('tsp'),
-      queues: this.workers,
-      multiQueue: true,
-      offloads: this.portOffloads(options.offloads),
-      ...(options.uring !== undefined && { uring: options.uring }),
-    });
-    try {
-      const info = await this.attach('tap', tap.name, tap.queues.map((q) => q.spec), options.flags ?? {}, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close(), role);
-      return { ...info, tap };
-    } catch (e) {
-      tap.close();
-      throw e;
-    }
+    return this.portRegistry.addTap(options);
   }
 
   /** Adds an existing interface (say, the host end of a veth) through one AF_PACKET socket per worker, in a fanout group. */
   addPacketPort(options: PacketPortOptions): Promise<PortInfo> {
-    return this.openPacketPort(options, 0);
-  }
-
-  private async openPacketPort(options: PacketPortOptions, role: number): Promise<PortInfo> {
-    const group = (process.pid * 31 + this.allocateId()) & 0xffff;
-    const offloads = this.portOffloads(options.offloads);
-    const sockets: PacketSocket[] = [];
-    try {
-      for (let w = 0; w < this.workers; w++) {
-        sockets.push(
-          openPacket({
-            ifname: options.ifname,
-            ...(options.netns !== undefined && { netns: options.netns }),
-            ...(this.workers > 1 && { fanout: { group, mode: 'hash' as const } }),
-            vnetHdr: offloads,
-            ignoreOutgoing: true,
-            promisc: options.promisc ?? true,
-            rcvbuf: 4 << 20,
-          }),
-        );
-      }
-      const close = (): void => sockets.forEach((s) => s.close());
-      const name = options.netns ? `${options.netns}/${options.ifname}` : options.ifname;
-      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close, role);
-    } catch (e) {
-      for (const s of sockets) s.close();
-      throw e;
-    }
+    return this.portRegistry.addPacket(options);
   }
 
   /** Adds a port backed by shared rings instead of the kernel. */
-  async addMemoryPort(options: { name?: string; flags?: Partial<PortFlags>; capacity?: number } = {}): Promise<MemoryPort & { info: PortInfo }> {
-    const capacity = options.capacity ?? 1024;
-    const inputs = Array.from({ length: this.workers }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
-    const outputs = Array.from({ length: this.workers }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
-    const specs: AnyQueueSpec[] = inputs.map((input, w) => ({ kind: 'memory', input: input.shared, output: outputs[w]!.shared }));
-    const info = await this.attach('memory', options.name ?? `mem${this.allocateId()}`, specs, options.flags ?? {}, { vnetHdrSize: 0, offloads: [] }, () => undefined);
-    return {
-      id: info.id,
-      info,
-      send: (frame, worker = 0) => {
-        const input = inputs[worker];
-        if (!input) throw new RangeError(`worker ${worker} is not in 0..${this.workers - 1}`);
-        const ok = input.push(frame);
-        if (ok) this.pool.wake(worker);
-        return ok;
-      },
-      receive: () => {
-        const frames: Uint8Array[] = [];
-        for (const ring of outputs) for (let f = ring.shift(); f; f = ring.shift()) frames.push(f);
-        return frames;
-      },
-    };
+  addMemoryPort(options: MemoryPortOptions = {}): Promise<MemoryPort & { info: PortInfo }> {
+    return this.portRegistry.addMemory(options);
   }
 
   /**
@@ -325,8 +172,8 @@ export class Switch {
     const none = { learning: false, flood: false, mcastFlood: false, bcastFlood: false };
     const offloads = options.offloads !== undefined ? { offloads: options.offloads } : {};
     const info = options.tap !== undefined
-      ? await this.openTapPort({ name: options.tap, flags: none, ...offloads }, PORT_ROUTED)
-      : await this.openPacketPort({ ifname: options.ifname!, ...(options.netns !== undefined && { netns: options.netns }), flags: none, ...offloads }, PORT_ROUTED);
+      ? await this.portRegistry.addTap({ name: options.tap, flags: none, ...offloads }, PORT_ROUTED)
+      : await this.portRegistry.addPacket({ ifname: options.ifname!, ...(options.netns !== undefined && { netns: options.netns }), flags: none, ...offloads }, PORT_ROUTED);
     const spec: UplinkSpec = { port: info.id, ip, mac: [...parseMac(mac)], nexthop: via };
     this.nextHop!.reset(via | 0);
     try {
@@ -406,37 +253,21 @@ export class Switch {
 
   /** Takes a port off every worker, flushes its FDB entries, then closes what the switch opened for it. */
   async removePort(id: number): Promise<void> {
-    const record = this.portsById.get(id);
-    if (!record || record.removing) throw new RangeError(`no port ${id}`);
-    if (this.uplink?.port === id) throw new RangeError(`port ${id} is the uplink; remove it as the uplink`);
-    record.removing = true;
-    Atomics.store(this.portTable, id, 0);
-    await Promise.allSettled(this.pool.live().map((w) => this.pool.command(w, { type: 'removePort', id })));
-    this.fdb.flushPort(id);
-    this.portsById.delete(id);
-    record.close();
+    if (this.portRegistry.has(id) && this.uplink?.port === id) throw new RangeError(`port ${id} is the uplink; remove it as the uplink`);
+    await this.portRegistry.remove(id);
   }
 
   setPortFlags(id: number, flags: Partial<PortFlags>): PortInfo {
-    const record = this.portsById.get(id);
-    if (!record || record.removing) throw new RangeError(`no port ${id}`);
-    record.info.flags = bitsToFlags(flagsToBits(flags, flagsToBits(record.info.flags)));
-    this.storePortWord(id, record);
-    return record.info;
+    return this.portRegistry.setFlags(id, flags);
   }
 
   /** Tells the switch the MTU of the port's interface, so a larger frame that cannot be cut is dropped as too_big. */
   setPortMtu(id: number, mtu: number): PortInfo {
-    const record = this.portsById.get(id);
-    if (!record || record.removing) throw new RangeError(`no port ${id}`);
-    checkInt('MTU', mtu, 68, 65535);
-    record.info.mtu = mtu;
-    this.storePortWord(id, record);
-    return record.info;
+    return this.portRegistry.setMtu(id, mtu);
   }
 
   ports(): PortInfo[] {
-    return [...this.portsById.values()].map((r) => r.info).sort((a, b) => a.id - b.id);
+    return this.portRegistry.list();
   }
 
   fdbEntries(): (FdbEntry & { portName: string })[] {
@@ -444,7 +275,7 @@ export class Switch {
   }
 
   addStaticEntry(mac: string, port: number): void {
-    if (!this.portsById.has(port)) throw new RangeError(`no port ${port}`);
+    if (!this.portRegistry.has(port)) throw new RangeError(`no port ${port}`);
     this.fdb.addStatic(mac, port);
   }
 
@@ -460,7 +291,7 @@ export class Switch {
     this.assertOpen();
     const snaplen = options.snaplen ?? 262144;
     if (!Number.isInteger(snaplen) || snaplen < 1) throw new RangeError(`snaplen ${snaplen} must be a whole number above 0`);
-    for (const p of options.ports ?? []) if (!this.portsById.has(p)) throw new RangeError(`no port ${p}`);
+    for (const p of options.ports ?? []) if (!this.portRegistry.has(p)) throw new RangeError(`no port ${p}`);
     const filter = options.filter ? await compileFilter(options.filter) : null;
     const direction = options.direction ?? 'both';
     const slotSize = Math.min(snaplen, this.pool.slotSize);
@@ -487,7 +318,7 @@ export class Switch {
 
   portName(id: number): string {
     if (id === GATEWAY_PORT && this.gatewaySpec !== null) return 'gateway';
-    return this.portsById.get(id)?.info.name ?? `port${id}`;
+    return this.portRegistry.name(id);
   }
 
   stats(): SwitchStats {
@@ -512,7 +343,6 @@ export class Switch {
     this.closed = true;
     clearInterval(this.ageing);
     await this.pool.close();
-    for (const record of this.portsById.values()) record.close();
-    this.portsById.clear();
+    this.portRegistry.close();
   }
 }
