@@ -5,12 +5,11 @@ import { CaptureRing } from '../dataplane/capture/capture-ring.js';
 import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
 import { GATEWAY_PORT } from '../dataplane/core/engine.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
-import { PORT_PRESENT, PORT_ROUTED, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
+import { PORT_PRESENT, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
 import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
 import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
 import type { GatewaySpec } from '../dataplane/l3/gateway.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
-import type { UplinkSpec } from '../dataplane/l3/router.js';
 import type { TapDevice } from '../native/tap.js';
 import { IPPROTO_TCP, IPPROTO_UDP, ipv4ToNumber } from '../packet/ipv4.js';
 import { formatMacWords, macForIp, parseMac, parseMacWords } from '../packet/mac.js';
@@ -18,38 +17,12 @@ import { compileFilter } from '../tools/bpf-compile.js';
 import { Capture, type CaptureOptions } from './capture.js';
 import { checkInt, resolveOptions, type SwitchOptions } from './options.js';
 import { PortRegistry, type MemoryPort, type MemoryPortOptions, type PacketPortOptions, type PortInfo, type TapPortOptions } from './ports.js';
+import { Uplink, type UplinkInfo, type UplinkOptions } from './uplink.js';
 import { WorkerPool, type SharedTables } from './workers.js';
 
 export type { SwitchOptions } from './options.js';
 export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortInfo, PortKind, TapPortOptions } from './ports.js';
-
-export interface UplinkOptions {
-  /** An existing interface, used through AF_PACKET. */
-  ifname?: string;
-  /** Or a TAP of this name that the switch creates. */
-  tap?: string;
-  /** The namespace the interface is in, or the TAP goes to (default: the caller's). */
-  netns?: string;
-  /** The uplink's own address, like 192.0.2.2. */
-  ip: string;
-  /** The next hop that everything outside the subnet goes to. */
-  via: string;
-  /** The uplink's MAC (default: Docker's rule, 02:42 and the address). */
-  mac?: string;
-  /** The virtio header and its offloads on this port (default: the switch's). */
-  offloads?: boolean;
-}
-
-export interface UplinkInfo {
-  port: number;
-  name: string;
-  kind: 'tap' | 'packet';
-  ip: string;
-  mac: string;
-  via: string;
-  /** The next hop's MAC once ARP has answered, or null. */
-  viaMac: string | null;
-}
+export type { UplinkInfo, UplinkOptions } from './uplink.js';
 
 export interface PublishedPort {
   protocol: 'tcp' | 'udp';
@@ -90,8 +63,7 @@ export class Switch {
   private readonly gatewaySpec: GatewaySpec | null;
   /** NAT state, present with a gateway. */
   readonly conntrack: Conntrack | null;
-  private readonly nextHop: NextHop | null;
-  private uplink: UplinkInfo | null = null;
+  private readonly uplink: Uplink;
 
   private constructor(
     options: Required<SwitchOptions>,
@@ -104,7 +76,7 @@ export class Switch {
     this.portRegistry = new PortRegistry(pool, tables, options.offloads, () => this.assertOpen());
     this.gatewaySpec = tables.routing?.gateway ?? null;
     this.conntrack = tables.routing?.conntrack ?? null;
-    this.nextHop = tables.routing?.nextHop ?? null;
+    this.uplink = new Uplink(this.portRegistry, pool, tables.routing?.nextHop ?? null);
     this.ageing = setInterval(() => {
       this.fdb.age();
       this.conntrack?.expire();
@@ -155,64 +127,24 @@ export class Switch {
    */
   async addUplink(options: UplinkOptions): Promise<UplinkInfo> {
     this.assertOpen();
-    if (this.gatewaySpec === null) throw new Error('the switch has no gateway; create it with a gateway address to give it an uplink');
-    if (this.uplink !== null) throw new Error(`the switch already has an uplink (${this.uplink.name}); remove it first`);
-    if ((options.ifname === undefined) === (options.tap === undefined)) throw new TypeError('an uplink is either an existing interface (ifname) or a TAP (tap), not both or neither');
-    const [address, prefixText] = options.ip.split('/');
-    const ip = ipv4ToNumber(address!);
-    const via = ipv4ToNumber(options.via);
-    if (prefixText !== undefined) {
-      const prefix = Number(prefixText);
-      if (!Number.isInteger(prefix) || prefix < 1 || prefix > 32) throw new RangeError(`"${options.ip}" has no valid prefix length (1..32)`);
-      const mask = prefix === 32 ? 0xffffffff : ~(0xffffffff >>> prefix) >>> 0;
-      if (((ip ^ via) & mask) !== 0) throw new RangeError(`next hop ${options.via} is not in the uplink's subnet ${options.ip}`);
-    }
-    if (ip === via) throw new RangeError(`the next hop ${options.via} is the uplink's own address`);
-    const mac = options.mac ?? macForIp(ip);
-    const none = { learning: false, flood: false, mcastFlood: false, bcastFlood: false };
-    const offloads = options.offloads !== undefined ? { offloads: options.offloads } : {};
-    const info = options.tap !== undefined
-      ? await this.portRegistry.addTap({ name: options.tap, flags: none, ...offloads }, PORT_ROUTED)
-      : await this.portRegistry.addPacket({ ifname: options.ifname!, ...(options.netns !== undefined && { netns: options.netns }), flags: none, ...offloads }, PORT_ROUTED);
-    const spec: UplinkSpec = { port: info.id, ip, mac: [...parseMac(mac)], nexthop: via };
-    this.nextHop!.reset(via | 0);
-    try {
-      await this.pool.broadcast({ type: 'setUplink', uplink: spec });
-    } catch (e) {
-      await this.removePort(info.id).catch(() => undefined);
-      throw e;
-    }
-    this.uplink = { port: info.id, name: info.name, kind: info.kind === 'tap' ? 'tap' : 'packet', ip: address!, mac, via: options.via, viaMac: null };
-    await this.awaitNextHop();
-    return this.uplinkInfo()!;
+    return this.uplink.add(options);
   }
 
   /**
    * Asks for the next hop's MAC again, as when the far side has just been configured, and waits
    * up to `waitMs` for the answer. Resolves with the MAC, or null when none came.
    */
-  async resolveNextHop(waitMs = 1000): Promise<string | null> {
-    if (this.uplink === null) throw new RangeError('the switch has no uplink');
-    await this.pool.command(0, { type: 'probeNextHop' });
-    await this.awaitNextHop(waitMs);
-    return this.nextHop!.mac();
-  }
-
-  private async awaitNextHop(waitMs = 1000): Promise<void> {
-    for (let waited = 0; waited < waitMs && !this.nextHop!.known; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  resolveNextHop(waitMs = 1000): Promise<string | null> {
+    return this.uplink.resolveNextHop(waitMs);
   }
 
   uplinkInfo(): UplinkInfo | null {
-    return this.uplink && { ...this.uplink, viaMac: this.nextHop!.mac() };
+    return this.uplink.info();
   }
 
   /** Takes the uplink away; NAT sessions stay until they expire or are flushed. */
-  async removeUplink(): Promise<void> {
-    const uplink = this.uplink;
-    if (uplink === null) throw new RangeError('the switch has no uplink');
-    await Promise.allSettled(this.pool.live().map((w) => this.pool.command(w, { type: 'setUplink', uplink: null })));
-    this.uplink = null;
-    await this.removePort(uplink.port);
+  removeUplink(): Promise<void> {
+    return this.uplink.remove();
   }
 
   /**
@@ -253,7 +185,7 @@ export class Switch {
 
   /** Takes a port off every worker, flushes its FDB entries, then closes what the switch opened for it. */
   async removePort(id: number): Promise<void> {
-    if (this.portRegistry.has(id) && this.uplink?.port === id) throw new RangeError(`port ${id} is the uplink; remove it as the uplink`);
+    if (this.portRegistry.has(id) && this.uplink.port === id) throw new RangeError(`port ${id} is the uplink; remove it as the uplink`);
     await this.portRegistry.remove(id);
   }
 
