@@ -11,26 +11,20 @@ import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntr
 import type { GatewaySpec } from '../dataplane/l3/gateway.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { TapDevice } from '../native/tap.js';
-import { IPPROTO_TCP, IPPROTO_UDP, ipv4ToNumber } from '../packet/ipv4.js';
-import { formatMacWords, macForIp, parseMac, parseMacWords } from '../packet/mac.js';
+import { ipv4ToNumber } from '../packet/ipv4.js';
+import { macForIp, parseMac } from '../packet/mac.js';
 import { compileFilter } from '../tools/bpf-compile.js';
 import { Capture, type CaptureOptions } from './capture.js';
-import { checkInt, resolveOptions, type SwitchOptions } from './options.js';
+import { resolveOptions, type SwitchOptions } from './options.js';
 import { PortRegistry, type MemoryPort, type MemoryPortOptions, type PacketPortOptions, type PortInfo, type TapPortOptions } from './ports.js';
+import { PublishedPorts, type PublishedPort } from './published-ports.js';
 import { Uplink, type UplinkInfo, type UplinkOptions } from './uplink.js';
 import { WorkerPool, type SharedTables } from './workers.js';
 
 export type { SwitchOptions } from './options.js';
 export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortInfo, PortKind, TapPortOptions } from './ports.js';
+export type { PublishedPort } from './published-ports.js';
 export type { UplinkInfo, UplinkOptions } from './uplink.js';
-
-export interface PublishedPort {
-  protocol: 'tcp' | 'udp';
-  hostPort: number;
-  ip: string;
-  port: number;
-  mac: string;
-}
 
 export interface PortStats extends PortCounters {
   id: number;
@@ -64,6 +58,7 @@ export class Switch {
   /** NAT state, present with a gateway. */
   readonly conntrack: Conntrack | null;
   private readonly uplink: Uplink;
+  private readonly publishedPorts: PublishedPorts;
 
   private constructor(
     options: Required<SwitchOptions>,
@@ -77,6 +72,7 @@ export class Switch {
     this.gatewaySpec = tables.routing?.gateway ?? null;
     this.conntrack = tables.routing?.conntrack ?? null;
     this.uplink = new Uplink(this.portRegistry, pool, tables.routing?.nextHop ?? null);
+    this.publishedPorts = new PublishedPorts(this.conntrack);
     this.ageing = setInterval(() => {
       this.fdb.age();
       this.conntrack?.expire();
@@ -152,21 +148,16 @@ export class Switch {
    * `docker run -p hostPort:port`: the server sees the client's own address.
    */
   publish(rule: PublishedPort): void {
-    const ct = this.natTable();
-    checkInt('host port', rule.hostPort, 1, 65535);
-    checkInt('port', rule.port, 1, 65535);
-    const [hi, lo] = parseMacWords(rule.mac);
-    ct.addRule(rule.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, rule.hostPort, ipv4ToNumber(rule.ip) | 0, rule.port, hi | 0, lo);
+    this.publishedPorts.publish(rule);
   }
 
   /** Stops publishing a host port; returns whether it was published. */
   unpublish(protocol: 'tcp' | 'udp', hostPort: number): boolean {
-    return this.natTable().removeRule(protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, hostPort);
+    return this.publishedPorts.unpublish(protocol, hostPort);
   }
 
   published(): PublishedPort[] {
-    if (this.conntrack === null) return [];
-    return this.conntrack.rulesList().map((r) => ({ protocol: r.protocol, hostPort: r.hostPort, ip: r.ip, port: r.port, mac: formatMacWords(r.macHi, r.macLo) }));
+    return this.publishedPorts.list();
   }
 
   conntrackEntries(): CtEntry[] {
@@ -176,11 +167,6 @@ export class Switch {
   /** Empties the conntrack table, like `conntrack -F`; returns how many sessions went. */
   flushConntrack(): number {
     return this.conntrack?.flush() ?? 0;
-  }
-
-  private natTable(): Conntrack {
-    if (this.conntrack === null) throw new Error('the switch has no gateway, so it does no NAT');
-    return this.conntrack;
   }
 
   /** Takes a port off every worker, flushes its FDB entries, then closes what the switch opened for it. */
