@@ -1,7 +1,6 @@
 // The switch as a library: a pool of forwarding workers, ports (TAP, AF_PACKET, memory), the FDB
 // and the counters. Everything runs on the main thread but the forwarding, which talks to the
 // workers by messages and reads their shared memory.
-import { CaptureRing } from '../dataplane/capture/capture-ring.js';
 import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
 import { GATEWAY_PORT } from '../dataplane/core/engine.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
@@ -13,8 +12,7 @@ import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { TapDevice } from '../native/tap.js';
 import { ipv4ToNumber } from '../packet/ipv4.js';
 import { macForIp, parseMac } from '../packet/mac.js';
-import { compileFilter } from '../tools/bpf-compile.js';
-import { Capture, type CaptureOptions } from './capture.js';
+import { startCapture, type Capture, type CaptureOptions } from './capture.js';
 import { resolveOptions, type SwitchOptions } from './options.js';
 import { PortRegistry, type MemoryPort, type MemoryPortOptions, type PacketPortOptions, type PortInfo, type TapPortOptions } from './ports.js';
 import { PublishedPorts, type PublishedPort } from './published-ports.js';
@@ -207,31 +205,7 @@ export class Switch {
    */
   async startCapture(options: CaptureOptions = {}): Promise<Capture> {
     this.assertOpen();
-    const snaplen = options.snaplen ?? 262144;
-    if (!Number.isInteger(snaplen) || snaplen < 1) throw new RangeError(`snaplen ${snaplen} must be a whole number above 0`);
-    for (const p of options.ports ?? []) if (!this.portRegistry.has(p)) throw new RangeError(`no port ${p}`);
-    const filter = options.filter ? await compileFilter(options.filter) : null;
-    const direction = options.direction ?? 'both';
-    const slotSize = Math.min(snaplen, this.pool.slotSize);
-    const rings = Array.from({ length: this.pool.size }, () => CaptureRing.create(options.ringFrames ?? 1024, slotSize));
-    const started: number[] = [];
-    const stop = async (): Promise<void> => {
-      await Promise.allSettled(started.map((w) => this.pool.command(w, { type: 'captureStop' })));
-      started.length = 0;
-    };
-    try {
-      for (const [w, ring] of rings.entries()) {
-        await this.pool.command(w, {
-          type: 'captureStart',
-          capture: { ring: ring.shared, ports: options.ports ?? null, in: direction !== 'out', out: direction !== 'in', drops: options.drops ?? false, filter },
-        });
-        started.push(w);
-      }
-    } catch (e) {
-      await stop();
-      throw e;
-    }
-    return new Capture(rings, stop);
+    return startCapture(this.pool, (id) => this.portRegistry.has(id), options);
   }
 
   portName(id: number): string {
