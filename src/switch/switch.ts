@@ -1,13 +1,14 @@
-// The switch as a library: a pool of forwarding workers, ports (TAP, AF_PACKET, memory), the FDB
-// and the counters. Everything runs on the main thread but the forwarding, which talks to the
-// workers by messages and reads their shared memory.
+// The switch as a library. Everything runs on the main thread but the forwarding, done by a pool
+// of workers that the main thread sends commands to and shares tables with: the FDB, the counters,
+// the port table and, with a gateway, the conntrack table and the next hop. The Switch owns those
+// tables and is a facade over the parts that use them: the worker pool (workers.ts), the ports
+// (ports.ts), the uplink (uplink.ts), published ports (published-ports.ts) and capture (capture.ts).
 import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
 import { GATEWAY_PORT } from '../dataplane/core/engine.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
 import { PORT_PRESENT, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
 import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
 import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
-import type { GatewaySpec } from '../dataplane/l3/gateway.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { TapDevice } from '../native/tap.js';
 import { ipv4ToNumber } from '../packet/ipv4.js';
@@ -52,7 +53,7 @@ export class Switch {
   private readonly portRegistry: PortRegistry;
   private readonly ageing: NodeJS.Timeout;
   private closed = false;
-  private readonly gatewaySpec: GatewaySpec | null;
+  private readonly hasGateway: boolean;
   /** NAT state, present with a gateway. */
   readonly conntrack: Conntrack | null;
   private readonly uplink: Uplink;
@@ -67,7 +68,7 @@ export class Switch {
     this.fdb = tables.fdb;
     this.counters = tables.counters;
     this.portRegistry = new PortRegistry(pool, tables, options.offloads, () => this.assertOpen());
-    this.gatewaySpec = tables.routing?.gateway ?? null;
+    this.hasGateway = tables.routing !== null;
     this.conntrack = tables.routing?.conntrack ?? null;
     this.uplink = new Uplink(this.portRegistry, pool, tables.routing?.nextHop ?? null);
     this.publishedPorts = new PublishedPorts(this.conntrack);
@@ -209,7 +210,7 @@ export class Switch {
   }
 
   portName(id: number): string {
-    if (id === GATEWAY_PORT && this.gatewaySpec !== null) return 'gateway';
+    if (id === GATEWAY_PORT && this.hasGateway) return 'gateway';
     return this.portRegistry.name(id);
   }
 
