@@ -1,8 +1,10 @@
-// A capture of a running switch: copies of the frames its workers receive, send or drop, read on
-// the main thread, and written as pcap or pcapng.
+// A capture of a running switch: copies of the frames its workers receive, send or drop, each
+// worker into a ring of its own, read on the main thread, and written as pcap or pcapng.
 import { CaptureRing } from '../dataplane/capture/capture-ring.js';
 import { DROP_REASONS, type DropReason } from '../dataplane/core/drop-reasons.js';
 import { CaptureEncoder, type CaptureFormat, type Direction } from '../packet/pcap.js';
+import { compileFilter } from '../tools/bpf-compile.js';
+import type { WorkerPool } from './workers.js';
 
 export interface CaptureOptions {
   /** Port ids, or all ports when absent. */
@@ -32,6 +34,35 @@ export interface CaptureStats {
   captured: number;
   /** Copies lost because a capture ring was full; forwarding was never held up. */
   dropped: number;
+}
+
+/** Starts the capture on every worker, one after another; if one refuses, stops those that started. */
+export async function startCapture(workers: WorkerPool, isPort: (id: number) => boolean, options: CaptureOptions): Promise<Capture> {
+  const snaplen = options.snaplen ?? 262144;
+  if (!Number.isInteger(snaplen) || snaplen < 1) throw new RangeError(`snaplen ${snaplen} must be a whole number above 0`);
+  for (const p of options.ports ?? []) if (!isPort(p)) throw new RangeError(`no port ${p}`);
+  const filter = options.filter ? await compileFilter(options.filter) : null;
+  const direction = options.direction ?? 'both';
+  const slotSize = Math.min(snaplen, workers.slotSize);
+  const rings = Array.from({ length: workers.size }, () => CaptureRing.create(options.ringFrames ?? 1024, slotSize));
+  const started: number[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(started.map((w) => workers.command(w, { type: 'captureStop' })));
+    started.length = 0;
+  };
+  try {
+    for (const [w, ring] of rings.entries()) {
+      await workers.command(w, {
+        type: 'captureStart',
+        capture: { ring: ring.shared, ports: options.ports ?? null, in: direction !== 'out', out: direction !== 'in', drops: options.drops ?? false, filter },
+      });
+      started.push(w);
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return new Capture(rings, stop);
 }
 
 /** The handle the switch returns: read what was captured, then stop. */

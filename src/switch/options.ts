@@ -1,0 +1,68 @@
+// The switch's options: what each means, its default, and the range a value must be in.
+import { availableParallelism } from 'node:os';
+
+import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
+
+export interface SwitchOptions {
+  /** Forwarding worker threads (default: the number of CPUs). */
+  workers?: number;
+  /** Most FDB entries (default 8192). */
+  fdbSize?: number;
+  /** Seconds before an unrefreshed learned entry ages out; 0: never (default 300). */
+  ageingSeconds?: number;
+  /** Frames per queue per poll (default 64). */
+  weight?: number;
+  /** Frames per round over all queues (default 300). */
+  roundBudget?: number;
+  /** Milliseconds per round (default 2). */
+  roundTimeMs?: number;
+  /** Frames per worker waiting for a busy egress (default 1000). */
+  backlog?: number;
+  /** Virtio header and TSO/checksum offloads on TAP and AF_PACKET ports (default true). */
+  offloads?: boolean;
+  /** Workers never park; each keeps a core at 100% (default false). */
+  busyPoll?: boolean;
+  /** Pin worker i to CPU i modulo the CPU count (default false). */
+  pinWorkers?: boolean;
+  /**
+   * The switch's own IPv4 address, which answers ARP and ping and sends ICMP errors for what it
+   * cannot route; its MAC defaults to Docker's rule (02:42 and the address). None by default.
+   */
+  gateway?: { ip: string; mac?: string } | null;
+  /** The NAT's connection tracking, used once the switch has a gateway and an uplink. */
+  conntrack?: {
+    /** Most sessions (default 65536); new flows beyond it are dropped as conntrack_full. */
+    max?: number;
+    /** Seconds, named like the nf_conntrack_*_timeout sysctls. */
+    timeouts?: Partial<CtTimeouts>;
+    /** Masquerade ports when a source port is taken (default 1024..65535). */
+    portRange?: [number, number];
+  };
+}
+
+const DEFAULTS = { weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000 };
+
+export function checkInt(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+/** Every option, checked, with its default where the caller gave none. */
+export function resolveOptions(options: SwitchOptions): Required<SwitchOptions> {
+  const resolved: Required<SwitchOptions> = {
+    workers: checkInt('workers', options.workers ?? availableParallelism(), 1, 64),
+    fdbSize: options.fdbSize ?? 8192,
+    ageingSeconds: options.ageingSeconds ?? 300,
+    weight: checkInt('weight', options.weight ?? DEFAULTS.weight, 1, 256),
+    roundBudget: checkInt('roundBudget', options.roundBudget ?? DEFAULTS.roundBudget, 1, 1 << 20),
+    roundTimeMs: options.roundTimeMs ?? DEFAULTS.roundTimeMs,
+    backlog: checkInt('backlog', options.backlog ?? DEFAULTS.backlog, 1, 1 << 20),
+    offloads: options.offloads ?? true,
+    busyPoll: options.busyPoll ?? false,
+    pinWorkers: options.pinWorkers ?? false,
+    gateway: options.gateway ?? null,
+    conntrack: options.conntrack ?? {},
+  };
+  if (!(resolved.roundTimeMs > 0)) throw new RangeError(`roundTimeMs must be above 0, got ${resolved.roundTimeMs}`);
+  return resolved;
+}

@@ -1,0 +1,241 @@
+// The switch's ports: their ids, what was opened for each (a multi-queue TAP, AF_PACKET sockets in a
+// fanout group, shared rings), their flags and MTU. A port gets one queue per worker; it becomes
+// present in the shared port table, which the workers read per frame, only once every worker has its
+// queue, and leaves the table before the workers drop it.
+import type { Counters } from '../dataplane/core/counters.js';
+import { MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
+import { FrameRing } from '../dataplane/core/frame-ring.js';
+import { MAX_PORTS, PORT_MTU_SHIFT, PORT_PRESENT, bitsToFlags, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
+import type { AnyQueueSpec } from '../dataplane/core/queue.js';
+import type { Fdb } from '../dataplane/l2/fdb.js';
+import { openPacket, type PacketSocket } from '../native/packet.js';
+import { openTap, type TapDevice } from '../native/tap.js';
+import { uniqueName } from '../netns/names.js';
+import { checkInt } from './options.js';
+import type { WorkerPool } from './workers.js';
+
+export type PortKind = 'tap' | 'packet' | 'memory';
+
+export interface TapPortOptions {
+  name?: string;
+  flags?: Partial<PortFlags>;
+  uring?: boolean;
+  /** The virtio header and its offloads (default: the switch's). */
+  offloads?: boolean;
+}
+
+export interface PacketPortOptions {
+  ifname: string;
+  netns?: string;
+  flags?: Partial<PortFlags>;
+  promisc?: boolean;
+  /** PACKET_VNET_HDR (default: the switch's offloads). */
+  offloads?: boolean;
+}
+
+export interface MemoryPortOptions {
+  name?: string;
+  flags?: Partial<PortFlags>;
+  /** Frames per ring (default 1024). */
+  capacity?: number;
+}
+
+export interface PortInfo {
+  id: number;
+  name: string;
+  kind: PortKind;
+  /** Queues, one per worker. */
+  queues: number;
+  vnetHdrSize: number;
+  offloads: readonly string[];
+  flags: PortFlags;
+  /** Frames beyond it (and an Ethernet header with a VLAN tag) are dropped as too_big; 0: unchecked. */
+  mtu: number;
+}
+
+/** A port without a kernel: frames go in and come out of shared rings, for tests and benchmarks. */
+export interface MemoryPort {
+  readonly id: number;
+  /** Hands a frame to the switch on `worker`'s queue; false when that ring is full. */
+  send(frame: Uint8Array, worker?: number): boolean;
+  /** Takes every frame the switch has sent out of this port so far. */
+  receive(): Uint8Array[];
+}
+
+interface PortRecord {
+  info: PortInfo;
+  close(): void;
+  removing: boolean;
+  /** PORT_ROUTED for the uplink, else 0. */
+  role: number;
+}
+
+export class PortRegistry {
+  private readonly records = new Map<number, PortRecord>();
+
+  constructor(
+    private readonly workers: WorkerPool,
+    private readonly tables: { portTable: Int32Array; counters: Counters; fdb: Fdb },
+    /** Whether ports get the virtio header unless they say otherwise. */
+    private readonly offloads: boolean,
+    private readonly assertOpen: () => void,
+  ) {}
+
+  /** Creates a multi-queue TAP (one queue per worker) and adds it as a port. */
+  async addTap(options: TapPortOptions, role = 0): Promise<PortInfo & { tap: TapDevice }> {
+    const tap = openTap({
+      // A name of our own: kernel-chosen names repeat once a TAP moves to another namespace.
+      name: options.name ?? uniqueName('tsp'),
+      queues: this.workers.size,
+      multiQueue: true,
+      offloads: this.portOffloads(options.offloads),
+      ...(options.uring !== undefined && { uring: options.uring }),
+    });
+    try {
+      const info = await this.attach('tap', tap.name, tap.queues.map((q) => q.spec), options.flags ?? {}, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close(), role);
+      return { ...info, tap };
+    } catch (e) {
+      tap.close();
+      throw e;
+    }
+  }
+
+  /** Adds an existing interface through one AF_PACKET socket per worker, in a fanout group. */
+  async addPacket(options: PacketPortOptions, role = 0): Promise<PortInfo> {
+    const group = (process.pid * 31 + this.allocateId()) & 0xffff;
+    const offloads = this.portOffloads(options.offloads);
+    const sockets: PacketSocket[] = [];
+    try {
+      for (let w = 0; w < this.workers.size; w++) {
+        sockets.push(
+          openPacket({
+            ifname: options.ifname,
+            ...(options.netns !== undefined && { netns: options.netns }),
+            ...(this.workers.size > 1 && { fanout: { group, mode: 'hash' as const } }),
+            vnetHdr: offloads,
+            ignoreOutgoing: true,
+            promisc: options.promisc ?? true,
+            rcvbuf: 4 << 20,
+          }),
+        );
+      }
+      const close = (): void => sockets.forEach((s) => s.close());
+      const name = options.netns ? `${options.netns}/${options.ifname}` : options.ifname;
+      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close, role);
+    } catch (e) {
+      for (const s of sockets) s.close();
+      throw e;
+    }
+  }
+
+  /** Adds a port backed by shared rings instead of the kernel. */
+  async addMemory(options: MemoryPortOptions): Promise<MemoryPort & { info: PortInfo }> {
+    const capacity = options.capacity ?? 1024;
+    const inputs = Array.from({ length: this.workers.size }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
+    const outputs = Array.from({ length: this.workers.size }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
+    const specs: AnyQueueSpec[] = inputs.map((input, w) => ({ kind: 'memory', input: input.shared, output: outputs[w]!.shared }));
+    const info = await this.attach('memory', options.name ?? `mem${this.allocateId()}`, specs, options.flags ?? {}, { vnetHdrSize: 0, offloads: [] }, () => undefined);
+    return {
+      id: info.id,
+      info,
+      send: (frame, worker = 0) => {
+        const input = inputs[worker];
+        if (!input) throw new RangeError(`worker ${worker} is not in 0..${this.workers.size - 1}`);
+        const ok = input.push(frame);
+        if (ok) this.workers.wake(worker);
+        return ok;
+      },
+      receive: () => {
+        const frames: Uint8Array[] = [];
+        for (const ring of outputs) for (let f = ring.shift(); f; f = ring.shift()) frames.push(f);
+        return frames;
+      },
+    };
+  }
+
+  /** Takes a port off every worker, flushes its FDB entries, then closes what was opened for it. */
+  async remove(id: number): Promise<void> {
+    const record = this.record(id);
+    record.removing = true;
+    Atomics.store(this.tables.portTable, id, 0);
+    await Promise.allSettled(this.workers.live().map((w) => this.workers.command(w, { type: 'removePort', id })));
+    this.tables.fdb.flushPort(id);
+    this.records.delete(id);
+    record.close();
+  }
+
+  setFlags(id: number, flags: Partial<PortFlags>): PortInfo {
+    const record = this.record(id);
+    record.info.flags = bitsToFlags(flagsToBits(flags, flagsToBits(record.info.flags)));
+    this.storePortWord(id, record);
+    return record.info;
+  }
+
+  setMtu(id: number, mtu: number): PortInfo {
+    const record = this.record(id);
+    checkInt('MTU', mtu, 68, 65535);
+    record.info.mtu = mtu;
+    this.storePortWord(id, record);
+    return record.info;
+  }
+
+  list(): PortInfo[] {
+    return [...this.records.values()].map((r) => r.info).sort((a, b) => a.id - b.id);
+  }
+
+  /** Whether the port exists, even while it is being removed. */
+  has(id: number): boolean {
+    return this.records.has(id);
+  }
+
+  name(id: number): string {
+    return this.records.get(id)?.info.name ?? `port${id}`;
+  }
+
+  /** Closes what was opened for every port; for when the workers have stopped. */
+  close(): void {
+    for (const record of this.records.values()) record.close();
+    this.records.clear();
+  }
+
+  /** The port's record, unless it is gone or going. */
+  private record(id: number): PortRecord {
+    const record = this.records.get(id);
+    if (!record || record.removing) throw new RangeError(`no port ${id}`);
+    return record;
+  }
+
+  private allocateId(): number {
+    // Port numbers start at 1, as the bridge's do.
+    for (let id = 1; id < MAX_PORTS; id++) if (!this.records.has(id)) return id;
+    throw new RangeError(`the switch already has ${MAX_PORTS - 1} ports`);
+  }
+
+  /** The port's word in the shared port table: present, its flags, its role and its MTU. */
+  private storePortWord(id: number, record: PortRecord): void {
+    Atomics.store(this.tables.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | record.role | (record.info.mtu << PORT_MTU_SHIFT));
+  }
+
+  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0): Promise<PortInfo> {
+    this.assertOpen();
+    const id = this.allocateId();
+    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)), mtu: 0 };
+    const record: PortRecord = { info, close, removing: false, role };
+    this.records.set(id, record);
+    this.tables.counters.clearPort(id);
+    try {
+      await Promise.all(queues.map((queue, w) => this.workers.command(w, { type: 'addPort', id, queue })));
+    } catch (e) {
+      await this.remove(id).catch(() => undefined);
+      throw e;
+    }
+    this.storePortWord(id, record);
+    return info;
+  }
+
+  /** Whether a port gets the virtio header: the switch's default unless the port says otherwise. */
+  private portOffloads(requested: boolean | undefined): boolean {
+    if (requested === true && !this.offloads) throw new RangeError('this switch was created with offloads off, so its slots cannot hold GSO frames: create it with offloads on');
+    return requested ?? this.offloads;
+  }
+}
