@@ -8,5 +8,10 @@ export type { CtEntry, CtTuple, CtCounters, CtTimeouts } from './dataplane/l3/co
 export { Capture, CaptureFileWriter, type CaptureOptions, type CapturedFrame, type CaptureStats } from './switch/capture.js';
 export type { FdbEntry, FdbCounters } from './dataplane/l2/fdb.js';
 export type { PortFlags } from './dataplane/core/port-table.js';
-export { DROP_REASONS, type DropReason } from './dataplane/core/drop-reasons.js';
+export { DROP_REASONS, DROP_REASON_INFO, type DropReason } from './dataplane/core/drop-reasons.js';
+export { Trace, type TraceOptions, type TraceFrameOptions } from './switch/trace/trace.js';
+export type { TraceBlock, TraceDecision, TraceFate, TracePort, TraceStage, TraceTuple } from './switch/trace/block.js';
+export { formatTraceBlock } from './switch/trace/text.js';
+export { parseFrameSpec, buildFrame, type FrameSpec, type ResolvedFrameSpec } from './packet/frame-spec.js';
+export { describeFrame } from './packet/summary.js';
 export { attachTapPort, type AttachedPort } from './netns/switch-ports.js';

@@ -13,6 +13,8 @@ import type { TapDevice } from '../native/tap.js';
 import { ipv4ToNumber } from '../packet/ipv4.js';
 import { macForIp, parseMac } from '../packet/mac.js';
 import { startCapture, type Capture, type CaptureOptions } from './capture.js';
+import { startTrace, traceFrame, type Trace, type TraceFrameOptions, type TraceOptions } from './trace/trace.js';
+import type { TraceBlock } from './trace/block.js';
 import { resolveOptions, type SwitchOptions } from './options.js';
 import { PortRegistry, type MemoryPort, type MemoryPortOptions, type PacketPortOptions, type PortInfo, type TapPortOptions } from './ports.js';
 import { PublishedPorts, type PublishedPort } from './published-ports.js';
@@ -206,6 +208,23 @@ export class Switch {
   async startCapture(options: CaptureOptions = {}): Promise<Capture> {
     this.assertOpen();
     return startCapture(this.pool, (id) => this.portRegistry.has(id), options);
+  }
+
+  /**
+   * Traces the next frames that match, like `ovs-appctl ofproto/trace` on live traffic or VPP's
+   * `trace add`: each frame's trip through the stages, each stage's decisions, and its fate. One
+   * trace runs at a time per switch. With none, the forwarding path pays a null check per batch;
+   * with one, only the traced frames pay.
+   */
+  async startTrace(options: TraceOptions = {}): Promise<Trace> {
+    this.assertOpen();
+    return startTrace(this.pool, (id) => this.portRegistry.has(id), (id) => this.portName(id), options);
+  }
+
+  /** A dry run: what the switch would do with this frame from that port, changing nothing. */
+  async traceFrame(options: TraceFrameOptions): Promise<TraceBlock> {
+    this.assertOpen();
+    return traceFrame(this.pool, (id) => this.portRegistry.has(id), (id) => this.portName(id), options);
   }
 
   portName(id: number): string {

@@ -122,7 +122,7 @@ export class Bridge implements Stage {
     const wasPort = was < 0 ? -1 : was & ~FDB_STATIC;
     let learned: number;
     if ((this.ports[ingress]! & PORT_LEARNING) === 0) learned = LEARN_OFF;
-    else if (wasPort === ingress) learned = LEARN_KNOWN;
+    else if (wasPort === ingress || learnedEarlier(batch, i)) learned = LEARN_KNOWN;
     else if (was >= 0 && (was & FDB_STATIC) !== 0) learned = LEARN_STATIC;
     else if (batch.dry) learned = was < 0 ? LEARN_NEW : LEARN_MOVED;
     else if (this.fdb.lookup(batch.bytes, at + ETH_SRC) !== ingress) learned = LEARN_FULL;
@@ -140,4 +140,18 @@ export class Bridge implements Stage {
     }
     trace.event(id, EV_LOOKUP, STAGE_L2, lookup, port, macHiAt(batch.bytes, at + ETH_DST), macLoAt(batch.bytes, at + ETH_DST));
   }
+}
+
+/** Whether an earlier frame of the batch had frame i's source and reached l2, so learned it first. */
+function learnedEarlier(batch: Batch, i: number): boolean {
+  const bytes = batch.bytes;
+  const src = batch.at(i) + ETH_SRC;
+  for (let j = 0; j < i; j++) {
+    if (batch.next[j] === NEXT_DROP && batch.dropStage[j]! < STAGE_L2) continue;
+    const other = batch.at(j) + ETH_SRC;
+    let same = true;
+    for (let k = 0; k < 6 && same; k++) same = bytes[src + k] === bytes[other + k];
+    if (same) return true;
+  }
+  return false;
 }

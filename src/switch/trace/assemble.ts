@@ -114,6 +114,13 @@ export class TraceAssembler {
     this.done.push(block);
   }
 
+  /** The stage's last decision when it is a tx of this port with this result, which a segment adds to. */
+  private lastTx(block: TraceBlock, stage: number, port: number, result: string, answer: boolean): Extract<TraceDecision, { kind: 'tx' }> | undefined {
+    const decisions = block.stages.find((s) => s.stage === STAGE_NAMES[stage])?.decisions;
+    const last = decisions?.[decisions.length - 1];
+    return last?.kind === 'tx' && last.port.id === port && last.result === result && last.answer === answer && result !== 'sent from backlog' ? last : undefined;
+  }
+
   private decide(block: TraceBlock, stage: number, decision: TraceDecision): void {
     const name: StageName = STAGE_NAMES[stage] ?? 'tx';
     let entry = block.stages.find((s) => s.stage === name);
@@ -161,7 +168,7 @@ export class TraceAssembler {
           full: `${mac} not learned: the FDB is full of static entries`,
           off: `learning is off on ${port.name}: ${mac} not learned`,
         }[result];
-        this.decide(block, r.stage, { kind: 'learn', mac, port, result, ...(from && result !== 'new' && { from }), text });
+        this.decide(block, r.stage, { kind: 'learn', mac, port, result, ...(from && (result === 'moved' || result === 'static') && { from }), text });
         return;
       }
       case EV_LOOKUP: {
@@ -185,7 +192,7 @@ export class TraceAssembler {
         const direction = directions[p[0] as keyof typeof directions];
         if (direction === 'gateway') {
           block.fate.consumed = true;
-          this.decide(block, r.stage, { kind: 'route', direction, text: 'for the switch itself: answered or taken there' });
+          this.decide(block, r.stage, { kind: 'route', direction, text: 'for the switch itself (the gateway or the uplink address)' });
           return;
         }
         const ttl = { before: p[1]!, after: p[2]! };
@@ -230,7 +237,7 @@ export class TraceAssembler {
         const port = this.port(p[REPLY_PORT]!);
         const length = p[REPLY_LENGTH]!;
         const summary = describeFrame(unpackHead(p, REPLY_HEAD, Math.min(length, 128)), length);
-        this.decide(block, r.stage, { kind: 'answer', port, length, summary, text: `answers on ${port.name}: ${summary}` });
+        this.decide(block, r.stage, { kind: 'answer', port, length, summary, text: `${would ? 'would answer' : 'answers'} on ${port.name}: ${summary}` });
         return;
       }
       case EV_FLOOD: {
@@ -256,15 +263,16 @@ export class TraceAssembler {
         const results = { [TX_SENT]: 'sent', [TX_BACKLOG]: 'backlog', [TX_WOULD_SEND]: 'would send', [TX_SENT_LATE]: 'sent from backlog' } as const;
         const result = results[p[1] as keyof typeof results];
         const answer = p[2] === 1;
-        const what = answer ? 'the answer' : 'the frame';
-        const text = {
-          sent: `${what} went out of ${port.name}`,
-          backlog: `${port.name} was busy: ${what} waits in its backlog`,
-          'would send': `${what} would go out of ${port.name}`,
-          'sent from backlog': `${what} went out of ${port.name} from its backlog`,
-        }[result];
-        this.decide(block, r.stage, { kind: 'tx', port, result, answer, length: p[3]!, text });
         if (result === 'sent from backlog') pending.waiting--;
+        const decision = this.lastTx(block, r.stage, port.id, result, answer);
+        if (decision) {
+          // The next segment of a frame cut for this port.
+          decision.frames++;
+          decision.length += p[3]!;
+          decision.text = txText(result, answer, port.name, decision.frames);
+          return;
+        }
+        this.decide(block, r.stage, { kind: 'tx', port, result, answer, frames: 1, length: p[3]!, text: txText(result, answer, port.name, 1) });
         if (result === 'backlog') return;
         const list = answer ? block.fate.answers : block.fate.sent;
         if (!list.some((x) => x.id === port.id)) list.push(port);
@@ -284,6 +292,13 @@ export class TraceAssembler {
       }
     }
   }
+}
+
+function txText(result: 'sent' | 'backlog' | 'would send' | 'sent from backlog', answer: boolean, port: string, frames: number): string {
+  const what = answer ? 'the answer' : frames > 1 ? `its ${frames} segments` : 'the frame';
+  const verb = frames > 1 && !answer ? { sent: 'went', backlog: 'wait', 'would send': 'would go', 'sent from backlog': 'went' }[result] : { sent: 'went', backlog: 'waits', 'would send': 'would go', 'sent from backlog': 'went' }[result];
+  if (result === 'backlog') return `${port} was busy: ${what} ${verb} in its backlog`;
+  return `${what} ${verb} out of ${port}${result === 'sent from backlog' ? ' from its backlog' : ''}`;
 }
 
 /** The fate in words: where the frame went, or why it went nowhere. */

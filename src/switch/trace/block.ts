@@ -37,7 +37,8 @@ export type TraceDecision =
   | { kind: 'answer'; port: TracePort; length: number; summary: string; text: string }
   | { kind: 'flood'; ports: TracePort[]; text: string }
   | { kind: 'offload'; port: TracePort; action: 'segmented' | 'checksum' | 'gso passed'; segments: number; text: string }
-  | { kind: 'tx'; port: TracePort; result: 'sent' | 'backlog' | 'would send' | 'sent from backlog'; answer: boolean; length: number; text: string }
+  /** `frames` counts the segments of a frame cut for the port, each reported alike. */
+  | { kind: 'tx'; port: TracePort; result: 'sent' | 'backlog' | 'would send' | 'sent from backlog'; answer: boolean; frames: number; length: number; text: string }
   | { kind: 'drop'; reason: DropReason; port: TracePort; direction: 'in' | 'out'; description: string; text: string };
 
 export interface TraceStage {

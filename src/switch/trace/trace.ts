@@ -1,6 +1,9 @@
 // A running trace, as the switch hands it out: the workers pick the next frames that match and
 // write what each stage decided; read() puts those records together into blocks, one per frame.
-import type { TraceRing } from '../../dataplane/trace/ring.js';
+import { TraceRing } from '../../dataplane/trace/ring.js';
+import { createTraceControl } from '../../dataplane/trace/writer.js';
+import { compileFilter } from '../../tools/bpf-compile.js';
+import type { WorkerPool } from '../workers.js';
 import { TraceAssembler } from './assemble.js';
 import type { TraceBlock } from './block.js';
 
@@ -13,9 +16,68 @@ export interface TraceOptions {
   count?: number;
   /** Event records per worker ring (default 4096); beyond it events are lost and blocks marked incomplete. */
   ringRecords?: number;
+  /** The name each port is shown by (default: the switch's own names). */
+  portName?: (id: number) => string;
+}
+
+/** A frame to run through the switch as if a port had delivered it (a dry run). */
+export interface TraceFrameOptions {
+  /** The port it comes in on. */
+  ingress: number;
+  /** The whole Ethernet frame. */
+  frame: Uint8Array;
+  portName?: (id: number) => string;
 }
 
 export const DEFAULT_TRACE_COUNT = 10;
+const MAX_TRACE_COUNT = 100_000;
+const DEFAULT_RING_RECORDS = 4096;
+/** Word of the shared trace control that counts ids given out (see dataplane/trace/writer.ts). */
+const C_NEXT_ID = 1;
+
+/** Starts a trace on every worker; if one refuses, stops those that started. */
+export async function startTrace(workers: WorkerPool, isPort: (id: number) => boolean, portName: (id: number) => string, options: TraceOptions): Promise<Trace> {
+  const count = options.count ?? DEFAULT_TRACE_COUNT;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_TRACE_COUNT) throw new RangeError(`a trace takes 1 to ${MAX_TRACE_COUNT} frames, not ${count}`);
+  for (const p of options.ports ?? []) if (!isPort(p)) throw new RangeError(`no port ${p}`);
+  const filter = options.filter ? await compileFilter(options.filter) : null;
+  const control = createTraceControl(count);
+  const words = new Int32Array(control);
+  const rings = Array.from({ length: workers.size }, () => TraceRing.create(options.ringRecords ?? DEFAULT_RING_RECORDS));
+  const started: number[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(started.map((w) => workers.command(w, { type: 'traceStop' })));
+    started.length = 0;
+  };
+  try {
+    for (const [w, ring] of rings.entries()) {
+      await workers.command(w, { type: 'traceStart', trace: { ring: ring.shared, control, ports: options.ports ?? null, filter } });
+      started.push(w);
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return new Trace(rings, () => Atomics.load(words, C_NEXT_ID), count, stop, options.portName ?? portName);
+}
+
+/**
+ * Runs a frame through the stages of worker 0 as if `ingress` had delivered it: the block says
+ * what the switch would do with it. Nothing is learned, created, counted or sent.
+ */
+export async function traceFrame(workers: WorkerPool, isPort: (id: number) => boolean, portName: (id: number) => string, options: TraceFrameOptions): Promise<TraceBlock> {
+  if (!isPort(options.ingress)) throw new RangeError(`no port ${options.ingress}`);
+  if (options.frame.length < 14) throw new RangeError(`a frame of ${options.frame.length} bytes is shorter than an Ethernet header`);
+  if (options.frame.length > workers.slotSize) throw new RangeError(`a frame of ${options.frame.length} bytes is larger than the switch's ${workers.slotSize}-byte slots`);
+  const ring = TraceRing.create(256);
+  const control = createTraceControl(0);
+  await workers.command(0, { type: 'traceDry', ingress: options.ingress, frame: options.frame, trace: { ring: ring.shared, control, ports: null, filter: null }, id: 1 });
+  const assembler = new TraceAssembler(options.portName ?? portName);
+  assembler.add(ring.drain());
+  const [block] = [...assembler.take(), ...assembler.flush()];
+  if (!block) throw new Error('the dry run left no trace: its ring was full');
+  return block;
+}
 
 export class Trace {
   private readonly assembler: TraceAssembler;
