@@ -42,7 +42,7 @@ function bridge(): Rig {
   for (let p = 1; p <= 4; p++) ports[p] = PORT_PRESENT | PORT_DEFAULT_FLAGS;
   const fdb = Fdb.create({ size: 64, ageingSeconds: 0 });
   const batch = new Batch(new Uint8Array(SLOTS * MTU_SLOT_BYTES), MTU_SLOT_BYTES, 1);
-  return { ports, fdb, batch, classify: new Classify(), bridge: new Bridge(fdb, ports, () => -1, false, 2) };
+  return { ports, fdb, batch, classify: new Classify(true), bridge: new Bridge(fdb, ports, () => -1, false, 2) };
 }
 
 /** A 60-byte frame by hand: destination at 0..5, source at 6..11, IPv4 ethertype. */

@@ -90,7 +90,7 @@ function header(frame: Uint8Array): { src: string; dst: string; sport: number; d
 }
 
 const batch = new Batch(new Uint8Array(GSO_SLOT_BYTES), GSO_SLOT_BYTES, 1);
-const classify = new Classify();
+const classify = new Classify(true);
 /** Whether the last packet that passed went to an inside host. */
 let lastInside = false;
 

@@ -26,7 +26,7 @@ function tcp(from: number, to: number, payload: number): Uint8Array {
 
 describe('trace, stage by stage', () => {
   it('rx and classify: names the ingress port, summarizes the headers and says what classify found', () => {
-    const rig = new EngineRig();
+    const rig = new EngineRig({ routing: true });
     const block = rig.traced(1, udp(1, hostMac(2), hostIp(2)));
     expect(block).toMatchObject({ id: 1, dryRun: false, worker: 0, ingress: { id: 1, name: 'a' }, complete: true });
     expect(block.summary).toBe(`${hostMac(1)} > ${hostMac(2)}, IPv4, ${hostIp(1)}.40000 > ${hostIp(2)}.53: UDP, length 0`);
@@ -34,8 +34,18 @@ describe('trace, stage by stage', () => {
     expect(block.stages.map((s) => s.stage)).toEqual(['classify', 'l2', 'tx']);
   });
 
+  it('classify: judges the IPv4 header only where a router would read it', () => {
+    const rig = new EngineRig({ routing: true });
+    const bad = udp(1, GATEWAY_MAC, REMOTE_IP);
+    bad[14] = 0x43;
+    const block = rig.traced(1, bad);
+    expect(decisions(block, 'classify')).toEqual(['IPv4, header invalid (version, IHL or total length contradicts the frame)']);
+    expect(block.fate.text).toBe('dropped in l3: malformed');
+    expect(decisions(new EngineRig().traced(1, bad), 'classify')).toEqual(['IPv4']);
+  });
+
   it('classify: sees a VLAN tag and the IPv4 header behind it', () => {
-    const rig = new EngineRig();
+    const rig = new EngineRig({ routing: true });
     const block = rig.traced(1, udp(1, hostMac(2), hostIp(2), ',vlan=10'));
     expect(decisions(block, 'classify')).toEqual(['VLAN-tagged, IPv4, header valid']);
   });
@@ -169,7 +179,7 @@ describe('trace, stage by stage', () => {
     expect(text.split('\n')).toEqual([
       expect.stringMatching(/^frame 1 on a \(port 1\), worker 0, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z, 60 bytes$/),
       `  ${hostMac(1)} > ${hostMac(2)}, IPv4, ${hostIp(1)}.40000 > ${hostIp(2)}.53: UDP, length 0`,
-      '  classify  IPv4, header valid',
+      '  classify  IPv4',
       `  l2        learned ${hostMac(1)} on a`,
       `            ${hostMac(2)} is not in the FDB: flooded as unknown unicast`,
       '  tx        flood (unknown unicast) to b, c',

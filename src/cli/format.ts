@@ -2,6 +2,7 @@
 import type { CtEntry, CtTuple } from '../dataplane/l3/conntrack.js';
 import type { FdbView, NatView, PortView } from '../control/protocol.js';
 import type { SwitchStats } from '../switch/switch.js';
+import { DROP_REASON_INFO } from '../dataplane/core/drop-reasons.js';
 
 /** Left-aligned columns, two spaces apart, headers in capitals. */
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -50,11 +51,24 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
       return [w.failed ? `${w.worker} (failed: ${w.failed})` : w.worker, rate(w.processed, b?.processed), w.dropped, w.timeSqueeze, w.backlog, w.gsoPassed, segmented, w.csumCompleted, nonZeroDrops(w.drops)];
     }),
   );
+  const drops = formatDrops(stats);
   const f = stats.fdb;
   const fdb = `fdb: ${f.entries} entries, ${f.learned} learned, ${f.moves} moves, ${f.evictions} evictions, ${f.aged} aged, ${f.full} not learned (full)`;
   const c = stats.conntrack;
   const conntrack = c ? `\nconntrack: ${c.entries}/${c.max} sessions, ${c.created} created, ${c.expired} expired, ${c.full} new flows dropped (conntrack full), ${c.portsExhausted} dropped (no free port)` : '';
-  return `${ports}\n\n${workers}\n\n${fdb}${conntrack}`;
+  return `${ports}\n\n${workers}\n\n${drops}\n\n${fdb}${conntrack}`;
+}
+
+/** Drops over every worker, by reason, with the stage that drops for it and what it means, as VPP's `show errors`. */
+export function formatDrops(stats: SwitchStats): string {
+  const rows = DROP_REASON_INFO.map((info) => ({ ...info, count: stats.workers.reduce((n, w) => n + w.drops[info.reason], 0) })).filter((r) => r.count > 0);
+  if (rows.length === 0) return 'drops: none';
+  return `drops:\n${table(['COUNT', 'REASON', 'STAGE', 'DESCRIPTION'], rows.map((r) => [r.count, r.reason, r.stage, r.description]))}`;
+}
+
+/** Every drop reason the switch knows, as the README lists them. */
+export function formatDropReasons(): string {
+  return table(['REASON', 'STAGE', 'DESCRIPTION'], DROP_REASON_INFO.map((r) => [r.reason, r.stage, r.description]));
 }
 
 function tupleText(t: CtTuple, protocol: string, packets: boolean): string {

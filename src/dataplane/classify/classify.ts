@@ -1,7 +1,8 @@
 // classify: reads each frame's headers once, so later stages need not parse them again: whether
 // the destination is a group address, the EtherType behind any VLAN tags and where the L3 header
-// starts, and for IPv4 whether the header agrees with itself and the frame. A bridge forwards an
-// IPv4 frame with a bad header as it is; only the l3 stage, which would route it, drops it.
+// starts, and, when a router follows, whether an IPv4 header agrees with itself and the frame. A
+// bridge forwards an IPv4 frame with a bad header as it is; only the l3 stage, which would route
+// it, drops it.
 import { DESC_WORDS, D_LEN } from '../../native/descriptor.js';
 import {
   ETH_DST, ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_QINQ, ETHERTYPE_VLAN, VLAN_TAG_BYTES, isBroadcastMac,
@@ -18,6 +19,9 @@ const MAX_TAGS = 2;
 
 export class Classify implements Stage {
   readonly id = STAGE_CLASSIFY;
+
+  /** `router`: whether an l3 stage follows, the only reader of the IPv4 header's verdict. */
+  constructor(private readonly router: boolean) {}
 
   run(batch: Batch): void {
     const bytes = batch.bytes;
@@ -42,7 +46,7 @@ export class Classify implements Stage {
       }
       if (type === ETHERTYPE_IPV4) {
         flags |= F_IPV4;
-        if (ipv4HeaderFits(bytes, at + l3, len - l3)) flags |= F_IPV4_OK;
+        if (this.router && ipv4HeaderFits(bytes, at + l3, len - l3)) flags |= F_IPV4_OK;
       } else if (type === ETHERTYPE_ARP) {
         flags |= F_ARP;
       }
@@ -53,7 +57,7 @@ export class Classify implements Stage {
   }
 
   traceAfter(batch: Batch, i: number, trace: TraceWriter): void {
-    if (batch.next[i] === 0) trace.event(batch.traceId[i]!, EV_CLASSIFY, STAGE_CLASSIFY, batch.etherType[i]!, batch.l3[i]!, batch.flags[i]!);
+    if (batch.next[i] === 0) trace.event(batch.traceId[i]!, EV_CLASSIFY, STAGE_CLASSIFY, batch.etherType[i]!, batch.l3[i]!, batch.flags[i]!, this.router ? 1 : 0);
   }
 }
 

@@ -106,7 +106,7 @@ export class ForwardingEngine {
     this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS);
     const capacity = 2 * weight;
     const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity);
-    this.stages = router === null ? [new Classify(), bridge, this.tx] : [new Classify(), bridge, router, this.tx];
+    this.stages = router === null ? [new Classify(false), bridge, this.tx] : [new Classify(true), bridge, router, this.tx];
     this.nextBefore = new Int32Array(capacity);
   }
 

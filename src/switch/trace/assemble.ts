@@ -142,14 +142,16 @@ export class TraceAssembler {
         const ipv4 = (flags & F_IPV4) !== 0;
         const tagged = (flags & F_TAGGED) !== 0;
         const ok = (flags & F_IPV4_OK) !== 0;
+        // A switch without a router has no use for the IPv4 header, so classify does not judge it.
+        const judged = ipv4 && p[3] === 1;
         const type = `0x${p[0]!.toString(16).padStart(4, '0')}`;
-        const what = ipv4 ? `IPv4, header ${ok ? 'valid' : 'invalid (version, IHL or total length contradicts the frame)'}` : `EtherType ${type}`;
+        const what = !ipv4 ? `EtherType ${type}` : !judged ? 'IPv4' : `IPv4, header ${ok ? 'valid' : 'invalid (version, IHL or total length contradicts the frame)'}`;
         this.decide(block, r.stage, {
           kind: 'classify',
           etherType: p[0]!,
           l3Offset: p[1]!,
           tagged,
-          ...(ipv4 && { ipv4Header: ok ? ('valid' as const) : ('invalid' as const) }),
+          ...(judged && { ipv4Header: ok ? ('valid' as const) : ('invalid' as const) }),
           text: `${tagged ? 'VLAN-tagged, ' : ''}${what}`,
         });
         return;
