@@ -2,9 +2,11 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 
+import type { TraceBlock } from '../switch/trace/block.js';
 import { CHUNK_DATA, CHUNK_END, type CaptureArgs, type CaptureSummary } from './capture-stream.js';
 import { switchPaths } from './paths.js';
 import type { Reply, Request, Results } from './protocol.js';
+import type { TraceArgs, TraceLine, TraceSummary } from './trace-stream.js';
 
 export class ControlError extends Error {
   override readonly name = 'ControlError';
@@ -131,12 +133,66 @@ export function captureFrom(name: string, args: CaptureArgs, sink: (bytes: Buffe
         buffered = buffered.subarray(5 + length);
       }
     });
-    socket.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') reject(new ControlError(`no switch ${name} is running: start one with tapswitch up --switch ${name}`, 'ENOSWITCH'));
-      else if (e.code === 'ECONNREFUSED') reject(new ControlError(`switch ${name} is not running, but its dead daemon left ${paths.socket}: run tapswitch cleanup --switch ${name}`, 'ESTALE'));
-      else reject(new ControlError(`capture on ${name}: ${e.message}`, e.code ?? 'EFAILED'));
-    });
+    socket.on('error', (e: NodeJS.ErrnoException) => reject(streamError(name, 'capture', e)));
     socket.on('close', () => reject(new ControlError(`the daemon of ${name} closed the capture before its end: see its log`, 'ECONNRESET')));
+  });
+  return {
+    done,
+    stop: () => {
+      if (stopped || socket.destroyed) return;
+      stopped = true;
+      socket.write('stop\n');
+    },
+  };
+}
+
+/** Why a streaming request could not reach the daemon, with what to do about it. */
+function streamError(name: string, what: string, e: NodeJS.ErrnoException): ControlError {
+  if (e.code === 'ENOENT') return new ControlError(`no switch ${name} is running: start one with tapswitch up --switch ${name}`, 'ENOSWITCH');
+  if (e.code === 'ECONNREFUSED') return new ControlError(`switch ${name} is not running, but its dead daemon left ${switchPaths(name).socket}: run tapswitch cleanup --switch ${name}`, 'ESTALE');
+  return new ControlError(`${what} on ${name}: ${e.message}`, e.code ?? 'EFAILED');
+}
+
+/**
+ * Runs a trace on switch `name`, handing each frame's block to `onBlock` as it comes. Resolves
+ * with the daemon's summary; `stop()` ends it early, as Ctrl-C does.
+ */
+export function traceFrom(name: string, args: TraceArgs, onBlock: (block: TraceBlock) => void): { done: Promise<TraceSummary>; stop: () => void } {
+  const socket = connect(switchPaths(name).socket);
+  let buffered = '';
+  let replied = false;
+  let stopped = false;
+  socket.setEncoding('utf8');
+  const done = new Promise<TraceSummary>((resolve, reject) => {
+    const fail = (e: ControlError): void => {
+      reject(e);
+      socket.destroy();
+    };
+    socket.on('connect', () => socket.write(JSON.stringify({ cmd: 'trace', args }) + '\n'));
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          return fail(new ControlError('the daemon answered the trace with something that is not JSON', 'EPROTO'));
+        }
+        if (!replied) {
+          replied = true;
+          const reply = parsed as Reply;
+          if (!reply.ok) return fail(new ControlError(reply.error, reply.code));
+          continue;
+        }
+        const message = parsed as TraceLine;
+        if ('block' in message) onBlock(message.block);
+        else resolve(message.end);
+      }
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => reject(streamError(name, 'trace', e)));
+    socket.on('close', () => reject(new ControlError(`the daemon of ${name} closed the trace before its end: see its log`, 'ECONNRESET')));
   });
   return {
     done,
