@@ -1,0 +1,37 @@
+// port add/del and ports: existing interfaces as AF_PACKET ports, and the list of every port.
+import type { Command } from 'commander';
+
+import { request } from '../../control/client.js';
+import { formatPorts } from '../format.js';
+import { jsonOption, offloadArg, offloadOption, print, switchOption } from '../options.js';
+
+export function register(program: Command): void {
+  const port = program.command('port').description('attach or detach an existing interface through AF_PACKET');
+  port
+    .command('add')
+    .argument('<ifname>', 'interface in the host namespace, e.g. the host end of a veth')
+    .addOption(switchOption())
+    .addOption(offloadOption())
+    .action(async (ifname: string, opts: { switch: string; offload?: 'on' | 'off' }) => {
+      const p = await request(opts.switch, { cmd: 'port-add', args: { ifname, ...offloadArg(opts.offload) } });
+      console.log(`added ${ifname} as port ${p.id}`);
+    });
+  port
+    .command('del')
+    .argument('<ifname>', 'interface to detach')
+    .addOption(switchOption())
+    .action(async (ifname: string, opts: { switch: string }) => {
+      const r = await request(opts.switch, { cmd: 'port-del', args: { ifname } });
+      console.log(`removed ${ifname}; ${r.flushed} FDB entries flushed`);
+    });
+
+  program
+    .command('ports')
+    .description('list the ports: kind, namespace, ifname, MAC, IP, MTU, state, queues, workers')
+    .addOption(switchOption())
+    .addOption(jsonOption())
+    .action(async (opts: { switch: string; json?: boolean }) => {
+      const ports = await request(opts.switch, { cmd: 'ports' });
+      print(opts.json, ports, () => formatPorts(ports));
+    });
+}

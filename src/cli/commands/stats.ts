@@ -1,0 +1,36 @@
+// stats: counters per port and per worker, once or refreshed every second with rates.
+import type { Command } from 'commander';
+
+import { request } from '../../control/client.js';
+import type { SwitchStats } from '../../switch/switch.js';
+import { formatStats } from '../format.js';
+import { jsonOption, print, switchOption } from '../options.js';
+
+async function watchStats(name: string): Promise<void> {
+  let previous: SwitchStats | undefined;
+  let before = performance.now();
+  for (;;) {
+    const stats = await request(name, { cmd: 'stats' });
+    const now = performance.now();
+    console.clear();
+    console.log(`switch ${name}, every 1 s (Ctrl-C to stop)\n`);
+    console.log(formatStats(stats, previous, (now - before) / 1000));
+    previous = stats;
+    before = now;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('stats')
+    .description('per port rx/tx and drops by reason; per worker processed, dropped, time_squeeze')
+    .addOption(switchOption())
+    .addOption(jsonOption())
+    .option('--watch', 'refresh every second and show rates')
+    .action(async (opts: { switch: string; json?: boolean; watch?: boolean }) => {
+      if (opts.watch) return watchStats(opts.switch);
+      const stats = await request(opts.switch, { cmd: 'stats' });
+      print(opts.json, stats, () => formatStats(stats));
+    });
+}

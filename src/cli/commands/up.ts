@@ -1,0 +1,227 @@
+// up and down: a switch daemon in this process or in the background, alone or as a topology file
+// describes it, and stopping it again.
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { InvalidArgumentError, Option, type Command } from 'commander';
+
+import { probeDaemon, request } from '../../control/client.js';
+import { Daemon } from '../../control/daemon.js';
+import { ensureRunDir, switchPaths } from '../../control/paths.js';
+import { InputError } from '../../control/subnet.js';
+import { readTopology, type SwitchSpec } from '../../control/topology.js';
+import { CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../dataplane/l3/conntrack.js';
+import { requireKernelAccess } from '../../util/preflight.js';
+import { nonNegative, positiveInt, switchOption } from '../options.js';
+
+const DETACH_WAIT_MS = 15_000;
+const DOWN_WAIT_MS = 30_000;
+/** A detached daemon runs the CLI's entry point, which is how cleanup recognizes it in /proc. */
+const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
+
+interface UpOptions {
+  switch: string;
+  subnet?: string;
+  gateway?: string;
+  workers?: number;
+  ageing?: number;
+  fdbSize?: number;
+  conntrackMax?: number;
+  conntrackTimeout?: Partial<CtTimeouts>;
+  detach?: boolean;
+  file?: string;
+}
+
+/** Collects repeated --conntrack-timeout NAME=SECONDS into one object. */
+function timeoutOption(value: string, previous: Partial<CtTimeouts> = {}): Partial<CtTimeouts> {
+  const match = /^([a-z_]+)=(\d+(?:\.\d+)?)$/.exec(value);
+  const names = Object.keys(CT_DEFAULT_TIMEOUTS);
+  if (!match) throw new InvalidArgumentError(`"${value}" is not NAME=SECONDS, like udp=30; names: ${names.join(', ')}`);
+  if (!names.includes(match[1]!)) throw new InvalidArgumentError(`unknown timeout "${match[1]}"; names: ${names.join(', ')}`);
+  const seconds = Number(match[2]);
+  if (seconds < 0.1 || seconds > 1e8) throw new InvalidArgumentError(`timeout ${match[1]} must be from 0.1 to 100000000 seconds`);
+  return { ...previous, [match[1]!]: seconds };
+}
+
+/** Builds what the topology says for one switch that is up; on failure the caller takes it down. */
+async function applySwitch(spec: SwitchSpec): Promise<void> {
+  for (const ns of spec.namespaces) {
+    const port = await request(spec.name, { cmd: 'attach', args: ns });
+    console.log(`  ${spec.name}: attached ${ns.netns} ${port.ip} ${port.mac}`);
+  }
+  for (const ifname of spec.interfaces) {
+    await request(spec.name, { cmd: 'port-add', args: { ifname } });
+    console.log(`  ${spec.name}: added ${ifname}`);
+  }
+}
+
+function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
+  return {
+    switch: spec.name,
+    ...(spec.subnet !== undefined && { subnet: spec.subnet }),
+    ...(spec.workers !== undefined && { workers: spec.workers }),
+    ...(spec.ageing !== undefined && { ageing: spec.ageing }),
+    ...(spec.fdbSize !== undefined && { fdbSize: spec.fdbSize }),
+    detach,
+  };
+}
+
+/** Brings up every switch of a topology file; if any part fails, what was built is taken down. */
+async function upFromFile(file: string, detach: boolean): Promise<void> {
+  const topology = readTopology(file);
+  if (topology.switches.length > 1 && !detach) {
+    throw new InputError(`${file} has ${topology.switches.length} switches: run them in the background with --detach`);
+  }
+  if (!detach) {
+    const [spec] = topology.switches as [SwitchSpec];
+    const daemon = await runDaemonStarted(specOptions(spec, false));
+    try {
+      await applySwitch(spec);
+    } catch (e) {
+      await daemon.stop();
+      throw e;
+    }
+    await daemon.stopped;
+    return;
+  }
+  const started: string[] = [];
+  try {
+    for (const spec of topology.switches) {
+      await detachDaemon(specOptions(spec, true), ['up', '--switch', spec.name, ...daemonArgs(spec)]);
+      started.push(spec.name);
+      await applySwitch(spec);
+    }
+  } catch (e) {
+    for (const name of started) await stopSwitch(name).catch((down: Error) => console.error(`tapswitch: could not take ${name} down: ${down.message}`));
+    throw e;
+  }
+}
+
+function daemonArgs(spec: SwitchSpec): string[] {
+  return [
+    ...(spec.subnet !== undefined ? ['--subnet', spec.subnet] : []),
+    ...(spec.workers !== undefined ? ['--workers', String(spec.workers)] : []),
+    ...(spec.ageing !== undefined ? ['--ageing', String(spec.ageing)] : []),
+    ...(spec.fdbSize !== undefined ? ['--fdb-size', String(spec.fdbSize)] : []),
+  ];
+}
+
+/** Runs the daemon in this process until SIGINT, SIGTERM or `tapswitch down`. */
+async function runDaemon(opts: UpOptions): Promise<void> {
+  await (await runDaemonStarted(opts)).stopped;
+}
+
+/** Starts the daemon in this process; it stops on SIGINT, SIGTERM or `tapswitch down`. */
+async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
+  requireKernelAccess(['ip']);
+  const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+  const daemon = await Daemon.start({
+    name: opts.switch,
+    ...(opts.subnet !== undefined && { subnet: opts.subnet }),
+    ...(opts.gateway !== undefined && { gateway: opts.gateway }),
+    ...(opts.workers !== undefined && { workers: opts.workers }),
+    ...(opts.ageing !== undefined && { ageingSeconds: opts.ageing }),
+    ...(opts.fdbSize !== undefined && { fdbSize: opts.fdbSize }),
+    ...(opts.conntrackMax !== undefined && { conntrackMax: opts.conntrackMax }),
+    ...(opts.conntrackTimeout !== undefined && { conntrackTimeouts: opts.conntrackTimeout }),
+    log,
+  });
+  const info = daemon.info();
+  log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; control socket ${daemon.paths.socket}`);
+  let signalled = false;
+  const onSignal = () => {
+    // A second Ctrl-C must not cut the teardown short.
+    if (signalled) log('already stopping: removing what the switch made');
+    signalled = true;
+    void daemon.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return daemon;
+}
+
+/** Starts the daemon in the background and returns once it answers on its socket. */
+async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter((a) => a !== '--detach' && a !== '-d')): Promise<void> {
+  requireKernelAccess(['ip']);
+  ensureRunDir();
+  const paths = switchPaths(opts.switch);
+  if ((await probeDaemon(opts.switch)) === 'alive') throw new InputError(`switch ${opts.switch} is already running: stop it with tapswitch down --switch ${opts.switch}`);
+  const logStart = existsSync(paths.log) ? statSync(paths.log).size : 0;
+  const log = openSync(paths.log, 'a', 0o600);
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  let exited: number | null = null;
+  child.once('exit', (code) => {
+    exited = code ?? 1;
+  });
+  const deadline = Date.now() + DETACH_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (exited !== null) {
+      // Only what this start wrote: the log may hold earlier runs.
+      const last = readFileSync(paths.log, 'utf8').slice(logStart).trim().split('\n').pop() ?? '';
+      throw new InputError(`the daemon exited before it was ready: ${last.replace(/^tapswitch: /, '')}`);
+    }
+    if ((await probeDaemon(opts.switch)) === 'alive') {
+      const info = await request(opts.switch, { cmd: 'ping' });
+      console.log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; log ${paths.log}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (child.pid !== undefined && exited === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  throw new InputError(`the daemon did not answer within ${DETACH_WAIT_MS / 1000} s, so it was stopped: see ${paths.log}`);
+}
+
+/** Asks a switch to stop and waits until its socket is gone, which the daemon removes last. */
+async function stopSwitch(name: string): Promise<void> {
+  await request(name, { cmd: 'down' });
+  const deadline = Date.now() + DOWN_WAIT_MS;
+  while ((await probeDaemon(name)) !== 'none') {
+    if (Date.now() > deadline) throw new InputError(`switch ${name} did not stop within ${DOWN_WAIT_MS / 1000} s: see ${switchPaths(name).log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('up')
+    .description('start a switch daemon; it runs until Ctrl-C or `tapswitch down`')
+    .addOption(switchOption())
+    .option('--subnet <cidr>', 'IPv4 subnet of the switch (default: one that clashes with no route)')
+    .option('--gateway <ip>', "the switch's own address, answering ARP and ping (default: the subnet's first)")
+    .addOption(new Option('--workers <n>', 'forwarding worker threads (default: one per CPU)').argParser(positiveInt('--workers', 64)))
+    .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', 1e6)))
+    .addOption(new Option('--fdb-size <n>', 'most FDB entries').argParser(positiveInt('--fdb-size', 1 << 24)))
+    .addOption(new Option('--conntrack-max <n>', 'most NAT sessions (default 65536)').argParser(positiveInt('--conntrack-max', 1 << 22)))
+    .option('--conntrack-timeout <name=seconds>', 'a NAT timeout, like udp=30 or tcp_established=3600 (repeatable)', timeoutOption)
+    .option('-d, --detach', 'run in the background and return once it is ready')
+    .option('-f, --file <topology.yaml>', 'build the switches, namespaces and interfaces a topology file describes')
+    .action(async (opts: UpOptions) => {
+      if (opts.file !== undefined) return upFromFile(opts.file, opts.detach ?? false);
+      return opts.detach ? detachDaemon(opts) : runDaemon(opts);
+    });
+
+  program
+    .command('down')
+    .description('stop a switch (or every switch of a topology file) and remove everything it created')
+    .addOption(switchOption())
+    .option('-f, --file <topology.yaml>', 'stop the switches this topology file names')
+    .action(async (opts: { switch: string; file?: string }) => {
+      const names = opts.file !== undefined ? readTopology(opts.file).switches.map((s) => s.name) : [opts.switch];
+      const failures: string[] = [];
+      // Every switch gets its chance, even after one fails.
+      for (const name of names) {
+        try {
+          await stopSwitch(name);
+          console.log(`switch ${name} stopped`);
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
+      }
+      if (failures.length > 0) throw new InputError(failures.join('; '));
+    });
+}

@@ -1,0 +1,115 @@
+// attach and detach: a namespace gets a TAP port of the switch with an address from its subnet and a
+// default route via the gateway, or loses it (and the namespace, when tapswitch created it).
+import { placeLink } from '../../netns/attach.js';
+import { ipIn, type CommandError } from '../../netns/ip.js';
+import { uniqueName } from '../../netns/names.js';
+import { createNamespace, deleteNamespace, namespaceExists } from '../../netns/namespace.js';
+import { formatMac, parseMac } from '../../packet/mac.js';
+import type { PortInfo } from '../../switch/switch.js';
+import type { AttachArgs, PortView, Results } from '../protocol.js';
+import type { AttachmentState } from '../state.js';
+import { InputError, contains, formatSubnet, hostRange, ipToNumber, macForIp, numberToIp, parseCidr } from '../subnet.js';
+import type { DaemonContext } from './context.js';
+import { checkIfname, checkNetns } from './names.js';
+import { viewOf } from './ports.js';
+
+function usedIps(ctx: DaemonContext): Set<number> {
+  return new Set([...ctx.attachments.values()].map((a) => ipToNumber(a.ip)));
+}
+
+function pickIp(ctx: DaemonContext, requested: string | undefined): { ip: number; prefix: number } {
+  const { subnet, gateway, name } = ctx;
+  const range = hostRange(subnet);
+  const used = usedIps(ctx);
+  if (requested === undefined || requested === 'auto') {
+    for (let ipn = range.first; ipn <= range.last; ipn++) if (ipn !== gateway && !used.has(ipn)) return { ip: ipn, prefix: subnet.prefix };
+    throw new InputError(`subnet ${formatSubnet(subnet)} has no free address left`);
+  }
+  const { ip: ipn, prefix } = requested.includes('/') ? parseCidr(requested) : { ip: ipToNumber(requested), prefix: subnet.prefix };
+  if (!contains(subnet, ipn)) throw new InputError(`address ${requested} is outside subnet ${formatSubnet(subnet)} of switch ${name}`);
+  if (prefix !== subnet.prefix) throw new InputError(`address ${requested} has prefix /${prefix}, but the switch subnet is /${subnet.prefix}: use /${subnet.prefix} or leave it out`);
+  if (ipn === gateway) throw new InputError(`${numberToIp(ipn)} is the gateway address of ${name}: pick another or use --ip auto`);
+  if (ipn < range.first || ipn > range.last) throw new InputError(`${numberToIp(ipn)} is the network or broadcast address of ${formatSubnet(subnet)}`);
+  if (used.has(ipn)) {
+    const holder = [...ctx.attachments.values()].find((a) => a.ip === numberToIp(ipn));
+    throw new InputError(`address ${numberToIp(ipn)} is already taken by namespace ${holder?.netns}`);
+  }
+  return { ip: ipn, prefix };
+}
+
+export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<PortView> {
+  const netns = checkNetns(args.netns);
+  const ifname = checkIfname(args.ifname ?? 'eth0', 'interface name');
+  if (ctx.attachments.has(netns)) throw new InputError(`namespace ${netns} is already attached to ${ctx.name}: detach it first`);
+  const { ip: ipn, prefix } = pickIp(ctx, args.ip);
+  const mac = args.mac ?? macForIp(ipn);
+  const macBytes = parseMac(mac);
+  if ((macBytes[0]! & 1) !== 0 || macBytes.every((b) => b === 0)) throw new InputError(`MAC ${mac} must be a unicast address, not multicast or all zero`);
+  const normalMac = formatMac(macBytes);
+  const holder = [...ctx.attachments.values()].find((a) => a.mac === normalMac);
+  if (holder) throw new InputError(`MAC ${normalMac} is already used by namespace ${holder.netns}`);
+  const mtu = args.mtu ?? 1500;
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65521) throw new InputError(`MTU ${mtu} must be from 68 to 65521`);
+
+  const createdNamespace = !namespaceExists(netns);
+  // Recorded before it exists, so a daemon killed half-way leaves cleanup a trace of it.
+  const pending: AttachmentState = { netns, portId: -1, tap: '', ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace };
+  ctx.attachments.set(netns, pending);
+  ctx.save();
+  let port: PortInfo | undefined;
+  try {
+    if (createdNamespace) await createNamespace(netns);
+    // A namespace the user made may still have its loopback down.
+    if (!createdNamespace) await ipIn(netns, 'link', 'set', 'dev', 'lo', 'up');
+    port = await ctx.sw.addTapPort({ name: uniqueName('tsp'), ...(args.offloads !== undefined && { offloads: args.offloads }) });
+    const cidr = `${numberToIp(ipn)}/${prefix}`;
+    await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
+    ctx.sw.setPortMtu(port.id, mtu);
+    await addDefaultRoute(ctx, netns, ifname);
+  } catch (e) {
+    if (port) await ctx.sw.removePort(port.id).catch(() => undefined);
+    if (createdNamespace && namespaceExists(netns)) await deleteNamespace(netns).catch(() => undefined);
+    ctx.attachments.delete(netns);
+    ctx.save();
+    throw e;
+  }
+  const attachment: AttachmentState = { ...pending, portId: port.id, tap: port.name };
+  ctx.attachments.set(netns, attachment);
+  ctx.save();
+  ctx.log(`attached ${netns}: ${ifname} ${attachment.ip}/${prefix} ${normalMac} on port ${port.id}`);
+  return viewOf(ctx, port, attachment, 'up');
+}
+
+/** A default route via the gateway, as Docker gives a container; a namespace that has one keeps it. */
+async function addDefaultRoute(ctx: DaemonContext, netns: string, ifname: string): Promise<void> {
+  const gateway = numberToIp(ctx.gateway);
+  try {
+    await ipIn(netns, 'route', 'add', 'default', 'via', gateway, 'dev', ifname);
+  } catch (e) {
+    if (!/File exists/.test((e as CommandError).stderr ?? '')) throw e;
+    ctx.log(`${netns} already has a default route; left as it is`);
+  }
+}
+
+export async function detach(ctx: DaemonContext, netns: string): Promise<Results['detach']> {
+  const a = ctx.attachments.get(netns);
+  if (!a) throw new InputError(`namespace ${netns} is not attached to ${ctx.name}: see tapswitch ports --switch ${ctx.name}`);
+  const flushed = ctx.sw.fdb.portEntries(a.portId);
+  // Its published ports go with it, as a container's do.
+  for (const [key, p] of ctx.published) {
+    if (p.netns !== netns) continue;
+    ctx.sw.unpublish(p.protocol, p.hostPort);
+    ctx.published.delete(key);
+  }
+  await ctx.sw.removePort(a.portId);
+  // The port is gone: forget it before anything else can fail, so a retry cannot hit a reused id.
+  ctx.attachments.delete(netns);
+  ctx.save();
+  if (a.createdNamespace && namespaceExists(netns)) {
+    await deleteNamespace(netns).catch((e: Error) => {
+      throw new InputError(`detached ${netns}, but could not delete the namespace: ${e.message}; remove it with ip netns del ${netns}`);
+    });
+  }
+  ctx.log(`detached ${netns}${a.createdNamespace ? ' and deleted it' : ''}`);
+  return { netns, deletedNamespace: a.createdNamespace, flushed };
+}

@@ -1,0 +1,30 @@
+// What the request handlers may see and change of a running daemon. The Daemon implements it; the
+// handlers import only this type, so they never load daemon.ts and no import cycle can form.
+import type { CaptureStream } from '../capture-stream.js';
+import type { PublishArgs, UplinkArgs } from '../protocol.js';
+import type { AttachmentState, PacketPortState } from '../state.js';
+import type { Subnet } from '../subnet.js';
+import type { Switch } from '../../switch/switch.js';
+
+export interface DaemonContext {
+  readonly name: string;
+  readonly subnet: Subnet;
+  /** The switch's own address, as a number. */
+  readonly gateway: number;
+  readonly sw: Switch;
+  readonly log: (line: string) => void;
+  /** Attached namespaces by name; one still being set up has port id -1. */
+  readonly attachments: Map<string, AttachmentState>;
+  /** Host interfaces added as AF_PACKET ports, by name. */
+  readonly interfaces: Map<string, PacketPortState>;
+  /** The uplink as it was asked for; null without one. */
+  uplink: UplinkArgs | null;
+  /** Published host ports by "HOSTPORT/protocol". */
+  readonly published: Map<string, PublishArgs>;
+  /** Running capture streams, ended (with their summary) before the switch closes. */
+  readonly streams: Set<CaptureStream>;
+  /** Once the daemon has begun to stop, nothing new may start. */
+  readonly stopping: boolean;
+  /** Writes the state file; every change calls it, so cleanup can undo what a killed daemon made. */
+  save(): void;
+}
