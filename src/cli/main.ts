@@ -20,6 +20,7 @@ import * as fdb from './commands/fdb.js';
 import * as nat from './commands/nat.js';
 import * as port from './commands/port.js';
 import * as stats from './commands/stats.js';
+import * as trace from './commands/trace.js';
 import * as up from './commands/up.js';
 
 const EXIT_ERROR = 1;
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError();
-  for (const group of [up, attach, port, fdb, stats, nat, capture, bench, cleanup, demo]) group.register(program);
+  for (const group of [up, attach, port, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);
   return program;
 }
 

@@ -8,7 +8,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch } from '../switch/switch.js';
-import type { CaptureStream } from './capture-stream.js';
 import { probeDaemon } from './client.js';
 import { hostSubnets } from './host-routes.js';
 import { isTapswitchProcess, liveStates } from './live.js';
@@ -17,6 +16,8 @@ import type { InfoView, PublishArgs, Reply, Request, Results, UplinkArgs } from 
 import { failureReply } from './reply.js';
 import { attach, detach } from './requests/attach.js';
 import { startCaptureStream } from './requests/capture.js';
+import type { DaemonStream } from './requests/context.js';
+import { startTraceStream, tracePacket } from './requests/trace.js';
 import type { DaemonContext } from './requests/context.js';
 import { fdbAdd, fdbDel, fdbFlush } from './requests/fdb.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
@@ -47,7 +48,7 @@ export class Daemon implements DaemonContext {
   readonly interfaces = new Map<string, PacketPortState>();
   uplink: UplinkArgs | null = null;
   readonly published = new Map<string, PublishArgs>();
-  readonly streams = new Set<CaptureStream>();
+  readonly streams = new Set<DaemonStream>();
   private server: Server | undefined;
   private shuttingDown: Promise<void> | undefined;
   /** Resolves once the daemon has stopped, whoever asked. */
@@ -171,12 +172,13 @@ export class Daemon implements DaemonContext {
       for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if (line.includes('"cmd":"capture"')) {
-          // The connection now carries the capture; the stream reads the client's "stop" itself,
-          // including one already here. Paused, so nothing arrives unheard while it starts.
+        const stream = streamOf(line);
+        if (stream !== undefined) {
+          // The connection now carries the capture or trace; the stream reads the client's "stop"
+          // itself, including one already here. Paused, so nothing arrives unheard while it starts.
           socket.pause();
           socket.off('data', onData);
-          void startCaptureStream(this, socket, line, buffered);
+          void (stream === 'capture' ? startCaptureStream : startTraceStream)(this, socket, line, buffered);
           return;
         }
         void this.answer(line).then((reply) => {
@@ -233,6 +235,7 @@ export class Daemon implements DaemonContext {
     'nat-list': () => natView(this),
     conntrack: () => this.sw.conntrackEntries(),
     'conntrack-flush': () => ({ flushed: this.sw.flushConntrack() }),
+    'trace-packet': (args) => tracePacket(this, args.spec),
     down: () => ({ stopping: true }),
   };
 
@@ -295,3 +298,12 @@ export class Daemon implements DaemonContext {
   }
 }
 
+/** The streaming command a request line opens ('capture' or 'trace'), or undefined for a plain request. */
+function streamOf(line: string): 'capture' | 'trace' | undefined {
+  try {
+    const cmd = (JSON.parse(line) as { cmd?: unknown }).cmd;
+    return cmd === 'capture' || cmd === 'trace' ? cmd : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -3,6 +3,7 @@ import type { FdbEntry } from '../dataplane/l2/fdb.js';
 import type { PortFlags } from '../dataplane/core/port-table.js';
 import type { CtEntry } from '../dataplane/l3/conntrack.js';
 import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
+import type { TraceBlock } from '../switch/trace/block.js';
 
 export interface AttachArgs {
   netns: string;
@@ -33,6 +34,8 @@ export type Request =
   | { cmd: 'nat-list' }
   | { cmd: 'conntrack' }
   | { cmd: 'conntrack-flush' }
+  /** A dry run of the frame the spec describes (`tapswitch trace --packet`). */
+  | { cmd: 'trace-packet'; args: { spec: string } }
   | { cmd: 'down' };
 
 export interface UplinkArgs {
@@ -114,5 +117,6 @@ export interface Results {
   'nat-list': NatView;
   conntrack: CtEntry[];
   'conntrack-flush': { flushed: number };
+  'trace-packet': TraceBlock;
   down: { stopping: true };
 }

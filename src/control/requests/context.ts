@@ -1,10 +1,14 @@
 // What the request handlers may see and change of a running daemon. The Daemon implements it; the
 // handlers import only this type, so they never load daemon.ts and no import cycle can form.
-import type { CaptureStream } from '../capture-stream.js';
 import type { PublishArgs, UplinkArgs } from '../protocol.js';
 import type { AttachmentState, PacketPortState } from '../state.js';
 import type { Subnet } from '../subnet.js';
 import type { Switch } from '../../switch/switch.js';
+
+/** A stream that carries a capture or a trace to its client; the daemon ends them all before it stops. */
+export interface DaemonStream {
+  finish(reason: 'switch stopping'): Promise<void>;
+}
 
 export interface DaemonContext {
   readonly name: string;
@@ -21,8 +25,8 @@ export interface DaemonContext {
   uplink: UplinkArgs | null;
   /** Published host ports by "HOSTPORT/protocol". */
   readonly published: Map<string, PublishArgs>;
-  /** Running capture streams, ended (with their summary) before the switch closes. */
-  readonly streams: Set<CaptureStream>;
+  /** Running capture and trace streams, ended (with their summary) before the switch closes. */
+  readonly streams: Set<DaemonStream>;
   /** Once the daemon has begun to stop, nothing new may start. */
   readonly stopping: boolean;
   /** Writes the state file; every change calls it, so cleanup can undo what a killed daemon made. */
