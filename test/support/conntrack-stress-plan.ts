@@ -10,7 +10,7 @@
 // The table is small on purpose (32 sessions for 48 flows): it is nearly always full, so sessions
 // are freed and their slots reused for other flows all the time, under readers still walking them.
 
-import { CT_FULL, CT_NO_PORT, type CtEntry, type Conntrack } from '../../src/dataplane/l3/conntrack.js';
+import { CT_FULL, CT_NO_PORT, FOUND_DST, FOUND_PORTS, FOUND_SRC, FOUND_VERSION, createFound, type CtEntry, type Conntrack } from '../../src/dataplane/l3/conntrack.js';
 import { IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number, ipv4ToNumber } from '../../src/packet/ipv4.js';
 import { TCP_ACK, TCP_SYN } from '../../src/packet/tcp.js';
 
@@ -80,17 +80,21 @@ export interface Hit {
   src: number;
   dst: number;
   ports: number;
+  /** The session's version when it was read, which update() checks. */
+  version: number;
 }
 
-function hitOf(ct: Conntrack, node: number): Hit | undefined {
+/** This thread's answer record, as each forwarding worker has its own. */
+const found = createFound();
+
+function hitOf(node: number): Hit | undefined {
   if (node < 0) return undefined;
-  const { src, dst, ports } = ct.found;
-  return { node, src, dst, ports: ports | 0 };
+  return { node, src: found[FOUND_SRC]!, dst: found[FOUND_DST]!, ports: found[FOUND_PORTS]! | 0, version: found[FOUND_VERSION]! };
 }
 
 /** Lock-free, as the forwarding path looks first. */
 function lookUp(ct: Conntrack, protocol: number, src: number, dst: number, ports: number, now: number): Hit | undefined {
-  return hitOf(ct, ct.lookup(protocol, src, dst, ports, now));
+  return hitOf(ct.lookup(protocol, src, dst, ports, now, found));
 }
 
 export function lookUpOriginal(ct: Conntrack, flow: Flow, now: number): Hit | undefined {
@@ -99,7 +103,7 @@ export function lookUpOriginal(ct: Conntrack, flow: Flow, now: number): Hit | un
 
 /** Under the lock, as the forwarding path looks again before it believes a miss. */
 export function lookUpOriginalLocked(ct: Conntrack, flow: Flow, now: number): Hit | undefined {
-  return hitOf(ct, ct.lookupLocked(flow.protocol, flow.src, flow.dst, originalPorts(flow), now));
+  return hitOf(ct.lookupLocked(flow.protocol, flow.src, flow.dst, originalPorts(flow), now, found));
 }
 
 export function lookUpReply(ct: Conntrack, flow: Flow, ext: number, now: number): Hit | undefined {
@@ -115,7 +119,8 @@ export function createSession(ct: Conntrack, flow: Flow, now: number): Created {
 
 /** Counts a packet on the session `hit` came from; it must be the last lookup made on `ct`. */
 export function updateSession(ct: Conntrack, hit: Hit, now: number): void {
-  ct.update(hit.node, 100, (hit.node & 1) === 0 ? TCP_ACK : TCP_SYN | TCP_ACK, now);
+  found[FOUND_VERSION] = hit.version;
+  ct.update(hit.node, 100, (hit.node & 1) === 0 ? TCP_ACK : TCP_SYN | TCP_ACK, now, found);
 }
 
 // ---- the checks ----
