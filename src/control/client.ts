@@ -157,7 +157,7 @@ function streamError(name: string, what: string, e: NodeJS.ErrnoException): Cont
  * Runs a trace on switch `name`, handing each frame's block to `onBlock` as it comes. Resolves
  * with the daemon's summary; `stop()` ends it early, as Ctrl-C does.
  */
-export function traceFrom(name: string, args: TraceArgs, onBlock: (block: TraceBlock) => void): { done: Promise<TraceSummary>; stop: () => void } {
+export function traceFrom(name: string, args: TraceArgs, onBlock: (block: TraceBlock) => void, onStart: () => void = () => undefined): { done: Promise<TraceSummary>; stop: () => void } {
   const socket = connect(switchPaths(name).socket);
   let buffered = '';
   let replied = false;
@@ -184,6 +184,7 @@ export function traceFrom(name: string, args: TraceArgs, onBlock: (block: TraceB
           replied = true;
           const reply = parsed as Reply;
           if (!reply.ok) return fail(new ControlError(reply.error, reply.code));
+          onStart();
           continue;
         }
         const message = parsed as TraceLine;

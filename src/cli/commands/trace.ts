@@ -7,6 +7,7 @@ import { request, traceFrom } from '../../control/client.js';
 import type { TraceArgs } from '../../control/trace-stream.js';
 import { InputError } from '../../control/subnet.js';
 import { DEFAULT_TRACE_COUNT } from '../../switch/trace/trace.js';
+import type { TraceBlock } from '../../switch/trace/block.js';
 import { formatTraceBlock } from '../../switch/trace/text.js';
 import { jsonOption, positiveInt, switchOption } from '../options.js';
 
@@ -27,11 +28,18 @@ async function runTrace(filter: string[], opts: TraceCliOptions): Promise<void> 
     ...(filter.length > 0 && { filter: filter.join(' ') }),
   };
   let printed = 0;
-  const session = traceFrom(opts.switch, args, (block) => {
+  const onBlock = (block: TraceBlock): void => {
     // JSON Lines: one block per line, for jq and for programs.
     process.stdout.write(opts.json ? `${JSON.stringify(block)}\n` : `${printed > 0 ? '\n' : ''}${formatTraceBlock(block)}\n`);
     printed++;
-  });
+  };
+  // Like tcpdump's "listening on", once the workers trace: what is traced, and how it ends.
+  const onStart = (): void => {
+    const from = args.port !== undefined ? ` from ${args.port}` : '';
+    const matching = args.filter !== undefined ? ` matching "${args.filter}"` : '';
+    process.stderr.write(`tracing the next ${args.count} frames${from}${matching}; Ctrl-C to stop\n`);
+  };
+  const session = traceFrom(opts.switch, args, onBlock, onStart);
   let signals = 0;
   const onSignal = () => {
     // The first Ctrl-C asks the daemon for a clean end; a second one does not wait for it.

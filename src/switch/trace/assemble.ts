@@ -194,7 +194,7 @@ export class TraceAssembler {
         const direction = directions[p[0] as keyof typeof directions];
         if (direction === 'gateway') {
           block.fate.consumed = true;
-          this.decide(block, r.stage, { kind: 'route', direction, text: 'for the switch itself (the gateway or the uplink address)' });
+          this.decide(block, r.stage, { kind: 'route', direction, text: 'the switch answers it itself; it goes no further' });
           return;
         }
         const ttl = { before: p[1]!, after: p[2]! };
@@ -309,8 +309,8 @@ function fateText(block: TraceBlock): string {
   const names = (ports: TracePort[]): string => ports.map((p) => p.name).join(', ');
   const parts: string[] = [];
   if (f.sent.length > 0) parts.push(`${block.dryRun ? 'would be sent' : 'sent'} on ${names(f.sent)}`);
-  if (f.consumed) parts.push(`taken by the switch${f.answers.length > 0 ? `, ${block.dryRun ? 'which would answer' : 'which answered'} on ${names(f.answers)}` : ''}`);
-  else if (f.answers.length > 0) parts.push(`the switch ${block.dryRun ? 'would answer' : 'answered'} on ${names(f.answers)}`);
+  if (f.answers.length > 0) parts.push(`${block.dryRun ? 'the switch would answer' : 'the switch answered'}${f.consumed ? '' : ' too'} on ${names(f.answers)}`);
+  else if (f.consumed) parts.push('taken by the switch, with no answer');
   for (const d of f.dropped) parts.push(`${block.dryRun ? 'would be dropped' : 'dropped'} in ${d.stage}: ${d.reason}${d.direction === 'out' ? ` (for ${d.port.name})` : ''}`);
   if (f.waiting > 0) parts.push(`${f.waiting} ${f.waiting === 1 ? 'copy' : 'copies'} still waiting in a backlog when the trace stopped`);
   if (parts.length === 0) parts.push(block.complete ? 'nowhere' : 'unknown: the trace lost events of this frame');
