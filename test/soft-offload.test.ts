@@ -60,7 +60,7 @@ function l4ChecksumOk(seg: Uint8Array, v6: boolean, udp: boolean): boolean {
 function cut(kind: 'tcp4' | 'tcp6' | 'udp4', gsoType: number): Uint8Array[] {
   const { bytes, len } = gsoFrame(kind);
   const soft = new SoftOffload();
-  const n = soft.plan(bytes, 0, len, gsoType, MSS);
+  const n = soft.plan(bytes, 0, len, 14, kind === 'tcp6' ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, gsoType, MSS);
   const lengths = new Uint32Array(n);
   soft.write(bytes, 0, 0, n, SLOT, SLOT, lengths);
   return Array.from({ length: n }, (_, k) => bytes.slice(SLOT + k * SLOT, SLOT + k * SLOT + lengths[k]!));
@@ -107,7 +107,7 @@ describe('software segmentation', () => {
 
   it('refuses UDP fragmentation offload, which it does not do', () => {
     const { bytes, len } = gsoFrame('udp4');
-    expect(new SoftOffload().plan(bytes, 0, len, GSO_UDP, MSS)).toBe(SOFT_UNSUPPORTED);
+    expect(new SoftOffload().plan(bytes, 0, len, 14, ETHERTYPE_IPV4, GSO_UDP, MSS)).toBe(SOFT_UNSUPPORTED);
   });
 });
 

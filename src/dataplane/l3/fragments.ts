@@ -6,8 +6,16 @@
 import { FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_SRC } from './conntrack.js';
 
 const SLOTS = 1024;
-const WORDS = 8; // src, dst, id << 8 | protocol, new src, new dst, flags (inside), mac hi, mac lo
-const EXPIRES = 0;
+// A slot's words: the datagram's key, then its first fragment's translation.
+const K_SRC = 0;
+const K_DST = 1;
+const K_ID_PROTOCOL = 2; // IP ID << 8 | protocol
+const T_SRC = 3;
+const T_DST = 4;
+const T_INSIDE = 5;
+const T_MAC_HI = 6;
+const T_MAC_LO = 7;
+const WORDS = 8;
 /** Ticks (tenths of a second) a datagram's fragments may trail its first, as ipfrag_time (30 s). */
 const FRAGMENT_TICKS = 300;
 
@@ -24,15 +32,15 @@ export class FragmentTable {
   remember(src: number, dst: number, key: number, nSrc: number, nDst: number, inside: number, macHi: number, macLo: number, now: number): void {
     const at = this.slotOf(src, dst, key);
     const s = this.slots;
-    s[at] = src;
-    s[at + 1] = dst;
-    s[at + 2] = key;
-    s[at + 3] = nSrc;
-    s[at + 4] = nDst;
-    s[at + 5] = inside;
-    s[at + 6] = macHi;
-    s[at + 7] = macLo;
-    this.expires[at / WORDS + EXPIRES] = now + FRAGMENT_TICKS;
+    s[at + K_SRC] = src;
+    s[at + K_DST] = dst;
+    s[at + K_ID_PROTOCOL] = key;
+    s[at + T_SRC] = nSrc;
+    s[at + T_DST] = nDst;
+    s[at + T_INSIDE] = inside;
+    s[at + T_MAC_HI] = macHi;
+    s[at + T_MAC_LO] = macLo;
+    this.expires[at / WORDS] = now + FRAGMENT_TICKS;
   }
 
   /**
@@ -42,12 +50,12 @@ export class FragmentTable {
   find(src: number, dst: number, key: number, now: number, found: Int32Array): boolean {
     const at = this.slotOf(src, dst, key);
     const s = this.slots;
-    if (s[at] !== src || s[at + 1] !== dst || s[at + 2] !== key || now >= this.expires[at / WORDS]!) return false;
-    found[FOUND_SRC] = s[at + 3]!;
-    found[FOUND_DST] = s[at + 4]!;
-    found[FOUND_INSIDE] = s[at + 5]!;
-    found[FOUND_MAC_HI] = s[at + 6]!;
-    found[FOUND_MAC_LO] = s[at + 7]!;
+    if (s[at + K_SRC] !== src || s[at + K_DST] !== dst || s[at + K_ID_PROTOCOL] !== key || now >= this.expires[at / WORDS]!) return false;
+    found[FOUND_SRC] = s[at + T_SRC]!;
+    found[FOUND_DST] = s[at + T_DST]!;
+    found[FOUND_INSIDE] = s[at + T_INSIDE]!;
+    found[FOUND_MAC_HI] = s[at + T_MAC_HI]!;
+    found[FOUND_MAC_LO] = s[at + T_MAC_LO]!;
     return true;
   }
 }

@@ -11,7 +11,7 @@ import { Batch, F_IPV4_OK, F_LOCAL, NEXT_DONE, NEXT_DROP, NEXT_FLOOD_UNKNOWN, NE
 import { DROP_NEIGHBOR_UNRESOLVED } from '../core/drop-reasons.js';
 import { STAGE_L3 } from '../core/stage.js';
 import {
-  EV_LOOKUP, EV_NAT, EV_NEXT_HOP, EV_REPLY, EV_ROUTE, LOOKUP_HIT, LOOKUP_MISS, NEXT_HOP_PROBED, NEXT_HOP_REACHABLE, NEXT_HOP_UNRESOLVED, REPLY_HEAD,
+  EV_LOOKUP, EV_NAT, EV_NEXT_HOP, NAT_AFTER, NAT_BEFORE, NAT_PROTOCOL, NAT_SECONDS_LEFT, NAT_SESSION, NAT_TCP_STATE, EV_REPLY, EV_ROUTE, LOOKUP_HIT, LOOKUP_MISS, NEXT_HOP_PROBED, NEXT_HOP_REACHABLE, NEXT_HOP_UNRESOLVED, REPLY_HEAD,
   REPLY_LENGTH, REPLY_PORT, ROUTE_GATEWAY, ROUTE_HAIRPIN, ROUTE_IN, ROUTE_OUT, SESSION_EXISTING, SESSION_FRAGMENT, SESSION_NEW, SESSION_WOULD_CREATE,
 } from '../trace/events.js';
 import { packHead, type TraceWriter } from '../trace/writer.js';
@@ -34,6 +34,14 @@ const KIND_ICMP_ERROR = 2;
 const KIND_FRAGMENT = 3;
 /** The stage does not look at this frame. */
 const UNTOUCHED = -1;
+
+/** src, dst, sport, dport of the headers at h[o..]. */
+function writeTuple(r: Int32Array, at: number, h: Int32Array, o: number): void {
+  r[at] = h[o + H_SRC]!;
+  r[at + 1] = h[o + H_DST]!;
+  r[at + 2] = h[o + H_PORTS]! >>> 16;
+  r[at + 3] = h[o + H_PORTS]! & 0xffff;
+}
 
 export class RouterTrace {
   private readonly seen: Int32Array;
@@ -118,18 +126,12 @@ export class RouterTrace {
     const at = trace.begin(batch.traceId[i]!, EV_NAT, STAGE_L3);
     if (at < 0) return;
     const r = trace.ring.records;
-    r[at] = session;
-    r[at + 1] = s[b + H_PROTOCOL]!;
-    r[at + 2] = s[b + H_SRC]!;
-    r[at + 3] = s[b + H_DST]!;
-    r[at + 4] = s[b + H_PORTS]! >>> 16;
-    r[at + 5] = s[b + H_PORTS]! & 0xffff;
-    r[at + 6] = a[H_SRC]!;
-    r[at + 7] = a[H_DST]!;
-    r[at + 8] = a[H_PORTS]! >>> 16;
-    r[at + 9] = a[H_PORTS]! & 0xffff;
-    r[at + 10] = state;
-    r[at + 11] = seconds;
+    r[at + NAT_SESSION] = session;
+    r[at + NAT_PROTOCOL] = s[b + H_PROTOCOL]!;
+    writeTuple(r, at + NAT_BEFORE, s, b);
+    writeTuple(r, at + NAT_AFTER, a, 0);
+    r[at + NAT_TCP_STATE] = state;
+    r[at + NAT_SECONDS_LEFT] = seconds;
     trace.commit();
   }
 

@@ -76,7 +76,7 @@ export class Offload {
       this.send(batch, i, port, 1, sender);
       return;
     }
-    const segments = this.segmenter.plan(bytes, at, len, gsoType, gso & 0xffff);
+    const segments = this.segmenter.plan(bytes, at, len, batch.l3[i]!, batch.etherType[i]!, gsoType, gso & 0xffff);
     if (segments < 0) {
       this.drops.frame(port.id, segments === SOFT_UNSUPPORTED ? DROP_GSO_UNSUPPORTED : DROP_MALFORMED, slot, len, true, trace, STAGE_OFFLOAD);
       return;

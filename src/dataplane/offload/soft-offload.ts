@@ -3,17 +3,16 @@
 // checksum. Frames move within one slot memory by copyWithin, so nothing is allocated.
 import { foldChecksum, onesSum } from '../../packet/checksum.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN } from '../../packet/ethernet.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../packet/ipv4.js';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../../packet/ethernet.js';
+import { IPPROTO_TCP, IPPROTO_UDP, IPV4_CHECKSUM, IPV4_ID, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL, ipv4HeaderBytes } from '../../packet/ipv4.js';
+import { IPV6_ADDRESS_BYTES, IPV6_HEADER_BYTES, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LENGTH, IPV6_SRC } from '../../packet/ipv6.js';
+import { TCP_CHECKSUM, TCP_CWR, TCP_DATA_OFFSET, TCP_FIN, TCP_FLAGS, TCP_PSH, TCP_SEQ } from '../../packet/tcp.js';
+import { UDP_CHECKSUM, UDP_HEADER_BYTES, UDP_LENGTH } from '../../packet/udp.js';
 import { GSO_ECN, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4 } from '../../native/descriptor.js';
 
 /** Why a frame could not be made plain. */
 export const SOFT_UNSUPPORTED = -1; // a GSO kind this switch does not segment (UFO), or headers it cannot parse
 export const SOFT_MALFORMED = -2; // offsets or sizes that contradict the frame
-
-const TCP_FIN = 0x01;
-const TCP_PSH = 0x08;
-const TCP_CWR = 0x80;
 
 /** A GSO frame, parsed once by plan() and cut by write(). */
 export class SoftOffload {
@@ -29,37 +28,33 @@ export class SoftOffload {
   segmentBytes = 0;
 
   /**
-   * Parses the GSO frame at bytes[at..at+len): gsoType and gsoSize from its virtio header. Returns
-   * the segment count, or SOFT_UNSUPPORTED / SOFT_MALFORMED.
+   * Parses the GSO frame at bytes[at..at+len), whose L3 header starts at `l3` and is of
+   * `etherType` (as classify found them); gsoType and gsoSize come from its virtio header.
+   * Returns the segment count, or SOFT_UNSUPPORTED / SOFT_MALFORMED.
    */
-  plan(bytes: Uint8Array, at: number, len: number, gsoType: number, gsoSize: number): number {
+  plan(bytes: Uint8Array, at: number, len: number, l3: number, etherType: number, gsoType: number, gsoSize: number): number {
     const type = gsoType & ~GSO_ECN;
     if (type !== GSO_TCPV4 && type !== GSO_TCPV6 && type !== GSO_UDP_L4) return SOFT_UNSUPPORTED;
-    let ip = 14;
-    let etherType = read16(bytes, at + 12);
-    if (etherType === ETHERTYPE_VLAN) {
-      etherType = read16(bytes, at + 16);
-      ip = 18;
-    }
-    if (len < ip + 40 || gsoSize < 1) return SOFT_MALFORMED;
+    const ip = l3;
+    if (len < ip + IPV6_HEADER_BYTES || gsoSize < 1) return SOFT_MALFORMED;
     let l4: number;
     let protocol: number;
     if (etherType === ETHERTYPE_IPV4) {
-      if (bytes[at + ip]! >> 4 !== 4) return SOFT_MALFORMED;
-      l4 = ip + (bytes[at + ip]! & 0x0f) * 4;
-      protocol = bytes[at + ip + 9]!;
+      if (bytes[at + ip + IPV4_VERSION_IHL]! >> 4 !== 4) return SOFT_MALFORMED;
+      l4 = ip + ipv4HeaderBytes(bytes, at + ip);
+      protocol = bytes[at + ip + IPV4_PROTOCOL]!;
       this.v4 = true;
     } else if (etherType === ETHERTYPE_IPV6) {
-      l4 = ip + 40;
-      protocol = bytes[at + ip + 6]!;
+      l4 = ip + IPV6_HEADER_BYTES;
+      protocol = bytes[at + ip + IPV6_NEXT_HEADER]!;
       this.v4 = false;
     } else {
       return SOFT_UNSUPPORTED;
     }
     this.tcp = type !== GSO_UDP_L4;
     if (protocol !== (this.tcp ? IPPROTO_TCP : IPPROTO_UDP)) return SOFT_UNSUPPORTED;
-    const l4Header = this.tcp ? (bytes[at + l4 + 12]! >> 4) * 4 : 8;
-    if (l4Header < 8 || l4 + l4Header > len) return SOFT_MALFORMED;
+    const l4Header = this.tcp ? (bytes[at + l4 + TCP_DATA_OFFSET]! >> 4) * 4 : UDP_HEADER_BYTES;
+    if (l4Header < UDP_HEADER_BYTES || l4 + l4Header > len) return SOFT_MALFORMED;
     this.ip = ip;
     this.l4 = l4;
     this.headers = l4 + l4Header;
@@ -85,25 +80,25 @@ export class SoftOffload {
       bytes.copyWithin(o + headers, at + headers + from, at + headers + from + chunk);
       const l4Length = headers - l4 + chunk;
       if (this.v4) {
-        write16(bytes, o + ip + 2, l4 - ip + l4Length);
-        write16(bytes, o + ip + 4, (read16(bytes, at + ip + 4) + i) & 0xffff);
-        write16(bytes, o + ip + 10, 0);
-        write16(bytes, o + ip + 10, foldChecksum(onesSum(bytes, o + ip, l4 - ip)));
+        write16(bytes, o + ip + IPV4_TOTAL_LENGTH, l4 - ip + l4Length);
+        write16(bytes, o + ip + IPV4_ID, (read16(bytes, at + ip + IPV4_ID) + i) & 0xffff);
+        write16(bytes, o + ip + IPV4_CHECKSUM, 0);
+        write16(bytes, o + ip + IPV4_CHECKSUM, foldChecksum(onesSum(bytes, o + ip, l4 - ip)));
       } else {
-        write16(bytes, o + ip + 4, l4Length);
+        write16(bytes, o + ip + IPV6_PAYLOAD_LENGTH, l4Length);
       }
       const segment = this.segments;
       let check: number;
       if (this.tcp) {
-        write32(bytes, o + l4 + 4, (read32(bytes, at + l4 + 4) + from) >>> 0);
-        let flags = bytes[at + l4 + 13]!;
+        write32(bytes, o + l4 + TCP_SEQ, (read32(bytes, at + l4 + TCP_SEQ) + from) >>> 0);
+        let flags = bytes[at + l4 + TCP_FLAGS]!;
         if (i !== segment - 1) flags &= ~(TCP_FIN | TCP_PSH);
         if (i !== 0) flags &= ~TCP_CWR;
-        bytes[o + l4 + 13] = flags;
-        check = o + l4 + 16;
+        bytes[o + l4 + TCP_FLAGS] = flags;
+        check = o + l4 + TCP_CHECKSUM;
       } else {
-        write16(bytes, o + l4 + 4, l4Length);
-        check = o + l4 + 6;
+        write16(bytes, o + l4 + UDP_LENGTH, l4Length);
+        check = o + l4 + UDP_CHECKSUM;
       }
       write16(bytes, check, 0);
       const sum = foldChecksum(onesSum(bytes, o + l4, l4Length, this.pseudoSum(bytes, o, l4Length)));
@@ -114,8 +109,8 @@ export class SoftOffload {
 
   private pseudoSum(bytes: Uint8Array, o: number, l4Length: number): number {
     const protocol = this.tcp ? IPPROTO_TCP : IPPROTO_UDP;
-    // Source and destination: 8 bytes for IPv4 (from offset 12), 32 for IPv6 (from offset 8).
-    return this.v4 ? onesSum(bytes, o + this.ip + 12, 8) + protocol + l4Length : onesSum(bytes, o + this.ip + 8, 32) + protocol + l4Length;
+    // Source and destination: 8 bytes for IPv4, 32 for IPv6.
+    return this.v4 ? onesSum(bytes, o + this.ip + IPV4_SRC, 8) + protocol + l4Length : onesSum(bytes, o + this.ip + IPV6_SRC, 2 * IPV6_ADDRESS_BYTES) + protocol + l4Length;
   }
 }
 

@@ -57,6 +57,13 @@ export const ROUTE_GATEWAY = 4; // for the gateway itself
  * TCP state (index into TCP_STATE_NAMES) or -1, seconds the session has left or -1].
  */
 export const EV_NAT = 7;
+export const NAT_SESSION = 0;
+export const NAT_PROTOCOL = 1;
+/** The tuple before: src, dst, sport, dport; the tuple after, the same four from NAT_AFTER. */
+export const NAT_BEFORE = 2;
+export const NAT_AFTER = 6;
+export const NAT_TCP_STATE = 10;
+export const NAT_SECONDS_LEFT = 11;
 export const SESSION_NEW = 1;
 export const SESSION_EXISTING = 2;
 /** A dry run: a session would be created. */
@@ -79,6 +86,11 @@ export const REPLY_HEAD = 2;
 
 /** A flood: [kind (a NEXT_FLOOD_* of core/batch.ts), port count, ports...]. */
 export const EV_FLOOD = 10;
+export const FLOOD_KIND = 0;
+export const FLOOD_COUNT = 1;
+export const FLOOD_PORTS = 2;
+/** Ports a flood record names at most. */
+export const FLOOD_MAX_PORTS = 40;
 
 /** offload for one egress port: [port, action, segments]. */
 export const EV_OFFLOAD = 11;

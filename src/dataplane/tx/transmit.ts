@@ -18,7 +18,7 @@ import { PORT_MTU_SHIFT, PORT_PRESENT } from '../core/port-table.js';
 import { STAGE_OFFLOAD, STAGE_TX, type Stage } from '../core/stage.js';
 import { floodFlag } from '../l2/bridge.js';
 import type { Offload, PlainSender } from '../offload/offload.js';
-import { EV_FLOOD, EV_OFFLOAD, EV_TX, OFFLOAD_GSO_PASSED, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND } from '../trace/events.js';
+import { EV_FLOOD, EV_OFFLOAD, EV_TX, FLOOD_COUNT, FLOOD_KIND, FLOOD_MAX_PORTS, FLOOD_PORTS, OFFLOAD_GSO_PASSED, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
 
 /** Ethernet header with one VLAN tag: what a frame may carry beyond the MTU. */
@@ -292,10 +292,10 @@ export class Transmit implements Stage, PlainSender {
     const r = writer.ring.records;
     let n = 0;
     for (const port of this.ports.order) {
-      if (port.id !== ingress && (this.portWords[port.id]! & want) === want && n < 40) r[at + 2 + n++] = port.id;
+      if (port.id !== ingress && (this.portWords[port.id]! & want) === want && n < FLOOD_MAX_PORTS) r[at + FLOOD_PORTS + n++] = port.id;
     }
-    r[at] = next;
-    r[at + 1] = n;
+    r[at + FLOOD_KIND] = next;
+    r[at + FLOOD_COUNT] = n;
     writer.commit();
   }
 }

@@ -8,7 +8,7 @@ import {
   FRAME_HEAD_BYTES, FRAME_LENGTH, FRAME_NANOSECONDS, FRAME_PORT, FRAME_SECONDS, FRAME_VNET_FLAGS, FRAME_VNET_GSO, FRAME_WORKER, LEARN_FULL, LEARN_KNOWN,
   LEARN_MOVED, LEARN_NEW, LEARN_OFF, LEARN_STATIC, LOOKUP_BROADCAST, LOOKUP_GATEWAY, LOOKUP_HIT, LOOKUP_MISS, LOOKUP_MULTICAST, LOOKUP_ROUTED,
   NEXT_HOP_PROBED, NEXT_HOP_REACHABLE, OFFLOAD_CHECKSUM, OFFLOAD_SEGMENTED, REPLY_HEAD, REPLY_LENGTH, REPLY_PORT, ROUTE_GATEWAY, ROUTE_HAIRPIN, ROUTE_IN,
-  ROUTE_OUT, SESSION_EXISTING, SESSION_FRAGMENT, SESSION_NEW, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND,
+  ROUTE_OUT, NAT_AFTER, NAT_BEFORE, NAT_PROTOCOL, NAT_SECONDS_LEFT, NAT_SESSION, NAT_TCP_STATE, FLOOD_COUNT, FLOOD_KIND, FLOOD_PORTS, SESSION_EXISTING, SESSION_FRAGMENT, SESSION_NEW, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND,
 } from '../../dataplane/trace/events.js';
 import type { TraceRecord } from '../../dataplane/trace/ring.js';
 import { F_IPV4, F_IPV4_OK, F_TAGGED, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST } from '../../dataplane/core/batch.js';
@@ -203,14 +203,14 @@ export class TraceAssembler {
         return;
       }
       case EV_NAT: {
-        const protocol = PROTOCOL_NAMES[p[1]!] ?? `protocol ${p[1]}`;
+        const protocol = PROTOCOL_NAMES[p[NAT_PROTOCOL]!] ?? `protocol ${p[NAT_PROTOCOL]}`;
         const tuple = (at: number): TraceTuple => ({ src: formatIpv4Number(p[at]!), dst: formatIpv4Number(p[at + 1]!), sport: p[at + 2]!, dport: p[at + 3]! });
-        const before = tuple(2);
-        const after = tuple(6);
+        const before = tuple(NAT_BEFORE);
+        const after = tuple(NAT_AFTER);
         const sessions = { [SESSION_NEW]: 'new', [SESSION_EXISTING]: 'existing', [SESSION_FRAGMENT]: 'fragment' } as const;
-        const session = sessions[p[0] as keyof typeof sessions] ?? ('would create' as const);
-        const state = p[10]! >= 0 ? TCP_STATE_NAMES[p[10]!] : undefined;
-        const timeout = p[11]! >= 0 ? p[11]! : undefined;
+        const session = sessions[p[NAT_SESSION] as keyof typeof sessions] ?? ('would create' as const);
+        const state = p[NAT_TCP_STATE]! >= 0 ? TCP_STATE_NAMES[p[NAT_TCP_STATE]!] : undefined;
+        const timeout = p[NAT_SECONDS_LEFT]! >= 0 ? p[NAT_SECONDS_LEFT]! : undefined;
         const end = (t: TraceTuple, port: number): string => (protocol === 'icmp' ? t[port === 0 ? 'src' : 'dst'] : `${t[port === 0 ? 'src' : 'dst']}:${port === 0 ? t.sport : t.dport}`);
         const show = (t: TraceTuple): string => `${end(t, 0)} > ${end(t, 1)}${protocol === 'icmp' && t.sport !== 0 ? ` id ${t.sport}` : ''}`;
         const how = { new: 'new session', existing: 'existing session', fragment: 'later fragment, as its first', 'would create': 'a session would be created' }[session];
@@ -243,8 +243,8 @@ export class TraceAssembler {
         return;
       }
       case EV_FLOOD: {
-        const ports = Array.from(p.subarray(2, 2 + p[1]!), (id) => this.port(id));
-        const kind = p[0] === NEXT_FLOOD_BROADCAST ? 'broadcast' : p[0] === NEXT_FLOOD_MULTICAST ? 'multicast' : 'unknown unicast';
+        const ports = Array.from(p.subarray(FLOOD_PORTS, FLOOD_PORTS + p[FLOOD_COUNT]!), (id) => this.port(id));
+        const kind = p[FLOOD_KIND] === NEXT_FLOOD_BROADCAST ? 'broadcast' : p[FLOOD_KIND] === NEXT_FLOOD_MULTICAST ? 'multicast' : 'unknown unicast';
         this.decide(block, r.stage, { kind: 'flood', ports, text: ports.length === 0 ? `flood (${kind}): no port takes it` : `flood (${kind}) to ${ports.map((x) => x.name).join(', ')}` });
         return;
       }
