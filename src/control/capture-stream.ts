@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 
 import { CaptureFileWriter, type Capture, type CaptureStats } from '../switch/capture.js';
 import type { CaptureFormat } from '../packet/pcap.js';
+import { onClientStop } from './stream-stop.js';
 
 export const CHUNK_DATA = 0x44; // 'D'
 export const CHUNK_END = 0x45; // 'E'
@@ -81,16 +82,7 @@ export function streamCapture(socket: Socket, capture: Capture, args: CaptureArg
       if (args.count !== undefined && sent >= args.count) void finish('count');
       else if (performance.now() >= deadline) void finish('duration');
     }, DRAIN_MS);
-    let lines = pending;
-    const onInput = (text: string | Buffer): void => {
-      lines += String(text);
-      if (lines.includes('stop\n')) void finish('stopped');
-    };
-    socket.on('data', onInput);
-    socket.on('close', () => void finish('stopped'));
-    socket.resume();
-    onInput('');
-    if (socket.destroyed) void finish('stopped');
+    onClientStop(socket, pending, () => void finish('stopped'));
   });
   return { done, finish };
 }

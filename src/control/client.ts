@@ -1,6 +1,6 @@
 // Talks to a switch daemon over its control socket.
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 import type { TraceBlock } from '../switch/trace/block.js';
 import { CHUNK_DATA, CHUNK_END, type CaptureArgs, type CaptureSummary } from './capture-stream.js';
@@ -94,7 +94,6 @@ export function captureFrom(name: string, args: CaptureArgs, sink: (bytes: Buffe
   const socket = connect(paths.socket);
   let buffered: Buffer = Buffer.alloc(0);
   let replied = false;
-  let stopped = false;
   const done = new Promise<CaptureSummary>((resolve, reject) => {
     socket.on('connect', () => socket.write(JSON.stringify({ cmd: 'capture', args }) + '\n'));
     socket.on('data', (data: Buffer) => {
@@ -136,13 +135,16 @@ export function captureFrom(name: string, args: CaptureArgs, sink: (bytes: Buffe
     socket.on('error', (e: NodeJS.ErrnoException) => reject(streamError(name, 'capture', e)));
     socket.on('close', () => reject(new ControlError(`the daemon of ${name} closed the capture before its end: see its log`, 'ECONNRESET')));
   });
-  return {
-    done,
-    stop: () => {
-      if (stopped || socket.destroyed) return;
-      stopped = true;
-      socket.write('stop\n');
-    },
+  return { done, stop: stopper(socket) };
+}
+
+/** Asks the daemon, once, to end the stream on this connection early. */
+function stopper(socket: Socket): () => void {
+  let stopped = false;
+  return () => {
+    if (stopped || socket.destroyed) return;
+    stopped = true;
+    socket.write('stop\n');
   };
 }
 
@@ -161,7 +163,6 @@ export function traceFrom(name: string, args: TraceArgs, onBlock: (block: TraceB
   const socket = connect(switchPaths(name).socket);
   let buffered = '';
   let replied = false;
-  let stopped = false;
   socket.setEncoding('utf8');
   const done = new Promise<TraceSummary>((resolve, reject) => {
     const fail = (e: ControlError): void => {
@@ -195,12 +196,5 @@ export function traceFrom(name: string, args: TraceArgs, onBlock: (block: TraceB
     socket.on('error', (e: NodeJS.ErrnoException) => reject(streamError(name, 'trace', e)));
     socket.on('close', () => reject(new ControlError(`the daemon of ${name} closed the trace before its end: see its log`, 'ECONNRESET')));
   });
-  return {
-    done,
-    stop: () => {
-      if (stopped || socket.destroyed) return;
-      stopped = true;
-      socket.write('stop\n');
-    },
-  };
+  return { done, stop: stopper(socket) };
 }

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { Trace } from '../switch/trace/trace.js';
+import { onClientStop } from './stream-stop.js';
 
 export interface TraceArgs {
   /** A namespace, interface or port number; absent for every port. */
@@ -60,16 +61,7 @@ export function streamTrace(socket: Socket, trace: Trace, args: TraceArgs, pendi
       if (trace.settled || now - allPickedAt > SETTLE_MS) void finish('count');
       else if (now >= deadline) void finish('duration');
     }, POLL_MS);
-    let lines = pending;
-    const onInput = (text: string | Buffer): void => {
-      lines += String(text);
-      if (lines.includes('stop\n')) void finish('stopped');
-    };
-    socket.on('data', onInput);
-    socket.on('close', () => void finish('stopped'));
-    socket.resume();
-    onInput('');
-    if (socket.destroyed) void finish('stopped');
+    onClientStop(socket, pending, () => void finish('stopped'));
   });
   return { done, finish };
 }

@@ -11,6 +11,7 @@ import { installHint } from '../../netns/ip.js';
 import type { CaptureFormat } from '../../packet/pcap.js';
 import { hasTool } from '../../util/preflight.js';
 import { positiveInt, switchOption } from '../options.js';
+import { untilEnd } from '../session.js';
 
 interface CaptureCliOptions {
   switch: string;
@@ -54,24 +55,11 @@ async function runCapture(filter: string[], opts: CaptureCliOptions): Promise<vo
       if (decoder.exitCode === null && decoder.signalCode === null) await new Promise((r) => decoder.once('exit', r));
     };
   }
-  const session = captureFrom(opts.switch, args, sink);
-  let signals = 0;
-  const onSignal = () => {
-    // The first Ctrl-C asks the daemon for a clean end; a second one does not wait for it.
-    if (++signals > 1) process.exit(130);
-    session.stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  // A reader that went away (`| head`) ends the capture, as it ends tcpdump.
-  process.stdout.on('error', () => session.stop());
   try {
-    const summary = await session.done;
+    const summary = await untilEnd(captureFrom(opts.switch, args, sink));
     process.stderr.write(`${summary.captured} frames captured\n${summary.dropped} frames dropped by the capture\n`);
   } finally {
     await finish();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -10,6 +10,7 @@ import { DEFAULT_TRACE_COUNT } from '../../switch/trace/trace.js';
 import type { TraceBlock } from '../../switch/trace/block.js';
 import { formatTraceBlock } from '../../switch/trace/text.js';
 import { jsonOption, positiveInt, switchOption } from '../options.js';
+import { untilEnd } from '../session.js';
 
 interface TraceCliOptions {
   switch: string;
@@ -39,23 +40,8 @@ async function runTrace(filter: string[], opts: TraceCliOptions): Promise<void> 
     const matching = args.filter !== undefined ? ` matching "${args.filter}"` : '';
     process.stderr.write(`tracing the next ${args.count} frames${from}${matching}; Ctrl-C to stop\n`);
   };
-  const session = traceFrom(opts.switch, args, onBlock, onStart);
-  let signals = 0;
-  const onSignal = () => {
-    // The first Ctrl-C asks the daemon for a clean end; a second one does not wait for it.
-    if (++signals > 1) process.exit(130);
-    session.stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.stdout.on('error', () => session.stop());
-  try {
-    const summary = await session.done;
-    process.stderr.write(`${summary.traced} frames traced${summary.lost > 0 ? `, ${summary.lost} events lost (trace ring full)` : ''}\n`);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const summary = await untilEnd(traceFrom(opts.switch, args, onBlock, onStart));
+  process.stderr.write(`${summary.traced} frames traced${summary.lost > 0 ? `, ${summary.lost} events lost (trace ring full)` : ''}\n`);
 }
 
 export function register(program: Command): void {
