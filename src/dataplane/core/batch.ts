@@ -15,15 +15,15 @@ export const NEXT_FLOOD_UNKNOWN = -4;
 export const NEXT_FLOOD_MULTICAST = -5;
 export const NEXT_FLOOD_BROADCAST = -6;
 
-/** flags[i]: what classify found, and marks later stages add. */
-export const F_GROUP = 1 << 0; // destination MAC is multicast or broadcast
-export const F_BROADCAST = 1 << 1;
-export const F_TAGGED = 1 << 2; // carries an 802.1Q or 802.1ad tag
-export const F_IPV4 = 1 << 3; // IPv4 EtherType, header at l3[i]
-export const F_IPV4_OK = 1 << 4; // ... and its header agrees with itself and the frame
-export const F_ARP = 1 << 5;
-export const F_LOCAL = 1 << 6; // the gateway sees it too, as a bridge's own interface sees a broadcast
-export const F_GENERATED = 1 << 7; // made by the switch, not read from a queue
+/**
+ * flags[i]: what classify found past the MACs, and marks later stages add. Written only for the
+ * frames classify reads (see classify.ts: readsL3), which are the only ones read for them.
+ */
+export const F_TAGGED = 1 << 0; // carries an 802.1Q or 802.1ad tag
+export const F_IPV4 = 1 << 1; // IPv4 EtherType, header at l3[i]
+export const F_IPV4_OK = 1 << 2; // ... and its header agrees with itself and the frame
+export const F_ARP = 1 << 3;
+export const F_LOCAL = 1 << 4; // the gateway sees it too, as a bridge's own interface sees a broadcast
 
 export class Batch {
   /** Descriptors: frames read in [0, rxCount), frames the switch made in [rxCount, count). */
@@ -36,13 +36,15 @@ export class Batch {
   readonly etherType: Uint16Array;
   /** Offset of the L3 header in the frame: 14, or 18 behind a tag. */
   readonly l3: Uint8Array;
-  /** For a frame the switch made: the frame it answers; -1 for frames read. */
+  /** For a frame the switch made (index rxCount and up): the frame it answers, or -1. */
   readonly origin: Int16Array;
   /** The trace a frame belongs to, or 0. */
   readonly traceId: Int32Array;
 
   rxCount = 0;
   count = 0;
+  /** Bytes of the whole frames read, which classify adds up as it visits them. */
+  rxBytes = 0;
   /** The port the frames were read from, and its counter row. */
   ingress = 0;
   ingressBase = 0;
@@ -57,12 +59,16 @@ export class Batch {
   /** The stage running now, which drops are put down to. */
   stage = 0;
 
+  /** The same bytes, for reading a MAC as two words in two loads. */
+  readonly view: DataView;
+
   constructor(
     readonly bytes: Uint8Array,
     readonly slotSize: number,
     /** Frames read per batch at most: the rx slots are 0..weight-1. */
     readonly weight: number,
   ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // Every frame read may make one frame of its own, in the reply slots weight..2*weight-1.
     const capacity = 2 * weight;
     this.desc = new Uint32Array(capacity * DESC_WORDS);
@@ -86,11 +92,11 @@ export class Batch {
     this.now = now;
     this.toL3 = 0;
     this.dropped = 0;
-    this.traced = 0;
     this.next.fill(0, 0, n);
-    this.flags.fill(0, 0, n);
-    this.origin.fill(-1, 0, n);
-    this.traceId.fill(0, 0, n);
+    // Trace ids stay 0 but where the last batch traced. Flags (see F_*) and origins (written for
+    // frames the switch makes) need no reset.
+    if (this.traced !== 0) this.traceId.fill(0);
+    this.traced = 0;
   }
 
   /** Byte offset of frame i in the pool. */
@@ -103,9 +109,14 @@ export class Batch {
   }
 
   drop(i: number, reason: number): void {
+    this.dropIn(i, reason, this.stage);
+  }
+
+  /** A drop on behalf of another stage than the one running. */
+  dropIn(i: number, reason: number, stage: number): void {
     this.next[i] = NEXT_DROP;
     this.reason[i] = reason;
-    this.dropStage[i] = this.stage;
+    this.dropStage[i] = stage;
     this.dropped++;
   }
 
@@ -125,7 +136,7 @@ export class Batch {
     this.desc[d + D_VNET_GSO] = 0;
     this.desc[d + D_VNET_CSUM] = 0;
     this.next[g] = egress;
-    this.flags[g] = F_GENERATED;
+    this.flags[g] = 0;
     this.origin[g] = origin;
     this.traceId[g] = origin >= 0 ? this.traceId[origin]! : 0;
   }

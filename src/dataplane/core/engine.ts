@@ -5,8 +5,9 @@
 // out (time_squeeze). Each read is a batch, and a batch goes through the stages in order, every
 // stage over every frame before the next stage starts, as VPP's graph nodes do:
 //
-//   rx        the native read; a frame cut short or no frame at all is dropped (truncated, short_read)
-//   classify  parses Ethernet, VLAN tags and the IPv4 header once           (classify/classify.ts)
+//   rx        the native read, counted; a capture and a trace see the frames as they came
+//   classify  drops what the read marked (truncated, short_read, for rx), then parses Ethernet,
+//             VLAN tags and the IPv4 header once                           (classify/classify.ts)
 //   l2        checks and learns the source, looks up the destination      (l2/bridge.ts)
 //   l3        the gateway, the router and NAT, for frames sent to them     (l3/router.ts)
 //   tx        per-egress lists, MTU, offload for plain ports, backlog      (tx/transmit.ts, offload/)
@@ -25,7 +26,7 @@
 //
 // Nothing here allocates per frame; each queue is crossed into once per batch.
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../../native/descriptor.js';
-import { EBADF, EBADFD, EBADMSG, ENODEV, ENXIO } from '../../native/errno.js';
+import { EBADF, EBADFD, ENODEV, ENXIO } from '../../native/errno.js';
 import { CaptureTap, type CaptureSpec } from '../capture/tap.js';
 import { Classify } from '../classify/classify.js';
 import { Bridge } from '../l2/bridge.js';
@@ -37,7 +38,6 @@ import { Transmit } from '../tx/transmit.js';
 import { Batch, NEXT_DROP } from './batch.js';
 import { Counters, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
 import { DropPath } from './drop-path.js';
-import { DROP_SHORT_READ, DROP_TRUNCATED } from './drop-reasons.js';
 import { DescRing } from './desc-ring.js';
 import { FramePool } from './frame-pool.js';
 import { MAX_PORTS } from './port-table.js';
@@ -275,18 +275,10 @@ export class ForwardingEngine {
     return n;
   }
 
-  /** rx: counts what was read, marks what is no frame, and lets a capture and a trace see it as it came. */
+  /** rx: counts what was read, and lets a capture and a trace see it as it came. */
   private rx(batch: Batch): void {
     const desc = batch.desc;
-    batch.stage = STAGE_RX;
-    let rxBytes = 0;
-    for (let i = 0; i < batch.rxCount; i++) {
-      const status = desc[i * DESC_WORDS + D_STATUS]!;
-      if (status === 0) rxBytes += desc[i * DESC_WORDS + D_LEN]!;
-      else batch.drop(i, status === EBADMSG ? DROP_SHORT_READ : DROP_TRUNCATED);
-    }
     this.c[batch.ingressBase + P_RX_PACKETS]! += batch.rxCount;
-    this.c[batch.ingressBase + P_RX_BYTES]! += rxBytes;
     const tap = this.tap;
     if (tap !== null) {
       tap.stamp();
@@ -320,6 +312,7 @@ export class ForwardingEngine {
 
   /** The end of a batch: drops go down the drop path, a trace learns each traced frame's path is over. */
   private finish(batch: Batch): void {
+    if (!batch.dry) this.c[batch.ingressBase + P_RX_BYTES]! += batch.rxBytes;
     if (batch.dropped > 0) {
       const desc = batch.desc;
       const traced = batch.traced !== 0;

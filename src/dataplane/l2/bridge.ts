@@ -1,10 +1,11 @@
 // l2: the bridge's decision for each frame, as br_handle_frame and br_forward make it: check the
 // source, learn it, then forward to the known port, to the gateway, or flood. Frames from the
 // uplink are routed, never bridged: they go to l3 whole.
-import { ETH_DST, ETH_SRC, isZeroMac } from '../../packet/ethernet.js';
+import { ETH_DST, ETH_SRC } from '../../packet/ethernet.js';
+import { DESC_WORDS, D_SLOT } from '../../native/descriptor.js';
 import { macHiAt, macLoAt } from '../../packet/mac.js';
 import {
-  Batch, F_ARP, F_BROADCAST, F_GROUP, F_LOCAL, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST, NEXT_FLOOD_UNKNOWN, NEXT_L3,
+  Batch, F_ARP, F_LOCAL, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST, NEXT_FLOOD_UNKNOWN, NEXT_L3,
 } from '../core/batch.js';
 import { DROP_GATEWAY_IGNORED, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
 import { GATEWAY_PORT, PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_MCAST_FLOOD, PORT_PRESENT, PORT_ROUTED } from '../core/port-table.js';
@@ -15,6 +16,11 @@ import {
 } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
 import { FDB_STATIC, type Fdb } from './fdb.js';
+
+/** The group (I/G) bit of a MAC, the low bit of its first byte, in the word of its first four bytes. */
+const GROUP_BIT = 0x01000000;
+const BROADCAST_HI = 0xffffffff;
+const BROADCAST_LO = 0xffff;
 
 /** The port flag a flood of kind `next` (a NEXT_FLOOD_*) needs on an egress port. */
 export function floodFlag(next: number): number {
@@ -58,48 +64,53 @@ export class Bridge implements Stage {
       return;
     }
     const learning = (word & PORT_LEARNING) !== 0 && !batch.dry;
-    const bytes = batch.bytes;
+    const { view, desc, slotSize, next } = batch;
+    const flagsOf = batch.flags;
     const fdb = this.fdb;
     const ports = this.ports;
     const now = batch.now;
-    for (let i = 0; i < batch.rxCount; i++) {
-      if (batch.next[i] !== 0) continue;
-      const at = batch.at(i);
-      const src = at + ETH_SRC;
-      if ((bytes[src]! & 1) !== 0) {
+    const n = batch.rxCount;
+    for (let i = 0; i < n; i++) {
+      if (next[i] !== 0) continue;
+      const at = desc[i * DESC_WORDS + D_SLOT]! * slotSize;
+      // Each MAC read once, as a word of its first four bytes and one of its last two.
+      const srcHi = view.getUint32(at + ETH_SRC);
+      const srcLo = view.getUint16(at + ETH_SRC + 4);
+      if ((srcHi & GROUP_BIT) !== 0) {
         batch.drop(i, DROP_MULTICAST_SOURCE);
         continue;
       }
-      if (isZeroMac(bytes, src)) {
+      if ((srcHi | srcLo) === 0) {
         batch.drop(i, DROP_ZERO_SOURCE);
         continue;
       }
-      if (learning) fdb.learn(bytes, src, ingress, now);
-      const flags = batch.flags[i]!;
-      if ((flags & F_GROUP) !== 0) {
-        if ((flags & F_BROADCAST) === 0) {
-          batch.next[i] = NEXT_FLOOD_MULTICAST;
+      if (learning) fdb.learnWords(srcHi, srcLo, ingress, now);
+      const dstHi = view.getUint32(at + ETH_DST);
+      const dstLo = view.getUint16(at + ETH_DST + 4);
+      if ((dstHi & GROUP_BIT) !== 0) {
+        if (dstHi !== BROADCAST_HI || dstLo !== BROADCAST_LO) {
+          next[i] = NEXT_FLOOD_MULTICAST;
           continue;
         }
-        batch.next[i] = NEXT_FLOOD_BROADCAST;
+        next[i] = NEXT_FLOOD_BROADCAST;
         // The gateway answers ARP broadcasts, as the bridge's own interface would.
-        if ((flags & F_ARP) !== 0 && this.routing) {
-          batch.flags[i] = flags | F_LOCAL;
+        if (this.routing && (flagsOf[i]! & F_ARP) !== 0) {
+          flagsOf[i]! |= F_LOCAL;
           batch.toL3++;
         }
         continue;
       }
-      const egress = fdb.lookup(bytes, at + ETH_DST);
+      const egress = fdb.lookupWords(dstHi, dstLo);
       if (egress === ingress) batch.drop(i, DROP_SAME_PORT);
       else if (egress === GATEWAY_PORT && (ports[GATEWAY_PORT]! & PORT_PRESENT) !== 0) {
         if (this.routing) {
-          batch.next[i] = NEXT_L3;
+          next[i] = NEXT_L3;
           batch.toL3++;
         } else {
           batch.drop(i, DROP_GATEWAY_IGNORED);
         }
-      } else if (egress > GATEWAY_PORT && (ports[egress]! & PORT_PRESENT) !== 0) batch.next[i] = egress;
-      else batch.next[i] = NEXT_FLOOD_UNKNOWN;
+      } else if (egress > GATEWAY_PORT && (ports[egress]! & PORT_PRESENT) !== 0) next[i] = egress;
+      else next[i] = NEXT_FLOOD_UNKNOWN;
     }
   }
 

@@ -13,7 +13,7 @@ import { formatMacWords, macHiAt, macLoAt, parseMacWords } from '../../packet/ma
 import { TICKS_PER_SECOND, monotonicMs, ticksSince } from '../shm/clock.js';
 import { SpinLock } from '../shm/spinlock.js';
 import { viewCarver } from '../shm/carve.js';
-import { beginWrite, endWrite, readValid, readVersion } from '../shm/seqlock.js';
+import { beginWrite, endWrite } from '../shm/seqlock.js';
 import { MAX_PORTS } from '../core/port-table.js';
 
 export const FDB_DEFAULT_SIZE = 8192;
@@ -170,7 +170,12 @@ export class Fdb {
 
   /** The port of the MAC at bytes[offset..offset+6), or -1 when unknown. */
   lookup(bytes: Uint8Array, offset: number): number {
-    return this.find(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset)) === NONE ? NONE : (this.foundKey >>> PORT_SHIFT) & PORT_BITS;
+    return this.lookupWords(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset));
+  }
+
+  /** The port of the MAC whose bytes 0..3 are `hi` (unsigned) and 4..5 `lo`, or -1 when unknown. */
+  lookupWords(hi: number, lo: number): number {
+    return this.find(hi, lo) === NONE ? NONE : (this.foundKey >>> PORT_SHIFT) & PORT_BITS;
   }
 
   /** Like lookup(), with FDB_STATIC added to the port of a static entry; for trace, off the forwarding path. */
@@ -188,10 +193,12 @@ export class Fdb {
       let torn = false;
       for (let probes = 0; probes <= mask; probes++) {
         const base = i * SLOT_WORDS;
-        const v = readVersion(t, base + S_VERSION);
+        // The seqlock read of shm/seqlock.ts, written out: this is the per-frame path, and V8 does
+        // not always inline the helpers into it.
+        const v = Atomics.load(t, base + S_VERSION);
         const h = t[base + S_MAC_HI]! >>> 0;
         const key = t[base + S_KEY]!;
-        if (!readValid(t, base + S_VERSION, v)) {
+        if ((v & 1) !== 0 || Atomics.load(t, base + S_VERSION) !== v) {
           torn = true;
           break;
         }
@@ -216,8 +223,11 @@ export class Fdb {
    * clock once rather than per frame.
    */
   learn(bytes: Uint8Array, offset: number, port: number, now = this.now()): LearnResult {
-    const hi = macHiAt(bytes, offset) >>> 0;
-    const lo = macLoAt(bytes, offset);
+    return this.learnWords(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset), port, now);
+  }
+
+  /** learn() for the MAC whose bytes 0..3 are `hi` (unsigned) and 4..5 `lo`. */
+  learnWords(hi: number, lo: number, port: number, now: number): LearnResult {
     const slot = this.find(hi, lo);
     if (slot !== NONE) {
       const key = this.foundKey;

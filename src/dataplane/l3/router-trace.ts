@@ -7,7 +7,7 @@ import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_DST, IPV4_PROTOCOL, IPV4_S
 import { ICMP_ID, ICMP_TYPE, isIcmpError } from '../../packet/icmp.js';
 import { macHiAt, macLoAt } from '../../packet/mac.js';
 import { read16, read32 } from '../../packet/bytes.js';
-import { Batch, F_IPV4_OK, F_LOCAL, NEXT_DONE, NEXT_DROP, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
+import { Batch, F_IPV4_OK, F_LOCAL, NEXT_DONE, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
 import { DROP_NEIGHBOR_UNRESOLVED } from '../core/drop-reasons.js';
 import { STAGE_L3 } from '../core/stage.js';
 import {
@@ -57,7 +57,7 @@ export class RouterTrace {
   }
 
   private acts(batch: Batch, i: number): boolean {
-    return batch.next[i] === NEXT_L3 || (batch.flags[i]! & F_LOCAL) !== 0;
+    return batch.next[i] === NEXT_L3 || (batch.next[i] === NEXT_FLOOD_BROADCAST && (batch.flags[i]! & F_LOCAL) !== 0);
   }
 
   before(batch: Batch, i: number): void {

@@ -10,7 +10,7 @@ import { ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TYPE } from '../../packet/ic
 import { ARP_BYTES, ARP_HLEN, ARP_HTYPE, ARP_HTYPE_ETHERNET, ARP_OP, ARP_PLEN, ARP_PTYPE, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_TPA } from '../../packet/arp.js';
 import { checksumReplace16 } from '../../packet/checksum.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
-import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_LOCAL, F_TAGGED, NEXT_DONE, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
+import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_LOCAL, F_TAGGED, NEXT_DONE, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
 import { DROP_GATEWAY_IGNORED, DROP_MALFORMED, DROP_NAT_NO_SESSION, DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED, DROP_UPLINK_IGNORED } from '../core/drop-reasons.js';
 import { PORT_PRESENT } from '../core/port-table.js';
 import { STAGE_L3, type Stage } from '../core/stage.js';
@@ -79,7 +79,7 @@ export class Router implements Stage {
       if (batch.next[i] === NEXT_L3) {
         if (fromUplink) this.fromUplink(batch, i);
         else this.fromInside(batch, i);
-      } else if ((batch.flags[i]! & F_LOCAL) !== 0) {
+      } else if (batch.next[i] === NEXT_FLOOD_BROADCAST && (batch.flags[i]! & F_LOCAL) !== 0) {
         // A broadcast reaches the gateway too, as it reaches a bridge's own interface: ARP for it gets an answer.
         this.answer(this.gateway, batch, i, false);
       }

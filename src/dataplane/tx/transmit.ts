@@ -4,11 +4,11 @@
 // made plain. What a queue cannot take now waits in the port's backlog, in order, up to the
 // worker's backlog limit (like netdev_max_backlog); the backlog is retried before each round.
 import { copySlots, createCopyPlan } from '../../native/copy.js';
-import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_USER1, D_VNET_FLAGS, MAX_BATCH, VNET_F_NEEDS_CSUM, VNET_GSO_MASK, copyDescriptor } from '../../native/descriptor.js';
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_USER1, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH, VNET_F_NEEDS_CSUM, VNET_GSO_MASK } from '../../native/descriptor.js';
 import { EAGAIN, EIO, ENETDOWN, ENOBUFS } from '../../native/errno.js';
 import { CAPTURE_OUT } from '../capture/capture-ring.js';
 import type { CaptureTap } from '../capture/tap.js';
-import { Batch, F_GENERATED, NEXT_FLOOD_UNKNOWN } from '../core/batch.js';
+import { Batch, NEXT_FLOOD_UNKNOWN } from '../core/batch.js';
 import { P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_GSO_PASSED } from '../core/counters.js';
 import type { DropPath } from '../core/drop-path.js';
 import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_PORT_REMOVED, DROP_TOO_BIG, DROP_TX_ERROR } from '../core/drop-reasons.js';
@@ -66,8 +66,10 @@ export class Transmit implements Stage, PlainSender {
 
   run(batch: Batch): void {
     const byId = this.ports.byId;
-    for (let i = 0; i < batch.count; i++) {
-      const next = batch.next[i]!;
+    const nextOf = batch.next;
+    const n = batch.count;
+    for (let i = 0; i < n; i++) {
+      const next = nextOf[i]!;
       if (next > 0) this.enqueue(batch, i, next, byId[next]);
       else if (next <= NEXT_FLOOD_UNKNOWN) this.flood(batch, i, next);
     }
@@ -96,19 +98,20 @@ export class Transmit implements Stage, PlainSender {
 
   /** Puts frame i on the tx list of egress port `id`, unless it cannot go there. */
   private enqueue(batch: Batch, i: number, id: number, port: EnginePort | undefined): void {
+    const desc = batch.desc;
     const d = i * DESC_WORDS;
-    const len = batch.desc[d + D_LEN]!;
+    const len = desc[d + D_LEN]!;
     // A port the FDB still names but this worker no longer has: its removal is under way.
     if (port === undefined) {
-      this.drops.frame(id, DROP_PORT_REMOVED, batch.desc[d + D_SLOT]!, len, true, batch.traced !== 0 ? batch.traceId[i]! : 0, STAGE_TX);
+      this.drops.frame(id, DROP_PORT_REMOVED, desc[d + D_SLOT]!, len, true, batch.traced !== 0 ? batch.traceId[i]! : 0, STAGE_TX);
       return;
     }
-    const vnet = batch.desc[d + D_VNET_FLAGS]!;
+    const vnet = desc[d + D_VNET_FLAGS]!;
     const mtu = this.portWords[id]! >>> PORT_MTU_SHIFT;
     const limit = mtu === 0 ? 0 : mtu + ETH_VLAN_HEADER;
     // A frame beyond the MTU (and its VLAN tag) that is not GSO cannot be made to fit.
     if (limit !== 0 && (vnet & VNET_GSO_MASK) === 0 && len > limit) {
-      this.drops.frame(id, DROP_TOO_BIG, batch.desc[d + D_SLOT]!, len, true, batch.traced !== 0 ? batch.traceId[i]! : 0, STAGE_TX);
+      this.drops.frame(id, DROP_TOO_BIG, desc[d + D_SLOT]!, len, true, batch.traced !== 0 ? batch.traceId[i]! : 0, STAGE_TX);
       return;
     }
     if ((vnet & (VNET_F_NEEDS_CSUM | VNET_GSO_MASK)) !== 0) {
@@ -129,9 +132,16 @@ export class Transmit implements Stage, PlainSender {
       port.listed = true;
       this.touched[this.touchedCount++] = id;
     }
-    const k = port.txCount++;
-    copyDescriptor(port.tx, k, batch.desc, i);
-    port.tx[k * DESC_WORDS + D_USER0] = i;
+    // The descriptor's fields written out rather than copied in a loop: this runs for every frame.
+    const to = port.txCount++ * DESC_WORDS;
+    const tx = port.tx;
+    tx[to + D_SLOT] = desc[d + D_SLOT]!;
+    tx[to + D_LEN] = len;
+    tx[to + D_STATUS] = 0;
+    tx[to + D_VNET_FLAGS] = vnet;
+    tx[to + D_VNET_GSO] = desc[d + D_VNET_GSO]!;
+    tx[to + D_VNET_CSUM] = desc[d + D_VNET_CSUM]!;
+    tx[to + D_USER0] = i;
   }
 
   /** Sends what the batch queued for the port so far. */
@@ -142,7 +152,7 @@ export class Transmit implements Stage, PlainSender {
 
   wouldSend(batch: Batch, i: number, port: EnginePort): void {
     const trace = batch.traceId[i]!;
-    if (trace !== 0) this.trace?.event(trace, EV_TX, STAGE_TX, port.id, TX_WOULD_SEND, (batch.flags[i]! & F_GENERATED) !== 0 ? 1 : 0, batch.length(i));
+    if (trace !== 0) this.trace?.event(trace, EV_TX, STAGE_TX, port.id, TX_WOULD_SEND, i >= batch.rxCount ? 1 : 0, batch.length(i));
   }
 
   /** Sends desc[0..count) out of the port; what cannot go out now waits in its backlog. */
@@ -272,16 +282,17 @@ export class Transmit implements Stage, PlainSender {
     for (let k = first; k < first + sent; k++) {
       const i = desc[k * DESC_WORDS + D_USER0]!;
       const trace = batch.traceId[i]!;
-      if (trace !== 0) this.trace?.event(trace, EV_TX, STAGE_TX, port, TX_SENT, (batch.flags[i]! & F_GENERATED) !== 0 ? 1 : 0, desc[k * DESC_WORDS + D_LEN]!);
+      if (trace !== 0) this.trace?.event(trace, EV_TX, STAGE_TX, port, TX_SENT, i >= batch.rxCount ? 1 : 0, desc[k * DESC_WORDS + D_LEN]!);
     }
   }
 
   private traceBacklogged(batch: Batch, i: number, trace: number, port: number): void {
     const writer = this.trace;
     if (writer === null) return;
-    writer.event(trace, EV_TX, STAGE_TX, port, TX_BACKLOG, (batch.flags[i]! & F_GENERATED) !== 0 ? 1 : 0, batch.length(i));
-    const origin = batch.origin[i]!;
-    writer.pending[origin >= 0 ? origin : i]! += 1;
+    writer.event(trace, EV_TX, STAGE_TX, port, TX_BACKLOG, i >= batch.rxCount ? 1 : 0, batch.length(i));
+    // A frame the switch made waits on behalf of the frame it answers.
+    const origin = i >= batch.rxCount ? batch.origin[i]! : i;
+    if (origin >= 0) writer.pending[origin]! += 1;
   }
 
   private traceFlood(batch: Batch, trace: number, next: number, ingress: number, want: number): void {
