@@ -170,9 +170,15 @@ describeKernel('the tapswitch CLI driving a switch daemon', () => {
   });
 
   it('flushes learned FDB entries with fdb flush', () => {
-    expect(json<FdbView[]>('fdb', 'show', '--switch', sw).length).toBeGreaterThan(0);
-    expect(ok('fdb', 'flush', '--switch', sw)).toMatch(/flushed \d+ entries/);
-    expect(json<FdbView[]>('fdb', 'show', '--switch', sw).filter((e) => !e.static)).toEqual([]);
+    const learned = json<FdbView[]>('fdb', 'show', '--switch', sw).filter((e) => !e.static);
+    expect(learned.length).toBeGreaterThan(0);
+    const flushedAt = performance.now();
+    const flushed = Number(/flushed (\d+) entries/.exec(ok('fdb', 'flush', '--switch', sw))?.[1]);
+    expect(flushed).toBeGreaterThanOrEqual(learned.length);
+    // The namespaces keep talking (ARP, neighbour probes), so a MAC may be learned again at once:
+    // whatever is in the table now was learned after the flush.
+    const sinceFlush = (performance.now() - flushedAt) / 1000;
+    for (const e of json<FdbView[]>('fdb', 'show', '--switch', sw).filter((x) => !x.static)) expect(e.ageSeconds).toBeLessThanOrEqual(sinceFlush + 0.1);
   });
 
   it('refreshes stats with rates under --watch', async () => {
