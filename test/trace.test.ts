@@ -206,6 +206,15 @@ describe('trace --packet, a dry run', () => {
     expect(rig.counters.worker(0).processed).toBe(0);
   });
 
+  it('sees the move its own learning would make: a frame to its own source, known elsewhere, would be dropped as same_port', () => {
+    const rig = new EngineRig();
+    rig.traced(2, udp(2, BROADCAST, hostIp(1)));
+    const block = rig.dry(1, udp(2, hostMac(2), hostIp(2)));
+    expect(decisions(block, 'l2')[0]).toBe(`${hostMac(2)} would move from b to a`);
+    expect(block.fate.text).toBe('would be dropped in l2: same_port');
+    expect(rig.fdb.lookup(Uint8Array.from(hostMac(2).split(':').map((x) => parseInt(x, 16))), 0)).toBe(2);
+  });
+
   it('reports a drop it would make without counting it', () => {
     const rig = new EngineRig();
     const block = rig.dry(1, udp(1, hostMac(1), hostIp(1)).fill(0, 6, 12));

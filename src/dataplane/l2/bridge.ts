@@ -63,7 +63,8 @@ export class Bridge implements Stage {
       }
       return;
     }
-    const learning = (word & PORT_LEARNING) !== 0 && !batch.dry;
+    const dry = batch.dry;
+    const learning = (word & PORT_LEARNING) !== 0 && !dry;
     const { view, desc, slotSize, next } = batch;
     const flagsOf = batch.flags;
     const fdb = this.fdb;
@@ -100,7 +101,9 @@ export class Bridge implements Stage {
         }
         continue;
       }
-      const egress = fdb.lookupWords(dstHi, dstLo);
+      let egress = fdb.lookupWords(dstHi, dstLo);
+      // A dry run learns nothing, but a frame to its own source would find it moved here.
+      if (dry && srcHi === dstHi && srcLo === dstLo && (word & PORT_LEARNING) !== 0) egress = ingress;
       if (egress === ingress) batch.drop(i, DROP_SAME_PORT);
       else if (egress === GATEWAY_PORT && (ports[GATEWAY_PORT]! & PORT_PRESENT) !== 0) {
         if (this.routing) {
