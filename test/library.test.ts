@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { DROP_REASONS, Switch } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+
+import { DROP_REASONS, DROP_REASON_INFO, Switch, buildFrame, formatTraceBlock, parseFrameSpec, type ResolvedFrameSpec, type TraceBlock } from '../src/index.js';
 import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import { buildUdpFrame } from '../src/packet/udp.js';
@@ -59,5 +61,32 @@ describe('tapswitch as a library', () => {
   it('names every drop reason it counts', () => {
     expect(DROP_REASONS).toContain('same_port');
     expect(new Set(DROP_REASONS).size).toBe(DROP_REASONS.length);
+  });
+
+  it('lists every drop reason in the README, with its stage and its meaning', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const r of DROP_REASON_INFO) expect(readme).toContain(`| \`${r.reason}\` | ${r.stage} | ${r.description} |`);
+  });
+
+  it('traces frames through a switch of worker threads, and runs a frame dry without sending it', async () => {
+    const sw = await Switch.create({ workers: 2 });
+    try {
+      const [a, b] = [await sw.addMemoryPort({ name: 'a' }), await sw.addMemoryPort({ name: 'b' })];
+      const trace = await sw.startTrace({ count: 1, ports: [a.id] });
+      expect(a.send(frame('02:00:00:00:00:0a', '02:00:00:00:00:0b'), 1)).toBe(true);
+      const blocks: TraceBlock[] = [];
+      await waitFor(() => blocks.push(...trace.read()) > 0, { what: "the traced frame's block" });
+      await trace.stop();
+      expect(blocks[0]).toMatchObject({ worker: 1, ingress: { id: a.id, name: 'a' }, fate: { sent: [{ id: b.id, name: 'b' }] }, complete: true });
+      expect(formatTraceBlock(blocks[0]!)).toContain('fate      sent on b');
+      expect(b.receive()).toHaveLength(1);
+      const spec = { ...parseFrameSpec('in=b,udp_dst=53'), ethSrc: '02:00:00:00:00:0b', ethDst: '02:00:00:00:00:0a', ipSrc: '10.7.0.2', ipDst: '10.7.0.1' } as ResolvedFrameSpec;
+      const dry = await sw.traceFrame({ ingress: b.id, frame: buildFrame(spec) });
+      expect(dry).toMatchObject({ dryRun: true, fate: { text: 'would be sent on a' } });
+      expect(a.receive()).toEqual([]);
+      expect(sw.fdbEntries().map((e) => e.mac)).toEqual(['02:00:00:00:00:0a']);
+    } finally {
+      await sw.close();
+    }
   });
 });
