@@ -10,6 +10,9 @@ import { openQueue } from '../src/dataplane/core/queue.js';
 import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import { buildUdpFrame } from '../src/packet/udp.js';
+import { GSO_TCPV4, VNET_F_NEEDS_CSUM } from '../src/native/descriptor.js';
+import { EAGAIN } from '../src/native/errno.js';
+import { EngineRig, ScriptedQueue, frame as rigFrame, hostIp, hostMac } from './support/engine-rig.js';
 
 const MAC = (n: number) => `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`;
 
@@ -167,5 +170,42 @@ describe('forwarding engine', () => {
     r.send(1, frame(MAC(1), MAC(2)));
     r.engine.round();
     expect([r.drained(2).length, r.drained(3).length]).toEqual([0, 1]);
+  });
+});
+
+describe('forwarding engine, software offloads and the backlog', () => {
+  it('cuts a GSO frame from its own bytes right after the segments of another waited in the backlog', () => {
+    const rig = new EngineRig();
+    const from = rig.addScriptedPort(4, new ScriptedQueue(12));
+    const plain = rig.addScriptedPort(5, new ScriptedQueue(0));
+    rig.fdb.addStatic(hostMac(5), 5);
+    const gso = { vnetFlags: VNET_F_NEEDS_CSUM | (GSO_TCPV4 << 8), vnetGso: 1000 | (34 << 16), vnetCsum: 16 };
+    const segment = (seq: number) => rigFrame(`eth_src=${hostMac(4)},eth_dst=${hostMac(5)},ip_src=${hostIp(4)},ip_dst=${hostIp(5)},tcp_dst=80,tcp_flags=P.,tcp_seq=${seq},len=3000`);
+    plain.refuse = EAGAIN;
+    from.incoming.push({ bytes: segment(1000), ...gso });
+    rig.run();
+    expect(rig.counters.worker(0).backlog).toBe(3);
+    plain.refuse = 0;
+    rig.engine.round();
+    from.incoming.push({ bytes: segment(900000), ...gso });
+    rig.run();
+    const seqs = plain.sent.map((f) => new DataView(f.buffer, f.byteOffset).getUint32(38));
+    expect(seqs).toEqual([1000, 2000, 3000, 900000, 901000, 902000]);
+  });
+});
+
+describe('forwarding engine, frames the switch makes', () => {
+  it('keeps a frame read after the gateway answered in an earlier batch apart from the answers of its own batch', () => {
+    const rig = new EngineRig({ routing: true });
+    const ping = rigFrame(`eth_src=${hostMac(1)},eth_dst=02:42:0a:09:00:01,ip_src=${hostIp(1)},ip_dst=10.9.0.1,icmp`);
+    const udp = rigFrame(`eth_src=${hostMac(1)},eth_dst=${hostMac(2)},ip_src=${hostIp(1)},ip_dst=${hostIp(2)},udp_dst=53`);
+    rig.fdb.addStatic(hostMac(2), 2);
+    rig.send(1, ping);
+    rig.run();
+    rig.send(1, ping);
+    rig.send(1, udp);
+    rig.run();
+    expect(rig.sent(2)).toEqual([udp]);
+    expect(rig.sent(1)).toHaveLength(2);
   });
 });

@@ -99,6 +99,15 @@ export class Batch {
     this.traced = 0;
   }
 
+  /**
+   * Ends the batch: a frame the switch made may have taken a descriptor that the next read posts
+   * as an rx slot; each gets its own slot back, so the next batch's frames never land in a reply slot.
+   */
+  end(): void {
+    const last = this.count < this.weight ? this.count : this.weight;
+    for (let g = this.rxCount; g < last; g++) this.desc[g * DESC_WORDS + D_SLOT] = g;
+  }
+
   /** Byte offset of frame i in the pool. */
   at(i: number): number {
     return this.desc[i * DESC_WORDS + D_SLOT]! * this.slotSize;

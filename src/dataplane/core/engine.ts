@@ -140,6 +140,7 @@ export class ForwardingEngine {
     batch.begin(0, 0, 0, this.fdb.now());
     batch.addReply(-1, router.writeArpRequest(batch.bytes, batch.replyAt()), router.uplinkPort);
     this.tx.run(batch);
+    batch.end();
   }
 
   /** Marks the port whose fd turned readable. */
@@ -323,6 +324,7 @@ export class ForwardingEngine {
     }
     if (batch.traced !== 0) this.trace!.end(batch);
     if (this.tap !== null) this.tap.ring.publish(this.pool);
+    batch.end();
   }
 
   private rxFailed(port: EnginePort, errno: number): void {

@@ -38,9 +38,7 @@ export class Offload {
     private readonly c: Float64Array,
     private readonly wBase: number,
     private readonly drops: DropPath,
-  ) {
-    for (let k = 0; k < SOFT_SLOTS; k++) this.desc[k * DESC_WORDS + D_SLOT] = scratchSlot + k;
-  }
+  ) {}
 
   /**
    * Sends frame i of the batch, which is GSO or partially checksummed, to `port` as plain frames
@@ -107,6 +105,8 @@ export class Offload {
     const desc = this.desc;
     for (let k = 0; k < count; k++) {
       const d = k * DESC_WORDS;
+      // Set every time: a busy port's backlog takes the frame to a slot of its own and says so here.
+      desc[d + D_SLOT] = this.scratchSlot + k;
       desc[d + D_LEN] = this.lengths[k]!;
       desc[d + D_STATUS] = 0;
       desc[d + D_VNET_FLAGS] = 0;
