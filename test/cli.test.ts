@@ -26,6 +26,16 @@ describe('tapswitch command line', () => {
     expect(tapswitch('frobnicate').status).toBe(2);
   });
 
+  it('lists every drop reason with its stage and meaning, as JSON too, without a switch', () => {
+    const text = tapswitch('stats', '--reasons');
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^REASON +STAGE +DESCRIPTION\n/);
+    expect(text.stdout).toMatch(/\nsame_port +l2 +the destination MAC sits behind the port the frame came in on\n/);
+    const json = JSON.parse(tapswitch('stats', '--reasons', '--json').stdout) as { reason: string; stage: string; description: string }[];
+    expect(json.map((r) => r.reason)).toContain('port_removed');
+    expect(text.stdout.trim().split('\n')).toHaveLength(json.length + 1);
+  });
+
   it('prints its version', () => {
     const result = tapswitch('--version');
     expect(result.status).toBe(0);

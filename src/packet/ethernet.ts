@@ -31,15 +31,6 @@ export function etherTypeOf(buf: Uint8Array, offset = 0): number {
   return (buf[offset + ETH_TYPE]! << 8) | buf[offset + ETH_TYPE + 1]!;
 }
 
-/** Whether the MAC at buf[at..at+6) is multicast (broadcast included): the I/G bit. */
-export function isGroupMac(buf: Uint8Array, at: number): boolean {
-  return (buf[at]! & 1) !== 0;
-}
-
-export function isBroadcastMac(buf: Uint8Array, at: number): boolean {
-  return (buf[at]! & buf[at + 1]! & buf[at + 2]! & buf[at + 3]! & buf[at + 4]! & buf[at + 5]!) === 0xff;
-}
-
 export function isZeroMac(buf: Uint8Array, at: number): boolean {
   return (buf[at]! | buf[at + 1]! | buf[at + 2]! | buf[at + 3]! | buf[at + 4]! | buf[at + 5]!) === 0;
 }

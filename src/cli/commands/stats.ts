@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 
 import { request } from '../../control/client.js';
 import type { SwitchStats } from '../../switch/switch.js';
-import { formatStats } from '../format.js';
+import { DROP_REASON_INFO } from '../../dataplane/core/drop-reasons.js';
+import { formatDropReasons, formatStats } from '../format.js';
 import { jsonOption, print, switchOption } from '../options.js';
 
 async function watchStats(name: string): Promise<void> {
@@ -28,7 +29,9 @@ export function register(program: Command): void {
     .addOption(switchOption())
     .addOption(jsonOption())
     .option('--watch', 'refresh every second and show rates')
-    .action(async (opts: { switch: string; json?: boolean; watch?: boolean }) => {
+    .option('--reasons', 'list every drop reason with its stage and what it means (no switch needed)')
+    .action(async (opts: { switch: string; json?: boolean; watch?: boolean; reasons?: boolean }) => {
+      if (opts.reasons) return print(opts.json, DROP_REASON_INFO, formatDropReasons);
       if (opts.watch) return watchStats(opts.switch);
       const stats = await request(opts.switch, { cmd: 'stats' });
       print(opts.json, stats, () => formatStats(stats));
