@@ -194,9 +194,10 @@ export class ForwardingEngine {
     if (!port) throw new Error(`port ${ingress} is not on worker ${this.options.worker}`);
     if (frame.length > this.pool.slotSize) throw new RangeError(`a frame of ${frame.length} bytes does not fit a ${this.pool.slotSize}-byte slot`);
     const batch = this.batch;
-    this.pool.bytes.set(frame, 0);
     const d = 0;
-    batch.desc[d + D_SLOT] = 0;
+    // Into the rx slot the first descriptor holds: a read may have swapped it for another, so
+    // posting slot 0 there would give two descriptors one slot.
+    this.pool.bytes.set(frame, batch.desc[d + D_SLOT]! * this.pool.slotSize);
     batch.desc[d + D_LEN] = frame.length;
     batch.desc[d + D_STATUS] = 0;
     batch.desc[d + D_VNET_FLAGS] = 0;
@@ -212,6 +213,10 @@ export class ForwardingEngine {
       writer.mark(batch, 0, id);
       this.runStages(batch);
       this.finish(batch);
+    } catch (e) {
+      // finish() did not get to it: an answer must not leave its descriptor on a reply slot.
+      batch.end();
+      throw e;
     } finally {
       batch.dry = false;
       this.drops.dry = false;
