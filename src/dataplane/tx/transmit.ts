@@ -164,13 +164,17 @@ export class Transmit implements Stage, PlainSender {
     }
     let first = 0;
     while (first < count) {
+      // A native call takes MAX_BATCH frames at most; a port may have a frame more (a weight of
+      // 256 routed out of the uplink, and the ARP request for its next hop).
+      const asked = Math.min(count - first, MAX_BATCH);
       // A negative count is an errno from a queue that could not even try; the status word has it too.
-      const sent = Math.max(0, port.queue.tx(this.pool, desc, first, count - first));
+      const sent = Math.max(0, port.queue.tx(this.pool, desc, first, asked));
       this.countSent(port, desc, first, sent);
       if (this.tap !== null) this.tapSent(port.id, desc, first, sent);
       if (batch.traced !== 0) this.traceSent(batch, port.id, desc, first, sent);
       first += sent;
       if (first >= count) break;
+      if (sent === asked) continue;
       const d = first * DESC_WORDS;
       const errno = desc[d + D_STATUS]!;
       if (errno === EAGAIN || errno === ENOBUFS) {
