@@ -176,6 +176,7 @@ export class ForwardingEngine {
 
   stopTrace(): void {
     this.setTrace(null);
+    this.tx.forgetTraces();
   }
 
   private setTrace(trace: TraceWriter | null): void {

@@ -255,6 +255,15 @@ export class Transmit implements Stage, PlainSender {
     this.c[this.wBase + W_BACKLOG] = this.backlogged;
   }
 
+  /** A trace stopped: the ids its frames carry in backlogs would name frames of the next one, whose ids start over. */
+  forgetTraces(): void {
+    for (const port of this.ports.order) {
+      const ring = port.backlog;
+      const head = ring.headRecord();
+      for (let k = 0; k < ring.length; k++) ring.desc[((head + k) & (ring.capacity - 1)) * DESC_WORDS + D_USER1] = 0;
+    }
+  }
+
   /** Gives a backlog frame's slot back; a traced one that went out says so. */
   private release(desc: Uint32Array, k: number, port: number, result: number): void {
     const d = k * DESC_WORDS;
