@@ -121,6 +121,8 @@ export class ForwardingEngine {
     const port = this.ports.byId[id];
     if (!port) return undefined;
     this.tx.dropBacklog(port);
+    // A capture of those drops copies now: their backlog slots are free for the next batch.
+    if (this.tap !== null) this.tap.ring.publish(this.pool);
     this.ports.remove(port);
     return port.queue;
   }
@@ -290,6 +292,8 @@ export class ForwardingEngine {
     if (tap !== null) {
       tap.stamp();
       if (tap.spec.in && tap.wants(batch.ingress)) for (let i = 0; i < batch.rxCount; i++) tap.take(this.pool, desc[i * DESC_WORDS + D_SLOT]!, desc[i * DESC_WORDS + D_LEN]!, batch.ingress, 0);
+      // Copied now, as they came: routing rewrites frames in their slots.
+      tap.ring.publish(this.pool);
     }
     if (this.trace !== null && !this.trace.done) this.trace.select(batch);
   }

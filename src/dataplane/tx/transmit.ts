@@ -157,6 +157,12 @@ export class Transmit implements Stage, PlainSender {
 
   /** Sends desc[0..count) out of the port; what cannot go out now waits in its backlog. */
   transmit(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void {
+    this.send(batch, port, desc, count);
+    // A capture copies what it took now: segments' scratch slots are written again for the next port or frame.
+    if (this.tap !== null) this.tap.ring.publish(this.pool);
+  }
+
+  private send(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void {
     // Frames already waiting go first, so a flow is never reordered.
     if (!port.backlog.empty) {
       this.toBacklog(batch, port, desc, 0, count);
