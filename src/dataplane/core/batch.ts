@@ -61,6 +61,11 @@ export class Batch {
 
   /** The same bytes, for reading a MAC as two words in two loads. */
   readonly view: DataView;
+  /**
+   * For a descriptor of the rx range that a frame the switch made took: the slot posted there,
+   * which need not be its index (an io_uring read packs the slots that got data to the front).
+   */
+  private readonly rxSlot: Uint32Array;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -80,6 +85,7 @@ export class Batch {
     this.l3 = new Uint8Array(capacity);
     this.origin = new Int16Array(capacity);
     this.traceId = new Int32Array(capacity);
+    this.rxSlot = new Uint32Array(weight);
     for (let i = 0; i < weight; i++) this.desc[i * DESC_WORDS + D_SLOT] = i;
   }
 
@@ -101,11 +107,12 @@ export class Batch {
 
   /**
    * Ends the batch: a frame the switch made may have taken a descriptor that the next read posts
-   * as an rx slot; each gets its own slot back, so the next batch's frames never land in a reply slot.
+   * as an rx slot; each gets back the rx slot it held, so the next batch's frames never land in a
+   * reply slot, nor two in one slot.
    */
   end(): void {
     const last = this.count < this.weight ? this.count : this.weight;
-    for (let g = this.rxCount; g < last; g++) this.desc[g * DESC_WORDS + D_SLOT] = g;
+    for (let g = this.rxCount; g < last; g++) this.desc[g * DESC_WORDS + D_SLOT] = this.rxSlot[g]!;
   }
 
   /** Byte offset of frame i in the pool. */
@@ -138,6 +145,7 @@ export class Batch {
   addReply(origin: number, length: number, egress: number): void {
     const g = this.count++;
     const d = g * DESC_WORDS;
+    if (g < this.weight) this.rxSlot[g] = this.desc[d + D_SLOT]!;
     this.desc[d + D_SLOT] = this.weight + g - this.rxCount;
     this.desc[d + D_LEN] = length;
     this.desc[d + D_STATUS] = 0;

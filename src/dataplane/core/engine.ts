@@ -121,6 +121,8 @@ export class ForwardingEngine {
     const port = this.ports.byId[id];
     if (!port) return undefined;
     this.tx.dropBacklog(port);
+    // A capture of those drops copies now: their backlog slots are free for the next batch.
+    if (this.tap !== null) this.tap.ring.publish(this.pool);
     this.ports.remove(port);
     return port.queue;
   }
@@ -176,6 +178,7 @@ export class ForwardingEngine {
 
   stopTrace(): void {
     this.setTrace(null);
+    this.tx.forgetTraces();
   }
 
   private setTrace(trace: TraceWriter | null): void {
@@ -194,9 +197,10 @@ export class ForwardingEngine {
     if (!port) throw new Error(`port ${ingress} is not on worker ${this.options.worker}`);
     if (frame.length > this.pool.slotSize) throw new RangeError(`a frame of ${frame.length} bytes does not fit a ${this.pool.slotSize}-byte slot`);
     const batch = this.batch;
-    this.pool.bytes.set(frame, 0);
     const d = 0;
-    batch.desc[d + D_SLOT] = 0;
+    // Into the rx slot the first descriptor holds: a read may have swapped it for another, so
+    // posting slot 0 there would give two descriptors one slot.
+    this.pool.bytes.set(frame, batch.desc[d + D_SLOT]! * this.pool.slotSize);
     batch.desc[d + D_LEN] = frame.length;
     batch.desc[d + D_STATUS] = 0;
     batch.desc[d + D_VNET_FLAGS] = 0;
@@ -212,6 +216,10 @@ export class ForwardingEngine {
       writer.mark(batch, 0, id);
       this.runStages(batch);
       this.finish(batch);
+    } catch (e) {
+      // finish() did not get to it: an answer must not leave its descriptor on a reply slot.
+      batch.end();
+      throw e;
     } finally {
       batch.dry = false;
       this.drops.dry = false;
@@ -284,6 +292,8 @@ export class ForwardingEngine {
     if (tap !== null) {
       tap.stamp();
       if (tap.spec.in && tap.wants(batch.ingress)) for (let i = 0; i < batch.rxCount; i++) tap.take(this.pool, desc[i * DESC_WORDS + D_SLOT]!, desc[i * DESC_WORDS + D_LEN]!, batch.ingress, 0);
+      // Copied now, as they came: routing rewrites frames in their slots.
+      tap.ring.publish(this.pool);
     }
     if (this.trace !== null && !this.trace.done) this.trace.select(batch);
   }

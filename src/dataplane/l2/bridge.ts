@@ -102,8 +102,12 @@ export class Bridge implements Stage {
         continue;
       }
       let egress = fdb.lookupWords(dstHi, dstLo);
-      // A dry run learns nothing, but a frame to its own source would find it moved here.
-      if (dry && srcHi === dstHi && srcLo === dstLo && (word & PORT_LEARNING) !== 0) egress = ingress;
+      // A dry run learns nothing, but a frame to its own source would find it moved here, unless a
+      // static entry holds it where it is.
+      if (dry && srcHi === dstHi && srcLo === dstLo && (word & PORT_LEARNING) !== 0) {
+        const entry = fdb.lookupEntry(batch.bytes, at + ETH_SRC);
+        if (entry < 0 || (entry & FDB_STATIC) === 0) egress = ingress;
+      }
       if (egress === ingress) batch.drop(i, DROP_SAME_PORT);
       else if (egress === GATEWAY_PORT && (ports[GATEWAY_PORT]! & PORT_PRESENT) !== 0) {
         if (this.routing) {

@@ -157,6 +157,12 @@ export class Transmit implements Stage, PlainSender {
 
   /** Sends desc[0..count) out of the port; what cannot go out now waits in its backlog. */
   transmit(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void {
+    this.send(batch, port, desc, count);
+    // A capture copies what it took now: segments' scratch slots are written again for the next port or frame.
+    if (this.tap !== null) this.tap.ring.publish(this.pool);
+  }
+
+  private send(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void {
     // Frames already waiting go first, so a flow is never reordered.
     if (!port.backlog.empty) {
       this.toBacklog(batch, port, desc, 0, count);
@@ -164,13 +170,17 @@ export class Transmit implements Stage, PlainSender {
     }
     let first = 0;
     while (first < count) {
+      // A native call takes MAX_BATCH frames at most; a port may have a frame more (a weight of
+      // 256 routed out of the uplink, and the ARP request for its next hop).
+      const asked = Math.min(count - first, MAX_BATCH);
       // A negative count is an errno from a queue that could not even try; the status word has it too.
-      const sent = Math.max(0, port.queue.tx(this.pool, desc, first, count - first));
+      const sent = Math.max(0, port.queue.tx(this.pool, desc, first, asked));
       this.countSent(port, desc, first, sent);
       if (this.tap !== null) this.tapSent(port.id, desc, first, sent);
       if (batch.traced !== 0) this.traceSent(batch, port.id, desc, first, sent);
       first += sent;
       if (first >= count) break;
+      if (sent === asked) continue;
       const d = first * DESC_WORDS;
       const errno = desc[d + D_STATUS]!;
       if (errno === EAGAIN || errno === ENOBUFS) {
@@ -249,6 +259,15 @@ export class Transmit implements Stage, PlainSender {
       ring.pop(1);
     }
     this.c[this.wBase + W_BACKLOG] = this.backlogged;
+  }
+
+  /** A trace stopped: the ids its frames carry in backlogs would name frames of the next one, whose ids start over. */
+  forgetTraces(): void {
+    for (const port of this.ports.order) {
+      const ring = port.backlog;
+      const head = ring.headRecord();
+      for (let k = 0; k < ring.length; k++) ring.desc[((head + k) & (ring.capacity - 1)) * DESC_WORDS + D_USER1] = 0;
+    }
   }
 
   /** Gives a backlog frame's slot back; a traced one that went out says so. */
