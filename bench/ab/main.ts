@@ -74,6 +74,10 @@ function main(): void {
   const seconds = Number(values.seconds);
   if (!Number.isInteger(runs) || runs < 1 || runs > 15 || !(seconds > 0 && seconds <= 60)) throw new Error('--runs must be 1..15 and --seconds in (0, 60]');
   const trees = { before: resolve(values.before), after: resolve(values.after) };
+  const revision = (tree: string): string => {
+    const rev = spawnSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+    return rev.status === 0 ? `${rev.stdout.trim()} (${tree})` : tree;
+  };
   const dir = mkdtempSync(join(tmpdir(), 'tapswitch-ab-'));
   const seen: Record<'before' | 'after', Record<string, number>[]> = { before: [], after: [] };
   try {
@@ -106,7 +110,7 @@ function main(): void {
       'after / before': +r.ratio.toFixed(3),
     })),
   );
-  writeResult(values.out ?? `bench/results/ab-${values.bench}.json`, 'ab', { compared: values.bench, before: trees.before, after: trees.after, runs, secondsPerRun: seconds, rows });
+  writeResult(values.out ?? `bench/results/ab-${values.bench}.json`, 'ab', { compared: values.bench, before: revision(trees.before), after: revision(trees.after), runs, secondsPerRun: seconds, rows });
 }
 
 try {
