@@ -15,7 +15,7 @@ import {
   PORT_MCAST_FLOOD,
   PORT_PRESENT,
 } from '../src/dataplane/core/port-table.js';
-import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS } from '../src/native/descriptor.js';
+import { D_LEN, D_SLOT, D_STATUS } from '../src/native/descriptor.js';
 import { parseIpv4 } from '../src/packet/ipv4.js';
 import { parseMac } from '../src/packet/mac.js';
 import { buildUdpFrame } from '../src/packet/udp.js';

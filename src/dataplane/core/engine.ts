@@ -6,8 +6,8 @@
 // stage over every frame before the next stage starts, as VPP's graph nodes do:
 //
 //   rx        the native read, counted; a capture and a trace see the frames as they came
-//   classify  drops what the read marked (truncated, short_read, for rx), then parses Ethernet,
-//             VLAN tags and the IPv4 header once                           (classify/classify.ts)
+//   classify  drops what the read marked (truncated, short_read, for rx); reads past the MACs
+//             (EtherType behind tags, IPv4 header) once, where a later stage uses it  (classify/)
 //   l2        checks and learns the source, looks up the destination      (l2/bridge.ts)
 //   l3        the gateway, the router and NAT, for frames sent to them     (l3/router.ts)
 //   tx        per-egress lists, MTU, offload for plain ports, backlog      (tx/transmit.ts, offload/)
@@ -44,7 +44,7 @@ import { MAX_PORTS } from './port-table.js';
 import { EnginePort, PortSet } from './ports.js';
 import { nextPowerOfTwo } from './power-of-two.js';
 import type { FrameQueue } from './queue.js';
-import { STAGE_RX, type Stage } from './stage.js';
+import type { Stage } from './stage.js';
 
 export type { CaptureSpec } from '../capture/tap.js';
 
@@ -89,7 +89,7 @@ export class ForwardingEngine {
   constructor(
     private readonly options: EngineOptions,
     private readonly fdb: Fdb,
-    private readonly portWords: Int32Array,
+    portWords: Int32Array,
     private readonly counters: Counters,
     /** The gateway (port 0) and the uplink behind it, or null for a plain bridge. */
     private readonly router: Router | null = null,
