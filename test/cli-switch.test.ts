@@ -11,6 +11,7 @@ import { placeLink } from '../src/netns/attach.js';
 import { createVethPair, setLinkUp } from '../src/netns/link.js';
 import { createNamespace, deleteNamespace, execIn, namespaceExists, spawnIn } from '../src/netns/namespace.js';
 import type { SwitchStats } from '../src/switch/switch.js';
+import { hasTool } from '../src/util/preflight.js';
 import { BIN, cliWith } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 import { waitFor, waitForOutput } from './support/wait-for.js';
@@ -352,6 +353,19 @@ describeKernel('a topology file', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${file()}:3:14: switches.${sw}.workers: must be a whole number`);
     expect(existsSync(join(run.path, `${sw}.sock`))).toBe(false);
+  });
+});
+
+describeKernel('the demo', () => {
+  it('pings every pair, traces one ping through the stages, shows the FDB and counters, and removes what it made', () => {
+    const demo = spawnSync(process.execPath, [BIN, 'demo', '--seconds', '1'], { encoding: 'utf8', timeout: 60_000 });
+    expect(demo.status, demo.stderr).toBe(0);
+    expect(demo.stdout.match(/ -> 10\.252\.0\.\d: [\d.]+ ms/g)).toHaveLength(6);
+    // Without tcpdump to compile its filter, the demo traces the next frame, which may be an ARP request.
+    const traced = hasTool('tcpdump') ? 'ping from 10\\.252\\.0\\.1 .*\\n {2}frame 1 on tsdemo\\S+ \\(port 1\\)[^\\n]*\\n[^\\n]*ICMP echo request' : 'frame from 10\\.252\\.0\\.1 .*\\n {2}frame 1 on tsdemo\\S+ \\(port 1\\)';
+    expect(demo.stdout).toMatch(new RegExp(`trace of one ${traced}[\\s\\S]* {4}fate {6}sent on `));
+    expect(demo.stdout).toContain('FDB (bridge fdb show):');
+    for (const ns of [...demo.stdout.matchAll(/namespace (\S+):/g)].map((m) => m[1]!)) expect(namespaceExists(ns)).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
-// The demo: three namespaces on TAP ports of one tapswitch switch. They ping each other, the first
-// sends TCP to the second when iperf3 is installed, then the FDB and the counters are shown and
-// everything the demo made is removed.
+// The demo: three namespaces on TAP ports of one tapswitch switch. They ping each other, one ping
+// is traced through the switch's stages, the first sends TCP to the second when iperf3 is
+// installed, then the FDB and the counters are shown and everything the demo made is removed.
 import { ipToNumber, macForIp } from '../control/subnet.js';
 import { attachTapPort } from '../netns/switch-ports.js';
 import { createOwnedNamespace } from '../netns/attach.js';
@@ -9,6 +9,7 @@ import { uniqueName } from '../netns/names.js';
 import { execIn } from '../netns/namespace.js';
 import { Resources } from '../netns/resources.js';
 import { Switch } from '../switch/switch.js';
+import { formatTraceBlock } from '../switch/trace/text.js';
 import { runIperf3Tcp, startIperf3Server } from '../tools/iperf3.js';
 import { hasTool, requireKernelAccess } from '../util/preflight.js';
 
@@ -26,6 +27,30 @@ export class Interrupted extends Error {
   override readonly name = 'Interrupted';
 }
 const HOSTS = 3;
+/** How long the demo waits for a traced ping's block before it goes on without it. */
+const TRACE_WAIT_MS = 3000;
+
+interface Host {
+  netns: string;
+  ip: string;
+  port: number;
+}
+
+/** Shows `tapswitch trace` at work: one ping from `from` to `to`, stage by stage. */
+async function traceOnePing(sw: Switch, from: Host, to: Host, hosts: Host[], log: (line: string) => void): Promise<void> {
+  // The filter is compiled by tcpdump; without it, the next frame from the port is traced.
+  const icmp = hasTool('tcpdump');
+  const trace = await sw.startTrace({ count: 1, ports: [from.port], ...(icmp && { filter: 'icmp' }), portName: (id) => hosts.find((h) => h.port === id)?.netns ?? sw.portName(id) });
+  log(`
+trace of one ${icmp ? 'ping' : 'frame'} from ${from.ip} (tapswitch trace -c 1 ${icmp ? 'icmp' : ''}):`);
+  await execIn(from.netns, 'ping', ['-c', '1', '-W', '2', to.ip]);
+  const blocks = trace.read();
+  for (const deadline = Date.now() + TRACE_WAIT_MS; blocks.length === 0 && Date.now() < deadline; blocks.push(...trace.read())) await new Promise((r) => setTimeout(r, 20));
+  blocks.push(...(await trace.stop()));
+  const [block] = blocks;
+  if (block) for (const line of formatTraceBlock(block).split('\n')) log(`  ${line}`);
+  else log('  (no frame was traced)');
+}
 
 export async function runDemo(options: DemoOptions): Promise<void> {
   requireKernelAccess(['ip', 'ping']);
@@ -49,13 +74,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     resources.add('switch', () => sw.close());
     log(`switch: ${sw.workers} forwarding worker${sw.workers > 1 ? 's' : ''}, offloads ${options.offloads ? 'on' : 'off'}`);
 
-    const hosts: { netns: string; ip: string }[] = [];
+    const hosts: Host[] = [];
     for (const [index, netns] of namespaces.entries()) {
       const i = index + 1;
       const ip = `${SUBNET}.${i}`;
       const port = await attachTapPort(sw, { netns, ifname: 'eth0', cidr: `${ip}/24`, mac: macForIp(ipToNumber(ip)) });
       log(`  port ${port.id} ${port.name} -> namespace ${netns}: eth0 ${SUBNET}.${i}/24 ${port.mac}`);
-      hosts.push({ netns, ip: `${SUBNET}.${i}` });
+      hosts.push({ netns, ip: `${SUBNET}.${i}`, port: port.id });
     }
 
     log('\nping between every pair:');
@@ -69,6 +94,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     }
 
     const [first, second] = hosts as [(typeof hosts)[0], (typeof hosts)[0]];
+    await traceOnePing(sw, first, second, hosts, log);
+
     if (hasTool('iperf3')) {
       const server = await startIperf3Server(second.netns, second.ip, 5201);
       resources.add('iperf3 server', () => server.stop());
