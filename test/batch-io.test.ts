@@ -67,26 +67,24 @@ describeKernel('batched I/O', () => {
   }
 });
 
-for (const uring of [false, true]) {
-  const how = uring ? 'through io_uring' : 'with read()';
-  it.skipIf(uring && unavailable !== undefined)(`reports a read shorter than the virtio header as a frame with status EBADMSG and no bytes, ${how}`, () => {
-    // A FIFO stands in for a queue that returns 3 bytes where a 10-byte virtio header must come first.
-    const dir = mkdtempSync(join(tmpdir(), 'tapswitch-short-'));
-    const fifo = join(dir, 'queue');
-    let fd = -1;
-    try {
-      execFileSync('mkfifo', [fifo]);
-      fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-      writeSync(fd, Uint8Array.of(1, 2, 3));
-      const queue = new IoQueue({ fd, vnetHdrSize: 10, kind: 'tap', uring });
-      const pool = FramePool.create(4, MTU_SLOT_BYTES);
-      const desc = createDescriptors(4);
-      for (let i = 0; i < 4; i++) desc[i * DESC_WORDS + D_SLOT] = i;
-      expect(queue.rx(pool, desc, 0, 4)).toBe(1);
-      expect([desc[D_STATUS], desc[D_LEN]]).toEqual([EBADMSG, 0]);
-    } finally {
-      if (fd >= 0) closeSync(fd);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-}
+// A FIFO stands in for a queue that returns 3 bytes where a 10-byte virtio header must come first.
+// Only read() takes a FIFO (io_uring's RWF_NOWAIT reads refuse it); both paths end in one Received().
+it('reports a read shorter than the virtio header as a frame with status EBADMSG and no bytes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tapswitch-short-'));
+  const fifo = join(dir, 'queue');
+  let fd = -1;
+  try {
+    execFileSync('mkfifo', [fifo]);
+    fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    writeSync(fd, Uint8Array.of(1, 2, 3));
+    const queue = new IoQueue({ fd, vnetHdrSize: 10, kind: 'tap', uring: false });
+    const pool = FramePool.create(4, MTU_SLOT_BYTES);
+    const desc = createDescriptors(4);
+    for (let i = 0; i < 4; i++) desc[i * DESC_WORDS + D_SLOT] = i;
+    expect(queue.rx(pool, desc, 0, 4)).toBe(1);
+    expect([desc[D_STATUS], desc[D_LEN]]).toEqual([EBADMSG, 0]);
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
