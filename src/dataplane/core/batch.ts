@@ -120,6 +120,11 @@ export class Batch {
     return this.desc[i * DESC_WORDS + D_SLOT]! * this.slotSize;
   }
 
+  /** Frame i's trace, or 0; reads the id only when the batch has traced frames. */
+  traceOf(i: number): number {
+    return this.traced !== 0 ? this.traceId[i]! : 0;
+  }
+
   length(i: number): number {
     return this.desc[i * DESC_WORDS + D_LEN]!;
   }

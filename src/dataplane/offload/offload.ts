@@ -54,7 +54,7 @@ export class Offload {
     const bytes = batch.bytes;
     const at = slot * size;
     const scratch = this.scratchSlot * size;
-    const trace = batch.traced !== 0 ? batch.traceId[i]! : 0;
+    const trace = batch.traceOf(i);
     if (!batch.dry) sender.flush(batch, port);
     const gsoType = (vnet >>> 8) & 0xff;
     if (gsoType === GSO_NONE) {

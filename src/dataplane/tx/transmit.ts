@@ -91,7 +91,7 @@ export class Transmit implements Stage, PlainSender {
         sent++;
       }
     }
-    const trace = batch.traced !== 0 ? batch.traceId[i]! : 0;
+    const trace = batch.traceOf(i);
     if (trace !== 0) this.traceFlood(batch, trace, next, ingress, want);
     if (sent === 0) this.drops.frame(ingress, DROP_NO_DESTINATION, batch.desc[i * DESC_WORDS + D_SLOT]!, batch.length(i), false, trace, STAGE_TX);
   }
@@ -103,7 +103,7 @@ export class Transmit implements Stage, PlainSender {
     const len = desc[d + D_LEN]!;
     // A port the FDB still names but this worker no longer has: its removal is under way.
     if (port === undefined) {
-      this.drops.frame(id, DROP_PORT_REMOVED, desc[d + D_SLOT]!, len, true, batch.traced !== 0 ? batch.traceId[i]! : 0, STAGE_TX);
+      this.drops.frame(id, DROP_PORT_REMOVED, desc[d + D_SLOT]!, len, true, batch.traceOf(i), STAGE_TX);
       return;
     }
     const vnet = desc[d + D_VNET_FLAGS]!;
@@ -111,7 +111,7 @@ export class Transmit implements Stage, PlainSender {
     const limit = mtu === 0 ? 0 : mtu + ETH_VLAN_HEADER;
     // A frame beyond the MTU (and its VLAN tag) that is not GSO cannot be made to fit.
     if (limit !== 0 && (vnet & VNET_GSO_MASK) === 0 && len > limit) {
-      this.drops.frame(id, DROP_TOO_BIG, desc[d + D_SLOT]!, len, true, batch.traced !== 0 ? batch.traceId[i]! : 0, STAGE_TX);
+      this.drops.frame(id, DROP_TOO_BIG, desc[d + D_SLOT]!, len, true, batch.traceOf(i), STAGE_TX);
       return;
     }
     if ((vnet & (VNET_F_NEEDS_CSUM | VNET_GSO_MASK)) !== 0) {
@@ -187,7 +187,7 @@ export class Transmit implements Stage, PlainSender {
         this.toBacklog(batch, port, desc, first, count);
         return;
       }
-      this.drops.frame(port.id, txDropReason(errno), desc[d + D_SLOT]!, desc[d + D_LEN]!, true, this.traceOf(batch, desc[d + D_USER0]!), STAGE_TX);
+      this.drops.frame(port.id, txDropReason(errno), desc[d + D_SLOT]!, desc[d + D_LEN]!, true, batch.traceOf(desc[d + D_USER0]!), STAGE_TX);
       first++;
     }
   }
@@ -198,7 +198,7 @@ export class Transmit implements Stage, PlainSender {
     for (let k = from; k < to; k++) {
       const d = k * DESC_WORDS;
       const i = desc[d + D_USER0]!;
-      const trace = this.traceOf(batch, i);
+      const trace = batch.traceOf(i);
       if (this.freeTop === 0) {
         this.drops.frame(port.id, DROP_BACKLOG_FULL, desc[d + D_SLOT]!, desc[d + D_LEN]!, true, trace, STAGE_TX);
         continue;
@@ -290,11 +290,6 @@ export class Transmit implements Stage, PlainSender {
     const tap = this.tap!;
     if (!tap.spec.out || !tap.wants(port)) return;
     for (let k = first; k < first + sent; k++) tap.take(this.pool, desc[k * DESC_WORDS + D_SLOT]!, desc[k * DESC_WORDS + D_LEN]!, port, CAPTURE_OUT);
-  }
-
-  /** The trace of batch frame i, when the batch has traced frames. */
-  private traceOf(batch: Batch, i: number): number {
-    return batch.traced !== 0 ? batch.traceId[i]! : 0;
   }
 
   private traceSent(batch: Batch, port: number, desc: Uint32Array, first: number, sent: number): void {
