@@ -45,23 +45,13 @@ export async function startCapture(workers: WorkerPool, isPort: (id: number) => 
   const direction = options.direction ?? 'both';
   const slotSize = Math.min(snaplen, workers.slotSize);
   const rings = Array.from({ length: workers.size }, () => CaptureRing.create(options.ringFrames ?? 1024, slotSize));
-  const started: number[] = [];
-  const stop = async (): Promise<void> => {
-    await Promise.allSettled(started.map((w) => workers.command(w, { type: 'captureStop' })));
-    started.length = 0;
-  };
-  try {
-    for (const [w, ring] of rings.entries()) {
-      await workers.command(w, {
-        type: 'captureStart',
-        capture: { ring: ring.shared, ports: options.ports ?? null, in: direction !== 'out', out: direction !== 'in', drops: options.drops ?? false, filter },
-      });
-      started.push(w);
-    }
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  const stop = await workers.startOnEach(
+    (w) => ({
+      type: 'captureStart',
+      capture: { ring: rings[w]!.shared, ports: options.ports ?? null, in: direction !== 'out', out: direction !== 'in', drops: options.drops ?? false, filter },
+    }),
+    { type: 'captureStop' },
+  );
   return new Capture(rings, stop);
 }
 

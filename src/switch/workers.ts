@@ -158,6 +158,28 @@ export class WorkerPool {
     await Promise.all(this.handles.map((_, w) => this.command(w, command)));
   }
 
+  /**
+   * Starts something on every worker, one after another, with the command `start(w)` gives; if
+   * one refuses, sends `stop` to those that started and throws. Resolves with the way to stop it.
+   */
+  async startOnEach(start: (w: number) => WorkerCommandBody, stop: WorkerCommandBody): Promise<() => Promise<void>> {
+    const started: number[] = [];
+    const stopAll = async (): Promise<void> => {
+      await Promise.allSettled(started.map((w) => this.command(w, stop)));
+      started.length = 0;
+    };
+    try {
+      for (let w = 0; w < this.handles.length; w++) {
+        await this.command(w, start(w));
+        started.push(w);
+      }
+    } catch (e) {
+      await stopAll();
+      throw e;
+    }
+    return stopAll;
+  }
+
   /** The workers that have not failed. */
   live(): number[] {
     return this.handles.map((h, w) => (h.failure ? undefined : w)).filter((w): w is number => w !== undefined);

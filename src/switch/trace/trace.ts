@@ -44,20 +44,7 @@ export async function startTrace(workers: WorkerPool, isPort: (id: number) => bo
   const control = createTraceControl(count);
   const words = new Int32Array(control);
   const rings = Array.from({ length: workers.size }, () => TraceRing.create(options.ringRecords ?? DEFAULT_RING_RECORDS));
-  const started: number[] = [];
-  const stop = async (): Promise<void> => {
-    await Promise.allSettled(started.map((w) => workers.command(w, { type: 'traceStop' })));
-    started.length = 0;
-  };
-  try {
-    for (const [w, ring] of rings.entries()) {
-      await workers.command(w, { type: 'traceStart', trace: { ring: ring.shared, control, ports: options.ports ?? null, filter } });
-      started.push(w);
-    }
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  const stop = await workers.startOnEach((w) => ({ type: 'traceStart', trace: { ring: rings[w]!.shared, control, ports: options.ports ?? null, filter } }), { type: 'traceStop' });
   return new Trace(rings, () => Atomics.load(words, C_NEXT_ID), count, stop, options.portName ?? portName);
 }
 
