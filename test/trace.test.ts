@@ -5,7 +5,7 @@ import { DROP_REASON_INFO, type DropReason } from '../src/dataplane/core/drop-re
 import { FDB_DEFAULT_SIZE } from '../src/dataplane/l2/fdb.js';
 import { PORT_DEFAULT_FLAGS, PORT_FLOOD, PORT_LEARNING, PORT_PRESENT } from '../src/dataplane/core/port-table.js';
 import { EBADMSG, EIO, EMSGSIZE } from '../src/native/errno.js';
-import { GSO_TCPV4, GSO_UDP, VNET_F_NEEDS_CSUM } from '../src/native/descriptor.js';
+import { GSO_TCPV4, GSO_UDP, GSO_UDP_L4, VNET_F_NEEDS_CSUM } from '../src/native/descriptor.js';
 import type { TraceBlock } from '../src/switch/trace/block.js';
 import { formatTraceBlock } from '../src/switch/trace/text.js';
 import {
@@ -276,6 +276,10 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
   gso_unsupported: (rig) => {
     rig.fdb.addStatic(hostMac(2), 2);
     rig.addScriptedPort(4, new ScriptedQueue(12)).incoming.push({ bytes: udp(4, hostMac(2), hostIp(2), ',len=3000'), vnetFlags: VNET_F_NEEDS_CSUM | (GSO_UDP << 8), vnetGso: 1400 | (34 << 16), vnetCsum: 6 });
+  },
+  gso_size_invalid: (rig) => {
+    rig.fdb.addStatic(hostMac(2), 2);
+    rig.addScriptedPort(4, new ScriptedQueue(12)).incoming.push({ bytes: udp(4, hostMac(2), hostIp(2), ',len=1000'), vnetFlags: VNET_F_NEEDS_CSUM | (GSO_UDP_L4 << 8), vnetGso: 8 | (34 << 16), vnetCsum: 6 });
   },
   backlog_full: (rig) => {
     rig.fdb.addStatic(hostMac(2), 2);

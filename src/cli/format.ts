@@ -3,6 +3,7 @@ import type { CtEntry, CtTuple } from '../dataplane/l3/conntrack.js';
 import type { FdbView, NatView, PortView } from '../control/protocol.js';
 import type { SwitchStats } from '../switch/switch.js';
 import { DROP_REASON_INFO } from '../dataplane/core/drop-reasons.js';
+import { KERNEL_DROP_INFO } from '../switch/kernel-counters.js';
 
 /** Left-aligned columns, two spaces apart, headers in capitals. */
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -37,10 +38,10 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
   const rate = (now: number, before: number | undefined) => (before === undefined ? now : Math.round((now - before) / seconds));
   const suffix = previous ? '/s' : '';
   const ports = table(
-    ['PORT', 'NAME', `RX PKTS${suffix}`, `RX BYTES${suffix}`, `TX PKTS${suffix}`, `TX BYTES${suffix}`, 'RX ERRORS', 'DROPS'],
+    ['PORT', 'NAME', `RX PKTS${suffix}`, `RX BYTES${suffix}`, `TX PKTS${suffix}`, `TX BYTES${suffix}`, 'RX ERRORS', 'DROPS', 'KERNEL DROPS'],
     stats.ports.map((p) => {
       const b = previous?.ports.find((q) => q.id === p.id);
-      return [p.id, p.name, rate(p.rxPackets, b?.rxPackets), rate(p.rxBytes, b?.rxBytes), rate(p.txPackets, b?.txPackets), rate(p.txBytes, b?.txBytes), p.rxErrors, nonZeroDrops(p.drops)];
+      return [p.id, p.name, rate(p.rxPackets, b?.rxPackets), rate(p.rxBytes, b?.rxBytes), rate(p.txPackets, b?.txPackets), rate(p.txBytes, b?.txBytes), p.rxErrors, nonZeroDrops(p.drops), nonZeroDrops(p.kernelDrops ?? {})];
     }),
   );
   const workers = table(
@@ -59,16 +60,24 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
   return `${ports}\n\n${workers}\n\n${drops}\n\n${fdb}${conntrack}`;
 }
 
-/** Drops over every worker, by reason, with the stage that drops for it and what it means, as VPP's `show errors`. */
+/**
+ * Drops over every worker, by reason, with the stage that drops for it and what it means, as VPP's
+ * `show errors`; then, apart, what the kernel dropped before the switch could read it.
+ */
 export function formatDrops(stats: SwitchStats): string {
   const rows = DROP_REASON_INFO.map((info) => ({ ...info, count: stats.workers.reduce((n, w) => n + w.drops[info.reason], 0) })).filter((r) => r.count > 0);
-  if (rows.length === 0) return 'drops: none';
-  return `drops:\n${table(['COUNT', 'REASON', 'STAGE', 'DESCRIPTION'], rows.map((r) => [r.count, r.reason, r.stage, r.description]))}`;
+  const own = rows.length === 0 ? 'drops: none' : `drops:\n${reasonTable(rows)}`;
+  const kernel = KERNEL_DROP_INFO.map((info) => ({ ...info, count: stats.ports.reduce((n, p) => n + (p.kernelDrops?.[info.reason] ?? 0), 0) })).filter((r) => r.count > 0);
+  return kernel.length === 0 ? own : `${own}\n\ndropped by the kernel, not by the switch (not in the counts above):\n${reasonTable(kernel)}`;
 }
 
-/** Every drop reason the switch knows, as the README lists them. */
+function reasonTable(rows: { count: number; reason: string; stage: string; description: string }[]): string {
+  return table(['COUNT', 'REASON', 'STAGE', 'DESCRIPTION'], rows.map((r) => [r.count, r.reason, r.stage, r.description]));
+}
+
+/** Every drop reason the switch knows, and the kernel's drops it shows beside them, as the README lists them. */
 export function formatDropReasons(): string {
-  return table(['REASON', 'STAGE', 'DESCRIPTION'], DROP_REASON_INFO.map((r) => [r.reason, r.stage, r.description]));
+  return table(['REASON', 'STAGE', 'DESCRIPTION'], [...DROP_REASON_INFO, ...KERNEL_DROP_INFO].map((r) => [r.reason, r.stage, r.description]));
 }
 
 function tupleText(t: CtTuple, protocol: string, packets: boolean): string {

@@ -21,7 +21,7 @@ import { startTraceStream, tracePacket } from './requests/trace.js';
 import type { DaemonContext } from './requests/context.js';
 import { fdbAdd, fdbDel, fdbFlush } from './requests/fdb.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
-import { addInterface, portViews, removeInterface } from './requests/ports.js';
+import { addInterface, portViews, removeInterface, statsView } from './requests/ports.js';
 import { writeState, type AttachmentState, type PacketPortState, type SwitchState } from './state.js';
 import { InputError, chooseSubnet, contains, formatSubnet, gatewayOf, hostRange, ipToNumber, numberToIp, overlaps, parseSubnet, type Subnet } from './subnet.js';
 
@@ -227,7 +227,7 @@ export class Daemon implements DaemonContext {
     'fdb-add': (args) => fdbAdd(this, args.mac, args.port),
     'fdb-del': (args) => fdbDel(this, args.mac),
     'fdb-flush': (args) => fdbFlush(this, args.port),
-    stats: () => this.sw.stats(),
+    stats: () => statsView(this),
     'uplink-add': (args) => addUplink(this, args),
     'uplink-del': () => removeUplink(this),
     publish: (args) => publish(this, args),

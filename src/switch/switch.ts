@@ -13,6 +13,7 @@ import type { TapDevice } from '../native/tap.js';
 import { ipv4ToNumber } from '../packet/ipv4.js';
 import { macForIp, parseMac } from '../packet/mac.js';
 import { startCapture, type Capture, type CaptureOptions } from './capture.js';
+import type { KernelDropCounts } from './kernel-counters.js';
 import { startTrace, traceFrame, type Trace, type TraceFrameOptions, type TraceOptions } from './trace/trace.js';
 import type { TraceBlock } from './trace/block.js';
 import { resolveOptions, type SwitchOptions } from './options.js';
@@ -29,6 +30,8 @@ export type { UplinkInfo, UplinkOptions } from './uplink.js';
 export interface PortStats extends PortCounters {
   id: number;
   name: string;
+  /** What the kernel dropped before the switch could read it, for a TAP port; the daemon reads it, stats() leaves it out. */
+  kernelDrops?: KernelDropCounts;
 }
 
 export interface SwitchStats {

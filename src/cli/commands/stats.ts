@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { request } from '../../control/client.js';
 import type { SwitchStats } from '../../switch/switch.js';
 import { DROP_REASON_INFO } from '../../dataplane/core/drop-reasons.js';
+import { KERNEL_DROP_INFO } from '../../switch/kernel-counters.js';
 import { formatDropReasons, formatStats } from '../format.js';
 import { jsonOption, print, switchOption } from '../options.js';
 
@@ -25,13 +26,13 @@ async function watchStats(name: string): Promise<void> {
 export function register(program: Command): void {
   program
     .command('stats')
-    .description('per port rx/tx and drops by reason; per worker processed, dropped, time_squeeze')
+    .description('per port rx/tx, drops by reason and the kernel\'s drops at its TAP; per worker processed, dropped, time_squeeze')
     .addOption(switchOption())
     .addOption(jsonOption())
     .option('--watch', 'refresh every second and show rates')
     .option('--reasons', 'list every drop reason with its stage and what it means (no switch needed)')
     .action(async (opts: { switch: string; json?: boolean; watch?: boolean; reasons?: boolean }) => {
-      if (opts.reasons) return print(opts.json, DROP_REASON_INFO, formatDropReasons);
+      if (opts.reasons) return print(opts.json, [...DROP_REASON_INFO, ...KERNEL_DROP_INFO], formatDropReasons);
       if (opts.watch) return watchStats(opts.switch);
       const stats = await request(opts.switch, { cmd: 'stats' });
       print(opts.json, stats, () => formatStats(stats));

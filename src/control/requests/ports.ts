@@ -2,7 +2,8 @@
 // the state of the link behind it. Also how a request names a port (resolvePort).
 import { ip, ipIn } from '../../netns/ip.js';
 import { linkMtu } from '../../netns/link.js';
-import type { PortInfo } from '../../switch/switch.js';
+import { tapKernelDrops, type PortLink } from '../../switch/kernel-counters.js';
+import type { PortInfo, SwitchStats } from '../../switch/switch.js';
 import type { PortView, Results } from '../protocol.js';
 import type { AttachmentState } from '../state.js';
 import { InputError } from '../subnet.js';
@@ -61,19 +62,43 @@ export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | 
 }
 
 export async function portViews(ctx: DaemonContext): Promise<PortView[]> {
-  const byPort = new Map([...ctx.attachments.values()].map((a) => [a.portId, a]));
+  const byPort = attachmentsByPort(ctx);
   const views: PortView[] = [];
   for (const port of ctx.sw.ports()) {
     const a = byPort.get(port.id);
-    views.push(viewOf(ctx, port, a, await operState(ctx, a, port)));
+    views.push(viewOf(ctx, port, a, await operState(portLink(ctx, port, a))));
   }
   return views;
 }
 
-async function operState(ctx: DaemonContext, a: AttachmentState | undefined, port: PortInfo): Promise<string> {
+/** The switch's counters, and beside them what the kernel dropped at each TAP port, read from its namespace now. */
+export async function statsView(ctx: DaemonContext): Promise<SwitchStats> {
+  const stats = ctx.sw.stats();
+  const byPort = attachmentsByPort(ctx);
+  const taps = new Map(ctx.sw.ports().filter((p) => p.kind === 'tap').map((p) => [p.id, portLink(ctx, p, byPort.get(p.id))]));
+  await Promise.all(
+    stats.ports.map(async (s) => {
+      const link = taps.get(s.id);
+      const drops = link && (await tapKernelDrops(link));
+      if (drops) s.kernelDrops = drops;
+    }),
+  );
+  return stats;
+}
+
+function attachmentsByPort(ctx: DaemonContext): Map<number, AttachmentState> {
+  return new Map([...ctx.attachments.values()].map((a) => [a.portId, a]));
+}
+
+/** Where the port's interface is: an attached namespace's, the uplink's, or the host's by the port's name. */
+function portLink(ctx: DaemonContext, port: PortInfo, a: AttachmentState | undefined): PortLink {
   const uplink = ctx.uplink !== null && ctx.sw.uplinkInfo()?.port === port.id ? ctx.uplink : null;
   const netns = a?.netns ?? uplink?.netns;
   const ifname = a?.ifname ?? (uplink ? (uplink.tap ?? uplink.ifname!) : port.name);
+  return { ifname, ...(netns !== undefined && { netns }) };
+}
+
+async function operState({ ifname, netns }: PortLink): Promise<string> {
   try {
     const out = netns !== undefined ? await ipIn(netns, '-j', 'link', 'show', 'dev', ifname) : await ip('-j', 'link', 'show', 'dev', ifname);
     const [link] = JSON.parse(out) as { flags?: string[] }[];

@@ -2,17 +2,22 @@
 // kernel's GSO would: a GSO frame is cut into MSS-sized frames, a partial checksum is completed.
 // This happens per egress port, inside the tx stage, in scratch slots: a flood still gives the
 // unchanged frame to the ports that take the header. The frames queued for the port before this
-// one go first, so a flow keeps its order.
+// one go first, so a flow keeps its order; a frame that is refused costs them no early send.
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, GSO_NONE } from '../../native/descriptor.js';
 import type { Batch } from '../core/batch.js';
 import { W_CSUM_COMPLETED, W_SEGMENTED, W_SEGMENTS } from '../core/counters.js';
 import type { DropPath } from '../core/drop-path.js';
-import { DROP_GSO_UNSUPPORTED, DROP_MALFORMED, DROP_TOO_BIG } from '../core/drop-reasons.js';
+import { DROP_GSO_SIZE_INVALID, DROP_GSO_UNSUPPORTED, DROP_MALFORMED, DROP_TOO_BIG } from '../core/drop-reasons.js';
 import type { EnginePort } from '../core/ports.js';
 import { STAGE_OFFLOAD } from '../core/stage.js';
 import { EV_OFFLOAD, OFFLOAD_CHECKSUM, OFFLOAD_SEGMENTED } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
-import { SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from './soft-offload.js';
+import { SOFT_GSO_SIZE, SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from './soft-offload.js';
+
+/** The drop reason for a frame plan() refused. */
+function planDrop(refusal: number): number {
+  return refusal === SOFT_UNSUPPORTED ? DROP_GSO_UNSUPPORTED : refusal === SOFT_GSO_SIZE ? DROP_GSO_SIZE_INVALID : DROP_MALFORMED;
+}
 
 /** Segments cut at a time: a 64 KiB GSO frame at MSS 1448 makes 46. */
 export const SOFT_SLOTS = 64;
@@ -55,7 +60,6 @@ export class Offload {
     const at = slot * size;
     const scratch = this.scratchSlot * size;
     const trace = batch.traceOf(i);
-    if (!batch.dry) sender.flush(batch, port);
     const gsoType = (vnet >>> 8) & 0xff;
     if (gsoType === GSO_NONE) {
       if (batch.dry) {
@@ -71,12 +75,13 @@ export class Offload {
       this.c[this.wBase + W_CSUM_COMPLETED]! += 1;
       this.told(trace, port.id, OFFLOAD_CHECKSUM, 1);
       this.lengths[0] = len;
+      sender.flush(batch, port);
       this.send(batch, i, port, 1, sender);
       return;
     }
     const segments = this.segmenter.plan(bytes, at, len, batch.l3[i]!, batch.etherType[i]!, gsoType, gso & 0xffff);
     if (segments < 0) {
-      this.drops.frame(port.id, segments === SOFT_UNSUPPORTED ? DROP_GSO_UNSUPPORTED : DROP_MALFORMED, slot, len, true, trace, STAGE_OFFLOAD);
+      this.drops.frame(port.id, planDrop(segments), slot, len, true, trace, STAGE_OFFLOAD);
       return;
     }
     if (limit !== 0 && this.segmenter.segmentBytes > limit) {
@@ -88,6 +93,7 @@ export class Offload {
       sender.wouldSend(batch, i, port);
       return;
     }
+    sender.flush(batch, port);
     for (let first = 0; first < segments; first += SOFT_SLOTS) {
       const count = Math.min(SOFT_SLOTS, segments - first);
       this.segmenter.write(bytes, at, first, count, scratch, size, this.lengths);

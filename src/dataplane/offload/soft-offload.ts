@@ -13,6 +13,17 @@ import { GSO_ECN, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4 } from '../../native/descript
 /** Why a frame could not be made plain. */
 export const SOFT_UNSUPPORTED = -1; // a GSO kind this switch does not segment (UFO), or headers it cannot parse
 export const SOFT_MALFORMED = -2; // offsets or sizes that contradict the frame
+export const SOFT_GSO_SIZE = -3; // a gso_size that would cut the frame finer than any real sender does
+
+/**
+ * The floor on gso_size, and the most segments a frame may be cut into: a hostile header with a
+ * tiny gso_size would turn one frame into a thousand. Real senders stay within both. Linux's TCP
+ * cuts at MSS >= 48 (tcp_min_snd_mss) but paths go below 512 only when an MTU under 552 is set by
+ * hand, so a 64 KiB TSO frame makes at most 128 segments (123 at MSS 536); UDP GSO makes at most
+ * UDP_MAX_SEGMENTS, 128 since Linux 6.x (64 before).
+ */
+export const GSO_MIN_SIZE = 64;
+export const GSO_MAX_SEGMENTS = 128;
 
 /** A GSO frame, parsed once by plan() and cut by write(). */
 export class SoftOffload {
@@ -30,13 +41,14 @@ export class SoftOffload {
   /**
    * Parses the GSO frame at bytes[at..at+len), whose L3 header starts at `l3` and is of
    * `etherType` (as classify found them); gsoType and gsoSize come from its virtio header.
-   * Returns the segment count, or SOFT_UNSUPPORTED / SOFT_MALFORMED.
+   * Returns the segment count, or SOFT_UNSUPPORTED / SOFT_MALFORMED / SOFT_GSO_SIZE.
    */
   plan(bytes: Uint8Array, at: number, len: number, l3: number, etherType: number, gsoType: number, gsoSize: number): number {
     const type = gsoType & ~GSO_ECN;
     if (type !== GSO_TCPV4 && type !== GSO_TCPV6 && type !== GSO_UDP_L4) return SOFT_UNSUPPORTED;
     const ip = l3;
-    if (len < ip + IPV6_HEADER_BYTES || gsoSize < 1) return SOFT_MALFORMED;
+    if (len < ip + IPV6_HEADER_BYTES) return SOFT_MALFORMED;
+    if (gsoSize < GSO_MIN_SIZE) return SOFT_GSO_SIZE;
     let l4: number;
     let protocol: number;
     if (etherType === ETHERTYPE_IPV4) {
@@ -55,14 +67,17 @@ export class SoftOffload {
     if (protocol !== (this.tcp ? IPPROTO_TCP : IPPROTO_UDP)) return SOFT_UNSUPPORTED;
     const l4Header = this.tcp ? (bytes[at + l4 + TCP_DATA_OFFSET]! >> 4) * 4 : UDP_HEADER_BYTES;
     if (l4Header < UDP_HEADER_BYTES || l4 + l4Header > len) return SOFT_MALFORMED;
+    const payload = len - (l4 + l4Header);
+    const segments = Math.max(1, Math.ceil(payload / gsoSize));
+    if (segments > GSO_MAX_SEGMENTS) return SOFT_GSO_SIZE;
     this.ip = ip;
     this.l4 = l4;
     this.headers = l4 + l4Header;
     this.mss = gsoSize;
-    this.payload = len - this.headers;
-    this.segments = Math.max(1, Math.ceil(this.payload / gsoSize));
-    this.segmentBytes = this.headers + Math.min(gsoSize, this.payload);
-    return this.segments;
+    this.payload = payload;
+    this.segments = segments;
+    this.segmentBytes = this.headers + Math.min(gsoSize, payload);
+    return segments;
   }
 
   /**
