@@ -36,7 +36,7 @@ import { parseMac } from '../../src/packet/mac.js';
 import { buildUdpFrame } from '../../src/packet/udp.js';
 import { switchPaths } from '../../src/control/paths.js';
 import type { PortView } from '../../src/control/protocol.js';
-import type { SwitchStats } from '../../src/switch/switch.js';
+import type { PortStats, SwitchStats } from '../../src/switch/switch.js';
 import type { BlasterJob, BlasterReport } from '../lib/blaster.js';
 import { requireRoot, writeResult } from '../lib/report.js';
 
@@ -218,7 +218,7 @@ function hostileFrames(srcMac: string, dstMac: string, srcIp: string, dstIp: str
 }
 
 /** Sums the counters of a port named `name` in stats. */
-function portStats(stats: SwitchStats, name: string): SwitchStats['ports'][number] {
+function portStats(stats: SwitchStats, name: string): PortStats {
   const port = stats.ports.find((p) => p.name === name);
   if (port === undefined) throw new Error(`stats has no port ${name}: ${stats.ports.map((p) => p.name).join(', ')}`);
   return port;
@@ -229,10 +229,9 @@ function dropTotal(stats: SwitchStats): number {
   return stats.workers.reduce((sum, w) => sum + w.dropped, 0);
 }
 
-/** The kernel's own count of frames it dropped toward the switch, when stats reports it. */
-function kernelQueueFull(port: SwitchStats['ports'][number]): number {
-  const kernel = (port as unknown as { kernel?: { queueFull?: number } }).kernel;
-  return kernel?.queueFull ?? 0;
+/** The kernel's own count of frames it dropped in the TAP's queue toward the switch. */
+function kernelQueueFull(port: PortStats): number {
+  return port.kernelDrops?.kernel_queue_full ?? 0;
 }
 
 async function main(): Promise<void> {
@@ -338,7 +337,7 @@ async function main(): Promise<void> {
     const after = { process: await settledSample(pid, before.process), stats: await json<SwitchStats>(sw, 'stats'), links: await linkSet([a, b, f]) };
     const boundary = counterNames.map((name, i) => {
       const ns = [a, b, f][i]!;
-      const port = (s: SwitchStats): SwitchStats['ports'][number] => portStats(s, name);
+      const port = (s: SwitchStats): PortStats => portStats(s, name);
       const delta = (field: keyof LinkCounters): number => after.links[ns]![field] - before.links[ns]![field];
       const read = port(after.stats).rxPackets - port(before.stats).rxPackets;
       const written = port(after.stats).txPackets - port(before.stats).txPackets;
