@@ -88,6 +88,13 @@ describeKernel('the control protocol of a running daemon', () => {
     expect(replies.at(-1)).toMatchObject({ ok: true, result: { switch: sw } });
   });
 
+  it('answers every one of many requests sent at once, however far the client runs ahead', async () => {
+    const count = 5000;
+    const { replies } = await converse(socketPath(), '{"cmd":"ping"}\n'.repeat(count), count);
+    expect(replies).toHaveLength(count);
+    expect(replies.every((r) => r.ok)).toBe(true);
+  });
+
   it('hands a capture filter that begins with "-" to tcpdump as an expression, never as an option', async () => {
     const args = { direction: 'both', snaplen: 262144, drops: false, format: 'pcapng', filter: '--version' };
     const { replies } = await converse(socketPath(), `${JSON.stringify({ cmd: 'capture', args })}\n`, 1);

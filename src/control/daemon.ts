@@ -40,6 +40,9 @@ export interface DaemonOptions {
   log: (line: string) => void;
 }
 
+/** Requests of one connection answered at a time before the daemon reads more of it. */
+const MAX_PENDING_REQUESTS = 16;
+
 type Handlers = { [C in Request['cmd']]: (args: ArgsOf<C>) => Results[C] | Promise<Results[C]> };
 
 export class Daemon implements DaemonContext {
@@ -165,16 +168,15 @@ export class Daemon implements DaemonContext {
     this.clients.add(socket);
     socket.on('close', () => this.clients.delete(socket));
     const reader = new LineReader(MAX_REQUEST_BYTES);
-    const onData = (chunk: Buffer): void => {
-      if (!reader.push(chunk)) {
-        // Nothing more is read from this client: what it still sends is discarded, never held.
-        socket.off('data', onData);
-        socket.on('data', () => undefined);
-        const error = `a request line is longer than ${MAX_REQUEST_BYTES} bytes: the connection is closed`;
-        socket.end(JSON.stringify({ ok: false, error, code: 'E2BIG' } satisfies Reply) + '\n');
-        return;
-      }
-      for (let line = reader.next(); line !== undefined; line = reader.next()) {
+    let answering = 0;
+    let handedOff = false;
+    // Reads no further while replies wait to be sent or requests to be answered: a client that
+    // sends faster than it reads costs a bounded amount of memory.
+    const pump = (): void => {
+      if (handedOff) return;
+      while (answering < MAX_PENDING_REQUESTS && !socket.writableNeedDrain) {
+        const line = reader.next();
+        if (line === undefined) break;
         let request: AnyRequest;
         try {
           request = parseRequest(line);
@@ -185,19 +187,35 @@ export class Daemon implements DaemonContext {
         if (request.cmd === 'capture' || request.cmd === 'trace') {
           // The connection now carries the capture or trace; the stream reads the client's "stop"
           // itself, including one already here. Paused, so nothing arrives unheard while it starts.
+          handedOff = true;
           socket.pause();
           socket.off('data', onData);
+          socket.off('drain', pump);
           if (request.cmd === 'capture') void startCaptureStream(this, socket, request.args, reader.rest());
           else void startTraceStream(this, socket, request.args, reader.rest());
           return;
         }
+        answering++;
         void this.answer(request).then((reply) => {
+          answering--;
           this.reply(socket, reply);
           if (reply.ok && request.cmd === 'down') socket.end(() => void this.stop());
+          pump();
         });
       }
+      if (answering >= MAX_PENDING_REQUESTS || socket.writableNeedDrain) socket.pause();
+      else socket.resume();
+    };
+    const onData = (chunk: Buffer): void => {
+      if (reader.push(chunk)) return pump();
+      // Nothing more is read from this client: what it still sends is discarded, never held.
+      socket.off('data', onData);
+      socket.on('data', () => undefined);
+      const error = `a request line is longer than ${MAX_REQUEST_BYTES} bytes: the connection is closed`;
+      socket.end(JSON.stringify({ ok: false, error, code: 'E2BIG' } satisfies Reply) + '\n');
     };
     socket.on('data', onData);
+    socket.on('drain', pump);
     socket.on('error', () => undefined);
   }
 
