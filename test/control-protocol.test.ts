@@ -63,6 +63,7 @@ describe('a control request is checked against its declared shape', () => {
   for (const [what, line, message] of [
     ['a line that is not JSON', 'hello', 'the request is not JSON'],
     ['JSON that is not an object', 'null', 'a request must be a JSON object like {"cmd":"ping"}, got null'],
+    ['a field beside cmd and args', '{"cmd":"ping","argz":{}}', 'a request holds only cmd and args, not "argz"'],
     ['a cmd that is not a string', '{"cmd":5}', "a request's cmd must be a string (the command), got number 5"],
     ['an unknown command', '{"cmd":"frobnicate"}', 'unknown command "frobnicate"'],
     ['a method name of every object as the command', '{"cmd":"toString"}', 'unknown command "toString"'],

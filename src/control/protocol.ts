@@ -185,6 +185,8 @@ export function parseRequest(line: string): AnyRequest {
     throw new ProtocolError('the request is not JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ProtocolError(`a request must be a JSON object like {"cmd":"ping"}, got ${describe(parsed)}`);
+  const extra = Object.keys(parsed).find((key) => key !== 'cmd' && key !== 'args');
+  if (extra !== undefined) throw new ProtocolError(`a request holds only cmd and args, not ${JSON.stringify(extra.slice(0, 40))}`);
   const { cmd, args } = parsed as { cmd?: unknown; args?: unknown };
   if (typeof cmd !== 'string') throw new ProtocolError(`a request's cmd must be a string (the command), got ${describe(cmd)}`);
   // Own keys only: a cmd like "toString" is unknown, not a method of every object.
