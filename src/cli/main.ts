@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 
 import { Command, CommanderError } from 'commander';
 
-import { ControlError } from '../control/client.js';
+import { ControlError, setAnswerTimeout } from '../control/client.js';
 import { InputError } from '../control/subnet.js';
 import { Interrupted } from '../demo/switch-demo.js';
 import { IoError } from '../native/errors.js';
@@ -22,6 +22,7 @@ import * as port from './commands/port.js';
 import * as stats from './commands/stats.js';
 import * as trace from './commands/trace.js';
 import * as up from './commands/up.js';
+import { timeoutOption } from './options.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
@@ -35,6 +36,8 @@ export function buildProgram(): Command {
   const program = new Command('tapswitch')
     .description('A userspace virtual switch for Linux network namespaces')
     .version(packageVersion())
+    .addOption(timeoutOption())
+    .hook('preAction', (program) => setAnswerTimeout((program.opts() as { timeout: number }).timeout))
     .exitOverride()
     .showHelpAfterError();
   for (const group of [up, attach, port, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);

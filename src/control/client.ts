@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 
 import type { TraceBlock } from '../switch/trace/block.js';
 import { CHUNK_DATA, CHUNK_END, type CaptureArgs, type CaptureSummary } from './capture-stream.js';
+import { noAnswerMessage } from './no-answer.js';
 import { switchPaths } from './paths.js';
 import type { Reply, Request, Results } from './protocol.js';
 import type { TraceArgs, TraceLine, TraceSummary } from './trace-stream.js';
@@ -18,23 +19,40 @@ export class ControlError extends Error {
   }
 }
 
-const TIMEOUT_MS = 60_000;
+/** How long the CLI waits for a daemon by default: to take a request and send its (first) reply. */
+export const DEFAULT_ANSWER_TIMEOUT_S = 10;
+let answerTimeoutMs = DEFAULT_ANSWER_TIMEOUT_S * 1000;
 
-function send(socketPath: string, request: Request, timeoutMs: number): Promise<Reply> {
+/** Sets how long every later request waits for the daemon's reply (`--timeout`); 0 waits without limit. */
+export function setAnswerTimeout(seconds: number): void {
+  answerTimeoutMs = seconds * 1000;
+}
+
+/**
+ * Fails the request unless the returned function, "answered", is called within `timeoutMs`; with 0
+ * it never fails. Only the wait for the reply is bounded, not a capture or trace streaming after it.
+ */
+function answerDeadline(name: string, timeoutMs: number, socket: Socket, fail: (e: ControlError) => void): () => void {
+  if (timeoutMs === 0) return () => undefined;
+  const timer = setTimeout(() => {
+    fail(new ControlError(noAnswerMessage(name, timeoutMs), 'ETIMEDOUT'));
+    socket.destroy();
+  }, timeoutMs);
+  return () => clearTimeout(timer);
+}
+
+function send(name: string, request: Request, timeoutMs: number): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
+    const socket = connect(switchPaths(name).socket);
     let buffered = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new ControlError(`the daemon did not answer ${request.cmd} within ${timeoutMs / 1000} s`, 'ETIMEDOUT'));
-    }, timeoutMs);
+    const answered = answerDeadline(name, timeoutMs, socket, reject);
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(JSON.stringify(request) + '\n'));
     socket.on('data', (chunk: string) => {
       buffered += chunk;
       const nl = buffered.indexOf('\n');
       if (nl < 0) return;
-      clearTimeout(timer);
+      answered();
       socket.end();
       try {
         resolve(JSON.parse(buffered.slice(0, nl)) as Reply);
@@ -42,12 +60,10 @@ function send(socketPath: string, request: Request, timeoutMs: number): Promise<
         reject(new ControlError('the daemon answered with something that is not JSON', 'EPROTO'));
       }
     });
-    socket.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(e);
-    });
+    socket.on('error', reject);
+    // An error is followed by close, which ends the deadline too.
     socket.on('close', () => {
-      clearTimeout(timer);
+      answered();
       // After a reply this does nothing; before one, the daemon went away mid-request.
       reject(new ControlError(`the daemon closed the connection before answering ${request.cmd}: see its log`, 'ECONNRESET'));
     });
@@ -55,11 +71,11 @@ function send(socketPath: string, request: Request, timeoutMs: number): Promise<
 }
 
 /** Sends one command to switch `name` and returns its result, or throws a ControlError that says what to do. */
-export async function request<C extends Request['cmd']>(name: string, req: Extract<Request, { cmd: C }>, timeoutMs = TIMEOUT_MS): Promise<Results[C]> {
+export async function request<C extends Request['cmd']>(name: string, req: Extract<Request, { cmd: C }>, timeoutMs = answerTimeoutMs): Promise<Results[C]> {
   const paths = switchPaths(name);
   let reply: Reply;
   try {
-    reply = await send(paths.socket, req, timeoutMs);
+    reply = await send(name, req, timeoutMs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ControlError(`no switch ${name} is running: start one with tapswitch up --switch ${name}`, 'ENOSWITCH');
@@ -95,12 +111,14 @@ export function captureFrom(name: string, args: CaptureArgs, sink: (bytes: Buffe
   let buffered: Buffer = Buffer.alloc(0);
   let replied = false;
   const done = new Promise<CaptureSummary>((resolve, reject) => {
+    const answered = answerDeadline(name, answerTimeoutMs, socket, reject);
     socket.on('connect', () => socket.write(JSON.stringify({ cmd: 'capture', args }) + '\n'));
     socket.on('data', (data: Buffer) => {
       buffered = buffered.length === 0 ? data : Buffer.concat([buffered, data]);
       if (!replied) {
         const nl = buffered.indexOf(0x0a);
         if (nl < 0) return;
+        answered();
         let reply: Reply;
         try {
           reply = JSON.parse(buffered.subarray(0, nl).toString('utf8')) as Reply;
@@ -133,7 +151,10 @@ export function captureFrom(name: string, args: CaptureArgs, sink: (bytes: Buffe
       }
     });
     socket.on('error', (e: NodeJS.ErrnoException) => reject(streamError(name, 'capture', e)));
-    socket.on('close', () => reject(new ControlError(`the daemon of ${name} closed the capture before its end: see its log`, 'ECONNRESET')));
+    socket.on('close', () => {
+      answered();
+      reject(new ControlError(`the daemon of ${name} closed the capture before its end: see its log`, 'ECONNRESET'));
+    });
   });
   return { done, stop: stopper(socket) };
 }
@@ -169,6 +190,7 @@ export function traceFrom(name: string, args: TraceArgs, onBlock: (block: TraceB
       reject(e);
       socket.destroy();
     };
+    const answered = answerDeadline(name, answerTimeoutMs, socket, reject);
     socket.on('connect', () => socket.write(JSON.stringify({ cmd: 'trace', args }) + '\n'));
     socket.on('data', (chunk: string) => {
       buffered += chunk;
@@ -183,6 +205,7 @@ export function traceFrom(name: string, args: TraceArgs, onBlock: (block: TraceB
         }
         if (!replied) {
           replied = true;
+          answered();
           const reply = parsed as Reply;
           if (!reply.ok) return fail(new ControlError(reply.error, reply.code));
           onStart();
@@ -194,7 +217,10 @@ export function traceFrom(name: string, args: TraceArgs, onBlock: (block: TraceB
       }
     });
     socket.on('error', (e: NodeJS.ErrnoException) => reject(streamError(name, 'trace', e)));
-    socket.on('close', () => reject(new ControlError(`the daemon of ${name} closed the trace before its end: see its log`, 'ECONNRESET')));
+    socket.on('close', () => {
+      answered();
+      reject(new ControlError(`the daemon of ${name} closed the trace before its end: see its log`, 'ECONNRESET'));
+    });
   });
   return { done, stop: stopper(socket) };
 }

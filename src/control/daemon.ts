@@ -12,7 +12,8 @@ import { probeDaemon } from './client.js';
 import { hostSubnets } from './host-routes.js';
 import { isTapswitchProcess, liveStates } from './live.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
-import type { InfoView, PublishArgs, Reply, Request, Results, UplinkArgs } from './protocol.js';
+import { LineReader } from './line-reader.js';
+import { MAX_REQUEST_BYTES, parseRequest, type AnyRequest, type ArgsOf, type InfoView, type PublishArgs, type Reply, type Request, type Results, type UplinkArgs } from './protocol.js';
 import { failureReply } from './reply.js';
 import { attach, detach } from './requests/attach.js';
 import { startCaptureStream } from './requests/capture.js';
@@ -39,8 +40,9 @@ export interface DaemonOptions {
   log: (line: string) => void;
 }
 
-/** A request's args, or undefined for a command that has none. */
-type ArgsOf<C extends Request['cmd']> = Extract<Request, { cmd: C }> extends { args: infer A } ? A : undefined;
+/** Requests of one connection answered at a time before the daemon reads more of it. */
+const MAX_PENDING_REQUESTS = 16;
+
 type Handlers = { [C in Request['cmd']]: (args: ArgsOf<C>) => Results[C] | Promise<Results[C]> };
 
 export class Daemon implements DaemonContext {
@@ -165,39 +167,63 @@ export class Daemon implements DaemonContext {
   private serve(socket: Socket): void {
     this.clients.add(socket);
     socket.on('close', () => this.clients.delete(socket));
-    let buffered = '';
-    socket.setEncoding('utf8');
-    const onData = (chunk: string): void => {
-      buffered += chunk;
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const stream = streamOf(line);
-        if (stream !== undefined) {
+    const reader = new LineReader(MAX_REQUEST_BYTES);
+    let answering = 0;
+    let handedOff = false;
+    // Reads no further while replies wait to be sent or requests to be answered: a client that
+    // sends faster than it reads costs a bounded amount of memory.
+    const pump = (): void => {
+      if (handedOff) return;
+      while (answering < MAX_PENDING_REQUESTS && !socket.writableNeedDrain) {
+        const line = reader.next();
+        if (line === undefined) break;
+        let request: AnyRequest;
+        try {
+          request = parseRequest(line);
+        } catch (e) {
+          this.reply(socket, failureReply(e));
+          continue;
+        }
+        if (request.cmd === 'capture' || request.cmd === 'trace') {
           // The connection now carries the capture or trace; the stream reads the client's "stop"
           // itself, including one already here. Paused, so nothing arrives unheard while it starts.
+          handedOff = true;
           socket.pause();
           socket.off('data', onData);
-          void (stream === 'capture' ? startCaptureStream : startTraceStream)(this, socket, line, buffered);
+          socket.off('drain', pump);
+          if (request.cmd === 'capture') void startCaptureStream(this, socket, request.args, reader.rest());
+          else void startTraceStream(this, socket, request.args, reader.rest());
           return;
         }
-        void this.answer(line).then((reply) => {
-          if (!socket.destroyed) socket.write(JSON.stringify(reply) + '\n');
-          if (reply.ok && (JSON.parse(line) as Request).cmd === 'down') socket.end(() => void this.stop());
+        answering++;
+        void this.answer(request).then((reply) => {
+          answering--;
+          this.reply(socket, reply);
+          if (reply.ok && request.cmd === 'down') socket.end(() => void this.stop());
+          pump();
         });
       }
+      if (answering >= MAX_PENDING_REQUESTS || socket.writableNeedDrain) socket.pause();
+      else socket.resume();
+    };
+    const onData = (chunk: Buffer): void => {
+      if (reader.push(chunk)) return pump();
+      // Nothing more is read from this client: what it still sends is discarded, never held.
+      socket.off('data', onData);
+      socket.on('data', () => undefined);
+      const error = `a request line is longer than ${MAX_REQUEST_BYTES} bytes: the connection is closed`;
+      socket.end(JSON.stringify({ ok: false, error, code: 'E2BIG' } satisfies Reply) + '\n');
     };
     socket.on('data', onData);
+    socket.on('drain', pump);
     socket.on('error', () => undefined);
   }
 
-  private async answer(line: string): Promise<Reply> {
-    let request: Request;
-    try {
-      request = JSON.parse(line) as Request;
-    } catch {
-      return { ok: false, error: 'the request is not JSON', code: 'EPROTO' };
-    }
+  private reply(socket: Socket, reply: Reply): void {
+    if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(reply) + '\n');
+  }
+
+  private async answer(request: Request): Promise<Reply> {
     try {
       return { ok: true, result: await this.handle(request) };
     } catch (e) {
@@ -240,8 +266,6 @@ export class Daemon implements DaemonContext {
   };
 
   private async dispatch(request: Request): Promise<Results[keyof Results]> {
-    // Own keys only: a cmd like "toString" is unknown, not a method of every object.
-    if (!Object.hasOwn(this.handlers, request.cmd)) throw new InputError(`unknown command ${(request as { cmd: string }).cmd}`);
     const handler = this.handlers[request.cmd] as (args: unknown) => Results[keyof Results] | Promise<Results[keyof Results]>;
     return handler((request as { args?: unknown }).args);
   }
@@ -295,15 +319,5 @@ export class Daemon implements DaemonContext {
     }
     this.log(`switch ${this.name} stopped`);
     this.markStopped();
-  }
-}
-
-/** The streaming command a request line opens ('capture' or 'trace'), or undefined for a plain request. */
-function streamOf(line: string): 'capture' | 'trace' | undefined {
-  try {
-    const cmd = (JSON.parse(line) as { cmd?: unknown }).cmd;
-    return cmd === 'capture' || cmd === 'trace' ? cmd : undefined;
-  } catch {
-    return undefined;
   }
 }

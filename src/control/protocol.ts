@@ -1,9 +1,16 @@
 // The control protocol: one JSON request per line on the daemon's Unix socket, one JSON reply.
+// A line is at most MAX_REQUEST_BYTES; its args are checked against ARGS before a handler runs.
 import type { FdbEntry } from '../dataplane/l2/fdb.js';
 import type { PortFlags } from '../dataplane/core/port-table.js';
 import type { CtEntry } from '../dataplane/l3/conntrack.js';
 import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { TraceBlock } from '../switch/trace/block.js';
+import type { CaptureArgs } from './capture-stream.js';
+import type { TraceArgs } from './trace-stream.js';
+import { checkArgs, describe, flag, oneOf, optional, text, whole, type Fields } from './validate.js';
+
+/** The longest request line the daemon reads; a longer one is refused and its connection closed. */
+export const MAX_REQUEST_BYTES = 1 << 20;
 
 export interface AttachArgs {
   netns: string;
@@ -93,6 +100,99 @@ export interface InfoView {
   subnet: string;
   gateway: string;
   workers: number;
+}
+
+/** The requests that turn their connection into a stream of frames or trace blocks. */
+export type StreamRequest = { cmd: 'capture'; args: CaptureArgs } | { cmd: 'trace'; args: TraceArgs };
+
+export type AnyRequest = Request | StreamRequest;
+
+/** A command's args; an empty object for one that takes none. */
+export type ArgsOf<C extends AnyRequest['cmd']> = Extract<AnyRequest, { cmd: C }> extends { args: infer A } ? A : Record<string, never>;
+
+const PORT_NUMBER = whole(1, 65535, 'a port number');
+const PROTOCOL = oneOf(['tcp', 'udp'], 'only tcp and udp ports can be published');
+const OFFLOADS = optional(flag('virtio header and offloads on this port'));
+const PORT_REF = text('a namespace, interface or port number');
+const DURATION = optional(whole(1, 86_400, 'seconds'));
+
+/** Every command's args, as the daemon accepts them. */
+const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
+  ping: {},
+  attach: {
+    netns: text('a namespace name'),
+    ip: optional(text('an address in the switch subnet, or auto')),
+    mac: optional(text('a MAC address')),
+    ifname: optional(text('an interface name')),
+    mtu: optional(whole(68, 65521, 'the MTU')),
+    offloads: OFFLOADS,
+  },
+  detach: { netns: text('a namespace name') },
+  'port-add': { ifname: text('an interface name'), offloads: OFFLOADS },
+  'port-del': { ifname: text('an interface name') },
+  ports: {},
+  'fdb-show': {},
+  'fdb-add': { mac: text('a MAC address'), port: PORT_REF },
+  'fdb-del': { mac: text('a MAC address') },
+  'fdb-flush': { port: optional(PORT_REF) },
+  stats: {},
+  'uplink-add': {
+    ifname: optional(text('an existing interface')),
+    tap: optional(text('a TAP name')),
+    netns: optional(text('a namespace name')),
+    ip: text('an address with its prefix, like 192.0.2.2/24'),
+    via: text('the next hop address'),
+    offloads: OFFLOADS,
+  },
+  'uplink-del': {},
+  publish: { hostPort: PORT_NUMBER, netns: text('a namespace name'), port: PORT_NUMBER, protocol: PROTOCOL },
+  unpublish: { hostPort: PORT_NUMBER, protocol: PROTOCOL },
+  'nat-list': {},
+  conntrack: {},
+  'conntrack-flush': {},
+  'trace-packet': { spec: text('a packet spec, like in=web,ip_dst=1.1.1.1') },
+  down: {},
+  capture: {
+    port: optional(PORT_REF),
+    direction: oneOf(['in', 'out', 'both'], 'the frames received, sent, or both'),
+    snaplen: whole(1, 262144, 'bytes kept of each frame'),
+    drops: flag('whether to capture dropped frames'),
+    filter: optional(text('a tcpdump filter expression')),
+    format: oneOf(['pcap', 'pcapng'], 'the file format'),
+    count: optional(whole(1, 2 ** 31, 'frames')),
+    durationS: DURATION,
+  },
+  trace: {
+    port: optional(PORT_REF),
+    count: whole(1, 100_000, 'frames'),
+    durationS: DURATION,
+    filter: optional(text('a tcpdump filter expression')),
+  },
+};
+
+/** A protocol-level fault: the line is not a request at all. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  readonly code = 'EPROTO';
+}
+
+/** Reads one request line: JSON, a known command, and args of the declared shapes, or an error that says which. */
+export function parseRequest(line: string): AnyRequest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new ProtocolError('the request is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ProtocolError(`a request must be a JSON object like {"cmd":"ping"}, got ${describe(parsed)}`);
+  const extra = Object.keys(parsed).find((key) => key !== 'cmd' && key !== 'args');
+  if (extra !== undefined) throw new ProtocolError(`a request holds only cmd and args, not ${JSON.stringify(extra.slice(0, 40))}`);
+  const { cmd, args } = parsed as { cmd?: unknown; args?: unknown };
+  if (typeof cmd !== 'string') throw new ProtocolError(`a request's cmd must be a string (the command), got ${describe(cmd)}`);
+  // Own keys only: a cmd like "toString" is unknown, not a method of every object.
+  if (!Object.hasOwn(ARGS, cmd)) throw new ProtocolError(`unknown command ${JSON.stringify(cmd.slice(0, 40))}`);
+  const known = cmd as AnyRequest['cmd'];
+  return { cmd: known, args: checkArgs(known, ARGS[known] as Fields<unknown>, args) } as AnyRequest;
 }
 
 export type Reply = { ok: true; result: unknown } | { ok: false; error: string; code: string };

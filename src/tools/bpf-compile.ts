@@ -6,7 +6,8 @@ import { CommandError, installHint, run } from '../netns/ip.js';
 export async function compileFilter(expression: string): Promise<BpfProgram> {
   let out: string;
   try {
-    out = await run('tcpdump', ['-ddd', '-y', 'EN10MB', expression]);
+    // "--" ends tcpdump's options: an expression that begins with "-" stays an expression.
+    out = await run('tcpdump', ['-ddd', '-y', 'EN10MB', '--', expression]);
   } catch (e) {
     if (e instanceof CommandError && e.code === 'ENOENT') throw new BpfError(`tcpdump compiles capture filters but is not installed: ${installHint('tcpdump')}`);
     const detail = e instanceof CommandError ? e.stderr.replace(/^tcpdump: /, '') : (e as Error).message;

@@ -49,7 +49,6 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   const holder = [...ctx.attachments.values()].find((a) => a.mac === normalMac);
   if (holder) throw new InputError(`MAC ${normalMac} is already used by namespace ${holder.netns}`);
   const mtu = args.mtu ?? 1500;
-  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65521) throw new InputError(`MTU ${mtu} must be from 68 to 65521`);
 
   const createdNamespace = !namespaceExists(netns);
   // Recorded before it exists, so a daemon killed half-way leaves cleanup a trace of it.

@@ -10,13 +10,11 @@ import { InputError } from '../subnet.js';
 import type { DaemonContext } from './context.js';
 import { resolvePort } from './ports.js';
 
-/** `line` is the capture request; `pending` what the client sent after it, such as an early "stop". */
-export async function startCaptureStream(ctx: DaemonContext, socket: Socket, line: string, pending: string): Promise<void> {
+/** `args` are the capture request's, already checked; `pending` what the client sent after it, such as an early "stop". */
+export async function startCaptureStream(ctx: DaemonContext, socket: Socket, args: CaptureArgs, pending: string): Promise<void> {
   let capture: Capture;
-  let args: CaptureArgs;
   try {
     if (ctx.stopping) throw new InputError(`switch ${ctx.name} is stopping`);
-    args = (JSON.parse(line) as { args: CaptureArgs }).args;
     const port = args.port === undefined ? undefined : resolvePort(ctx, args.port).id;
     capture = await ctx.sw.startCapture({
       ...(port !== undefined && { ports: [port] }),

@@ -27,13 +27,11 @@ export function portLabel(ctx: DaemonContext, id: number): string {
   return ctx.sw.portName(id);
 }
 
-/** `line` is the trace request; `pending` what the client sent after it, such as an early "stop". */
-export async function startTraceStream(ctx: DaemonContext, socket: Socket, line: string, pending: string): Promise<void> {
+/** `args` are the trace request's, already checked; `pending` what the client sent after it, such as an early "stop". */
+export async function startTraceStream(ctx: DaemonContext, socket: Socket, args: TraceArgs, pending: string): Promise<void> {
   let trace: Trace;
-  let args: TraceArgs;
   try {
     if (ctx.stopping) throw new InputError(`switch ${ctx.name} is stopping`);
-    args = (JSON.parse(line) as { args: TraceArgs }).args;
     const port = args.port === undefined ? undefined : resolvePort(ctx, args.port).id;
     trace = await ctx.sw.startTrace({
       ...(port !== undefined && { ports: [port] }),
