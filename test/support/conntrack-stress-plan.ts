@@ -10,7 +10,7 @@
 // The table is small on purpose (32 sessions for 48 flows): it is nearly always full, so sessions
 // are freed and their slots reused for other flows all the time, under readers still walking them.
 
-import { CT_FULL, CT_NO_PORT, FOUND_DST, FOUND_PORTS, FOUND_SRC, FOUND_VERSION, createFound, type CtEntry, type Conntrack } from '../../src/dataplane/l3/conntrack.js';
+import { CT_FULL, CT_HOST_LIMIT, CT_NO_PORT, FOUND_DST, FOUND_PORTS, FOUND_SRC, FOUND_VERSION, createFound, type CtEntry, type Conntrack } from '../../src/dataplane/l3/conntrack.js';
 import { IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number, ipv4ToNumber } from '../../src/packet/ipv4.js';
 import { TCP_ACK, TCP_SYN } from '../../src/packet/tcp.js';
 
@@ -92,7 +92,7 @@ function hitOf(node: number): Hit | undefined {
   return { node, src: found[FOUND_SRC]!, dst: found[FOUND_DST]!, ports: found[FOUND_PORTS]! | 0, version: found[FOUND_VERSION]! };
 }
 
-/** Lock-free, as the forwarding path looks first. */
+/** Lock-free, as the forwarding path looks. */
 function lookUp(ct: Conntrack, protocol: number, src: number, dst: number, ports: number, now: number): Hit | undefined {
   return hitOf(ct.lookup(protocol, src, dst, ports, now, found));
 }
@@ -101,20 +101,15 @@ export function lookUpOriginal(ct: Conntrack, flow: Flow, now: number): Hit | un
   return lookUp(ct, flow.protocol, flow.src, flow.dst, originalPorts(flow), now);
 }
 
-/** Under the lock, as the forwarding path looks again before it believes a miss. */
-export function lookUpOriginalLocked(ct: Conntrack, flow: Flow, now: number): Hit | undefined {
-  return hitOf(ct.lookupLocked(flow.protocol, flow.src, flow.dst, originalPorts(flow), now, found));
-}
-
 export function lookUpReply(ct: Conntrack, flow: Flow, ext: number, now: number): Hit | undefined {
   return lookUp(ct, flow.protocol, flow.dst, NAT_IP, replyPorts(flow, ext), now);
 }
 
-export type Created = 'created' | 'full' | 'no port';
+export type Created = 'created' | 'full' | 'host limit' | 'no port';
 
 export function createSession(ct: Conntrack, flow: Flow, now: number): Created {
   const node = ct.createMasquerade(flow.protocol, flow.src, flow.dst, originalPorts(flow), NAT_IP, INSIDE_MAC_HI, flow.index, 0, TCP_SYN, now);
-  return node === CT_FULL ? 'full' : node === CT_NO_PORT ? 'no port' : 'created';
+  return node === CT_FULL ? 'full' : node === CT_HOST_LIMIT ? 'host limit' : node === CT_NO_PORT ? 'no port' : 'created';
 }
 
 /** Counts a packet on the session `hit` came from; it must be the last lookup made on `ct`. */

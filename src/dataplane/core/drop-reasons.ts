@@ -26,6 +26,7 @@ export const DROP_REASON_INFO = [
   { reason: 'backlog_full', stage: 'tx', description: 'the egress queue was busy and the backlog was full (like netdev_max_backlog)' },
   { reason: 'tx_error', stage: 'tx', description: 'the egress queue refused the frame with an error other than EAGAIN' },
   { reason: 'port_down', stage: 'tx', description: 'the egress interface is down (a TAP answers EIO, a packet socket ENETDOWN)' },
+  { reason: 'conntrack_host_limit', stage: 'l3', description: 'a new NAT flow of an inside host that holds --conntrack-max-per-host sessions, none unanswered' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -62,3 +63,4 @@ export const DROP_GSO_UNSUPPORTED = reason('gso_unsupported');
 export const DROP_BACKLOG_FULL = reason('backlog_full');
 export const DROP_TX_ERROR = reason('tx_error');
 export const DROP_PORT_DOWN = reason('port_down');
+export const DROP_CONNTRACK_HOST_LIMIT = reason('conntrack_host_limit');
