@@ -84,6 +84,7 @@ describeKernel('NAT through the gateway and the uplink', () => {
   const servers: ChildProcess[] = [];
   let gateway = '';
   const CONNTRACK_MAX = 48;
+  const CONNTRACK_MAX_PER_HOST = 10;
 
   const { run: cli, ok, json } = cliWith(() => run.env);
 
@@ -110,7 +111,7 @@ describeKernel('NAT through the gateway and the uplink', () => {
   }
 
   beforeAll(async () => {
-    ok('up', '--switch', sw, '--workers', '2', '--detach', '--conntrack-max', String(CONNTRACK_MAX), '--conntrack-timeout', 'udp=3', '--conntrack-timeout', 'udp_stream=3', '--conntrack-timeout', 'icmp=3');
+    ok('up', '--switch', sw, '--workers', '2', '--detach', '--conntrack-max', String(CONNTRACK_MAX), '--conntrack-max-per-host', String(CONNTRACK_MAX_PER_HOST), '--conntrack-timeout', 'udp=3', '--conntrack-timeout', 'udp_stream=3', '--conntrack-timeout', 'icmp=3');
     ok('attach', ns1, '--switch', sw);
     ok('attach', ns2, '--switch', sw);
     gateway = (await execIn(ns1, 'ip', ['route', 'show', 'default'])).split(' ')[2]!;
@@ -209,15 +210,17 @@ describeKernel('NAT through the gateway and the uplink', () => {
     await waitFor(() => (left = udp().length) === 0, { what: () => `the UDP sessions to expire (${left} left)`, timeoutMs: 15_000, intervalMs: 250 });
   });
 
-  it('drops new flows when the table is full, counts them, and keeps existing flows working', async () => {
+  it('keeps a host flooding new flows to its share of the table, counts what it evicted or dropped, and keeps existing flows working', async () => {
     ok('conntrack', 'flush', '--switch', sw);
     const out = await python(ns1, FLOOD_CLIENT, OUTSIDE_IP, String(UDP_PORT), String(CONNTRACK_MAX + 20));
     expect(out).toContain(`first ${UPLINK_IP}`);
     expect(out).toContain(`again ${UPLINK_IP}`);
     const stats = json<SwitchStats>('stats', '--switch', sw);
-    expect(stats.conntrack!.full).toBeGreaterThanOrEqual(20);
-    expect(stats.workers.reduce((n, w) => n + w.drops.conntrack_full, 0)).toBe(stats.conntrack!.full);
-    expect(ok('stats', '--switch', sw)).toMatch(/new flows dropped \(conntrack full\)/);
+    const counters = stats.conntrack!;
+    expect(counters.maxPerHost).toBe(CONNTRACK_MAX_PER_HOST);
+    expect(counters.entries).toBeLessThanOrEqual(counters.maxPerHost);
+    expect(counters.earlyDrops + counters.hostLimited).toBeGreaterThanOrEqual(20);
+    expect(stats.workers.reduce((n, w) => n + w.drops.conntrack_host_limit, 0)).toBe(counters.hostLimited);
     ok('conntrack', 'flush', '--switch', sw);
   });
 

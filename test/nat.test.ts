@@ -344,11 +344,14 @@ describe('published ports', () => {
 });
 
 describe('table limits', () => {
-  it('drops new flows when full and counts them, while existing flows still pass', () => {
-    for (let port = 1; port <= 8; port++) expect(out(udp(INSIDE, REMOTE, 40000 + port, 53))).toBe('passed');
+  it('drops new flows when full of answered flows and counts them, while existing flows still pass', () => {
+    for (let host = 1; host <= 8; host++) {
+      expect(out(udp(`10.9.0.${10 + host}`, REMOTE, 40000 + host, 53))).toBe('passed');
+      expect(back(udp(REMOTE, UPLINK, 53, 40000 + host))).toBe('passed');
+    }
     expect(out(udp(INSIDE, REMOTE, 50000, 53))).toBe('conntrack_full');
-    expect(ct.counters()).toMatchObject({ entries: 8, full: 1 });
-    expect(out(udp(INSIDE, REMOTE, 40001, 53))).toBe('passed');
+    expect(ct.counters()).toMatchObject({ entries: 8, full: 1, earlyDrops: 0 });
+    expect(out(udp('10.9.0.11', REMOTE, 40001, 53))).toBe('passed');
   });
 
   it('expires an unanswered UDP flow after 30 s and an answered one after 120 s', () => {

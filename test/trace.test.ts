@@ -245,8 +245,7 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
   ttl_exceeded: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},ip_ttl=1,udp_dst=53`) }),
   uplink_ignored: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=02:00:00:00:00:99,ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},udp_dst=53`) }),
   conntrack_full: (rig) => {
-    rig.send(1, udp(1, GATEWAY_MAC, REMOTE_IP));
-    rig.run();
+    answeredFlow(rig, 1);
     return { port: 2, frame: udp(2, GATEWAY_MAC, REMOTE_IP) };
   },
   nat_no_port: (rig) => {
@@ -295,13 +294,27 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     rig.addScriptedPort(5, new ScriptedQueue()).refuse = EIO;
     return { port: 1, frame: udp(1, hostMac(5), hostIp(5)) };
   },
+  conntrack_host_limit: (rig) => {
+    answeredFlow(rig, 1);
+    return { port: 1, frame: udp(1, GATEWAY_MAC, '198.51.100.8') };
+  },
 };
+
+/** A flow from port `from`'s host to REMOTE_IP, answered, so its session may not be evicted early. */
+function answeredFlow(rig: EngineRig, from: number): void {
+  rig.send(from, udp(from, GATEWAY_MAC, REMOTE_IP));
+  rig.run();
+  rig.send(UPLINK_PORT, frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},udp_src=53,udp_dst=40000`));
+  rig.run();
+}
 
 /** The rig each reason needs: a gateway and uplink for l3's, small limits for tx's. */
 function rigFor(reason: DropReason): EngineRig {
   switch (reason) {
     case 'conntrack_full':
       return new EngineRig({ routing: true, conntrack: { max: 1 } });
+    case 'conntrack_host_limit':
+      return new EngineRig({ routing: true, conntrack: { maxPerHost: 1 } });
     case 'nat_no_port':
       return new EngineRig({ routing: true, conntrack: { portRange: [40000, 40000] } });
     case 'neighbor_unresolved':

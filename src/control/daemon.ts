@@ -36,6 +36,8 @@ export interface DaemonOptions {
   fdbSize?: number;
   /** Most NAT sessions (default 65536). */
   conntrackMax?: number;
+  /** Most NAT sessions per inside host (default a quarter of conntrackMax; 0: no limit). */
+  conntrackMaxPerHost?: number;
   conntrackTimeouts?: Partial<CtTimeouts>;
   log: (line: string) => void;
 }
@@ -125,6 +127,7 @@ export class Daemon implements DaemonContext {
       ...(options.fdbSize !== undefined && { fdbSize: options.fdbSize }),
       conntrack: {
         ...(options.conntrackMax !== undefined && { max: options.conntrackMax }),
+        ...(options.conntrackMaxPerHost !== undefined && { maxPerHost: options.conntrackMaxPerHost }),
         ...(options.conntrackTimeouts !== undefined && { timeouts: options.conntrackTimeouts }),
       },
     });

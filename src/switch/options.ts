@@ -37,6 +37,8 @@ export interface SwitchOptions {
     timeouts?: Partial<CtTimeouts>;
     /** Masquerade ports when a source port is taken (default 1024..65535). */
     portRange?: [number, number];
+    /** Most sessions per inside host (default a quarter of max; 0: no limit); beyond it, conntrack_host_limit. */
+    maxPerHost?: number;
   };
 }
 

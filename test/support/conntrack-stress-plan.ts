@@ -10,7 +10,7 @@
 // The table is small on purpose (32 sessions for 48 flows): it is nearly always full, so sessions
 // are freed and their slots reused for other flows all the time, under readers still walking them.
 
-import { CT_FULL, CT_NO_PORT, FOUND_DST, FOUND_PORTS, FOUND_SRC, FOUND_VERSION, createFound, type CtEntry, type Conntrack } from '../../src/dataplane/l3/conntrack.js';
+import { CT_FULL, CT_HOST_LIMIT, CT_NO_PORT, FOUND_DST, FOUND_PORTS, FOUND_SRC, FOUND_VERSION, createFound, type CtEntry, type Conntrack } from '../../src/dataplane/l3/conntrack.js';
 import { IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number, ipv4ToNumber } from '../../src/packet/ipv4.js';
 import { TCP_ACK, TCP_SYN } from '../../src/packet/tcp.js';
 
@@ -35,7 +35,7 @@ export interface Flow {
   name: string;
 }
 
-export const FLOWS: readonly Flow[] = Array.from({ length: ENDPOINTS * DESTINATIONS }, (_, index) => {
+function plannedFlow(index: number): Flow {
   const endpoint = index % ENDPOINTS;
   const protocol = Math.floor(index / ENDPOINTS) % 2 === 0 ? IPPROTO_UDP : IPPROTO_TCP;
   const src = ipv4ToNumber(`10.77.0.${1 + endpoint}`) | 0;
@@ -43,9 +43,13 @@ export const FLOWS: readonly Flow[] = Array.from({ length: ENDPOINTS * DESTINATI
   const dport = protocol === IPPROTO_UDP ? 53 : 443;
   const name = `flow ${index} (${protocolName(protocol)} ${formatIpv4Number(src)}:${INSIDE_PORT} -> ${formatIpv4Number(dst)}:${dport})`;
   return { index, protocol, src, sport: INSIDE_PORT, dst, dport, name };
-});
+}
 
-const byDestination = new Map(FLOWS.map((flow) => [flow.dst, flow]));
+export const FLOWS: readonly Flow[] = Array.from({ length: ENDPOINTS * DESTINATIONS }, (_, index) => plannedFlow(index));
+/** UDP flows of the same endpoints to destinations of their own, which the eviction test answers so they may never go early. */
+export const PINNED_FLOWS: readonly Flow[] = Array.from({ length: 4 }, (_, k) => plannedFlow(FLOWS.length + k));
+
+const byDestination = new Map([...FLOWS, ...PINNED_FLOWS].map((flow) => [flow.dst, flow]));
 
 /** The flow a listed session belongs to, if it is one of the planned flows. */
 function flowOfEntry({ protocol, original: o }: CtEntry): Flow | undefined {
@@ -92,7 +96,7 @@ function hitOf(node: number): Hit | undefined {
   return { node, src: found[FOUND_SRC]!, dst: found[FOUND_DST]!, ports: found[FOUND_PORTS]! | 0, version: found[FOUND_VERSION]! };
 }
 
-/** Lock-free, as the forwarding path looks first. */
+/** Lock-free, as the forwarding path looks. */
 function lookUp(ct: Conntrack, protocol: number, src: number, dst: number, ports: number, now: number): Hit | undefined {
   return hitOf(ct.lookup(protocol, src, dst, ports, now, found));
 }
@@ -101,20 +105,15 @@ export function lookUpOriginal(ct: Conntrack, flow: Flow, now: number): Hit | un
   return lookUp(ct, flow.protocol, flow.src, flow.dst, originalPorts(flow), now);
 }
 
-/** Under the lock, as the forwarding path looks again before it believes a miss. */
-export function lookUpOriginalLocked(ct: Conntrack, flow: Flow, now: number): Hit | undefined {
-  return hitOf(ct.lookupLocked(flow.protocol, flow.src, flow.dst, originalPorts(flow), now, found));
-}
-
 export function lookUpReply(ct: Conntrack, flow: Flow, ext: number, now: number): Hit | undefined {
   return lookUp(ct, flow.protocol, flow.dst, NAT_IP, replyPorts(flow, ext), now);
 }
 
-export type Created = 'created' | 'full' | 'no port';
+export type Created = 'created' | 'full' | 'host limit' | 'no port';
 
 export function createSession(ct: Conntrack, flow: Flow, now: number): Created {
   const node = ct.createMasquerade(flow.protocol, flow.src, flow.dst, originalPorts(flow), NAT_IP, INSIDE_MAC_HI, flow.index, 0, TCP_SYN, now);
-  return node === CT_FULL ? 'full' : node === CT_NO_PORT ? 'no port' : 'created';
+  return node === CT_FULL ? 'full' : node === CT_HOST_LIMIT ? 'host limit' : node === CT_NO_PORT ? 'no port' : 'created';
 }
 
 /** Counts a packet on the session `hit` came from; it must be the last lookup made on `ct`. */
@@ -192,4 +191,18 @@ export function checkSessions(entries: CtEntry[]): string[] {
     portOfEndpoint.set(endpoint, r.dport);
   }
   return problems;
+}
+
+/** Creates the flow's session and answers it, so it is assured; returns why that failed, or undefined. */
+export function pinFlow(ct: Conntrack, flow: Flow, now: number): string | undefined {
+  const created = createSession(ct, flow, now);
+  if (created !== 'created') return `${flow.name} was not created: ${created}`;
+  const hit = lookUpOriginal(ct, flow, now);
+  if (!hit) return `${flow.name} was created but its lookup misses`;
+  const ext = checkOriginal(flow, hit);
+  if (typeof ext === 'string') return ext;
+  const answer = lookUpReply(ct, flow, ext, now);
+  if (!answer) return `a reply to ${flow.name} finds no session`;
+  updateSession(ct, answer, now);
+  return checkReply(flow, ext, answer);
 }

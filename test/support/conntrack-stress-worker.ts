@@ -12,7 +12,6 @@ import {
   checkSessions,
   createSession,
   lookUpOriginal,
-  lookUpOriginalLocked,
   lookUpReply,
   updateSession,
   type Flow,
@@ -44,10 +43,10 @@ function reply(flow: Flow, ext: number, now: number): Hit | undefined {
 function createAndUpdate(op: number): void {
   const flow = pick(FLOWS);
   const now = ct.now();
-  let hit = lookUpOriginal(ct, flow, now) ?? lookUpOriginalLocked(ct, flow, now);
+  let hit = lookUpOriginal(ct, flow, now);
   if (!hit) {
     if (createSession(ct, flow, now) !== 'created') return;
-    hit = lookUpOriginalLocked(ct, flow, now);
+    hit = lookUpOriginal(ct, flow, now);
     // Gone again when the expirer expired or flushed it in between.
     if (!hit) return;
   }

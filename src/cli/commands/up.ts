@@ -28,6 +28,7 @@ interface UpOptions {
   ageing?: number;
   fdbSize?: number;
   conntrackMax?: number;
+  conntrackMaxPerHost?: number;
   conntrackTimeout?: Partial<CtTimeouts>;
   detach?: boolean;
   file?: string;
@@ -124,6 +125,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     ...(opts.ageing !== undefined && { ageingSeconds: opts.ageing }),
     ...(opts.fdbSize !== undefined && { fdbSize: opts.fdbSize }),
     ...(opts.conntrackMax !== undefined && { conntrackMax: opts.conntrackMax }),
+    ...(opts.conntrackMaxPerHost !== undefined && { conntrackMaxPerHost: opts.conntrackMaxPerHost }),
     ...(opts.conntrackTimeout !== undefined && { conntrackTimeouts: opts.conntrackTimeout }),
     log,
   });
@@ -197,6 +199,7 @@ export function register(program: Command): void {
     .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', 1e6)))
     .addOption(new Option('--fdb-size <n>', 'most FDB entries').argParser(positiveInt('--fdb-size', 1 << 24)))
     .addOption(new Option('--conntrack-max <n>', 'most NAT sessions (default 65536)').argParser(positiveInt('--conntrack-max', 1 << 22)))
+    .addOption(new Option('--conntrack-max-per-host <n>', 'most NAT sessions per inside host (default a quarter of --conntrack-max; 0: no limit)').argParser(nonNegative('--conntrack-max-per-host', 1 << 22)))
     .option('--conntrack-timeout <name=seconds>', 'a NAT timeout, like udp=30 or tcp_established=3600 (repeatable)', timeoutOption)
     .option('-d, --detach', 'run in the background and return once it is ready')
     .option('-f, --file <topology.yaml>', 'build the switches, namespaces and interfaces a topology file describes')

@@ -27,6 +27,7 @@ export const DROP_REASON_INFO = [
   { reason: 'tx_error', stage: 'tx', description: 'the egress queue refused the frame with an error other than EAGAIN' },
   { reason: 'port_down', stage: 'tx', description: 'the egress interface is down (a TAP answers EIO, a packet socket ENETDOWN)' },
   { reason: 'gso_size_invalid', stage: 'offload', description: 'a GSO frame for a port without offloads whose gso_size is under 64 bytes or would cut it into more than 128 segments' },
+  { reason: 'conntrack_host_limit', stage: 'l3', description: 'a new NAT flow of an inside host that holds --conntrack-max-per-host sessions, none unanswered' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -64,3 +65,4 @@ export const DROP_BACKLOG_FULL = reason('backlog_full');
 export const DROP_TX_ERROR = reason('tx_error');
 export const DROP_PORT_DOWN = reason('port_down');
 export const DROP_GSO_SIZE_INVALID = reason('gso_size_invalid');
+export const DROP_CONNTRACK_HOST_LIMIT = reason('conntrack_host_limit');

@@ -14,6 +14,7 @@ import { TICKS_PER_SECOND, monotonicMs, ticksSince } from '../shm/clock.js';
 import { SpinLock } from '../shm/spinlock.js';
 import { viewCarver } from '../shm/carve.js';
 import { beginWrite, endWrite } from '../shm/seqlock.js';
+import { staysAfterHole } from '../shm/probing.js';
 import { MAX_PORTS } from '../core/port-table.js';
 
 export const FDB_DEFAULT_SIZE = 8192;
@@ -51,6 +52,8 @@ const H_STATIC_CONFLICTS = 9;
 const HEADER_WORDS = 16;
 
 const NONE = -1;
+/** Entries an ageing sweep removes per hold of the lock. */
+const AGE_SLICE = 256;
 
 export interface FdbOptions {
   /** Most entries the table holds (default 8192). */
@@ -302,24 +305,43 @@ export class Fdb {
     return removed;
   }
 
-  /** Removes learned entries not seen for longer than the ageing time; returns how many. */
+  /**
+   * Removes learned entries not seen for longer than the ageing time; returns how many. The lock
+   * is held for one port at a time and at most AGE_SLICE entries, so learners wait little.
+   */
   age(): number {
-    const limit = this.header[H_AGEING_TICKS]!;
+    const limit = Atomics.load(this.header, H_AGEING_TICKS);
     if (limit === 0) return 0;
     const now = this.now();
-    return this.locked(() => {
-      let aged = 0;
-      for (let port = 0; port < MAX_PORTS; port++) {
-        // Lists run oldest first and static entries never age, so stop at the first young learned one.
-        for (let i = this.firstLearned(port); i !== NONE; i = this.firstLearned(port)) {
-          if (now - this.table[i * SLOT_WORDS + S_SEEN]! <= limit) break;
-          this.delete(i);
-          aged++;
+    let aged = 0;
+    for (let port = 0; port < MAX_PORTS; port++) {
+      if (Atomics.load(this.portCount, port) === 0) continue;
+      for (;;) {
+        this.lock();
+        let n = 0;
+        try {
+          n = this.ageSlice(port, now, limit);
+          this.header[H_AGED]! += n;
+        } finally {
+          this.unlock();
         }
+        aged += n;
+        if (n < AGE_SLICE) break;
       }
-      this.header[H_AGED]! += aged;
-      return aged;
-    });
+    }
+    return aged;
+  }
+
+  /** Under the lock: removes up to AGE_SLICE of a port's entries older than `limit`; returns how many. */
+  private ageSlice(port: number, now: number, limit: number): number {
+    let n = 0;
+    // Lists run oldest first and static entries never age, so stop at the first young learned one.
+    for (let i = this.firstLearned(port); i !== NONE && n < AGE_SLICE; i = this.firstLearned(port)) {
+      if (now - this.table[i * SLOT_WORDS + S_SEEN]! <= limit) break;
+      this.delete(i);
+      n++;
+    }
+    return n;
   }
 
   entries(): FdbEntry[] {
@@ -471,9 +493,7 @@ export class Fdb {
       const key = t[jb + S_KEY]!;
       if ((key & K_USED) === 0) break;
       const home = hash(t[jb + S_MAC_HI]! >>> 0, key & LO_MASK) & mask;
-      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
-      const homeAfterHole = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-      if (homeAfterHole) continue;
+      if (staysAfterHole(home, hole, j)) continue;
       this.moveSlot(j, hole);
       hole = j;
     }

@@ -4,23 +4,39 @@
 // A session holds its original tuple (as the first packet came) and its reply tuple (as answers
 // come back, after NAT), like a netfilter conntrack entry. Both tuples are chained into one hash
 // index, so one lookup tells the session and the direction. Readers take no lock: each session has
-// a version (odd while written), a torn or moved read is a miss, and a miss goes to the locked slow
-// path, which looks again before it creates. Writers (new sessions, expiry, flush, rules) take one
-// spinlock. Counters and TCP state are updated with atomics.
+// a version (odd while written), and each hash bucket a version that moves whenever a session
+// leaves its chain. A session that leaves is soon reused and linked into another chain, so a
+// reader standing on it would be led off its own chain; a reader believes a miss only when its
+// bucket's version did not move during the walk, and walks again otherwise (it takes the lock only
+// after several unlucky walks). A miss from outside (a port scan) therefore costs no lock at all.
+// Writers (new sessions, expiry, flush, rules) take one spinlock. Counters and TCP state are
+// updated with atomics.
+//
+// A full table makes room as netfilter's early_drop does: a new flow evicts a session that was
+// never assured (no answer, or a TCP handshake never completed), looking at a bounded window of
+// sessions, never the whole table. Sessions opened from outside through a published port and
+// never assured go first: they are what a SYN flood from spoofed sources leaves. Each inside host
+// may hold at most maxPerHost sessions (a host at its limit can only replace its own unassured
+// sessions); sessions through a published port count against the inside host they reach, since
+// their outside sources can be spoofed without end and would each get a fresh share. The count
+// per host is a small hash table beside the sessions, changed only under the lock.
 //
 // Masquerade maps a source (address, port) to one external port for every destination (RFC 4787
 // endpoint-independent mapping), keeps the source port when it is free, and reference-counts the
 // mapping. Published ports (DNAT rules) sit in the same memory, so new flows see them at once.
 
-import { TCP_ESTABLISHED, TCP_NONE, TCP_STATE_NAMES, nextTcpState, tcpStateOf } from './tcp-state.js';
+import { TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_NONE, TCP_STATE_NAMES, nextTcpState, tcpStateOf } from './tcp-state.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number } from '../../packet/ipv4.js';
 import { nextPowerOfTwo } from '../core/power-of-two.js';
 import { TICKS_PER_SECOND, monotonicMs, ticksSince } from '../shm/clock.js';
 import { SpinLock } from '../shm/spinlock.js';
 import { viewCarver } from '../shm/carve.js';
 import { beginWrite, endWrite, readValid, readVersion } from '../shm/seqlock.js';
+import { staysAfterHole } from '../shm/probing.js';
 
 export const CT_DEFAULT_MAX = 65536;
+/** Without --conntrack-max-per-host, one inside host may hold this fraction (1/n) of the table. */
+export const CT_DEFAULT_HOST_SHARE = 4;
 
 /** Timeouts in seconds, named like the nf_conntrack_* sysctls, with netfilter's defaults. */
 export const CT_DEFAULT_TIMEOUTS = {
@@ -56,6 +72,7 @@ const S_PACKETS = 11; // per direction: packets, bytes low, bytes high
 const S_MAC_ORIG = 17; // the originator's MAC (hi, lo) when it is inside
 const S_MAC_REPLY = 19; // the responder's MAC when it is inside
 const S_FREE_NEXT = 21;
+const S_HOST = 22; // the inside host the session counts against
 const SESSION_WORDS = 24;
 
 const F_USED = 1 << 8;
@@ -87,6 +104,10 @@ const H_PORTS_EXHAUSTED = 6;
 const H_PORT_LO = 7;
 const H_PORT_HI = 8;
 const H_SEED = 9;
+const H_EARLY_DROPS = 10;
+const H_HOST_LIMITED = 11;
+const H_MAX_PER_HOST = 12;
+const H_EVICTION_CURSOR = 13; // where the next eviction window starts
 const H_TIMEOUTS = 16;
 const HEADER_WORDS = 32;
 
@@ -98,6 +119,10 @@ const RULE_WORDS = 5; // inside ip, inside port, mac hi, mac lo, protocol
 /** Candidates an endpoint's mapping is looked for among, and a free port after that. */
 const MAPPING_PROBES = 128;
 const MAX_CHAIN = 64;
+/** Lock-free walks of a bucket whose version moved before a lookup takes the lock. */
+const LOOKUP_ATTEMPTS = 4;
+/** Sessions one eviction looks at, like the 8 hash buckets netfilter's early_drop scans. */
+const EVICTION_WINDOW = 64;
 /** Sessions a sweep looks at per hold of the lock. */
 const SWEEP_SLICE = 4096;
 const NONE = -1;
@@ -106,6 +131,27 @@ const NONE = -1;
 export const CT_MISS = -1;
 export const CT_FULL = -2;
 export const CT_NO_PORT = -3;
+/** The inside host already holds maxPerHost sessions, none of which may go early. */
+export const CT_HOST_LIMIT = -4;
+/** A lock-free walk that cannot tell: a session it matched or its chain moved under it. */
+const WALK_UNSURE = -5;
+
+// Which session an eviction picks: the highest rank, then the one nearest its timeout; 0 never.
+const RANK_KEEP = 0;
+const RANK_UNASSURED = 1;
+const RANK_CLOSING = 2;
+const RANK_INBOUND_UNASSURED = 3;
+const RANK_EXPIRED = 4;
+
+/**
+ * How early a session may go when room is short, from its info and state words. Never assured:
+ * an inbound one (a SYN flood's) before an outbound one still waiting for its answer; assured TCP
+ * only once closing, as netfilter's tcp_can_early_drop allows.
+ */
+function evictionRank(info: number, state: number): number {
+  if ((state & F_ASSURED) === 0) return ((info >> 8) & ORIG_INSIDE) === 0 ? RANK_INBOUND_UNASSURED : RANK_UNASSURED;
+  return (info & 0xff) === IPPROTO_TCP && tcpStateOf(state) >= TCP_FIN_WAIT ? RANK_CLOSING : RANK_KEEP;
+}
 
 /**
  * What a lookup found, in a record the caller owns (one per thread): the tuple the packet becomes,
@@ -130,6 +176,8 @@ export interface ConntrackOptions {
   timeouts?: Partial<CtTimeouts>;
   /** Masquerade ports when the source port is taken (default 1024..65535). */
   portRange?: [number, number];
+  /** Most sessions one inside host may hold (default max / CT_DEFAULT_HOST_SHARE); 0: no limit. */
+  maxPerHost?: number;
 }
 
 export interface ConntrackShared {
@@ -168,6 +216,12 @@ export interface CtCounters {
   full: number;
   /** New flows dropped because no masquerade port was free. */
   portsExhausted: number;
+  /** Most sessions per inside host; 0: no limit. */
+  maxPerHost: number;
+  /** Unassured sessions evicted to make room for new flows. */
+  earlyDrops: number;
+  /** New flows dropped because their inside host held maxPerHost sessions that could not go early. */
+  hostLimited: number;
 }
 
 export interface NatRule {
@@ -201,7 +255,12 @@ export class Conntrack {
   private readonly sessions: Int32Array;
   private readonly buckets: Int32Array;
   private readonly next: Int32Array;
+  /** Per bucket: a version, odd while a session leaves the bucket's chain. */
+  private readonly bucketVersion: Int32Array;
   private readonly bucketMask: number;
+  /** Per inside host with sessions, in an open-addressed table: its address and session count (0: empty slot). */
+  private readonly hostIp: Int32Array;
+  private readonly hostCount: Int32Array;
   private seed = 0;
   /** Per protocol and external port: the inside address and port mapped to it, and its sessions. */
   private readonly ownerIp: Int32Array;
@@ -231,6 +290,9 @@ export class Conntrack {
     this.sessions = take(max * SESSION_WORDS);
     this.buckets = take(bucketCount);
     this.next = take(2 * max);
+    this.bucketVersion = take(bucketCount);
+    this.hostIp = take(bucketCount);
+    this.hostCount = take(bucketCount);
     this.ownerIp = take(PROTOCOLS.length * PORTS);
     this.ownerPort = take(PROTOCOLS.length * PORTS);
     this.ownerRefs = take(PROTOCOLS.length * PORTS);
@@ -243,7 +305,7 @@ export class Conntrack {
   }
 
   static bytesFor(max: number): number {
-    const words = HEADER_WORDS + max * SESSION_WORDS + Conntrack.bucketsFor(max) + 2 * max + 3 * PROTOCOLS.length * PORTS + 2 * PORTS + MAX_RULES * RULE_WORDS;
+    const words = HEADER_WORDS + max * SESSION_WORDS + 4 * Conntrack.bucketsFor(max) + 2 * max + 3 * PROTOCOLS.length * PORTS + 2 * PORTS + MAX_RULES * RULE_WORDS;
     return words * 4;
   }
 
@@ -252,12 +314,15 @@ export class Conntrack {
     if (!Number.isInteger(max) || max < 1 || max > 1 << 22) throw new RangeError(`conntrack max ${max} is not in 1..4194304`);
     const [lo, hi] = options.portRange ?? [1024, 65535];
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi > 65535 || lo > hi) throw new RangeError(`port range ${lo}-${hi} is not within 1-65535`);
+    const maxPerHost = options.maxPerHost ?? Math.max(1, Math.floor(max / CT_DEFAULT_HOST_SHARE));
+    if (!Number.isInteger(maxPerHost) || maxPerHost < 0 || maxPerHost > max) throw new RangeError(`conntrack max per host ${maxPerHost} is not in 0..${max} (0: no limit; at most the table's max)`);
     const ct = new Conntrack({ buffer: new SharedArrayBuffer(Conntrack.bytesFor(max)), max, epochMs: clock() }, clock);
     ct.buckets.fill(NONE);
     for (let s = 0; s < max; s++) ct.sessions[s * SESSION_WORDS + S_FREE_NEXT] = s + 1 < max ? s + 1 : NONE;
     ct.header[H_FREE] = 0;
     ct.header[H_PORT_LO] = lo;
     ct.header[H_PORT_HI] = hi;
+    ct.header[H_MAX_PER_HOST] = maxPerHost;
     ct.header[H_SEED] = (Math.random() * 0x100000000) | 0;
     ct.seed = ct.header[H_SEED]!;
     ct.setTimeouts({ ...CT_DEFAULT_TIMEOUTS, ...options.timeouts });
@@ -294,10 +359,38 @@ export class Conntrack {
    * The session and direction (node = session << 1 | direction) of a packet with this tuple, or
    * CT_MISS. On a hit, `found` holds the tuple to rewrite the packet to and where it goes next.
    */
-  lookup(protocol: number, src: number, dst: number, ports: number, now: number, found: Int32Array, maxChain = MAX_CHAIN): number {
+  lookup(protocol: number, src: number, dst: number, ports: number, now: number, found: Int32Array): number {
+    const bucket = hashTuple(this.seed, protocol, src, dst, ports) & this.bucketMask;
+    const versions = this.bucketVersion;
+    for (let attempt = 0; attempt < LOOKUP_ATTEMPTS; attempt++) {
+      const version = Atomics.load(versions, bucket);
+      if ((version & 1) !== 0) continue;
+      const node = this.walk(bucket, protocol, src, dst, ports, now, found, MAX_CHAIN);
+      if (node >= 0) return node;
+      if (node === CT_MISS && Atomics.load(versions, bucket) === version) return CT_MISS;
+    }
+    return this.lookupLocked(protocol, src, dst, ports, now, found);
+  }
+
+  /**
+   * Under the lock: lookup() for trace, and for a lookup whose bucket kept changing under it. The
+   * chain has no bound here, since nothing moves while the lock is held.
+   */
+  lookupLocked(protocol: number, src: number, dst: number, ports: number, now: number, found: Int32Array): number {
+    this.lock();
+    try {
+      return this.walk(hashTuple(this.seed, protocol, src, dst, ports) & this.bucketMask, protocol, src, dst, ports, now, found, 2 * this.max);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** One walk of a bucket's chain, at most maxChain nodes: a node, CT_MISS, or WALK_UNSURE. */
+  private walk(bucket: number, protocol: number, src: number, dst: number, ports: number, now: number, found: Int32Array, maxChain: number): number {
     const s = this.sessions;
-    let node = Atomics.load(this.buckets, hashTuple(this.seed, protocol, src, dst, ports) & this.bucketMask);
-    for (let steps = 0; node !== NONE && steps < maxChain; steps++) {
+    let node = Atomics.load(this.buckets, bucket);
+    for (let steps = 0; node !== NONE; steps++) {
+      if (steps === maxChain) return WALK_UNSURE;
       const base = (node >> 1) * SESSION_WORDS;
       const dir = node & 1;
       const t = base + (dir === 0 ? S_ORIG : S_REPLY);
@@ -314,24 +407,11 @@ export class Conntrack {
         found[FOUND_MAC_HI] = s[m]!;
         found[FOUND_MAC_LO] = s[m + 1]!;
         found[FOUND_VERSION] = v;
-        return readValid(s, base + S_VERSION, v) ? node : CT_MISS;
+        return readValid(s, base + S_VERSION, v) ? node : WALK_UNSURE;
       }
       node = Atomics.load(this.next, node);
     }
     return CT_MISS;
-  }
-
-  /**
-   * Under the lock, with no limit on the chain: what a lock-free miss falls back to before it is
-   * believed, since a reader can be led off its chain by a session that was just freed and reused.
-   */
-  lookupLocked(protocol: number, src: number, dst: number, ports: number, now: number, found: Int32Array): number {
-    this.lock();
-    try {
-      return this.lookup(protocol, src, dst, ports, now, found, this.max * 2);
-    } finally {
-      this.unlock();
-    }
   }
 
   /**
@@ -406,30 +486,39 @@ export class Conntrack {
    * Creates a masquerade session for an inside source (orig tuple src:sport -> dst:dport, seen as
    * ports = sport << 16 | dport) leaving as natIp. With `rule`, the destination is also
    * translated to that published inside server (hairpin). Returns the node of the original
-   * direction, or CT_FULL / CT_NO_PORT.
+   * direction, or CT_FULL / CT_HOST_LIMIT / CT_NO_PORT. The session counts against src.
    */
   createMasquerade(protocol: number, src: number, dst: number, ports: number, natIp: number, macHi: number, macLo: number, rule: number, tcpFlags: number, now: number): number {
     this.lock();
     try {
       const ready = this.prepare(protocol, src, dst, ports, now);
       if (ready !== CT_MISS) return ready;
+      // Room first: the draft binds an external port, which a refusal after it would leak.
+      const room = this.makeRoom(src, now);
+      if (room !== 0) return room;
       const drafted = this.draftMasquerade(protocol, src, dst, ports, natIp, rule, true);
       if (drafted === CT_NO_PORT) return this.counted(H_PORTS_EXHAUSTED, CT_NO_PORT);
       if (drafted !== 0) return drafted;
-      return this.insertDraft(protocol, src, dst, ports, macHi, macLo, tcpFlags, now);
+      return this.insertDraft(protocol, src, dst, ports, src, macHi, macLo, tcpFlags, now);
     } finally {
       this.unlock();
     }
   }
 
-  /** Creates a session for a new flow from outside to a published port (rule from ruleFor()). */
+  /**
+   * Creates a session for a new flow from outside to a published port (rule from ruleFor()); it
+   * counts against the inside host the rule names.
+   */
   createPublished(protocol: number, src: number, dst: number, ports: number, rule: number, tcpFlags: number, now: number): number {
     this.lock();
     try {
       const ready = this.prepare(protocol, src, dst, ports, now);
       if (ready !== CT_MISS) return ready;
       if (this.draftPublished(protocol, src, ports, rule) !== 0) return CT_MISS;
-      return this.insertDraft(protocol, src, dst, ports, 0, 0, tcpFlags, now);
+      const host = this.draft[D_REPLY_SRC]!;
+      const room = this.makeRoom(host, now);
+      if (room !== 0) return room;
+      return this.insertDraft(protocol, src, dst, ports, host, 0, 0, tcpFlags, now);
     } finally {
       this.unlock();
     }
@@ -438,15 +527,16 @@ export class Conntrack {
   /**
    * A dry run of createMasquerade (natIp set) or createPublished (natIp 0): fills `found` with what
    * a packet of the new flow would become, and changes nothing. Returns 0, or CT_MISS (no session
-   * would open), CT_FULL or CT_NO_PORT.
+   * would open), CT_FULL, CT_HOST_LIMIT or CT_NO_PORT.
    */
-  preview(protocol: number, src: number, dst: number, ports: number, natIp: number, rule: number, found: Int32Array): number {
+  preview(protocol: number, src: number, dst: number, ports: number, natIp: number, rule: number, now: number, found: Int32Array): number {
     this.lock();
     try {
-      if (this.header[H_FREE] === NONE) return CT_FULL;
       const drafted = natIp !== 0 ? this.draftMasquerade(protocol, src, dst, ports, natIp, rule, false) : this.draftPublished(protocol, src, ports, rule);
       if (drafted !== 0) return drafted;
       const d = this.draft;
+      const room = this.roomFor(natIp !== 0 ? src : d[D_REPLY_SRC]!, now);
+      if (room < CT_MISS) return room;
       found[FOUND_SRC] = d[D_REPLY_DST]!;
       found[FOUND_DST] = d[D_REPLY_SRC]!;
       found[FOUND_PORTS] = ((d[D_REPLY_PORTS]! & 0xffff) << 16) | (d[D_REPLY_PORTS]! >>> 16);
@@ -505,14 +595,96 @@ export class Conntrack {
   }
 
   /**
-   * Under the lock, before creating: the session another worker created meanwhile, CT_FULL, or
-   * CT_MISS to go ahead (an expired session holding the tuple is gone by then).
+   * Under the lock, before creating: the session another worker created meanwhile, or CT_MISS to
+   * go ahead (an expired session holding the tuple is gone by then).
    */
   private prepare(protocol: number, src: number, dst: number, ports: number, now: number): number {
-    const existing = this.lookup(protocol, src, dst, ports, now, this.scratch, this.max * 2);
+    const existing = this.walk(hashTuple(this.seed, protocol, src, dst, ports) & this.bucketMask, protocol, src, dst, ports, now, this.scratch, 2 * this.max);
     if (existing >= 0) return existing;
     this.reclaimTuple(protocol, src, dst, ports, now);
-    return this.header[H_FREE] === NONE ? this.counted(H_FULL, CT_FULL) : CT_MISS;
+    return CT_MISS;
+  }
+
+  /** Under the lock: room for one more session of `host`, evicting one if need be. Returns 0, CT_HOST_LIMIT or CT_FULL. */
+  private makeRoom(host: number, now: number): number {
+    const room = this.roomFor(host, now);
+    if (room === CT_MISS) return 0;
+    // The next eviction looks further on, after the victim or past a window with none, like a clock hand.
+    const h = this.header;
+    h[H_EVICTION_CURSOR] = ((room >= 0 ? room + 1 : h[H_EVICTION_CURSOR]! + EVICTION_WINDOW) % this.max) | 0;
+    if (room === CT_HOST_LIMIT) return this.counted(H_HOST_LIMITED, CT_HOST_LIMIT);
+    if (room === CT_FULL) return this.counted(H_FULL, CT_FULL);
+    Atomics.add(h, now >= this.sessions[room * SESSION_WORDS + S_EXPIRES]! ? H_EXPIRED : H_EARLY_DROPS, 1);
+    this.remove(room);
+    return 0;
+  }
+
+  /**
+   * Under the lock, changing nothing: whether `host` may have one more session. CT_MISS when there
+   * is room, the session to evict first, or CT_HOST_LIMIT / CT_FULL when none may go. A host at its
+   * limit replaces one of its own sessions, which also leaves room in the table.
+   */
+  private roomFor(host: number, now: number): number {
+    const limit = this.header[H_MAX_PER_HOST]!;
+    if (limit > 0 && this.hostCount[this.hostSlot(host)]! >= limit) {
+      const victim = this.findVictim(true, host, now);
+      return victim === NONE ? CT_HOST_LIMIT : victim;
+    }
+    if (this.header[H_FREE] !== NONE) return CT_MISS;
+    const victim = this.findVictim(false, 0, now);
+    return victim === NONE ? CT_FULL : victim;
+  }
+
+  /**
+   * Under the lock: the session to evict among EVICTION_WINDOW from the cursor (only `host`'s when
+   * `ofHost`), or -1 when none may go. A bounded window keeps eviction off the whole table, as
+   * netfilter's early_drop scans a few buckets; here the sessions lie in one array, so the window
+   * walks that and moves on after each eviction.
+   */
+  private findVictim(ofHost: boolean, host: number, now: number): number {
+    const s = this.sessions;
+    let victim = NONE;
+    let best = RANK_KEEP;
+    let bestExpires = 0;
+    let id = this.header[H_EVICTION_CURSOR]!;
+    for (let n = Math.min(EVICTION_WINDOW, this.max); n > 0; n--, id = id + 1 === this.max ? 0 : id + 1) {
+      const base = id * SESSION_WORDS;
+      const state = Atomics.load(s, base + S_STATE);
+      if ((state & F_USED) === 0 || (ofHost && s[base + S_HOST] !== host)) continue;
+      const expires = Atomics.load(s, base + S_EXPIRES);
+      const rank = now >= expires ? RANK_EXPIRED : evictionRank(s[base + S_INFO]!, state);
+      if (rank > best || (rank === best && rank !== RANK_KEEP && expires < bestExpires)) {
+        victim = id;
+        best = rank;
+        bestExpires = expires;
+      }
+    }
+    return victim;
+  }
+
+  /** Under the lock: the slot of `host` in the host table, or the empty slot where it would go. */
+  private hostSlot(host: number): number {
+    const mask = this.bucketMask;
+    let i = hashTuple(this.seed, 0, host, 0, 0) & mask;
+    while (this.hostCount[i] !== 0 && this.hostIp[i] !== host) i = (i + 1) & mask;
+    return i;
+  }
+
+  /** Under the lock: one session more (+1) or less (-1) for `host`; a host with none leaves the table. */
+  private countHost(host: number, change: number): void {
+    const at = this.hostSlot(host);
+    this.hostIp[at] = host;
+    this.hostCount[at]! += change;
+    if (this.hostCount[at] !== 0) return;
+    const mask = this.bucketMask;
+    let hole = at;
+    for (let j = (hole + 1) & mask; this.hostCount[j] !== 0; j = (j + 1) & mask) {
+      if (staysAfterHole(hashTuple(this.seed, 0, this.hostIp[j]!, 0, 0) & mask, hole, j)) continue;
+      this.hostIp[hole] = this.hostIp[j]!;
+      this.hostCount[hole] = this.hostCount[j]!;
+      this.hostCount[j] = 0;
+      hole = j;
+    }
   }
 
   private counted(counter: number, result: number): number {
@@ -520,8 +692,8 @@ export class Conntrack {
     return result;
   }
 
-  /** Under the lock: a session for the original tuple with the reply side in `draft`. */
-  private insertDraft(protocol: number, src: number, dst: number, ports: number, macOHi: number, macOLo: number, tcpFlags: number, now: number): number {
+  /** Under the lock: a session for the original tuple with the reply side in `draft`, counted against `host`. */
+  private insertDraft(protocol: number, src: number, dst: number, ports: number, host: number, macOHi: number, macOLo: number, tcpFlags: number, now: number): number {
     const d = this.draft;
     const rSrc = d[D_REPLY_SRC]!;
     const rDst = d[D_REPLY_DST]!;
@@ -545,6 +717,7 @@ export class Conntrack {
     s[base + S_MAC_ORIG + 1] = macOLo;
     s[base + S_MAC_REPLY] = d[D_MAC_HI]!;
     s[base + S_MAC_REPLY + 1] = d[D_MAC_LO]!;
+    s[base + S_HOST] = host;
     const state = protocol === IPPROTO_TCP ? nextTcpState(TCP_NONE, 0, tcpFlags) : 0;
     // A TCP flow picked up mid-stream (its SYN not seen) counts as established, as netfilter's loose mode does.
     s[base + S_STATE] = F_USED | (protocol === IPPROTO_TCP && state === TCP_NONE ? TCP_ESTABLISHED : state);
@@ -554,6 +727,7 @@ export class Conntrack {
     this.link((id << 1) | 1, hashTuple(this.seed, protocol, rSrc, rDst, rPorts));
     h[H_COUNT]!++;
     h[H_CREATED]!++;
+    this.countHost(host, 1);
     return id << 1;
   }
 
@@ -565,19 +739,22 @@ export class Conntrack {
 
   private unlink(node: number, hash: number): void {
     const b = hash & this.bucketMask;
+    // Readers walking this chain now may be led off it: the bucket's version tells them.
+    beginWrite(this.bucketVersion, b);
     let at = this.buckets[b]!;
     if (at === node) {
       Atomics.store(this.buckets, b, this.next[node]!);
-      return;
-    }
-    while (at !== NONE) {
-      const after = this.next[at]!;
-      if (after === node) {
-        Atomics.store(this.next, at, this.next[node]!);
-        return;
+    } else {
+      while (at !== NONE) {
+        const after = this.next[at]!;
+        if (after === node) {
+          Atomics.store(this.next, at, this.next[node]!);
+          break;
+        }
+        at = after;
       }
-      at = after;
     }
+    endWrite(this.bucketVersion, b);
   }
 
   /** Under the lock: an expired session still holding a tuple goes before a new one takes it. */
@@ -606,6 +783,7 @@ export class Conntrack {
         this.ownerPort[at] = 0;
       }
     }
+    this.countHost(s[base + S_HOST]!, -1);
     s[base + S_STATE] = 0;
     s[base + S_EXPIRES] = 0;
     s[base + S_FREE_NEXT] = this.header[H_FREE]!;
@@ -715,7 +893,17 @@ export class Conntrack {
 
   counters(): CtCounters {
     const h = this.header;
-    return { entries: h[H_COUNT]!, max: this.max, created: h[H_CREATED]!, expired: h[H_EXPIRED]!, full: h[H_FULL]!, portsExhausted: h[H_PORTS_EXHAUSTED]! };
+    return {
+      entries: h[H_COUNT]!,
+      max: this.max,
+      created: h[H_CREATED]!,
+      expired: h[H_EXPIRED]!,
+      full: h[H_FULL]!,
+      portsExhausted: h[H_PORTS_EXHAUSTED]!,
+      maxPerHost: h[H_MAX_PER_HOST]!,
+      earlyDrops: h[H_EARLY_DROPS]!,
+      hostLimited: h[H_HOST_LIMITED]!,
+    };
   }
 
   /** Publishes hostPort to ip:port (an inside host with this MAC), like `docker run -p`. */

@@ -19,10 +19,10 @@ import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { DESC_WORDS, D_VNET_FLAGS, VNET_F_NEEDS_CSUM } from '../../native/descriptor.js';
 import type { Batch } from '../core/batch.js';
 import {
-  DROP_CONNTRACK_FULL, DROP_FRAGMENT, DROP_MALFORMED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION, DROP_NAT_UNSUPPORTED,
+  DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_FRAGMENT, DROP_MALFORMED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION, DROP_NAT_UNSUPPORTED,
 } from '../core/drop-reasons.js';
 import {
-  CT_FULL, CT_MISS, CT_NO_PORT, FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_PORTS, FOUND_SRC, createFound, type Conntrack,
+  CT_FULL, CT_HOST_LIMIT, CT_MISS, CT_NO_PORT, FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_PORTS, FOUND_SRC, createFound, type Conntrack,
 } from './conntrack.js';
 import { FragmentTable } from './fragments.js';
 
@@ -100,10 +100,11 @@ export class Nat {
     if (node === CT_MISS) {
       const created = this.open(protocol, src, dst, ports, fromInside, fromInside ? macHiAt(bytes, at + ETH_SRC) : 0, fromInside ? macLoAt(bytes, at + ETH_SRC) : 0, tcpFlags, now, batch.dry);
       if (created === CT_FULL) return drop(batch, i, DROP_CONNTRACK_FULL);
+      if (created === CT_HOST_LIMIT) return drop(batch, i, DROP_CONNTRACK_HOST_LIMIT);
       if (created === CT_NO_PORT) return drop(batch, i, DROP_NAT_NO_PORT);
       if (created === CT_MISS) return drop(batch, i, DROP_NAT_NO_SESSION);
-      // Under the lock: finds what was just created, or a session a lock-free reader was led past.
-      if (!batch.dry) node = ct.lookupLocked(protocol, src, dst, ports, now, found);
+      // Finds what was just created, or what another worker created first.
+      if (!batch.dry) node = ct.lookup(protocol, src, dst, ports, now, found);
       if (node < 0 && !batch.dry) return drop(batch, i, DROP_NAT_NO_SESSION);
     }
     if (!batch.dry) ct.update(node, total, tcpFlags, now, found);
@@ -123,7 +124,7 @@ export class Nat {
     const src = read32(bytes, ip + IPV4_SRC) | 0;
     const dst = read32(bytes, ip + IPV4_DST) | 0;
     const ports = read32(bytes, l4) | 0;
-    return this.ct.lookup(protocol, src, dst, ports, now, this.found) >= 0 || this.ct.lookupLocked(protocol, src, dst, ports, now, this.found) >= 0;
+    return this.ct.lookup(protocol, src, dst, ports, now, this.found) >= 0;
   }
 
   /** After a translation: the inside host's MAC into the frame, when that is where it goes. */
@@ -155,11 +156,11 @@ export class Nat {
       // Only a SYN opens a TCP flow through a published port; anything else would be a stray.
       if (rule !== 0 && protocol === IPPROTO_TCP && (tcpFlags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) !== TCP_SYN) return CT_MISS;
       const natIp = rule !== 0 ? gatewayIp : uplinkIp;
-      if (dry) return ct.preview(protocol, src, dst, ports, natIp, rule, this.found);
+      if (dry) return ct.preview(protocol, src, dst, ports, natIp, rule, now, this.found);
       return ct.createMasquerade(protocol, src, dst, ports, natIp, macHi, macLo, rule, tcpFlags, now);
     }
     if (rule === 0) return CT_MISS;
-    if (dry) return ct.preview(protocol, src, dst, ports, 0, rule, this.found);
+    if (dry) return ct.preview(protocol, src, dst, ports, 0, rule, now, this.found);
     return ct.createPublished(protocol, src, dst, ports, rule, tcpFlags, now);
   }
 
@@ -231,9 +232,7 @@ export class Nat {
     const reversed = ((ports & 0xffff) << 16) | (ports >>> 16);
     const ct = this.ct;
     const f = this.found;
-    if (ct.lookup(protocol, qDst, qSrc, reversed, now, f) === CT_MISS && ct.lookupLocked(protocol, qDst, qSrc, reversed, now, f) === CT_MISS) {
-      return drop(batch, i, DROP_NAT_NO_SESSION);
-    }
+    if (ct.lookup(protocol, qDst, qSrc, reversed, now, f) === CT_MISS) return drop(batch, i, DROP_NAT_NO_SESSION);
     const inside = f[FOUND_INSIDE] !== 0;
     if (!fromInside && !inside) return drop(batch, i, DROP_NAT_NO_SESSION);
     const nqSrc = f[FOUND_DST]!;
