@@ -1,10 +1,12 @@
 #include "batch.h"
 
+#include <linux/if_packet.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "descriptor.h"
 #include "errors.h"
@@ -19,6 +21,8 @@ struct Scratch {
   uint8_t hdr[kMaxBatch][kMaxVnetHdr];
   iovec iov[kMaxBatch][2];
   mmsghdr msgs[kMaxBatch];
+  // Room for each received frame's PACKET_AUXDATA.
+  alignas(cmsghdr) uint8_t control[kMaxBatch][CMSG_SPACE(sizeof(tpacket_auxdata))];
   // Slot and length as validated: descriptors sit in shared memory and may change under us.
   uint32_t slot[kMaxBatch];
   uint32_t len[kMaxBatch];
@@ -136,6 +140,20 @@ int ReadFrames(const Batch& b) {
   return i;
 }
 
+// The VLAN tag the kernel took off a received frame, from its PACKET_AUXDATA, in the bits of
+// kVnetCsum kept for it; 0 when it took none.
+uint32_t RxVlan(msghdr& m) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+    tpacket_auxdata aux;
+    std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+    // As libpcap reads it: kernels before TP_STATUS_VLAN_VALID marked a tag by a non-zero TCI.
+    if ((aux.tp_status & TP_STATUS_VLAN_VALID) == 0 && aux.tp_vlan_tci == 0) return 0;
+    return kRxVlanTagged | (aux.tp_vlan_tci & kRxVlanIdMask) << kRxVlanIdShift;
+  }
+  return 0;
+}
+
 int ReceiveFrames(const Batch& b) {
   for (int i = 0; i < b.count; ++i) {
     FillIov(b, i, b.slotSize);
@@ -143,6 +161,8 @@ int ReceiveFrames(const Batch& b) {
     m = msghdr{};
     m.msg_iov = b.hdrLen ? scratch.iov[i] : &scratch.iov[i][1];
     m.msg_iovlen = b.hdrLen ? 2 : 1;
+    m.msg_control = scratch.control[i];
+    m.msg_controllen = sizeof scratch.control[i];
   }
   int n;
   do {
@@ -154,6 +174,7 @@ int ReceiveFrames(const Batch& b) {
     size_t bytes = scratch.msgs[i].msg_len;
     if (truncated) bytes = b.hdrLen + size_t(b.slotSize);
     Received(b, i, bytes, truncated, scratch.hdr[i]);
+    b.desc[i * kDescWords + kVnetCsum] |= RxVlan(scratch.msgs[i].msg_hdr);
   }
   return n;
 }

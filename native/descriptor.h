@@ -13,12 +13,18 @@ enum DescWord : uint32_t {
   kStatus = 2,       // 0, or the errno of this frame's failure (rx: EMSGSIZE when truncated)
   kVnetFlags = 3,    // flags | gso_type << 8 | hdr_len << 16
   kVnetGso = 4,      // gso_size | csum_start << 16
-  kVnetCsum = 5,     // csum_offset
+  kVnetCsum = 5,     // csum_offset | rx VLAN tag << 16 (see kRxVlanTagged)
   kUser0 = 6,        // free for the caller (port, egress...)
   kUser1 = 7,
 };
 
 constexpr int kMaxBatch = 256;
+
+// Bits 16..31 of kVnetCsum on rx from a packet socket: the VLAN tag the kernel took off the frame
+// (PACKET_AUXDATA), as kRxVlanTagged | VLAN id << kRxVlanIdShift. PackVnet sends the low 16 only.
+constexpr uint32_t kRxVlanTagged = 1u << 31;
+constexpr int kRxVlanIdShift = 16;
+constexpr uint32_t kRxVlanIdMask = 0xfff;
 
 // struct virtio_net_hdr from <linux/virtio_net.h>, which C++ cannot include (a field is named `class`).
 struct VirtioNetHdr {

@@ -61,6 +61,9 @@ bool OpenInCurrentNamespace(const PacketRequest& q, PacketResult& r) {
   r.ifindex = int(if_nametoindex(q.ifname.c_str()));
   if (r.ifindex == 0) return Fail(r, "if_nametoindex");
   if (q.vnetHdr && !SetInt(r, SOL_PACKET, PACKET_VNET_HDR, 1, "setsockopt PACKET_VNET_HDR")) return false;
+  // The kernel takes a VLAN tag off the frame before a packet socket sees it; the auxdata tells
+  // recvmmsg what it took (an io_uring read gets no auxdata, and so sees no tag).
+  if (!SetInt(r, SOL_PACKET, PACKET_AUXDATA, 1, "setsockopt PACKET_AUXDATA")) return false;
   if (q.ignoreOutgoing && !SetInt(r, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "setsockopt PACKET_IGNORE_OUTGOING"))
     return false;
   if (q.qdiscBypass && !SetInt(r, SOL_PACKET, PACKET_QDISC_BYPASS, 1, "setsockopt PACKET_QDISC_BYPASS")) return false;

@@ -9,7 +9,7 @@ import { GSO_TCPV4, GSO_UDP, GSO_UDP_L4, VNET_F_NEEDS_CSUM } from '../src/native
 import type { TraceBlock } from '../src/switch/trace/block.js';
 import { formatTraceBlock } from '../src/switch/trace/text.js';
 import {
-  EngineRig, GATEWAY_IP, GATEWAY_MAC, NEXT_HOP_MAC, REMOTE_IP, ScriptedQueue, UPLINK_IP, UPLINK_MAC, UPLINK_PORT, decisions, frame, hostIp, hostMac,
+  EngineRig, GATEWAY_IP, GATEWAY_MAC, NEXT_HOP_IP, NEXT_HOP_MAC, REMOTE_IP, ScriptedQueue, UPLINK_IP, UPLINK_MAC, UPLINK_PORT, decisions, frame, hostIp, hostMac,
 } from './support/engine-rig.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -40,7 +40,7 @@ describe('trace, stage by stage', () => {
     bad[14] = 0x43;
     const block = rig.traced(1, bad);
     expect(decisions(block, 'classify')).toEqual(['IPv4, header invalid (version, IHL or total length contradicts the frame)']);
-    expect(block.fate.text).toBe('dropped in l3: malformed');
+    expect(block.fate.text).toBe('dropped in l3: ip_header_invalid');
     expect(decisions(new EngineRig().traced(1, bad), 'classify')).toEqual(['IPv4']);
   });
 
@@ -237,11 +237,7 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
   },
   gateway_ignored: () => ({ port: 1, frame: udp(1, GATEWAY_MAC, GATEWAY_IP) }),
-  malformed: () => {
-    const f = udp(1, GATEWAY_MAC, REMOTE_IP);
-    f[14] = 0x43;
-    return { port: 1, frame: f };
-  },
+  malformed: () => ({ port: 1, frame: frame(`eth_src=${hostMac(1)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(1)},ip_dst=${REMOTE_IP},ip_proto=icmp,icmp_type=3,icmp_code=3,len=4`) }),
   ttl_exceeded: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},ip_ttl=1,udp_dst=53`) }),
   uplink_ignored: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=02:00:00:00:00:99,ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},udp_dst=53`) }),
   conntrack_full: (rig) => {
@@ -298,6 +294,28 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     answeredFlow(rig, 1);
     return { port: 1, frame: udp(1, GATEWAY_MAC, '198.51.100.8') };
   },
+  arp_invalid: () => {
+    const f = frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},arp_op=reply,arp_sha=${NEXT_HOP_MAC},arp_spa=${NEXT_HOP_IP},arp_tpa=${UPLINK_IP}`);
+    f[21] = 9;
+    return { port: UPLINK_PORT, frame: f };
+  },
+  ip_header_invalid: () => {
+    const f = udp(1, GATEWAY_MAC, REMOTE_IP);
+    f[14] = 0x43;
+    return { port: 1, frame: f };
+  },
+  ip_checksum: () => {
+    const f = udp(1, GATEWAY_MAC, REMOTE_IP);
+    f[24]! ^= 0xff;
+    return { port: 1, frame: f };
+  },
+  l4_header_invalid: () => {
+    const f = udp(1, GATEWAY_MAC, REMOTE_IP);
+    f[39] = 4;
+    return { port: 1, frame: f };
+  },
+  vlan_tagged: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},vlan=10,ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},udp_dst=53`) }),
+  martian_source: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=127.0.0.1,ip_dst=${UPLINK_IP},udp_dst=53`) }),
 };
 
 /** A flow from port `from`'s host to REMOTE_IP, answered, so its session may not be evicted early. */

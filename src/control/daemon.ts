@@ -121,7 +121,7 @@ export class Daemon implements DaemonContext {
       throw new InputError(`gateway ${options.gateway} is not a host address of subnet ${formatSubnet(subnet)}`);
     }
     const sw = await Switch.create({
-      gateway: { ip: numberToIp(gateway) },
+      gateway: { ip: numberToIp(gateway), prefix: subnet.prefix },
       ...(options.workers !== undefined && { workers: options.workers }),
       ...(options.ageingSeconds !== undefined && { ageingSeconds: options.ageingSeconds }),
       ...(options.fdbSize !== undefined && { fdbSize: options.fdbSize }),

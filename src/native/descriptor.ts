@@ -13,7 +13,7 @@ export const D_STATUS = 2;
 export const D_VNET_FLAGS = 3;
 /** virtio_net_hdr: gso_size | csum_start << 16 */
 export const D_VNET_GSO = 4;
-/** virtio_net_hdr: csum_offset */
+/** virtio_net_hdr: csum_offset in bits 0..15; on rx from a packet socket, RX_VLAN_* above them. */
 export const D_VNET_CSUM = 5;
 /** Free for the layer above: ingress port, egress port. */
 export const D_USER0 = 6;
@@ -30,6 +30,19 @@ export const GSO_UDP_L4 = C.VIRTIO_NET_HDR_GSO_UDP_L4;
 export const GSO_ECN = C.VIRTIO_NET_HDR_GSO_ECN;
 /** D_VNET_FLAGS bits that hold the gso_type: non-zero for a GSO frame. */
 export const VNET_GSO_MASK = 0xff00;
+
+/**
+ * D_VNET_CSUM on rx from a packet socket: the kernel took a VLAN tag off the frame (its
+ * PACKET_AUXDATA said so), and that tag's VLAN id in the 12 bits from RX_VLAN_ID_SHIFT.
+ */
+export const RX_VLAN_TAGGED = 0x80000000;
+export const RX_VLAN_ID_SHIFT = 16;
+
+/** The VLAN id of the tag the kernel took off frame i before a packet socket read it, or -1. */
+export function rxVlan(desc: Uint32Array, i: number): number {
+  const word = desc[i * DESC_WORDS + D_VNET_CSUM]!;
+  return word >= RX_VLAN_TAGGED ? (word >>> RX_VLAN_ID_SHIFT) & 0xfff : -1;
+}
 
 /** At most this many frames move in one native call. */
 export const MAX_BATCH = 256;

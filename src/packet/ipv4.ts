@@ -29,6 +29,31 @@ export function ipv4HeaderBytes(buf: Uint8Array, ip: number): number {
   return (buf[ip + IPV4_VERSION_IHL]! & 0x0f) * 4;
 }
 
+/** Option types that stand alone, one byte each (RFC 791); every other option has a length byte. */
+const IPOPT_END = 0;
+const IPOPT_NOP = 1;
+
+/**
+ * Whether the options of the `ihl`-byte header at buf[ip..] are well-formed: each option's length
+ * is at least 2 and ends within the header (End of Options or the header's end closes the list).
+ */
+export function ipv4OptionsValid(buf: Uint8Array, ip: number, ihl: number): boolean {
+  let k = IPV4_HEADER_BYTES;
+  while (k < ihl) {
+    const type = buf[ip + k]!;
+    if (type === IPOPT_END) return true;
+    if (type === IPOPT_NOP) {
+      k++;
+      continue;
+    }
+    if (k + 1 >= ihl) return false;
+    const length = buf[ip + k + 1]!;
+    if (length < 2 || k + length > ihl) return false;
+    k += length;
+  }
+  return true;
+}
+
 /** Whether the packet is a fragment after the first: its offset is not 0. */
 export function isLaterFragment(buf: Uint8Array, ip: number): boolean {
   return ((buf[ip + IPV4_FRAGMENT]! & 0x1f) | buf[ip + IPV4_FRAGMENT + 1]!) !== 0;

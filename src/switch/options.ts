@@ -27,8 +27,9 @@ export interface SwitchOptions {
   /**
    * The switch's own IPv4 address, which answers ARP and ping and sends ICMP errors for what it
    * cannot route; its MAC defaults to Docker's rule (02:42 and the address). None by default.
+   * `prefix` (default 24) makes ip/prefix the subnet behind it, which nothing from outside comes from.
    */
-  gateway?: { ip: string; mac?: string } | null;
+  gateway?: { ip: string; mac?: string; prefix?: number } | null;
   /** The NAT's connection tracking, used once the switch has a gateway and an uplink. */
   conntrack?: {
     /** Most sessions (default 65536); new flows beyond it are dropped as conntrack_full. */

@@ -16,7 +16,7 @@ import { startCapture, type Capture, type CaptureOptions } from './capture.js';
 import type { KernelDropCounts } from './kernel-counters.js';
 import { startTrace, traceFrame, type Trace, type TraceFrameOptions, type TraceOptions } from './trace/trace.js';
 import type { TraceBlock } from './trace/block.js';
-import { resolveOptions, type SwitchOptions } from './options.js';
+import { checkInt, resolveOptions, type SwitchOptions } from './options.js';
 import { PortRegistry, type MemoryPort, type MemoryPortOptions, type PacketPortOptions, type PortInfo, type TapPortOptions } from './ports.js';
 import { PublishedPorts, type PublishedPort } from './published-ports.js';
 import { Uplink, type UplinkInfo, type UplinkOptions } from './uplink.js';
@@ -92,7 +92,8 @@ export class Switch {
     if (gw) {
       const ip = ipv4ToNumber(gw.ip);
       const mac = gw.mac ?? macForIp(ip);
-      tables.routing = { gateway: { ip, mac: [...parseMac(mac)] }, conntrack: Conntrack.create(resolved.conntrack), nextHop: NextHop.create() };
+      const prefix = checkInt('gateway prefix', gw.prefix ?? 24, 1, 32);
+      tables.routing = { gateway: { ip, prefix, mac: [...parseMac(mac)] }, conntrack: Conntrack.create(resolved.conntrack), nextHop: NextHop.create() };
       // The gateway is port 0: present (so its MAC is not flooded for) but never polled or flooded to.
       Atomics.store(portTable, GATEWAY_PORT, PORT_PRESENT);
       fdb.addStatic(mac, GATEWAY_PORT);

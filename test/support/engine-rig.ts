@@ -23,6 +23,7 @@ import type { TraceBlock } from '../../src/switch/trace/block.js';
 
 export const GATEWAY_IP = '10.9.0.1';
 export const GATEWAY_MAC = '02:42:0a:09:00:01';
+export const GATEWAY_PREFIX = 24;
 export const UPLINK_PORT = 9;
 export const UPLINK_IP = '192.0.2.2';
 export const UPLINK_MAC = '02:42:c0:00:02:02';
@@ -120,7 +121,7 @@ export class EngineRig {
     if (options.routing) {
       this.ct = Conntrack.create(options.conntrack ?? {});
       this.nextHop = NextHop.create();
-      router = new Router({ ip: ipv4ToNumber(GATEWAY_IP), mac: [...parseMac(GATEWAY_MAC)] }, this.ct, this.nextHop, this.fdb, this.table, 2 * engineOptions.weight);
+      router = new Router({ ip: ipv4ToNumber(GATEWAY_IP), prefix: GATEWAY_PREFIX, mac: [...parseMac(GATEWAY_MAC)] }, this.ct, this.nextHop, this.fdb, this.table, 2 * engineOptions.weight);
       this.table[GATEWAY_PORT] = PORT_PRESENT;
       this.fdb.addStatic(GATEWAY_MAC, GATEWAY_PORT);
     }

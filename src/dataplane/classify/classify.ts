@@ -2,14 +2,17 @@
 // whole frame (for the rx stage, whose verdict it is, so each frame is visited once here) and
 // adds up the bytes read; then it reads each frame's headers past the MACs once, so later stages
 // need not parse them again: the EtherType behind any VLAN tags, where the L3 header starts, and
-// whether an IPv4 header agrees with itself and the frame. The MACs are l2's to read.
+// whether an IPv4 header agrees with itself and the frame. The MACs are l2's to read. A frame
+// counts as tagged when it carries a tag, or when the kernel took one off before a packet socket
+// read it (the descriptor says so: RX_VLAN_TAGGED).
 //
 // It reads a frame's bytes only where a later stage will use what it finds: every frame when a
 // router follows, and a frame the tx stage may have to cut or checksum (GSO, partial checksum).
 // A plain bridge never reads an EtherType, and touching the frame here costs a bridge of memory
 // ports about a tenth of its speed (bench/forwarding). A bridge forwards an IPv4 frame with a bad
-// header as it is; only the l3 stage, which would route it, drops it.
-import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_FLAGS, VNET_F_NEEDS_CSUM, VNET_GSO_MASK } from '../../native/descriptor.js';
+// header as it is; only the l3 stage, which would route it, drops it, and checks there what costs
+// more than a look at the header's first words (its checksum, options and L4 header: validate.ts).
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, RX_VLAN_TAGGED, VNET_F_NEEDS_CSUM, VNET_GSO_MASK, rxVlan } from '../../native/descriptor.js';
 import { EBADMSG } from '../../native/errno.js';
 import { ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_QINQ, ETHERTYPE_VLAN, VLAN_TAG_BYTES } from '../../packet/ethernet.js';
 import { IPV4_HEADER_BYTES, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL } from '../../packet/ipv4.js';
@@ -63,7 +66,7 @@ export class Classify implements Stage {
    */
   private readL3(batch: Batch, i: number, at: number, len: number, judge: boolean): number {
     const bytes = batch.bytes;
-    let flags = 0;
+    let flags = (batch.desc[i * DESC_WORDS + D_VNET_CSUM]! & RX_VLAN_TAGGED) !== 0 ? F_TAGGED : 0;
     let l3 = ETH_HEADER_BYTES;
     let type = (bytes[at + ETH_TYPE]! << 8) | bytes[at + ETH_TYPE + 1]!;
     for (let tags = 0; (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ) && tags < MAX_TAGS && l3 + VLAN_TAG_BYTES <= len; tags++) {
@@ -86,7 +89,7 @@ export class Classify implements Stage {
     if (batch.next[i] === NEXT_DROP) return;
     // A frame whose EtherType this bridge had no use for is read now, for the trace alone.
     if (!readsL3(batch, i, this.router)) batch.flags[i] = this.readL3(batch, i, batch.at(i), batch.length(i), false);
-    trace.event(batch.traceId[i]!, EV_CLASSIFY, STAGE_CLASSIFY, batch.etherType[i]!, batch.l3[i]!, batch.flags[i]!, this.router ? 1 : 0);
+    trace.event(batch.traceId[i]!, EV_CLASSIFY, STAGE_CLASSIFY, batch.etherType[i]!, batch.l3[i]!, batch.flags[i]!, this.router ? 1 : 0, rxVlan(batch.desc, i));
   }
 }
 

@@ -28,6 +28,12 @@ export const DROP_REASON_INFO = [
   { reason: 'port_down', stage: 'tx', description: 'the egress interface is down (a TAP answers EIO, a packet socket ENETDOWN)' },
   { reason: 'gso_size_invalid', stage: 'offload', description: 'a GSO frame for a port without offloads whose gso_size is under 64 bytes or would cut it into more than 128 segments' },
   { reason: 'conntrack_host_limit', stage: 'l3', description: 'a new NAT flow of an inside host that holds --conntrack-max-per-host sessions, none unanswered' },
+  { reason: 'arp_invalid', stage: 'l3', description: 'ARP from the uplink or to the gateway that is not an Ethernet/IPv4 request or reply from a unicast sender MAC equal to the frame\'s source' },
+  { reason: 'ip_header_invalid', stage: 'l3', description: 'an IPv4 header to route with a version other than 4, a header under 20 bytes, a total length the frame does not hold, or options that run past the header' },
+  { reason: 'ip_checksum', stage: 'l3', description: 'an IPv4 header to route whose checksum is wrong' },
+  { reason: 'l4_header_invalid', stage: 'l3', description: 'a TCP, UDP or ICMP header cut short by its IPv4 packet, or a UDP length under 8 or beyond the packet' },
+  { reason: 'vlan_tagged', stage: 'l3', description: 'came in on the uplink with a VLAN tag (in the frame, or taken off by the kernel); the uplink is untagged' },
+  { reason: 'martian_source', stage: 'l3', description: 'from the uplink with a source address no outside host has: the subnet\'s, the uplink\'s own, 0/8, 127/8, multicast or reserved' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -66,3 +72,9 @@ export const DROP_TX_ERROR = reason('tx_error');
 export const DROP_PORT_DOWN = reason('port_down');
 export const DROP_GSO_SIZE_INVALID = reason('gso_size_invalid');
 export const DROP_CONNTRACK_HOST_LIMIT = reason('conntrack_host_limit');
+export const DROP_ARP_INVALID = reason('arp_invalid');
+export const DROP_IP_HEADER_INVALID = reason('ip_header_invalid');
+export const DROP_IP_CHECKSUM = reason('ip_checksum');
+export const DROP_L4_HEADER_INVALID = reason('l4_header_invalid');
+export const DROP_VLAN_TAGGED = reason('vlan_tagged');
+export const DROP_MARTIAN_SOURCE = reason('martian_source');

@@ -18,6 +18,8 @@ import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 export interface GatewaySpec {
   /** The gateway's IPv4 address as an unsigned 32-bit number. */
   ip: number;
+  /** Its prefix length, as an interface address has one: the inside subnet is ip/prefix. */
+  prefix: number;
   /** Its MAC, six bytes. */
   mac: number[];
 }
@@ -27,7 +29,8 @@ const DEFAULT_TTL = 64;
 export class Gateway {
   private readonly mac: Uint8Array;
 
-  constructor(readonly spec: GatewaySpec) {
+  /** The uplink answers for its address too, as a Gateway without a subnet. */
+  constructor(readonly spec: Pick<GatewaySpec, 'ip' | 'mac'>) {
     this.mac = Uint8Array.from(spec.mac);
   }
 

@@ -3,15 +3,20 @@
 // uplink's address come back (or reach a published port) translated; TTLs go down by one; the next
 // hop's MAC comes from ARP. The gateway answers ARP and ping for itself, and ICMP errors for what
 // it cannot route. Decisions and rewrites happen in place in the frame's slot; answers are frames
-// of their own, appended to the batch.
-import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETH_SRC, ETH_DST, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
-import { IPPROTO_ICMP, IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_TTL, ipv4HeaderBytes } from '../../packet/ipv4.js';
+// of their own, appended to the batch. Nothing is routed, translated, answered or learned from
+// before it passes the checks of validate.ts; from outside, tags, group or zero source MACs and
+// martian source addresses are refused too.
+import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETH_SRC, ETH_DST, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4, isZeroMac } from '../../packet/ethernet.js';
+import { IPPROTO_ICMP, IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_SRC, IPV4_TTL, ipv4HeaderBytes } from '../../packet/ipv4.js';
 import { ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TYPE } from '../../packet/icmp.js';
-import { ARP_BYTES, ARP_HLEN, ARP_HTYPE, ARP_HTYPE_ETHERNET, ARP_OP, ARP_PLEN, ARP_PTYPE, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_TPA } from '../../packet/arp.js';
+import { ARP_HLEN, ARP_HTYPE, ARP_HTYPE_ETHERNET, ARP_OP, ARP_PLEN, ARP_PTYPE, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_TPA } from '../../packet/arp.js';
 import { checksumReplace16 } from '../../packet/checksum.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_LOCAL, F_TAGGED, NEXT_DONE, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
-import { DROP_GATEWAY_IGNORED, DROP_MALFORMED, DROP_NAT_NO_SESSION, DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED, DROP_UPLINK_IGNORED } from '../core/drop-reasons.js';
+import {
+  DROP_GATEWAY_IGNORED, DROP_IP_HEADER_INVALID, DROP_MARTIAN_SOURCE, DROP_MULTICAST_SOURCE, DROP_NAT_NO_SESSION, DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED,
+  DROP_UPLINK_IGNORED, DROP_VLAN_TAGGED, DROP_ZERO_SOURCE,
+} from '../core/drop-reasons.js';
 import { PORT_PRESENT } from '../core/port-table.js';
 import { STAGE_L3, type Stage } from '../core/stage.js';
 import type { Fdb } from '../l2/fdb.js';
@@ -21,6 +26,7 @@ import { Gateway, type GatewaySpec } from './gateway.js';
 import { NAT_DROPPED, NAT_INSIDE, Nat } from './nat.js';
 import type { NextHop } from './next-hop.js';
 import { RouterTrace } from './router-trace.js';
+import { PASS, checkArp, checkIpv4, isMartianSource, subnetOf, type InsideSubnet } from './validate.js';
 
 /** The uplink as the workers know it. */
 export interface UplinkSpec {
@@ -34,6 +40,8 @@ export class Router implements Stage {
   readonly id = STAGE_L3;
   readonly gateway: Gateway;
   private readonly gatewayMac: Uint8Array;
+  /** The subnet behind the gateway, which no packet from outside comes from. */
+  private readonly inside: InsideSubnet;
   private uplink: UplinkSpec | null = null;
   private uplinkMac = new Uint8Array(6);
   private uplinkAnswers: Gateway | null = null;
@@ -52,6 +60,7 @@ export class Router implements Stage {
   ) {
     this.gateway = new Gateway(gateway);
     this.gatewayMac = Uint8Array.from(gateway.mac);
+    this.inside = subnetOf(gateway.ip, gateway.prefix);
     this.tracer = new RouterTrace(this, ct, capacity);
   }
 
@@ -80,8 +89,9 @@ export class Router implements Stage {
         if (fromUplink) this.fromUplink(batch, i);
         else this.fromInside(batch, i);
       } else if (batch.next[i] === NEXT_FLOOD_BROADCAST && (batch.flags[i]! & F_LOCAL) !== 0) {
-        // A broadcast reaches the gateway too, as it reaches a bridge's own interface: ARP for it gets an answer.
-        this.answer(this.gateway, batch, i, false);
+        // A broadcast reaches the gateway too, as it reaches a bridge's own interface: ARP for it
+        // gets an answer, when it is ARP to believe (the bridge floods it on either way).
+        if (checkArp(batch.bytes, batch.at(i), batch.length(i)) === PASS) this.answer(this.gateway, batch, i, false);
       }
     }
   }
@@ -91,11 +101,14 @@ export class Router implements Stage {
     const flags = batch.flags[i]!;
     // The gateway lives on the untagged segment.
     if ((flags & F_TAGGED) !== 0) return batch.drop(i, DROP_GATEWAY_IGNORED);
-    if ((flags & F_IPV4) === 0) return this.answer(this.gateway, batch, i, true);
-    if ((flags & F_IPV4_OK) === 0) return batch.drop(i, DROP_MALFORMED);
     const bytes = batch.bytes;
     const at = batch.at(i);
+    if ((flags & F_IPV4) === 0) {
+      if ((flags & F_ARP) !== 0 && !this.passes(batch, i, checkArp(bytes, at, batch.length(i)))) return;
+      return this.answer(this.gateway, batch, i, true);
+    }
     const ip = at + ETH_HEADER_BYTES;
+    if (!this.ipv4Passes(batch, i, ip)) return;
     const nat = this.nat;
     // The gateway answers for itself, and for everything while there is no uplink (net unreachable).
     if (nat === null || bytes[ip + IPV4_TTL]! <= 1) return this.answer(this.gateway, batch, i, true);
@@ -115,18 +128,27 @@ export class Router implements Stage {
     const nat = this.nat;
     const answers = this.uplinkAnswers;
     const flags = batch.flags[i]!;
-    if (nat === null || answers === null || (flags & F_TAGGED) !== 0) return batch.drop(i, DROP_UPLINK_IGNORED);
+    if (nat === null || answers === null) return batch.drop(i, DROP_UPLINK_IGNORED);
+    // The uplink is untagged: a tag, in the frame or taken off by the kernel (classify marks
+    // both), names another VLAN, which a VLAN of the uplink's own would have to be compared with.
+    if ((flags & F_TAGGED) !== 0) return batch.drop(i, DROP_VLAN_TAGGED);
     const bytes = batch.bytes;
     const at = batch.at(i);
+    // The bridge's source MAC checks, which the uplink's frames do not pass through.
+    if ((bytes[at + ETH_SRC]! & 1) !== 0) return batch.drop(i, DROP_MULTICAST_SOURCE);
+    if (isZeroMac(bytes, at + ETH_SRC)) return batch.drop(i, DROP_ZERO_SOURCE);
     if ((flags & F_ARP) !== 0) {
+      if (!this.passes(batch, i, checkArp(bytes, at, batch.length(i)))) return;
       const a = at + ETH_HEADER_BYTES;
-      if (!batch.dry && batch.length(i) >= ETH_HEADER_BYTES + ARP_BYTES) this.nextHop.learn(read32(bytes, a + ARP_SPA) | 0, bytes, a + ARP_SHA, this.now);
+      // Learned only when the sender is the next hop (learn compares), from its own MAC (checkArp did).
+      if (!batch.dry) this.nextHop.learn(read32(bytes, a + ARP_SPA) | 0, bytes, a + ARP_SHA, this.now);
       return this.answer(answers, batch, i, false, true);
     }
     if ((flags & F_IPV4) === 0 || !answers.addressed(bytes, at)) return batch.drop(i, DROP_UPLINK_IGNORED);
-    if ((flags & F_IPV4_OK) === 0) return batch.drop(i, DROP_MALFORMED);
     const ip = at + ETH_HEADER_BYTES;
+    if (!this.ipv4Passes(batch, i, ip)) return;
     if (read32(bytes, ip + IPV4_DST) !== this.uplink!.ip) return batch.drop(i, DROP_UPLINK_IGNORED);
+    if (isMartianSource(read32(bytes, ip + IPV4_SRC), this.inside, this.uplink!.ip)) return batch.drop(i, DROP_MARTIAN_SOURCE);
     const ihl = ipv4HeaderBytes(bytes, ip);
     // A ping to the uplink's own address is answered, as the host would.
     if (bytes[ip + IPV4_PROTOCOL] === IPPROTO_ICMP && batch.length(i) >= ETH_HEADER_BYTES + ihl + ICMP_HEADER_BYTES && bytes[ip + ihl + ICMP_TYPE] === ICMP_ECHO_REQUEST) {
@@ -138,6 +160,18 @@ export class Router implements Stage {
     if (verdict !== NAT_INSIDE) return batch.drop(i, DROP_NAT_NO_SESSION);
     decrementTtl(bytes, ip);
     this.toInside(batch, i);
+  }
+
+  /** Whether a check found frame i sound (PASS); drops it for the reason the check gave when not. */
+  private passes(batch: Batch, i: number, verdict: number): boolean {
+    if (verdict === PASS) return true;
+    batch.drop(i, verdict);
+    return false;
+  }
+
+  /** Whether frame i's IPv4 packet at bytes[ip..] is sound enough to route or answer; dropped for its fault when not. */
+  private ipv4Passes(batch: Batch, i: number, ip: number): boolean {
+    return this.passes(batch, i, (batch.flags[i]! & F_IPV4_OK) === 0 ? DROP_IP_HEADER_INVALID : checkIpv4(batch.bytes, ip));
   }
 
   /**

@@ -20,7 +20,7 @@ export const HEAD_BYTES = 128;
 /** A stage dropped the frame: [reason, port it is counted on, direction (0 in, 1 out)]. */
 export const EV_DROP = 2;
 
-/** classify: [EtherType, L3 offset, flags (F_* of core/batch.ts), whether it judged an IPv4 header (0/1)]. */
+/** classify: [EtherType, L3 offset, flags (F_* of core/batch.ts), whether it judged an IPv4 header (0/1), VLAN id the kernel took off or -1]. */
 export const EV_CLASSIFY = 3;
 
 /** l2 learning of the source MAC: [result, ingress port, port it was on before, mac hi, mac lo]. */

@@ -6,6 +6,8 @@
 import { copySlots, createCopyPlan } from '../../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_USER1, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH, VNET_F_NEEDS_CSUM, VNET_GSO_MASK } from '../../native/descriptor.js';
 import { EAGAIN, EIO, ENETDOWN, ENOBUFS } from '../../native/errno.js';
+import { ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_QINQ, ETHERTYPE_VLAN, VLAN_TAG_BYTES } from '../../packet/ethernet.js';
+import { read16 } from '../../packet/bytes.js';
 import { CAPTURE_OUT } from '../capture/capture-ring.js';
 import type { CaptureTap } from '../capture/tap.js';
 import { Batch, NEXT_FLOOD_UNKNOWN } from '../core/batch.js';
@@ -21,8 +23,14 @@ import type { Offload, PlainSender } from '../offload/offload.js';
 import { EV_FLOOD, EV_OFFLOAD, EV_TX, FLOOD_COUNT, FLOOD_KIND, FLOOD_MAX_PORTS, FLOOD_PORTS, OFFLOAD_GSO_PASSED, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
 
-/** Ethernet header with one VLAN tag: what a frame may carry beyond the MTU. */
-const ETH_VLAN_HEADER = 18;
+/** Ethernet header with one VLAN tag: what a tagged frame may carry beyond the MTU. */
+const ETH_VLAN_HEADER = ETH_HEADER_BYTES + VLAN_TAG_BYTES;
+
+/** Whether the frame at bytes[at..] carries an 802.1Q or 802.1ad tag. */
+function tagged(bytes: Uint8Array, at: number): boolean {
+  const type = read16(bytes, at + ETH_TYPE);
+  return type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ;
+}
 
 /** The drop reason for a tx errno other than EAGAIN/ENOBUFS. */
 function txDropReason(errno: number): number {
@@ -108,15 +116,16 @@ export class Transmit implements Stage, PlainSender {
     }
     const vnet = desc[d + D_VNET_FLAGS]!;
     const mtu = this.portWords[id]! >>> PORT_MTU_SHIFT;
-    const limit = mtu === 0 ? 0 : mtu + ETH_VLAN_HEADER;
-    // A frame beyond the MTU (and its VLAN tag) that is not GSO cannot be made to fit.
-    if (limit !== 0 && (vnet & VNET_GSO_MASK) === 0 && len > limit) {
+    // A frame beyond the MTU and its Ethernet header (and its VLAN tag, when it has one) that is
+    // not GSO cannot be made to fit. Only a frame within a tag's four bytes of the limit is read.
+    if (mtu !== 0 && (vnet & VNET_GSO_MASK) === 0 && len > mtu + ETH_HEADER_BYTES && (len > mtu + ETH_VLAN_HEADER || !tagged(batch.bytes, batch.at(i)))) {
       this.drops.frame(id, DROP_TOO_BIG, desc[d + D_SLOT]!, len, true, batch.traceOf(i), STAGE_TX);
       return;
     }
     if ((vnet & (VNET_F_NEEDS_CSUM | VNET_GSO_MASK)) !== 0) {
       if (port.plain) {
-        this.offload.makePlain(batch, i, port, limit, this);
+        // Classify read this frame (GSO or partial): its L3 offset counts the tags its segments carry.
+        this.offload.makePlain(batch, i, port, mtu === 0 ? 0 : mtu + batch.l3[i]!, this);
         return;
       }
       if ((vnet & VNET_GSO_MASK) !== 0) {

@@ -146,13 +146,16 @@ export class TraceAssembler {
         const judged = ipv4 && p[3] === 1;
         const type = `0x${p[0]!.toString(16).padStart(4, '0')}`;
         const what = !ipv4 ? `EtherType ${type}` : !judged ? 'IPv4' : `IPv4, header ${ok ? 'valid' : 'invalid (version, IHL or total length contradicts the frame)'}`;
+        const kernelVlan = p[4]!;
+        const tag = kernelVlan >= 0 ? `VLAN-tagged (VLAN ${kernelVlan}, the tag taken off by the kernel), ` : tagged ? 'VLAN-tagged, ' : '';
         this.decide(block, r.stage, {
           kind: 'classify',
           etherType: p[0]!,
           l3Offset: p[1]!,
           tagged,
+          ...(kernelVlan >= 0 && { kernelVlan }),
           ...(judged && { ipv4Header: ok ? ('valid' as const) : ('invalid' as const) }),
-          text: `${tagged ? 'VLAN-tagged, ' : ''}${what}`,
+          text: `${tag}${what}`,
         });
         return;
       }

@@ -19,7 +19,8 @@ export interface TraceTuple {
 
 /** One decision of a stage: its kind, its details, and a line that says it in words. */
 export type TraceDecision =
-  | { kind: 'classify'; etherType: number; l3Offset: number; tagged: boolean; ipv4Header?: 'valid' | 'invalid'; text: string }
+  /** `kernelVlan`: the VLAN id of a tag the kernel took off before a packet socket read the frame. */
+  | { kind: 'classify'; etherType: number; l3Offset: number; tagged: boolean; kernelVlan?: number; ipv4Header?: 'valid' | 'invalid'; text: string }
   | { kind: 'learn'; mac: string; port: TracePort; result: 'new' | 'moved' | 'known' | 'static' | 'full' | 'off'; from?: TracePort; text: string }
   | { kind: 'lookup'; mac?: string; result: 'hit' | 'miss' | 'multicast' | 'broadcast' | 'gateway' | 'routed'; port?: TracePort; text: string }
   | { kind: 'route'; direction: 'out' | 'in' | 'hairpin' | 'gateway'; ttl?: { before: number; after: number }; text: string }
