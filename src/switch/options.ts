@@ -38,6 +38,11 @@ export interface SwitchOptions {
     /** Masquerade ports when a source port is taken (default 1024..65535). */
     portRange?: [number, number];
   };
+  /**
+   * For tests of worker supervision only, never for normal use: lets Switch.killWorker() end a
+   * worker, as a bug would (default false).
+   */
+  faultInjection?: boolean;
 }
 
 const DEFAULTS = { weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000 };
@@ -62,6 +67,7 @@ export function resolveOptions(options: SwitchOptions): Required<SwitchOptions> 
     pinWorkers: options.pinWorkers ?? false,
     gateway: options.gateway ?? null,
     conntrack: options.conntrack ?? {},
+    faultInjection: options.faultInjection ?? false,
   };
   if (!(resolved.roundTimeMs > 0)) throw new RangeError(`roundTimeMs must be above 0, got ${resolved.roundTimeMs}`);
   return resolved;
