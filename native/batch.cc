@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "descriptor.h"
-#include "errors.h"
 #include "uring.h"
 
 namespace tapswitch {
@@ -30,64 +29,63 @@ struct Scratch {
 thread_local Scratch scratch;
 
 // napi_get_typedarray_info reaches the memory of SharedArrayBuffer views too, which
-// Napi::TypedArray::ArrayBuffer() refuses.
-uint8_t* TypedData(const Napi::TypedArray& array) {
+// Napi::TypedArray::ArrayBuffer() refuses. Null when the value is no typed array of that type.
+uint8_t* TypedData(const Napi::Value& value, napi_typedarray_type expected, size_t* bytes) {
+  if (!value.IsTypedArray()) return nullptr;
   napi_typedarray_type type;
   size_t length;
   void* data;
   napi_value buffer;
   size_t offset;
-  napi_status status = napi_get_typedarray_info(array.Env(), array, &type, &length, &data, &buffer, &offset);
-  NAPI_THROW_IF_FAILED(array.Env(), status, nullptr);
+  if (napi_get_typedarray_info(value.Env(), value, &type, &length, &data, &buffer, &offset) != napi_ok || type != expected) return nullptr;
+  *bytes = expected == napi_uint32_array ? length * 4 : length;
   return static_cast<uint8_t*>(data);
 }
 
-Batch ParseBatch(const Napi::CallbackInfo& info, const char* what) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 7 || !info[1].IsTypedArray() || !info[3].IsTypedArray())
-    ThrowUsage(env, std::string(what) + "(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, count, mode)");
-  Napi::TypedArray pool = info[1].As<Napi::TypedArray>();
-  Napi::TypedArray desc = info[3].As<Napi::TypedArray>();
-  if (pool.TypedArrayType() != napi_uint8_array) ThrowUsage(env, std::string(what) + ": pool must be a Uint8Array");
-  if (desc.TypedArrayType() != napi_uint32_array) ThrowUsage(env, std::string(what) + ": desc must be a Uint32Array");
-
-  Batch b;
-  b.fd = info[0].As<Napi::Number>().Int32Value();
-  b.slotSize = info[2].As<Napi::Number>().Uint32Value();
+// Reads and checks the arguments of rx and tx. They come from the forwarding path, so a bad one is
+// a bug there: it fails this batch with EINVAL (returned, never thrown), and the worker goes on.
+int ParseBatch(const Napi::CallbackInfo& info, Batch* b) {
+  if (info.Length() < 7) return -EINVAL;
+  for (size_t arg : {0, 2, 4, 5, 6})
+    if (!info[arg].IsNumber()) return -EINVAL;
+  size_t poolBytes = 0;
+  size_t descBytes = 0;
+  b->pool = TypedData(info[1], napi_uint8_array, &poolBytes);
+  uint8_t* desc = TypedData(info[3], napi_uint32_array, &descBytes);
+  if (b->pool == nullptr || desc == nullptr) return -EINVAL;
+  b->fd = info[0].As<Napi::Number>().Int32Value();
+  b->slotSize = info[2].As<Napi::Number>().Uint32Value();
   int64_t first = info[4].As<Napi::Number>().Int64Value();
-  b.count = info[5].As<Napi::Number>().Int32Value();
-  b.mode = info[6].As<Napi::Number>().Uint32Value();
-  b.hdrLen = int(b.mode & kModeHdrMask);
+  b->count = info[5].As<Napi::Number>().Int32Value();
+  b->mode = info[6].As<Napi::Number>().Uint32Value();
+  b->hdrLen = int(b->mode & kModeHdrMask);
 
-  size_t poolBytes = pool.ByteLength();
-  size_t descWords = desc.ByteLength() / 4;
-  if (descWords / kDescWords < size_t(b.count < 0 ? 0 : b.count)) ThrowUsage(env, std::string(what) + ": descriptors out of range");
-  if (b.slotSize == 0 || b.slotSize > poolBytes) ThrowUsage(env, std::string(what) + ": slotSize out of range");
-  if (b.count < 0 || b.count > kMaxBatch) ThrowUsage(env, std::string(what) + ": count must be 0 to 256");
-  if (first < 0 || uint64_t(first) > descWords / kDescWords - b.count)
-    ThrowUsage(env, std::string(what) + ": descriptors out of range");
-  if (b.hdrLen > kMaxVnetHdr) ThrowUsage(env, std::string(what) + ": virtio header longer than 12 bytes");
-
-  b.pool = TypedData(pool);
-  b.slots = uint32_t(poolBytes / b.slotSize);
-  b.desc = reinterpret_cast<uint32_t*>(TypedData(desc)) + first * kDescWords;
-  return b;
+  size_t descs = descBytes / 4 / kDescWords;
+  if (b->slotSize == 0 || b->slotSize > poolBytes) return -EINVAL;
+  if (b->count < 0 || b->count > kMaxBatch) return -EINVAL;
+  if (first < 0 || uint64_t(first) + uint64_t(b->count) > descs) return -EINVAL;
+  if (b->hdrLen > kMaxVnetHdr) return -EINVAL;
+  b->slots = uint32_t(poolBytes / b->slotSize);
+  b->desc = reinterpret_cast<uint32_t*>(desc) + first * kDescWords;
+  return 0;
 }
 
 // Copies each slot (and, for tx, length) once and checks the copy, which is all the I/O then uses.
-// A bad index or length is a caller bug.
-void Snapshot(Napi::Env env, const Batch& b, bool lengths) {
+// Returns how many descriptors lead the batch before the first bad one (a slot outside the pool, a
+// length beyond a slot): a caller bug, which the caller turns into EINVAL.
+int Snapshot(const Batch& b, bool lengths) {
   for (int i = 0; i < b.count; ++i) {
     const uint32_t* d = b.desc + i * kDescWords;
     uint32_t slot = d[kSlot];
-    if (slot >= b.slots) ThrowUsage(env, "descriptor names a slot outside the pool");
+    if (slot >= b.slots) return i;
     scratch.slot[i] = slot;
     if (lengths) {
       uint32_t len = d[kLength];
-      if (len > b.slotSize) ThrowUsage(env, "descriptor length is larger than a slot");
+      if (len > b.slotSize) return i;
       scratch.len[i] = len;
     }
   }
+  return b.count;
 }
 
 void FillIov(const Batch& b, int i, uint32_t len) {
@@ -228,8 +226,10 @@ int SendFrames(const Batch& b) {
 
 Napi::Value Rx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Batch b = ParseBatch(info, "rx");
-  Snapshot(env, b, false);
+  Batch b;
+  if (int err = ParseBatch(info, &b)) return Napi::Number::New(env, err);
+  // A bad descriptor fails the whole read: none of the batch's slots is trusted.
+  if (Snapshot(b, false) < b.count) return Napi::Number::New(env, -EINVAL);
   int n;
   if (b.count == 0) {
     n = 0;
@@ -246,8 +246,13 @@ Napi::Value Rx(const Napi::CallbackInfo& info) {
 
 Napi::Value Tx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Batch b = ParseBatch(info, "tx");
-  Snapshot(env, b, true);
+  Batch b;
+  if (int err = ParseBatch(info, &b)) return Napi::Number::New(env, err);
+  // The frames before a bad descriptor go out; the bad one then fails with EINVAL, as a frame
+  // the kernel refused would, so the caller drops it and goes on with the rest.
+  int valid = Snapshot(b, true);
+  int whole = b.count;
+  b.count = valid;
   int n;
   if (b.count == 0) {
     n = 0;
@@ -259,6 +264,7 @@ Napi::Value Tx(const Napi::CallbackInfo& info) {
   } else {
     n = WriteFrames(b);
   }
+  if (n == valid && valid < whole) b.desc[valid * kDescWords + kStatus] = EINVAL;
   return Napi::Number::New(env, n);
 }
 

@@ -27,10 +27,13 @@ struct Batch {
 // shorter than the virtio header (length 0), which is no frame at all.
 void Received(const Batch& b, int i, size_t bytes, bool truncated, const uint8_t* hdr);
 
+// The per-batch calls never throw: a bad argument (a caller bug) returns -EINVAL, as a failed
+// system call returns -errno, and the worker counts it and goes on.
 // rx(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, budget, mode) -> frames read, or -errno
 Napi::Value Rx(const Napi::CallbackInfo& info);
 // tx(fd, pool: Uint8Array, slotSize, desc: Uint32Array, first, count, mode) -> frames written;
-// the descriptors of frames not written follow, the first carrying its errno in its status word.
+// the descriptors of frames not written follow, the first carrying its errno in its status word (EINVAL
+// for a descriptor whose slot or length is out of range); -EINVAL when the arguments are bad.
 Napi::Value Tx(const Napi::CallbackInfo& info);
 
 }  // namespace tapswitch

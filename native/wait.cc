@@ -55,21 +55,25 @@ Napi::Value WaiterDel(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Called once per loop of a worker, so it never throws: a bad argument returns -EINVAL and a failed
+// epoll_wait -errno, for the worker to decide what to do.
 Napi::Value Wait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    ThrowUsage(env, "wait(epfd, timeoutMs, ready: Int32Array)");
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsTypedArray() ||
+      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    return Napi::Number::New(env, -EINVAL);
   int epfd = info[0].As<Napi::Number>().Int32Value();
   int timeout = info[1].As<Napi::Number>().Int32Value();
   Napi::Int32Array ready = info[2].As<Napi::Int32Array>();
   size_t room = ready.ElementLength() > 0 ? ready.ElementLength() - 1 : 0;
+  if (ready.ElementLength() > 0) ready[0] = 0;
 
   epoll_event events[kMaxEvents];
   int n;
   do {
     n = epoll_wait(epfd, events, kMaxEvents, timeout);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) ThrowErrno(env, errno, "epoll_wait", "fd " + std::to_string(epfd));
+  if (n < 0) return Napi::Number::New(env, -errno);
 
   int mask = kWaitTimeout;
   size_t count = 0;
@@ -89,12 +93,15 @@ Napi::Value Wait(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, mask);
 }
 
+// Called for each command and memory-port frame, from any thread: returns 0 or -errno, never throws.
 Napi::Value Wake(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return Napi::Number::New(env, -EINVAL);
   int fd = info[0].As<Napi::Number>().Int32Value();
   uint64_t one = 1;
-  if (write(fd, &one, sizeof one) < 0 && errno != EAGAIN) ThrowErrno(env, errno, "write eventfd", "fd " + std::to_string(fd));
-  return env.Undefined();
+  // EAGAIN: the counter is at its limit, so the waiter is woken already.
+  if (write(fd, &one, sizeof one) < 0 && errno != EAGAIN) return Napi::Number::New(env, -errno);
+  return Napi::Number::New(env, 0);
 }
 
 }  // namespace tapswitch

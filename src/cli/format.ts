@@ -45,19 +45,21 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
     }),
   );
   const workers = table(
-    ['WORKER', `PROCESSED${suffix}`, 'DROPPED', 'TIME_SQUEEZE', 'BACKLOG', 'GSO PASSED', 'SEGMENTED', 'CSUM DONE', 'DROPS'],
+    ['WORKER', `PROCESSED${suffix}`, 'DROPPED', 'TIME_SQUEEZE', 'BACKLOG', 'GSO PASSED', 'SEGMENTED', 'CSUM DONE', 'RESTARTS', 'DROPS'],
     stats.workers.map((w) => {
       const b = previous?.workers.find((x) => x.worker === w.worker);
       const segmented = `${w.segmented} (${w.segments} segs)`;
-      return [w.failed ? `${w.worker} (failed: ${w.failed})` : w.worker, rate(w.processed, b?.processed), w.dropped, w.timeSqueeze, w.backlog, w.gsoPassed, segmented, w.csumCompleted, nonZeroDrops(w.drops)];
+      return [w.restarting ? `${w.worker} (restarting)` : w.worker, rate(w.processed, b?.processed), w.dropped, w.timeSqueeze, w.backlog, w.gsoPassed, segmented, w.csumCompleted, w.restarts, nonZeroDrops(w.drops)];
     }),
   );
+  const lastFailures = stats.workers.filter((w) => w.lastFailure !== undefined).map((w) => `\n  worker ${w.worker} last died: ${w.lastFailure}`);
+  const restarts = `worker_restarts: ${stats.workerRestarts}${lastFailures.join('')}`;
   const drops = formatDrops(stats);
   const f = stats.fdb;
   const fdb = `fdb: ${f.entries} entries, ${f.learned} learned, ${f.moves} moves, ${f.evictions} evictions, ${f.aged} aged, ${f.full} not learned (full)`;
   const c = stats.conntrack;
   const conntrack = c ? `\nconntrack: ${c.entries}/${c.max} sessions, ${c.created} created, ${c.expired} expired, ${c.full} new flows dropped (conntrack full), ${c.portsExhausted} dropped (no free port)` : '';
-  return `${ports}\n\n${workers}\n\n${drops}\n\n${fdb}${conntrack}`;
+  return `${ports}\n\n${workers}\n${restarts}\n\n${drops}\n\n${fdb}${conntrack}`;
 }
 
 /**

@@ -80,12 +80,13 @@ export interface NativeAddon {
   }): RawPacket;
   rx(fd: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, budget: number, mode: number): number;
   tx(fd: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, count: number, mode: number): number;
-  copySlots(to: Uint8Array, toSlotSize: number, from: Uint8Array, fromSlotSize: number, plan: Uint32Array, count: number): void;
+  /** The per-batch calls (rx, tx, copySlots, wait, wake) return -errno; they never throw. */
+  copySlots(to: Uint8Array, toSlotSize: number, from: Uint8Array, fromSlotSize: number, plan: Uint32Array, count: number): number;
   waiterOpen(): { epfd: number; wakeFd: number };
   waiterAdd(epfd: number, fd: number, token: number): void;
   waiterDel(epfd: number, fd: number): void;
   wait(epfd: number, timeoutMs: number, ready: Int32Array): number;
-  wake(wakeFd: number): void;
+  wake(wakeFd: number): number;
   pinThread(cpu: number): void;
   setNonBlocking(fd: number, on: boolean): void;
   close(fd: number): void;

@@ -1,5 +1,6 @@
 // One frame queue of a port (a TAP queue fd or an AF_PACKET socket), moved in batches.
 import { C, native } from './addon.js';
+import { DESC_WORDS, D_STATUS } from './descriptor.js';
 
 /** Memory that frames live in: fixed-size slots over one (usually shared) buffer. */
 export interface SlotMemory {
@@ -30,7 +31,8 @@ export class IoQueue {
 
   /**
    * Reads up to `budget` frames into the slots posted in desc[first..first+budget) and fills their
-   * lengths and virtio fields. Returns the frames read (0 when none wait), or -errno on failure.
+   * lengths and virtio fields. Returns the frames read (0 when none wait), or -errno on failure:
+   * -EINVAL for bad arguments or a descriptor naming a slot outside the pool. It never throws.
    */
   rx(mem: SlotMemory, desc: Uint32Array, first: number, budget: number): number {
     return native.rx(this.spec.fd, mem.bytes, mem.slotSize, desc, first, budget, this.mode);
@@ -40,10 +42,13 @@ export class IoQueue {
    * Writes the frames of desc[first..first+count). Returns how many went out; when fewer than
    * `count`, the descriptors of the frames not sent follow those sent, and the first of them carries
    * its errno in D_STATUS (EAGAIN: try it again later). Through io_uring the writes run unlinked, so
-   * a frame that failed is moved behind later frames that went out.
+   * a frame that failed is moved behind later frames that went out. Bad arguments (a caller bug)
+   * return -EINVAL, which the first frame's status word then carries too; it never throws.
    */
   tx(mem: SlotMemory, desc: Uint32Array, first: number, count: number): number {
-    return native.tx(this.spec.fd, mem.bytes, mem.slotSize, desc, first, count, this.mode);
+    const sent = native.tx(this.spec.fd, mem.bytes, mem.slotSize, desc, first, count, this.mode);
+    if (sent < 0 && first >= 0 && first * DESC_WORDS + D_STATUS < desc.length) desc[first * DESC_WORDS + D_STATUS] = -sent;
+    return sent;
   }
 }
 

@@ -38,7 +38,7 @@ export class Waiter {
 
   /**
    * Blocks this thread for at most timeoutMs (-1: no limit). Returns WAIT_TIMEOUT (0) or a mask of
-   * WAIT_READABLE and WAIT_WOKEN.
+   * WAIT_READABLE and WAIT_WOKEN, or -errno when epoll_wait failed (never throws).
    */
   wait(timeoutMs: number): number {
     return native.wait(this.fds.epfd, timeoutMs, this.ready);
@@ -53,8 +53,9 @@ export class Waiter {
     return this.ready[1 + i]!;
   }
 
-  wake(): void {
-    native.wake(this.fds.wakeFd);
+  /** Returns 0, or -errno when the eventfd could not be written (never throws). */
+  wake(): number {
+    return native.wake(this.fds.wakeFd);
   }
 
   close(): void {
@@ -63,7 +64,7 @@ export class Waiter {
   }
 }
 
-/** Wakes the waiter that owns wakeFd, from any thread. */
-export function wake(wakeFd: number): void {
-  callNative(() => native.wake(wakeFd));
+/** Wakes the waiter that owns wakeFd, from any thread; 0, or -errno when it could not. */
+export function wake(wakeFd: number): number {
+  return native.wake(wakeFd);
 }

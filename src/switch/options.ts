@@ -41,6 +41,11 @@ export interface SwitchOptions {
     /** Most sessions per inside host (default a quarter of max; 0: no limit); beyond it, conntrack_host_limit. */
     maxPerHost?: number;
   };
+  /**
+   * For tests of worker supervision only, never for normal use: lets Switch.killWorker() end a
+   * worker, as a bug would (default false).
+   */
+  faultInjection?: boolean;
 }
 
 const DEFAULTS = { weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000 };
@@ -65,6 +70,7 @@ export function resolveOptions(options: SwitchOptions): Required<SwitchOptions> 
     pinWorkers: options.pinWorkers ?? false,
     gateway: options.gateway ?? null,
     conntrack: options.conntrack ?? {},
+    faultInjection: options.faultInjection ?? false,
   };
   if (!(resolved.roundTimeMs > 0)) throw new RangeError(`roundTimeMs must be above 0, got ${resolved.roundTimeMs}`);
   return resolved;

@@ -20,7 +20,8 @@ import { checkInt, resolveOptions, type SwitchOptions } from './options.js';
 import { PortRegistry, type MemoryPort, type MemoryPortOptions, type PacketPortOptions, type PortInfo, type TapPortOptions } from './ports.js';
 import { PublishedPorts, type PublishedPort } from './published-ports.js';
 import { Uplink, type UplinkInfo, type UplinkOptions } from './uplink.js';
-import { WorkerPool, type SharedTables } from './workers.js';
+import type { WorkerFault } from '../dataplane/core/worker.js';
+import { WorkerPool, type SharedTables, type WorkerStatus } from './workers.js';
 
 export type { SwitchOptions } from './options.js';
 export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortInfo, PortKind, TapPortOptions } from './ports.js';
@@ -37,18 +38,23 @@ export interface PortStats extends PortCounters {
 export interface SwitchStats {
   ports: PortStats[];
   workers: WorkerStats[];
+  /** Times a worker died and was started again, over every worker. */
+  workerRestarts: number;
   fdb: FdbCounters;
   /** Present when the switch has a gateway. */
   conntrack?: CtCounters;
 }
 
-export interface WorkerStats extends WorkerCounters {
+export interface WorkerStats extends WorkerCounters, WorkerStatus {
   worker: number;
-  /** Why the worker stopped, when it did; its share of the traffic is then lost. */
-  failed?: string;
 }
 
 const AGEING_INTERVAL_MS = 1000;
+
+/** A worker's death and return, in the daemon's log format: its stdout and stderr are the log. */
+function logToStderr(line: string): void {
+  console.error(`${new Date().toISOString()} ${line}`);
+}
 
 export class Switch {
   readonly fdb: Fdb;
@@ -62,6 +68,7 @@ export class Switch {
   readonly conntrack: Conntrack | null;
   private readonly uplink: Uplink;
   private readonly publishedPorts: PublishedPorts;
+  private readonly faultInjection: boolean;
 
   private constructor(
     options: Required<SwitchOptions>,
@@ -69,6 +76,7 @@ export class Switch {
     private readonly pool: WorkerPool,
   ) {
     this.workers = options.workers;
+    this.faultInjection = options.faultInjection;
     this.fdb = tables.fdb;
     this.counters = tables.counters;
     this.portRegistry = new PortRegistry(pool, tables, options.offloads, () => this.assertOpen());
@@ -100,7 +108,7 @@ export class Switch {
     }
     const { workers, weight, roundBudget, roundTimeMs, backlog, busyPoll, pinWorkers } = resolved;
     const slotSize = resolved.offloads ? GSO_SLOT_BYTES : MTU_SLOT_BYTES;
-    const pool = await WorkerPool.start({ workers, weight, roundBudget, roundTimeMs, backlog, slotSize, busyPoll, pinWorkers }, tables);
+    const pool = await WorkerPool.start({ workers, weight, roundBudget, roundTimeMs, backlog, slotSize, busyPoll, pinWorkers }, tables, logToStderr);
     return new Switch(resolved, tables, pool);
   }
 
@@ -239,13 +247,23 @@ export class Switch {
   stats(): SwitchStats {
     return {
       ports: this.ports().map((p) => ({ id: p.id, name: p.name, ...this.counters.port(p.id) })),
-      workers: Array.from({ length: this.pool.size }, (_, w) => {
-        const failure = this.pool.failure(w);
-        return { worker: w, ...this.counters.worker(w), ...(failure && { failed: failure.message }) };
-      }),
+      workers: Array.from({ length: this.pool.size }, (_, w) => ({ worker: w, ...this.counters.worker(w), ...this.pool.status(w) })),
+      workerRestarts: Array.from({ length: this.pool.size }, (_, w) => this.pool.status(w).restarts).reduce((a, b) => a + b, 0),
       fdb: this.fdb.counters(),
       ...(this.conntrack && { conntrack: this.conntrack.counters() }),
     };
+  }
+
+  /**
+   * Fault injection, for tests of worker supervision only: ends worker w between two rounds by an
+   * exception (or process.exit), as a bug would. Resolves once it has ended; the switch then starts
+   * it again. Refused unless the switch was created with faultInjection.
+   */
+  async killWorker(w: number, how: WorkerFault = 'throw'): Promise<void> {
+    this.assertOpen();
+    if (!this.faultInjection) throw new Error('killWorker is fault injection, for tests only: create the switch with faultInjection: true');
+    if (!Number.isInteger(w) || w < 0 || w >= this.workers) throw new RangeError(`no worker ${w}: this switch has workers 0..${this.workers - 1}`);
+    await this.pool.kill(w, how);
   }
 
   private assertOpen(): void {

@@ -1,8 +1,10 @@
 // A forwarding worker thread: a loop of engine rounds that parks in the native wait when idle.
 // Control messages arrive on a MessagePort and are read between rounds, when the main thread has
-// raised the control sequence in shared memory and woken the worker.
+// raised the control sequence in shared memory and woken the worker. A worker that ends tells the
+// main thread why when it can; the pool (switch/workers.ts) then starts another in its place.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 
+import { errnoName } from '../../native/errors.js';
 import { pinThread } from '../../native/thread.js';
 import { Waiter, type WaiterFds } from '../../native/wait.js';
 import { Counters, W_IDLE_WAITS } from './counters.js';
@@ -43,7 +45,14 @@ export type WorkerCommand =
   | { type: 'traceDry'; seq: number; ingress: number; frame: Uint8Array; trace: TraceSpec; id: number }
   | { type: 'setUplink'; seq: number; uplink: UplinkSpec | null }
   | { type: 'probeNextHop'; seq: number }
+  /** Fault injection, for tests of supervision only: end this worker by an exception or process.exit. */
+  | { type: 'fault'; seq: number; how: WorkerFault }
   | { type: 'stop'; seq: number };
+
+export type WorkerFault = 'throw' | 'exit';
+
+/** The exit code of a worker told to exit by fault injection. */
+export const FAULT_EXIT_CODE = 70;
 
 /** A command before the main thread numbers it. */
 export type WorkerCommandBody = WorkerCommand extends infer C ? (C extends WorkerCommand ? Omit<C, 'seq'> : never) : never;
@@ -71,6 +80,7 @@ const control = new Int32Array(init.control);
 const idleWaits = counters.workerBase(init.engine.worker) + W_IDLE_WAITS;
 let seen = 0;
 let running = true;
+let fault: WorkerFault | null = null;
 
 function apply(command: WorkerCommand): void {
   switch (command.type) {
@@ -106,10 +116,19 @@ function apply(command: WorkerCommand): void {
     case 'probeNextHop':
       engine.probeNextHop();
       break;
+    case 'fault':
+      fault = command.how;
+      break;
     case 'stop':
       running = false;
       break;
   }
+}
+
+/** Dies as told, between rounds, as an unexpected exception or exit would end the worker. */
+function injectFault(how: WorkerFault): never {
+  if (how === 'exit') process.exit(FAULT_EXIT_CODE);
+  throw new Error(`fault injection: worker ${init.engine.worker} was told to throw`);
 }
 
 function drainControl(): void {
@@ -139,17 +158,21 @@ function loop(): void {
   while (running) {
     if (Atomics.load(control, 0) !== seen) {
       drainControl();
+      if (fault !== null) injectFault(fault);
       if (!running) break;
     }
     const processed = engine.round();
     forgetFailed();
+    let woke: number;
     if (processed > 0 || init.busyPoll) {
       // Busy: pick up readiness without sleeping, as NAPI keeps polling while there is work.
-      waiter.wait(0);
+      woke = waiter.wait(0);
     } else {
       counters.view[idleWaits]! += 1;
-      waiter.wait(engine.hasBacklog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS);
+      woke = waiter.wait(engine.hasBacklog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS);
     }
+    // The epoll set is unusable: only a new worker, which gets a new one, can wait again.
+    if (woke < 0) throw new Error(`epoll_wait failed: ${errnoName(-woke)}`);
     scheduleReady();
   }
 }
