@@ -22,7 +22,7 @@ export function knownSwitches(): string[] {
   if (!existsSync(dir)) return [];
   const names = new Set<string>();
   for (const file of readdirSync(dir)) {
-    const m = /^(.+)\.(sock|pid|json|log)$/.exec(file);
+    const m = /^(.+)\.(sock|pid|json|log|lock)$/.exec(file);
     if (m) names.add(m[1]!);
   }
   return [...names].sort();
