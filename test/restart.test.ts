@@ -3,7 +3,7 @@
 // switch's lock keeps racing commands (two ups, an up and a cleanup) from stepping on each other.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, expect, it } from 'vitest';
@@ -213,6 +213,31 @@ describeKernel('what a restart restores besides the ports', () => {
     expect(namespaceExists(ns)).toBe(true);
     ok('up', '--switch', sw, '--detach');
     expect(json<PortView[]>('ports', '--switch', sw).map((p) => p.netns)).toContain(ns);
+  });
+});
+
+describeKernel('a topology file brought up again after kill -9', () => {
+  const run = useTempDir('tapswitch-restart-');
+  const sw = uniqueName('tsr');
+  const [web, db] = [uniqueName('tsn'), uniqueName('tsn')];
+  const { run: cli, ok, json } = cliWith(() => run.env);
+
+  afterAll(async () => {
+    cli('down', '--switch', sw);
+    cli('cleanup', '--switch', sw);
+    for (const ns of [web, db]) if (namespaceExists(ns)) await deleteNamespace(ns);
+  });
+
+  it('restarts the switch with the namespaces it had, attaching none twice', async () => {
+    const file = join(run.path, 'lab.yaml');
+    writeFileSync(file, [`switches:`, `  ${sw}:`, `    workers: 1`, `    namespaces:`, `      ${web}: { mtu: 1400 }`, `      ${db}: {}`, ''].join('\n'));
+    ok('up', '-f', file, '--detach');
+    const before = json<PortView[]>('ports', '--switch', sw);
+    await killDaemon(run.path, sw);
+    ok('up', '-f', file, '--detach');
+    expect(json<PortView[]>('ports', '--switch', sw).map(identity)).toEqual(before.map(identity));
+    ok('down', '-f', file);
+    expect([namespaceExists(web), namespaceExists(db)]).toEqual([false, false]);
   });
 });
 

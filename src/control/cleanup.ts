@@ -31,6 +31,8 @@ export async function cleanupSwitch(name: string): Promise<CleanupReport> {
     return { switch: name, outcome: 'running', removed: [] };
   }
   try {
+    // A daemon of a tapswitch from before the lock holds none: one that answers is alive all the same.
+    if ((await probeDaemon(name)) === 'alive') return { switch: name, outcome: 'running', removed: [] };
     return await removeRemains(name);
   } finally {
     lock.release(true);

@@ -45,13 +45,19 @@ function timeoutOption(value: string, previous: Partial<CtTimeouts> = {}): Parti
   return { ...previous, [match[1]!]: seconds };
 }
 
-/** Builds what the topology says for one switch that is up; on failure the caller takes it down. */
+/**
+ * Builds what the topology says for one switch that is up; on failure the caller takes it down.
+ * A switch restarted from a dead daemon's state has its ports already, which are left as they are.
+ */
 async function applySwitch(spec: SwitchSpec): Promise<void> {
+  const present = await request(spec.name, { cmd: 'ports' });
   for (const ns of spec.namespaces) {
+    if (present.some((p) => p.netns === ns.netns && p.kind === 'tap')) continue;
     const port = await request(spec.name, { cmd: 'attach', args: ns });
     console.log(`  ${spec.name}: attached ${ns.netns} ${port.ip} ${port.mac}`);
   }
   for (const ifname of spec.interfaces) {
+    if (present.some((p) => p.name === ifname)) continue;
     await request(spec.name, { cmd: 'port-add', args: { ifname } });
     console.log(`  ${spec.name}: added ${ifname}`);
   }
