@@ -6,6 +6,8 @@
 // the open file description, which this process keeps after flock(1) has exited. `up --detach`
 // takes the lock before it opens the log and hands the same description down to the daemon it
 // starts, so no cleanup can come between and remove the log or the pidfile of a starting daemon.
+// The fd handed down is not close-on-exec in the daemon, so the `ip` commands it runs inherit it:
+// they are short-lived, and claimSwitch waits out one that outlives a killed daemon by a moment.
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 
