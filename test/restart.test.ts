@@ -241,6 +241,29 @@ describeKernel('a topology file brought up again after kill -9', () => {
   });
 });
 
+describeKernel('a persistent TAP in a namespace tapswitch did not create', () => {
+  const run = useTempDir('tapswitch-restart-');
+  const sw = uniqueName('tsr');
+  const ns = uniqueName('tsn');
+  const { run: cli, ok } = cliWith(() => run.env);
+
+  afterAll(async () => {
+    cli('down', '--switch', sw);
+    cli('cleanup', '--switch', sw);
+    if (namespaceExists(ns)) await deleteNamespace(ns);
+  });
+
+  it('goes with detach, which leaves the namespace', async () => {
+    await createNamespace(ns);
+    ok('up', '--switch', sw, '--workers', '1', '--detach');
+    ok('attach', ns, '--switch', sw);
+    expect(await execIn(ns, 'ip', ['-d', 'link', 'show', 'dev', 'eth0'])).toContain('persist on');
+    ok('detach', ns, '--switch', sw);
+    expect(namespaceExists(ns)).toBe(true);
+    expect(await execIn(ns, 'ip', ['-o', 'link', 'show'])).not.toContain('eth0');
+  });
+});
+
 /** Runs the CLI without waiting, so that two runs can race. */
 function runAsync(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
