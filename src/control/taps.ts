@@ -1,6 +1,5 @@
 // An attachment's TAP is persistent, so closing its queues does not delete it: whoever ends the
-// attachment (detach, down, cleanup, a failed attach or re-adoption) deletes it. Before it moved it is
-// in the host under its own name; after, in its namespace under the attachment's interface name.
+// attachment (detach, down, cleanup, a failed attach or re-adoption) deletes it, wherever it got to.
 import { ip, ipIn } from '../netns/ip.js';
 import { namespaceExists } from '../netns/namespace.js';
 import type { AttachmentState } from './state.js';
@@ -21,12 +20,14 @@ async function isPersistentTap(show: Promise<string>): Promise<boolean> {
 
 /** Deletes the attachment's persistent TAP wherever it is; true when there was one. */
 export async function removeAttachmentTap(a: Pick<AttachmentState, 'netns' | 'tap' | 'ifname'>): Promise<boolean> {
-  if (a.tap !== '' && (await isPersistentTap(ip('-d', '-j', 'link', 'show', 'dev', a.tap)))) {
-    await ip('link', 'del', 'dev', a.tap);
-    return true;
-  }
-  if (namespaceExists(a.netns) && (await isPersistentTap(ipIn(a.netns, '-d', '-j', 'link', 'show', 'dev', a.ifname)))) {
-    await ipIn(a.netns, 'link', 'del', 'dev', a.ifname);
+  // In the host before it moved; in the namespace under its own name if renaming it failed; then as the attachment's interface.
+  const places: { netns?: string; name: string }[] = [{ name: a.tap }];
+  if (namespaceExists(a.netns)) places.push({ netns: a.netns, name: a.tap }, { netns: a.netns, name: a.ifname });
+  for (const { netns, name } of places) {
+    if (name === '') continue;
+    const ipHere = (...args: string[]) => (netns === undefined ? ip(...args) : ipIn(netns, ...args));
+    if (!(await isPersistentTap(ipHere('-d', '-j', 'link', 'show', 'dev', name)))) continue;
+    await ipHere('link', 'del', 'dev', name);
     return true;
   }
   return false;
