@@ -2,6 +2,7 @@
 #include <napi.h>
 
 namespace tapswitch {
-// openTap({name?, queues?, multiQueue?, vnetHdrSize?, offloads?}) -> {name, fds, vnetHdrSize, offloads, multiQueue}
+// openTap({name?, queues?, multiQueue?, vnetHdrSize?, offloads?, netns?, existing?, persist?})
+//   -> {name, fds, vnetHdrSize, offloads, multiQueue}
 Napi::Value OpenTap(const Napi::CallbackInfo& info);
 }

@@ -1,13 +1,15 @@
 // Removes what a switch daemon that died (SIGKILL, power loss) left behind, from its state file:
-// the namespaces it created, TAPs still present, its socket, pidfile, state file and log.
+// its persistent TAPs, the namespaces it created, its socket, pidfile, state file, log and lock.
+// It works only while holding the switch's lock, so it never races a daemon that is alive or starting.
 import { existsSync, rmSync } from 'node:fs';
-
 
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { probeDaemon } from './client.js';
-import { isTapswitchProcess, knownSwitches, liveStates } from './live.js';
+import { knownSwitches, liveStates } from './live.js';
+import { SwitchLock, livePid } from './lock.js';
 import { switchPaths } from './paths.js';
 import { readState, type SwitchState } from './state.js';
+import { removeAttachmentTap } from './taps.js';
 
 export interface CleanupReport {
   switch: string;
@@ -21,25 +23,42 @@ export interface CleanupReport {
 
 export async function cleanupSwitch(name: string): Promise<CleanupReport> {
   const paths = switchPaths(name);
-  if ((await probeDaemon(name)) === 'alive') return { switch: name, outcome: 'running', removed: [] };
+  const lock = SwitchLock.tryTake(paths.lock);
+  if (!lock) {
+    // Held: a daemon lives, or one is starting, or another cleanup is at work. None of it is ours.
+    const pid = livePid(name);
+    if (pid !== undefined && (await probeDaemon(name)) !== 'alive') return { switch: name, outcome: 'unresponsive', removed: [], pid };
+    return { switch: name, outcome: 'running', removed: [] };
+  }
+  try {
+    // A daemon of a tapswitch from before the lock holds none: one that answers is alive all the same.
+    if ((await probeDaemon(name)) === 'alive') return { switch: name, outcome: 'running', removed: [] };
+    return await removeRemains(name);
+  } finally {
+    lock.release(true);
+  }
+}
+
+async function removeRemains(name: string): Promise<CleanupReport> {
+  const paths = switchPaths(name);
   let state: SwitchState | undefined;
   try {
     state = existsSync(paths.state) ? readState(paths.state) : undefined;
   } catch {
     state = undefined;
   }
-  if (state && isTapswitchProcess(state.pid)) return { switch: name, outcome: 'unresponsive', removed: [], pid: state.pid };
-
-  // TAPs are not persistent: they went with the daemon's fds. What stays is the namespaces it made,
-  // unless a live switch has taken one over since.
+  // The TAPs persist and the namespaces stay, unless a live switch has taken a namespace over since.
   const inUse = new Set(liveStates(name).flatMap((s) => s.attachments.map((a) => a.netns)));
   const removed: string[] = [];
   const failed: string[] = [];
   for (const a of state?.attachments ?? []) {
-    if (!a.createdNamespace || inUse.has(a.netns) || !namespaceExists(a.netns)) continue;
+    if (inUse.has(a.netns)) continue;
     try {
-      await deleteNamespace(a.netns);
-      removed.push(`namespace ${a.netns}`);
+      if (await removeAttachmentTap(a)) removed.push(`TAP ${a.ifname} in ${a.netns}`);
+      if (a.createdNamespace && namespaceExists(a.netns)) {
+        await deleteNamespace(a.netns);
+        removed.push(`namespace ${a.netns}`);
+      }
     } catch (e) {
       failed.push(`namespace ${a.netns}: ${(e as Error).message}`);
     }
@@ -59,4 +78,3 @@ export async function cleanupAll(name?: string): Promise<CleanupReport[]> {
   for (const n of names) reports.push(await cleanupSwitch(n));
   return reports;
 }
-

@@ -1,16 +1,19 @@
 // A switch daemon: one Switch, the namespaces attached to it, and a control socket that the CLI
-// talks to. Everything it creates is written to its state file and removed when it stops.
+// talks to. Everything it creates is written to its state file and removed when it stops. It holds
+// the switch's lock (lock.ts) for its whole life; a daemon that starts where a dead one left a state
+// file re-adopts what that one made (restore.ts) instead of starting empty.
 // Requests run one at a time through a queue; the handlers, one module per command group under
 // requests/, reach the daemon's state through DaemonContext, which the Daemon implements.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 
+import { GATEWAY_PORT } from '../dataplane/core/port-table.js';
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch } from '../switch/switch.js';
-import { probeDaemon } from './client.js';
 import { hostSubnets } from './host-routes.js';
-import { isTapswitchProcess, liveStates } from './live.js';
+import { liveStates } from './live.js';
+import { claimSwitch, inheritedLock, type SwitchLock } from './lock.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
 import { LineReader } from './line-reader.js';
 import { MAX_REQUEST_BYTES, parseRequest, type AnyRequest, type ArgsOf, type InfoView, type PublishArgs, type Reply, type Request, type Results, type UplinkArgs } from './protocol.js';
@@ -23,7 +26,9 @@ import type { DaemonContext } from './requests/context.js';
 import { fdbAdd, fdbDel, fdbFlush } from './requests/fdb.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
 import { addInterface, portViews, removeInterface, statsView } from './requests/ports.js';
-import { writeState, type AttachmentState, type PacketPortState, type SwitchState } from './state.js';
+import { restore } from './restore.js';
+import { readState, writeState, type AttachmentState, type PacketPortState, type StartOptions, type SwitchState } from './state.js';
+import { removeAttachmentTap } from './taps.js';
 import { InputError, chooseSubnet, contains, formatSubnet, gatewayOf, hostRange, ipToNumber, numberToIp, overlaps, parseSubnet, type Subnet } from './subnet.js';
 
 export interface DaemonOptions {
@@ -59,6 +64,8 @@ export class Daemon implements DaemonContext {
   readonly stopped: Promise<void>;
   private markStopped!: () => void;
   private readonly startedAt = new Date().toISOString();
+  /** While a restart re-adopts what the dead daemon made, the state file stays as that one left it. */
+  private restoring = false;
 
   private constructor(
     readonly name: string,
@@ -67,6 +74,8 @@ export class Daemon implements DaemonContext {
     readonly gateway: number,
     readonly sw: Switch,
     readonly log: (line: string) => void,
+    private readonly lock: SwitchLock,
+    private readonly startOptions: StartOptions,
   ) {
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve;
@@ -76,31 +85,47 @@ export class Daemon implements DaemonContext {
   static async start(options: DaemonOptions): Promise<Daemon> {
     ensureRunDir();
     const paths = switchPaths(options.name);
-    Daemon.claim(options.name, paths);
+    // `up --detach` took the lock before it started this process; run in the foreground, it is taken here.
+    const lock = inheritedLock(options.name) ?? (await claimSwitch(options.name));
     try {
-      return await Daemon.startClaimed(options, paths);
+      writeFileSync(paths.pid, `${process.pid}\n`, { mode: 0o600 });
+      // With the lock held no daemon listens there: the socket is a dead one's.
+      rmSync(paths.socket, { force: true });
+      const previous = previousState(options.name, paths);
+      return previous ? await Daemon.restart(options, paths, lock, previous) : await Daemon.startAfresh(options, paths, lock);
     } catch (e) {
-      rmSync(paths.pid, { force: true });
+      // A daemon that got as far as stopping has let go of the lock, and the pidfile may be another's by now.
+      if (lock.held) {
+        rmSync(paths.pid, { force: true });
+        lock.release();
+      }
       throw e;
     }
   }
 
-  /** Takes the pidfile exclusively, so two `up` of one switch cannot both run. */
-  private static claim(name: string, paths: SwitchPaths): void {
-    try {
-      writeFileSync(paths.pid, `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(paths.pid, 'utf8'));
-      if (isTapswitchProcess(pid)) throw new InputError(`switch ${name} is already running (pid ${pid}): stop it with tapswitch down --switch ${name}`);
-      throw new InputError(`a dead daemon of switch ${name} left ${paths.pid}: run tapswitch cleanup --switch ${name}`);
+  /** Starts the switch as its dead daemon left it: the same options, then everything it had made. */
+  private static async restart(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock, state: SwitchState): Promise<Daemon> {
+    const recorded: DaemonOptions = { ...state.options, subnet: state.subnet, gateway: state.gateway, workers: state.workers, name: options.name, log: options.log };
+    const changed = changedOptions(options, recorded);
+    if (changed.length > 0) {
+      throw new InputError(`switch ${options.name} restarts as its dead daemon left it in ${paths.state}, but ${changed.join(', ')}: leave those options out, or start afresh after tapswitch cleanup --switch ${options.name}`);
     }
+    const daemon = await Daemon.open(recorded, paths, lock, parseSubnet(state.subnet), ipToNumber(state.gateway));
+    daemon.restoring = true;
+    try {
+      await restore(daemon, state);
+      daemon.restoring = false;
+      await daemon.listen();
+      daemon.save();
+    } catch (e) {
+      // What was re-adopted stays for the next try, or for cleanup.
+      await daemon.stop('keep');
+      throw e;
+    }
+    return daemon;
   }
 
-  private static async startClaimed(options: DaemonOptions, paths: SwitchPaths): Promise<Daemon> {
-    if ((await probeDaemon(options.name)) === 'stale') {
-      throw new InputError(`a dead daemon of switch ${options.name} left its control socket ${paths.socket}: run tapswitch cleanup --switch ${options.name}`);
-    }
+  private static async startAfresh(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock): Promise<Daemon> {
     const others = liveStates(options.name).map((s) => ({ name: s.switch, subnet: parseSubnet(s.subnet) }));
     const routes = await hostSubnets();
     let subnet: Subnet;
@@ -120,6 +145,18 @@ export class Daemon implements DaemonContext {
     if (!contains(subnet, gateway) || gateway < range.first || gateway > range.last) {
       throw new InputError(`gateway ${options.gateway} is not a host address of subnet ${formatSubnet(subnet)}`);
     }
+    const daemon = await Daemon.open(options, paths, lock, subnet, gateway);
+    try {
+      await daemon.listen();
+      daemon.save();
+    } catch (e) {
+      await daemon.stop();
+      throw e;
+    }
+    return daemon;
+  }
+
+  private static async open(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock, subnet: Subnet, gateway: number): Promise<Daemon> {
     const sw = await Switch.create({
       gateway: { ip: numberToIp(gateway), prefix: subnet.prefix },
       ...(options.workers !== undefined && { workers: options.workers }),
@@ -131,15 +168,7 @@ export class Daemon implements DaemonContext {
         ...(options.conntrackTimeouts !== undefined && { timeouts: options.conntrackTimeouts }),
       },
     });
-    const daemon = new Daemon(options.name, paths, subnet, gateway, sw, options.log);
-    try {
-      await daemon.listen();
-      daemon.save();
-    } catch (e) {
-      await daemon.stop();
-      throw e;
-    }
-    return daemon;
+    return new Daemon(options.name, paths, subnet, gateway, sw, options.log, lock, startOptionsOf(options));
   }
 
   get stopping(): boolean {
@@ -253,9 +282,9 @@ export class Daemon implements DaemonContext {
     'port-del': (args) => removeInterface(this, args.ifname),
     ports: () => portViews(this),
     'fdb-show': () => this.sw.fdbEntries(),
-    'fdb-add': (args) => fdbAdd(this, args.mac, args.port),
-    'fdb-del': (args) => fdbDel(this, args.mac),
-    'fdb-flush': (args) => fdbFlush(this, args.port),
+    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port)),
+    'fdb-del': (args) => this.saved(fdbDel(this, args.mac)),
+    'fdb-flush': (args) => this.saved(fdbFlush(this, args.port)),
     stats: () => statsView(this),
     'uplink-add': (args) => addUplink(this, args),
     'uplink-del': () => removeUplink(this),
@@ -274,6 +303,8 @@ export class Daemon implements DaemonContext {
   }
 
   save(): void {
+    if (this.restoring) return;
+    const ports = new Map(this.sw.ports().map((p) => [p.id, p]));
     const state: SwitchState = {
       switch: this.name,
       pid: process.pid,
@@ -282,37 +313,44 @@ export class Daemon implements DaemonContext {
       workers: this.sw.workers,
       startedAt: this.startedAt,
       attachments: [...this.attachments.values()],
-      interfaces: [...this.interfaces.values()],
+      interfaces: [...this.interfaces.values()].map((p) => ({ ...p, offloads: (ports.get(p.portId)?.vnetHdrSize ?? 0) > 0 })),
       uplink: this.uplink,
       published: [...this.published.values()],
+      fdb: this.sw.fdbEntries().filter((e) => e.static && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName })),
+      options: this.startOptions,
     };
     writeState(this.paths.state, state);
   }
 
-  private ownsPidfile(): boolean {
-    try {
-      return Number(readFileSync(this.paths.pid, 'utf8')) === process.pid;
-    } catch {
-      return false;
-    }
+  /** Writes the state file and passes `result` on, for changes whose request modules do not save. */
+  private saved<T>(result: T): T {
+    this.save();
+    return result;
   }
 
-  /** Stops forwarding and removes everything this daemon made. Safe to call more than once. */
-  stop(): Promise<void> {
-    this.shuttingDown ??= this.shutdown();
+  /**
+   * Stops forwarding and removes everything this daemon made; with 'keep', its persistent TAPs, its
+   * namespaces and its state file stay for the next daemon to adopt. Safe to call more than once.
+   */
+  stop(leave: 'remove' | 'keep' = 'remove'): Promise<void> {
+    this.shuttingDown ??= this.shutdown(leave);
     return this.shuttingDown;
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(leave: 'remove' | 'keep'): Promise<void> {
     for (const stream of this.streams) await stream.finish('switch stopping');
-    // Closing the switch closes its TAPs, which deletes them; then the namespaces we created go.
+    // Closing the switch closes its TAPs; being persistent, they stay until deleted here.
     await this.sw.close();
-    for (const a of this.attachments.values()) {
-      if (a.createdNamespace && namespaceExists(a.netns)) await deleteNamespace(a.netns).catch((e: Error) => this.log(`could not delete namespace ${a.netns}: ${e.message}`));
+    if (leave === 'remove') {
+      for (const a of this.attachments.values()) {
+        await removeAttachmentTap(a).catch((e: Error) => this.log(`could not delete ${a.ifname} in ${a.netns}: ${e.message}`));
+        if (a.createdNamespace && namespaceExists(a.netns)) await deleteNamespace(a.netns).catch((e: Error) => this.log(`could not delete namespace ${a.netns}: ${e.message}`));
+      }
+      this.attachments.clear();
+      rmSync(this.paths.state, { force: true });
     }
-    this.attachments.clear();
-    rmSync(this.paths.state, { force: true });
-    if (this.ownsPidfile()) rmSync(this.paths.pid, { force: true });
+    // Holding the lock, this daemon is the one the pidfile names.
+    rmSync(this.paths.pid, { force: true });
     // The socket goes last (closing the server unlinks it): whoever waits for it to vanish sees a finished stop.
     const server = this.server;
     if (server) {
@@ -320,7 +358,36 @@ export class Daemon implements DaemonContext {
       for (const client of this.clients) client.destroy();
       await closed;
     }
-    this.log(`switch ${this.name} stopped`);
+    this.log(leave === 'remove' ? `switch ${this.name} stopped` : `switch ${this.name} stopped; its namespaces stay attached to their TAPs for the next tapswitch up --switch ${this.name}`);
+    // Last: whoever takes the lock next finds everything above done.
+    this.lock.release(leave === 'remove');
     this.markStopped();
   }
+}
+
+/** The state file a dead daemon left (the caller holds the lock, so its daemon is not alive), if any. */
+function previousState(name: string, paths: SwitchPaths): SwitchState | undefined {
+  if (!existsSync(paths.state)) return undefined;
+  try {
+    return readState(paths.state);
+  } catch (e) {
+    throw new InputError(`the dead daemon of switch ${name} left ${paths.state}, which cannot be read (${(e as Error).message}): remove what it left with tapswitch cleanup --switch ${name}`);
+  }
+}
+
+function startOptionsOf(options: DaemonOptions): StartOptions {
+  const { name: _name, log: _log, subnet: _subnet, gateway: _gateway, workers: _workers, ...rest } = options;
+  return rest;
+}
+
+/** The options given now that differ from those a restarted switch ran with, in words. */
+function changedOptions(given: DaemonOptions, recorded: DaemonOptions): string[] {
+  const normal = (key: string, value: unknown): string => (key === 'subnet' ? formatSubnet(parseSubnet(String(value))) : JSON.stringify(value));
+  const changed: string[] = [];
+  for (const [key, value] of Object.entries(given)) {
+    if (key === 'name' || key === 'log' || value === undefined) continue;
+    const before = recorded[key as keyof DaemonOptions];
+    if (before === undefined || normal(key, value) !== normal(key, before)) changed.push(`${key} was ${before === undefined ? 'its default' : normal(key, before)}, not ${normal(key, value)}`);
+  }
+  return changed;
 }

@@ -1,5 +1,6 @@
 // Which switch daemons are alive, judged from the run directory, and what they hold.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename } from 'node:path';
 
 import { runDir, switchPaths } from './paths.js';
 import { readState, type SwitchState } from './state.js';
@@ -10,7 +11,9 @@ export function isTapswitchProcess(pid: number): boolean {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 3, after the command name in parentheses (which may hold spaces), is the state.
     if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cli/main.js');
+    // Run from the package (node dist/src/cli/main.js) or through the bin link npm installs (tapswitch).
+    const [interpreter = '', script = ''] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return [interpreter, script].some((arg) => arg.endsWith('cli/main.js') || basename(arg) === 'tapswitch');
   } catch {
     return false;
   }
@@ -22,7 +25,7 @@ export function knownSwitches(): string[] {
   if (!existsSync(dir)) return [];
   const names = new Set<string>();
   for (const file of readdirSync(dir)) {
-    const m = /^(.+)\.(sock|pid|json|log)$/.exec(file);
+    const m = /^(.+)\.(sock|pid|json|log|lock)$/.exec(file);
     if (m) names.add(m[1]!);
   }
   return [...names].sort();

@@ -1,4 +1,4 @@
-// Where a switch daemon keeps its control socket, pidfile, state file and log.
+// Where a switch daemon keeps its control socket, pidfile, state file, log and lock.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,6 +20,7 @@ export interface SwitchPaths {
   pid: string;
   state: string;
   log: string;
+  lock: string;
 }
 
 const SWITCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
@@ -31,5 +32,5 @@ export function checkSwitchName(name: string): string {
 
 export function switchPaths(name: string): SwitchPaths {
   const base = join(runDir(), checkSwitchName(name));
-  return { socket: `${base}.sock`, pid: `${base}.pid`, state: `${base}.json`, log: `${base}.log` };
+  return { socket: `${base}.sock`, pid: `${base}.pid`, state: `${base}.json`, log: `${base}.log`, lock: `${base}.lock` };
 }

@@ -1,7 +1,11 @@
-// The state file beside a daemon's socket: what it made, so `tapswitch cleanup` can undo it after
-import type { PublishArgs, UplinkArgs } from './protocol.js';
-// the daemon died without doing so itself. Written whole and renamed into place on every change.
+// The state file beside a daemon's socket: what it made and how it was started, written whole and
+// renamed into place on every change. After a daemon died (SIGKILL, a crash), `tapswitch up` reads
+// it to re-adopt the persistent TAPs and rebuild the switch as it was, and `tapswitch cleanup`
+// reads it to remove everything instead.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+import type { DaemonOptions } from './daemon.js';
+import type { PublishArgs, UplinkArgs } from './protocol.js';
 
 export interface AttachmentState {
   netns: string;
@@ -15,12 +19,24 @@ export interface AttachmentState {
   mtu: number;
   /** tapswitch created the namespace, so detach and cleanup delete it. */
   createdNamespace: boolean;
+  /** Whether the TAP has the virtio header and offloads, which a restart must ask for alike. */
+  offloads?: boolean;
 }
 
 export interface PacketPortState {
   portId: number;
   ifname: string;
+  offloads?: boolean;
 }
+
+/** A static FDB entry; its port by name, which a restart keeps while the port's number may change. */
+export interface StaticEntryState {
+  mac: string;
+  port: string;
+}
+
+/** How the daemon was started, but for what the state records on its own (subnet, gateway, workers). */
+export type StartOptions = Omit<DaemonOptions, 'name' | 'log' | 'subnet' | 'gateway' | 'workers'>;
 
 export interface SwitchState {
   switch: string;
@@ -34,6 +50,8 @@ export interface SwitchState {
   /** The uplink as it was asked for, and the ports published on it. */
   uplink?: UplinkArgs | null;
   published?: PublishArgs[];
+  fdb?: StaticEntryState[];
+  options?: StartOptions;
 }
 
 export function writeState(path: string, state: SwitchState): void {

@@ -66,6 +66,9 @@ export interface NativeAddon {
     multiQueue?: boolean;
     vnetHdrSize?: number;
     offloads?: number;
+    netns?: string;
+    existing?: boolean;
+    persist?: boolean;
   }): RawTap;
   openPacket(options: {
     ifname: string;

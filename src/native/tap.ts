@@ -1,5 +1,7 @@
 // TAP devices opened through /dev/net/tun: always IFF_NO_PI, optionally a virtio header with offloads,
-// optionally multi-queue (one fd per queue, so each worker owns a queue).
+// optionally multi-queue (one fd per queue, so each worker owns a queue). A persistent TAP outlives its
+// fds: it keeps its namespace, addresses and routes while nobody reads it, and a later openTap with
+// `existing` (and the namespace it moved to) joins it again.
 import { C, native } from './addon.js';
 import { callNative } from './errors.js';
 import { closeFd } from './thread.js';
@@ -32,6 +34,12 @@ export interface TapOptions {
   offloads?: boolean | readonly TapOffload[];
   /** Move frames through io_uring instead of read()/write(). */
   uring?: boolean;
+  /** TUNSETPERSIST, owned by this process's user: closing the fds no longer deletes the device. */
+  persist?: boolean;
+  /** Join the persistent TAP `name` instead of creating one; its flags must match (multi-queue, virtio header). */
+  existing?: boolean;
+  /** The namespace (a name under /run/netns, or a path) to find or create the device in. */
+  netns?: string;
 }
 
 export interface TapDevice {
@@ -41,7 +49,7 @@ export interface TapDevice {
   /** The offloads the kernel accepted. */
   readonly offloads: readonly TapOffload[];
   readonly multiQueue: boolean;
-  /** Closes every queue; the kernel then deletes the device. */
+  /** Closes every queue; the kernel then deletes the device, unless it is persistent. */
   close(): void;
 }
 
@@ -61,6 +69,9 @@ export function openTap(options: TapOptions = {}): TapDevice {
       multiQueue: options.multiQueue ?? false,
       vnetHdrSize,
       offloads: bits,
+      ...(options.netns !== undefined && { netns: options.netns }),
+      existing: options.existing ?? false,
+      persist: options.persist ?? false,
     }),
   );
   const uring = options.uring ?? false;

@@ -22,6 +22,10 @@ export interface TapPortOptions {
   uring?: boolean;
   /** The virtio header and its offloads (default: the switch's). */
   offloads?: boolean;
+  /** Make the TAP persistent: it outlives the switch, to be adopted by the next one. */
+  persist?: boolean;
+  /** Join the persistent TAP `ifname` in namespace `netns` instead of creating one; the port is still called `name`. */
+  adopt?: { netns: string; ifname: string };
 }
 
 export interface PacketPortOptions {
@@ -81,18 +85,21 @@ export class PortRegistry {
     private readonly assertOpen: () => void,
   ) {}
 
-  /** Creates a multi-queue TAP (one queue per worker) and adds it as a port. */
+  /** Creates a multi-queue TAP (one queue per worker), or joins a persistent one, and adds it as a port. */
   async addTap(options: TapPortOptions, role = 0): Promise<PortInfo & { tap: TapDevice }> {
+    const adopt = options.adopt;
     const tap = openTap({
       // A name of our own: kernel-chosen names repeat once a TAP moves to another namespace.
-      name: options.name ?? uniqueName('tsp'),
+      name: adopt?.ifname ?? options.name ?? uniqueName('tsp'),
+      ...(adopt && { netns: adopt.netns, existing: true }),
+      persist: options.persist ?? false,
       queues: this.workers.size,
       multiQueue: true,
       offloads: this.portOffloads(options.offloads),
       ...(options.uring !== undefined && { uring: options.uring }),
     });
     try {
-      const info = await this.attach('tap', tap.name, tap.queues.map((q) => q.spec), options.flags ?? {}, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close(), role);
+      const info = await this.attach('tap', adopt ? (options.name ?? `${adopt.netns}/${adopt.ifname}`) : tap.name, tap.queues.map((q) => q.spec), options.flags ?? {}, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close(), role);
       return { ...info, tap };
     } catch (e) {
       tap.close();

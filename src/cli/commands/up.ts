@@ -1,13 +1,14 @@
 // up and down: a switch daemon in this process or in the background, alone or as a topology file
-// describes it, and stopping it again.
+// describes it, and stopping it again. A switch whose daemon died comes back as it was with up.
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
 
 import { probeDaemon, request } from '../../control/client.js';
 import { Daemon } from '../../control/daemon.js';
+import { LOCK_FD_ENV, claimSwitch } from '../../control/lock.js';
 import { ensureRunDir, switchPaths } from '../../control/paths.js';
 import { InputError } from '../../control/subnet.js';
 import { readTopology, type SwitchSpec } from '../../control/topology.js';
@@ -45,13 +46,19 @@ function timeoutOption(value: string, previous: Partial<CtTimeouts> = {}): Parti
   return { ...previous, [match[1]!]: seconds };
 }
 
-/** Builds what the topology says for one switch that is up; on failure the caller takes it down. */
+/**
+ * Builds what the topology says for one switch that is up; on failure the caller takes it down.
+ * A switch restarted from a dead daemon's state has its ports already, which are left as they are.
+ */
 async function applySwitch(spec: SwitchSpec): Promise<void> {
+  const present = await request(spec.name, { cmd: 'ports' });
   for (const ns of spec.namespaces) {
+    if (present.some((p) => p.netns === ns.netns && p.kind === 'tap')) continue;
     const port = await request(spec.name, { cmd: 'attach', args: ns });
     console.log(`  ${spec.name}: attached ${ns.netns} ${port.ip} ${port.mac}`);
   }
   for (const ifname of spec.interfaces) {
+    if (present.some((p) => p.name === ifname)) continue;
     await request(spec.name, { cmd: 'port-add', args: { ifname } });
     console.log(`  ${spec.name}: added ${ifname}`);
   }
@@ -143,15 +150,29 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
   return daemon;
 }
 
-/** Starts the daemon in the background and returns once it answers on its socket. */
+/**
+ * Starts the daemon in the background and returns once it answers on its socket. The switch's lock
+ * is taken here, before the log is opened, and handed down to the daemon as fd 3: no cleanup can
+ * remove the log or pidfile of the daemon starting, and of two racing `up`, only one gets that far.
+ */
 async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter((a) => a !== '--detach' && a !== '-d')): Promise<void> {
   requireKernelAccess(['ip']);
   ensureRunDir();
-  const paths = switchPaths(opts.switch);
-  if ((await probeDaemon(opts.switch)) === 'alive') throw new InputError(`switch ${opts.switch} is already running: stop it with tapswitch down --switch ${opts.switch}`);
+  const lock = await claimSwitch(opts.switch);
+  try {
+    await startDetached(opts.switch, args, lock.fd);
+  } finally {
+    // The daemon holds the lock through its own copy of the fd; this one is not needed any more.
+    lock.release();
+  }
+}
+
+async function startDetached(name: string, args: string[], lockFd: number): Promise<void> {
+  const paths = switchPaths(name);
   const logStart = existsSync(paths.log) ? statSync(paths.log).size : 0;
   const log = openSync(paths.log, 'a', 0o600);
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { detached: true, stdio: ['ignore', log, log, lockFd], env: { ...process.env, [LOCK_FD_ENV]: '3' } });
+  closeSync(log);
   child.unref();
   let exited: number | null = null;
   child.once('exit', (code) => {
@@ -164,8 +185,8 @@ async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter
       const last = readFileSync(paths.log, 'utf8').slice(logStart).trim().split('\n').pop() ?? '';
       throw new InputError(`the daemon exited before it was ready: ${last.replace(/^tapswitch: /, '')}`);
     }
-    if ((await probeDaemon(opts.switch)) === 'alive') {
-      const info = await request(opts.switch, { cmd: 'ping' });
+    if ((await probeDaemon(name)) === 'alive') {
+      const info = await request(name, { cmd: 'ping' });
       console.log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; log ${paths.log}`);
       return;
     }

@@ -1,5 +1,7 @@
 // attach and detach: a namespace gets a TAP port of the switch with an address from its subnet and a
-// default route via the gateway, or loses it (and the namespace, when tapswitch created it).
+// default route via the gateway, or loses it (and the namespace, when tapswitch created it). The TAP
+// is persistent, so a daemon that dies leaves it in the namespace, addresses and all, for the next
+// daemon to adopt (adopt, below) or for cleanup to delete.
 import { placeLink } from '../../netns/attach.js';
 import { ipIn, type CommandError } from '../../netns/ip.js';
 import { uniqueName } from '../../netns/names.js';
@@ -9,6 +11,7 @@ import type { PortInfo } from '../../switch/switch.js';
 import type { AttachArgs, PortView, Results } from '../protocol.js';
 import type { AttachmentState } from '../state.js';
 import { InputError, contains, formatSubnet, hostRange, ipToNumber, macForIp, numberToIp, parseCidr } from '../subnet.js';
+import { removeAttachmentTap } from '../taps.js';
 import type { DaemonContext } from './context.js';
 import { checkIfname, checkNetns } from './names.js';
 import { viewOf } from './ports.js';
@@ -51,8 +54,8 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   const mtu = args.mtu ?? 1500;
 
   const createdNamespace = !namespaceExists(netns);
-  // Recorded before it exists, so a daemon killed half-way leaves cleanup a trace of it.
-  const pending: AttachmentState = { netns, portId: -1, tap: '', ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace };
+  // Recorded before it exists, TAP name and all, so a daemon killed half-way leaves cleanup a trace of it.
+  const pending: AttachmentState = { netns, portId: -1, tap: uniqueName('tsp'), ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace };
   ctx.attachments.set(netns, pending);
   ctx.save();
   let port: PortInfo | undefined;
@@ -60,19 +63,20 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
     if (createdNamespace) await createNamespace(netns);
     // A namespace the user made may still have its loopback down.
     if (!createdNamespace) await ipIn(netns, 'link', 'set', 'dev', 'lo', 'up');
-    port = await ctx.sw.addTapPort({ name: uniqueName('tsp'), ...(args.offloads !== undefined && { offloads: args.offloads }) });
+    port = await ctx.sw.addTapPort({ name: pending.tap, persist: true, ...(args.offloads !== undefined && { offloads: args.offloads }) });
     const cidr = `${numberToIp(ipn)}/${prefix}`;
     await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
     ctx.sw.setPortMtu(port.id, mtu);
     await addDefaultRoute(ctx, netns, ifname);
   } catch (e) {
     if (port) await ctx.sw.removePort(port.id).catch(() => undefined);
+    await removeAttachmentTap(pending).catch(() => undefined);
     if (createdNamespace && namespaceExists(netns)) await deleteNamespace(netns).catch(() => undefined);
     ctx.attachments.delete(netns);
     ctx.save();
     throw e;
   }
-  const attachment: AttachmentState = { ...pending, portId: port.id, tap: port.name };
+  const attachment: AttachmentState = { ...pending, portId: port.id, offloads: port.vnetHdrSize > 0 };
   ctx.attachments.set(netns, attachment);
   ctx.save();
   ctx.log(`attached ${netns}: ${ifname} ${attachment.ip}/${prefix} ${normalMac} on port ${port.id}`);
@@ -104,6 +108,9 @@ export async function detach(ctx: DaemonContext, netns: string): Promise<Results
   // The port is gone: forget it before anything else can fail, so a retry cannot hit a reused id.
   ctx.attachments.delete(netns);
   ctx.save();
+  await removeAttachmentTap(a).catch((e: Error) => {
+    throw new InputError(`detached ${netns}, but could not delete its ${a.ifname}: ${e.message}; remove it with ip -n ${netns} link del ${a.ifname}`);
+  });
   if (a.createdNamespace && namespaceExists(netns)) {
     await deleteNamespace(netns).catch((e: Error) => {
       throw new InputError(`detached ${netns}, but could not delete the namespace: ${e.message}; remove it with ip netns del ${netns}`);
@@ -111,4 +118,26 @@ export async function detach(ctx: DaemonContext, netns: string): Promise<Results
   }
   ctx.log(`detached ${netns}${a.createdNamespace ? ' and deleted it' : ''}`);
   return { netns, deletedNamespace: a.createdNamespace, flushed };
+}
+
+/**
+ * Joins the persistent TAP that a dead daemon left in an attachment's namespace, as port `a.tap`
+ * again. The namespace kept its interface, address and route, so nothing in it changes. One that
+ * was still being attached when the daemon died, or whose TAP is gone, is detached instead.
+ */
+export async function adopt(ctx: DaemonContext, a: AttachmentState): Promise<void> {
+  let port: PortInfo | undefined;
+  try {
+    if (a.portId < 0) throw new InputError('it was still being attached when the daemon died');
+    if (!namespaceExists(a.netns)) throw new InputError('the namespace is gone');
+    port = await ctx.sw.addTapPort({ name: a.tap, adopt: { netns: a.netns, ifname: a.ifname }, persist: true, ...(a.offloads !== undefined && { offloads: a.offloads }) });
+    ctx.sw.setPortMtu(port.id, a.mtu);
+    ctx.attachments.set(a.netns, { ...a, portId: port.id });
+    ctx.log(`adopted ${a.netns}: ${a.ifname} ${a.ip}/${a.prefix} ${a.mac} on port ${port.id}`);
+  } catch (e) {
+    if (port) await ctx.sw.removePort(port.id).catch(() => undefined);
+    await removeAttachmentTap(a).catch(() => undefined);
+    if (a.createdNamespace && namespaceExists(a.netns)) await deleteNamespace(a.netns).catch(() => undefined);
+    throw new InputError(`namespace ${a.netns} could not be adopted, so it was detached: ${(e as Error).message}`);
+  }
 }

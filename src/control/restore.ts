@@ -1,0 +1,36 @@
+// Rebuilds a switch whose daemon died (SIGKILL, a crash) from its state file: joins the persistent
+// TAPs again, then adds back the host interfaces, the uplink, the published ports and the static FDB
+// entries, in that order, since each may name what comes before. The namespaces kept their
+// interfaces, addresses and routes meanwhile (their TAPs only lost carrier), so nothing in them
+// changes. What cannot come back (a namespace deleted meanwhile, an interface gone) is logged and
+// left out; the rest still comes back. Learned FDB entries and NAT sessions are not kept: the bridge
+// learns again from the next frames, and NAT sessions start again.
+import { fdbAdd } from './requests/fdb.js';
+import { adopt } from './requests/attach.js';
+import type { DaemonContext } from './requests/context.js';
+import { addUplink, publish } from './requests/nat.js';
+import { addInterface } from './requests/ports.js';
+import type { SwitchState } from './state.js';
+
+export async function restore(ctx: DaemonContext, state: SwitchState): Promise<void> {
+  const lost: string[] = [];
+  const attempt = async (body: () => unknown): Promise<boolean> => {
+    try {
+      await body();
+      return true;
+    } catch (e) {
+      lost.push((e as Error).message);
+      return false;
+    }
+  };
+  for (const a of state.attachments) await attempt(() => adopt(ctx, a));
+  for (const p of state.interfaces) await attempt(() => addInterface(ctx, p.ifname, p.offloads));
+  const uplink = state.uplink;
+  if (uplink) await attempt(() => addUplink(ctx, uplink));
+  for (const p of state.published ?? []) await attempt(() => publish(ctx, p));
+  let entries = 0;
+  for (const e of state.fdb ?? []) if (await attempt(() => fdbAdd(ctx, e.mac, e.port))) entries++;
+  const kept = `${ctx.attachments.size} namespaces, ${ctx.interfaces.size} interfaces, ${ctx.uplink ? 'the uplink, ' : ''}${ctx.published.size} published ports, ${entries} static FDB entries`;
+  ctx.log(`restored switch ${ctx.name} from ${state.startedAt} (pid ${state.pid}): ${kept}`);
+  for (const why of lost) ctx.log(`not restored: ${why}`);
+}
