@@ -77,6 +77,7 @@ Napi::Object Constants(Napi::Env env) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openTap", Napi::Function::New(env, OpenTap, "openTap"));
   exports.Set("openPacket", Napi::Function::New(env, OpenPacket, "openPacket"));
+  exports.Set("packetStatistics", Napi::Function::New(env, PacketStatistics, "packetStatistics"));
   exports.Set("rx", Napi::Function::New(env, Rx, "rx"));
   exports.Set("tx", Napi::Function::New(env, Tx, "tx"));
   exports.Set("copySlots", Napi::Function::New(env, CopySlots, "copySlots"));

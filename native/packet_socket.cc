@@ -152,4 +152,20 @@ Napi::Value OpenPacket(const Napi::CallbackInfo& info) {
   return result;
 }
 
+Napi::Value PacketStatistics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) ThrowUsage(env, "packetStatistics(fd) needs an fd");
+  // A socket without a ring (TPACKET_V1, as ours) answers with struct tpacket_stats; tp_packets
+  // includes tp_drops. The kernel zeroes both under the queue's lock as it copies them.
+  tpacket_stats st;
+  std::memset(&st, 0, sizeof st);
+  socklen_t len = sizeof st;
+  if (getsockopt(info[0].As<Napi::Number>().Int32Value(), SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+    return Napi::Number::New(env, -errno);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("packets", Napi::Number::New(env, st.tp_packets));
+  result.Set("drops", Napi::Number::New(env, st.tp_drops));
+  return result;
+}
+
 }  // namespace tapswitch

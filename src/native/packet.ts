@@ -1,5 +1,5 @@
 // AF_PACKET sockets bound to an existing interface (a veth end, a NIC), in any network namespace.
-import { C, native } from './addon.js';
+import { C, native, type NativeAddon } from './addon.js';
 import { callNative } from './errors.js';
 import { closeFd } from './thread.js';
 import { IoQueue } from './queue.js';
@@ -33,12 +33,32 @@ export interface PacketOptions {
   uring?: boolean;
 }
 
+/** A packet socket's PACKET_STATISTICS: what the kernel counted since the previous read. */
+export interface PacketStatistics {
+  /** Frames the kernel gave the socket, those it then dropped included. */
+  packets: number;
+  /** Frames dropped because the socket's receive buffer was full. */
+  drops: number;
+}
+
 export interface PacketSocket {
   readonly ifname: string;
   readonly ifindex: number;
   readonly queue: IoQueue;
   readonly vnetHdrSize: number;
+  /** packetStatistics of this socket; -EBADF once it is closed, so a reused fd number is never read. */
+  statistics(): PacketStatistics | number;
   close(): void;
+}
+
+const statisticsAddon = native as NativeAddon & { packetStatistics(fd: number): PacketStatistics | number };
+
+/**
+ * Reads PACKET_STATISTICS, which the kernel resets on each read: the caller keeps the totals.
+ * Returns -errno (say -ENOTSOCK, or -EOPNOTSUPP for a socket that is not AF_PACKET); never throws.
+ */
+export function packetStatistics(fd: number): PacketStatistics | number {
+  return statisticsAddon.packetStatistics(fd);
 }
 
 const FANOUT_TYPES: Record<FanoutMode, number> = {
@@ -68,6 +88,7 @@ export function openPacket(options: PacketOptions): PacketSocket {
     ifindex: raw.ifindex,
     queue,
     vnetHdrSize: raw.vnetHdrSize,
+    statistics: () => (open ? packetStatistics(raw.fd) : -C.EBADF),
     close() {
       if (!open) return;
       open = false;

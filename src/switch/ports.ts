@@ -72,6 +72,10 @@ interface PortRecord {
   removing: boolean;
   /** PORT_ROUTED for the uplink, else 0. */
   role: number;
+  /** An AF_PACKET port's sockets, open as long as the record is in the registry; else none. */
+  sockets: readonly PacketSocket[];
+  /** Frames its sockets' receive buffers dropped, summed over every read of their statistics. */
+  socketBufferFull: number;
 }
 
 export class PortRegistry {
@@ -128,7 +132,7 @@ export class PortRegistry {
       }
       const close = (): void => sockets.forEach((s) => s.close());
       const name = options.netns ? `${options.netns}/${options.ifname}` : options.ifname;
-      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close, role);
+      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close, role, sockets);
     } catch (e) {
       for (const s of sockets) s.close();
       throw e;
@@ -199,6 +203,21 @@ export class PortRegistry {
     return this.records.get(id)?.info.name ?? `port${id}`;
   }
 
+  /**
+   * An AF_PACKET port's frames dropped at a full socket receive buffer since it was added, or null
+   * for another kind of port. Each read resets the kernel's counters, so what it gained is added to
+   * the port's total here. A record leaves the registry before its sockets close, so no closed fd is read.
+   */
+  socketBufferFull(id: number): number | null {
+    const record = this.records.get(id);
+    if (!record || record.sockets.length === 0) return null;
+    for (const socket of record.sockets) {
+      const statistics = socket.statistics();
+      if (typeof statistics !== 'number') record.socketBufferFull += statistics.drops;
+    }
+    return record.socketBufferFull;
+  }
+
   /** Closes what was opened for every port; for when the workers have stopped. */
   close(): void {
     for (const record of this.records.values()) record.close();
@@ -223,11 +242,11 @@ export class PortRegistry {
     Atomics.store(this.tables.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | record.role | (record.info.mtu << PORT_MTU_SHIFT));
   }
 
-  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0): Promise<PortInfo> {
+  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0, sockets: readonly PacketSocket[] = []): Promise<PortInfo> {
     this.assertOpen();
     const id = this.allocateId();
     const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)), mtu: 0 };
-    const record: PortRecord = { info, close, removing: false, role };
+    const record: PortRecord = { info, close, removing: false, role, sockets, socketBufferFull: 0 };
     this.records.set(id, record);
     this.tables.counters.clearPort(id);
     try {

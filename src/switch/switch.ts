@@ -31,7 +31,10 @@ export type { UplinkInfo, UplinkOptions } from './uplink.js';
 export interface PortStats extends PortCounters {
   id: number;
   name: string;
-  /** What the kernel dropped before the switch could read it, for a TAP port; the daemon reads it, stats() leaves it out. */
+  /**
+   * What the kernel dropped before the switch could read it: stats() fills it for an AF_PACKET port
+   * (socket_buffer_full); for a TAP (kernel_queue_full) the daemon reads it from the TAP's namespace.
+   */
   kernelDrops?: KernelDropCounts;
 }
 
@@ -246,7 +249,10 @@ export class Switch {
 
   stats(): SwitchStats {
     return {
-      ports: this.ports().map((p) => ({ id: p.id, name: p.name, ...this.counters.port(p.id) })),
+      ports: this.ports().map((p) => {
+        const socketBufferFull = this.portRegistry.socketBufferFull(p.id);
+        return { id: p.id, name: p.name, ...this.counters.port(p.id), ...(socketBufferFull !== null && { kernelDrops: { socket_buffer_full: socketBufferFull } }) };
+      }),
       workers: Array.from({ length: this.pool.size }, (_, w) => ({ worker: w, ...this.counters.worker(w), ...this.pool.status(w) })),
       workerRestarts: Array.from({ length: this.pool.size }, (_, w) => this.pool.status(w).restarts).reduce((a, b) => a + b, 0),
       fdb: this.fdb.counters(),

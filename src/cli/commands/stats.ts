@@ -26,7 +26,7 @@ async function watchStats(name: string): Promise<void> {
 export function register(program: Command): void {
   program
     .command('stats')
-    .description('per port rx/tx, drops by reason and the kernel\'s drops at its TAP; per worker processed, dropped, time_squeeze')
+    .description('per port rx/tx, drops by reason and the kernel\'s drops at its TAP or packet socket; per worker processed, dropped, time_squeeze')
     .addOption(switchOption())
     .addOption(jsonOption())
     .option('--watch', 'refresh every second and show rates')

@@ -71,7 +71,7 @@ export async function portViews(ctx: DaemonContext): Promise<PortView[]> {
   return views;
 }
 
-/** The switch's counters, and beside them what the kernel dropped at each TAP port, read from its namespace now. */
+/** The switch's counters with its AF_PACKET ports' socket_buffer_full, and what the kernel dropped at each TAP port, read from its namespace now. */
 export async function statsView(ctx: DaemonContext): Promise<SwitchStats> {
   const stats = ctx.sw.stats();
   const byPort = attachmentsByPort(ctx);
