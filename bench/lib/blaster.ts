@@ -48,6 +48,8 @@ function blast(job: BlasterJob): BlasterReport {
   let lastErrno = 0;
   // Paced: small batches, each sent once the clock says the rate allows it.
   const batch = job.pps === undefined ? BATCH : Math.max(1, Math.min(BATCH, Math.round(job.pps / 20000)));
+  // A paced batch is smaller than the slots: each call starts where the last ended, so every frame of the job goes out in turn.
+  let first = 0;
   while (sent < job.maxFrames && performance.now() < deadline) {
     if (job.pps !== undefined) {
       const due = started + (sent / job.pps) * 1000;
@@ -55,12 +57,14 @@ function blast(job: BlasterJob): BlasterReport {
         // Spin: the gaps are microseconds, below what a timer can wait.
       }
     }
-    const n = socket.queue.tx(pool, desc, 0, batch);
+    if (first + batch > BATCH) first = 0;
+    const n = socket.queue.tx(pool, desc, first, batch);
     sent += n;
     if (n < batch) {
       failedCalls++;
-      lastErrno = desc[n * DESC_WORDS + D_STATUS]!;
+      lastErrno = desc[(first + n) * DESC_WORDS + D_STATUS]!;
     }
+    first += batch;
   }
   const elapsed = (performance.now() - started) / 1000;
   socket.close();
