@@ -271,7 +271,8 @@ describeKernel('cleanup after a daemon killed with SIGKILL', () => {
 
     const stale = cli('ports', '--switch', sw);
     expect(stale.status).toBe(1);
-    expect(stale.stderr).toContain(`run tapswitch cleanup --switch ${sw}`);
+    expect(stale.stderr).toContain(`tapswitch up --switch ${sw} restarts it as it was`);
+    expect(stale.stderr).toContain(`tapswitch cleanup --switch ${sw} removes what it left`);
 
     const r = cli('cleanup', '--switch', sw);
     expect(r.status).toBe(0);

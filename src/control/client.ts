@@ -78,10 +78,7 @@ export async function request<C extends Request['cmd']>(name: string, req: Extra
     reply = await send(name, req, timeoutMs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ControlError(`no switch ${name} is running: start one with tapswitch up --switch ${name}`, 'ENOSWITCH');
-    if (code === 'ECONNREFUSED') {
-      throw new ControlError(`switch ${name} is not running, but its dead daemon left ${paths.socket}: run tapswitch cleanup --switch ${name}`, 'ESTALE');
-    }
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw notRunning(name, code);
     if (code === 'EACCES') throw new ControlError(`${paths.socket} is root's: run with sudo`, 'EACCES');
     if (e instanceof ControlError) throw e;
     throw new ControlError(`cannot talk to switch ${name} on ${paths.socket}: ${(e as Error).message}`, code ?? 'EFAILED');
@@ -169,10 +166,18 @@ function stopper(socket: Socket): () => void {
   };
 }
 
+/** No daemon at the socket: none was started (ENOENT), or a dead one left its socket (ECONNREFUSED). */
+function notRunning(name: string, code: 'ENOENT' | 'ECONNREFUSED'): ControlError {
+  if (code === 'ENOENT') return new ControlError(`no switch ${name} is running: start one with tapswitch up --switch ${name}`, 'ENOSWITCH');
+  return new ControlError(
+    `switch ${name} is not running, but its dead daemon left ${switchPaths(name).socket}: tapswitch up --switch ${name} restarts it as it was (its namespaces kept their interfaces), or tapswitch cleanup --switch ${name} removes what it left`,
+    'ESTALE',
+  );
+}
+
 /** Why a streaming request could not reach the daemon, with what to do about it. */
 function streamError(name: string, what: string, e: NodeJS.ErrnoException): ControlError {
-  if (e.code === 'ENOENT') return new ControlError(`no switch ${name} is running: start one with tapswitch up --switch ${name}`, 'ENOSWITCH');
-  if (e.code === 'ECONNREFUSED') return new ControlError(`switch ${name} is not running, but its dead daemon left ${switchPaths(name).socket}: run tapswitch cleanup --switch ${name}`, 'ESTALE');
+  if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return notRunning(name, e.code);
   return new ControlError(`${what} on ${name}: ${e.message}`, e.code ?? 'EFAILED');
 }
 
