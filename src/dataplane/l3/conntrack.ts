@@ -18,13 +18,20 @@
 // outside through a published port and never assured go first: they are what a SYN flood from
 // spoofed sources leaves. Each inside host may hold at most maxPerHost sessions; sessions through
 // a published port count against the inside host they reach, since their outside sources can be
-// spoofed without end and would each get a fresh share. A host at its limit replaces one of its
-// own sessions, found among its oldest through a list of its sessions (a window of the table would
-// often hold none of them: freed sessions are reused last-in first-out, so a host's sessions
-// cluster, and most of a half-empty table is free). The list's sessions that may not go move to
-// its young end as the search passes them, so long-lived connections do not hide the rest. The
-// count and list ends per host are a small hash table beside the sessions, changed only under
-// the lock; readers never look at them.
+// spoofed without end and would each get a fresh share.
+//
+// A host at its limit replaces one of its own sessions, found among its oldest through a list of
+// its sessions: a window of the table would often hold none of them (freed sessions are reused
+// last-in first-out, so a host's sessions cluster, and much of a table below its max is free).
+// The search passes over sessions that may not go (up to a bound) and moves them to the list's
+// young end, so long-lived connections do not hide the rest. Besides what early_drop may evict,
+// the host may replace its own answered UDP or ICMP flow, the one nearest its timeout, as a last
+// resort: these never close, so a host with short exchanges fills its share with flows it has
+// finished with; refusing its new flow breaks that flow for certain, while the eviction ends a
+// flow the host itself most likely abandoned (one still in use gets a new session with its next
+// packet out). Another host's answered flows and established TCP are never evicted. The count and
+// list ends per host are a small hash table beside the sessions, changed only under the lock;
+// readers never look at them.
 //
 // Masquerade maps a source (address, port) to one external port for every destination (RFC 4787
 // endpoint-independent mapping), keeps the source port when it is free, and reference-counts the
@@ -129,6 +136,8 @@ const MAX_CHAIN = 64;
 const LOOKUP_ATTEMPTS = 4;
 /** Sessions one eviction looks at, like the 8 hash buckets netfilter's early_drop scans. */
 const EVICTION_WINDOW = 64;
+/** Sessions of its own a host at its limit looks through, those that may not go included. */
+const HOST_SEARCH = 4 * EVICTION_WINDOW;
 /** Sessions a sweep looks at per hold of the lock. */
 const SWEEP_SLICE = 4096;
 const NONE = -1;
@@ -137,26 +146,29 @@ const NONE = -1;
 export const CT_MISS = -1;
 export const CT_FULL = -2;
 export const CT_NO_PORT = -3;
-/** The inside host already holds maxPerHost sessions, none of its oldest of which may go early. */
+/** The inside host already holds maxPerHost sessions, none of which may go early (among those one search looks at). */
 export const CT_HOST_LIMIT = -4;
 /** A lock-free walk that cannot tell: a session it matched or its chain moved under it. */
 const WALK_UNSURE = -5;
 
 // Which session an eviction picks: the highest rank, then the one nearest its timeout; 0 never.
 const RANK_KEEP = 0;
-const RANK_UNASSURED = 1;
-const RANK_CLOSING = 2;
-const RANK_INBOUND_UNASSURED = 3;
-const RANK_EXPIRED = 4;
+const RANK_IDLE_DATAGRAM = 1;
+const RANK_UNASSURED = 2;
+const RANK_CLOSING = 3;
+const RANK_INBOUND_UNASSURED = 4;
+const RANK_EXPIRED = 5;
 
 /**
  * How early a session may go when room is short, from its info and state words. Never assured:
  * an inbound one (a SYN flood's) before an outbound one still waiting for its answer; assured TCP
- * only once closing, as netfilter's tcp_can_early_drop allows.
+ * only once closing, as netfilter's tcp_can_early_drop allows. An answered UDP or ICMP flow goes
+ * last, and only for a new flow of its own host at its limit (`ofHost`).
  */
-function evictionRank(info: number, state: number): number {
+function evictionRank(info: number, state: number, ofHost: boolean): number {
   if ((state & F_ASSURED) === 0) return ((info >> 8) & ORIG_INSIDE) === 0 ? RANK_INBOUND_UNASSURED : RANK_UNASSURED;
-  return (info & 0xff) === IPPROTO_TCP && tcpStateOf(state) >= TCP_FIN_WAIT ? RANK_CLOSING : RANK_KEEP;
+  if ((info & 0xff) !== IPPROTO_TCP) return ofHost ? RANK_IDLE_DATAGRAM : RANK_KEEP;
+  return tcpStateOf(state) >= TCP_FIN_WAIT ? RANK_CLOSING : RANK_KEEP;
 }
 
 /**
@@ -224,7 +236,7 @@ export interface CtCounters {
   portsExhausted: number;
   /** Most sessions per inside host; 0: no limit. */
   maxPerHost: number;
-  /** Unassured sessions evicted to make room for new flows. */
+  /** Sessions evicted early to make room for new flows (unassured, closing, or a host's own idle UDP/ICMP at its limit). */
   earlyDrops: number;
   /** New flows dropped because their inside host held maxPerHost sessions that could not go early. */
   hostLimited: number;
@@ -666,7 +678,7 @@ export class Conntrack {
       const state = Atomics.load(s, base + S_STATE);
       if ((state & F_USED) === 0) continue;
       const expires = Atomics.load(s, base + S_EXPIRES);
-      const rank = now >= expires ? RANK_EXPIRED : evictionRank(s[base + S_INFO]!, state);
+      const rank = now >= expires ? RANK_EXPIRED : evictionRank(s[base + S_INFO]!, state, false);
       if (rank > best || (rank === best && rank !== RANK_KEEP && expires < bestExpires)) {
         victim = id;
         best = rank;
@@ -677,29 +689,36 @@ export class Conntrack {
   }
 
   /**
-   * Under the lock: the session of the host in host slot `at` to evict for its new flow, among its
-   * EVICTION_WINDOW oldest, or -1 when none may go. The host's own list, not a window of the
-   * table: its sessions may lie anywhere in the table, and a window of it often holds none. When
-   * `rotating`, the sessions that may not go move to the young end, so the next search sees others.
+   * Under the lock: the session of the host in host slot `at` to evict for its new flow, the best
+   * of the EVICTION_WINDOW oldest that may go, or -1 when none may go among HOST_SEARCH. The host's
+   * own list, not a window of the table: its sessions may lie anywhere in the table, and a window
+   * of it often holds none. When `rotating`, the sessions that may not go move to the young end,
+   * so the next search starts past them.
    */
   private findHostVictim(at: number, now: number, rotating: boolean): number {
     const s = this.sessions;
     let victim = NONE;
     let best = RANK_KEEP;
     let bestExpires = 0;
+    let candidates = EVICTION_WINDOW;
     let id = this.hostOldest[at]!;
-    for (let n = Math.min(EVICTION_WINDOW, this.hostCount[at]!); n > 0; n--) {
+    for (let n = Math.min(HOST_SEARCH, this.hostCount[at]!); n > 0 && candidates > 0; n--) {
       const base = id * SESSION_WORDS;
       const younger = s[base + S_NEXT]!;
       const expires = Atomics.load(s, base + S_EXPIRES);
-      const rank = now >= expires ? RANK_EXPIRED : evictionRank(s[base + S_INFO]!, Atomics.load(s, base + S_STATE));
-      if (rank > best || (rank === best && rank !== RANK_KEEP && expires < bestExpires)) {
-        victim = id;
-        best = rank;
-        bestExpires = expires;
-      } else if (rank === RANK_KEEP && rotating) {
-        this.unlinkFromHost(at, id);
-        this.linkToHost(at, id);
+      const rank = now >= expires ? RANK_EXPIRED : evictionRank(s[base + S_INFO]!, Atomics.load(s, base + S_STATE), true);
+      if (rank === RANK_KEEP) {
+        if (rotating) {
+          this.unlinkFromHost(at, id);
+          this.linkToHost(at, id);
+        }
+      } else {
+        candidates--;
+        if (rank > best || (rank === best && expires < bestExpires)) {
+          victim = id;
+          best = rank;
+          bestExpires = expires;
+        }
       }
       id = younger;
     }
