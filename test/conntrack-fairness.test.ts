@@ -1,7 +1,8 @@
 // A full conntrack table and one greedy host, through a whole forwarding engine: a SYN flood from
 // spoofed sources to a published port must not block new flows of other hosts (unanswered
 // sessions go early, as netfilter's early_drop), and no inside host may hold more than its share
-// (--conntrack-max-per-host). Counters say which of the two happened.
+// (--conntrack-max-per-host): a host at its share replaces one of its own sessions that may go,
+// however many of its sessions may not. Counters say which of these happened.
 
 import { describe, expect, it } from 'vitest';
 
@@ -9,6 +10,7 @@ import type { ConntrackOptions } from '../src/dataplane/l3/conntrack.js';
 import { IPPROTO_TCP, ipv4ToNumber } from '../src/packet/ipv4.js';
 import { parseMacWords } from '../src/packet/mac.js';
 import { EngineRig, GATEWAY_MAC, NEXT_HOP_MAC, REMOTE_IP, UPLINK_IP, UPLINK_MAC, UPLINK_PORT, frame, hostIp, hostMac } from './support/engine-rig.js';
+import { handshake, passes, requestAndClose, tcpToOutside } from './support/nat-flows.js';
 
 const PUBLISHED_PORT = 8080;
 const SERVER_PORT = 2;
@@ -34,16 +36,25 @@ function synFlood(rig: EngineRig, count: number): void {
 
 /** A UDP datagram from port `from`'s host to `dst`:53 from source port `sport`; returns whether it left through the uplink. */
 function outbound(rig: EngineRig, from: number, sport: number, dst = REMOTE_IP): boolean {
-  rig.send(from, frame(`eth_src=${hostMac(from)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(from)},ip_dst=${dst},udp_src=${sport},udp_dst=53`));
-  rig.run();
-  return rig.sent(UPLINK_PORT).length === 1;
+  return passes(rig, from, `eth_src=${hostMac(from)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(from)},ip_dst=${dst},udp_src=${sport},udp_dst=53`, UPLINK_PORT);
 }
 
 /** The answer to outbound(rig, from, sport, dst); returns whether it reached port `from`. */
 function answer(rig: EngineRig, from: number, sport: number, dst = REMOTE_IP): boolean {
-  rig.send(UPLINK_PORT, frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${dst},ip_dst=${UPLINK_IP},udp_src=53,udp_dst=${sport}`));
-  rig.run();
-  return rig.sent(from).length === 1;
+  return passes(rig, UPLINK_PORT, `eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${dst},ip_dst=${UPLINK_IP},udp_src=53,udp_dst=${sport}`, from);
+}
+
+/** `count` connections of port `from`'s host established, from source ports `first` on. */
+function established(rig: EngineRig, from: number, first: number, count: number): void {
+  for (let k = 0; k < count; k++) expect(handshake(tcpToOutside(rig, from, first + k)), `connection ${first + k}`).toBe(true);
+}
+
+/** `count` connections of port `from`'s host opened and closed (left in TIME_WAIT), from source ports `first` on. */
+function closed(rig: EngineRig, from: number, first: number, count: number): void {
+  for (let k = 0; k < count; k++) {
+    const c = tcpToOutside(rig, from, first + k);
+    expect(handshake(c) && requestAndClose(c), `connection ${first + k}`).toBe(true);
+  }
 }
 
 /** Sessions that count against port `port`'s host: its own flows out, and flows in to its published ports. */
@@ -83,12 +94,9 @@ describe('a SYN flood from spoofed sources to a published port', () => {
 describe('the share of one inside host (--conntrack-max-per-host)', () => {
   const SHARE = 4;
 
-  it('drops a host\'s new flow as conntrack_host_limit once it holds its share of answered flows, and counts it', () => {
+  it('drops a host\'s new flow as conntrack_host_limit once it holds its share of established connections, and counts it', () => {
     const rig = publishingRig({ maxPerHost: SHARE });
-    for (let k = 0; k < SHARE; k++) {
-      expect(outbound(rig, 1, 40000 + k)).toBe(true);
-      expect(answer(rig, 1, 40000 + k)).toBe(true);
-    }
+    established(rig, 1, 30000, SHARE);
     expect(outbound(rig, 1, 40000 + SHARE)).toBe(false);
     expect(rig.drops(1).conntrack_host_limit).toBe(1);
     expect(rig.ct!.counters()).toMatchObject({ entries: SHARE, hostLimited: 1, earlyDrops: 0 });
@@ -106,12 +114,66 @@ describe('the share of one inside host (--conntrack-max-per-host)', () => {
 
   it('counts flows to a published port against the inside host they reach, together with its own flows out', () => {
     const rig = publishingRig({ maxPerHost: SHARE });
-    for (let k = 0; k < SHARE; k++) {
-      expect(outbound(rig, SERVER_PORT, 40000 + k)).toBe(true);
-      expect(answer(rig, SERVER_PORT, 40000 + k)).toBe(true);
-    }
+    established(rig, SERVER_PORT, 30000, SHARE);
     synFlood(rig, 1);
     expect(rig.drops(UPLINK_PORT).conntrack_host_limit).toBe(1);
     expect(sessionsOf(rig, SERVER_PORT)).toBe(SHARE);
+  });
+
+  it('lets a host at its share replace its own answered UDP flow nearest its timeout, which then gets no more answers', () => {
+    const rig = publishingRig({ maxPerHost: SHARE });
+    for (let k = 0; k < SHARE; k++) {
+      expect(outbound(rig, 1, 40000 + k)).toBe(true);
+      expect(answer(rig, 1, 40000 + k)).toBe(true);
+    }
+    expect(outbound(rig, 1, 41000), 'the new flow').toBe(true);
+    expect(rig.ct!.counters()).toMatchObject({ entries: SHARE, earlyDrops: 1, hostLimited: 0 });
+    expect(answer(rig, 1, 40000), 'the oldest exchange was replaced').toBe(false);
+    for (let k = 1; k < SHARE; k++) expect(answer(rig, 1, 40000 + k), `exchange ${k} stays`).toBe(true);
+  });
+
+  it('replaces a host\'s answered UDP flow only when none of its sessions may go before it', () => {
+    const rig = publishingRig({ maxPerHost: SHARE });
+    for (let k = 0; k < SHARE - 1; k++) {
+      expect(outbound(rig, 1, 40000 + k)).toBe(true);
+      expect(answer(rig, 1, 40000 + k)).toBe(true);
+    }
+    closed(rig, 1, 30000, 1);
+    expect(outbound(rig, 1, 41000), 'the new flow').toBe(true);
+    for (let k = 0; k < SHARE - 1; k++) expect(answer(rig, 1, 40000 + k), `exchange ${k} stays`).toBe(true);
+    expect(rig.ct!.entries().some((e) => e.protocol === 'tcp'), 'the closed connection was replaced').toBe(false);
+  });
+
+  it('never replaces another host\'s answered UDP flow, even for a host at its share', () => {
+    const rig = publishingRig({ maxPerHost: SHARE });
+    expect(outbound(rig, 3, 40000)).toBe(true);
+    expect(answer(rig, 3, 40000)).toBe(true);
+    established(rig, 1, 30000, SHARE);
+    expect(outbound(rig, 1, 41000)).toBe(false);
+    expect(answer(rig, 3, 40000)).toBe(true);
+  });
+});
+
+describe('the search of a host at its share for a session to replace', () => {
+  const SHARE = 300;
+  /** A rig whose table is large enough for one host's SHARE sessions and more. */
+  const largeRig = () => publishingRig({ max: 4 * SHARE, maxPerHost: SHARE });
+
+  it('finds a closing connection behind more established ones than one eviction window (64)', () => {
+    const rig = largeRig();
+    established(rig, 1, 30000, 100);
+    closed(rig, 1, 31000, SHARE - 100);
+    expect(handshake(tcpToOutside(rig, 1, 32000)), 'the new connection').toBe(true);
+    expect(rig.ct!.counters()).toMatchObject({ earlyDrops: 1, hostLimited: 0 });
+    for (let k = 0; k < 100; k++) expect(tcpToOutside(rig, 1, 30000 + k).out('.'), `established connection ${k} stays`).toBe(true);
+  });
+
+  it('looks through at most 256 sessions: behind more established ones it refuses once, then starts past them', () => {
+    const rig = largeRig();
+    established(rig, 1, 30000, 280);
+    closed(rig, 1, 31000, SHARE - 280);
+    expect(handshake(tcpToOutside(rig, 1, 32000)), 'the first new connection').toBe(false);
+    expect(handshake(tcpToOutside(rig, 1, 32001)), 'the next one').toBe(true);
+    expect(rig.ct!.counters()).toMatchObject({ earlyDrops: 1, hostLimited: 1 });
   });
 });

@@ -11,6 +11,7 @@ import { formatTraceBlock } from '../src/switch/trace/text.js';
 import {
   EngineRig, GATEWAY_IP, GATEWAY_MAC, NEXT_HOP_IP, NEXT_HOP_MAC, REMOTE_IP, ScriptedQueue, UPLINK_IP, UPLINK_MAC, UPLINK_PORT, decisions, frame, hostIp, hostMac,
 } from './support/engine-rig.js';
+import { handshake, tcpToOutside } from './support/nat-flows.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
@@ -291,7 +292,8 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     return { port: 1, frame: udp(1, hostMac(5), hostIp(5)) };
   },
   conntrack_host_limit: (rig) => {
-    answeredFlow(rig, 1);
+    // An established connection: a session a host at its limit may not replace (an answered UDP flow it may).
+    handshake(tcpToOutside(rig, 1, 40000));
     return { port: 1, frame: udp(1, GATEWAY_MAC, '198.51.100.8') };
   },
   arp_invalid: () => {

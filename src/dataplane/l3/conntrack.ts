@@ -13,13 +13,25 @@
 // updated with atomics.
 //
 // A full table makes room as netfilter's early_drop does: a new flow evicts a session that was
-// never assured (no answer, or a TCP handshake never completed), looking at a bounded window of
-// sessions, never the whole table. Sessions opened from outside through a published port and
-// never assured go first: they are what a SYN flood from spoofed sources leaves. Each inside host
-// may hold at most maxPerHost sessions (a host at its limit can only replace its own unassured
-// sessions); sessions through a published port count against the inside host they reach, since
-// their outside sources can be spoofed without end and would each get a fresh share. The count
-// per host is a small hash table beside the sessions, changed only under the lock.
+// never assured (no answer, or a TCP handshake never completed) or an assured TCP session that is
+// closing, looking at a bounded window of sessions, never the whole table. Sessions opened from
+// outside through a published port and never assured go first: they are what a SYN flood from
+// spoofed sources leaves. Each inside host may hold at most maxPerHost sessions; sessions through
+// a published port count against the inside host they reach, since their outside sources can be
+// spoofed without end and would each get a fresh share.
+//
+// A host at its limit replaces one of its own sessions, found among its oldest through a list of
+// its sessions: a window of the table would often hold none of them (freed sessions are reused
+// last-in first-out, so a host's sessions cluster, and much of a table below its max is free).
+// The search passes over sessions that may not go (up to a bound) and moves them to the list's
+// young end, so long-lived connections do not hide the rest. Besides what early_drop may evict,
+// the host may replace its own answered UDP or ICMP flow, the one nearest its timeout, as a last
+// resort: these never close, so a host with short exchanges fills its share with flows it has
+// finished with; refusing its new flow breaks that flow for certain, while the eviction ends a
+// flow the host itself most likely abandoned (one still in use gets a new session with its next
+// packet out). Another host's answered flows and established TCP are never evicted. The count and
+// list ends per host are a small hash table beside the sessions, changed only under the lock;
+// readers never look at them.
 //
 // Masquerade maps a source (address, port) to one external port for every destination (RFC 4787
 // endpoint-independent mapping), keeps the source port when it is free, and reference-counts the
@@ -71,8 +83,9 @@ const S_EXPIRES = 10;
 const S_PACKETS = 11; // per direction: packets, bytes low, bytes high
 const S_MAC_ORIG = 17; // the originator's MAC (hi, lo) when it is inside
 const S_MAC_REPLY = 19; // the responder's MAC when it is inside
-const S_FREE_NEXT = 21;
+const S_NEXT = 21; // while free: the next free session; while used: its host's next younger session
 const S_HOST = 22; // the inside host the session counts against
+const S_HOST_PREV = 23; // its host's next older session
 const SESSION_WORDS = 24;
 
 const F_USED = 1 << 8;
@@ -123,6 +136,8 @@ const MAX_CHAIN = 64;
 const LOOKUP_ATTEMPTS = 4;
 /** Sessions one eviction looks at, like the 8 hash buckets netfilter's early_drop scans. */
 const EVICTION_WINDOW = 64;
+/** Sessions of its own a host at its limit looks through, those that may not go included. */
+const HOST_SEARCH = 4 * EVICTION_WINDOW;
 /** Sessions a sweep looks at per hold of the lock. */
 const SWEEP_SLICE = 4096;
 const NONE = -1;
@@ -131,26 +146,29 @@ const NONE = -1;
 export const CT_MISS = -1;
 export const CT_FULL = -2;
 export const CT_NO_PORT = -3;
-/** The inside host already holds maxPerHost sessions, none of which may go early. */
+/** The inside host already holds maxPerHost sessions, none of which may go early (among those one search looks at). */
 export const CT_HOST_LIMIT = -4;
 /** A lock-free walk that cannot tell: a session it matched or its chain moved under it. */
 const WALK_UNSURE = -5;
 
 // Which session an eviction picks: the highest rank, then the one nearest its timeout; 0 never.
 const RANK_KEEP = 0;
-const RANK_UNASSURED = 1;
-const RANK_CLOSING = 2;
-const RANK_INBOUND_UNASSURED = 3;
-const RANK_EXPIRED = 4;
+const RANK_IDLE_DATAGRAM = 1;
+const RANK_UNASSURED = 2;
+const RANK_CLOSING = 3;
+const RANK_INBOUND_UNASSURED = 4;
+const RANK_EXPIRED = 5;
 
 /**
  * How early a session may go when room is short, from its info and state words. Never assured:
  * an inbound one (a SYN flood's) before an outbound one still waiting for its answer; assured TCP
- * only once closing, as netfilter's tcp_can_early_drop allows.
+ * only once closing, as netfilter's tcp_can_early_drop allows. An answered UDP or ICMP flow goes
+ * last, and only for a new flow of its own host at its limit (`ofHost`).
  */
-function evictionRank(info: number, state: number): number {
+function evictionRank(info: number, state: number, ofHost: boolean): number {
   if ((state & F_ASSURED) === 0) return ((info >> 8) & ORIG_INSIDE) === 0 ? RANK_INBOUND_UNASSURED : RANK_UNASSURED;
-  return (info & 0xff) === IPPROTO_TCP && tcpStateOf(state) >= TCP_FIN_WAIT ? RANK_CLOSING : RANK_KEEP;
+  if ((info & 0xff) !== IPPROTO_TCP) return ofHost ? RANK_IDLE_DATAGRAM : RANK_KEEP;
+  return tcpStateOf(state) >= TCP_FIN_WAIT ? RANK_CLOSING : RANK_KEEP;
 }
 
 /**
@@ -218,7 +236,7 @@ export interface CtCounters {
   portsExhausted: number;
   /** Most sessions per inside host; 0: no limit. */
   maxPerHost: number;
-  /** Unassured sessions evicted to make room for new flows. */
+  /** Sessions evicted early to make room for new flows (unassured, closing, or a host's own idle UDP/ICMP at its limit). */
   earlyDrops: number;
   /** New flows dropped because their inside host held maxPerHost sessions that could not go early. */
   hostLimited: number;
@@ -258,9 +276,14 @@ export class Conntrack {
   /** Per bucket: a version, odd while a session leaves the bucket's chain. */
   private readonly bucketVersion: Int32Array;
   private readonly bucketMask: number;
-  /** Per inside host with sessions, in an open-addressed table: its address and session count (0: empty slot). */
+  /**
+   * Per inside host with sessions, in an open-addressed table: its address, its session count (0:
+   * empty slot), and the ends of the list of its sessions, oldest first, linked through the sessions.
+   */
   private readonly hostIp: Int32Array;
   private readonly hostCount: Int32Array;
+  private readonly hostOldest: Int32Array;
+  private readonly hostYoungest: Int32Array;
   private seed = 0;
   /** Per protocol and external port: the inside address and port mapped to it, and its sessions. */
   private readonly ownerIp: Int32Array;
@@ -293,6 +316,8 @@ export class Conntrack {
     this.bucketVersion = take(bucketCount);
     this.hostIp = take(bucketCount);
     this.hostCount = take(bucketCount);
+    this.hostOldest = take(bucketCount);
+    this.hostYoungest = take(bucketCount);
     this.ownerIp = take(PROTOCOLS.length * PORTS);
     this.ownerPort = take(PROTOCOLS.length * PORTS);
     this.ownerRefs = take(PROTOCOLS.length * PORTS);
@@ -305,7 +330,7 @@ export class Conntrack {
   }
 
   static bytesFor(max: number): number {
-    const words = HEADER_WORDS + max * SESSION_WORDS + 4 * Conntrack.bucketsFor(max) + 2 * max + 3 * PROTOCOLS.length * PORTS + 2 * PORTS + MAX_RULES * RULE_WORDS;
+    const words = HEADER_WORDS + max * SESSION_WORDS + 6 * Conntrack.bucketsFor(max) + 2 * max + 3 * PROTOCOLS.length * PORTS + 2 * PORTS + MAX_RULES * RULE_WORDS;
     return words * 4;
   }
 
@@ -318,7 +343,7 @@ export class Conntrack {
     if (!Number.isInteger(maxPerHost) || maxPerHost < 0 || maxPerHost > max) throw new RangeError(`conntrack max per host ${maxPerHost} is not in 0..${max} (0: no limit; at most the table's max)`);
     const ct = new Conntrack({ buffer: new SharedArrayBuffer(Conntrack.bytesFor(max)), max, epochMs: clock() }, clock);
     ct.buckets.fill(NONE);
-    for (let s = 0; s < max; s++) ct.sessions[s * SESSION_WORDS + S_FREE_NEXT] = s + 1 < max ? s + 1 : NONE;
+    for (let s = 0; s < max; s++) ct.sessions[s * SESSION_WORDS + S_NEXT] = s + 1 < max ? s + 1 : NONE;
     ct.header[H_FREE] = 0;
     ct.header[H_PORT_LO] = lo;
     ct.header[H_PORT_HI] = hi;
@@ -535,7 +560,7 @@ export class Conntrack {
       const drafted = natIp !== 0 ? this.draftMasquerade(protocol, src, dst, ports, natIp, rule, false) : this.draftPublished(protocol, src, ports, rule);
       if (drafted !== 0) return drafted;
       const d = this.draft;
-      const room = this.roomFor(natIp !== 0 ? src : d[D_REPLY_SRC]!, now);
+      const room = this.roomFor(natIp !== 0 ? src : d[D_REPLY_SRC]!, now, false);
       if (room < CT_MISS) return room;
       found[FOUND_SRC] = d[D_REPLY_DST]!;
       found[FOUND_DST] = d[D_REPLY_SRC]!;
@@ -607,41 +632,42 @@ export class Conntrack {
 
   /** Under the lock: room for one more session of `host`, evicting one if need be. Returns 0, CT_HOST_LIMIT or CT_FULL. */
   private makeRoom(host: number, now: number): number {
-    const room = this.roomFor(host, now);
+    const room = this.roomFor(host, now, true);
     if (room === CT_MISS) return 0;
-    // The next eviction looks further on, after the victim or past a window with none, like a clock hand.
-    const h = this.header;
-    h[H_EVICTION_CURSOR] = ((room >= 0 ? room + 1 : h[H_EVICTION_CURSOR]! + EVICTION_WINDOW) % this.max) | 0;
     if (room === CT_HOST_LIMIT) return this.counted(H_HOST_LIMITED, CT_HOST_LIMIT);
     if (room === CT_FULL) return this.counted(H_FULL, CT_FULL);
-    Atomics.add(h, now >= this.sessions[room * SESSION_WORDS + S_EXPIRES]! ? H_EXPIRED : H_EARLY_DROPS, 1);
+    Atomics.add(this.header, now >= this.sessions[room * SESSION_WORDS + S_EXPIRES]! ? H_EXPIRED : H_EARLY_DROPS, 1);
     this.remove(room);
     return 0;
   }
 
   /**
-   * Under the lock, changing nothing: whether `host` may have one more session. CT_MISS when there
-   * is room, the session to evict first, or CT_HOST_LIMIT / CT_FULL when none may go. A host at its
-   * limit replaces one of its own sessions, which also leaves room in the table.
+   * Under the lock: whether `host` may have one more session. CT_MISS when there is room, the
+   * session to evict first, or CT_HOST_LIMIT / CT_FULL when none may go. A host at its limit
+   * replaces one of its own sessions, which also leaves room in the table. Only when `evicting`
+   * does the search move on (the window's cursor, the host's list), so a dry run changes nothing.
    */
-  private roomFor(host: number, now: number): number {
+  private roomFor(host: number, now: number, evicting: boolean): number {
     const limit = this.header[H_MAX_PER_HOST]!;
-    if (limit > 0 && this.hostCount[this.hostSlot(host)]! >= limit) {
-      const victim = this.findVictim(true, host, now);
+    const at = limit > 0 ? this.hostSlot(host) : NONE;
+    if (at !== NONE && this.hostCount[at]! >= limit) {
+      const victim = this.findHostVictim(at, now, evicting);
       return victim === NONE ? CT_HOST_LIMIT : victim;
     }
     if (this.header[H_FREE] !== NONE) return CT_MISS;
-    const victim = this.findVictim(false, 0, now);
+    const victim = this.findVictim(now);
+    // The next eviction looks further on, after the victim or past a window with none, like a clock hand.
+    if (evicting) this.header[H_EVICTION_CURSOR] = ((victim !== NONE ? victim + 1 : this.header[H_EVICTION_CURSOR]! + EVICTION_WINDOW) % this.max) | 0;
     return victim === NONE ? CT_FULL : victim;
   }
 
   /**
-   * Under the lock: the session to evict among EVICTION_WINDOW from the cursor (only `host`'s when
-   * `ofHost`), or -1 when none may go. A bounded window keeps eviction off the whole table, as
-   * netfilter's early_drop scans a few buckets; here the sessions lie in one array, so the window
-   * walks that and moves on after each eviction.
+   * Under the lock: the session to evict from a full table among EVICTION_WINDOW from the cursor,
+   * or -1 when none may go. A bounded window keeps eviction off the whole table, as netfilter's
+   * early_drop scans a few buckets; here the sessions lie in one array, so the window walks that
+   * and moves on after each eviction. A full table is dense, so the window is too.
    */
-  private findVictim(ofHost: boolean, host: number, now: number): number {
+  private findVictim(now: number): number {
     const s = this.sessions;
     let victim = NONE;
     let best = RANK_KEEP;
@@ -650,14 +676,51 @@ export class Conntrack {
     for (let n = Math.min(EVICTION_WINDOW, this.max); n > 0; n--, id = id + 1 === this.max ? 0 : id + 1) {
       const base = id * SESSION_WORDS;
       const state = Atomics.load(s, base + S_STATE);
-      if ((state & F_USED) === 0 || (ofHost && s[base + S_HOST] !== host)) continue;
+      if ((state & F_USED) === 0) continue;
       const expires = Atomics.load(s, base + S_EXPIRES);
-      const rank = now >= expires ? RANK_EXPIRED : evictionRank(s[base + S_INFO]!, state);
+      const rank = now >= expires ? RANK_EXPIRED : evictionRank(s[base + S_INFO]!, state, false);
       if (rank > best || (rank === best && rank !== RANK_KEEP && expires < bestExpires)) {
         victim = id;
         best = rank;
         bestExpires = expires;
       }
+    }
+    return victim;
+  }
+
+  /**
+   * Under the lock: the session of the host in host slot `at` to evict for its new flow, the best
+   * of the EVICTION_WINDOW oldest that may go, or -1 when none may go among HOST_SEARCH. The host's
+   * own list, not a window of the table: its sessions may lie anywhere in the table, and a window
+   * of it often holds none. When `rotating`, the sessions that may not go move to the young end,
+   * so the next search starts past them.
+   */
+  private findHostVictim(at: number, now: number, rotating: boolean): number {
+    const s = this.sessions;
+    let victim = NONE;
+    let best = RANK_KEEP;
+    let bestExpires = 0;
+    let candidates = EVICTION_WINDOW;
+    let id = this.hostOldest[at]!;
+    for (let n = Math.min(HOST_SEARCH, this.hostCount[at]!); n > 0 && candidates > 0; n--) {
+      const base = id * SESSION_WORDS;
+      const younger = s[base + S_NEXT]!;
+      const expires = Atomics.load(s, base + S_EXPIRES);
+      const rank = now >= expires ? RANK_EXPIRED : evictionRank(s[base + S_INFO]!, Atomics.load(s, base + S_STATE), true);
+      if (rank === RANK_KEEP) {
+        if (rotating) {
+          this.unlinkFromHost(at, id);
+          this.linkToHost(at, id);
+        }
+      } else {
+        candidates--;
+        if (rank > best || (rank === best && expires < bestExpires)) {
+          victim = id;
+          best = rank;
+          bestExpires = expires;
+        }
+      }
+      id = younger;
     }
     return victim;
   }
@@ -670,21 +733,54 @@ export class Conntrack {
     return i;
   }
 
-  /** Under the lock: one session more (+1) or less (-1) for `host`; a host with none leaves the table. */
-  private countHost(host: number, change: number): void {
+  /** Under the lock: session `id` joins the sessions of `host`, as its youngest. */
+  private joinHost(host: number, id: number): void {
     const at = this.hostSlot(host);
-    this.hostIp[at] = host;
-    this.hostCount[at]! += change;
-    if (this.hostCount[at] !== 0) return;
+    if (this.hostCount[at] === 0) {
+      this.hostIp[at] = host;
+      this.hostOldest[at] = NONE;
+      this.hostYoungest[at] = NONE;
+    }
+    this.hostCount[at]!++;
+    this.linkToHost(at, id);
+  }
+
+  /** Under the lock: session `id` leaves the sessions of `host`; a host with none leaves the table. */
+  private leaveHost(host: number, id: number): void {
+    const at = this.hostSlot(host);
+    this.unlinkFromHost(at, id);
+    if (--this.hostCount[at]! !== 0) return;
     const mask = this.bucketMask;
     let hole = at;
     for (let j = (hole + 1) & mask; this.hostCount[j] !== 0; j = (j + 1) & mask) {
       if (staysAfterHole(hashTuple(this.seed, 0, this.hostIp[j]!, 0, 0) & mask, hole, j)) continue;
       this.hostIp[hole] = this.hostIp[j]!;
       this.hostCount[hole] = this.hostCount[j]!;
+      this.hostOldest[hole] = this.hostOldest[j]!;
+      this.hostYoungest[hole] = this.hostYoungest[j]!;
       this.hostCount[j] = 0;
       hole = j;
     }
+  }
+
+  private linkToHost(at: number, id: number): void {
+    const s = this.sessions;
+    const youngest = this.hostYoungest[at]!;
+    s[id * SESSION_WORDS + S_HOST_PREV] = youngest;
+    s[id * SESSION_WORDS + S_NEXT] = NONE;
+    if (youngest === NONE) this.hostOldest[at] = id;
+    else s[youngest * SESSION_WORDS + S_NEXT] = id;
+    this.hostYoungest[at] = id;
+  }
+
+  private unlinkFromHost(at: number, id: number): void {
+    const s = this.sessions;
+    const older = s[id * SESSION_WORDS + S_HOST_PREV]!;
+    const younger = s[id * SESSION_WORDS + S_NEXT]!;
+    if (older === NONE) this.hostOldest[at] = younger;
+    else s[older * SESSION_WORDS + S_NEXT] = younger;
+    if (younger === NONE) this.hostYoungest[at] = older;
+    else s[younger * SESSION_WORDS + S_HOST_PREV] = older;
   }
 
   private counted(counter: number, result: number): number {
@@ -702,7 +798,7 @@ export class Conntrack {
     const s = this.sessions;
     const id = h[H_FREE]!;
     const base = id * SESSION_WORDS;
-    h[H_FREE] = s[base + S_FREE_NEXT]!;
+    h[H_FREE] = s[base + S_NEXT]!;
     beginWrite(s, base + S_VERSION);
     s[base + S_INFO] = protocol | (d[D_PLACEMENT]! << 8);
     s[base + S_BINDING] = d[D_BINDING]!;
@@ -727,7 +823,7 @@ export class Conntrack {
     this.link((id << 1) | 1, hashTuple(this.seed, protocol, rSrc, rDst, rPorts));
     h[H_COUNT]!++;
     h[H_CREATED]!++;
-    this.countHost(host, 1);
+    this.joinHost(host, id);
     return id << 1;
   }
 
@@ -783,10 +879,10 @@ export class Conntrack {
         this.ownerPort[at] = 0;
       }
     }
-    this.countHost(s[base + S_HOST]!, -1);
+    this.leaveHost(s[base + S_HOST]!, id);
     s[base + S_STATE] = 0;
     s[base + S_EXPIRES] = 0;
-    s[base + S_FREE_NEXT] = this.header[H_FREE]!;
+    s[base + S_NEXT] = this.header[H_FREE]!;
     this.header[H_FREE] = id;
     endWrite(s, base + S_VERSION);
     this.header[H_COUNT]!--;
