@@ -27,7 +27,7 @@ export const DROP_REASON_INFO = [
   { reason: 'tx_error', stage: 'tx', description: 'the egress queue refused the frame with an error other than EAGAIN' },
   { reason: 'port_down', stage: 'tx', description: 'the egress interface is down (a TAP answers EIO, a packet socket ENETDOWN)' },
   { reason: 'gso_size_invalid', stage: 'offload', description: 'a GSO frame for a port without offloads whose gso_size is under 64 bytes or would cut it into more than 128 segments' },
-  { reason: 'conntrack_host_limit', stage: 'l3', description: 'a new NAT flow of an inside host that holds --conntrack-max-per-host sessions, none unanswered' },
+  { reason: 'conntrack_host_limit', stage: 'l3', description: 'a new NAT flow of an inside host that holds --conntrack-max-per-host sessions, none of which may be replaced (established TCP, or others its search did not reach)' },
   { reason: 'arp_invalid', stage: 'l3', description: 'ARP from the uplink or to the gateway that is not an Ethernet/IPv4 request or reply from a unicast sender MAC equal to the frame\'s source' },
   { reason: 'ip_header_invalid', stage: 'l3', description: 'an IPv4 header to route with a version other than 4, a header under 20 bytes, a total length the frame does not hold, or options that run past the header' },
   { reason: 'ip_checksum', stage: 'l3', description: 'an IPv4 header to route whose checksum is wrong' },
