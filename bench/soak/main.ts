@@ -285,7 +285,7 @@ async function main(): Promise<void> {
     await cli(sw, 'capture', '-c', '5', '--duration', '2', '-w', join(resources.dir, 'warm.pcapng'));
     if (Date.now() > warm) throw new Error('warm-up took over a minute: the switch is not healthy enough to soak');
     const counterNames = [a, b, f].map((ns) => view(ns).name);
-    const before = { process: sample(pid), stats: await json<SwitchStats>(sw, 'stats'), links: await linkSet([a, b, f]) };
+    const before = { process: sample(pid), ...(await snapshot(sw, [a, b, f])) };
     console.log(`bench/soak: ${seconds} s on switch ${sw} (daemon pid ${pid}); after warm-up rss ${mib(before.process.rssBytes)} MiB, ${before.process.fds} fds, ${before.process.threads} threads`);
 
     const deadline = Date.now() + seconds * 1000;
@@ -337,7 +337,7 @@ async function main(): Promise<void> {
     const finalStream = { accepted: sent.sent, refusedQueueFull: queueFullA, readBySwitch: rxA, deliveredToB: txB, droppedByReason: dropped, unaccounted: sent.sent - rxA + Math.max(0, rxA - txB - dropped) };
 
     // Back to rest: the daemon's footprint and the kernel's view of each steady port.
-    const after = { process: await settledSample(pid, before.process), stats: await json<SwitchStats>(sw, 'stats'), links: await linkSet([a, b, f]) };
+    const after = { process: await settledSample(pid, before.process), ...(await snapshot(sw, [a, b, f])) };
     const boundary = counterNames.map((name, i) => {
       const ns = [a, b, f][i]!;
       const port = (s: SwitchStats): PortStats => portStats(s, name);
@@ -408,6 +408,21 @@ async function cycleOnce(sw: string, resources: Resources, gateway: string): Pro
 
 async function linkSet(namespaces: string[]): Promise<Record<string, LinkCounters>> {
   return Object.fromEntries(await Promise.all(namespaces.map(async (ns) => [ns, await linkCounters('eth0', ns)] as const)));
+}
+
+/**
+ * The switch's counters and the kernel's for the steady ports at one moment: read the kernel's
+ * between two reads of the switch's, until nothing moved meanwhile (a stray ARP or IPv6 frame would
+ * otherwise be counted by one side only).
+ */
+async function snapshot(sw: string, namespaces: string[]): Promise<{ stats: SwitchStats; links: Record<string, LinkCounters> }> {
+  for (let i = 0; ; i++) {
+    const first = await json<SwitchStats>(sw, 'stats');
+    const links = await linkSet(namespaces);
+    const stats = await json<SwitchStats>(sw, 'stats');
+    const again = await linkSet(namespaces);
+    if ((JSON.stringify(first.ports) === JSON.stringify(stats.ports) && JSON.stringify(links) === JSON.stringify(again)) || i === 50) return { stats, links };
+  }
 }
 
 /** Stats once the counters stop moving: frames in flight have reached their end. */
