@@ -15,20 +15,10 @@ import type { SwitchStats } from '../src/switch/switch.js';
 import { cliWith } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 import { waitFor } from './support/wait-for.js';
+import { udpFloodScript } from './support/udp-flood.js';
 
 /** More than a TAP queue holds (its txqueuelen, 1000), so that many are dropped. */
 const FRAMES = 3000;
-
-/** Sends `count` UDP datagrams to `address` (a broadcast: no ARP needed) as fast as the socket takes them. */
-function floodScript(address: string, count: number): string {
-  return `const s = require('node:dgram').createSocket('udp4');
-s.bind(() => {
-  s.setBroadcast(true);
-  let n = 0;
-  const next = () => (n++ < ${count} ? s.send(Buffer.alloc(64), 9, '${address}', next) : s.close());
-  next();
-});`;
-}
 
 describeKernel('kernel_queue_full: what the kernel dropped at a full TAP queue', () => {
   const run = useTempDir('tapswitch-test-');
@@ -55,7 +45,7 @@ describeKernel('kernel_queue_full: what the kernel dropped at a full TAP queue',
     const broadcast = formatIpv4Number((ipv4ToNumber(ip) | (2 ** (32 - Number(prefix)) - 1)) >>> 0);
     process.kill(pid, 'SIGSTOP');
     try {
-      await execIn(ns, process.execPath, ['-e', floodScript(broadcast, FRAMES)]);
+      await execIn(ns, process.execPath, ['-e', udpFloodScript(broadcast, FRAMES, 64)]);
       await waitFor(async () => (await linkCounters('eth0', ns)).txDropped > 0, { what: "the TAP's queue to overflow while the switch is stopped" });
     } finally {
       process.kill(pid, 'SIGCONT');

@@ -17,21 +17,11 @@ import type { PortStats, SwitchStats } from '../src/switch/switch.js';
 import { cliWith } from './support/cli.js';
 import { describeKernel, testSubnet, useTempDir } from './support/kernel.js';
 import { waitFor } from './support/wait-for.js';
+import { udpFloodScript } from './support/udp-flood.js';
 
 /** 1400-byte datagrams take over 2 KiB of buffer each: 8000 of them are twice the port's 8 MiB. */
 const FRAMES = 8000;
 const PAYLOAD = 1400;
-
-/** Sends `count` UDP datagrams to `address` (a broadcast: no ARP needed) as fast as the socket takes them. */
-function floodScript(address: string, count: number): string {
-  return `const s = require('node:dgram').createSocket('udp4');
-s.bind(() => {
-  s.setBroadcast(true);
-  let n = 0;
-  const next = () => (n++ < ${count} ? s.send(Buffer.alloc(${PAYLOAD}), 9, '${address}', next) : s.close());
-  next();
-});`;
-}
 
 describeKernel('socket_buffer_full: what the kernel dropped at a full packet socket receive buffer', () => {
   const run = useTempDir('tapswitch-test-');
@@ -74,7 +64,7 @@ describeKernel('socket_buffer_full: what the kernel dropped at a full packet soc
     expect(before.stats.kernelDrops).toEqual({ socket_buffer_full: 0 });
     process.kill(pid, 'SIGSTOP');
     try {
-      await execIn(ns, process.execPath, ['-e', floodScript(`${net}.255`, FRAMES)]);
+      await execIn(ns, process.execPath, ['-e', udpFloodScript(`${net}.255`, FRAMES, PAYLOAD)]);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
