@@ -19,9 +19,9 @@
 //     the switch or counted by the kernel (kernel_queue_full), and what the switch sent reached the
 //     namespace; a last unicast stream read by the switch was delivered or dropped by reason.
 // Writes bench/results/soak.json.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -53,7 +53,7 @@ export class Bridge implements Stage {
       // The uplink's frames go to the router; before the router knows it (or after it let go) they go nowhere.
       const routed = ingress === this.routedPort();
       for (let i = 0; i < batch.rxCount; i++) {
-        if (batch.next[i] !== 0) continue;
+        if (batch.next[i] !== 0 || !this.sourceSound(batch, i)) continue;
         if (routed) {
           batch.next[i] = NEXT_L3;
           batch.toL3++;
@@ -77,14 +77,7 @@ export class Bridge implements Stage {
       // Each MAC read once, as a word of its first four bytes and one of its last two.
       const srcHi = view.getUint32(at + ETH_SRC);
       const srcLo = view.getUint16(at + ETH_SRC + 4);
-      if ((srcHi & GROUP_BIT) !== 0) {
-        batch.drop(i, DROP_MULTICAST_SOURCE);
-        continue;
-      }
-      if ((srcHi | srcLo) === 0) {
-        batch.drop(i, DROP_ZERO_SOURCE);
-        continue;
-      }
+      if (!this.sourceWordsSound(batch, i, srcHi, srcLo)) continue;
       if (learning) fdb.learnWords(srcHi, srcLo, ingress, now);
       const dstHi = view.getUint32(at + ETH_DST);
       const dstLo = view.getUint16(at + ETH_DST + 4);
@@ -119,6 +112,19 @@ export class Bridge implements Stage {
       } else if (egress > GATEWAY_PORT && (ports[egress]! & PORT_PRESENT) !== 0) next[i] = egress;
       else next[i] = NEXT_FLOOD_UNKNOWN;
     }
+  }
+
+  /** A source MAC no station can have (a group address, all zeros) drops the frame, on every port. */
+  private sourceWordsSound(batch: Batch, i: number, srcHi: number, srcLo: number): boolean {
+    if ((srcHi & GROUP_BIT) !== 0) batch.drop(i, DROP_MULTICAST_SOURCE);
+    else if ((srcHi | srcLo) === 0) batch.drop(i, DROP_ZERO_SOURCE);
+    else return true;
+    return false;
+  }
+
+  private sourceSound(batch: Batch, i: number): boolean {
+    const at = batch.at(i);
+    return this.sourceWordsSound(batch, i, batch.view.getUint32(at + ETH_SRC), batch.view.getUint16(at + ETH_SRC + 4));
   }
 
   traceBefore(batch: Batch, i: number): void {

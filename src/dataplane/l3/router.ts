@@ -6,7 +6,7 @@
 // of their own, appended to the batch. Nothing is routed, translated, answered or learned from
 // before it passes the checks of validate.ts; from outside, tags, group or zero source MACs and
 // martian source addresses are refused too.
-import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETH_SRC, ETH_DST, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4, isZeroMac } from '../../packet/ethernet.js';
+import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETH_SRC, ETH_DST, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
 import { IPPROTO_ICMP, IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_SRC, IPV4_TTL, ipv4HeaderBytes } from '../../packet/ipv4.js';
 import { ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TYPE } from '../../packet/icmp.js';
 import { ARP_HLEN, ARP_HTYPE, ARP_HTYPE_ETHERNET, ARP_OP, ARP_PLEN, ARP_PTYPE, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_TPA } from '../../packet/arp.js';
@@ -14,8 +14,8 @@ import { checksumReplace16 } from '../../packet/checksum.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_LOCAL, F_TAGGED, NEXT_DONE, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
 import {
-  DROP_GATEWAY_IGNORED, DROP_IP_HEADER_INVALID, DROP_MARTIAN_SOURCE, DROP_MULTICAST_SOURCE, DROP_NAT_NO_SESSION, DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED,
-  DROP_UPLINK_IGNORED, DROP_VLAN_TAGGED, DROP_ZERO_SOURCE,
+  DROP_GATEWAY_IGNORED, DROP_IP_HEADER_INVALID, DROP_MARTIAN_SOURCE, DROP_NAT_NO_SESSION, DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED,
+  DROP_UPLINK_IGNORED, DROP_VLAN_TAGGED,
 } from '../core/drop-reasons.js';
 import { PORT_PRESENT } from '../core/port-table.js';
 import { STAGE_L3, type Stage } from '../core/stage.js';
@@ -134,9 +134,6 @@ export class Router implements Stage {
     if ((flags & F_TAGGED) !== 0) return batch.drop(i, DROP_VLAN_TAGGED);
     const bytes = batch.bytes;
     const at = batch.at(i);
-    // The bridge's source MAC checks, which the uplink's frames do not pass through.
-    if ((bytes[at + ETH_SRC]! & 1) !== 0) return batch.drop(i, DROP_MULTICAST_SOURCE);
-    if (isZeroMac(bytes, at + ETH_SRC)) return batch.drop(i, DROP_ZERO_SOURCE);
     if ((flags & F_ARP) !== 0) {
       if (!this.passes(batch, i, checkArp(bytes, at, batch.length(i)))) return;
       const a = at + ETH_HEADER_BYTES;
