@@ -84,9 +84,10 @@ async function together(jobs: Job[]): Promise<number[]> {
 function table(): ConntrackShared {
   const ct = Conntrack.create({ max: SESSIONS * 2, portRange: [20000, 65535] });
   const now = ct.now();
+  const found = createFound();
   for (let i = 0; i < SESSIONS; i++) {
     const port = 20000 + i;
-    ct.createMasquerade(IPPROTO_TCP, (INSIDE + 2 + (i & 255)) | 0, REMOTE, ((port << 16) | 80) | 0, NAT_IP, 0x02420ad5, i, 0, 0x02, now);
+    ct.createMasquerade(IPPROTO_TCP, (INSIDE + 2 + (i & 255)) | 0, REMOTE, ((port << 16) | 80) | 0, NAT_IP, 0x02420ad5, i, 0, 0x02, now, found);
   }
   return ct.shared;
 }

@@ -90,6 +90,8 @@ export interface Hit {
 
 /** This thread's answer record, as each forwarding worker has its own. */
 const found = createFound();
+/** What createSession's sessions translate to, apart from `found` so a lookup's hit stays whole. */
+const made = createFound();
 
 function hitOf(node: number): Hit | undefined {
   if (node < 0) return undefined;
@@ -112,7 +114,7 @@ export function lookUpReply(ct: Conntrack, flow: Flow, ext: number, now: number)
 export type Created = 'created' | 'full' | 'host limit' | 'no port';
 
 export function createSession(ct: Conntrack, flow: Flow, now: number): Created {
-  const node = ct.createMasquerade(flow.protocol, flow.src, flow.dst, originalPorts(flow), NAT_IP, INSIDE_MAC_HI, flow.index, 0, TCP_SYN, now);
+  const node = ct.createMasquerade(flow.protocol, flow.src, flow.dst, originalPorts(flow), NAT_IP, INSIDE_MAC_HI, flow.index, 0, TCP_SYN, now, made);
   return node === CT_FULL ? 'full' : node === CT_HOST_LIMIT ? 'host limit' : node === CT_NO_PORT ? 'no port' : 'created';
 }
 

@@ -293,8 +293,6 @@ export class Conntrack {
   private readonly ruleOf: Int32Array;
   private readonly rules: Int32Array;
 
-  /** Where prepare() looks, under the lock. */
-  private readonly scratch = createFound();
   /** The reply side of the session being created, under the lock. */
   private readonly draft = new Int32Array(DRAFT_WORDS);
 
@@ -511,12 +509,13 @@ export class Conntrack {
    * Creates a masquerade session for an inside source (orig tuple src:sport -> dst:dport, seen as
    * ports = sport << 16 | dport) leaving as natIp. With `rule`, the destination is also
    * translated to that published inside server (hairpin). Returns the node of the original
-   * direction, or CT_FULL / CT_HOST_LIMIT / CT_NO_PORT. The session counts against src.
+   * direction, or CT_FULL / CT_HOST_LIMIT / CT_NO_PORT. The session counts against src. Fills
+   * `found` as lookup() would, for the session made or the one another worker made first.
    */
-  createMasquerade(protocol: number, src: number, dst: number, ports: number, natIp: number, macHi: number, macLo: number, rule: number, tcpFlags: number, now: number): number {
+  createMasquerade(protocol: number, src: number, dst: number, ports: number, natIp: number, macHi: number, macLo: number, rule: number, tcpFlags: number, now: number, found: Int32Array): number {
     this.lock();
     try {
-      const ready = this.prepare(protocol, src, dst, ports, now);
+      const ready = this.prepare(protocol, src, dst, ports, now, found);
       if (ready !== CT_MISS) return ready;
       // Room first: the draft binds an external port, which a refusal after it would leak.
       const room = this.makeRoom(src, now);
@@ -524,7 +523,7 @@ export class Conntrack {
       const drafted = this.draftMasquerade(protocol, src, dst, ports, natIp, rule, true);
       if (drafted === CT_NO_PORT) return this.counted(H_PORTS_EXHAUSTED, CT_NO_PORT);
       if (drafted !== 0) return drafted;
-      return this.insertDraft(protocol, src, dst, ports, src, macHi, macLo, tcpFlags, now);
+      return this.insertDraft(protocol, src, dst, ports, src, macHi, macLo, tcpFlags, now, found);
     } finally {
       this.unlock();
     }
@@ -532,18 +531,18 @@ export class Conntrack {
 
   /**
    * Creates a session for a new flow from outside to a published port (rule from ruleFor()); it
-   * counts against the inside host the rule names.
+   * counts against the inside host the rule names. Fills `found` as createMasquerade does.
    */
-  createPublished(protocol: number, src: number, dst: number, ports: number, rule: number, tcpFlags: number, now: number): number {
+  createPublished(protocol: number, src: number, dst: number, ports: number, rule: number, tcpFlags: number, now: number, found: Int32Array): number {
     this.lock();
     try {
-      const ready = this.prepare(protocol, src, dst, ports, now);
+      const ready = this.prepare(protocol, src, dst, ports, now, found);
       if (ready !== CT_MISS) return ready;
       if (this.draftPublished(protocol, src, ports, rule) !== 0) return CT_MISS;
       const host = this.draft[D_REPLY_SRC]!;
       const room = this.makeRoom(host, now);
       if (room !== 0) return room;
-      return this.insertDraft(protocol, src, dst, ports, host, 0, 0, tcpFlags, now);
+      return this.insertDraft(protocol, src, dst, ports, host, 0, 0, tcpFlags, now, found);
     } finally {
       this.unlock();
     }
@@ -562,16 +561,22 @@ export class Conntrack {
       const d = this.draft;
       const room = this.roomFor(natIp !== 0 ? src : d[D_REPLY_SRC]!, now, false);
       if (room < CT_MISS) return room;
-      found[FOUND_SRC] = d[D_REPLY_DST]!;
-      found[FOUND_DST] = d[D_REPLY_SRC]!;
-      found[FOUND_PORTS] = ((d[D_REPLY_PORTS]! & 0xffff) << 16) | (d[D_REPLY_PORTS]! >>> 16);
-      found[FOUND_INSIDE] = d[D_PLACEMENT]! & REPLY_INSIDE;
-      found[FOUND_MAC_HI] = d[D_MAC_HI]!;
-      found[FOUND_MAC_LO] = d[D_MAC_LO]!;
+      this.foundFromDraft(found);
       return 0;
     } finally {
       this.unlock();
     }
+  }
+
+  /** What a packet of the original direction becomes, from the draft's reply side, as walk() would find it. */
+  private foundFromDraft(found: Int32Array): void {
+    const d = this.draft;
+    found[FOUND_SRC] = d[D_REPLY_DST]!;
+    found[FOUND_DST] = d[D_REPLY_SRC]!;
+    found[FOUND_PORTS] = ((d[D_REPLY_PORTS]! & 0xffff) << 16) | (d[D_REPLY_PORTS]! >>> 16);
+    found[FOUND_INSIDE] = d[D_PLACEMENT]! & REPLY_INSIDE;
+    found[FOUND_MAC_HI] = d[D_MAC_HI]!;
+    found[FOUND_MAC_LO] = d[D_MAC_LO]!;
   }
 
   /**
@@ -623,8 +628,8 @@ export class Conntrack {
    * Under the lock, before creating: the session another worker created meanwhile, or CT_MISS to
    * go ahead (an expired session holding the tuple is gone by then).
    */
-  private prepare(protocol: number, src: number, dst: number, ports: number, now: number): number {
-    const existing = this.walk(hashTuple(this.seed, protocol, src, dst, ports) & this.bucketMask, protocol, src, dst, ports, now, this.scratch, 2 * this.max);
+  private prepare(protocol: number, src: number, dst: number, ports: number, now: number, found: Int32Array): number {
+    const existing = this.walk(hashTuple(this.seed, protocol, src, dst, ports) & this.bucketMask, protocol, src, dst, ports, now, found, 2 * this.max);
     if (existing >= 0) return existing;
     this.reclaimTuple(protocol, src, dst, ports, now);
     return CT_MISS;
@@ -788,8 +793,8 @@ export class Conntrack {
     return result;
   }
 
-  /** Under the lock: a session for the original tuple with the reply side in `draft`, counted against `host`. */
-  private insertDraft(protocol: number, src: number, dst: number, ports: number, host: number, macOHi: number, macOLo: number, tcpFlags: number, now: number): number {
+  /** Under the lock: a session for the original tuple with the reply side in `draft`, counted against `host`; `found` as lookup() would fill it. */
+  private insertDraft(protocol: number, src: number, dst: number, ports: number, host: number, macOHi: number, macOLo: number, tcpFlags: number, now: number, found: Int32Array): number {
     const d = this.draft;
     const rSrc = d[D_REPLY_SRC]!;
     const rDst = d[D_REPLY_DST]!;
@@ -819,6 +824,8 @@ export class Conntrack {
     s[base + S_STATE] = F_USED | (protocol === IPPROTO_TCP && state === TCP_NONE ? TCP_ESTABLISHED : state);
     s[base + S_EXPIRES] = now + this.timeoutFor(protocol, s[base + S_STATE]!);
     endWrite(s, base + S_VERSION);
+    this.foundFromDraft(found);
+    found[FOUND_VERSION] = s[base + S_VERSION]!;
     this.link(id << 1, hashTuple(this.seed, protocol, src, dst, ports));
     this.link((id << 1) | 1, hashTuple(this.seed, protocol, rSrc, rDst, rPorts));
     h[H_COUNT]!++;

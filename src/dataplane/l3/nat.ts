@@ -103,9 +103,8 @@ export class Nat {
       if (created === CT_HOST_LIMIT) return drop(batch, i, DROP_CONNTRACK_HOST_LIMIT);
       if (created === CT_NO_PORT) return drop(batch, i, DROP_NAT_NO_PORT);
       if (created === CT_MISS) return drop(batch, i, DROP_NAT_NO_SESSION);
-      // Finds what was just created, or what another worker created first.
-      if (!batch.dry) node = ct.lookup(protocol, src, dst, ports, now, found);
-      if (node < 0 && !batch.dry) return drop(batch, i, DROP_NAT_NO_SESSION);
+      // What was just created, or what another worker created first; `found` holds its translation.
+      node = created;
     }
     if (!batch.dry) ct.update(node, total, tcpFlags, now, found);
     this.rewrite(bytes, ip, l4, end, protocol, partial, src, dst, ports, found[FOUND_SRC]!, found[FOUND_DST]!, found[FOUND_PORTS]!);
@@ -157,11 +156,11 @@ export class Nat {
       if (rule !== 0 && protocol === IPPROTO_TCP && (tcpFlags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) !== TCP_SYN) return CT_MISS;
       const natIp = rule !== 0 ? gatewayIp : uplinkIp;
       if (dry) return ct.preview(protocol, src, dst, ports, natIp, rule, now, this.found);
-      return ct.createMasquerade(protocol, src, dst, ports, natIp, macHi, macLo, rule, tcpFlags, now);
+      return ct.createMasquerade(protocol, src, dst, ports, natIp, macHi, macLo, rule, tcpFlags, now, this.found);
     }
     if (rule === 0) return CT_MISS;
     if (dry) return ct.preview(protocol, src, dst, ports, 0, rule, now, this.found);
-    return ct.createPublished(protocol, src, dst, ports, rule, tcpFlags, now);
+    return ct.createPublished(protocol, src, dst, ports, rule, tcpFlags, now, this.found);
   }
 
   /** The IP header's addresses and its checksum. */
