@@ -30,6 +30,8 @@ import { FragmentTable } from './fragments.js';
 export const NAT_DROPPED = -1;
 export const NAT_OUT = 0;
 export const NAT_INSIDE = 1;
+/** From inside to the gateway's own address, and no session's: the gateway's to answer, not a flow to open. */
+export const NAT_LOCAL = 2;
 
 /**
  * Whether a TCP segment without a session may open one: a SYN, or (from inside, as netfilter's
@@ -61,7 +63,7 @@ export class Nat {
 
   /**
    * Translates the IPv4 packet of frame i, which came from inside or from the uplink. Returns
-   * NAT_OUT, NAT_INSIDE (the frame now names the inside host's MAC) or NAT_DROPPED.
+   * NAT_OUT, NAT_INSIDE (the frame now names the inside host's MAC), NAT_LOCAL or NAT_DROPPED.
    */
   translate(batch: Batch, i: number, fromInside: boolean, now: number): number {
     const bytes = batch.bytes;
@@ -98,6 +100,8 @@ export class Nat {
     const ct = this.ct;
     let node = ct.lookup(protocol, src, dst, ports, now, found);
     if (node === CT_MISS) {
+      // The answers to hairpinned flows, which the gateway sent on as itself, were found above.
+      if (fromInside && dst === this.scope.gatewayIp) return NAT_LOCAL;
       const created = this.open(protocol, src, dst, ports, fromInside, fromInside ? macHiAt(bytes, at + ETH_SRC) : 0, fromInside ? macLoAt(bytes, at + ETH_SRC) : 0, tcpFlags, now, batch.dry);
       if (created === CT_FULL) return drop(batch, i, DROP_CONNTRACK_FULL);
       if (created === CT_HOST_LIMIT) return drop(batch, i, DROP_CONNTRACK_HOST_LIMIT);
@@ -113,17 +117,6 @@ export class Nat {
       this.fragments.remember(src, dst, fragmentKey(bytes, ip, protocol), found[FOUND_SRC]!, found[FOUND_DST]!, found[FOUND_INSIDE]!, found[FOUND_MAC_HI]!, found[FOUND_MAC_LO]!, now);
     }
     return this.destination(bytes, at);
-  }
-
-  /** Whether the TCP or UDP packet at bytes[ip..] belongs to a session (a header too short for ports does not). */
-  tracked(bytes: Uint8Array, ip: number, available: number, now: number): boolean {
-    const protocol = bytes[ip + IPV4_PROTOCOL]!;
-    const l4 = ip + ipv4HeaderBytes(bytes, ip);
-    if ((protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) || l4 + 4 > ip + available) return false;
-    const src = read32(bytes, ip + IPV4_SRC) | 0;
-    const dst = read32(bytes, ip + IPV4_DST) | 0;
-    const ports = read32(bytes, l4) | 0;
-    return this.ct.lookup(protocol, src, dst, ports, now, this.found) >= 0;
   }
 
   /** After a translation: the inside host's MAC into the frame, when that is where it goes. */

@@ -7,7 +7,7 @@
 // before it passes the checks of validate.ts; from outside, tags, group or zero source MACs and
 // martian source addresses are refused too.
 import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETH_SRC, ETH_DST, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
-import { IPPROTO_ICMP, IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_SRC, IPV4_TTL, ipv4HeaderBytes } from '../../packet/ipv4.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_SRC, IPV4_TTL, ipv4HeaderBytes } from '../../packet/ipv4.js';
 import { ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TYPE } from '../../packet/icmp.js';
 import { ARP_HLEN, ARP_HTYPE, ARP_HTYPE_ETHERNET, ARP_OP, ARP_PLEN, ARP_PTYPE, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_TPA } from '../../packet/arp.js';
 import { checksumReplace16 } from '../../packet/checksum.js';
@@ -23,7 +23,7 @@ import type { Fdb } from '../l2/fdb.js';
 import type { TraceWriter } from '../trace/writer.js';
 import type { Conntrack } from './conntrack.js';
 import { Gateway, type GatewaySpec } from './gateway.js';
-import { NAT_DROPPED, NAT_INSIDE, Nat } from './nat.js';
+import { NAT_DROPPED, NAT_INSIDE, NAT_LOCAL, Nat } from './nat.js';
 import type { NextHop } from './next-hop.js';
 import { RouterTrace } from './router-trace.js';
 import { PASS, checkArp, checkIpv4, isMartianSource, subnetOf, type InsideSubnet } from './validate.js';
@@ -112,12 +112,13 @@ export class Router implements Stage {
     const nat = this.nat;
     // The gateway answers for itself, and for everything while there is no uplink (net unreachable).
     if (nat === null || bytes[ip + IPV4_TTL]! <= 1) return this.answer(this.gateway, batch, i, true);
-    // To the gateway's own address come its pings, and the answers to hairpinned flows it sent on as itself.
-    if (read32(bytes, ip + IPV4_DST) === this.gateway.spec.ip && (bytes[ip + IPV4_PROTOCOL] === IPPROTO_ICMP || !nat.tracked(bytes, ip, batch.length(i) - ETH_HEADER_BYTES, this.now))) {
-      return this.answer(this.gateway, batch, i, true);
-    }
+    // To the gateway's own address come its pings, and the answers to hairpinned flows it sent on
+    // as itself (TCP and UDP, which NAT tells apart from what is the gateway's to answer).
+    const protocol = bytes[ip + IPV4_PROTOCOL]!;
+    if (read32(bytes, ip + IPV4_DST) === this.gateway.spec.ip && protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return this.answer(this.gateway, batch, i, true);
     const verdict = nat.translate(batch, i, true, this.now);
     if (verdict === NAT_DROPPED) return;
+    if (verdict === NAT_LOCAL) return this.answer(this.gateway, batch, i, true);
     decrementTtl(bytes, ip);
     if (verdict === NAT_INSIDE) this.toInside(batch, i);
     else this.toUplink(batch, i);
