@@ -59,6 +59,12 @@ describeKernel('ports by the names users know, the FDB as bridge fdb behaves', (
     expect(ok('stats', '--switch', sw)).toMatch(new RegExp(`\\n${ports[web]!.id} +${web} `));
   });
 
+  it('names ports in a trace by namespace', () => {
+    const text = ok('trace', '--switch', sw, '--packet', `in=${web},ip_dst=${ipOf(db)},udp_dst=53`);
+    expect(text).toContain(`dry run: a frame on ${web} (port ${ports[web]!.id})`);
+    expect(text).toContain(`fate      would be sent on ${db}`);
+  });
+
   it('names the interfaces of a pcapng capture by namespace', async () => {
     const file = join(run.path, 'names.pcapng');
     const capture = spawn(process.execPath, [BIN, 'capture', '--switch', sw, '-i', web, '-c', '2', '-w', file, 'icmp'], { env: run.env, stdio: 'ignore' });
