@@ -38,7 +38,7 @@ async function killDaemon(runDir: string, sw: string): Promise<number> {
 
 /** The fields of a port that a restart keeps; its number may change. */
 function identity(p: PortView): Partial<PortView> {
-  return { name: p.name, kind: p.kind, netns: p.netns, ifname: p.ifname, mac: p.mac, ip: p.ip, mtu: p.mtu, offloads: p.offloads, state: p.state };
+  return { name: p.name, label: p.label, kind: p.kind, netns: p.netns, ifname: p.ifname, mac: p.mac, ip: p.ip, mtu: p.mtu, offloads: p.offloads, state: p.state };
 }
 
 /**

@@ -15,8 +15,8 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function formatPorts(ports: PortView[]): string {
   if (ports.length === 0) return 'no ports';
   return table(
-    ['ID', 'NAME', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS', 'OFFLOADS'],
-    ports.map((p) => [p.id, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off']),
+    ['ID', 'NAME', 'INTERNAL', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS', 'OFFLOADS'],
+    ports.map((p) => [p.id, p.label, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off']),
   );
 }
 

@@ -23,9 +23,9 @@ import { startCaptureStream } from './requests/capture.js';
 import type { DaemonStream } from './requests/context.js';
 import { startTraceStream, tracePacket } from './requests/trace.js';
 import type { DaemonContext } from './requests/context.js';
-import { fdbAdd, fdbDel, fdbFlush } from './requests/fdb.js';
+import { fdbAdd, fdbDel, fdbFlush, fdbShow } from './requests/fdb.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
-import { addInterface, portViews, removeInterface, statsView } from './requests/ports.js';
+import { addInterface, portLabel, portViews, removeInterface, statsView } from './requests/ports.js';
 import { restore } from './restore.js';
 import { readState, writeState, type AttachmentState, type PacketPortState, type StartOptions, type SwitchState } from './state.js';
 import { removeAttachmentTap } from './taps.js';
@@ -281,10 +281,10 @@ export class Daemon implements DaemonContext {
     'port-add': (args) => addInterface(this, args.ifname, args.offloads),
     'port-del': (args) => removeInterface(this, args.ifname),
     ports: () => portViews(this),
-    'fdb-show': () => this.sw.fdbEntries(),
-    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port)),
+    'fdb-show': () => fdbShow(this),
+    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, args.replace)),
     'fdb-del': (args) => this.saved(fdbDel(this, args.mac)),
-    'fdb-flush': (args) => this.saved(fdbFlush(this, args.port)),
+    'fdb-flush': (args) => this.saved(fdbFlush(this, args.port, args.static)),
     stats: () => statsView(this),
     'uplink-add': (args) => addUplink(this, args),
     'uplink-del': () => removeUplink(this),
@@ -300,6 +300,10 @@ export class Daemon implements DaemonContext {
   private async dispatch(request: Request): Promise<Results[keyof Results]> {
     const handler = this.handlers[request.cmd] as (args: unknown) => Results[keyof Results] | Promise<Results[keyof Results]>;
     return handler((request as { args?: unknown }).args);
+  }
+
+  portLabel(id: number): string {
+    return portLabel(this, id);
   }
 
   save(): void {

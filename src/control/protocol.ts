@@ -30,9 +30,9 @@ export type Request =
   | { cmd: 'port-del'; args: { ifname: string } }
   | { cmd: 'ports' }
   | { cmd: 'fdb-show' }
-  | { cmd: 'fdb-add'; args: { mac: string; port: string } }
+  | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean } }
   | { cmd: 'fdb-del'; args: { mac: string } }
-  | { cmd: 'fdb-flush'; args: { port?: string } }
+  | { cmd: 'fdb-flush'; args: { port?: string; static?: boolean } }
   | { cmd: 'stats' }
   | { cmd: 'uplink-add'; args: UplinkArgs }
   | { cmd: 'uplink-del' }
@@ -76,7 +76,10 @@ export interface NatView {
 
 export interface PortView {
   id: number;
+  /** The switch's own name for the port: for an attached namespace, its TAP's name before it moved. */
   name: string;
+  /** The name a user knows the port by, as fdb show, stats, trace and captures show it. */
+  label: string;
   kind: 'tap' | 'packet' | 'memory';
   netns: string | null;
   ifname: string;
@@ -92,6 +95,11 @@ export interface PortView {
 
 export interface FdbView extends FdbEntry {
   portName: string;
+}
+
+export interface FdbAddView extends FdbView {
+  /** Why the entry may not do what was meant, for the CLI to print on stderr. */
+  warning?: string;
 }
 
 export interface InfoView {
@@ -132,9 +140,9 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   'port-del': { ifname: text('an interface name') },
   ports: {},
   'fdb-show': {},
-  'fdb-add': { mac: text('a MAC address'), port: PORT_REF },
+  'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')) },
   'fdb-del': { mac: text('a MAC address') },
-  'fdb-flush': { port: optional(PORT_REF) },
+  'fdb-flush': { port: optional(PORT_REF), static: optional(flag('whether static entries go too')) },
   stats: {},
   'uplink-add': {
     ifname: optional(text('an existing interface')),
@@ -206,7 +214,7 @@ export interface Results {
   'port-del': { ifname: string; flushed: number };
   ports: PortView[];
   'fdb-show': FdbView[];
-  'fdb-add': FdbView;
+  'fdb-add': FdbAddView;
   'fdb-del': { mac: string };
   'fdb-flush': { flushed: number };
   stats: SwitchStats;

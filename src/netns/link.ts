@@ -36,9 +36,11 @@ export async function deleteLink(ifname: string, netns?: string): Promise<void> 
 
 interface IpLinkJson {
   ifname: string;
+  flags?: string[];
   address?: string;
   mtu?: number;
   operstate?: string;
+  link_type?: string;
   stats64?: { rx: { packets: number; bytes: number; dropped: number }; tx: { packets: number; bytes: number; dropped: number } };
   linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
 }
@@ -51,8 +53,20 @@ async function showLink(ifname: string, netns: string | undefined, ...flags: str
   return link;
 }
 
-export async function linkMtu(ifname: string, netns?: string): Promise<number> {
-  return (await showLink(ifname, netns)).mtu ?? 0;
+/** What `ip -d link` tells of a link: its flags, MTU, link-layer address and type, and its kind. */
+export interface LinkFacts {
+  flags: readonly string[];
+  mtu: number | null;
+  mac: string | null;
+  /** The link-layer type: ether, loopback, none (tun, wireguard), ipip, gre... */
+  linkType: string | null;
+  /** The driver's kind: veth, tun, wireguard, ipip...; null for a physical NIC or lo. */
+  kind: string | null;
+}
+
+export async function linkFacts(ifname: string, netns?: string): Promise<LinkFacts> {
+  const link = await showLink(ifname, netns, '-d');
+  return { flags: link.flags ?? [], mtu: link.mtu ?? null, mac: link.address ?? null, linkType: link.link_type ?? null, kind: link.linkinfo?.info_kind ?? null };
 }
 
 export async function linkMac(ifname: string, netns?: string): Promise<string> {

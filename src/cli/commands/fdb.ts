@@ -18,10 +18,13 @@ export function register(program: Command): void {
   fdb
     .command('add')
     .argument('<mac>', 'MAC address')
-    .argument('<port>', 'namespace, interface or port number')
+    .description('add a static entry; one the MAC already has stays unless --replace')
+    .argument('<port>', 'namespace, interface, uplink or port number')
+    .option('--replace', 'replace a static entry the MAC already has, like bridge fdb replace')
     .addOption(switchOption())
-    .action(async (mac: string, portRef: string, opts: { switch: string }) => {
-      const e = await request(opts.switch, { cmd: 'fdb-add', args: { mac, port: portRef } });
+    .action(async (mac: string, portRef: string, opts: { switch: string; replace?: boolean }) => {
+      const e = await request(opts.switch, { cmd: 'fdb-add', args: { mac, port: portRef, ...(opts.replace === true && { replace: true }) } });
+      if (e.warning !== undefined) console.error(`warning: ${e.warning}`);
       console.log(`${e.mac} dev ${e.portName} master ${opts.switch} static`);
     });
   fdb
@@ -34,11 +37,13 @@ export function register(program: Command): void {
     });
   fdb
     .command('flush')
-    .description('remove learned entries (of one port with --port)')
-    .option('--port <port>', 'namespace, interface or port number')
+    .description('remove learned entries (of one port with --port); static ones too with --static')
+    .option('--port <port>', 'namespace, interface, uplink or port number')
+    .option('--static', "remove static entries too (never the gateway's)")
     .addOption(switchOption())
-    .action(async (opts: { switch: string; port?: string }) => {
-      const r = await request(opts.switch, { cmd: 'fdb-flush', args: { ...(opts.port !== undefined && { port: opts.port }) } });
+    .action(async (opts: { switch: string; port?: string; static?: boolean }) => {
+      const args = { ...(opts.port !== undefined && { port: opts.port }), ...(opts.static === true && { static: true }) };
+      const r = await request(opts.switch, { cmd: 'fdb-flush', args });
       console.log(`flushed ${r.flushed} entries`);
     });
 }

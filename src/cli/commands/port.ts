@@ -9,7 +9,7 @@ export function register(program: Command): void {
   const port = program.command('port').description('attach or detach an existing interface through AF_PACKET');
   port
     .command('add')
-    .argument('<ifname>', 'interface in the host namespace, e.g. the host end of a veth')
+    .argument('<ifname>', 'Ethernet interface in the host namespace, e.g. the host end of a veth')
     .addOption(switchOption())
     .addOption(offloadOption())
     .action(async (ifname: string, opts: { switch: string; offload?: 'on' | 'off' }) => {
@@ -27,7 +27,7 @@ export function register(program: Command): void {
 
   program
     .command('ports')
-    .description('list the ports: kind, namespace, ifname, MAC, IP, MTU, state, queues, workers')
+    .description('list the ports: the name fdb, stats, trace and capture use, the internal one, kind, namespace, ifname, MAC, IP, MTU, state, queues, workers')
     .addOption(switchOption())
     .addOption(jsonOption())
     .action(async (opts: { switch: string; json?: boolean }) => {

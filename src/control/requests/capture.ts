@@ -33,7 +33,7 @@ export async function startCaptureStream(ctx: DaemonContext, socket: Socket, arg
     return;
   }
   socket.write(JSON.stringify({ ok: true, result: { capturing: true } } satisfies Reply) + '\n');
-  const stream = streamCapture(socket, capture, args, (p) => ctx.sw.portName(p), pending);
+  const stream = streamCapture(socket, capture, args, (p) => ctx.portLabel(p), pending);
   ctx.streams.add(stream);
   const summary = await stream.done;
   ctx.streams.delete(stream);

@@ -29,6 +29,8 @@ export interface DaemonContext {
   readonly streams: Set<DaemonStream>;
   /** Once the daemon has begun to stop, nothing new may start. */
   readonly stopping: boolean;
+  /** The name a user knows port `id` by (ports.ts portLabel): fdb show, stats, trace and captures show it. */
+  portLabel(id: number): string;
   /** Writes the state file; every change calls it, so cleanup can undo what a killed daemon made. */
   save(): void;
 }

@@ -1,19 +1,35 @@
-// fdb-add, fdb-del and fdb-flush: static entries in the MAC table and removing learned ones.
-import { MAX_PORTS } from '../../dataplane/core/port-table.js';
+// fdb-show, fdb-add, fdb-del and fdb-flush: the MAC table as `bridge fdb` shows and changes it, its
+// ports by the names users know them by.
+import { GATEWAY_PORT, MAX_PORTS } from '../../dataplane/core/port-table.js';
 import { normalizeMac } from '../../packet/mac.js';
-import type { FdbView, Results } from '../protocol.js';
+import type { FdbAddView, FdbView, Results } from '../protocol.js';
 import { InputError } from '../subnet.js';
 import type { DaemonContext } from './context.js';
 import { resolvePort } from './ports.js';
 
-export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string): FdbView {
+export function fdbShow(ctx: DaemonContext): FdbView[] {
+  return ctx.sw.fdb.entries().map((e) => ({ ...e, portName: ctx.portLabel(e.port) }));
+}
+
+/**
+ * A static entry for `mac` on the port named. Like `bridge fdb add`, one that is already static
+ * stays unless `replace`; a learned one becomes static. The gateway's own entry never moves.
+ */
+export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string, replace = false): FdbAddView {
   const port = resolvePort(ctx, portRef);
   if (port.id >= MAX_PORTS) throw new InputError(`port ${port.id} is out of range`);
-  ctx.sw.addStaticEntry(mac, port.id);
   const normal = normalizeMac(mac);
-  const entry = ctx.sw.fdbEntries().find((e) => e.mac === normal && e.port === port.id);
+  const existing = ctx.sw.fdb.entries().find((e) => e.mac === normal && e.static);
+  if (existing?.port === GATEWAY_PORT) throw new InputError(`${normal} is the gateway's own MAC, whose entry stays: pick another MAC`);
+  if (existing && !replace) {
+    throw new InputError(`a static entry for ${normal} exists, on ${ctx.portLabel(existing.port)}: give --replace to point it at ${portRef}, or remove it with tapswitch fdb del ${normal}`);
+  }
+  ctx.sw.addStaticEntry(normal, port.id);
+  const entry = fdbShow(ctx).find((e) => e.mac === normal && e.port === port.id);
   if (!entry) throw new Error(`the static entry for ${mac} did not appear`);
-  return entry;
+  const owner = [...ctx.attachments.values()].find((a) => a.mac === normal && a.portId !== port.id);
+  if (!owner) return entry;
+  return { ...entry, warning: `${normal} is the MAC of namespace ${owner.netns}: frames for ${owner.netns} now go to ${entry.portName} instead; undo with tapswitch fdb del ${normal}` };
 }
 
 export function fdbDel(ctx: DaemonContext, mac: string): Results['fdb-del'] {
@@ -21,7 +37,9 @@ export function fdbDel(ctx: DaemonContext, mac: string): Results['fdb-del'] {
   return { mac };
 }
 
-/** Every learned entry; with a port, every entry of that port, static ones too. */
-export function fdbFlush(ctx: DaemonContext, portRef: string | undefined): Results['fdb-flush'] {
-  return { flushed: portRef === undefined ? ctx.sw.fdb.flushDynamic() : ctx.sw.fdb.flushPort(resolvePort(ctx, portRef).id) };
+/** Learned entries, of every port or of one; with `includeStatic`, static ones too (but the gateway's). */
+export function fdbFlush(ctx: DaemonContext, portRef: string | undefined, includeStatic = false): Results['fdb-flush'] {
+  if (portRef !== undefined) return { flushed: ctx.sw.fdb.flushPort(resolvePort(ctx, portRef).id, includeStatic) };
+  if (!includeStatic) return { flushed: ctx.sw.fdb.flushDynamic() };
+  return { flushed: ctx.sw.ports().reduce((n, p) => n + ctx.sw.fdb.flushPort(p.id, true), 0) };
 }

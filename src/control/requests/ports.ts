@@ -1,7 +1,8 @@
 // port-add, port-del and ports: host interfaces as AF_PACKET ports, and the view of every port with
-// the state of the link behind it. Also how a request names a port (resolvePort).
-import { ip, ipIn } from '../../netns/ip.js';
-import { linkMtu } from '../../netns/link.js';
+// the state of the link behind it. Also how a request names a port (resolvePort) and how the daemon
+// names one back to the user (portLabel).
+import { GATEWAY_PORT } from '../../dataplane/core/port-table.js';
+import { linkFacts, type LinkFacts } from '../../netns/link.js';
 import { tapKernelDrops, type PortLink } from '../../switch/kernel-counters.js';
 import type { PortInfo, SwitchStats } from '../../switch/switch.js';
 import type { PortView, Results } from '../protocol.js';
@@ -13,22 +14,23 @@ import { checkIfname } from './names.js';
 export async function addInterface(ctx: DaemonContext, ifname: string, offloads?: boolean): Promise<PortView> {
   checkIfname(ifname, 'interface');
   if (ctx.interfaces.has(ifname)) throw new InputError(`${ifname} is already a port of ${ctx.name}`);
-  const exists = await ip('link', 'show', 'dev', ifname).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) throw new InputError(`no interface ${ifname} in the host namespace: check ip link`);
+  const link = await linkFacts(ifname).catch(() => null);
+  if (!link) throw new InputError(`no interface ${ifname} in the host namespace: check ip link`);
+  checkEthernet(ifname, link);
   const port = await ctx.sw.addPacketPort({ ifname, ...(offloads !== undefined && { offloads }) });
-  await learnMtu(ctx, port.id, ifname);
+  // The switch drops what cannot fit the interface's MTU; an interface that hides it stays unchecked.
+  if (link.mtu !== null && link.mtu >= 68 && link.mtu <= 65535) ctx.sw.setPortMtu(port.id, link.mtu);
   ctx.interfaces.set(ifname, { portId: port.id, ifname });
   ctx.save();
-  return viewOf(ctx, port, undefined, 'up');
+  return viewOf(ctx, port, undefined, 'up', link);
 }
 
-/** The switch drops what cannot fit the interface's MTU; an interface that hides it stays unchecked. */
-async function learnMtu(ctx: DaemonContext, portId: number, ifname: string, netns?: string): Promise<void> {
-  const mtu = await linkMtu(ifname, netns).catch(() => 0);
-  if (mtu >= 68 && mtu <= 65535) ctx.sw.setPortMtu(portId, mtu);
+/** A port carries Ethernet frames: loopback, tun, ipip, gre, wireguard and the like have none to give. */
+function checkEthernet(ifname: string, link: LinkFacts): void {
+  if (link.linkType === 'ether') return;
+  const type = link.linkType === 'loopback' ? 'the loopback device' : `a ${link.kind ?? link.linkType ?? 'non-Ethernet'} device`;
+  const details = [`link/${link.linkType ?? 'unknown'}`, ...(link.kind !== null ? [`kind ${link.kind}`] : [])].join(', ');
+  throw new InputError(`${ifname} is ${type} (${details}), not an Ethernet interface: add the host end of a veth pair or an Ethernet NIC, or attach a namespace with tapswitch attach`);
 }
 
 export async function removeInterface(ctx: DaemonContext, ifname: string): Promise<Results['port-del']> {
@@ -41,18 +43,28 @@ export async function removeInterface(ctx: DaemonContext, ifname: string): Promi
   return { ifname, flushed };
 }
 
-export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | undefined, state: string): PortView {
+/** What a port's view reads from the link behind it when the switch has no record: its MTU and MAC. */
+export interface LinkView {
+  mtu: number | null;
+  mac: string | null;
+}
+
+const UNREAD: LinkView = { mtu: null, mac: null };
+
+export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | undefined, state: string, link: LinkView = UNREAD): PortView {
   const uplink = ctx.sw.uplinkInfo();
   const isUplink = uplink?.port === port.id && ctx.uplink !== null;
   return {
     id: port.id,
     name: port.name,
+    label: ctx.portLabel(port.id),
     kind: port.kind,
     netns: a?.netns ?? (isUplink ? (ctx.uplink!.netns ?? null) : null),
     ifname: a?.ifname ?? port.name,
-    mac: a?.mac ?? (isUplink ? uplink.mac : null),
+    // The uplink speaks with its own MAC, not its interface's.
+    mac: a?.mac ?? (isUplink ? uplink.mac : link.mac),
     ip: a ? `${a.ip}/${a.prefix}` : isUplink ? ctx.uplink!.ip : null,
-    mtu: a?.mtu ?? null,
+    mtu: a?.mtu ?? link.mtu,
     state,
     queues: port.queues,
     workers: port.queues > 1 ? `0-${port.queues - 1}` : '0',
@@ -66,7 +78,8 @@ export async function portViews(ctx: DaemonContext): Promise<PortView[]> {
   const views: PortView[] = [];
   for (const port of ctx.sw.ports()) {
     const a = byPort.get(port.id);
-    views.push(viewOf(ctx, port, a, await operState(portLink(ctx, port, a))));
+    const { state, ...link } = await readLink(portLink(ctx, port, a));
+    views.push(viewOf(ctx, port, a, state, link));
   }
   return views;
 }
@@ -74,6 +87,7 @@ export async function portViews(ctx: DaemonContext): Promise<PortView[]> {
 /** The switch's counters with its AF_PACKET ports' socket_buffer_full, and what the kernel dropped at each TAP port, read from its namespace now. */
 export async function statsView(ctx: DaemonContext): Promise<SwitchStats> {
   const stats = ctx.sw.stats();
+  for (const s of stats.ports) s.name = ctx.portLabel(s.id);
   const byPort = attachmentsByPort(ctx);
   const taps = new Map(ctx.sw.ports().filter((p) => p.kind === 'tap').map((p) => [p.id, portLink(ctx, p, byPort.get(p.id))]));
   await Promise.all(
@@ -98,24 +112,42 @@ function portLink(ctx: DaemonContext, port: PortInfo, a: AttachmentState | undef
   return { ifname, ...(netns !== undefined && { netns }) };
 }
 
-async function operState({ ifname, netns }: PortLink): Promise<string> {
+async function readLink({ ifname, netns }: PortLink): Promise<LinkView & { state: string }> {
+  let link: LinkFacts;
   try {
-    const out = netns !== undefined ? await ipIn(netns, '-j', 'link', 'show', 'dev', ifname) : await ip('-j', 'link', 'show', 'dev', ifname);
-    const [link] = JSON.parse(out) as { flags?: string[] }[];
-    // A TAP reports operstate UNKNOWN; its flags say whether it is up and carrying.
-    const flags = link?.flags ?? [];
-    return flags.includes('UP') ? (flags.includes('LOWER_UP') ? 'up' : 'no-carrier') : 'down';
+    link = await linkFacts(ifname, netns);
   } catch {
-    return 'gone';
+    return { state: 'gone', mtu: null, mac: null };
   }
+  // A TAP reports operstate UNKNOWN; its flags say whether it is up and carrying.
+  const state = link.flags.includes('UP') ? (link.flags.includes('LOWER_UP') ? 'up' : 'no-carrier') : 'down';
+  return { state, mtu: link.mtu, mac: link.mac };
 }
 
-/** A port by id, by the namespace it serves, by its TAP name, or by an interface's name. */
+/** A port by id, by the namespace it serves, by its TAP name, by an interface's name, or as "uplink". */
 export function resolvePort(ctx: DaemonContext, ref: string): PortInfo {
   const ports = ctx.sw.ports();
   const byId = /^\d+$/.test(ref) ? ports.find((p) => p.id === Number(ref)) : undefined;
   const a = ctx.attachments.get(ref);
-  const found = byId ?? (a && ports.find((p) => p.id === a.portId)) ?? ports.find((p) => p.name === ref) ?? ports.find((p) => p.id === ctx.interfaces.get(ref)?.portId);
+  const uplink = ref === 'uplink' && ctx.uplink !== null ? ctx.sw.uplinkInfo()?.port : undefined;
+  const found =
+    byId ??
+    (a && ports.find((p) => p.id === a.portId)) ??
+    ports.find((p) => p.name === ref) ??
+    ports.find((p) => p.id === ctx.interfaces.get(ref)?.portId) ??
+    ports.find((p) => p.id === uplink);
   if (!found) throw new InputError(`no port ${ref} on ${ctx.name}: name a namespace, an interface or a port number from tapswitch ports`);
   return found;
+}
+
+/**
+ * The name a user knows a port by, as fdb show, stats, trace and captures show it: its namespace,
+ * its interface, "uplink", "gateway"; a port the daemon did not add keeps the switch's own name.
+ */
+export function portLabel(ctx: DaemonContext, id: number): string {
+  if (id === GATEWAY_PORT) return 'gateway';
+  for (const a of ctx.attachments.values()) if (a.portId === id) return a.netns;
+  for (const p of ctx.interfaces.values()) if (p.portId === id) return p.ifname;
+  if (ctx.uplink !== null && ctx.sw.uplinkInfo()?.port === id) return 'uplink';
+  return ctx.sw.portName(id);
 }

@@ -3,7 +3,6 @@
 // whose missing addresses are the ones the switch knows (the port's own, the gateway's).
 import type { Socket } from 'node:net';
 
-import { GATEWAY_PORT } from '../../dataplane/core/port-table.js';
 import { ARP_REQUEST } from '../../packet/arp.js';
 import { buildFrame, parseFrameSpec, type FrameSpec, type ResolvedFrameSpec } from '../../packet/frame-spec.js';
 import { macForIp } from '../../packet/mac.js';
@@ -18,15 +17,6 @@ import { resolvePort } from './ports.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
-/** The name a user knows a port by: its namespace, its interface, the uplink, the gateway. */
-export function portLabel(ctx: DaemonContext, id: number): string {
-  if (id === GATEWAY_PORT) return 'gateway';
-  for (const a of ctx.attachments.values()) if (a.portId === id) return a.netns;
-  for (const p of ctx.interfaces.values()) if (p.portId === id) return p.ifname;
-  if (ctx.uplink !== null && ctx.sw.uplinkInfo()?.port === id) return 'uplink';
-  return ctx.sw.portName(id);
-}
-
 /** `args` are the trace request's, already checked; `pending` what the client sent after it, such as an early "stop". */
 export async function startTraceStream(ctx: DaemonContext, socket: Socket, args: TraceArgs, pending: string): Promise<void> {
   let trace: Trace;
@@ -37,7 +27,7 @@ export async function startTraceStream(ctx: DaemonContext, socket: Socket, args:
       ...(port !== undefined && { ports: [port] }),
       count: args.count,
       ...(args.filter !== undefined && { filter: args.filter }),
-      portName: (id) => portLabel(ctx, id),
+      portName: (id) => ctx.portLabel(id),
     });
   } catch (e) {
     socket.end(JSON.stringify(failureReply(e)) + '\n');
@@ -70,7 +60,7 @@ export async function tracePacket(ctx: DaemonContext, spec: string): Promise<Tra
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  return ctx.sw.traceFrame({ ingress: port.id, frame, portName: (id) => portLabel(ctx, id) });
+  return ctx.sw.traceFrame({ ingress: port.id, frame, portName: (id) => ctx.portLabel(id) });
 }
 
 /**
