@@ -53,6 +53,19 @@ describeKernel('tapswitch ls and inspect', () => {
     expect(text).toContain('    Worker 0: 0 restarts');
   });
 
+  it('lists a daemon that does not answer as not answering, with how to end it', () => {
+    const pid = listed(sw)!.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const [entry] = json<SwitchListing[]>('ls', '--timeout', '1');
+      expect(entry).toMatchObject({ switch: sw, state: 'not answering', pid, ports: 2 });
+      expect(entry!.hint).toBe(`wait, or end its daemon with kill ${pid} and run tapswitch cleanup --switch ${sw}`);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(listed(sw)?.state).toBe('running');
+  });
+
   it('names the running switches when a command is given one that is not running', () => {
     const r = cli('ports', '--switch', 'no-such-switch');
     expect(r.status).toBe(1);

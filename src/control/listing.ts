@@ -71,7 +71,7 @@ async function listingOf(name: string): Promise<SwitchListing | undefined> {
   });
   if (pid !== undefined) {
     if (!socket) return recorded('starting', pid, null);
-    return recorded('not answering', pid, `its daemon does not answer: wait, or end it with kill ${pid} and run tapswitch cleanup --switch ${name}`);
+    return recorded('not answering', pid, `wait, or end its daemon with kill ${pid} and run tapswitch cleanup --switch ${name}`);
   }
   if (!state && !socket && !existsSync(paths.pid)) return undefined;
   const gone = state ? `its daemon (pid ${state.pid}) is gone` : 'its daemon is gone';
