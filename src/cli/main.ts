@@ -17,6 +17,8 @@ import * as capture from './commands/capture.js';
 import * as cleanup from './commands/cleanup.js';
 import * as demo from './commands/demo.js';
 import * as fdb from './commands/fdb.js';
+import * as inspect from './commands/inspect.js';
+import * as ls from './commands/ls.js';
 import * as nat from './commands/nat.js';
 import * as port from './commands/port.js';
 import * as stats from './commands/stats.js';
@@ -40,7 +42,7 @@ export function buildProgram(): Command {
     .hook('preAction', (program) => setAnswerTimeout((program.opts() as { timeout: number }).timeout))
     .exitOverride()
     .showHelpAfterError();
-  for (const group of [up, attach, port, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);
+  for (const group of [up, ls, inspect, attach, port, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);
   return program;
 }
 

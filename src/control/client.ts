@@ -4,9 +4,10 @@ import { connect, type Socket } from 'node:net';
 
 import type { TraceBlock } from '../switch/trace/block.js';
 import { CHUNK_DATA, CHUNK_END, type CaptureArgs, type CaptureSummary } from './capture-stream.js';
+import { liveStates } from './live.js';
 import { noAnswerMessage } from './no-answer.js';
 import { switchPaths } from './paths.js';
-import type { Reply, Request, Results } from './protocol.js';
+import type { AnyRequest, Reply, Request, Results, StreamRequest } from './protocol.js';
 import type { TraceArgs, TraceLine, TraceSummary } from './trace-stream.js';
 
 export class ControlError extends Error {
@@ -78,7 +79,7 @@ export async function request<C extends Request['cmd']>(name: string, req: Extra
     reply = await send(name, req, timeoutMs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw notRunning(name, code);
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw notRunning(name, code, req.cmd);
     if (code === 'EACCES') throw new ControlError(`${paths.socket} is root's: run with sudo`, 'EACCES');
     if (e instanceof ControlError) throw e;
     throw new ControlError(`cannot talk to switch ${name} on ${paths.socket}: ${(e as Error).message}`, code ?? 'EFAILED');
@@ -166,18 +167,26 @@ function stopper(socket: Socket): () => void {
   };
 }
 
-/** No daemon at the socket: none was started (ENOENT), or a dead one left its socket (ECONNREFUSED). */
-function notRunning(name: string, code: 'ENOENT' | 'ECONNREFUSED'): ControlError {
-  if (code === 'ENOENT') return new ControlError(`no switch ${name} is running: start one with tapswitch up --switch ${name}`, 'ENOSWITCH');
-  return new ControlError(
-    `switch ${name} is not running, but its dead daemon left ${switchPaths(name).socket}: tapswitch up --switch ${name} restarts it as it was (its namespaces kept their interfaces), or tapswitch cleanup --switch ${name} removes what it left`,
-    'ESTALE',
-  );
+/**
+ * No daemon at the socket: none was started (ENOENT), or a dead one left its socket (ECONNREFUSED).
+ * The name may be a typo, so the switches that do run are named; `down` has nothing to stop, so it
+ * is not told to start one.
+ */
+function notRunning(name: string, code: 'ENOENT' | 'ECONNREFUSED', cmd: AnyRequest['cmd']): ControlError {
+  const stopping = cmd === 'down';
+  if (code === 'ENOENT') {
+    const running = liveStates(name).map((s) => s.switch);
+    const others = running.length > 0 ? `running: ${running.join(', ')}` : 'none is running';
+    const way = stopping ? 'nothing to stop' : `start one with tapswitch up --switch ${name}`;
+    return new ControlError(`no switch "${name}" is running (${others}): ${way}`, 'ENOSWITCH');
+  }
+  const restart = stopping ? '' : `tapswitch up --switch ${name} restarts it as it was (its namespaces kept their interfaces), or `;
+  return new ControlError(`switch ${name} is not running, but its dead daemon left ${switchPaths(name).socket}: ${restart}tapswitch cleanup --switch ${name} removes what it left`, 'ESTALE');
 }
 
 /** Why a streaming request could not reach the daemon, with what to do about it. */
-function streamError(name: string, what: string, e: NodeJS.ErrnoException): ControlError {
-  if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return notRunning(name, e.code);
+function streamError(name: string, what: StreamRequest['cmd'], e: NodeJS.ErrnoException): ControlError {
+  if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return notRunning(name, e.code, what);
   return new ControlError(`${what} on ${name}: ${e.message}`, e.code ?? 'EFAILED');
 }
 

@@ -20,6 +20,7 @@ import { MAX_REQUEST_BYTES, parseRequest, type AnyRequest, type ArgsOf, type Inf
 import { failureReply } from './reply.js';
 import { attach, detach } from './requests/attach.js';
 import { startCaptureStream } from './requests/capture.js';
+import { inspectView } from './requests/inspect.js';
 import type { DaemonStream } from './requests/context.js';
 import { startTraceStream, tracePacket } from './requests/trace.js';
 import type { DaemonContext } from './requests/context.js';
@@ -64,6 +65,8 @@ export class Daemon implements DaemonContext {
   readonly stopped: Promise<void>;
   private markStopped!: () => void;
   private readonly startedAt = new Date().toISOString();
+  /** On the monotonic clock, so the uptime holds across a change of the wall clock. */
+  private readonly startedAtMs = performance.now();
   /** While a restart re-adopts what the dead daemon made, the state file stays as that one left it. */
   private restoring = false;
 
@@ -176,7 +179,17 @@ export class Daemon implements DaemonContext {
   }
 
   info(): InfoView {
-    return { switch: this.name, pid: process.pid, subnet: formatSubnet(this.subnet), gateway: numberToIp(this.gateway), workers: this.sw.workers };
+    return {
+      switch: this.name,
+      pid: process.pid,
+      subnet: formatSubnet(this.subnet),
+      gateway: numberToIp(this.gateway),
+      workers: this.sw.workers,
+      state: this.stopping ? 'stopping' : 'running',
+      startedAt: this.startedAt,
+      uptimeSeconds: Math.floor((performance.now() - this.startedAtMs) / 1000),
+      ports: this.sw.ports().length,
+    };
   }
 
   private async listen(): Promise<void> {
@@ -267,7 +280,8 @@ export class Daemon implements DaemonContext {
   private queue: Promise<unknown> = Promise.resolve();
 
   handle(request: Request): Promise<Results[keyof Results]> {
-    if (this.stopping) return Promise.reject(new InputError(`switch ${this.name} is stopping`));
+    // ping still answers, with state 'stopping', so that ls can say so.
+    if (this.stopping && request.cmd !== 'ping') return Promise.reject(new InputError(`switch ${this.name} is stopping`));
     const run = this.queue.then(() => this.dispatch(request));
     this.queue = run.catch(() => undefined);
     return run;
@@ -294,6 +308,7 @@ export class Daemon implements DaemonContext {
     conntrack: () => this.sw.conntrackEntries(),
     'conntrack-flush': () => ({ flushed: this.sw.flushConntrack() }),
     'trace-packet': (args) => tracePacket(this, args.spec),
+    inspect: () => inspectView(this, this.info()),
     down: () => ({ stopping: true }),
   };
 

@@ -2,8 +2,9 @@
 // A line is at most MAX_REQUEST_BYTES; its args are checked against ARGS before a handler runs.
 import type { FdbEntry } from '../dataplane/l2/fdb.js';
 import type { PortFlags } from '../dataplane/core/port-table.js';
-import type { CtEntry } from '../dataplane/l3/conntrack.js';
+import type { CtEntry, CtTimeouts } from '../dataplane/l3/conntrack.js';
 import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
+import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
 import type { TraceArgs } from './trace-stream.js';
@@ -43,6 +44,8 @@ export type Request =
   | { cmd: 'conntrack-flush' }
   /** A dry run of the frame the spec describes (`tapswitch trace --packet`). */
   | { cmd: 'trace-packet'; args: { spec: string } }
+  /** Everything about the switch in one view (`tapswitch inspect`). */
+  | { cmd: 'inspect' }
   | { cmd: 'down' };
 
 export interface UplinkArgs {
@@ -108,6 +111,38 @@ export interface InfoView {
   subnet: string;
   gateway: string;
   workers: number;
+  /** 'stopping' once `down` (or a signal) has begun to take it down. */
+  state: 'running' | 'stopping';
+  startedAt: string;
+  uptimeSeconds: number;
+  /** Its ports, the uplink's among them. */
+  ports: number;
+}
+
+/** The switch's options in effect, defaults filled in, named like the flags of `tapswitch up`. */
+export interface SwitchOptionsView {
+  workers: number;
+  fdbSize: number;
+  ageingSeconds: number;
+  /** Null without a gateway, which every daemon has. */
+  conntrackMax: number | null;
+  conntrackMaxPerHost: number | null;
+  conntrackTimeouts: CtTimeouts | null;
+}
+
+export interface InspectView {
+  switch: string;
+  pid: number;
+  state: InfoView['state'];
+  startedAt: string;
+  uptimeSeconds: number;
+  subnet: string;
+  gateway: { ip: string; mac: string | null };
+  options: SwitchOptionsView;
+  uplink: UplinkView | null;
+  published: NatView['published'];
+  ports: PortView[];
+  workers: (WorkerStatus & { worker: number })[];
 }
 
 /** The requests that turn their connection into a stream of frames or trace blocks. */
@@ -159,6 +194,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   conntrack: {},
   'conntrack-flush': {},
   'trace-packet': { spec: text('a packet spec, like in=web,ip_dst=1.1.1.1') },
+  inspect: {},
   down: {},
   capture: {
     port: optional(PORT_REF),
@@ -226,5 +262,6 @@ export interface Results {
   conntrack: CtEntry[];
   'conntrack-flush': { flushed: number };
   'trace-packet': TraceBlock;
+  inspect: InspectView;
   down: { stopping: true };
 }

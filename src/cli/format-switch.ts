@@ -1,0 +1,73 @@
+// Switches as a whole: the list `tapswitch ls` prints, as `docker network ls` does, and the one view
+// of a switch `tapswitch inspect` prints, as an indented block in the manner of `ovs-vsctl show`.
+import type { InspectView, PortView } from '../control/protocol.js';
+import type { SwitchListing } from '../control/listing.js';
+import { table } from './format.js';
+
+/** 45s, 12m03s, 3h04m, 2d03h: the two largest units, as `ps` and `docker ps` shorten them. */
+export function formatUptime(seconds: number): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const [d, h, m, s] = [Math.floor(seconds / 86_400), Math.floor(seconds / 3600) % 24, Math.floor(seconds / 60) % 60, Math.floor(seconds) % 60];
+  if (d > 0) return `${d}d${two(h)}h`;
+  if (h > 0) return `${h}h${two(m)}m`;
+  if (m > 0) return `${m}m${two(s)}s`;
+  return `${s}s`;
+}
+
+export function formatSwitchList(listings: SwitchListing[]): string {
+  if (listings.length === 0) return 'no switches: start one with tapswitch up --detach';
+  const dash = (v: string | number | null) => v ?? '-';
+  const rows = table(
+    ['SWITCH', 'STATE', 'SUBNET', 'GATEWAY', 'PORTS', 'WORKERS', 'UPTIME', 'PID'],
+    listings.map((l) => [l.switch, l.state, dash(l.subnet), dash(l.gateway), dash(l.ports), dash(l.workers), l.uptimeSeconds === null ? '-' : formatUptime(l.uptimeSeconds), dash(l.pid)]),
+  );
+  const hints = listings.filter((l) => l.hint !== null).map((l) => `${l.switch} is ${l.state}: ${l.hint}`);
+  return hints.length > 0 ? `${rows}\n\n${hints.join('\n')}` : rows;
+}
+
+const INDENT = '    ';
+
+/** The port as a user names it: its namespace, its interface, or `uplink`. */
+function portTitle(p: PortView, uplinkPort: number | undefined): string {
+  if (p.id === uplinkPort) return 'uplink';
+  return p.netns ?? p.ifname;
+}
+
+function portBlock(p: PortView, uplinkPort: number | undefined): string[] {
+  const where = p.netns !== null ? `namespace ${p.netns}, interface ${p.ifname}` : `interface ${p.ifname}`;
+  return [
+    `${INDENT}Port ${portTitle(p, uplinkPort)}`,
+    `${INDENT}${INDENT}id ${p.id}, ${p.kind} ${p.name}, ${where}`,
+    `${INDENT}${INDENT}ip ${p.ip ?? '-'}, mac ${p.mac ?? '-'}, mtu ${p.mtu ?? '-'}, state ${p.state}`,
+    `${INDENT}${INDENT}queues ${p.queues} (workers ${p.workers}), offloads ${p.offloads.join(',') || 'off'}`,
+  ];
+}
+
+export function formatInspect(v: InspectView): string {
+  const o = v.options;
+  const conntrack = o.conntrackMax === null ? [] : [`conntrack-max ${o.conntrackMax}`, `conntrack-max-per-host ${o.conntrackMaxPerHost === 0 ? 'off' : o.conntrackMaxPerHost}`];
+  const lines = [
+    `Switch ${v.switch}`,
+    `${INDENT}state ${v.state}, pid ${v.pid}, up ${formatUptime(v.uptimeSeconds)} (since ${v.startedAt})`,
+    `${INDENT}subnet ${v.subnet}, gateway ${v.gateway.ip}${v.gateway.mac ? ` ${v.gateway.mac}` : ''}`,
+    `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}${conntrack.map((c) => `, ${c}`).join('')}`,
+  ];
+  if (o.conntrackTimeouts) lines.push(`${INDENT}conntrack-timeout: ${Object.entries(o.conntrackTimeouts).map(([name, s]) => `${name}=${s}s`).join(' ')}`);
+  const u = v.uplink;
+  if (u) {
+    lines.push(`${INDENT}Uplink ${u.name}`, `${INDENT}${INDENT}${u.kind}${u.netns !== null ? ` in namespace ${u.netns}` : ''}, ip ${u.ip}/${u.prefix}, mac ${u.mac}, via ${u.via} ${u.viaMac ?? '(not answering ARP yet)'}`);
+    for (const p of v.published) lines.push(`${INDENT}${INDENT}published ${p.hostPort}/${p.protocol} to ${p.netns} ${p.ip}:${p.port}`);
+  } else {
+    lines.push(`${INDENT}no uplink`);
+    // Kept while there is no uplink, and in force again once one is added.
+    for (const p of v.published) lines.push(`${INDENT}published ${p.hostPort}/${p.protocol} to ${p.netns} ${p.ip}:${p.port} (waits for an uplink)`);
+  }
+  if (v.ports.length === 0) lines.push(`${INDENT}no ports: attach a namespace with tapswitch attach NS --switch ${v.switch}`);
+  for (const p of v.ports) lines.push(...portBlock(p, u?.port));
+  for (const w of v.workers) {
+    const restarting = w.restarting ? ', restarting' : '';
+    const died = w.lastFailure !== undefined ? `, last died: ${w.lastFailure}` : '';
+    lines.push(`${INDENT}Worker ${w.worker}: ${w.restarts} ${w.restarts === 1 ? 'restart' : 'restarts'}${restarting}${died}`);
+  }
+  return lines.join('\n');
+}
