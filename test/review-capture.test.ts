@@ -9,7 +9,7 @@ import { EngineRig, GATEWAY_MAC, REMOTE_IP, ScriptedQueue, UPLINK_PORT, frame, h
 
 function capture(rig: EngineRig, ports: number[], what: 'in' | 'out' | 'drops'): CaptureRing {
   const ring = CaptureRing.create(64, MTU_SLOT_BYTES);
-  rig.engine.startCapture({ ring: ring.shared, ports, in: what === 'in', out: what === 'out', drops: what === 'drops', filter: null });
+  rig.engine.startCapture(1, { ring: ring.shared, ports, in: what !== 'out', out: what !== 'in', drops: what === 'drops', filter: null });
   return ring;
 }
 

@@ -43,6 +43,8 @@ export type Request =
   | { cmd: 'conntrack-flush' }
   /** A dry run of the frame the spec describes (`tapswitch trace --packet`). */
   | { cmd: 'trace-packet'; args: { spec: string } }
+  /** The captures running on the switch (`tapswitch capture --list`). */
+  | { cmd: 'capture-list' }
   | { cmd: 'down' };
 
 export interface UplinkArgs {
@@ -92,6 +94,22 @@ export interface PortView {
 
 export interface FdbView extends FdbEntry {
   portName: string;
+}
+
+/** A running capture, as `tapswitch capture --list` shows it. */
+export interface CaptureView {
+  id: number;
+  /** The port as the capture named it, or "all". */
+  port: string;
+  direction: 'in' | 'out' | 'both';
+  /** Only dropped frames. */
+  drops: boolean;
+  filter: string | null;
+  /** When it started, as an ISO 8601 time. */
+  started: string;
+  /** Frames sent to its client so far, and copies lost because its rings were full. */
+  captured: number;
+  dropped: number;
 }
 
 export interface InfoView {
@@ -151,12 +169,13 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   conntrack: {},
   'conntrack-flush': {},
   'trace-packet': { spec: text('a packet spec, like in=web,ip_dst=1.1.1.1') },
+  'capture-list': {},
   down: {},
   capture: {
     port: optional(PORT_REF),
     direction: oneOf(['in', 'out', 'both'], 'the frames received, sent, or both'),
     snaplen: whole(1, 262144, 'bytes kept of each frame'),
-    drops: flag('whether to capture dropped frames'),
+    drops: flag('whether to capture only dropped frames'),
     filter: optional(text('a tcpdump filter expression')),
     format: oneOf(['pcap', 'pcapng'], 'the file format'),
     count: optional(whole(1, 2 ** 31, 'frames')),
@@ -218,5 +237,6 @@ export interface Results {
   conntrack: CtEntry[];
   'conntrack-flush': { flushed: number };
   'trace-packet': TraceBlock;
+  'capture-list': CaptureView[];
   down: { stopping: true };
 }

@@ -9,8 +9,9 @@ import { captureFrom } from '../../control/client.js';
 import { InputError } from '../../control/subnet.js';
 import { installHint } from '../../netns/ip.js';
 import type { CaptureFormat } from '../../packet/pcap.js';
+import { listCaptures } from '../capture-list.js';
 import { hasTool } from '../../util/preflight.js';
-import { positiveInt, switchOption } from '../options.js';
+import { jsonOption, positiveInt, switchOption } from '../options.js';
 import { untilEnd } from '../session.js';
 
 interface CaptureCliOptions {
@@ -23,6 +24,8 @@ interface CaptureCliOptions {
   snaplen: number;
   format?: CaptureFormat;
   drops?: boolean;
+  list?: boolean;
+  json?: boolean;
 }
 
 async function runCapture(filter: string[], opts: CaptureCliOptions): Promise<void> {
@@ -76,6 +79,8 @@ export function register(program: Command): void {
     .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400)))
     .addOption(new Option('-s, --snaplen <bytes>', 'bytes kept of each frame').default(262144).argParser(positiveInt('--snaplen', 262144)))
     .addOption(new Option('--format <format>', 'pcap or pcapng (default: pcapng, or pcap for a .pcap file)').choices(['pcap', 'pcapng']))
-    .option('--drops', 'capture the frames the switch dropped, with the reason as a pcapng comment')
-    .action(async (filter: string[], opts: CaptureCliOptions) => runCapture(filter, opts));
+    .option('--drops', 'capture only the frames the switch dropped, each with its reason as a pcapng comment; --direction out: those dropped on their way out of the port')
+    .option('--list', 'list the captures running on the switch (several may run at once)')
+    .addOption(jsonOption())
+    .action(async (filter: string[], opts: CaptureCliOptions) => (opts.list ? listCaptures(opts.switch, opts.json) : runCapture(filter, opts)));
 }
