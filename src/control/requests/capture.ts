@@ -22,7 +22,7 @@ function runningOn(ctx: DaemonContext): Map<number, CaptureStream> {
 
 /** The running captures, oldest first. */
 export function captureList(ctx: DaemonContext): CaptureView[] {
-  return [...runningOn(ctx).values()].map((stream) => stream.view());
+  return [...runningOn(ctx).values()].map((stream) => stream.view()).sort((a, b) => a.id - b.id);
 }
 
 /** `args` are the capture request's, already checked; `pending` what the client sent after it, such as an early "stop". */
