@@ -9,8 +9,8 @@ import { captureFrom } from '../../control/client.js';
 import { InputError } from '../../control/subnet.js';
 import { installHint } from '../../netns/ip.js';
 import type { CaptureFormat } from '../../packet/pcap.js';
-import { listCaptures } from '../capture-list.js';
 import { hasTool } from '../../util/preflight.js';
+import { listCaptures } from '../capture-list.js';
 import { jsonOption, positiveInt, switchOption } from '../options.js';
 import { untilEnd } from '../session.js';
 
