@@ -165,12 +165,14 @@ describeKernel('capturing a switch to pcap and pcapng', () => {
     }
   });
 
-  it('refuses a second capture while one runs', async () => {
-    const first = await sw.startCapture({});
+  it('runs up to 8 captures at once and refuses a ninth, naming the limit and capture --list', async () => {
+    const running: Capture[] = [];
     try {
-      await expect(sw.startCapture({})).rejects.toThrow(/already running/);
+      for (let k = 0; k < 8; k++) running.push(await sw.startCapture({}));
+      expect(new Set(running.map((c) => c.id)).size).toBe(8);
+      await expect(sw.startCapture({})).rejects.toThrow(/8 captures are running on this switch.*tapswitch capture --list/);
     } finally {
-      await first.stop();
+      for (const capture of running) await capture.stop();
     }
   });
 

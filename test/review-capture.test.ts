@@ -3,13 +3,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { CaptureRing } from '../src/dataplane/capture/capture-ring.js';
+import { DROP_REASONS } from '../src/dataplane/core/drop-reasons.js';
 import { MTU_SLOT_BYTES } from '../src/dataplane/core/frame-pool.js';
 import { GSO_TCPV4, VNET_F_NEEDS_CSUM } from '../src/native/descriptor.js';
 import { EngineRig, GATEWAY_MAC, REMOTE_IP, ScriptedQueue, UPLINK_PORT, frame, hostIp, hostMac } from './support/engine-rig.js';
 
 function capture(rig: EngineRig, ports: number[], what: 'in' | 'out' | 'drops'): CaptureRing {
   const ring = CaptureRing.create(64, MTU_SLOT_BYTES);
-  rig.engine.startCapture({ ring: ring.shared, ports, in: what === 'in', out: what === 'out', drops: what === 'drops', filter: null });
+  rig.engine.startCapture(1, { ring: ring.shared, ports, in: what !== 'out', out: what !== 'in', drops: what === 'drops', filter: null });
   return ring;
 }
 
@@ -61,5 +62,15 @@ describe('capture, frames the batch changes after they were captured', () => {
     rig.engine.round();
     expect(rig.sent(UPLINK_PORT)).toHaveLength(1);
     expect(ring.drain().map((c) => c.data)).toEqual([udp(1, 2, 2), udp(1, 2, 3)]);
+  });
+});
+
+describe('capture, drops in the direction they were dropped', () => {
+  it('records a frame routed to the uplink and dropped for want of the next hop MAC as outbound on the uplink', () => {
+    const rig = new EngineRig({ routing: true, nextHopKnown: false });
+    const ring = capture(rig, [1, UPLINK_PORT], 'drops');
+    rig.send(1, frame(`eth_src=${hostMac(1)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(1)},ip_dst=${REMOTE_IP},udp_src=40000,udp_dst=53`));
+    rig.run();
+    expect(ring.drain().map((c) => ({ port: c.port, out: c.out, reason: DROP_REASONS[c.dropReason] }))).toEqual([{ port: UPLINK_PORT, out: true, reason: 'neighbor_unresolved' }]);
   });
 });

@@ -41,7 +41,7 @@ function measure(seconds: number, capture: CaptureCase, nothing: Int32Array): { 
   });
   // Big enough for every copy of a fill (two directions, in and out), so none is dropped.
   const ring = CaptureRing.create(4 * RING, 128);
-  if (capture !== 'off') engine.startCapture({ ring: ring.shared, ports: null, in: true, out: true, drops: false, filter: capture === 'all frames' ? null : nothing });
+  if (capture !== 'off') engine.startCapture(1, { ring: ring.shared, ports: null, in: true, out: true, drops: false, filter: capture === 'all frames' ? null : nothing });
   const a = frame('02:00:00:00:00:01', '02:00:00:00:00:02');
   const b = frame('02:00:00:00:00:02', '02:00:00:00:00:01');
   let frames = 0;

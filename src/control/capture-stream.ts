@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 
 import { CaptureFileWriter, type Capture, type CaptureStats } from '../switch/capture.js';
 import type { CaptureFormat } from '../packet/pcap.js';
+import type { CaptureView } from './protocol.js';
 import { onClientStop } from './stream-stop.js';
 
 export const CHUNK_DATA = 0x44; // 'D'
@@ -15,6 +16,7 @@ export interface CaptureArgs {
   port?: string;
   direction: 'in' | 'out' | 'both';
   snaplen: number;
+  /** Only the frames the switch dropped. */
   drops: boolean;
   filter?: string;
   format: CaptureFormat;
@@ -45,6 +47,8 @@ export interface CaptureStream {
   done: Promise<CaptureSummary>;
   /** Ends the capture now, sending what was captured and the summary. */
   finish(reason: CaptureSummary['reason']): Promise<void>;
+  /** What it captures and how far it got, for `capture --list`. */
+  view(): CaptureView;
 }
 
 /**
@@ -84,5 +88,15 @@ export function streamCapture(socket: Socket, capture: Capture, args: CaptureArg
     }, DRAIN_MS);
     onClientStop(socket, pending, () => void finish('stopped'));
   });
-  return { done, finish };
+  const view = (): CaptureView => ({
+    id: capture.id,
+    port: args.port ?? 'all',
+    direction: args.direction,
+    drops: args.drops,
+    filter: args.filter ?? null,
+    started: capture.started.toISOString(),
+    captured: sent,
+    dropped: capture.stats().dropped,
+  });
+  return { done, finish, view };
 }

@@ -19,7 +19,7 @@ import { LineReader } from './line-reader.js';
 import { MAX_REQUEST_BYTES, parseRequest, type AnyRequest, type ArgsOf, type InfoView, type PublishArgs, type Reply, type Request, type Results, type UplinkArgs } from './protocol.js';
 import { failureReply } from './reply.js';
 import { attach, detach } from './requests/attach.js';
-import { startCaptureStream } from './requests/capture.js';
+import { captureList, startCaptureStream } from './requests/capture.js';
 import { inspectView } from './requests/inspect.js';
 import type { DaemonStream } from './requests/context.js';
 import { startTraceStream, tracePacket } from './requests/trace.js';
@@ -309,6 +309,7 @@ export class Daemon implements DaemonContext {
     'conntrack-flush': () => ({ flushed: this.sw.flushConntrack() }),
     'trace-packet': (args) => tracePacket(this, args.spec),
     inspect: () => inspectView(this, this.info()),
+    'capture-list': () => captureList(this),
     down: () => ({ stopping: true }),
   };
 

@@ -46,6 +46,8 @@ export type Request =
   | { cmd: 'trace-packet'; args: { spec: string } }
   /** Everything about the switch in one view (`tapswitch inspect`). */
   | { cmd: 'inspect' }
+  /** The captures running on the switch (`tapswitch capture --list`). */
+  | { cmd: 'capture-list' }
   | { cmd: 'down' };
 
 export interface UplinkArgs {
@@ -103,6 +105,22 @@ export interface FdbView extends FdbEntry {
 export interface FdbAddView extends FdbView {
   /** Why the entry may not do what was meant, for the CLI to print on stderr. */
   warning?: string;
+}
+
+/** A running capture, as `tapswitch capture --list` shows it. */
+export interface CaptureView {
+  id: number;
+  /** The port as the capture named it, or "all". */
+  port: string;
+  direction: 'in' | 'out' | 'both';
+  /** Only dropped frames. */
+  drops: boolean;
+  filter: string | null;
+  /** When it started, as an ISO 8601 time. */
+  started: string;
+  /** Frames sent to its client so far, and copies lost because its rings were full. */
+  captured: number;
+  dropped: number;
 }
 
 export interface InfoView {
@@ -195,12 +213,13 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   'conntrack-flush': {},
   'trace-packet': { spec: text('a packet spec, like in=web,ip_dst=1.1.1.1') },
   inspect: {},
+  'capture-list': {},
   down: {},
   capture: {
     port: optional(PORT_REF),
     direction: oneOf(['in', 'out', 'both'], 'the frames received, sent, or both'),
     snaplen: whole(1, 262144, 'bytes kept of each frame'),
-    drops: flag('whether to capture dropped frames'),
+    drops: flag('whether to capture only dropped frames'),
     filter: optional(text('a tcpdump filter expression')),
     format: oneOf(['pcap', 'pcapng'], 'the file format'),
     count: optional(whole(1, 2 ** 31, 'frames')),
@@ -263,5 +282,6 @@ export interface Results {
   'conntrack-flush': { flushed: number };
   'trace-packet': TraceBlock;
   inspect: InspectView;
+  'capture-list': CaptureView[];
   down: { stopping: true };
 }

@@ -1,6 +1,8 @@
-// A capture of a running switch: copies of the frames its workers receive, send or drop, each
-// worker into a ring of its own, read on the main thread, and written as pcap or pcapng.
+// A capture of a running switch: copies of the frames its workers receive and send, or of those
+// they drop, each worker into a ring of its own, read on the main thread, and written as pcap or
+// pcapng. Up to MAX_CAPTURES run at once, each with its own id, ports, directions and filter.
 import { CaptureRing } from '../dataplane/capture/capture-ring.js';
+import { MAX_CAPTURES } from '../dataplane/capture/taps.js';
 import { DROP_REASONS, type DropReason } from '../dataplane/core/drop-reasons.js';
 import { CaptureEncoder, type CaptureFormat, type Direction } from '../packet/pcap.js';
 import { compileFilter } from '../tools/bpf-compile.js';
@@ -12,7 +14,7 @@ export interface CaptureOptions {
   direction?: 'in' | 'out' | 'both';
   /** Bytes kept of each frame (default 262144, tcpdump's; GSO frames stay whole up to 64 KiB). */
   snaplen?: number;
-  /** Capture the frames the switch dropped, with the reason. */
+  /** Capture only the frames the switch dropped, with the reason (direction: dropped on the way in, out, or both). */
   drops?: boolean;
   /** A tcpdump filter expression, compiled once and run in the workers. */
   filter?: string;
@@ -36,30 +38,65 @@ export interface CaptureStats {
   dropped: number;
 }
 
-/** Starts the capture on every worker, one after another; if one refuses, stops those that started. */
-export async function startCapture(workers: WorkerPool, isPort: (id: number) => boolean, options: CaptureOptions): Promise<Capture> {
-  const snaplen = options.snaplen ?? 262144;
-  if (!Number.isInteger(snaplen) || snaplen < 1) throw new RangeError(`snaplen ${snaplen} must be a whole number above 0`);
-  for (const p of options.ports ?? []) if (!isPort(p)) throw new RangeError(`no port ${p}`);
-  const filter = options.filter ? await compileFilter(options.filter) : null;
-  const direction = options.direction ?? 'both';
-  const slotSize = Math.min(snaplen, workers.slotSize);
-  const rings = Array.from({ length: workers.size }, () => CaptureRing.create(options.ringFrames ?? 1024, slotSize));
-  const stop = await workers.startOnEach(
-    (w) => ({
-      type: 'captureStart',
-      capture: { ring: rings[w]!.shared, ports: options.ports ?? null, in: direction !== 'out', out: direction !== 'in', drops: options.drops ?? false, filter },
-    }),
-    { type: 'captureStop' },
-  );
-  return new Capture(rings, stop);
+/** The captures running on one switch, numbered from 1 as they start. */
+export class CaptureSet {
+  private readonly running = new Map<number, Capture>();
+  /** Ids of captures still starting: they count toward the limit already. */
+  private readonly starting = new Set<number>();
+  private nextId = 1;
+
+  constructor(
+    private readonly workers: WorkerPool,
+    private readonly isPort: (id: number) => boolean,
+  ) {}
+
+  /** Starts a capture on every worker, one after another; if one refuses, stops those that started. */
+  async start(options: CaptureOptions): Promise<Capture> {
+    const snaplen = options.snaplen ?? 262144;
+    if (!Number.isInteger(snaplen) || snaplen < 1) throw new RangeError(`snaplen ${snaplen} must be a whole number above 0`);
+    for (const p of options.ports ?? []) if (!this.isPort(p)) throw new RangeError(`no port ${p}`);
+    if (this.running.size + this.starting.size >= MAX_CAPTURES) {
+      throw new RangeError(`${MAX_CAPTURES} captures are running on this switch, the most it takes at once: stop one (see tapswitch capture --list)`);
+    }
+    const id = this.nextId++;
+    this.starting.add(id);
+    try {
+      const filter = options.filter ? await compileFilter(options.filter) : null;
+      const direction = options.direction ?? 'both';
+      const slotSize = Math.min(snaplen, this.workers.slotSize);
+      const rings = Array.from({ length: this.workers.size }, () => CaptureRing.create(options.ringFrames ?? 1024, slotSize));
+      const stop = await this.workers.startOnEach(
+        (w) => ({
+          type: 'captureStart',
+          id,
+          capture: { ring: rings[w]!.shared, ports: options.ports ?? null, in: direction !== 'out', out: direction !== 'in', drops: options.drops ?? false, filter },
+        }),
+        { type: 'captureStop', id },
+      );
+      const capture = new Capture(id, rings, async () => {
+        await stop();
+        this.running.delete(id);
+      });
+      this.running.set(id, capture);
+      return capture;
+    } finally {
+      this.starting.delete(id);
+    }
+  }
+
+  /** The running captures, oldest first. */
+  list(): Capture[] {
+    return [...this.running.values()];
+  }
 }
 
 /** The handle the switch returns: read what was captured, then stop. */
 export class Capture {
   private captured = 0;
+  readonly started = new Date();
 
   constructor(
+    readonly id: number,
     private readonly rings: CaptureRing[],
     private readonly stopper: () => Promise<void>,
   ) {}
@@ -89,7 +126,7 @@ export class Capture {
     return { captured: this.captured, dropped: this.rings.reduce((n, r) => n + r.dropped, 0) };
   }
 
-  /** Stops the workers' taps; frames already in the rings can still be read. */
+  /** Stops this capture's taps, leaving the others running; frames already in its rings can still be read. */
   stop(): Promise<void> {
     return this.stopper();
   }

@@ -12,7 +12,7 @@ import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { TapDevice } from '../native/tap.js';
 import { ipv4ToNumber } from '../packet/ipv4.js';
 import { macForIp, parseMac } from '../packet/mac.js';
-import { startCapture, type Capture, type CaptureOptions } from './capture.js';
+import { CaptureSet, type Capture, type CaptureOptions } from './capture.js';
 import type { KernelDropCounts } from './kernel-counters.js';
 import { startTrace, traceFrame, type Trace, type TraceFrameOptions, type TraceOptions } from './trace/trace.js';
 import type { TraceBlock } from './trace/block.js';
@@ -72,6 +72,7 @@ export class Switch {
   private readonly uplink: Uplink;
   private readonly publishedPorts: PublishedPorts;
   private readonly faultInjection: boolean;
+  private readonly captures: CaptureSet;
 
   private constructor(
     options: Required<SwitchOptions>,
@@ -87,6 +88,7 @@ export class Switch {
     this.conntrack = tables.routing?.conntrack ?? null;
     this.uplink = new Uplink(this.portRegistry, pool, tables.routing?.nextHop ?? null);
     this.publishedPorts = new PublishedPorts(this.conntrack);
+    this.captures = new CaptureSet(pool, (id) => this.portRegistry.has(id));
     this.ageing = setInterval(() => {
       this.fdb.age();
       this.conntrack?.expire();
@@ -217,12 +219,13 @@ export class Switch {
   }
 
   /**
-   * Starts a capture on the workers. Only one runs at a time per switch. With no capture, the
-   * forwarding path pays a null check per batch; with one, a filter run and a copy per frame kept.
+   * Starts a capture on the workers, beside those running (at most 8 at once, like several
+   * tcpdumps). With no capture, the forwarding path pays a zero check per batch; with some, per
+   * capture a filter run and a copy per frame kept.
    */
   async startCapture(options: CaptureOptions = {}): Promise<Capture> {
     this.assertOpen();
-    return startCapture(this.pool, (id) => this.portRegistry.has(id), options);
+    return this.captures.start(options);
   }
 
   /**

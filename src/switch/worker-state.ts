@@ -1,5 +1,5 @@
-// What one worker holds by the main thread's commands: its ports' queues, the uplink, a running
-// capture and a running trace. The pool notes each command a worker has applied, so that a worker
+// What one worker holds by the main thread's commands: its ports' queues, the uplink, the running
+// captures and a running trace. The pool notes each command a worker has applied, so that a worker
 // that died can be started again with the same state: its queues' fds and rings live in the main
 // thread and in shared memory, so the new thread adopts them as the old one did.
 import type { WorkerCommandBody } from '../dataplane/core/worker.js';
@@ -9,7 +9,7 @@ type Command<T extends WorkerCommandBody['type']> = Extract<WorkerCommandBody, {
 export class WorkerState {
   private readonly ports = new Map<number, Command<'addPort'>>();
   private uplink: Command<'setUplink'> | null = null;
-  private capture: Command<'captureStart'> | null = null;
+  private readonly captures = new Map<number, Command<'captureStart'>>();
   private trace: Command<'traceStart'> | null = null;
 
   /** Takes note of a command the worker has applied; commands that leave no state change nothing. */
@@ -25,10 +25,10 @@ export class WorkerState {
         this.uplink = command.uplink === null ? null : command;
         break;
       case 'captureStart':
-        this.capture = command;
+        this.captures.set(command.id, command);
         break;
       case 'captureStop':
-        this.capture = null;
+        this.captures.delete(command.id);
         break;
       case 'traceStart':
         this.trace = command;
@@ -45,7 +45,7 @@ export class WorkerState {
   refused(command: WorkerCommandBody): void {
     if (command.type === 'addPort' && this.ports.get(command.id) === command) this.ports.delete(command.id);
     if (this.uplink === command) this.uplink = null;
-    if (this.capture === command) this.capture = null;
+    if (command.type === 'captureStart' && this.captures.get(command.id) === command) this.captures.delete(command.id);
     if (this.trace === command) this.trace = null;
   }
 
@@ -53,13 +53,13 @@ export class WorkerState {
   restore(): WorkerCommandBody[] {
     const commands: WorkerCommandBody[] = [...this.ports.values()];
     if (this.uplink) commands.push(this.uplink);
-    if (this.capture) commands.push(this.capture);
+    commands.push(...this.captures.values());
     if (this.trace) commands.push(this.trace);
     return commands;
   }
 }
 
-/** What a restore command gave back, for the log: "port 3", "the capture". */
+/** What a restore command gave back, for the log: "port 3", "capture 2". */
 export function describeState(command: WorkerCommandBody): string {
   switch (command.type) {
     case 'addPort':
@@ -67,7 +67,7 @@ export function describeState(command: WorkerCommandBody): string {
     case 'setUplink':
       return 'the uplink';
     case 'captureStart':
-      return 'the capture';
+      return `capture ${command.id}`;
     case 'traceStart':
       return 'the trace';
     default:

@@ -10,7 +10,8 @@ import { installHint } from '../../netns/ip.js';
 import type { CaptureFormat } from '../../packet/pcap.js';
 import { hasTool } from '../../util/preflight.js';
 import { CaptureDecoder, anyDisplayOption, type DisplayOptions } from '../capture-decoder.js';
-import { positiveInt, switchOption } from '../options.js';
+import { listCaptures } from '../capture-list.js';
+import { jsonOption, positiveInt, switchOption } from '../options.js';
 import { untilEnd } from '../session.js';
 
 interface CaptureCliOptions extends DisplayOptions {
@@ -23,6 +24,8 @@ interface CaptureCliOptions extends DisplayOptions {
   snaplen: number;
   format?: CaptureFormat;
   drops?: boolean;
+  list?: boolean;
+  json?: boolean;
 }
 
 async function runCapture(filter: string[], opts: CaptureCliOptions, command: Command): Promise<void> {
@@ -82,7 +85,9 @@ export function register(program: Command): void {
     .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400)))
     .addOption(new Option('-s, --snaplen <bytes>', 'bytes kept of each frame').default(262144).argParser(positiveInt('--snaplen', 262144)))
     .addOption(new Option('--format <format>', 'with -w: pcap or pcapng (default: pcapng, or pcap for a .pcap file)').choices(['pcap', 'pcapng']))
-    .option('--drops', 'capture the frames the switch dropped, with the reason as a pcapng comment')
+    .option('--drops', 'capture only the frames the switch dropped, each with its reason as a pcapng comment; --direction out: those dropped on their way out of the port')
+    .option('--list', 'list the captures running on the switch (several may run at once)')
+    .addOption(jsonOption())
     .addOption(new Option('-e', 'tcpdump: print the link-level header; with -i PORT also the port and direction, as -i all always does'))
     .addOption(counted('-n', 'tcpdump: addresses and ports as numbers (-n, -nn); decoding always does, the host\'s resolver knowing nothing of a lab'))
     .addOption(counted('-v', 'tcpdump: more detail (-v, -vv, -vvv)'))
@@ -92,5 +97,5 @@ export function register(program: Command): void {
     .addOption(new Option('-q', 'tcpdump: less protocol information'))
     .addOption(counted('-t', 'tcpdump: no timestamp (-t), seconds since 1970 (-tt), delta from the previous frame (-ttt), date and time (-tttt), delta from the first (-ttttt)'))
     .addOption(new Option('-#, --number', 'tcpdump: number each packet'))
-    .action(async (filter: string[], opts: CaptureCliOptions, command: Command) => runCapture(filter, opts, command));
+    .action(async (filter: string[], opts: CaptureCliOptions, command: Command) => (opts.list ? listCaptures(opts.switch, opts.json) : runCapture(filter, opts, command)));
 }

@@ -1,16 +1,13 @@
-// The one way a frame is dropped: counted by its reason on the port and the worker, copied to a
-// capture that asks for drops, and told to its trace. Stages mark drops in the batch and the
+// The one way a frame is dropped: counted by its reason on the port and the worker, copied to the
+// captures that ask for drops (in its direction: on the way in, or on the way out), and told to its trace. Stages mark drops in the batch and the
 // engine sends them here; the tx stage sends here the drops it makes per egress port.
-import type { CaptureTap } from '../capture/tap.js';
+import type { CaptureTaps } from '../capture/taps.js';
 import type { TraceWriter } from '../trace/writer.js';
 import { EV_DROP } from '../trace/events.js';
-import type { SlotMemory } from '../../native/queue.js';
-import { CAPTURE_OUT } from '../capture/capture-ring.js';
 import { P_DROP_BASE, W_DROP_BASE, W_DROPPED, type Counters } from './counters.js';
 
 export class DropPath {
-  /** The running capture and trace, or null: with neither, a drop pays two null checks. */
-  tap: CaptureTap | null = null;
+  /** The running trace, or null: with no capture and no trace, a drop pays a zero and a null check. */
   trace: TraceWriter | null = null;
   /** A dry run: drops are told to the trace only, never counted. */
   dry = false;
@@ -20,7 +17,7 @@ export class DropPath {
   constructor(
     private readonly counters: Counters,
     private readonly worker: number,
-    private readonly pool: SlotMemory,
+    private readonly taps: CaptureTaps,
   ) {
     this.c = counters.view;
     this.wBase = counters.workerBase(worker);
@@ -37,7 +34,6 @@ export class DropPath {
     c[this.counters.portBase(this.worker, port) + P_DROP_BASE + reason]! += 1;
     c[this.wBase + W_DROP_BASE + reason]! += 1;
     c[this.wBase + W_DROPPED]! += 1;
-    const tap = this.tap;
-    if (tap !== null && tap.spec.drops && tap.wants(port)) tap.take(this.pool, slot, len, port, ((reason + 1) << 8) | (out ? CAPTURE_OUT : 0));
+    if (this.taps.count !== 0) this.taps.dropped(slot, len, port, reason, out);
   }
 }

@@ -15,11 +15,14 @@
 // Stages talk only through the batch's typed arrays (core/batch.ts): next[i] is the egress port
 // or what else happens to frame i, reason[i] why it was dropped. Frames the switch makes (the
 // gateway's answers, ARP for the next hop) are appended to the batch. Every drop reaches the one
-// drop path (core/drop-path.ts), which counts it by reason on its port and worker, copies it to a
-// capture that wants drops, and tells its trace.
+// drop path (core/drop-path.ts), which counts it by reason on its port and worker, copies it to the
+// captures that want drops, and tells its trace. A drop is on the port where the frame came in,
+// or with `out` the port it was leaving by: tx's drops, and a frame routed to the uplink whose next
+// hop has no MAC yet. Captures record frames as they were on the wire: read at rx, before routing
+// rewrites them; sent at tx, after.
 //
-// Capture and trace are hooks: with neither running the engine pays a null check per batch and
-// per stage boundary. A trace marks frames as they are read; for a batch with marked frames each
+// Capture and trace are hooks: with neither running the engine pays a zero and a null check per
+// batch and per stage boundary. Up to MAX_CAPTURES captures run at once (capture/taps.ts). A trace marks frames as they are read; for a batch with marked frames each
 // stage's trace hooks run before and after it for those frames only. A dry run (trace --packet)
 // is one frame pushed through the same stages with batch.dry set: stages decide as they would,
 // but learn nothing, create no session, count nothing and send nothing.
@@ -27,7 +30,8 @@
 // Nothing here allocates per frame; each queue is crossed into once per batch.
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../../native/descriptor.js';
 import { EBADF, EBADFD, ENODEV, ENXIO } from '../../native/errno.js';
-import { CaptureTap, type CaptureSpec } from '../capture/tap.js';
+import { CaptureTaps } from '../capture/taps.js';
+import type { CaptureSpec } from '../capture/tap.js';
 import { Classify } from '../classify/classify.js';
 import { Bridge } from '../l2/bridge.js';
 import type { Fdb } from '../l2/fdb.js';
@@ -36,6 +40,7 @@ import { Offload, SOFT_SLOTS } from '../offload/offload.js';
 import { TraceWriter, type TraceSpec } from '../trace/writer.js';
 import { Transmit } from '../tx/transmit.js';
 import { Batch, NEXT_DROP } from './batch.js';
+import { DROP_NEIGHBOR_UNRESOLVED } from './drop-reasons.js';
 import { Counters, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
 import { DropPath } from './drop-path.js';
 import { DescRing } from './desc-ring.js';
@@ -75,8 +80,8 @@ export class ForwardingEngine {
   private readonly drops: DropPath;
   private readonly tx: Transmit;
   private readonly offload: Offload;
-  /** The running capture and trace, or null. */
-  private tap: CaptureTap | null = null;
+  /** The running captures, and the running trace or null. */
+  private readonly taps: CaptureTaps;
   private trace: TraceWriter | null = null;
   private next = 0;
   /** Queues that failed for good since the caller last asked, so it can stop waiting on their fds. */
@@ -101,9 +106,10 @@ export class ForwardingEngine {
     this.batch = new Batch(this.pool.bytes, slotSize, weight);
     this.c = counters.view;
     this.wBase = counters.workerBase(worker);
-    this.drops = new DropPath(counters, worker, this.pool);
+    this.taps = new CaptureTaps(this.pool);
+    this.drops = new DropPath(counters, worker, this.taps);
     this.offload = new Offload(2 * weight, this.c, this.wBase, this.drops);
-    this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS);
+    this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS, this.taps);
     const capacity = 2 * weight;
     const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity);
     this.stages = router === null ? [new Classify(false), bridge, this.tx] : [new Classify(true), bridge, router, this.tx];
@@ -120,9 +126,10 @@ export class ForwardingEngine {
   removePort(id: number): FrameQueue | undefined {
     const port = this.ports.byId[id];
     if (!port) return undefined;
+    if (this.taps.count !== 0) this.taps.stamp();
     this.tx.dropBacklog(port);
     // A capture of those drops copies now: their backlog slots are free for the next batch.
-    if (this.tap !== null) this.tap.ring.publish(this.pool);
+    if (this.taps.count !== 0) this.taps.publish();
     this.ports.remove(port);
     return port.queue;
   }
@@ -155,20 +162,14 @@ export class ForwardingEngine {
     return this.tx.backlogged > 0;
   }
 
-  startCapture(spec: CaptureSpec): void {
-    if (this.tap !== null) throw new Error('a capture is already running on this switch; stop it first');
-    this.setTap(new CaptureTap(spec));
+  /** Starts capture `id` beside those running; refused beyond MAX_CAPTURES. */
+  startCapture(id: number, spec: CaptureSpec): void {
+    this.taps.add(id, spec);
   }
 
-  stopCapture(): void {
-    if (this.tap !== null) this.tap.ring.publish(this.pool);
-    this.setTap(null);
-  }
-
-  private setTap(tap: CaptureTap | null): void {
-    this.tap = tap;
-    this.drops.tap = tap;
-    this.tx.tap = tap;
+  /** Stops capture `id`, leaving the others running; false when it was not running. */
+  stopCapture(id: number): boolean {
+    return this.taps.remove(id);
   }
 
   startTrace(spec: TraceSpec): void {
@@ -284,16 +285,15 @@ export class ForwardingEngine {
     return n;
   }
 
-  /** rx: counts what was read, and lets a capture and a trace see it as it came. */
+  /** rx: counts what was read, and lets the captures and a trace see it as it came. */
   private rx(batch: Batch): void {
-    const desc = batch.desc;
     this.c[batch.ingressBase + P_RX_PACKETS]! += batch.rxCount;
-    const tap = this.tap;
-    if (tap !== null) {
-      tap.stamp();
-      if (tap.spec.in && tap.wants(batch.ingress)) for (let i = 0; i < batch.rxCount; i++) tap.take(this.pool, desc[i * DESC_WORDS + D_SLOT]!, desc[i * DESC_WORDS + D_LEN]!, batch.ingress, 0);
+    const taps = this.taps;
+    if (taps.count !== 0) {
+      taps.stamp();
+      taps.received(batch.desc, batch.rxCount, batch.ingress);
       // Copied now, as they came: routing rewrites frames in their slots.
-      tap.ring.publish(this.pool);
+      taps.publish();
     }
     if (this.trace !== null && !this.trace.done) this.trace.select(batch);
   }
@@ -327,13 +327,17 @@ export class ForwardingEngine {
     if (batch.dropped > 0) {
       const desc = batch.desc;
       const traced = batch.traced !== 0;
+      const uplink = this.router === null ? -1 : this.router.uplinkPort;
       for (let i = 0; i < batch.count; i++) {
         if (batch.next[i] !== NEXT_DROP) continue;
-        this.drops.frame(batch.ingress, batch.reason[i]!, desc[i * DESC_WORDS + D_SLOT]!, desc[i * DESC_WORDS + D_LEN]!, false, traced ? batch.traceId[i]! : 0, batch.dropStage[i]!);
+        const reason = batch.reason[i]!;
+        // Routed and translated for the uplink, it lacks only the next hop's MAC: it was on its way out.
+        const out = reason === DROP_NEIGHBOR_UNRESOLVED && uplink >= 0;
+        this.drops.frame(out ? uplink : batch.ingress, reason, desc[i * DESC_WORDS + D_SLOT]!, desc[i * DESC_WORDS + D_LEN]!, out, traced ? batch.traceId[i]! : 0, batch.dropStage[i]!);
       }
     }
     if (batch.traced !== 0) this.trace!.end(batch);
-    if (this.tap !== null) this.tap.ring.publish(this.pool);
+    if (this.taps.count !== 0) this.taps.publish();
     batch.end();
   }
 

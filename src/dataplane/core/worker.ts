@@ -37,8 +37,9 @@ export interface WorkerInit {
 export type WorkerCommand =
   | { type: 'addPort'; seq: number; id: number; queue: AnyQueueSpec }
   | { type: 'removePort'; seq: number; id: number }
-  | { type: 'captureStart'; seq: number; capture: CaptureSpec }
-  | { type: 'captureStop'; seq: number }
+  /** Capture `id` starts beside those running; each has its own ring. */
+  | { type: 'captureStart'; seq: number; id: number; capture: CaptureSpec }
+  | { type: 'captureStop'; seq: number; id: number }
   | { type: 'traceStart'; seq: number; trace: TraceSpec }
   | { type: 'traceStop'; seq: number }
   /** A dry run of one frame as if `ingress` delivered it; its events go to the spec's ring as trace `id`. */
@@ -96,10 +97,10 @@ function apply(command: WorkerCommand): void {
       break;
     }
     case 'captureStart':
-      engine.startCapture(command.capture);
+      engine.startCapture(command.id, command.capture);
       break;
     case 'captureStop':
-      engine.stopCapture();
+      engine.stopCapture(command.id);
       break;
     case 'traceStart':
       engine.startTrace(command.trace);

@@ -8,8 +8,7 @@ import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_USER1, D_VNET_CSUM, D_V
 import { EAGAIN, EIO, ENETDOWN, ENOBUFS } from '../../native/errno.js';
 import { ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_QINQ, ETHERTYPE_VLAN, VLAN_TAG_BYTES } from '../../packet/ethernet.js';
 import { read16 } from '../../packet/bytes.js';
-import { CAPTURE_OUT } from '../capture/capture-ring.js';
-import type { CaptureTap } from '../capture/tap.js';
+import type { CaptureTaps } from '../capture/taps.js';
 import { Batch, NEXT_FLOOD_UNKNOWN } from '../core/batch.js';
 import { P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_GSO_PASSED } from '../core/counters.js';
 import type { DropPath } from '../core/drop-path.js';
@@ -39,8 +38,7 @@ function txDropReason(errno: number): number {
 
 export class Transmit implements Stage, PlainSender {
   readonly id = STAGE_TX;
-  /** The running capture and trace, or null. */
-  tap: CaptureTap | null = null;
+  /** The running trace, or null. */
   trace: TraceWriter | null = null;
   /** Ports with frames on their tx list in the current batch. */
   private readonly touched: Int32Array;
@@ -64,6 +62,8 @@ export class Transmit implements Stage, PlainSender {
     firstBacklogSlot: number,
     backlogSlots: number,
     portCount: number,
+    /** The running captures: they record each frame as it was sent. */
+    private readonly taps: CaptureTaps,
   ) {
     this.touched = new Int32Array(portCount);
     this.freeSlots = new Int32Array(backlogSlots);
@@ -168,7 +168,7 @@ export class Transmit implements Stage, PlainSender {
   transmit(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void {
     this.send(batch, port, desc, count);
     // A capture copies what it took now: segments' scratch slots are written again for the next port or frame.
-    if (this.tap !== null) this.tap.ring.publish(this.pool);
+    if (this.taps.count !== 0) this.taps.publish();
   }
 
   private send(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void {
@@ -185,7 +185,7 @@ export class Transmit implements Stage, PlainSender {
       // A negative count is an errno from a queue that could not even try; the status word has it too.
       const sent = Math.max(0, port.queue.tx(this.pool, desc, first, asked));
       this.countSent(port, desc, first, sent);
-      if (this.tap !== null) this.tapSent(port.id, desc, first, sent);
+      if (this.taps.count !== 0) this.taps.sent(desc, first, sent, port.id);
       if (batch.traced !== 0) this.traceSent(batch, port.id, desc, first, sent);
       first += sent;
       if (first >= count) break;
@@ -234,7 +234,7 @@ export class Transmit implements Stage, PlainSender {
 
   /** Retries every port's backlog, oldest first, until a queue is busy again. */
   flushBacklogs(): void {
-    if (this.tap !== null) this.tap.stamp();
+    if (this.taps.count !== 0) this.taps.stamp();
     for (const port of this.ports.order) {
       const ring = port.backlog;
       while (!ring.empty) {
@@ -242,7 +242,7 @@ export class Transmit implements Stage, PlainSender {
         const run = Math.min(ring.contiguous(), MAX_BATCH);
         const sent = Math.max(0, port.queue.tx(this.pool, ring.desc, head, run));
         this.countSent(port, ring.desc, head, sent);
-        if (this.tap !== null) this.tapSent(port.id, ring.desc, head, sent);
+        if (this.taps.count !== 0) this.taps.sent(ring.desc, head, sent, port.id);
         for (let k = head; k < head + sent; k++) this.release(ring.desc, k, port.id, TX_SENT_LATE);
         ring.pop(sent);
         if (sent === run) continue;
@@ -255,7 +255,7 @@ export class Transmit implements Stage, PlainSender {
       }
     }
     this.c[this.wBase + W_BACKLOG] = this.backlogged;
-    if (this.tap !== null) this.tap.ring.publish(this.pool);
+    if (this.taps.count !== 0) this.taps.publish();
   }
 
   /** A port leaves this worker: frames still waiting for it are dropped as port_removed. */
@@ -293,12 +293,6 @@ export class Transmit implements Stage, PlainSender {
     for (let k = first; k < first + sent; k++) bytes += desc[k * DESC_WORDS + D_LEN]!;
     this.c[port.counterBase + P_TX_PACKETS]! += sent;
     this.c[port.counterBase + P_TX_BYTES]! += bytes;
-  }
-
-  private tapSent(port: number, desc: Uint32Array, first: number, sent: number): void {
-    const tap = this.tap!;
-    if (!tap.spec.out || !tap.wants(port)) return;
-    for (let k = first; k < first + sent; k++) tap.take(this.pool, desc[k * DESC_WORDS + D_SLOT]!, desc[k * DESC_WORDS + D_LEN]!, port, CAPTURE_OUT);
   }
 
   private traceSent(batch: Batch, port: number, desc: Uint32Array, first: number, sent: number): void {
