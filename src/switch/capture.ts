@@ -30,6 +30,8 @@ export interface CapturedFrame {
   data: Uint8Array;
   /** Why the switch dropped it, for a capture with drops. */
   dropReason?: DropReason;
+  /** A drop shown as the router had rewritten it (NAT, the gateway's MAC), not as it arrived. */
+  routed?: boolean;
 }
 
 export interface CaptureStats {
@@ -113,6 +115,7 @@ export class Capture {
           originalLength: raw.originalLength,
           data: raw.data,
           ...(raw.dropReason >= 0 && { dropReason: DROP_REASONS[raw.dropReason]! }),
+          ...(raw.routed && { routed: true }),
         });
       }
     }
@@ -166,7 +169,7 @@ export class CaptureFileWriter {
           direction: f.direction,
           originalLength: f.originalLength,
           data: f.data,
-          ...(f.dropReason !== undefined && { comment: `dropped: ${f.dropReason}` }),
+          ...(f.dropReason !== undefined && { comment: `dropped: ${f.dropReason}${f.routed ? ' (shown as routed: after NAT, from the gateway\'s MAC, not as it arrived)' : ''}` }),
         }),
       );
     }

@@ -19,6 +19,8 @@ const M_ORIG = 4;
 const M_CAP = 5;
 
 export const CAPTURE_OUT = 1;
+/** A dropped frame the router had rewritten: the record shows it as routed, not as it arrived. */
+export const CAPTURE_ROUTED = 2;
 
 export interface CaptureRingShared {
   index: SharedArrayBuffer;
@@ -33,6 +35,8 @@ export interface RawCapture {
   out: boolean;
   /** Index into DROP_REASONS, or -1 for a frame that was not dropped. */
   dropReason: number;
+  /** A drop shown as the router rewrote it. */
+  routed: boolean;
   seconds: number;
   nanoseconds: number;
   originalLength: number;
@@ -130,6 +134,7 @@ export class CaptureRing {
       out.push({
         port: this.meta[m + M_PORT]!,
         out: (flags & CAPTURE_OUT) !== 0,
+        routed: (flags & CAPTURE_ROUTED) !== 0,
         dropReason: ((flags >>> 8) & 0xff) - 1,
         seconds: this.meta[m + M_SEC]!,
         nanoseconds: this.meta[m + M_NSEC]!,

@@ -5,7 +5,7 @@
 // before the slots they come from change.
 import { DESC_WORDS, D_LEN, D_SLOT } from '../../native/descriptor.js';
 import type { SlotMemory } from '../../native/queue.js';
-import { CAPTURE_OUT } from './capture-ring.js';
+import { CAPTURE_OUT, CAPTURE_ROUTED } from './capture-ring.js';
 import { CaptureTap, type CaptureSpec } from './tap.js';
 
 /** Captures that may run at once on one switch. */
@@ -70,9 +70,9 @@ export class CaptureTaps {
     }
   }
 
-  /** A frame dropped on its way in from `port`, or with `out` on its way out of it. */
-  dropped(slot: number, len: number, port: number, reason: number, out: boolean): void {
-    const flags = ((reason + 1) << 8) | (out ? CAPTURE_OUT : 0);
+  /** A frame dropped on its way in from `port`, or with `out` on its way out of it; `routed` when the router had rewritten it. */
+  dropped(slot: number, len: number, port: number, reason: number, out: boolean, routed: boolean): void {
+    const flags = ((reason + 1) << 8) | (out ? CAPTURE_OUT : 0) | (routed ? CAPTURE_ROUTED : 0);
     for (let t = 0; t < this.count; t++) {
       const tap = this.taps[t]!;
       if ((out ? tap.droppedOut : tap.droppedIn) && tap.wants(port)) tap.take(this.pool, slot, len, port, flags, this.seconds, this.nanoseconds);

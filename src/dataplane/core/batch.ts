@@ -24,6 +24,7 @@ export const F_IPV4 = 1 << 1; // IPv4 EtherType, header at l3[i]
 export const F_IPV4_OK = 1 << 2; // ... and its header agrees with itself and the frame
 export const F_ARP = 1 << 3;
 export const F_LOCAL = 1 << 4; // the gateway sees it too, as a bridge's own interface sees a broadcast
+export const F_ROUTED = 1 << 5; // routed to an inside host: it meets the bridge from the gateway, rewritten, not as its port sent it
 
 export class Batch {
   /** Descriptors: frames read in [0, rxCount), frames the switch made in [rxCount, count). */

@@ -25,15 +25,16 @@ export class DropPath {
 
   /**
    * Drops the `len`-byte frame in pool slot `slot`, counted on `port` (where it came in, or with
-   * `out` the port it was leaving by). `trace` is its trace id or 0, `stage` the stage that dropped it.
+   * `out` the port it was leaving by). `trace` is its trace id or 0, `stage` the stage that dropped
+   * it; `routed` says a capture's copy shows the frame as the router rewrote it.
    */
-  frame(port: number, reason: number, slot: number, len: number, out: boolean, trace: number, stage: number): void {
+  frame(port: number, reason: number, slot: number, len: number, out: boolean, trace: number, stage: number, routed = false): void {
     if (trace !== 0) this.trace?.event(trace, EV_DROP, stage, reason, port, out ? 1 : 0);
     if (this.dry) return;
     const c = this.c;
     c[this.counters.portBase(this.worker, port) + P_DROP_BASE + reason]! += 1;
     c[this.wBase + W_DROP_BASE + reason]! += 1;
     c[this.wBase + W_DROPPED]! += 1;
-    if (this.taps.count !== 0) this.taps.dropped(slot, len, port, reason, out);
+    if (this.taps.count !== 0) this.taps.dropped(slot, len, port, reason, out, routed);
   }
 }

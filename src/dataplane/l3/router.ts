@@ -12,7 +12,7 @@ import { ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TYPE } from '../../packet/ic
 import { ARP_HLEN, ARP_HTYPE, ARP_HTYPE_ETHERNET, ARP_OP, ARP_PLEN, ARP_PTYPE, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_TPA } from '../../packet/arp.js';
 import { checksumReplace16 } from '../../packet/checksum.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
-import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_LOCAL, F_TAGGED, NEXT_DONE, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
+import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_LOCAL, F_ROUTED, F_TAGGED, NEXT_DONE, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
 import {
   DROP_GATEWAY_IGNORED, DROP_IP_HEADER_INVALID, DROP_MARTIAN_SOURCE, DROP_NAT_NO_SESSION, DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED,
   DROP_UPLINK_IGNORED, DROP_VLAN_TAGGED,
@@ -189,6 +189,7 @@ export class Router implements Stage {
   private toInside(batch: Batch, i: number): void {
     const at = batch.at(i);
     batch.bytes.set(this.gatewayMac, at + ETH_SRC);
+    batch.flags[i]! |= F_ROUTED;
     const egress = this.fdb.lookup(batch.bytes, at + ETH_DST);
     batch.next[i] = egress > 0 && (this.ports[egress]! & PORT_PRESENT) !== 0 ? egress : NEXT_FLOOD_UNKNOWN;
   }

@@ -9,13 +9,13 @@ import { EAGAIN, EIO, ENETDOWN, ENOBUFS } from '../../native/errno.js';
 import { ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_QINQ, ETHERTYPE_VLAN, VLAN_TAG_BYTES } from '../../packet/ethernet.js';
 import { read16 } from '../../packet/bytes.js';
 import type { CaptureTaps } from '../capture/taps.js';
-import { Batch, NEXT_FLOOD_UNKNOWN } from '../core/batch.js';
+import { Batch, F_ROUTED, NEXT_FLOOD_UNKNOWN } from '../core/batch.js';
 import { P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_GSO_PASSED } from '../core/counters.js';
 import type { DropPath } from '../core/drop-path.js';
 import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_PORT_REMOVED, DROP_TOO_BIG, DROP_TX_ERROR } from '../core/drop-reasons.js';
 import type { FramePool } from '../core/frame-pool.js';
 import type { EnginePort, PortSet } from '../core/ports.js';
-import { PORT_MTU_SHIFT, PORT_PRESENT } from '../core/port-table.js';
+import { GATEWAY_PORT, PORT_MTU_SHIFT, PORT_PRESENT } from '../core/port-table.js';
 import { STAGE_OFFLOAD, STAGE_TX, type Stage } from '../core/stage.js';
 import { floodFlag } from '../l2/bridge.js';
 import type { Offload, PlainSender } from '../offload/offload.js';
@@ -92,16 +92,19 @@ export class Transmit implements Stage, PlainSender {
   private flood(batch: Batch, i: number, next: number): void {
     const want = PORT_PRESENT | floodFlag(next);
     const ingress = batch.ingress;
+    // A routed frame comes to the bridge from the gateway, so its own port may be where it belongs (hairpin).
+    const routed = (batch.flags[i]! & F_ROUTED) !== 0;
+    const from = routed ? GATEWAY_PORT : ingress;
     let sent = 0;
     for (const port of this.ports.order) {
-      if (port.id !== ingress && (this.portWords[port.id]! & want) === want) {
+      if (port.id !== from && (this.portWords[port.id]! & want) === want) {
         this.enqueue(batch, i, port.id, port);
         sent++;
       }
     }
     const trace = batch.traceOf(i);
-    if (trace !== 0) this.traceFlood(batch, trace, next, ingress, want);
-    if (sent === 0) this.drops.frame(ingress, DROP_NO_DESTINATION, batch.desc[i * DESC_WORDS + D_SLOT]!, batch.length(i), false, trace, STAGE_TX);
+    if (trace !== 0) this.traceFlood(batch, trace, next, from, want);
+    if (sent === 0) this.drops.frame(ingress, DROP_NO_DESTINATION, batch.desc[i * DESC_WORDS + D_SLOT]!, batch.length(i), false, trace, STAGE_TX, routed);
   }
 
   /** Puts frame i on the tx list of egress port `id`, unless it cannot go there. */
