@@ -11,8 +11,7 @@ import { GATEWAY_PORT } from '../dataplane/core/port-table.js';
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch } from '../switch/switch.js';
-import { hostSubnets } from './host-routes.js';
-import { liveStates } from './live.js';
+import { subnetsInUse } from './host-routes.js';
 import { claimSwitch, inheritedLock, type SwitchLock } from './lock.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
 import { LineReader } from './line-reader.js';
@@ -29,7 +28,7 @@ import { addInterface, portViews, removeInterface, statsView } from './requests/
 import { restore } from './restore.js';
 import { readState, writeState, type AttachmentState, type PacketPortState, type StartOptions, type SwitchState } from './state.js';
 import { removeAttachmentTap } from './taps.js';
-import { InputError, chooseSubnet, contains, formatSubnet, gatewayOf, hostRange, ipToNumber, numberToIp, overlaps, parseSubnet, type Subnet } from './subnet.js';
+import { InputError, checkGateway, chooseSubnet, clashOf, describePassedOver, formatSubnet, gatewayOf, ipToNumber, numberToIp, parseSubnet, subnetClashMessage, type Subnet } from './subnet.js';
 
 export interface DaemonOptions {
   name: string;
@@ -126,25 +125,18 @@ export class Daemon implements DaemonContext {
   }
 
   private static async startAfresh(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock): Promise<Daemon> {
-    const others = liveStates(options.name).map((s) => ({ name: s.switch, subnet: parseSubnet(s.subnet) }));
-    const routes = await hostSubnets();
+    const inUse = await subnetsInUse(options.name);
     let subnet: Subnet;
     if (options.subnet !== undefined) {
       subnet = parseSubnet(options.subnet);
-      const clash = routes.find((r) => overlaps(r, subnet));
-      if (clash) throw new InputError(`subnet ${options.subnet} overlaps the host route ${formatSubnet(clash)}: pick another with --subnet`);
-      const other = others.find((o) => overlaps(o.subnet, subnet));
-      if (other) throw new InputError(`subnet ${options.subnet} overlaps ${formatSubnet(other.subnet)} of switch ${other.name}: pick another with --subnet`);
+      const clash = clashOf(subnet, inUse);
+      if (clash) throw new InputError(subnetClashMessage(options.subnet, clash));
     } else {
-      const chosen = chooseSubnet([...routes, ...others.map((o) => o.subnet)]);
+      const chosen = chooseSubnet(inUse);
       subnet = chosen.subnet;
-      if (chosen.skipped.length > 0) options.log(`subnet ${formatSubnet(subnet)} chosen: ${chosen.skipped.join(', ')} clash with routes or other switches`);
+      for (const line of describePassedOver(chosen.skipped)) options.log(line);
     }
-    const range = hostRange(subnet);
-    const gateway = options.gateway === undefined ? gatewayOf(subnet) : ipToNumber(options.gateway);
-    if (!contains(subnet, gateway) || gateway < range.first || gateway > range.last) {
-      throw new InputError(`gateway ${options.gateway} is not a host address of subnet ${formatSubnet(subnet)}`);
-    }
+    const gateway = options.gateway === undefined ? gatewayOf(subnet) : checkGateway(subnet, options.gateway);
     const daemon = await Daemon.open(options, paths, lock, subnet, gateway);
     try {
       await daemon.listen();
