@@ -4,7 +4,7 @@
 // file re-adopts what that one made (restore.ts) instead of starting empty.
 // Requests run one at a time through a queue; the handlers, one module per command group under
 // requests/, reach the daemon's state through DaemonContext, which the Daemon implements.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 
 import { GATEWAY_PORT } from '../dataplane/core/port-table.js';
@@ -343,6 +343,13 @@ export class Daemon implements DaemonContext {
     }
     // Holding the lock, this daemon is the one the pidfile names.
     rmSync(this.paths.pid, { force: true });
+    // Stopped for good, its log makes way for the next one's and stays as the last run's (what is
+    // still written goes there too); before the socket goes, so `down` finds it moved.
+    try {
+      if (leave === 'remove' && existsSync(this.paths.log)) renameSync(this.paths.log, this.paths.lastLog);
+    } catch (e) {
+      this.log(`could not keep the log as ${this.paths.lastLog}: ${(e as Error).message}`);
+    }
     // The socket goes last (closing the server unlinks it): whoever waits for it to vanish sees a finished stop.
     const server = this.server;
     if (server) {

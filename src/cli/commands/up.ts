@@ -293,7 +293,8 @@ export function register(program: Command): void {
       for (const name of names) {
         try {
           await stopSwitch(name);
-          console.log(`switch ${name} stopped`);
+          const { lastLog } = switchPaths(name);
+          console.log(`switch ${name} stopped${existsSync(lastLog) ? `; its log is kept as ${lastLog}` : ''}`);
         } catch (e) {
           failures.push((e as Error).message);
         }
