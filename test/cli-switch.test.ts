@@ -317,7 +317,7 @@ describeKernel('tapswitch up refusing to start', () => {
       timeout: 30_000,
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('overlaps the host route');
+    expect(r.stderr).toContain('overlaps 127.0.0.0/8, used by lo');
   });
 });
 
@@ -351,7 +351,7 @@ describeKernel('a topology file', () => {
   it('names the file, line and field of a mistake, and builds nothing', () => {
     writeFileSync(file(), [`switches:`, `  ${sw}:`, `    workers: two`, ''].join('\n'));
     const r = cli('up', '-f', file(), '--detach');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${file()}:3:14: switches.${sw}.workers: must be a whole number`);
     expect(existsSync(join(run.path, `${sw}.sock`))).toBe(false);
   });

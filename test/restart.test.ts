@@ -15,26 +15,9 @@ import { createVethPair, setLinkUp } from '../src/netns/link.js';
 import { uniqueName } from '../src/netns/names.js';
 import { createNamespace, deleteNamespace, execIn, namespaceExists, spawnIn } from '../src/netns/namespace.js';
 import { BIN, cliWith } from './support/cli.js';
+import { killDaemon } from './support/daemon.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 import { waitFor, waitForOutput } from './support/wait-for.js';
-
-/** Whether process `pid` has ended: gone, or a zombie whose files the kernel has already closed. */
-function ended(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return ['Z', 'X'].includes(stat.charAt(stat.lastIndexOf(')') + 2));
-  } catch {
-    return true;
-  }
-}
-
-/** Kills the daemon of switch `sw` (which the test started) with SIGKILL and waits for it to be gone. */
-async function killDaemon(runDir: string, sw: string): Promise<number> {
-  const pid = Number(readFileSync(join(runDir, `${sw}.pid`), 'utf8'));
-  process.kill(pid, 'SIGKILL');
-  await waitFor(() => ended(pid), { what: `the daemon (pid ${pid}) to die of SIGKILL` });
-  return pid;
-}
 
 /** The fields of a port that a restart keeps; its number may change. */
 function identity(p: PortView): Partial<PortView> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { chooseSubnet, formatSubnet, gatewayOf, hostRange, macForIp, numberToIp, overlaps, parseSubnet } from '../src/control/subnet.js';
+import { chooseSubnet, describePassedOver, formatSubnet, gatewayOf, hostRange, macForIp, numberToIp, overlaps, parseSubnet } from '../src/control/subnet.js';
 
 describe('subnets', () => {
   it('derives the MAC from the address the way Docker does', () => {
@@ -18,11 +18,11 @@ describe('subnets', () => {
     expect(() => parseSubnet('10.213.0.5/24')).toThrow('did you mean 10.213.0.0/24');
   });
 
-  it('chooses a default that clashes with neither Docker, Podman nor the host routes', () => {
-    const routes = [parseSubnet('10.213.0.0/16')];
+  it('chooses a default that clashes with neither Docker, Podman nor the host routes, and says what each passed-over one clashed with', () => {
+    const routes = [{ subnet: parseSubnet('10.213.0.0/16'), by: 'docker0' }];
     const { subnet, skipped } = chooseSubnet(routes);
-    expect([...routes, parseSubnet('172.17.0.0/16'), parseSubnet('10.88.0.0/16')].some((r) => overlaps(r, subnet))).toBe(false);
-    expect(skipped).toContain('10.213.0.0/24');
+    expect([parseSubnet('10.213.0.0/16'), parseSubnet('172.17.0.0/16'), parseSubnet('10.88.0.0/16')].some((r) => overlaps(r, subnet))).toBe(false);
     expect(formatSubnet(subnet)).toBe('10.214.0.0/24');
+    expect(describePassedOver(skipped)[0]).toBe('passed over 10.213.0.0/24: used by docker0 (10.213.0.0/16)');
   });
 });

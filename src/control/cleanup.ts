@@ -1,7 +1,8 @@
 // Removes what a switch daemon that died (SIGKILL, power loss) left behind, from its state file:
-// its persistent TAPs, the namespaces it created, its socket, pidfile, state file, log and lock.
+// its persistent TAPs, the namespaces it created, its socket, pidfile, state file and lock. Its log,
+// which holds why it died, is kept as the last run's (paths.ts) and its last lines reported.
 // It works only while holding the switch's lock, so it never races a daemon that is alive or starting.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { probeDaemon } from './client.js';
@@ -19,7 +20,12 @@ export interface CleanupReport {
   /** What could not be removed, and why. */
   failed?: string[];
   pid?: number;
+  /** The dead daemon's log, where it was kept, and its last lines: where the reason it died is. */
+  log?: { kept: string; lastLines: string[] };
 }
+
+/** How much of a dead daemon's log cleanup shows: enough for an error and what led to it. */
+const LAST_LOG_LINES = 20;
 
 export async function cleanupSwitch(name: string): Promise<CleanupReport> {
   const paths = switchPaths(name);
@@ -63,13 +69,22 @@ async function removeRemains(name: string): Promise<CleanupReport> {
       failed.push(`namespace ${a.netns}: ${(e as Error).message}`);
     }
   }
-  for (const file of [paths.socket, paths.pid, paths.state, paths.log, `${paths.state}.tmp`]) {
+  for (const file of [paths.socket, paths.pid, paths.state, `${paths.state}.tmp`]) {
     if (existsSync(file)) {
       rmSync(file, { force: true });
       removed.push(file);
     }
   }
-  return { switch: name, outcome: 'cleaned', removed, ...(failed.length > 0 && { failed }) };
+  const log = keepLog(paths.log, paths.lastLog);
+  return { switch: name, outcome: 'cleaned', removed, ...(failed.length > 0 && { failed }), ...(log && { log }) };
+}
+
+/** Moves a dead daemon's log to where the last run's stays, and returns its last lines. */
+function keepLog(log: string, kept: string): CleanupReport['log'] {
+  if (!existsSync(log)) return undefined;
+  const lastLines = readFileSync(log, 'utf8').trimEnd().split('\n').slice(-LAST_LOG_LINES);
+  renameSync(log, kept);
+  return { kept, lastLines: lastLines.filter((line) => line !== '') };
 }
 
 export async function cleanupAll(name?: string): Promise<CleanupReport[]> {

@@ -4,15 +4,14 @@
 // file re-adopts what that one made (restore.ts) instead of starting empty.
 // Requests run one at a time through a queue; the handlers, one module per command group under
 // requests/, reach the daemon's state through DaemonContext, which the Daemon implements.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 
 import { GATEWAY_PORT } from '../dataplane/core/port-table.js';
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch } from '../switch/switch.js';
-import { hostSubnets } from './host-routes.js';
-import { liveStates } from './live.js';
+import { subnetsInUse } from './host-routes.js';
 import { claimSwitch, inheritedLock, type SwitchLock } from './lock.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
 import { LineReader } from './line-reader.js';
@@ -30,7 +29,7 @@ import { addInterface, portLabel, portViews, removeInterface, statsView } from '
 import { restore } from './restore.js';
 import { readState, writeState, type AttachmentState, type PacketPortState, type StartOptions, type SwitchState } from './state.js';
 import { removeAttachmentTap } from './taps.js';
-import { InputError, chooseSubnet, contains, formatSubnet, gatewayOf, hostRange, ipToNumber, numberToIp, overlaps, parseSubnet, type Subnet } from './subnet.js';
+import { InputError, checkGateway, chooseSubnet, clashOf, describePassedOver, formatSubnet, gatewayOf, ipToNumber, numberToIp, parseSubnet, subnetClashMessage, type Subnet } from './subnet.js';
 
 export interface DaemonOptions {
   name: string;
@@ -129,25 +128,18 @@ export class Daemon implements DaemonContext {
   }
 
   private static async startAfresh(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock): Promise<Daemon> {
-    const others = liveStates(options.name).map((s) => ({ name: s.switch, subnet: parseSubnet(s.subnet) }));
-    const routes = await hostSubnets();
+    const inUse = await subnetsInUse(options.name);
     let subnet: Subnet;
     if (options.subnet !== undefined) {
       subnet = parseSubnet(options.subnet);
-      const clash = routes.find((r) => overlaps(r, subnet));
-      if (clash) throw new InputError(`subnet ${options.subnet} overlaps the host route ${formatSubnet(clash)}: pick another with --subnet`);
-      const other = others.find((o) => overlaps(o.subnet, subnet));
-      if (other) throw new InputError(`subnet ${options.subnet} overlaps ${formatSubnet(other.subnet)} of switch ${other.name}: pick another with --subnet`);
+      const clash = clashOf(subnet, inUse);
+      if (clash) throw new InputError(subnetClashMessage(options.subnet, clash));
     } else {
-      const chosen = chooseSubnet([...routes, ...others.map((o) => o.subnet)]);
+      const chosen = chooseSubnet(inUse);
       subnet = chosen.subnet;
-      if (chosen.skipped.length > 0) options.log(`subnet ${formatSubnet(subnet)} chosen: ${chosen.skipped.join(', ')} clash with routes or other switches`);
+      for (const line of describePassedOver(chosen.skipped)) options.log(line);
     }
-    const range = hostRange(subnet);
-    const gateway = options.gateway === undefined ? gatewayOf(subnet) : ipToNumber(options.gateway);
-    if (!contains(subnet, gateway) || gateway < range.first || gateway > range.last) {
-      throw new InputError(`gateway ${options.gateway} is not a host address of subnet ${formatSubnet(subnet)}`);
-    }
+    const gateway = options.gateway === undefined ? gatewayOf(subnet) : checkGateway(subnet, options.gateway);
     const daemon = await Daemon.open(options, paths, lock, subnet, gateway);
     try {
       await daemon.listen();
@@ -371,6 +363,13 @@ export class Daemon implements DaemonContext {
     }
     // Holding the lock, this daemon is the one the pidfile names.
     rmSync(this.paths.pid, { force: true });
+    // Stopped for good, its log makes way for the next one's and stays as the last run's (what is
+    // still written goes there too); before the socket goes, so `down` finds it moved.
+    try {
+      if (leave === 'remove' && existsSync(this.paths.log)) renameSync(this.paths.log, this.paths.lastLog);
+    } catch (e) {
+      this.log(`could not keep the log as ${this.paths.lastLog}: ${(e as Error).message}`);
+    }
     // The socket goes last (closing the server unlinks it): whoever waits for it to vanish sees a finished stop.
     const server = this.server;
     if (server) {

@@ -1,4 +1,5 @@
-// Where a switch daemon keeps its control socket, pidfile, state file, log and lock.
+// Where a switch daemon keeps its control socket, pidfile, state file, log and lock, and where the
+// log of its last run stays once it has stopped or died.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -20,6 +21,8 @@ export interface SwitchPaths {
   pid: string;
   state: string;
   log: string;
+  /** The log of the switch's last daemon, kept by `down` and `cleanup` until the next one stops. */
+  lastLog: string;
   lock: string;
 }
 
@@ -32,5 +35,5 @@ export function checkSwitchName(name: string): string {
 
 export function switchPaths(name: string): SwitchPaths {
   const base = join(runDir(), checkSwitchName(name));
-  return { socket: `${base}.sock`, pid: `${base}.pid`, state: `${base}.json`, log: `${base}.log`, lock: `${base}.lock` };
+  return { socket: `${base}.sock`, pid: `${base}.pid`, state: `${base}.json`, log: `${base}.log`, lastLog: `${base}.log.1`, lock: `${base}.lock` };
 }

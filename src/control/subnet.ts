@@ -69,25 +69,75 @@ export function hostRange(s: Subnet): { first: number; last: number } {
   return { first: s.network + 1, last: s.network + size - 2 };
 }
 
+/** A subnet something on this host already has, and what: an interface's route, a switch, a reservation. */
+export interface UsedSubnet {
+  subnet: Subnet;
+  /** Who uses it, as "used by ..." ends: `docker0`, `switch ts1`, `Docker's default bridge`. */
+  by: string;
+}
+
 /** Subnets already spoken for: Docker's default bridge and Podman's default network. */
-export const RESERVED: readonly Subnet[] = [parseSubnet('172.17.0.0/16'), parseSubnet('10.88.0.0/16')];
+export const RESERVED: readonly UsedSubnet[] = [
+  { subnet: parseSubnet('172.17.0.0/16'), by: "Docker's default bridge" },
+  { subnet: parseSubnet('10.88.0.0/16'), by: "Podman's default network" },
+];
+
+/** What `subnet` would clash with, if anything; host routes and switches before reservations. */
+export function clashOf(subnet: Subnet, inUse: readonly UsedSubnet[]): UsedSubnet | undefined {
+  return [...inUse, ...RESERVED].find((u) => overlaps(u.subnet, subnet));
+}
+
+/** The error for a --subnet that clashes, naming what it clashes with and the way out. */
+export function subnetClashMessage(requested: string, clash: UsedSubnet, wayOut = 'pick another with --subnet'): string {
+  return `subnet ${requested} overlaps ${formatSubnet(clash.subnet)}, used by ${clash.by}: ${wayOut}`;
+}
+
+/** The gateway's address, which must be a host address of the subnet. */
+export function checkGateway(s: Subnet, gateway: string): number {
+  const ip = ipToNumber(gateway);
+  const range = hostRange(s);
+  if (!contains(s, ip) || ip < range.first || ip > range.last) throw new InputError(`gateway ${gateway} is not a host address of subnet ${formatSubnet(s)}`);
+  return ip;
+}
 
 /** Candidates for a default subnet, tried in order. */
 const CANDIDATES = Array.from({ length: 64 }, (_, i) => `10.${213 + Math.floor(i / 32)}.${(i % 32) * 8}.0/24`);
+
+/** A default candidate that was not taken, and why. */
+export interface PassedOver {
+  subnet: string;
+  clash: UsedSubnet;
+}
 
 /**
  * The default subnet: the first candidate that overlaps neither Docker's, Podman's, a route of
  * the host nor a subnet other switches use. Returns it with the subnets it had to pass over.
  */
-export function chooseSubnet(inUse: readonly Subnet[]): { subnet: Subnet; skipped: string[] } {
-  const skipped: string[] = [];
+export function chooseSubnet(inUse: readonly UsedSubnet[]): { subnet: Subnet; skipped: PassedOver[] } {
+  const skipped: PassedOver[] = [];
   for (const text of CANDIDATES) {
     const candidate = parseSubnet(text);
-    if ([...RESERVED, ...inUse].some((s) => overlaps(s, candidate))) {
-      skipped.push(text);
-      continue;
-    }
-    return { subnet: candidate, skipped };
+    const clash = clashOf(candidate, inUse);
+    if (!clash) return { subnet: candidate, skipped };
+    skipped.push({ subnet: text, clash });
   }
   throw new InputError('every default subnet candidate is in use: pass --subnet CIDR');
+}
+
+/** "passed over 10.213.0.0/24: used by docker0 (10.213.0.0/16)", one line per subnet passed over. */
+export function describePassedOver(skipped: readonly PassedOver[]): string[] {
+  return skipped.map(({ subnet, clash }) => `passed over ${subnet}: used by ${clash.by}${formatSubnet(clash.subnet) === subnet ? '' : ` (${formatSubnet(clash.subnet)})`}`);
+}
+
+/**
+ * Why `ip`/`prefix` cannot be the address of a port on subnet `s` whose gateway is `gateway`, or
+ * undefined when it can. `requested` is the address as the user wrote it.
+ */
+export function hostAddressProblem(s: Subnet, gateway: number, ip: number, prefix: number, requested: string): string | undefined {
+  const range = hostRange(s);
+  if (!contains(s, ip)) return `address ${requested} is outside subnet ${formatSubnet(s)}`;
+  if (prefix !== s.prefix) return `address ${requested} has prefix /${prefix}, but the subnet is /${s.prefix}: use /${s.prefix} or leave it out`;
+  if (ip === gateway) return `${formatIpv4Number(ip)} is the gateway address of ${formatSubnet(s)}: pick another or use auto`;
+  if (ip < range.first || ip > range.last) return `${formatIpv4Number(ip)} is the network or broadcast address of ${formatSubnet(s)}`;
+  return undefined;
 }

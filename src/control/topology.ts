@@ -1,5 +1,5 @@
 // Topology files: the switches of a lab, the namespaces on each and the existing interfaces to
-// join, in YAML. Every problem is reported with the file, line and field it is about.
+// join, in YAML.
 //
 //   switches:
 //     ts0:
@@ -11,14 +11,22 @@
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0 }
 //         db: {}                   # every field optional: next free address, MAC from it
 //       interfaces: [veth-host0]   # existing interfaces in the host, joined through AF_PACKET
+//
+// Every mistake is reported, all of them at once, as `file:line:col: path: message` at the value it
+// is about, before anything is built. Reading collects the mistakes of form (a wrong type, an
+// unknown field) instead of stopping at the first; then the values read are checked against each
+// other (an address outside its subnet, an address or MAC twice on a switch, a namespace's
+// interface named twice, an interface listed twice, overlapping subnets). The position of every
+// value read is kept, so checks made later against the host (topology-host.ts) point at it too.
 import { readFileSync } from 'node:fs';
 
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs } from './protocol.js';
-import { InputError, parseCidr, parseSubnet } from './subnet.js';
-import { parseMac } from '../packet/mac.js';
+import { checkIfname, checkNetns } from './requests/names.js';
+import { InputError, formatSubnet, gatewayOf, hostAddressProblem, ipToNumber, macForIp, overlaps, parseCidr, parseSubnet, type Subnet } from './subnet.js';
+import { formatMac, parseMac } from '../packet/mac.js';
 
 export interface SwitchSpec {
   name: string;
@@ -30,162 +38,325 @@ export interface SwitchSpec {
   interfaces: string[];
 }
 
+export interface Position {
+  line: number;
+  col: number;
+}
+
 export interface Topology {
   file: string;
   switches: SwitchSpec[];
+  /** Where each value read stands, by its path (`switches.ts0.interfaces[1]`), for checks made later. */
+  positions: ReadonlyMap<string, Position>;
+}
+
+export interface Mistake {
+  at: Position;
+  /** The value's path, such as `switches.ts0.workers`; empty for a YAML syntax error. */
+  path: string;
+  message: string;
+}
+
+/** Every mistake of a topology file, one `file:line:col: path: message` line each, in file order. */
+export class TopologyError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly mistakes: readonly Mistake[],
+  ) {
+    super(
+      [...mistakes]
+        .sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col)
+        .map((m) => `${file}:${m.at.line}:${m.at.col}: ${m.path === '' ? '' : `${m.path}: `}${m.message}`)
+        .join('\n'),
+    );
+  }
 }
 
 const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'namespaces', 'interfaces'];
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname'];
+const DEFAULT_IFNAME = 'eth0';
+const TOP_LEVEL = 'top level';
 
+/** Reads values out of the YAML document; a value that does not fit is a mistake, and reading goes on. */
 class Reader {
   private readonly lines = new LineCounter();
   private readonly doc: Document;
+  readonly mistakes: Mistake[] = [];
+  readonly positions = new Map<string, Position>();
 
-  constructor(
-    private readonly file: string,
-    text: string,
-  ) {
+  constructor(text: string) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true });
-    const [first] = this.doc.errors;
-    if (first) {
-      const { line, col } = this.lines.linePos(first.pos[0]);
-      throw new InputError(`${file}:${line}:${col}: ${first.message.split('\n')[0]!.replace(/:$/, '')}`);
-    }
+    for (const e of this.doc.errors) this.mistakes.push({ at: this.lines.linePos(e.pos[0]), path: '', message: e.message.split('\n')[0]!.replace(/:$/, '') });
   }
 
-  fail(node: Node | null | undefined, path: string, message: string): never {
-    const at = node?.range ? this.lines.linePos(node.range[0]) : undefined;
-    throw new InputError(`${this.file}:${at ? `${at.line}:${at.col}` : '1:1'}: ${path}: ${message}`);
+  /** A document with a duplicate key is whole and worth reading on; after other syntax errors it is not. */
+  get readable(): boolean {
+    return this.doc.errors.every((e) => e.code === 'DUPLICATE_KEY');
   }
 
   root(): Node | null {
     return this.doc.contents;
   }
 
-  /** The entries of a mapping, with the node of each key for error positions. */
-  entries(node: Node | null, path: string): [string, Node | null, Node][] {
-    if (node === null || (isScalar(node) && node.value === null)) return [];
-    if (!isMap(node)) this.fail(node, path, 'must be a mapping');
-    return node.items.map((pair) => {
-      const key = pair.key as Node;
-      if (!isScalar(key) || typeof key.value !== 'string') this.fail(key, path, 'keys must be names');
-      return [key.value as string, (pair.value as Node | null) ?? null, key];
-    });
+  /** Records where the value at `path` stands. */
+  mark(node: Node | null, path: string): void {
+    this.positions.set(path, node?.range ? this.lines.linePos(node.range[0]) : { line: 1, col: 1 });
   }
 
-  string(node: Node | null, path: string): string {
-    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) this.fail(node, path, 'must be a string');
+  report(node: Node | null, path: string, message: string): undefined {
+    this.mark(node, path);
+    return this.reportAt(path, message);
+  }
+
+  /** Reports a mistake at a value read before. */
+  reportAt(path: string, message: string): undefined {
+    this.mistakes.push({ at: this.positions.get(path) ?? { line: 1, col: 1 }, path, message });
+    return undefined;
+  }
+
+  /** The line of the value at `path`, to point from a mistake at the value it clashes with. */
+  line(path: string): string {
+    return `line ${this.positions.get(path)?.line ?? 1}`;
+  }
+
+  /** The entries of a mapping, with the node of each key; their keys' positions are marked. */
+  entries(node: Node | null, path: string): [string, Node | null][] {
+    if (node === null || (isScalar(node) && node.value === null)) return [];
+    if (!isMap(node)) return this.report(node, path, 'must be a mapping') ?? [];
+    const out: [string, Node | null][] = [];
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const key = pair.key as Node;
+      if (!isScalar(key) || typeof key.value !== 'string') {
+        this.report(key, path, 'keys must be names');
+        continue;
+      }
+      // A key given twice is a YAML error already reported; its second value is not read.
+      if (seen.has(key.value)) continue;
+      seen.add(key.value);
+      this.mark(key, path === TOP_LEVEL ? key.value : `${path}.${key.value}`);
+      out.push([key.value, (pair.value as Node | null) ?? null]);
+    }
+    return out;
+  }
+
+  string(node: Node | null, path: string): string | undefined {
+    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) return this.report(node, path, 'must be a string');
+    this.mark(node, path);
     return String(node.value);
   }
 
-  integer(node: Node | null, path: string, min: number, max: number): number {
+  integer(node: Node | null, path: string, min: number, max: number): number | undefined {
     if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value) || node.value < min || node.value > max) {
-      this.fail(node, path, `must be a whole number from ${min} to ${max}`);
+      return this.report(node, path, `must be a whole number from ${min} to ${max}`);
     }
+    this.mark(node, path);
     return node.value;
   }
 
-  strings(node: Node | null, path: string): { value: string; node: Node }[] {
+  strings(node: Node | null, path: string): string[] {
     if (node === null) return [];
-    if (!isSeq(node)) this.fail(node, path, 'must be a list');
-    return node.items.map((item, i) => ({ value: this.string(item as Node, `${path}[${i}]`), node: item as Node }));
+    if (!isSeq(node)) return this.report(node, path, 'must be a list') ?? [];
+    return node.items.flatMap((item, i) => this.string(item as Node, `${path}[${i}]`) ?? []);
   }
 
-  /** Runs a check that throws InputError, and reports its message at the node. */
-  check(node: Node | null, path: string, body: () => void): void {
+  /** A string that `parse` accepts; what it throws is the mistake. */
+  parsed(node: Node | null, path: string, parse: (text: string) => unknown): string | undefined {
+    const text = this.string(node, path);
+    return text !== undefined && this.valid(path, text, parse) ? text : undefined;
+  }
+
+  /** Whether `parse` accepts `text`, read before at `path`; what it throws is the mistake. */
+  valid(path: string, text: string, parse: (text: string) => unknown): boolean {
     try {
-      body();
+      parse(text);
+      return true;
     } catch (e) {
-      if (e instanceof InputError || e instanceof TypeError) this.fail(node, path, e.message);
+      if (e instanceof InputError || e instanceof TypeError) return this.reportAt(path, e.message) ?? false;
       throw e;
     }
   }
 }
 
-function readNamespace(r: Reader, name: string, node: Node | null, path: string): AttachArgs {
-  const spec: AttachArgs = { netns: name };
-  for (const [field, value, key] of r.entries(node, path)) {
+function readNamespace(r: Reader, netns: string, node: Node | null, path: string): AttachArgs {
+  const spec: AttachArgs = { netns };
+  for (const [field, value] of r.entries(node, path)) {
     const at = `${path}.${field}`;
     switch (field) {
       case 'ip': {
-        const ip = r.string(value, at);
-        if (ip !== 'auto') r.check(value, at, () => parseCidr(ip.includes('/') ? ip : `${ip}/32`));
-        spec.ip = ip;
+        const ip = r.parsed(value, at, (text) => text === 'auto' || parseCidr(text.includes('/') ? text : `${text}/32`));
+        if (ip !== undefined) spec.ip = ip;
         break;
       }
-      case 'mac':
-        spec.mac = r.string(value, at);
-        r.check(value, at, () => parseMac(spec.mac!));
+      case 'mac': {
+        const mac = r.parsed(value, at, unicastMac);
+        if (mac !== undefined) spec.mac = mac;
         break;
-      case 'mtu':
-        spec.mtu = r.integer(value, at, 68, 65521);
+      }
+      case 'mtu': {
+        const mtu = r.integer(value, at, 68, 65521);
+        if (mtu !== undefined) spec.mtu = mtu;
         break;
-      case 'ifname':
-        spec.ifname = r.string(value, at);
-        if (spec.ifname.length > 15) r.fail(value, at, `"${spec.ifname}" is longer than 15 bytes (IFNAMSIZ)`);
+      }
+      case 'ifname': {
+        const ifname = r.parsed(value, at, (text) => checkIfname(text, 'interface name'));
+        if (ifname !== undefined) spec.ifname = ifname;
         break;
+      }
       default:
-        r.fail(key, at, `unknown field; expected one of ${NAMESPACE_FIELDS.join(', ')}`);
+        r.reportAt(at, `unknown field; expected one of ${NAMESPACE_FIELDS.join(', ')}`);
     }
   }
   return spec;
 }
 
-function readSwitch(r: Reader, name: string, node: Node | null, key: Node): SwitchSpec {
+function unicastMac(text: string): void {
+  const bytes = parseMac(text);
+  if ((bytes[0]! & 1) !== 0 || bytes.every((b) => b === 0)) throw new InputError(`MAC ${text} must be a unicast address, not multicast or all zero`);
+}
+
+function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
   const path = `switches.${name}`;
-  r.check(key, path, () => checkSwitchName(name));
+  r.valid(path, name, checkSwitchName);
   const spec: SwitchSpec = { name, namespaces: [], interfaces: [] };
-  for (const [field, value, fieldKey] of r.entries(node, path)) {
+  for (const [field, value] of r.entries(node, path)) {
     const at = `${path}.${field}`;
     switch (field) {
-      case 'subnet':
-        spec.subnet = r.string(value, at);
-        r.check(value, at, () => parseSubnet(spec.subnet!));
+      case 'subnet': {
+        const subnet = r.parsed(value, at, parseSubnet);
+        if (subnet !== undefined) spec.subnet = subnet;
         break;
-      case 'workers':
-        spec.workers = r.integer(value, at, 1, 64);
+      }
+      case 'workers': {
+        const workers = r.integer(value, at, 1, 64);
+        if (workers !== undefined) spec.workers = workers;
         break;
-      case 'ageing':
-        spec.ageing = r.integer(value, at, 0, 1_000_000);
+      }
+      case 'ageing': {
+        const ageing = r.integer(value, at, 0, 1_000_000);
+        if (ageing !== undefined) spec.ageing = ageing;
         break;
-      case 'fdb-size':
-        spec.fdbSize = r.integer(value, at, 1, 1 << 24);
+      }
+      case 'fdb-size': {
+        const fdbSize = r.integer(value, at, 1, 1 << 24);
+        if (fdbSize !== undefined) spec.fdbSize = fdbSize;
         break;
+      }
       case 'namespaces':
-        spec.namespaces = r.entries(value, at).map(([ns, nsNode]) => readNamespace(r, ns, nsNode, `${at}.${ns}`));
+        spec.namespaces = r
+          .entries(value, at)
+          .filter(([netns]) => r.valid(`${at}.${netns}`, netns, checkNetns))
+          .map(([netns, nsNode]) => readNamespace(r, netns, nsNode, `${at}.${netns}`));
         break;
       case 'interfaces':
-        spec.interfaces = r.strings(value, at).map(({ value: ifname, node: item }) => {
-          if (ifname.length > 15) r.fail(item, at, `"${ifname}" is longer than 15 bytes (IFNAMSIZ)`);
-          return ifname;
-        });
+        spec.interfaces = r.strings(value, at).filter((ifname, i) => r.valid(`${at}[${i}]`, ifname, (text) => checkIfname(text, 'interface name')));
         break;
       default:
-        r.fail(fieldKey, at, `unknown field; expected one of ${SWITCH_FIELDS.join(', ')}`);
+        r.reportAt(at, `unknown field; expected one of ${SWITCH_FIELDS.join(', ')}`);
     }
   }
   return spec;
 }
 
-export function parseTopology(text: string, file = 'topology'): Topology {
-  // Typed so that r.fail() (never) narrows what follows it.
-  const r: Reader = new Reader(file, text);
-  const entries = r.entries(r.root(), 'top level');
-  const switchesEntry = entries.find(([k]) => k === 'switches');
-  for (const [k, , key] of entries) if (k !== 'switches') r.fail(key, k, 'unknown field; the top level holds only switches');
-  if (!switchesEntry) r.fail(r.root(), 'switches', 'is missing: a topology names at least one switch');
-  const switches = r.entries(switchesEntry[1], 'switches').map(([name, node, key]) => readSwitch(r, name, node, key));
-  if (switches.length === 0) r.fail(switchesEntry[1] ?? switchesEntry[2], 'switches', 'names no switch');
-  return { file, switches };
+/** The addresses and MACs of one switch's namespaces: none twice, each a host address of the subnet. */
+function checkNamespaces(r: Reader, spec: SwitchSpec): void {
+  const path = `switches.${spec.name}`;
+  const subnet = spec.subnet === undefined ? undefined : parseSubnet(spec.subnet);
+  const addresses = new Map<number, string>();
+  const macs = new Map<string, string>();
+  for (const ns of spec.namespaces) {
+    const nsPath = `${path}.namespaces.${ns.netns}`;
+    let derivedMac: string | undefined;
+    if (ns.ip !== undefined && ns.ip !== 'auto') {
+      const at = `${nsPath}.ip`;
+      if (!subnet) {
+        r.reportAt(at, `a fixed address needs a fixed subnet, which the default is not: give ${path} a subnet, or leave the address out`);
+        continue;
+      }
+      const { ip, prefix } = ns.ip.includes('/') ? parseCidr(ns.ip) : { ip: ipToNumber(ns.ip), prefix: subnet.prefix };
+      const problem = hostAddressProblem(subnet, gatewayOf(subnet), ip, prefix, ns.ip);
+      const holder = addresses.get(ip);
+      if (problem !== undefined) r.reportAt(at, problem);
+      else if (holder !== undefined) r.reportAt(at, `address ${ns.ip} is also the address of ${holder} (${r.line(`${path}.namespaces.${holder}.ip`)})`);
+      else {
+        addresses.set(ip, ns.netns);
+        derivedMac = macForIp(ip);
+      }
+    }
+    const mac = ns.mac !== undefined ? formatMac(parseMac(ns.mac)) : derivedMac;
+    if (mac === undefined) continue;
+    const at = ns.mac !== undefined ? `${nsPath}.mac` : `${nsPath}.ip`;
+    const holder = macs.get(mac);
+    if (holder !== undefined) r.reportAt(at, `MAC ${mac}${ns.mac === undefined ? ' (from the address)' : ''} is also the MAC of ${holder} on ${spec.name}: give one of them another mac`);
+    else macs.set(mac, ns.netns);
+  }
 }
 
-export function readTopology(path: string): Topology {
-  let text: string;
+/** What the switches of a file must not share: overlapping subnets, a namespace's interface, a host interface. */
+function checkAcrossSwitches(r: Reader, switches: SwitchSpec[]): void {
+  const subnets: { subnet: Subnet; path: string }[] = [];
+  const namespaceLinks = new Map<string, string>();
+  const interfaces = new Map<string, string>();
+  for (const spec of switches) {
+    const path = `switches.${spec.name}`;
+    if (spec.subnet !== undefined) {
+      const subnet = parseSubnet(spec.subnet);
+      const other = subnets.find((s) => overlaps(s.subnet, subnet));
+      if (other) r.reportAt(`${path}.subnet`, `${spec.subnet} overlaps ${formatSubnet(other.subnet)} of ${other.path} (${r.line(other.path)}): give each switch a subnet of its own`);
+      else subnets.push({ subnet, path: `${path}.subnet` });
+    }
+    for (const ns of spec.namespaces) {
+      const ifname = ns.ifname ?? DEFAULT_IFNAME;
+      const key = `${ns.netns} ${ifname}`;
+      const nsPath = `${path}.namespaces.${ns.netns}`;
+      const first = namespaceLinks.get(key);
+      if (first !== undefined) r.reportAt(nsPath, `namespace ${ns.netns} is named twice with interface ${ifname}, here and at ${first} (${r.line(first)}): give one an ifname of its own`);
+      else namespaceLinks.set(key, nsPath);
+    }
+    spec.interfaces.forEach((ifname, i) => {
+      const at = `${path}.interfaces[${i}]`;
+      const first = interfaces.get(ifname);
+      if (first !== undefined) r.reportAt(at, `interface ${ifname} is listed twice, here and at ${first} (${r.line(first)}): an interface is a port of one switch`);
+      else interfaces.set(ifname, at);
+    });
+  }
+}
+
+/** The topology the text describes, with every mistake found in it (none when it is sound). */
+export function inspectTopology(text: string, file = 'topology'): { topology: Topology; mistakes: Mistake[] } {
+  const r = new Reader(text);
+  const topology: Topology = { file, switches: [], positions: r.positions };
+  if (!r.readable) return { topology, mistakes: r.mistakes };
+  const entries = r.entries(r.root(), TOP_LEVEL);
+  for (const [k] of entries) if (k !== 'switches') r.reportAt(k, 'unknown field; the top level holds only switches');
+  const switchesEntry = entries.find(([k]) => k === 'switches');
+  if (!switchesEntry) {
+    r.report(r.root(), 'switches', 'is missing: a topology names at least one switch');
+  } else {
+    topology.switches = r.entries(switchesEntry[1], 'switches').map(([name, node]) => readSwitch(r, name, node));
+    if (topology.switches.length === 0) r.report(switchesEntry[1], 'switches', 'names no switch');
+    for (const spec of topology.switches) checkNamespaces(r, spec);
+    checkAcrossSwitches(r, topology.switches);
+  }
+  return { topology, mistakes: r.mistakes };
+}
+
+/** The topology the text describes; a TopologyError lists every mistake in it. */
+export function parseTopology(text: string, file = 'topology'): Topology {
+  const { topology, mistakes } = inspectTopology(text, file);
+  if (mistakes.length > 0) throw new TopologyError(file, mistakes);
+  return topology;
+}
+
+/** The text of a topology file; one that cannot be read is an InputError. */
+export function readTopologyText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     throw new InputError(`cannot read topology file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return parseTopology(text, path);
+}
+
+export function readTopology(path: string): Topology {
+  return parseTopology(readTopologyText(path), path);
 }

@@ -70,6 +70,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     // Namespaces first, so the switch (released first) lets go of its TAPs before they are deleted.
     const namespaces: string[] = [];
     for (let i = 1; i <= HOSTS; i++) namespaces.push(await createOwnedNamespace(resources, uniqueName('tsdemo')));
+    // IPv6 would greet each port as it comes up (DAD, router solicitation, MLD) and flood that to
+    // ports not up yet (port_down) or to none (no_destination): drops of setting up, not of the demo.
+    for (const netns of namespaces) await execIn(netns, 'sysctl', ['-qew', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    log('namespaces: IPv4 only; IPv6 would greet each port as it came up and be flooded to ports not up yet (port_down drops)');
     const sw = await Switch.create({ offloads: options.offloads, ...(options.workers !== undefined && { workers: options.workers }) });
     resources.add('switch', () => sw.close());
     log(`switch: ${sw.workers} forwarding worker${sw.workers > 1 ? 's' : ''}, offloads ${options.offloads ? 'on' : 'off'}`);

@@ -1,7 +1,7 @@
 // up and down: a switch daemon in this process or in the background, alone or as a topology file
 // describes it, and stopping it again. A switch whose daemon died comes back as it was with up.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -9,14 +9,18 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { probeDaemon, request } from '../../control/client.js';
 import { Daemon } from '../../control/daemon.js';
 import { LOCK_FD_ENV, claimSwitch } from '../../control/lock.js';
-import { ensureRunDir, switchPaths } from '../../control/paths.js';
-import { InputError } from '../../control/subnet.js';
-import { readTopology, type SwitchSpec } from '../../control/topology.js';
+import { subnetsInUse } from '../../control/host-routes.js';
+import { checkSwitchName, ensureRunDir, switchPaths } from '../../control/paths.js';
+import { InputError, checkGateway, chooseSubnet, clashOf, describePassedOver, formatSubnet, parseSubnet, subnetClashMessage } from '../../control/subnet.js';
+import { loadTopology } from '../../control/topology-host.js';
+import { TopologyError, readTopology, type SwitchSpec, type Topology } from '../../control/topology.js';
 import { CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../dataplane/l3/conntrack.js';
 import { requireKernelAccess } from '../../util/preflight.js';
 import { nonNegative, positiveInt, switchOption } from '../options.js';
 
 const DETACH_WAIT_MS = 15_000;
+/** The exit code of a usage error, as for commander's own. */
+const EXIT_USAGE = 2;
 const DOWN_WAIT_MS = 30_000;
 /** A detached daemon runs the CLI's entry point, which is how cleanup recognizes it in /proc. */
 const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -52,7 +56,9 @@ function timeoutOption(value: string, previous: Partial<CtTimeouts> = {}): Parti
  */
 async function applySwitch(spec: SwitchSpec): Promise<void> {
   const present = await request(spec.name, { cmd: 'ports' });
-  for (const ns of spec.namespaces) {
+  // Fixed addresses first: a namespace that takes the next free one must not take a fixed one's.
+  const fixedFirst = [...spec.namespaces].sort((a, b) => Number(a.ip === undefined || a.ip === 'auto') - Number(b.ip === undefined || b.ip === 'auto'));
+  for (const ns of fixedFirst) {
     if (present.some((p) => p.netns === ns.netns && p.kind === 'tap')) continue;
     const port = await request(spec.name, { cmd: 'attach', args: ns });
     console.log(`  ${spec.name}: attached ${ns.netns} ${port.ip} ${port.mac}`);
@@ -76,8 +82,8 @@ function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
 }
 
 /** Brings up every switch of a topology file; if any part fails, what was built is taken down. */
-async function upFromFile(file: string, detach: boolean): Promise<void> {
-  const topology = readTopology(file);
+async function upFromFile(topology: Topology, detach: boolean): Promise<void> {
+  const { file } = topology;
   if (topology.switches.length > 1 && !detach) {
     throw new InputError(`${file} has ${topology.switches.length} switches: run them in the background with --detach`);
   }
@@ -113,6 +119,49 @@ function daemonArgs(spec: SwitchSpec): string[] {
     ...(spec.ageing !== undefined ? ['--ageing', String(spec.ageing)] : []),
     ...(spec.fdbSize !== undefined ? ['--fdb-size', String(spec.fdbSize)] : []),
   ];
+}
+
+/** A topology file with mistakes is a usage error: each on a line of its own, and nothing is built. */
+async function topologyOf(command: Command, file: string, read: (file: string) => Topology | Promise<Topology>): Promise<Topology> {
+  try {
+    return await read(file);
+  } catch (e) {
+    if (e instanceof TopologyError) command.error(e.message, { exitCode: EXIT_USAGE, code: 'tapswitch.topology' });
+    throw e;
+  }
+}
+
+/** What up can tell of its options without a daemon; a mistake is a usage error, found before any log exists. */
+function checkOptions(command: Command, opts: UpOptions): void {
+  try {
+    checkSwitchName(opts.switch);
+    if (opts.subnet !== undefined) {
+      const subnet = parseSubnet(opts.subnet);
+      if (opts.gateway !== undefined) checkGateway(subnet, opts.gateway);
+    }
+  } catch (e) {
+    if (e instanceof InputError) command.error(`error: ${e.message}`, { exitCode: EXIT_USAGE, code: 'tapswitch.option' });
+    throw e;
+  }
+}
+
+/**
+ * The daemon arguments that fix its subnet, for a switch started afresh (one restarted keeps its
+ * own): a given one is checked for clashes, else one is chosen here, so `up --detach` can say which
+ * it passed over and why. Runs with the switch's lock held; the daemon checks again as it starts.
+ */
+async function subnetArgs(opts: UpOptions): Promise<string[]> {
+  if (existsSync(switchPaths(opts.switch).state)) return [];
+  const inUse = await subnetsInUse(opts.switch);
+  if (opts.subnet !== undefined) {
+    const clash = clashOf(parseSubnet(opts.subnet), inUse);
+    if (clash) throw new InputError(subnetClashMessage(opts.subnet, clash));
+    return [];
+  }
+  const chosen = chooseSubnet(inUse);
+  for (const line of describePassedOver(chosen.skipped)) console.log(line);
+  if (opts.gateway !== undefined) checkGateway(chosen.subnet, opts.gateway);
+  return ['--subnet', formatSubnet(chosen.subnet)];
 }
 
 /** Runs the daemon in this process until SIGINT, SIGTERM or `tapswitch down`. */
@@ -160,7 +209,7 @@ async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter
   ensureRunDir();
   const lock = await claimSwitch(opts.switch);
   try {
-    await startDetached(opts.switch, args, lock.fd);
+    await startDetached(opts.switch, [...args, ...(await subnetArgs(opts))], lock.fd);
   } finally {
     // The daemon holds the lock through its own copy of the fd; this one is not needed any more.
     lock.release();
@@ -181,8 +230,10 @@ async function startDetached(name: string, args: string[], lockFd: number): Prom
   const deadline = Date.now() + DETACH_WAIT_MS;
   while (Date.now() < deadline) {
     if (exited !== null) {
-      // Only what this start wrote: the log may hold earlier runs.
+      // Only what this start wrote: the log may hold earlier runs, a dead daemon's, which stay as they were.
       const last = readFileSync(paths.log, 'utf8').slice(logStart).trim().split('\n').pop() ?? '';
+      if (logStart === 0) rmSync(paths.log, { force: true });
+      else truncateSync(paths.log, logStart);
       throw new InputError(`the daemon exited before it was ready: ${last.replace(/^tapswitch: /, '')}`);
     }
     if ((await probeDaemon(name)) === 'alive') {
@@ -224,8 +275,9 @@ export function register(program: Command): void {
     .option('--conntrack-timeout <name=seconds>', 'a NAT timeout, like udp=30 or tcp_established=3600 (repeatable)', timeoutOption)
     .option('-d, --detach', 'run in the background and return once it is ready')
     .option('-f, --file <topology.yaml>', 'build the switches, namespaces and interfaces a topology file describes')
-    .action(async (opts: UpOptions) => {
-      if (opts.file !== undefined) return upFromFile(opts.file, opts.detach ?? false);
+    .action(async (opts: UpOptions, command: Command) => {
+      if (opts.file !== undefined) return upFromFile(await topologyOf(command, opts.file, loadTopology), opts.detach ?? false);
+      checkOptions(command, opts);
       return opts.detach ? detachDaemon(opts) : runDaemon(opts);
     });
 
@@ -234,14 +286,15 @@ export function register(program: Command): void {
     .description('stop a switch (or every switch of a topology file) and remove everything it created')
     .addOption(switchOption())
     .option('-f, --file <topology.yaml>', 'stop the switches this topology file names')
-    .action(async (opts: { switch: string; file?: string }) => {
-      const names = opts.file !== undefined ? readTopology(opts.file).switches.map((s) => s.name) : [opts.switch];
+    .action(async (opts: { switch: string; file?: string }, command: Command) => {
+      const names = opts.file !== undefined ? (await topologyOf(command, opts.file, readTopology)).switches.map((s) => s.name) : [opts.switch];
       const failures: string[] = [];
       // Every switch gets its chance, even after one fails.
       for (const name of names) {
         try {
           await stopSwitch(name);
-          console.log(`switch ${name} stopped`);
+          const { lastLog } = switchPaths(name);
+          console.log(`switch ${name} stopped${existsSync(lastLog) ? `; its log is kept as ${lastLog}` : ''}`);
         } catch (e) {
           failures.push((e as Error).message);
         }
