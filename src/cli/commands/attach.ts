@@ -6,6 +6,7 @@ import { MTU } from '../../control/limits.js';
 import { checkIfname, checkNetns } from '../../control/requests/names.js';
 import { parseCidr } from '../../control/subnet.js';
 import { parseMac } from '../../packet/mac.js';
+import { count } from '../../util/plural.js';
 import { checkedBy, jsonOption, offloadArg, offloadOption, print, switchOption, wholeIn } from '../options.js';
 
 /** auto, or an address with or without its prefix; whether it fits the subnet is the daemon's to say. */
@@ -48,6 +49,6 @@ export function register(program: Command): void {
     .addOption(switchOption())
     .action(async (netns: string, opts: { switch: string }) => {
       const result = await request(opts.switch, { cmd: 'detach', args: { netns } });
-      console.log(`detached ${netns}${result.deletedNamespace ? ' and deleted the namespace' : ''}; ${result.flushed} FDB entries flushed`);
+      console.log(`detached ${netns}${result.deletedNamespace ? ' and deleted the namespace' : ''}; ${count(result.flushed, 'FDB entry', 'FDB entries')} flushed`);
     });
 }

@@ -12,6 +12,7 @@ import type { CaptureFormat } from '../../packet/pcap.js';
 import { hasTool } from '../../util/preflight.js';
 import { positiveInt, switchOption } from '../options.js';
 import { untilEnd } from '../session.js';
+import { count } from '../../util/plural.js';
 
 interface CaptureCliOptions {
   switch: string;
@@ -57,7 +58,7 @@ async function runCapture(filter: string[], opts: CaptureCliOptions): Promise<vo
   }
   try {
     const summary = await untilEnd(captureFrom(opts.switch, args, sink));
-    process.stderr.write(`${summary.captured} frames captured\n${summary.dropped} frames dropped by the capture\n`);
+    process.stderr.write(`${count(summary.captured, 'frame')} captured\n${count(summary.dropped, 'frame')} dropped by the capture\n`);
   } finally {
     await finish();
   }

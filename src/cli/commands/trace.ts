@@ -11,6 +11,7 @@ import type { TraceBlock } from '../../switch/trace/block.js';
 import { formatTraceBlock } from '../../switch/trace/text.js';
 import { jsonOption, positiveInt, switchOption } from '../options.js';
 import { untilEnd } from '../session.js';
+import { count } from '../../util/plural.js';
 
 interface TraceCliOptions {
   switch: string;
@@ -38,10 +39,10 @@ async function runTrace(filter: string[], opts: TraceCliOptions): Promise<void> 
   const onStart = (): void => {
     const from = args.port !== undefined ? ` from ${args.port}` : '';
     const matching = args.filter !== undefined ? ` matching "${args.filter}"` : '';
-    process.stderr.write(`tracing the next ${args.count} frames${from}${matching}; Ctrl-C to stop\n`);
+    process.stderr.write(`tracing the next ${count(args.count, 'frame')}${from}${matching}; Ctrl-C to stop\n`);
   };
   const summary = await untilEnd(traceFrom(opts.switch, args, onBlock, onStart));
-  process.stderr.write(`${summary.traced} frames traced${summary.lost > 0 ? `, ${summary.lost} events lost (trace ring full)` : ''}\n`);
+  process.stderr.write(`${count(summary.traced, 'frame')} traced${summary.lost > 0 ? `, ${count(summary.lost, 'event')} lost (trace ring full)` : ''}\n`);
 }
 
 export function register(program: Command): void {

@@ -16,6 +16,7 @@ import { readTopology, type SwitchSpec } from '../../control/topology.js';
 import { CT_DEFAULT_MAX, CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../dataplane/l3/conntrack.js';
 import { requireKernelAccess } from '../../util/preflight.js';
 import { nonNegative, switchOption, wholeIn } from '../options.js';
+import { count } from '../../util/plural.js';
 
 const DETACH_WAIT_MS = 15_000;
 const DOWN_WAIT_MS = 30_000;
@@ -138,7 +139,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     log,
   });
   const info = daemon.info();
-  log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; control socket ${daemon.paths.socket}`);
+  log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${count(info.workers, 'worker')}; control socket ${daemon.paths.socket}`);
   let signalled = false;
   const onSignal = () => {
     // A second Ctrl-C must not cut the teardown short.
@@ -188,7 +189,7 @@ async function startDetached(name: string, args: string[], lockFd: number): Prom
     }
     if ((await probeDaemon(name)) === 'alive') {
       const info = await request(name, { cmd: 'ping' });
-      console.log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; log ${paths.log}`);
+      console.log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${count(info.workers, 'worker')}; log ${paths.log}`);
       return;
     }
     await new Promise((r) => setTimeout(r, 100));

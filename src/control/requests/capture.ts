@@ -9,6 +9,7 @@ import { failureReply } from '../reply.js';
 import { InputError } from '../subnet.js';
 import type { DaemonContext } from './context.js';
 import { resolvePort } from './ports.js';
+import { count } from '../../util/plural.js';
 
 /** `args` are the capture request's, already checked; `pending` what the client sent after it, such as an early "stop". */
 export async function startCaptureStream(ctx: DaemonContext, socket: Socket, args: CaptureArgs, pending: string): Promise<void> {
@@ -37,5 +38,5 @@ export async function startCaptureStream(ctx: DaemonContext, socket: Socket, arg
   ctx.streams.add(stream);
   const summary = await stream.done;
   ctx.streams.delete(stream);
-  ctx.log(`capture ended (${summary.reason}): ${summary.captured} frames, ${summary.dropped} dropped by the capture`);
+  ctx.log(`capture ended (${summary.reason}): ${count(summary.captured, 'frame')}, ${summary.dropped} dropped by the capture`);
 }
