@@ -48,6 +48,14 @@ export function checkedBy<T>(check: (value: string) => T, option?: string) {
   };
 }
 
+/** A value `check` accepts, kept as given: for checks whose result the command does not need. */
+export function acceptedBy(check: (value: string) => unknown, option?: string) {
+  return checkedBy((value) => {
+    check(value);
+    return value;
+  }, option);
+}
+
 export const switchOption = (): Option => new Option('--switch <name>', 'switch name').default('ts0').argParser(checkedBy(checkSwitchName));
 /** How long to wait for the daemon to take a request and answer it; a capture or trace then runs as long as it runs. */
 export const timeoutOption = (): Option =>

@@ -7,12 +7,11 @@ import { checkIfname, checkNetns } from '../../control/requests/names.js';
 import { parseCidr } from '../../control/subnet.js';
 import { parseMac } from '../../packet/mac.js';
 import { count } from '../../util/plural.js';
-import { checkedBy, jsonOption, offloadArg, offloadOption, print, switchOption, wholeIn } from '../options.js';
+import { acceptedBy, checkedBy, jsonOption, offloadArg, offloadOption, print, switchOption, wholeIn } from '../options.js';
 
 /** auto, or an address with or without its prefix; whether it fits the subnet is the daemon's to say. */
-function checkIp(value: string): string {
+function checkIp(value: string): void {
   if (value !== 'auto') parseCidr(value.includes('/') ? value : `${value}/32`);
-  return value;
 }
 
 export function register(program: Command): void {
@@ -21,15 +20,8 @@ export function register(program: Command): void {
     .description('give namespace NS an interface on the switch (creates NS if missing)')
     .argument('<ns>', 'network namespace', checkedBy(checkNetns))
     .addOption(switchOption())
-    .addOption(new Option('--ip <cidr|auto>', 'address in the switch subnet, or auto for the next free one').default('auto').argParser(checkedBy(checkIp, '--ip')))
-    .addOption(
-      new Option('--mac <mac>', 'MAC address (default: 02:42 and the four bytes of the IP, as Docker does)').argParser(
-        checkedBy((value) => {
-          parseMac(value);
-          return value;
-        }, '--mac'),
-      ),
-    )
+    .addOption(new Option('--ip <cidr|auto>', 'address in the switch subnet, or auto for the next free one').default('auto').argParser(acceptedBy(checkIp, '--ip')))
+    .addOption(new Option('--mac <mac>', 'MAC address (default: 02:42 and the four bytes of the IP, as Docker does)').argParser(acceptedBy(parseMac, '--mac')))
     .addOption(new Option('--ifname <name>', 'interface name inside the namespace').default('eth0').argParser(checkedBy((value) => checkIfname(value, '--ifname'))))
     .addOption(new Option('--mtu <bytes>', `MTU, ${MTU.min}-${MTU.max}`).argParser(wholeIn('--mtu', MTU)))
     .addOption(offloadOption())
