@@ -73,9 +73,9 @@ export function register(program: Command): void {
     .option('-i, --interface <port>', 'namespace, interface or port number, or all', 'all')
     .addOption(new Option('--direction <dir>', 'frames received, sent, or both').choices(['in', 'out', 'both']).default('both'))
     .option('-w, --write <file>', 'write to FILE, or - for stdout (`| tcpdump -r -`, `| wireshark -k -i -`); without it, tcpdump decodes')
-    .addOption(new Option('-c, --count <n>', 'stop after n frames').argParser(positiveInt('--count', 2 ** 31)))
-    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400)))
-    .addOption(new Option('-s, --snaplen <bytes>', 'bytes kept of each frame').default(262144).argParser(positiveInt('--snaplen', 262144)))
+    .addOption(new Option('-c, --count <n>', 'stop after n frames').argParser(positiveInt('--count', 2 ** 31, 'frames')))
+    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400, 'seconds')))
+    .addOption(new Option('-s, --snaplen <bytes>', 'bytes kept of each frame').default(262144).argParser(positiveInt('--snaplen', 262144, 'bytes')))
     .addOption(new Option('--format <format>', 'pcap or pcapng (default: pcapng, or pcap for a .pcap file)').choices(['pcap', 'pcapng']))
     .option('--drops', 'capture the frames the switch dropped, with the reason as a pcapng comment')
     .action(async (filter: string[], opts: CaptureCliOptions) => runCapture(filter, opts));

@@ -52,8 +52,8 @@ export function register(program: Command): void {
     .argument('[filter...]', 'tcpdump filter expression, e.g. icmp or "tcp port 80"')
     .addOption(switchOption())
     .option('-i, --interface <port>', 'trace frames that come in on this namespace, interface or port number (default: all)')
-    .addOption(new Option('-c, --count <n>', `frames to trace (default ${DEFAULT_TRACE_COUNT})`).default(DEFAULT_TRACE_COUNT).argParser(positiveInt('--count', 100_000)))
-    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400)))
+    .addOption(new Option('-c, --count <n>', `frames to trace (default ${DEFAULT_TRACE_COUNT})`).default(DEFAULT_TRACE_COUNT).argParser(positiveInt('--count', 100_000, 'frames')))
+    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400, 'seconds')))
     .option('--packet <spec>', 'a dry run of a frame described in fields, like in=web,ip_dst=1.1.1.1,tcp_dst=80: nothing is sent, learned or created')
     .addOption(jsonOption())
     .action(async (filter: string[], opts: TraceCliOptions) => {
