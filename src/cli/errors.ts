@@ -35,10 +35,14 @@ export function usageLine(cmd: Command, message: string): string {
   return `${path}: ${oneLine(text)} (see ${path} --help)`;
 }
 
-/** Makes `cmd` and every command under it print a usage error as one line naming its own --help. */
-export function oneLineUsageErrors(cmd: Command): void {
-  cmd.configureOutput({ outputError: (message, write) => write(`${usageLine(cmd, message)}\n`) });
+/**
+ * Makes `cmd` and every command under it print a usage error as one line naming its own --help,
+ * instead of commander's message followed by the whole help.
+ */
+export function oneLineUsageErrors(cmd: Command): Command {
+  cmd.showHelpAfterError(false).configureOutput({ outputError: (message, write) => write(`${usageLine(cmd, message)}\n`) });
   for (const sub of cmd.commands) oneLineUsageErrors(sub);
+  return cmd;
 }
 
 function oneLine(text: string): string {

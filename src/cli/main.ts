@@ -32,15 +32,15 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .addOption(timeoutOption())
     .hook('preAction', (program) => setAnswerTimeout((program.opts() as { timeout: number }).timeout))
-    .exitOverride();
+    .exitOverride()
+    .showHelpAfterError();
   for (const group of [up, attach, port, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);
-  oneLineUsageErrors(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await oneLineUsageErrors(buildProgram()).parseAsync(argv);
     return 0;
   } catch (e) {
     // 128 + SIGINT, as a shell reports a program that Ctrl-C ended.
