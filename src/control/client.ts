@@ -79,7 +79,7 @@ export async function request<C extends Request['cmd']>(name: string, req: Extra
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') throw notRunning(name, code);
-    if (code === 'EACCES') throw accessDenied(name);
+    if (code === 'EACCES') throw new ControlError(`${paths.socket} is root's: run with sudo`, 'EACCES');
     if (e instanceof ControlError) throw e;
     throw new ControlError(`cannot talk to switch ${name} on ${paths.socket}: ${(e as Error).message}`, code ?? 'EFAILED');
   }
@@ -178,13 +178,8 @@ function notRunning(name: string, code: 'ENOENT' | 'ECONNREFUSED'): ControlError
 /** Why a streaming request could not reach the daemon, with what to do about it. */
 function streamError(name: string, what: string, e: NodeJS.ErrnoException): ControlError {
   if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return notRunning(name, e.code);
-  if (e.code === 'EACCES') return accessDenied(name);
+  if (e.code === 'EACCES') return new ControlError(`${switchPaths(name).socket} is root's: run with sudo`, 'EACCES');
   return new ControlError(`${what} on ${name}: ${e.message}`, e.code ?? 'EFAILED');
-}
-
-/** The socket, or the run directory it is in, is root's: the daemon made it so. */
-function accessDenied(name: string): ControlError {
-  return new ControlError(`${switchPaths(name).socket} is root's: run with sudo`, 'EACCES');
 }
 
 /**
