@@ -225,14 +225,15 @@ describeKernel('NAT through the gateway and the uplink', () => {
   });
 
   it('refuses bad publish and uplink requests with a one-line reason', () => {
-    for (const [args, reason] of [
-      [['publish', `8080:no-such-ns:80`], /not attached/],
-      [['publish', `99999:${ns1}:80`], /port from 1 to 65535/],
-      [['publish', `8080:${ns1}:80/sctp`], /only tcp and udp/],
-      [['uplink', 'add', 'lo', '--ip', '192.0.2.2/24', '--via', '192.0.2.1'], /already has an uplink/],
+    // A malformed spec is a usage error (2), refused before the daemon is asked; the rest are the daemon's (1).
+    for (const [args, reason, status] of [
+      [['publish', `8080:no-such-ns:80`], /not attached/, 1],
+      [['publish', `99999:${ns1}:80`], /port from 1 to 65535/, 2],
+      [['publish', `8080:${ns1}:80/sctp`], /only tcp and udp/, 2],
+      [['uplink', 'add', 'lo', '--ip', '192.0.2.2/24', '--via', '192.0.2.1'], /already has an uplink/, 1],
     ] as const) {
       const r = cli(...args, '--switch', sw);
-      expect(r.status).toBe(1);
+      expect(r.status).toBe(status);
       expect(r.stderr).toMatch(reason);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }

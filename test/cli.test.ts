@@ -19,7 +19,7 @@ describe('tapswitch command line', () => {
   it('exits 2 and names the problem for a bad argument', () => {
     const result = tapswitch('demo', '--seconds', '0');
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('--seconds must be a whole number from 1 to 60');
+    expect(result.stderr).toContain('--seconds must be a whole number from 1 to 60 seconds, got 0');
   });
 
   it('exits 2 for an unknown command', () => {

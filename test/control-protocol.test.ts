@@ -30,7 +30,7 @@ describe('a control request is checked against its declared shape', () => {
   it('refuses a port number out of range or not whole', () => {
     expect(refusal('{"cmd":"unpublish","args":{"hostPort":70000,"protocol":"tcp"}}')).toBe('unpublish: hostPort must be a whole number from 1 to 65535 (a port number), got number 70000');
     expect(refusal('{"cmd":"unpublish","args":{"hostPort":"80","protocol":"tcp"}}')).toContain('got string "80"');
-    expect(refusal('{"cmd":"attach","args":{"netns":"a","mtu":1500.5}}')).toContain('attach: mtu must be a whole number from 68 to 65521 (the MTU), got number 1500.5');
+    expect(refusal('{"cmd":"attach","args":{"netns":"a","mtu":1500.5}}')).toContain('attach: mtu must be a whole number from 68 to 65521 (the MTU in bytes), got number 1500.5');
   });
 
   it('refuses null for an optional field', () => {

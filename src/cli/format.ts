@@ -4,6 +4,7 @@ import type { FdbView, NatView, PortView } from '../control/protocol.js';
 import type { SwitchStats } from '../switch/switch.js';
 import { DROP_REASON_INFO } from '../dataplane/core/drop-reasons.js';
 import { KERNEL_DROP_INFO } from '../switch/kernel-counters.js';
+import { count } from '../util/plural.js';
 
 /** Left-aligned columns, two spaces apart, headers in capitals. */
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -48,7 +49,7 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
     ['WORKER', `PROCESSED${suffix}`, 'DROPPED', 'TIME_SQUEEZE', 'BACKLOG', 'GSO PASSED', 'SEGMENTED', 'CSUM DONE', 'RESTARTS', 'DROPS'],
     stats.workers.map((w) => {
       const b = previous?.workers.find((x) => x.worker === w.worker);
-      const segmented = `${w.segmented} (${w.segments} segs)`;
+      const segmented = `${w.segmented} (${count(w.segments, 'seg')})`;
       return [w.restarting ? `${w.worker} (restarting)` : w.worker, rate(w.processed, b?.processed), w.dropped, w.timeSqueeze, w.backlog, w.gsoPassed, segmented, w.csumCompleted, w.restarts, nonZeroDrops(w.drops)];
     }),
   );
@@ -56,7 +57,7 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
   const restarts = `worker_restarts: ${stats.workerRestarts}${lastFailures.join('')}`;
   const drops = formatDrops(stats);
   const f = stats.fdb;
-  const fdb = `fdb: ${f.entries} entries, ${f.learned} learned, ${f.moves} moves, ${f.evictions} evictions, ${f.aged} aged, ${f.full} not learned (full)`;
+  const fdb = `fdb: ${count(f.entries, 'entry', 'entries')}, ${f.learned} learned, ${count(f.moves, 'move')}, ${count(f.evictions, 'eviction')}, ${f.aged} aged, ${f.full} not learned (full)`;
   const c = stats.conntrack;
   const conntrack = c ? `\nconntrack: ${c.entries}/${c.max} sessions, ${c.created} created, ${c.expired} expired, ${c.full} new flows dropped (conntrack full), ${c.portsExhausted} dropped (no free port), ${c.earlyDrops} unanswered evicted early, ${c.hostLimited} new flows dropped (host limit ${c.maxPerHost > 0 ? `${c.maxPerHost} per host` : 'off'})` : '';
   return `${ports}\n\n${workers}\n${restarts}\n\n${drops}\n\n${fdb}${conntrack}`;

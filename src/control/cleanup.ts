@@ -8,8 +8,9 @@ import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { probeDaemon } from './client.js';
 import { knownSwitches, liveStates } from './live.js';
 import { SwitchLock, livePid } from './lock.js';
-import { switchPaths } from './paths.js';
+import { runDir, switchPaths } from './paths.js';
 import { readState, type SwitchState } from './state.js';
+import { InputError } from './subnet.js';
 import { removeAttachmentTap } from './taps.js';
 
 export interface CleanupReport {
@@ -88,8 +89,15 @@ function keepLog(log: string, kept: string): CleanupReport['log'] {
 }
 
 export async function cleanupAll(name?: string): Promise<CleanupReport[]> {
-  const names = name !== undefined ? [name] : knownSwitches();
-  const reports: CleanupReport[] = [];
-  for (const n of names) reports.push(await cleanupSwitch(n));
-  return reports;
+  try {
+    const names = name !== undefined ? [name] : knownSwitches();
+    const reports: CleanupReport[] = [];
+    for (const n of names) reports.push(await cleanupSwitch(n));
+    return reports;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // A daemon runs as root and keeps its files in a directory only root may read.
+    if (code === 'EACCES' || code === 'EPERM') throw new InputError(`cleanup removes what a root daemon left in ${runDir()}: run with sudo`);
+    throw e;
+  }
 }

@@ -187,6 +187,7 @@ function notRunning(name: string, code: 'ENOENT' | 'ECONNREFUSED', cmd: AnyReque
 /** Why a streaming request could not reach the daemon, with what to do about it. */
 function streamError(name: string, what: StreamRequest['cmd'], e: NodeJS.ErrnoException): ControlError {
   if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return notRunning(name, e.code, what);
+  if (e.code === 'EACCES') return new ControlError(`${switchPaths(name).socket} is root's: run with sudo`, 'EACCES');
   return new ControlError(`${what} on ${name}: ${e.message}`, e.code ?? 'EFAILED');
 }
 

@@ -29,7 +29,7 @@ export interface SwitchPaths {
 const SWITCH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 
 export function checkSwitchName(name: string): string {
-  if (!SWITCH_NAME.test(name)) throw new InputError(`switch name "${name}" must be 1-32 letters, digits, '.', '_' or '-'`);
+  if (!SWITCH_NAME.test(name)) throw new InputError(`switch name "${name}" must be 1-32 characters: letters, digits, '.', '_' or '-', starting with a letter or digit`);
   return name;
 }
 

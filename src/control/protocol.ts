@@ -7,6 +7,7 @@ import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
+import { MTU } from './limits.js';
 import type { TraceArgs } from './trace-stream.js';
 import { checkArgs, describe, flag, oneOf, optional, text, whole, type Fields } from './validate.js';
 
@@ -185,7 +186,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
     ip: optional(text('an address in the switch subnet, or auto')),
     mac: optional(text('a MAC address')),
     ifname: optional(text('an interface name')),
-    mtu: optional(whole(68, 65521, 'the MTU')),
+    mtu: optional(whole(MTU.min, MTU.max, 'the MTU in bytes')),
     offloads: OFFLOADS,
   },
   detach: { netns: text('a namespace name') },

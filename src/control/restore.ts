@@ -11,6 +11,7 @@ import type { DaemonContext } from './requests/context.js';
 import { addUplink, publish } from './requests/nat.js';
 import { addInterface } from './requests/ports.js';
 import type { SwitchState } from './state.js';
+import { count } from '../util/plural.js';
 
 export async function restore(ctx: DaemonContext, state: SwitchState): Promise<void> {
   const lost: string[] = [];
@@ -30,7 +31,7 @@ export async function restore(ctx: DaemonContext, state: SwitchState): Promise<v
   for (const p of state.published ?? []) await attempt(() => publish(ctx, p));
   let entries = 0;
   for (const e of state.fdb ?? []) if (await attempt(() => fdbAdd(ctx, e.mac, e.port))) entries++;
-  const kept = `${ctx.attachments.size} namespaces, ${ctx.interfaces.size} interfaces, ${ctx.uplink ? 'the uplink, ' : ''}${ctx.published.size} published ports, ${entries} static FDB entries`;
+  const kept = `${count(ctx.attachments.size, 'namespace')}, ${count(ctx.interfaces.size, 'interface')}, ${ctx.uplink ? 'the uplink, ' : ''}${count(ctx.published.size, 'published port')}, ${count(entries, 'static FDB entry', 'static FDB entries')}`;
   ctx.log(`restored switch ${ctx.name} from ${state.startedAt} (pid ${state.pid}): ${kept}`);
   for (const why of lost) ctx.log(`not restored: ${why}`);
 }

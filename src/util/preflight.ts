@@ -22,7 +22,7 @@ export function hasTool(tool: string): boolean {
 /** Throws a PreflightError naming every missing prerequisite and how to get it. */
 export function requireKernelAccess(tools: readonly string[]): void {
   const problems: string[] = [];
-  if (process.getuid?.() !== 0) problems.push('needs root: it creates TAP devices and network namespaces; run it with sudo');
+  if (process.getuid?.() !== 0) problems.push('needs root: it creates TAP devices and network namespaces; run with sudo');
   if (!existsSync('/dev/net/tun')) problems.push('/dev/net/tun missing: load the tun module (modprobe tun)');
   for (const tool of tools) if (!hasTool(tool)) problems.push(`${tool} not found: ${installHint(tool)}`);
   if (problems.length > 0) throw new PreflightError(problems.join('\n'));

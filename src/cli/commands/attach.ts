@@ -2,18 +2,28 @@
 import { Option, type Command } from 'commander';
 
 import { request } from '../../control/client.js';
-import { jsonOption, offloadArg, offloadOption, positiveInt, print, switchOption } from '../options.js';
+import { MTU } from '../../control/limits.js';
+import { checkIfname, checkNetns } from '../../control/requests/names.js';
+import { parseCidr } from '../../control/subnet.js';
+import { parseMac } from '../../packet/mac.js';
+import { count } from '../../util/plural.js';
+import { acceptedBy, checkedBy, jsonOption, offloadArg, offloadOption, print, switchOption, wholeIn } from '../options.js';
+
+/** auto, or an address with or without its prefix; whether it fits the subnet is the daemon's to say. */
+function checkIp(value: string): void {
+  if (value !== 'auto') parseCidr(value.includes('/') ? value : `${value}/32`);
+}
 
 export function register(program: Command): void {
   program
     .command('attach')
     .description('give namespace NS an interface on the switch (creates NS if missing)')
-    .argument('<ns>', 'network namespace')
+    .argument('<ns>', 'network namespace', checkedBy(checkNetns))
     .addOption(switchOption())
-    .option('--ip <cidr|auto>', 'address in the switch subnet, or auto for the next free one', 'auto')
-    .option('--mac <mac>', 'MAC address (default: 02:42 and the four bytes of the IP, as Docker does)')
-    .option('--ifname <name>', 'interface name inside the namespace', 'eth0')
-    .addOption(new Option('--mtu <n>', 'MTU').argParser(positiveInt('--mtu', 65521)))
+    .addOption(new Option('--ip <cidr|auto>', 'address in the switch subnet, or auto for the next free one').default('auto').argParser(acceptedBy(checkIp, '--ip')))
+    .addOption(new Option('--mac <mac>', 'MAC address (default: 02:42 and the four bytes of the IP, as Docker does)').argParser(acceptedBy(parseMac, '--mac')))
+    .addOption(new Option('--ifname <name>', 'interface name inside the namespace').default('eth0').argParser(checkedBy((value) => checkIfname(value, '--ifname'))))
+    .addOption(new Option('--mtu <bytes>', `MTU, ${MTU.min}-${MTU.max}`).argParser(wholeIn('--mtu', MTU)))
     .addOption(offloadOption())
     .addOption(jsonOption())
     .action(async (netns: string, opts: { switch: string; ip: string; mac?: string; ifname: string; mtu?: number; offload?: 'on' | 'off'; json?: boolean }) => {
@@ -31,6 +41,6 @@ export function register(program: Command): void {
     .addOption(switchOption())
     .action(async (netns: string, opts: { switch: string }) => {
       const result = await request(opts.switch, { cmd: 'detach', args: { netns } });
-      console.log(`detached ${netns}${result.deletedNamespace ? ' and deleted the namespace' : ''}; ${result.flushed} FDB entries flushed`);
+      console.log(`detached ${netns}${result.deletedNamespace ? ' and deleted the namespace' : ''}; ${count(result.flushed, 'FDB entry', 'FDB entries')} flushed`);
     });
 }

@@ -13,6 +13,7 @@ import { CaptureDecoder, anyDisplayOption, type DisplayOptions } from '../captur
 import { listCaptures } from '../capture-list.js';
 import { jsonOption, positiveInt, switchOption } from '../options.js';
 import { untilEnd } from '../session.js';
+import { count } from '../../util/plural.js';
 
 interface CaptureCliOptions extends DisplayOptions {
   switch: string;
@@ -64,7 +65,7 @@ async function runCapture(filter: string[], opts: CaptureCliOptions, command: Co
     await finish();
   }
   // After the decoder's last line, as tcpdump prints its own counts.
-  process.stderr.write(`${summary.captured} frames captured\n${summary.dropped} frames dropped by the capture\n`);
+  process.stderr.write(`${count(summary.captured, 'frame')} captured\n${count(summary.dropped, 'frame')} dropped by the capture\n`);
 }
 
 /** A tcpdump flag that counts as often as it is given: -v, -vv, -vvv. */
@@ -81,9 +82,9 @@ export function register(program: Command): void {
     .option('-i, --interface <port>', 'namespace, interface or port number, or all', 'all')
     .addOption(new Option('--direction <dir>', 'frames received, sent, or both').choices(['in', 'out', 'both']).default('both'))
     .option('-w, --write <file>', 'write to FILE, or - for stdout (`| tcpdump -r -`, `| wireshark -k -i -`); without it, tcpdump decodes')
-    .addOption(new Option('-c, --count <n>', 'stop after n frames').argParser(positiveInt('--count', 2 ** 31)))
-    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400)))
-    .addOption(new Option('-s, --snaplen <bytes>', 'bytes kept of each frame').default(262144).argParser(positiveInt('--snaplen', 262144)))
+    .addOption(new Option('-c, --count <n>', 'stop after n frames').argParser(positiveInt('--count', 2 ** 31, 'frames')))
+    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400, 'seconds')))
+    .addOption(new Option('-s, --snaplen <bytes>', 'bytes kept of each frame').default(262144).argParser(positiveInt('--snaplen', 262144, 'bytes')))
     .addOption(new Option('--format <format>', 'with -w: pcap or pcapng (default: pcapng, or pcap for a .pcap file)').choices(['pcap', 'pcapng']))
     .option('--drops', 'capture only the frames the switch dropped, each with its reason as a pcapng comment; --direction out: those dropped on their way out of the port')
     .option('--list', 'list the captures running on the switch (several may run at once)')

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { request } from '../../control/client.js';
 import { formatFdb } from '../format.js';
 import { jsonOption, print, switchOption } from '../options.js';
+import { count } from '../../util/plural.js';
 
 export function register(program: Command): void {
   const fdb = program.command('fdb').description('the MAC table, as `bridge fdb` shows and changes it');
@@ -44,6 +45,6 @@ export function register(program: Command): void {
     .action(async (opts: { switch: string; port?: string; static?: boolean }) => {
       const args = { ...(opts.port !== undefined && { port: opts.port }), ...(opts.static === true && { static: true }) };
       const r = await request(opts.switch, { cmd: 'fdb-flush', args });
-      console.log(`flushed ${r.flushed} entries`);
+      console.log(`flushed ${count(r.flushed, 'entry', 'entries')}`);
     });
 }

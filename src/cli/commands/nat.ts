@@ -1,26 +1,28 @@
 // uplink add/del, publish, unpublish, nat list and conntrack: the way out of the subnet and back in.
-import { Argument, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 
 import { request } from '../../control/client.js';
 import { parseHostPort, parsePublishSpec } from '../../control/publish-spec.js';
-import { InputError } from '../../control/subnet.js';
+import type { PublishArgs } from '../../control/protocol.js';
+import { checkIfname, checkNetns } from '../../control/requests/names.js';
+import { ipToNumber, parseCidr } from '../../control/subnet.js';
 import { formatConntrack, formatNat } from '../format.js';
-import { jsonOption, offloadArg, offloadOption, print, switchOption } from '../options.js';
+import { acceptedBy, checkedBy, jsonOption, offloadArg, offloadOption, print, switchOption } from '../options.js';
 
 export function register(program: Command): void {
   const uplink = program.command('uplink').description('the interface toward the outside: masquerade out, published ports in');
   uplink
     .command('add')
-    .argument('[ifname]', 'an existing interface, used through AF_PACKET (or use --tap)')
+    .argument('[ifname]', 'an existing interface, used through AF_PACKET (or use --tap)', acceptedBy((value) => checkIfname(value, 'uplink interface')))
     .addOption(switchOption())
-    .option('--tap <name>', 'create a TAP of this name instead; its kernel side gets the next hop address')
-    .option('--netns <ns>', 'the namespace the interface is in, or the TAP goes to (default: the host)')
-    .requiredOption('--ip <cidr>', "the uplink's own address, like 192.0.2.2/24")
-    .requiredOption('--via <ip>', 'the next hop everything outside the subnet goes to')
+    .addOption(new Option('--tap <name>', 'create a TAP of this name instead; its kernel side gets the next hop address').argParser(acceptedBy((value) => checkIfname(value, '--tap'))))
+    .addOption(new Option('--netns <ns>', 'the namespace the interface is in, or the TAP goes to (default: the host)').argParser(acceptedBy(checkNetns)))
+    .addOption(new Option('--ip <cidr>', "the uplink's own address, like 192.0.2.2/24").makeOptionMandatory().argParser(acceptedBy(parseCidr, '--ip')))
+    .addOption(new Option('--via <ip>', 'the next hop everything outside the subnet goes to').makeOptionMandatory().argParser(acceptedBy(ipToNumber, '--via')))
     .addOption(offloadOption())
     .addOption(jsonOption())
-    .action(async (ifname: string | undefined, opts: { switch: string; tap?: string; netns?: string; ip: string; via: string; offload?: 'on' | 'off'; json?: boolean }) => {
-      if ((ifname === undefined) === (opts.tap === undefined)) throw new InputError('name an existing interface, or --tap NAME for a TAP the switch creates (not both)');
+    .action(async (ifname: string | undefined, opts: { switch: string; tap?: string; netns?: string; ip: string; via: string; offload?: 'on' | 'off'; json?: boolean }, command: Command) => {
+      if ((ifname === undefined) === (opts.tap === undefined)) command.error('name an existing interface, or --tap NAME for a TAP the switch creates (not both)', { exitCode: 2 });
       const u = await request(opts.switch, {
         cmd: 'uplink-add',
         args: { ...(ifname !== undefined && { ifname }), ...(opts.tap !== undefined && { tap: opts.tap }), ...(opts.netns !== undefined && { netns: opts.netns }), ip: opts.ip, via: opts.via, ...offloadArg(opts.offload) },
@@ -38,20 +40,20 @@ export function register(program: Command): void {
   program
     .command('publish')
     .description('publish a port of a namespace on the uplink address, like docker run -p')
-    .argument('<spec>', 'HOSTPORT:NS:PORT[/tcp|udp], like 8080:ns1:80')
+    .argument('<spec>', 'HOSTPORT:NS:PORT[/tcp|udp], like 8080:ns1:80', checkedBy(parsePublishSpec))
     .addOption(switchOption())
-    .action(async (spec: string, opts: { switch: string }) => {
-      const p = await request(opts.switch, { cmd: 'publish', args: parsePublishSpec(spec) });
+    .action(async (spec: PublishArgs, opts: { switch: string }) => {
+      const p = await request(opts.switch, { cmd: 'publish', args: spec });
       console.log(`published ${p.uplinkIp ?? '(uplink address)'}:${p.hostPort}/${p.protocol} -> ${p.netns} ${p.ip}:${p.port}`);
     });
 
   program
     .command('unpublish')
     .description('stop publishing a host port; its open connections run on until they end')
-    .argument('<hostport>', 'HOSTPORT[/tcp|udp]')
+    .argument('<hostport>', 'HOSTPORT[/tcp|udp]', checkedBy(parseHostPort))
     .addOption(switchOption())
-    .action(async (spec: string, opts: { switch: string }) => {
-      const r = await request(opts.switch, { cmd: 'unpublish', args: parseHostPort(spec) });
+    .action(async (spec: ReturnType<typeof parseHostPort>, opts: { switch: string }) => {
+      const r = await request(opts.switch, { cmd: 'unpublish', args: spec });
       console.log(`unpublished ${r.hostPort}/${r.protocol}`);
     });
 

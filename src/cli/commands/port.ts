@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { request } from '../../control/client.js';
 import { formatPorts } from '../format.js';
 import { jsonOption, offloadArg, offloadOption, print, switchOption } from '../options.js';
+import { count } from '../../util/plural.js';
 
 export function register(program: Command): void {
   const port = program.command('port').description('attach or detach an existing interface through AF_PACKET');
@@ -22,7 +23,7 @@ export function register(program: Command): void {
     .addOption(switchOption())
     .action(async (ifname: string, opts: { switch: string }) => {
       const r = await request(opts.switch, { cmd: 'port-del', args: { ifname } });
-      console.log(`removed ${ifname}; ${r.flushed} FDB entries flushed`);
+      console.log(`removed ${ifname}; ${count(r.flushed, 'FDB entry', 'FDB entries')} flushed`);
     });
 
   program

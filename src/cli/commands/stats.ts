@@ -1,22 +1,29 @@
-// stats: counters per port and per worker, once or refreshed every second with rates.
-import type { Command } from 'commander';
+// stats: counters per port and per worker, once or refreshed every second: as rates on a cleared
+// screen, or with --json as one JSON object a line (NDJSON), totals and the time they were read.
+import { Option, type Command } from 'commander';
 
 import { request } from '../../control/client.js';
 import type { SwitchStats } from '../../switch/switch.js';
 import { DROP_REASON_INFO } from '../../dataplane/core/drop-reasons.js';
 import { KERNEL_DROP_INFO } from '../../switch/kernel-counters.js';
 import { formatDropReasons, formatStats } from '../format.js';
-import { jsonOption, print, switchOption } from '../options.js';
+import { jsonOption, positiveInt, print, switchOption } from '../options.js';
 
-async function watchStats(name: string): Promise<void> {
+/** Reads the stats every second until Ctrl-C, or `count` times. */
+async function watchStats(name: string, json: boolean, count: number | undefined): Promise<void> {
   let previous: SwitchStats | undefined;
   let before = performance.now();
-  for (;;) {
+  for (let n = 1; ; n++) {
     const stats = await request(name, { cmd: 'stats' });
     const now = performance.now();
-    console.clear();
-    console.log(`switch ${name}, every 1 s (Ctrl-C to stop)\n`);
-    console.log(formatStats(stats, previous, (now - before) / 1000));
+    if (json) {
+      console.log(JSON.stringify({ time: new Date().toISOString(), ...stats }));
+    } else {
+      console.clear();
+      console.log(`switch ${name}, every 1 s (Ctrl-C to stop)\n`);
+      console.log(formatStats(stats, previous, (now - before) / 1000));
+    }
+    if (n === count) return;
     previous = stats;
     before = now;
     await new Promise((r) => setTimeout(r, 1000));
@@ -29,11 +36,12 @@ export function register(program: Command): void {
     .description('per port rx/tx, drops by reason and the kernel\'s drops at its TAP or packet socket; per worker processed, dropped, time_squeeze')
     .addOption(switchOption())
     .addOption(jsonOption())
-    .option('--watch', 'refresh every second and show rates')
+    .option('--watch', 'refresh every second and show rates; with --json, one JSON object a line')
+    .addOption(new Option('-c, --count <n>', 'with --watch: stop after n refreshes').implies({ watch: true }).argParser(positiveInt('--count', 2 ** 31)))
     .option('--reasons', 'list every drop reason with its stage and what it means (no switch needed)')
-    .action(async (opts: { switch: string; json?: boolean; watch?: boolean; reasons?: boolean }) => {
+    .action(async (opts: { switch: string; json?: boolean; watch?: boolean; count?: number; reasons?: boolean }) => {
       if (opts.reasons) return print(opts.json, [...DROP_REASON_INFO, ...KERNEL_DROP_INFO], formatDropReasons);
-      if (opts.watch) return watchStats(opts.switch);
+      if (opts.watch) return watchStats(opts.switch, opts.json ?? false, opts.count);
       const stats = await request(opts.switch, { cmd: 'stats' });
       print(opts.json, stats, () => formatStats(stats));
     });

@@ -11,6 +11,7 @@ import type { TraceBlock } from '../../switch/trace/block.js';
 import { formatTraceBlock } from '../../switch/trace/text.js';
 import { jsonOption, positiveInt, switchOption } from '../options.js';
 import { untilEnd } from '../session.js';
+import { count } from '../../util/plural.js';
 
 interface TraceCliOptions {
   switch: string;
@@ -38,10 +39,10 @@ async function runTrace(filter: string[], opts: TraceCliOptions): Promise<void> 
   const onStart = (): void => {
     const from = args.port !== undefined ? ` from ${args.port}` : '';
     const matching = args.filter !== undefined ? ` matching "${args.filter}"` : '';
-    process.stderr.write(`tracing the next ${args.count} frames${from}${matching}; Ctrl-C to stop\n`);
+    process.stderr.write(`tracing the next ${count(args.count, 'frame')}${from}${matching}; Ctrl-C to stop\n`);
   };
   const summary = await untilEnd(traceFrom(opts.switch, args, onBlock, onStart));
-  process.stderr.write(`${summary.traced} frames traced${summary.lost > 0 ? `, ${summary.lost} events lost (trace ring full)` : ''}\n`);
+  process.stderr.write(`${count(summary.traced, 'frame')} traced${summary.lost > 0 ? `, ${count(summary.lost, 'event')} lost (trace ring full)` : ''}\n`);
 }
 
 export function register(program: Command): void {
@@ -51,8 +52,8 @@ export function register(program: Command): void {
     .argument('[filter...]', 'tcpdump filter expression, e.g. icmp or "tcp port 80"')
     .addOption(switchOption())
     .option('-i, --interface <port>', 'trace frames that come in on this namespace, interface or port number (default: all)')
-    .addOption(new Option('-c, --count <n>', `frames to trace (default ${DEFAULT_TRACE_COUNT})`).default(DEFAULT_TRACE_COUNT).argParser(positiveInt('--count', 100_000)))
-    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400)))
+    .addOption(new Option('-c, --count <n>', `frames to trace (default ${DEFAULT_TRACE_COUNT})`).default(DEFAULT_TRACE_COUNT).argParser(positiveInt('--count', 100_000, 'frames')))
+    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(positiveInt('--duration', 86_400, 'seconds')))
     .option('--packet <spec>', 'a dry run of a frame described in fields, like in=web,ip_dst=1.1.1.1,tcp_dst=80: nothing is sent, learned or created')
     .addOption(jsonOption())
     .action(async (filter: string[], opts: TraceCliOptions) => {

@@ -8,15 +8,17 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 
 import { probeDaemon, request } from '../../control/client.js';
 import { Daemon } from '../../control/daemon.js';
+import { AGEING, CONNTRACK_MAX, FDB_SIZE, WORKERS } from '../../control/limits.js';
 import { LOCK_FD_ENV, claimSwitch } from '../../control/lock.js';
 import { subnetsInUse } from '../../control/host-routes.js';
 import { checkSwitchName, ensureRunDir, switchPaths } from '../../control/paths.js';
 import { InputError, checkGateway, chooseSubnet, clashOf, describePassedOver, formatSubnet, parseSubnet, subnetClashMessage } from '../../control/subnet.js';
 import { loadTopology } from '../../control/topology-host.js';
 import { TopologyError, readTopology, type SwitchSpec, type Topology } from '../../control/topology.js';
-import { CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../dataplane/l3/conntrack.js';
+import { CT_DEFAULT_MAX, CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../dataplane/l3/conntrack.js';
 import { requireKernelAccess } from '../../util/preflight.js';
-import { nonNegative, positiveInt, switchOption } from '../options.js';
+import { nonNegative, switchOption, wholeIn } from '../options.js';
+import { count } from '../../util/plural.js';
 
 const DETACH_WAIT_MS = 15_000;
 /** The exit code of a usage error, as for commander's own. */
@@ -43,10 +45,10 @@ interface UpOptions {
 function timeoutOption(value: string, previous: Partial<CtTimeouts> = {}): Partial<CtTimeouts> {
   const match = /^([a-z_]+)=(\d+(?:\.\d+)?)$/.exec(value);
   const names = Object.keys(CT_DEFAULT_TIMEOUTS);
-  if (!match) throw new InvalidArgumentError(`"${value}" is not NAME=SECONDS, like udp=30; names: ${names.join(', ')}`);
-  if (!names.includes(match[1]!)) throw new InvalidArgumentError(`unknown timeout "${match[1]}"; names: ${names.join(', ')}`);
+  if (!match) throw new InvalidArgumentError(`--conntrack-timeout "${value}" is not NAME=SECONDS, like udp=30; names: ${names.join(', ')}`);
+  if (!names.includes(match[1]!)) throw new InvalidArgumentError(`--conntrack-timeout: unknown timeout "${match[1]}"; names: ${names.join(', ')}`);
   const seconds = Number(match[2]);
-  if (seconds < 0.1 || seconds > 1e8) throw new InvalidArgumentError(`timeout ${match[1]} must be from 0.1 to 100000000 seconds`);
+  if (seconds < 0.1 || seconds > 1e8) throw new InvalidArgumentError(`--conntrack-timeout: ${match[1]} must be from 0.1 to 100000000 seconds, got ${match[2]}`);
   return { ...previous, [match[1]!]: seconds };
 }
 
@@ -186,7 +188,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     log,
   });
   const info = daemon.info();
-  log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; control socket ${daemon.paths.socket}`);
+  log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${count(info.workers, 'worker')}; control socket ${daemon.paths.socket}`);
   let signalled = false;
   const onSignal = () => {
     // A second Ctrl-C must not cut the teardown short.
@@ -238,7 +240,7 @@ async function startDetached(name: string, args: string[], lockFd: number): Prom
     }
     if ((await probeDaemon(name)) === 'alive') {
       const info = await request(name, { cmd: 'ping' });
-      console.log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${info.workers} workers; log ${paths.log}`);
+      console.log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${count(info.workers, 'worker')}; log ${paths.log}`);
       return;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -267,12 +269,23 @@ export function register(program: Command): void {
     .addOption(switchOption())
     .option('--subnet <cidr>', 'IPv4 subnet of the switch (default: one that clashes with no route)')
     .option('--gateway <ip>', "the switch's own address, answering ARP and ping (default: the subnet's first)")
-    .addOption(new Option('--workers <n>', 'forwarding worker threads (default: one per CPU)').argParser(positiveInt('--workers', 64)))
-    .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', 1e6)))
-    .addOption(new Option('--fdb-size <n>', 'most FDB entries').argParser(positiveInt('--fdb-size', 1 << 24)))
-    .addOption(new Option('--conntrack-max <n>', 'most NAT sessions (default 65536)').argParser(positiveInt('--conntrack-max', 1 << 22)))
-    .addOption(new Option('--conntrack-max-per-host <n>', 'most NAT sessions per inside host (default a quarter of --conntrack-max; 0: no limit)').argParser(nonNegative('--conntrack-max-per-host', 1 << 22)))
+    .addOption(new Option('--workers <n>', 'forwarding worker threads (default: one per CPU)').argParser(wholeIn('--workers', WORKERS)))
+    .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', AGEING.max, AGEING.unit)))
+    .addOption(new Option('--fdb-size <n>', 'most FDB entries').argParser(wholeIn('--fdb-size', FDB_SIZE)))
+    .addOption(new Option('--conntrack-max <n>', `most NAT sessions (default ${CT_DEFAULT_MAX})`).argParser(wholeIn('--conntrack-max', CONNTRACK_MAX)))
+    .addOption(
+      new Option('--conntrack-max-per-host <n>', 'most NAT sessions per inside host (default a quarter of --conntrack-max; 0: no limit)').argParser(
+        wholeIn('--conntrack-max-per-host', { ...CONNTRACK_MAX, min: 0 }),
+      ),
+    )
     .option('--conntrack-timeout <name=seconds>', 'a NAT timeout, like udp=30 or tcp_established=3600 (repeatable)', timeoutOption)
+    .hook('preAction', (command) => {
+      // The share of one host cannot be more than the whole table.
+      const { conntrackMax = CT_DEFAULT_MAX, conntrackMaxPerHost } = command.opts<UpOptions>();
+      if (conntrackMaxPerHost !== undefined && conntrackMaxPerHost > conntrackMax) {
+        command.error(`--conntrack-max-per-host must be at most --conntrack-max (${conntrackMax} sessions), got ${conntrackMaxPerHost}`, { exitCode: 2 });
+      }
+    })
     .option('-d, --detach', 'run in the background and return once it is ready')
     .option('-f, --file <topology.yaml>', 'build the switches, namespaces and interfaces a topology file describes')
     .action(async (opts: UpOptions, command: Command) => {

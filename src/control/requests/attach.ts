@@ -54,6 +54,7 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   const mtu = args.mtu ?? 1500;
 
   const createdNamespace = !namespaceExists(netns);
+  if (!createdNamespace) await checkIfnameFree(netns, ifname);
   // Recorded before it exists, TAP name and all, so a daemon killed half-way leaves cleanup a trace of it.
   const pending: AttachmentState = { netns, portId: -1, tap: uniqueName('tsp'), ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace };
   ctx.attachments.set(netns, pending);
@@ -81,6 +82,16 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   ctx.save();
   ctx.log(`attached ${netns}: ${ifname} ${attachment.ip}/${prefix} ${normalMac} on port ${port.id}`);
   return viewOf(ctx, port, attachment, 'up');
+}
+
+/** A namespace the user made may have an interface of that name already, most often eth0. */
+async function checkIfnameFree(netns: string, ifname: string): Promise<void> {
+  const links = JSON.parse(await ipIn(netns, '-j', 'link', 'show')) as { ifname: string }[];
+  const taken = new Set(links.map((l) => l.ifname));
+  if (!taken.has(ifname)) return;
+  let free = 1;
+  while (taken.has(`eth${free}`)) free++;
+  throw new InputError(`namespace ${netns} already has an interface ${ifname}: name this one with --ifname, like --ifname eth${free}`);
 }
 
 /** A default route via the gateway, as Docker gives a container; a namespace that has one keeps it. */

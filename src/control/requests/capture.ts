@@ -10,6 +10,7 @@ import { failureReply } from '../reply.js';
 import { InputError } from '../subnet.js';
 import type { DaemonContext } from './context.js';
 import { resolvePort } from './ports.js';
+import { count } from '../../util/plural.js';
 
 /** Each daemon's running capture streams by capture id. */
 const running = new WeakMap<DaemonContext, Map<number, CaptureStream>>();
@@ -54,5 +55,5 @@ export async function startCaptureStream(ctx: DaemonContext, socket: Socket, arg
   const summary = await stream.done;
   runningOn(ctx).delete(capture.id);
   ctx.streams.delete(stream);
-  ctx.log(`capture ${capture.id} ended (${summary.reason}): ${summary.captured} frames, ${summary.dropped} dropped by the capture`);
+  ctx.log(`capture ${capture.id} ended (${summary.reason}): ${count(summary.captured, 'frame')}, ${summary.dropped} dropped by the capture`);
 }

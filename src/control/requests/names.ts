@@ -12,6 +12,6 @@ export function checkIfname(name: string, what: string): string {
 }
 
 export function checkNetns(name: string): string {
-  if (!NETNS_NAME.test(name)) throw new InputError(`namespace name "${name}" must be letters, digits, '.', '_' or '-', at most 64`);
+  if (!NETNS_NAME.test(name)) throw new InputError(`namespace name "${name}" must be 1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit`);
   return name;
 }

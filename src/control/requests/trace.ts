@@ -14,6 +14,7 @@ import { contains, InputError, ipToNumber } from '../subnet.js';
 import { streamTrace, type TraceArgs } from '../trace-stream.js';
 import type { DaemonContext } from './context.js';
 import { resolvePort } from './ports.js';
+import { count } from '../../util/plural.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
@@ -42,7 +43,7 @@ export async function startTraceStream(ctx: DaemonContext, socket: Socket, args:
   ctx.streams.add(stream);
   const summary = await stream.done;
   ctx.streams.delete(stream);
-  ctx.log(`trace ended (${summary.reason}): ${summary.traced} frames traced${summary.lost > 0 ? `, ${summary.lost} events lost` : ''}`);
+  ctx.log(`trace ended (${summary.reason}): ${count(summary.traced, 'frame')} traced${summary.lost > 0 ? `, ${count(summary.lost, 'event')} lost` : ''}`);
 }
 
 /** A dry run of the frame `spec` describes, from the port it names. */

@@ -139,7 +139,7 @@ export class Fdb {
   static create(options: FdbOptions = {}, clock: () => number = monotonicMs): Fdb {
     const size = options.size ?? FDB_DEFAULT_SIZE;
     const ageing = options.ageingSeconds ?? FDB_DEFAULT_AGEING_S;
-    if (!Number.isInteger(size) || size < 1 || size > 1 << 24) throw new RangeError(`FDB size ${size} is not in 1..16777216`);
+    if (!Number.isInteger(size) || size < 1 || size > 1 << 24) throw new RangeError(`FDB size must be a whole number from 1 to 16777216 entries, got ${size}`);
     const shared = { buffer: new SharedArrayBuffer(Fdb.bytesFor(size)), size, epochMs: clock() };
     const fdb = new Fdb(shared, clock);
     fdb.portHead.fill(NONE);
@@ -163,7 +163,7 @@ export class Fdb {
   }
 
   set ageingSeconds(seconds: number) {
-    if (!(seconds >= 0) || seconds > 1e6) throw new RangeError(`ageing ${seconds} s is not in 0..1000000`);
+    if (!(seconds >= 0) || seconds > 1e6) throw new RangeError(`ageing must be from 0 to 1000000 seconds, got ${seconds}`);
     // Any ageing above zero keeps at least one tick, so a tiny value never turns ageing off.
     const ticks = seconds === 0 ? 0 : Math.max(1, Math.round(seconds * TICKS_PER_SECOND));
     Atomics.store(this.header, H_AGEING_TICKS, ticks);

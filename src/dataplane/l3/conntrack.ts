@@ -334,11 +334,11 @@ export class Conntrack {
 
   static create(options: ConntrackOptions = {}, clock: () => number = monotonicMs): Conntrack {
     const max = options.max ?? CT_DEFAULT_MAX;
-    if (!Number.isInteger(max) || max < 1 || max > 1 << 22) throw new RangeError(`conntrack max ${max} is not in 1..4194304`);
+    if (!Number.isInteger(max) || max < 1 || max > 1 << 22) throw new RangeError(`conntrack max must be a whole number from 1 to 4194304 sessions, got ${max}`);
     const [lo, hi] = options.portRange ?? [1024, 65535];
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi > 65535 || lo > hi) throw new RangeError(`port range ${lo}-${hi} is not within 1-65535`);
     const maxPerHost = options.maxPerHost ?? Math.max(1, Math.floor(max / CT_DEFAULT_HOST_SHARE));
-    if (!Number.isInteger(maxPerHost) || maxPerHost < 0 || maxPerHost > max) throw new RangeError(`conntrack max per host ${maxPerHost} is not in 0..${max} (0: no limit; at most the table's max)`);
+    if (!Number.isInteger(maxPerHost) || maxPerHost < 0 || maxPerHost > max) throw new RangeError(`conntrack max per host must be a whole number from 0 to ${max} sessions (0: no limit; at most the table's max), got ${maxPerHost}`);
     const ct = new Conntrack({ buffer: new SharedArrayBuffer(Conntrack.bytesFor(max)), max, epochMs: clock() }, clock);
     ct.buckets.fill(NONE);
     for (let s = 0; s < max; s++) ct.sessions[s * SESSION_WORDS + S_NEXT] = s + 1 < max ? s + 1 : NONE;

@@ -1,0 +1,16 @@
+// The ranges of the values a user gives on the command line that the daemon checks again: one
+// definition, so the CLI refuses at parse time exactly what the daemon would refuse later.
+
+export interface Limit {
+  readonly min: number;
+  readonly max: number;
+  /** What the number counts, as a message says it after the range: 'bytes', 'seconds'. */
+  readonly unit?: string;
+}
+
+/** The largest MTU is the one whose frame, with its 14-byte Ethernet header, is 65535 bytes. */
+export const MTU: Limit = { min: 68, max: 65521, unit: 'bytes' };
+export const WORKERS: Limit = { min: 1, max: 64 };
+export const FDB_SIZE: Limit = { min: 1, max: 1 << 24, unit: 'entries' };
+export const AGEING: Limit = { min: 0, max: 1_000_000, unit: 'seconds' };
+export const CONNTRACK_MAX: Limit = { min: 1, max: 1 << 22, unit: 'sessions' };
