@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 
 import { probeDaemon, request } from '../../control/client.js';
 import { Daemon } from '../../control/daemon.js';
@@ -123,12 +123,15 @@ function daemonArgs(spec: SwitchSpec): string[] {
   ];
 }
 
-/** A topology file with mistakes is a usage error: each on a line of its own, and nothing is built. */
-async function topologyOf(command: Command, file: string, read: (file: string) => Topology | Promise<Topology>): Promise<Topology> {
+/** A topology file with mistakes is a usage error: each on a line of its own (not joined into one), and nothing is built. */
+async function topologyOf(file: string, read: (file: string) => Topology | Promise<Topology>): Promise<Topology> {
   try {
     return await read(file);
   } catch (e) {
-    if (e instanceof TopologyError) command.error(e.message, { exitCode: EXIT_USAGE, code: 'tapswitch.topology' });
+    if (e instanceof TopologyError) {
+      process.stderr.write(`${e.message}\n`);
+      throw new CommanderError(EXIT_USAGE, 'tapswitch.topology', e.message);
+    }
     throw e;
   }
 }
@@ -289,7 +292,7 @@ export function register(program: Command): void {
     .option('-d, --detach', 'run in the background and return once it is ready')
     .option('-f, --file <topology.yaml>', 'build the switches, namespaces and interfaces a topology file describes')
     .action(async (opts: UpOptions, command: Command) => {
-      if (opts.file !== undefined) return upFromFile(await topologyOf(command, opts.file, loadTopology), opts.detach ?? false);
+      if (opts.file !== undefined) return upFromFile(await topologyOf(opts.file, loadTopology), opts.detach ?? false);
       checkOptions(command, opts);
       return opts.detach ? detachDaemon(opts) : runDaemon(opts);
     });
@@ -300,7 +303,7 @@ export function register(program: Command): void {
     .addOption(switchOption())
     .option('-f, --file <topology.yaml>', 'stop the switches this topology file names')
     .action(async (opts: { switch: string; file?: string }, command: Command) => {
-      const names = opts.file !== undefined ? (await topologyOf(command, opts.file, readTopology)).switches.map((s) => s.name) : [opts.switch];
+      const names = opts.file !== undefined ? (await topologyOf(opts.file, readTopology)).switches.map((s) => s.name) : [opts.switch];
       const failures: string[] = [];
       // Every switch gets its chance, even after one fails.
       for (const name of names) {
