@@ -1,0 +1,146 @@
+// The request/response tool (bench/rr/rr.c, netperf's TCP_RR) from TypeScript: compiled on first
+// use into build/rr/ (ignored by git, as the addon's build is), run as a server in one namespace and
+// a client in another, its one-line report parsed.
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { run } from '../../src/netns/ip.js';
+import { execIn, spawnIn } from '../../src/netns/namespace.js';
+import { hasTool } from '../../src/util/preflight.js';
+
+const SOURCE = join('bench', 'rr', 'rr.c');
+const BINARY = join('build', 'rr', 'rr');
+const COMPILER = 'gcc';
+/** How long a server waits for its client, beyond the client's own seconds. */
+const SERVER_GRACE_S = 10;
+const LISTEN_TIMEOUT_MS = 5000;
+
+export interface RrReport {
+  transactions: number;
+  seconds: number;
+  /** Transactions per second. */
+  tps: number;
+  p50Us: number;
+  p99Us: number;
+  minUs: number;
+  maxUs: number;
+  /** Request (and response) size. */
+  bytes: number;
+}
+
+export interface RrOptions {
+  /** Longest run; the client stops at whichever of seconds and count comes first. */
+  seconds: number;
+  count: number;
+  /** Request and response size, default 1. */
+  bytes?: number;
+}
+
+const FIELDS: Record<string, keyof RrReport> = {
+  transactions: 'transactions',
+  seconds: 'seconds',
+  tps: 'tps',
+  p50_us: 'p50Us',
+  p99_us: 'p99Us',
+  min_us: 'minUs',
+  max_us: 'maxUs',
+  bytes: 'bytes',
+};
+
+/** The client's report line ("transactions=N seconds=S tps=T p50_us=... bytes=N") as numbers. */
+export function parseRrReport(output: string): RrReport {
+  const line = output.trim().split('\n').pop() ?? '';
+  const report: Partial<RrReport> = {};
+  for (const pair of line.split(/\s+/)) {
+    const [key, value] = pair.split('=');
+    const field = key === undefined ? undefined : FIELDS[key];
+    if (field !== undefined && value !== undefined && value !== '' && Number.isFinite(Number(value))) report[field] = Number(value);
+  }
+  const missing = Object.values(FIELDS).filter((f) => report[f] === undefined);
+  if (missing.length > 0) throw new Error(`rr client printed no usable report (missing ${missing.join(', ')}): "${line}"`);
+  if (report.transactions === 0) throw new Error('rr client completed no transaction');
+  return report as RrReport;
+}
+
+/** The package root: sources run from bench/rr/ under vitest and from dist/bench/rr/ when built. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, SOURCE))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`${SOURCE} not found above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+/** The tool's path, compiled first when it is missing or older than its source. */
+export async function rrTool(): Promise<string> {
+  const root = packageRoot();
+  const source = join(root, SOURCE);
+  const binary = join(root, BINARY);
+  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
+  if (!hasTool(COMPILER)) throw new Error(`the request/response benchmark compiles ${SOURCE} and needs a C compiler: ${COMPILER} not found (apt-get install -y gcc)`);
+  mkdirSync(dirname(binary), { recursive: true });
+  // Built beside and renamed into place, so a concurrent run never executes half a file.
+  const partial = `${binary}.${process.pid}.tmp`;
+  await run(COMPILER, ['-O2', '-Wall', '-Wextra', '-o', partial, source]);
+  renameSync(partial, binary);
+  return binary;
+}
+
+async function ended(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const exit = once(child, 'exit').then(() => true);
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([exit, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves with the port once the server prints "listening PORT"; rejects with its output if it ends or is slow. */
+function listening(server: ChildProcess, netns: string): Promise<number> {
+  let output = '';
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`rr server in ${netns} did not listen within ${LISTEN_TIMEOUT_MS} ms: ${output.trim()}`)), LISTEN_TIMEOUT_MS);
+    const take = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const port = /^listening (\d+)$/m.exec(output)?.[1];
+      if (port !== undefined) {
+        clearTimeout(timer);
+        resolve(Number(port));
+      }
+    };
+    server.stdout!.on('data', take);
+    server.stderr!.on('data', take);
+    server.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`rr server in ${netns} exited with ${code}: ${output.trim()}`));
+    });
+  });
+}
+
+/**
+ * One request/response run over one TCP connection: the server listens on `serverIp` in
+ * `serverNetns`, the client runs in `clientNetns`. The server ends when the client closes, or on
+ * its own timeout; if it has not ended soon after the client, it is ended by its pid.
+ */
+export async function requestResponse(clientNetns: string, serverNetns: string, serverIp: string, options: RrOptions): Promise<RrReport> {
+  const tool = await rrTool();
+  const common = ['-s', String(options.bytes ?? 1), '-n', String(options.count)];
+  const server = spawnIn(serverNetns, tool, ['server', serverIp, '0', ...common, '-l', String(options.seconds + SERVER_GRACE_S)]);
+  try {
+    const port = await listening(server, serverNetns);
+    return parseRrReport(await execIn(clientNetns, tool, ['client', serverIp, String(port), ...common, '-l', String(options.seconds)]));
+  } finally {
+    if (!(await ended(server, 2000))) {
+      server.kill('SIGTERM');
+      await ended(server, 2000);
+    }
+  }
+}
