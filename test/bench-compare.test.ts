@@ -9,7 +9,7 @@ import { BIN } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 
 interface CompareResults {
-  cases: { id: string; skipped?: string; runs: unknown[]; median?: { tcp1Gbps: number; udpDeliveredKpps: number; zeroLossKpps: Record<string, number>; pingP50Us: number } }[];
+  cases: { id: string; skipped?: string; runs: unknown[]; median?: { tcp1Gbps: number; udpDeliveredKpps: number; zeroLossKpps: Record<string, number>; pingP50Us: number; rrTps: number; rrP50Us: number; rrP99Us: number; rrCpuPercent: number | null } }[];
 }
 
 function links(): Set<string> {
@@ -24,7 +24,7 @@ function namespaces(): Set<string> {
 function harnessProcesses(): string[] {
   return spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
     .stdout.split('\n')
-    .filter((a) => /iperf3 -s|blaster\.js|signal\.pause|ovs-vswitchd|vde_switch/.test(a));
+    .filter((a) => /iperf3 -s|blaster\.js|signal\.pause|ovs-vswitchd|vde_switch|build\/rr\/rr /.test(a));
 }
 
 describeKernel('npm run bench (the comparison harness), --quick', () => {
@@ -55,7 +55,17 @@ describeKernel('npm run bench (the comparison harness), --quick', () => {
       expect(c.median!.udpDeliveredKpps).toBeGreaterThan(0);
       expect(Object.keys(c.median!.zeroLossKpps)).toEqual(['64', '1518']);
       expect(c.median!.pingP50Us).toBeGreaterThan(0);
+      expect(c.median!.rrTps).toBeGreaterThan(0);
+      expect(c.median!.rrP50Us).toBeGreaterThan(0);
+      expect(c.median!.rrP99Us).toBeGreaterThanOrEqual(c.median!.rrP50Us);
     }
+  });
+
+  it('measures the switch CPU during request/response, and none for the kernel bridge', () => {
+    const results = JSON.parse(readFileSync(join(dir.path, 'compare.json'), 'utf8')) as CompareResults;
+    const cpu = Object.fromEntries(results.cases.map((c) => [c.id, c.median!.rrCpuPercent]));
+    expect(cpu['bridge']).toBeNull();
+    expect(cpu['tapswitch-1w']).toBeGreaterThan(0);
   });
 
   it('writes an SVG chart that an XML parser accepts', () => {
@@ -64,7 +74,7 @@ describeKernel('npm run bench (the comparison harness), --quick', () => {
     expect(parsed.status, parsed.stderr).toBe(0);
     const [tag, rects] = parsed.stdout.trim().split(' ');
     expect(tag).toBe('{http://www.w3.org/2000/svg}svg');
-    expect(Number(rects)).toBeGreaterThanOrEqual(2 * 6);
+    expect(Number(rects)).toBeGreaterThanOrEqual(2 * 7);
   });
 
   it('leaves no namespace, link or process of its own behind', () => {

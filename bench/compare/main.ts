@@ -26,6 +26,8 @@ interface Case {
 const CASES: Case[] = [
   { id: 'bridge', name: 'kernel bridge (veth)', via: { kind: 'bridge' }, offloads: true },
   { id: 'tapswitch-1w', name: 'tapswitch, 1 worker', via: { kind: 'switch', workers: 1 }, offloads: true },
+  { id: 'tapswitch-1w-adaptive', name: 'tapswitch, 1 worker, adaptive', via: { kind: 'switch', workers: 1, poll: 'adaptive' }, offloads: true },
+  { id: 'tapswitch-1w-busy', name: 'tapswitch, 1 worker, busy', via: { kind: 'switch', workers: 1, poll: 'busy' }, offloads: true },
   { id: 'tapswitch-2w', name: 'tapswitch, 2 workers', via: { kind: 'switch', workers: 2 }, offloads: true },
   { id: 'tapswitch-1w-nooffload', name: 'tapswitch, 1 worker, offloads off', via: { kind: 'switch', workers: 1 }, offloads: false },
   { id: 'tapswitch-2w-nooffload', name: 'tapswitch, 2 workers, offloads off', via: { kind: 'switch', workers: 2 }, offloads: false },
@@ -35,8 +37,9 @@ const CASES: Case[] = [
   { id: 'bare', name: 'bare forwarder (vnet header)', via: { kind: 'bare', cpu: FORWARDER_CPU }, offloads: true },
 ];
 
-const FULL: Timing & { runs: number } = { runs: 2, seconds: 2, trialSeconds: 0.3, searchSteps: 3, frameSizes: [64, 128, 256, 512, 1024, 1518], pings: 100 };
-const QUICK: Timing & { runs: number } = { runs: 1, seconds: 1, trialSeconds: 0.25, searchSteps: 2, frameSizes: [64, 1518], pings: 30 };
+// Three runs at the least, so that a median and a range mean something.
+const FULL: Timing & { runs: number } = { runs: 3, seconds: 2, trialSeconds: 0.3, searchSteps: 3, frameSizes: [64, 128, 256, 512, 1024, 1518], pings: 100, rrSeconds: 2 };
+const QUICK: Timing & { runs: number } = { runs: 1, seconds: 1, trialSeconds: 0.25, searchSteps: 2, frameSizes: [64, 1518], pings: 30, rrSeconds: 0.5 };
 
 interface CaseResult {
   id: string;
@@ -64,6 +67,10 @@ function reduce(runs: Metrics[], pick: (values: number[]) => number): Metrics {
     zeroLossKpps: Object.fromEntries(sizes.map((s) => [s, of((m) => m.zeroLossKpps[s] ?? null)!])),
     pingP50Us: of((m) => m.pingP50Us)!,
     pingP99Us: of((m) => m.pingP99Us)!,
+    rrTps: of((m) => m.rrTps)!,
+    rrP50Us: of((m) => m.rrP50Us)!,
+    rrP99Us: of((m) => m.rrP99Us)!,
+    rrCpuPercent: of((m) => m.rrCpuPercent),
   };
 }
 
@@ -102,7 +109,7 @@ function printTable(results: CaseResult[], sizes: number[]): void {
   const rows = results.map((r) => {
     if (!r.median) return { case: r.name, 'TCP 1 stream Gbit/s': `skipped: ${r.skipped}` };
     const m = r.median;
-    const span = (get: (x: Metrics) => number) => `${fmt(get(r.min!), 1)}-${fmt(get(r.max!), 1)}`;
+    const span = (get: (x: Metrics) => number, digits = 1) => `${fmt(get(r.min!), digits)}-${fmt(get(r.max!), digits)}`;
     return {
       case: r.name,
       'TCP 1 stream Gbit/s': `${fmt(m.tcp1Gbps)}${ratio(m.tcp1Gbps, bridge?.tcp1Gbps)} [${span((x) => x.tcp1Gbps)}]`,
@@ -110,7 +117,9 @@ function printTable(results: CaseResult[], sizes: number[]): void {
       '64B UDP offered/delivered kpps': `${fmt(m.udpOfferedKpps, 0)}/${fmt(m.udpDeliveredKpps, 0)}${ratio(m.udpDeliveredKpps, bridge?.udpDeliveredKpps)}`,
       ...Object.fromEntries(sizes.map((s) => [`0-loss ${s}B kpps`, fmt(m.zeroLossKpps[s], 0)])),
       'ping p50/p99 us': `${fmt(m.pingP50Us, 0)}/${fmt(m.pingP99Us, 0)}`,
-      'CPU %': fmt(m.cpuPercent, 0),
+      'RR tx/s': `${fmt(m.rrTps, 0)}${ratio(m.rrTps, bridge?.rrTps)} [${span((x) => x.rrTps, 0)}]`,
+      'RR p50/p99 us': `${fmt(m.rrP50Us, 0)}/${fmt(m.rrP99Us, 0)}`,
+      'CPU % TCP/RR': `${fmt(m.cpuPercent, 0)}/${fmt(m.rrCpuPercent, 0)}`,
       noisy: r.runs.filter((x) => x.noisy).length,
     };
   });
@@ -178,6 +187,7 @@ async function main(): Promise<void> {
     { metric: '0-loss 64B', values: ratio((m) => m.zeroLossKpps['64'] ?? NaN) },
     { metric: '0-loss 1518B', values: ratio((m) => m.zeroLossKpps['1518'] ?? NaN) },
     { metric: 'ping p50', values: ratio((m) => m.pingP50Us, true) },
+    { metric: 'RR tx/s', values: ratio((m) => m.rrTps) },
   ]);
   for (const path of [values.out, values.svg]) mkdirSync(dirname(path), { recursive: true });
   writeFileSync(values.svg, chart);

@@ -1,7 +1,9 @@
 // What the comparison measures on one pair: TCP (1 and 4 streams), 64-byte UDP, the RFC 2544
-// zero-loss rate per frame size, ping latency, and the CPU the switch used.
+// zero-loss rate per frame size, ping latency, request/response (TCP_RR) rate and latency, and the
+// CPU the switch used.
 import { execIn } from '../../src/netns/namespace.js';
 import { tcpOn, udpOn } from '../lib/measure.js';
+import { requestResponse } from '../rr/rr.js';
 import type { Pair } from '../lib/topology.js';
 
 export interface Timing {
@@ -13,6 +15,8 @@ export interface Timing {
   searchSteps: number;
   frameSizes: number[];
   pings: number;
+  /** Seconds of request/response over one TCP connection. */
+  rrSeconds: number;
 }
 
 export interface Metrics {
@@ -26,7 +30,16 @@ export interface Metrics {
   zeroLossKpps: Record<string, number>;
   pingP50Us: number;
   pingP99Us: number;
+  /** Request/response transactions per second: 1-byte request, 1-byte response, one TCP connection. */
+  rrTps: number;
+  rrP50Us: number;
+  rrP99Us: number;
+  /** Percent of one core the switch used during the request/response run; null for the kernel bridge. */
+  rrCpuPercent: number | null;
 }
+
+/** A count no switch reaches in the time given, so the seconds end a run and the samples array stays bounded. */
+const RR_MOST_TPS = 200_000;
 
 /** Ethernet frames are named with their 4-byte FCS, which the kernel adds. */
 const FCS = 4;
@@ -58,16 +71,24 @@ async function latency(pair: Pair, pings: number): Promise<{ p50: number; p99: n
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
+/** The result of `body` and the percent of one core the switch used meanwhile (null when it is the kernel's). */
+async function withCpu<T>(pair: Pair, body: () => Promise<T>): Promise<{ result: T; cpuPercent: number | null }> {
+  const before = pair.cpuSeconds();
+  const started = performance.now();
+  const result = await body();
+  const after = pair.cpuSeconds();
+  const elapsed = (performance.now() - started) / 1000;
+  return { result, cpuPercent: before === null || after === null ? null : ((after - before) / elapsed) * 100 };
+}
+
 /** Every metric on one pair, `step` told before each so a progress bar can follow. */
 export async function measureAll(pair: Pair, timing: Timing, step: (what: string) => void): Promise<Metrics> {
   step('ping');
   const ping = await latency(pair, timing.pings);
+  step('request/response');
+  const rr = await withCpu(pair, () => requestResponse(pair.left.netns, pair.right.netns, pair.right.ip, { seconds: timing.rrSeconds, count: Math.ceil(timing.rrSeconds * RR_MOST_TPS) }));
   step('TCP, 1 stream');
-  const cpuBefore = pair.cpuSeconds();
-  const started = performance.now();
-  const tcp1 = await tcpOn(pair, 'tcp1', timing.seconds, 1);
-  const cpuAfter = pair.cpuSeconds();
-  const elapsed = (performance.now() - started) / 1000;
+  const tcp1 = await withCpu(pair, () => tcpOn(pair, 'tcp1', timing.seconds, 1));
   step('TCP, 4 streams');
   const tcp4 = await tcpOn(pair, 'tcp4', timing.seconds, 4);
   step('64-byte UDP');
@@ -78,13 +99,17 @@ export async function measureAll(pair: Pair, timing: Timing, step: (what: string
     zeroLossKpps[size] = (await zeroLoss(pair, size, timing)) / 1000;
   }
   return {
-    tcp1Gbps: tcp1.gbps,
+    tcp1Gbps: tcp1.result.gbps,
     tcp4Gbps: tcp4.gbps,
-    cpuPercent: cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) / elapsed) * 100,
+    cpuPercent: tcp1.cpuPercent,
     udpOfferedKpps: udp.offeredPps / 1000,
     udpDeliveredKpps: udp.deliveredPps / 1000,
     zeroLossKpps,
     pingP50Us: ping.p50,
     pingP99Us: ping.p99,
+    rrTps: rr.result.tps,
+    rrP50Us: rr.result.p50Us,
+    rrP99Us: rr.result.p99Us,
+    rrCpuPercent: rr.cpuPercent,
   };
 }

@@ -11,9 +11,9 @@ import { requireKernelAccess } from '../../util/preflight.js';
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('compare tapswitch with the kernel bridge, Open vSwitch (netdev), VDE and the bare forwarder: TCP, 64-byte UDP, RFC 2544 zero loss, latency, CPU')
+    .description('compare tapswitch with the kernel bridge, Open vSwitch (netdev), VDE and the bare forwarder: TCP, 64-byte UDP, RFC 2544 zero loss, latency, request/response rate, CPU')
     .option('--quick', 'shorter tests, one run (about 1 minute for every case)')
-    .option('--cases <ids>', 'comma-separated: bridge, tapswitch-1w, tapswitch-2w, tapswitch-1w-nooffload, tapswitch-2w-nooffload, ovs, ovs-tso, vde, bare')
+    .option('--cases <ids>', 'comma-separated: bridge, tapswitch-1w, tapswitch-1w-adaptive, tapswitch-1w-busy, tapswitch-2w, tapswitch-1w-nooffload, tapswitch-2w-nooffload, ovs, ovs-tso, vde, bare')
     .option('--out <file.json>', 'where the results go', 'bench/results/compare.json')
     .option('--svg <file.svg>', 'where the chart goes', 'bench/results/compare.svg')
     .action(async (opts: { quick?: boolean; cases?: string; out: string; svg: string }) => {
