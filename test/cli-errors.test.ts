@@ -47,6 +47,22 @@ describe('tapswitch usage errors', () => {
     expect(oneLine(r.stderr)).toContain('--conntrack-max-per-host must be at most --conntrack-max (100 sessions), got 101');
   });
 
+  it('refuses a polling mode it does not know, and an adaptive window or CPU cap out of range, with the range', () => {
+    const spin = cli('up', '--poll', 'spin');
+    const us = cli('up', '--poll', 'adaptive', '--poll-us', '0');
+    const cpu = cli('up', '--poll', 'adaptive', '--poll-cpu', '101');
+    expect([spin.status, us.status, cpu.status]).toEqual([2, 2, 2]);
+    expect(oneLine(spin.stderr)).toBe("tapswitch up: option '--poll <mode>' argument 'spin' is invalid. Allowed choices are sleep, adaptive, busy. (see tapswitch up --help)");
+    expect(oneLine(us.stderr)).toBe('tapswitch up: --poll-us must be a whole number from 1 to 100000 microseconds, got 0 (see tapswitch up --help)');
+    expect(oneLine(cpu.stderr)).toBe('tapswitch up: --poll-cpu must be a whole number from 1 to 100 percent, got 101 (see tapswitch up --help)');
+  });
+
+  it('refuses an adaptive window or CPU cap without --poll adaptive, which would ignore it', () => {
+    const r = cli('up', '--poll', 'busy', '--poll-us', '150');
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toContain('--poll-us applies only to --poll adaptive: add --poll adaptive, or leave it out');
+  });
+
   it('refuses a namespace name or a MAC the daemon would refuse, as a usage error', () => {
     expect(cli('attach', 'bad/name').status).toBe(2);
     const mac = cli('attach', 'web', '--mac', '02:42:zz:00:00:01');

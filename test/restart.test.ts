@@ -8,8 +8,9 @@ import { join } from 'node:path';
 
 import { afterAll, expect, it } from 'vitest';
 
-import type { FdbView, NatView, PortView } from '../src/control/protocol.js';
+import type { FdbView, InspectView, NatView, PortView } from '../src/control/protocol.js';
 import type { SwitchState } from '../src/control/state.js';
+import type { SwitchStats } from '../src/switch/switch.js';
 import { placeLink } from '../src/netns/attach.js';
 import { createVethPair, setLinkUp } from '../src/netns/link.js';
 import { uniqueName } from '../src/netns/names.js';
@@ -175,7 +176,7 @@ describeKernel('what a restart restores besides the ports', () => {
     await createVethPair(hostEnd, inside);
     await placeLink(inside, { netns: vethNs, ifname: 'eth0' });
     await setLinkUp(hostEnd);
-    ok('up', '--switch', sw, '--workers', '1', '--ageing', '120', '--conntrack-max', '5000', '--detach');
+    ok('up', '--switch', sw, '--workers', '1', '--ageing', '120', '--conntrack-max', '5000', '--poll', 'adaptive', '--poll-us', '150', '--detach');
     ok('attach', ns, '--switch', sw);
     ok('port', 'add', hostEnd, '--switch', sw);
     ok('uplink', 'add', '--tap', uplinkTap, '--netns', outside, '--ip', '198.18.7.2/24', '--via', '198.18.7.1', '--switch', sw);
@@ -192,7 +193,8 @@ describeKernel('what a restart restores besides the ports', () => {
     expect(json<NatView>('nat', 'list', '--switch', sw)).toEqual(nat);
     expect(json<FdbView[]>('fdb', 'show', '--switch', sw).filter((e) => e.static).map((e) => [e.mac, e.portName])).toEqual(statics.map((e) => [e.mac, e.portName]));
     const state = JSON.parse(readFileSync(join(run.path, `${sw}.json`), 'utf8')) as SwitchState;
-    expect(state).toMatchObject({ workers: 1, options: { ageingSeconds: 120, conntrackMax: 5000 } });
+    expect(state).toMatchObject({ workers: 1, options: { ageingSeconds: 120, conntrackMax: 5000, poll: 'adaptive', pollUs: 150 } });
+    expect(json<InspectView>('inspect', '--switch', sw).options).toMatchObject({ poll: 'adaptive', pollUs: 150, pollCpu: 50 });
     // The next hop, in the outside namespace, answers through the uplink TAP made again.
     expect(await execIn(outside, 'ping', ['-c', '1', '-W', '2', '198.18.7.2'])).toContain('1 received');
   });
@@ -205,6 +207,15 @@ describeKernel('what a restart restores besides the ports', () => {
     expect(namespaceExists(ns)).toBe(true);
     ok('up', '--switch', sw, '--detach');
     expect(json<PortView[]>('ports', '--switch', sw).map((p) => p.netns)).toContain(ns);
+  });
+
+  it('shows in stats --json how long each worker forwarded, polled and slept, and the totals grow', async () => {
+    const worker = () => json<SwitchStats>('stats', '--switch', sw).workers[0]!;
+    const before = worker();
+    expect(before).toMatchObject({ forwardingUs: expect.any(Number), pollingUs: expect.any(Number), sleepingUs: expect.any(Number) });
+    expect(await execIn(outside, 'ping', ['-c', '1', '-W', '2', '198.18.7.2'])).toContain('1 received');
+    await waitFor(() => worker().forwardingUs > before.forwardingUs, { what: 'the worker to count time forwarding the ping' });
+    await waitFor(() => worker().sleepingUs > before.sleepingUs, { what: 'the worker to count time parked' });
   });
 });
 

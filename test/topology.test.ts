@@ -38,6 +38,17 @@ describe('topology files', () => {
     expect(() => parseTopology('switches:\n  ts0: [\n', 'lab.yaml')).toThrow(/^lab.yaml:\d+:\d+: /);
   });
 
+  it('reads the polling policy with its window and CPU cap', () => {
+    const t = parseTopology(lab('    poll: adaptive\n    poll-us: 150\n    poll-cpu: 30\n'));
+    expect(t.switches[0]).toMatchObject({ poll: 'adaptive', pollUs: 150, pollCpu: 30 });
+  });
+
+  it('names the line of a polling mode it does not know, of a window out of range, and of a cap without adaptive', () => {
+    expect(() => parseTopology(lab('    poll: spin\n'), 'lab.yaml')).toThrow('lab.yaml:3:11: switches.ts0.poll: must be one of sleep, adaptive, busy, got spin');
+    expect(() => parseTopology(lab('    poll: adaptive\n    poll-us: 0\n'), 'lab.yaml')).toThrow('lab.yaml:4:14: switches.ts0.poll-us: must be a whole number from 1 to 100000');
+    expect(() => parseTopology(lab('    poll: busy\n    poll-cpu: 20\n'), 'lab.yaml')).toThrow('lab.yaml:4:15: switches.ts0.poll-cpu: applies only to poll: adaptive; add that, or leave poll-cpu out');
+  });
+
   it('needs at least one switch', () => {
     expect(() => parseTopology('switches: {}\n', 'lab.yaml')).toThrow(/names no switch/);
   });

@@ -4,7 +4,6 @@ import type { TapOptions } from '../../src/native/tap.js';
 import { attachTap, createOwnedNamespace, placeLink } from '../../src/netns/attach.js';
 import { uniqueName } from '../../src/netns/names.js';
 import { Resources } from '../../src/netns/resources.js';
-import type { SwitchOptions } from '../../src/switch/options.js';
 import { Switch } from '../../src/switch/switch.js';
 import { ipIn } from '../../src/netns/ip.js';
 import { createVethPair, deleteLink } from '../../src/netns/link.js';
@@ -79,18 +78,12 @@ async function bare(resources: Resources, options: PairOptions, subnet: string, 
   };
 }
 
-/** The switch options for a polling mode: the one place the bench maps Poll to them. */
-function pollOptions(poll: Poll | undefined): Pick<SwitchOptions, 'busyPoll'> {
-  // Placeholder until SwitchOptions has `poll` (branch i15-poll): adaptive runs as sleep; the lead fixes this mapping at merge.
-  return poll === 'busy' ? { busyPoll: true } : {};
-}
-
 async function switched(resources: Resources, options: PairOptions, subnet: string, via: { workers: number; pinWorkers?: boolean; poll?: Poll }): Promise<Pair> {
   const sw = await Switch.create({
     workers: via.workers,
     offloads: !!options.tap.offloads,
     ...(via.pinWorkers !== undefined && { pinWorkers: via.pinWorkers }),
-    ...pollOptions(via.poll),
+    ...(via.poll !== undefined && { poll: via.poll }),
   });
   resources.add('switch', () => sw.close());
   const ends: Endpoint[] = [];

@@ -46,11 +46,12 @@ function portBlock(p: PortView, uplinkPort: number | undefined): string[] {
 export function formatInspect(v: InspectView): string {
   const o = v.options;
   const conntrack = o.conntrackMax === null ? [] : [`conntrack-max ${o.conntrackMax}`, `conntrack-max-per-host ${o.conntrackMaxPerHost === 0 ? 'off' : o.conntrackMaxPerHost}`];
+  const poll = `poll ${o.poll}${o.poll === 'adaptive' ? ` (poll-us ${o.pollUs}, poll-cpu ${o.pollCpu}%)` : ''}`;
   const lines = [
     `Switch ${v.switch}`,
     `${INDENT}state ${v.state}, pid ${v.pid}, up ${formatUptime(v.uptimeSeconds)} (since ${v.startedAt})`,
     `${INDENT}subnet ${v.subnet}, gateway ${v.gateway.ip}${v.gateway.mac ? ` ${v.gateway.mac}` : ''}`,
-    `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}${conntrack.map((c) => `, ${c}`).join('')}`,
+    `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}, ${poll}${conntrack.map((c) => `, ${c}`).join('')}`,
   ];
   if (o.conntrackTimeouts) lines.push(`${INDENT}conntrack-timeout: ${Object.entries(o.conntrackTimeouts).map(([name, s]) => `${name}=${s}s`).join(' ')}`);
   const u = v.uplink;

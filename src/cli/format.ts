@@ -1,7 +1,7 @@
 // Plain-text tables and lines in the habits of `ip`, `bridge` and `ovs-vsctl`.
 import type { CtEntry, CtTuple } from '../dataplane/l3/conntrack.js';
 import type { FdbView, NatView, PortView } from '../control/protocol.js';
-import type { SwitchStats } from '../switch/switch.js';
+import type { SwitchStats, WorkerStats } from '../switch/switch.js';
 import { DROP_REASON_INFO } from '../dataplane/core/drop-reasons.js';
 import { KERNEL_DROP_INFO } from '../switch/kernel-counters.js';
 import { count } from '../util/plural.js';
@@ -34,6 +34,13 @@ function nonZeroDrops(drops: Record<string, number>): string {
   return parts.length > 0 ? parts.join(' ') : '-';
 }
 
+/** A worker's time forwarding, polling and sleeping, as shares of its life or, given `before`, of the time since. */
+function timeShares(w: WorkerStats, before: WorkerStats | undefined): string[] {
+  const spent = [w.forwardingUs - (before?.forwardingUs ?? 0), w.pollingUs - (before?.pollingUs ?? 0), w.sleepingUs - (before?.sleepingUs ?? 0)];
+  const total = spent.reduce((a, b) => a + b, 0);
+  return spent.map((us) => (total > 0 ? `${((100 * us) / total).toFixed(1)}%` : '-'));
+}
+
 /** Counters, or per-second rates when `previous` and the seconds between them are given. */
 export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds = 1): string {
   const rate = (now: number, before: number | undefined) => (before === undefined ? now : Math.round((now - before) / seconds));
@@ -46,11 +53,11 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
     }),
   );
   const workers = table(
-    ['WORKER', `PROCESSED${suffix}`, 'DROPPED', 'TIME_SQUEEZE', 'BACKLOG', 'GSO PASSED', 'SEGMENTED', 'CSUM DONE', 'RESTARTS', 'DROPS'],
+    ['WORKER', `PROCESSED${suffix}`, 'DROPPED', 'TIME_SQUEEZE', 'BACKLOG', 'GSO PASSED', 'SEGMENTED', 'CSUM DONE', 'FORWARDING', 'POLLING', 'SLEEPING', 'RESTARTS', 'DROPS'],
     stats.workers.map((w) => {
       const b = previous?.workers.find((x) => x.worker === w.worker);
       const segmented = `${w.segmented} (${count(w.segments, 'seg')})`;
-      return [w.restarting ? `${w.worker} (restarting)` : w.worker, rate(w.processed, b?.processed), w.dropped, w.timeSqueeze, w.backlog, w.gsoPassed, segmented, w.csumCompleted, w.restarts, nonZeroDrops(w.drops)];
+      return [w.restarting ? `${w.worker} (restarting)` : w.worker, rate(w.processed, b?.processed), w.dropped, w.timeSqueeze, w.backlog, w.gsoPassed, segmented, w.csumCompleted, ...timeShares(w, b), w.restarts, nonZeroDrops(w.drops)];
     }),
   );
   const lastFailures = stats.workers.filter((w) => w.lastFailure !== undefined).map((w) => `\n  worker ${w.worker} last died: ${w.lastFailure}`);

@@ -9,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 
 import { GATEWAY_PORT } from '../dataplane/core/port-table.js';
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
+import type { PollMode } from '../dataplane/core/poll-policy.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch } from '../switch/switch.js';
 import { subnetsInUse } from './host-routes.js';
@@ -44,6 +45,10 @@ export interface DaemonOptions {
   /** Most NAT sessions per inside host (default a quarter of conntrackMax; 0: no limit). */
   conntrackMaxPerHost?: number;
   conntrackTimeouts?: Partial<CtTimeouts>;
+  /** How idle workers wait (default sleep), and adaptive's window and CPU cap. */
+  poll?: PollMode;
+  pollUs?: number;
+  pollCpu?: number;
   log: (line: string) => void;
 }
 
@@ -157,6 +162,9 @@ export class Daemon implements DaemonContext {
       ...(options.workers !== undefined && { workers: options.workers }),
       ...(options.ageingSeconds !== undefined && { ageingSeconds: options.ageingSeconds }),
       ...(options.fdbSize !== undefined && { fdbSize: options.fdbSize }),
+      ...(options.poll !== undefined && { poll: options.poll }),
+      ...(options.pollUs !== undefined && { pollUs: options.pollUs }),
+      ...(options.pollCpu !== undefined && { pollCpu: options.pollCpu }),
       conntrack: {
         ...(options.conntrackMax !== undefined && { max: options.conntrackMax }),
         ...(options.conntrackMaxPerHost !== undefined && { maxPerHost: options.conntrackMaxPerHost }),

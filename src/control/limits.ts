@@ -14,3 +14,5 @@ export const WORKERS: Limit = { min: 1, max: 64 };
 export const FDB_SIZE: Limit = { min: 1, max: 1 << 24, unit: 'entries' };
 export const AGEING: Limit = { min: 0, max: 1_000_000, unit: 'seconds' };
 export const CONNTRACK_MAX: Limit = { min: 1, max: 1 << 22, unit: 'sessions' };
+/** The adaptive polling window and CPU cap, whose ranges the switch's options define. */
+export { POLL_CPU, POLL_US } from '../dataplane/core/poll-policy.js';

@@ -2,6 +2,7 @@
 // A line is at most MAX_REQUEST_BYTES; its args are checked against ARGS before a handler runs.
 import type { FdbEntry } from '../dataplane/l2/fdb.js';
 import type { PortFlags } from '../dataplane/core/port-table.js';
+import type { PollMode } from '../dataplane/core/poll-policy.js';
 import type { CtEntry, CtTimeouts } from '../dataplane/l3/conntrack.js';
 import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
@@ -147,6 +148,10 @@ export interface SwitchOptionsView {
   conntrackMax: number | null;
   conntrackMaxPerHost: number | null;
   conntrackTimeouts: CtTimeouts | null;
+  /** How idle workers wait; pollUs and pollCpu are adaptive's window and CPU cap. */
+  poll: PollMode;
+  pollUs: number;
+  pollCpu: number;
 }
 
 export interface InspectView {

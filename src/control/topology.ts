@@ -7,6 +7,9 @@
 //       workers: 2                 # optional
 //       ageing: 300                # optional, seconds
 //       fdb-size: 8192             # optional
+//       poll: adaptive             # optional: sleep (default), adaptive or busy
+//       poll-us: 200               # optional, adaptive only: polling after the last frame
+//       poll-cpu: 50               # optional, adaptive only: most percent of a core polling idle
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0 }
 //         db: {}                   # every field optional: next free address, MAC from it
@@ -22,6 +25,8 @@ import { readFileSync } from 'node:fs';
 
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 
+import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
+import { POLL_CPU, POLL_US } from './limits.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs } from './protocol.js';
 import { checkIfname, checkNetns } from './requests/names.js';
@@ -34,6 +39,9 @@ export interface SwitchSpec {
   workers?: number;
   ageing?: number;
   fdbSize?: number;
+  poll?: PollMode;
+  pollUs?: number;
+  pollCpu?: number;
   namespaces: AttachArgs[];
   interfaces: string[];
 }
@@ -72,7 +80,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'namespaces', 'interfaces'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'namespaces', 'interfaces'];
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname'];
 const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
@@ -242,6 +250,21 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
         if (fdbSize !== undefined) spec.fdbSize = fdbSize;
         break;
       }
+      case 'poll': {
+        const poll = r.parsed(value, at, pollMode);
+        if (poll !== undefined) spec.poll = poll as PollMode;
+        break;
+      }
+      case 'poll-us': {
+        const pollUs = r.integer(value, at, POLL_US.min, POLL_US.max);
+        if (pollUs !== undefined) spec.pollUs = pollUs;
+        break;
+      }
+      case 'poll-cpu': {
+        const pollCpu = r.integer(value, at, POLL_CPU.min, POLL_CPU.max);
+        if (pollCpu !== undefined) spec.pollCpu = pollCpu;
+        break;
+      }
       case 'namespaces':
         spec.namespaces = r
           .entries(value, at)
@@ -255,7 +278,17 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
         r.reportAt(at, `unknown field; expected one of ${SWITCH_FIELDS.join(', ')}`);
     }
   }
+  // Adaptive's knobs on another mode would be silently ignored.
+  if (spec.poll !== 'adaptive') {
+    for (const [field, value] of [['poll-us', spec.pollUs], ['poll-cpu', spec.pollCpu]] as const) {
+      if (value !== undefined) r.reportAt(`${path}.${field}`, `applies only to poll: adaptive; add that, or leave ${field} out`);
+    }
+  }
   return spec;
+}
+
+function pollMode(text: string): void {
+  if (!(POLL_MODES as readonly string[]).includes(text)) throw new InputError(`must be one of ${POLL_MODES.join(', ')}, got ${text}`);
 }
 
 /** The addresses and MACs of one switch's namespaces: none twice, each a host address of the subnet. */

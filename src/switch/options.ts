@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
+import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_CPU, POLL_MODES, POLL_US, type PollMode, type PollSettings } from '../dataplane/core/poll-policy.js';
 
 export interface SwitchOptions {
   /** Forwarding worker threads (default: the number of CPUs). */
@@ -20,8 +21,16 @@ export interface SwitchOptions {
   backlog?: number;
   /** Virtio header and TSO/checksum offloads on TAP and AF_PACKET ports (default true). */
   offloads?: boolean;
-  /** Workers never park; each keeps a core at 100% (default false). */
-  busyPoll?: boolean;
+  /**
+   * How an idle worker waits (default 'sleep'): sleep parks in epoll_wait after a round that found
+   * nothing; busy never parks, a core at 100% per worker; adaptive polls on for pollUs after the last
+   * frame, then parks, its idle polling held to pollCpu percent of a core.
+   */
+  poll?: PollMode;
+  /** adaptive: microseconds of polling after the last frame (default 200). */
+  pollUs?: number;
+  /** adaptive: most percent of a core spent polling with nothing to do, over about 100 ms (default 50). */
+  pollCpu?: number;
   /** Pin worker i to CPU i modulo the CPU count (default false). */
   pinWorkers?: boolean;
   /**
@@ -66,12 +75,20 @@ export function resolveOptions(options: SwitchOptions): Required<SwitchOptions> 
     roundTimeMs: options.roundTimeMs ?? DEFAULTS.roundTimeMs,
     backlog: checkInt('backlog', options.backlog ?? DEFAULTS.backlog, 1, 1 << 20),
     offloads: options.offloads ?? true,
-    busyPoll: options.busyPoll ?? false,
+    poll: options.poll ?? 'sleep',
+    pollUs: checkInt('pollUs', options.pollUs ?? DEFAULT_POLL_US, POLL_US.min, POLL_US.max),
+    pollCpu: checkInt('pollCpu', options.pollCpu ?? DEFAULT_POLL_CPU, POLL_CPU.min, POLL_CPU.max),
     pinWorkers: options.pinWorkers ?? false,
     gateway: options.gateway ?? null,
     conntrack: options.conntrack ?? {},
     faultInjection: options.faultInjection ?? false,
   };
+  if (!POLL_MODES.includes(resolved.poll)) throw new RangeError(`poll must be one of ${POLL_MODES.join(', ')}, got ${resolved.poll}`);
   if (!(resolved.roundTimeMs > 0)) throw new RangeError(`roundTimeMs must be above 0, got ${resolved.roundTimeMs}`);
   return resolved;
+}
+
+/** The polling policy the workers follow, from the resolved options. */
+export function pollSettings(resolved: Required<SwitchOptions>): PollSettings {
+  return { mode: resolved.poll, pollUs: resolved.pollUs, pollCpu: resolved.pollCpu };
 }

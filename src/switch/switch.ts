@@ -6,6 +6,7 @@
 import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
 import { GATEWAY_PORT, PORT_PRESENT, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
+import type { PollSettings } from '../dataplane/core/poll-policy.js';
 import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
 import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
@@ -16,7 +17,7 @@ import { CaptureSet, type Capture, type CaptureOptions } from './capture.js';
 import type { KernelDropCounts } from './kernel-counters.js';
 import { startTrace, traceFrame, type Trace, type TraceFrameOptions, type TraceOptions } from './trace/trace.js';
 import type { TraceBlock } from './trace/block.js';
-import { checkInt, resolveOptions, type SwitchOptions } from './options.js';
+import { checkInt, pollSettings, resolveOptions, type SwitchOptions } from './options.js';
 import { PortRegistry, type MemoryPort, type MemoryPortOptions, type PacketPortOptions, type PortInfo, type TapPortOptions } from './ports.js';
 import { PublishedPorts, type PublishedPort } from './published-ports.js';
 import { Uplink, type UplinkInfo, type UplinkOptions } from './uplink.js';
@@ -62,6 +63,8 @@ function logToStderr(line: string): void {
 export class Switch {
   readonly fdb: Fdb;
   readonly workers: number;
+  /** How the workers wait between rounds. */
+  readonly poll: PollSettings;
   private readonly counters: Counters;
   private readonly portRegistry: PortRegistry;
   private readonly ageing: NodeJS.Timeout;
@@ -80,6 +83,7 @@ export class Switch {
     private readonly pool: WorkerPool,
   ) {
     this.workers = options.workers;
+    this.poll = pollSettings(options);
     this.faultInjection = options.faultInjection;
     this.fdb = tables.fdb;
     this.counters = tables.counters;
@@ -111,9 +115,9 @@ export class Switch {
       Atomics.store(portTable, GATEWAY_PORT, PORT_PRESENT);
       fdb.addStatic(mac, GATEWAY_PORT);
     }
-    const { workers, weight, roundBudget, roundTimeMs, backlog, busyPoll, pinWorkers } = resolved;
+    const { workers, weight, roundBudget, roundTimeMs, backlog, pinWorkers } = resolved;
     const slotSize = resolved.offloads ? GSO_SLOT_BYTES : MTU_SLOT_BYTES;
-    const pool = await WorkerPool.start({ workers, weight, roundBudget, roundTimeMs, backlog, slotSize, busyPoll, pinWorkers }, tables, logToStderr);
+    const pool = await WorkerPool.start({ workers, weight, roundBudget, roundTimeMs, backlog, slotSize, poll: pollSettings(resolved), pinWorkers }, tables, logToStderr);
     return new Switch(resolved, tables, pool);
   }
 

@@ -19,6 +19,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 
 import type { Counters } from '../dataplane/core/counters.js';
 import type { EngineOptions } from '../dataplane/core/engine.js';
+import type { PollSettings } from '../dataplane/core/poll-policy.js';
 import type { WorkerCommandBody, WorkerFault, WorkerInit, WorkerReply } from '../dataplane/core/worker.js';
 import type { Fdb } from '../dataplane/l2/fdb.js';
 import type { Conntrack } from '../dataplane/l3/conntrack.js';
@@ -36,7 +37,7 @@ export interface WorkerPoolOptions {
   backlog: number;
   /** Bytes per frame slot: room for a GSO frame with offloads, else for an MTU frame. */
   slotSize: number;
-  busyPoll: boolean;
+  poll: PollSettings;
   pinWorkers: boolean;
 }
 
@@ -179,7 +180,7 @@ export class WorkerPool {
       control: link.control.buffer as SharedArrayBuffer,
       waiter: link.waiter.fds,
       channel: link.remote,
-      busyPoll: this.options.busyPoll,
+      poll: this.options.poll,
       routing: routing && { gateway: routing.gateway, conntrack: routing.conntrack.shared, nextHop: routing.nextHop.buffer },
       ...(this.options.pinWorkers && { cpu: w % availableParallelism() }),
     };

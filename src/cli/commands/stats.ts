@@ -33,7 +33,7 @@ async function watchStats(name: string, json: boolean, count: number | undefined
 export function register(program: Command): void {
   program
     .command('stats')
-    .description('per port rx/tx, drops by reason and the kernel\'s drops at its TAP or packet socket; per worker processed, dropped, time_squeeze')
+    .description('per port rx/tx, drops by reason and the kernel\'s drops at its TAP or packet socket; per worker processed, dropped, time_squeeze, and its time forwarding, polling and sleeping')
     .addOption(switchOption())
     .addOption(jsonOption())
     .option('--watch', 'refresh every second and show rates; with --json, one JSON object a line')

@@ -8,7 +8,7 @@ import { CommanderError, InvalidArgumentError, Option, type Command } from 'comm
 
 import { probeDaemon, request } from '../../control/client.js';
 import { Daemon } from '../../control/daemon.js';
-import { AGEING, CONNTRACK_MAX, FDB_SIZE, WORKERS } from '../../control/limits.js';
+import { AGEING, CONNTRACK_MAX, FDB_SIZE, POLL_CPU, POLL_US, WORKERS } from '../../control/limits.js';
 import { LOCK_FD_ENV, claimSwitch } from '../../control/lock.js';
 import { subnetsInUse } from '../../control/host-routes.js';
 import { checkSwitchName, ensureRunDir, switchPaths } from '../../control/paths.js';
@@ -16,6 +16,7 @@ import { InputError, checkGateway, chooseSubnet, clashOf, describePassedOver, fo
 import { loadTopology } from '../../control/topology-host.js';
 import { TopologyError, readTopology, type SwitchSpec, type Topology } from '../../control/topology.js';
 import { CT_DEFAULT_MAX, CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../dataplane/l3/conntrack.js';
+import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_MODES, type PollMode } from '../../dataplane/core/poll-policy.js';
 import { requireKernelAccess } from '../../util/preflight.js';
 import { nonNegative, switchOption, wholeIn } from '../options.js';
 import { count } from '../../util/plural.js';
@@ -37,6 +38,9 @@ interface UpOptions {
   conntrackMax?: number;
   conntrackMaxPerHost?: number;
   conntrackTimeout?: Partial<CtTimeouts>;
+  poll?: PollMode;
+  pollUs?: number;
+  pollCpu?: number;
   detach?: boolean;
   file?: string;
 }
@@ -79,6 +83,9 @@ function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
     ...(spec.workers !== undefined && { workers: spec.workers }),
     ...(spec.ageing !== undefined && { ageing: spec.ageing }),
     ...(spec.fdbSize !== undefined && { fdbSize: spec.fdbSize }),
+    ...(spec.poll !== undefined && { poll: spec.poll }),
+    ...(spec.pollUs !== undefined && { pollUs: spec.pollUs }),
+    ...(spec.pollCpu !== undefined && { pollCpu: spec.pollCpu }),
     detach,
   };
 }
@@ -120,6 +127,9 @@ function daemonArgs(spec: SwitchSpec): string[] {
     ...(spec.workers !== undefined ? ['--workers', String(spec.workers)] : []),
     ...(spec.ageing !== undefined ? ['--ageing', String(spec.ageing)] : []),
     ...(spec.fdbSize !== undefined ? ['--fdb-size', String(spec.fdbSize)] : []),
+    ...(spec.poll !== undefined ? ['--poll', spec.poll] : []),
+    ...(spec.pollUs !== undefined ? ['--poll-us', String(spec.pollUs)] : []),
+    ...(spec.pollCpu !== undefined ? ['--poll-cpu', String(spec.pollCpu)] : []),
   ];
 }
 
@@ -188,6 +198,9 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     ...(opts.conntrackMax !== undefined && { conntrackMax: opts.conntrackMax }),
     ...(opts.conntrackMaxPerHost !== undefined && { conntrackMaxPerHost: opts.conntrackMaxPerHost }),
     ...(opts.conntrackTimeout !== undefined && { conntrackTimeouts: opts.conntrackTimeout }),
+    ...(opts.poll !== undefined && { poll: opts.poll }),
+    ...(opts.pollUs !== undefined && { pollUs: opts.pollUs }),
+    ...(opts.pollCpu !== undefined && { pollCpu: opts.pollCpu }),
     log,
   });
   const info = daemon.info();
@@ -282,11 +295,17 @@ export function register(program: Command): void {
       ),
     )
     .option('--conntrack-timeout <name=seconds>', 'a NAT timeout, like udp=30 or tcp_established=3600 (repeatable)', timeoutOption)
+    .addOption(new Option('--poll <mode>', 'how an idle worker waits: sleep in epoll, busy (a core each, lowest latency), adaptive (poll a while after each frame)').choices(POLL_MODES))
+    .addOption(new Option('--poll-us <us>', `adaptive: microseconds of polling after the last frame (default ${DEFAULT_POLL_US})`).argParser(wholeIn('--poll-us', POLL_US)))
+    .addOption(new Option('--poll-cpu <percent>', `adaptive: most of a core spent polling with nothing to do (default ${DEFAULT_POLL_CPU})`).argParser(wholeIn('--poll-cpu', POLL_CPU)))
     .hook('preAction', (command) => {
       // The share of one host cannot be more than the whole table.
-      const { conntrackMax = CT_DEFAULT_MAX, conntrackMaxPerHost } = command.opts<UpOptions>();
+      const { conntrackMax = CT_DEFAULT_MAX, conntrackMaxPerHost, poll, pollUs, pollCpu } = command.opts<UpOptions>();
       if (conntrackMaxPerHost !== undefined && conntrackMaxPerHost > conntrackMax) {
         command.error(`--conntrack-max-per-host must be at most --conntrack-max (${conntrackMax} sessions), got ${conntrackMaxPerHost}`, { exitCode: 2 });
+      }
+      if ((pollUs !== undefined || pollCpu !== undefined) && poll !== 'adaptive') {
+        command.error(`--${pollUs !== undefined ? 'poll-us' : 'poll-cpu'} applies only to --poll adaptive: add --poll adaptive, or leave it out`, { exitCode: 2 });
       }
     })
     .option('-d, --detach', 'run in the background and return once it is ready')

@@ -41,6 +41,9 @@ function optionsView(ctx: DaemonContext): SwitchOptionsView {
     conntrackMax: ct?.max ?? null,
     conntrackMaxPerHost: ct?.counters().maxPerHost ?? null,
     conntrackTimeouts: ct?.timeouts() ?? null,
+    poll: ctx.sw.poll.mode,
+    pollUs: ctx.sw.poll.pollUs,
+    pollCpu: ctx.sw.poll.pollCpu,
   };
 }
 

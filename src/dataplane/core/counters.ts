@@ -25,7 +25,11 @@ export const W_SEGMENTED = 6;
 export const W_SEGMENTS = 7;
 /** Partial checksums completed in software. */
 export const W_CSUM_COMPLETED = 8;
-export const W_DROP_BASE = 9;
+/** Microseconds in rounds that moved frames, in rounds that moved nothing while not parked, and parked in epoll_wait. */
+export const W_FORWARDING_US = 9;
+export const W_POLLING_US = 10;
+export const W_SLEEPING_US = 11;
+export const W_DROP_BASE = 12;
 export const WORKER_FIELDS = W_DROP_BASE + DROP_REASONS.length;
 
 export interface PortCounters {
@@ -48,6 +52,10 @@ export interface WorkerCounters {
   segmented: number;
   segments: number;
   csumCompleted: number;
+  /** Microseconds spent forwarding, polling with nothing to do, and parked (poll-policy.ts). */
+  forwardingUs: number;
+  pollingUs: number;
+  sleepingUs: number;
   drops: DropCounts;
 }
 
@@ -114,6 +122,9 @@ export class Counters {
       segmented: v[base + W_SEGMENTED]!,
       segments: v[base + W_SEGMENTS]!,
       csumCompleted: v[base + W_CSUM_COMPLETED]!,
+      forwardingUs: v[base + W_FORWARDING_US]!,
+      pollingUs: v[base + W_POLLING_US]!,
+      sleepingUs: v[base + W_SLEEPING_US]!,
       drops: drops(v, base + W_DROP_BASE),
     };
   }

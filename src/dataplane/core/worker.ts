@@ -1,4 +1,5 @@
-// A forwarding worker thread: a loop of engine rounds that parks in the native wait when idle.
+// A forwarding worker thread: a loop of engine rounds that parks in the native wait when its poll
+// policy (poll-policy.ts) says so.
 // Control messages arrive on a MessagePort and are read between rounds, when the main thread has
 // raised the control sequence in shared memory and woken the worker. A worker that ends tells the
 // main thread why when it can; the pool (switch/workers.ts) then starts another in its place.
@@ -7,7 +8,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { errnoName } from '../../native/errors.js';
 import { pinThread } from '../../native/thread.js';
 import { Waiter, type WaiterFds } from '../../native/wait.js';
-import { Counters, W_IDLE_WAITS } from './counters.js';
+import { Counters, W_FORWARDING_US, W_IDLE_WAITS, W_POLLING_US, W_SLEEPING_US } from './counters.js';
 import { ForwardingEngine, type CaptureSpec, type EngineOptions } from './engine.js';
 import type { TraceSpec } from '../trace/writer.js';
 import { Fdb, type FdbShared } from '../l2/fdb.js';
@@ -15,6 +16,7 @@ import { openQueue, type AnyQueueSpec } from './queue.js';
 import { Conntrack, type ConntrackShared } from '../l3/conntrack.js';
 import type { GatewaySpec } from '../l3/gateway.js';
 import { NextHop } from '../l3/next-hop.js';
+import { PollPolicy, type PollSettings } from './poll-policy.js';
 import { Router, type UplinkSpec } from '../l3/router.js';
 
 export interface WorkerInit {
@@ -28,8 +30,8 @@ export interface WorkerInit {
   waiter: WaiterFds;
   channel: MessagePort;
   cpu?: number;
-  /** Never park: poll again at once (lower latency, a core at 100%). */
-  busyPoll: boolean;
+  /** When to poll again at once and when to park in epoll_wait. */
+  poll: PollSettings;
   /** The switch's own address (port 0) and the NAT state behind it, or null for a plain bridge. */
   routing: { gateway: GatewaySpec; conntrack: ConntrackShared; nextHop: SharedArrayBuffer } | null;
 }
@@ -64,11 +66,6 @@ export interface WorkerReply {
   error?: string;
 }
 
-/** How long an idle worker parks before it looks at its control sequence again. */
-const IDLE_WAIT_MS = 100;
-/** How soon frames waiting in the backlog are retried when nothing else happens. */
-const BACKLOG_RETRY_MS = 1;
-
 const init = workerData as WorkerInit;
 const fdb = Fdb.adopt(init.fdb);
 const counters = Counters.adopt(init.counters, init.workers);
@@ -78,7 +75,10 @@ const router = routing ? new Router(routing.gateway, Conntrack.adopt(routing.con
 const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router);
 const waiter = Waiter.adopt(init.waiter);
 const control = new Int32Array(init.control);
-const idleWaits = counters.workerBase(init.engine.worker) + W_IDLE_WAITS;
+const base = counters.workerBase(init.engine.worker);
+const idleWaits = base + W_IDLE_WAITS;
+const time = { view: counters.view, forwarding: base + W_FORWARDING_US, polling: base + W_POLLING_US, sleeping: base + W_SLEEPING_US };
+const policy = new PollPolicy(init.poll, () => performance.now() * 1000, time);
 let seen = 0;
 let running = true;
 let fault: WorkerFault | null = null;
@@ -164,14 +164,10 @@ function loop(): void {
     }
     const processed = engine.round();
     forgetFailed();
-    let woke: number;
-    if (processed > 0 || init.busyPoll) {
-      // Busy: pick up readiness without sleeping, as NAPI keeps polling while there is work.
-      woke = waiter.wait(0);
-    } else {
-      counters.view[idleWaits]! += 1;
-      woke = waiter.wait(engine.hasBacklog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS);
-    }
+    const parkMs = policy.afterRound(processed, engine.hasBacklog);
+    if (parkMs > 0) counters.view[idleWaits]! += 1;
+    const woke = waiter.wait(parkMs);
+    policy.afterWait();
     // The epoll set is unusable: only a new worker, which gets a new one, can wait again.
     if (woke < 0) throw new Error(`epoll_wait failed: ${errnoName(-woke)}`);
     scheduleReady();
