@@ -131,7 +131,7 @@ async function main(): Promise<void> {
         if (steps) rows.push(steps);
       }
     });
-    console.log(`${rows.length} of ${pings} pings traced through a ${poll} worker (${new Date().toISOString().slice(0, 10)})`);
+    console.log(`${rows.length} of ${pings} pings traced through a one-worker switch polling by ${poll} (${new Date().toISOString().slice(0, 10)})`);
     console.log('step        from sendto p50   p90     step p50');
     let previous: Step | null = null;
     for (const step of STEPS) {
