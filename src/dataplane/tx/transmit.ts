@@ -199,8 +199,13 @@ export class Transmit implements Stage, PlainSender {
         this.toBacklog(batch, port, desc, first, count);
         return;
       }
-      this.drops.frame(port.id, txDropReason(errno), desc[d + D_SLOT]!, desc[d + D_LEN]!, true, batch.traceOf(desc[d + D_USER0]!), STAGE_TX);
-      first++;
+      const reason = txDropReason(errno);
+      // A port that is down refuses every frame alike: the rest go without asking it again.
+      const end = reason === DROP_PORT_DOWN ? count : first + 1;
+      for (; first < end; first++) {
+        const k = first * DESC_WORDS;
+        this.drops.frame(port.id, reason, desc[k + D_SLOT]!, desc[k + D_LEN]!, true, batch.traceOf(desc[k + D_USER0]!), STAGE_TX);
+      }
     }
   }
 
@@ -252,9 +257,9 @@ export class Transmit implements Stage, PlainSender {
         const d = (head + sent) * DESC_WORDS;
         const errno = ring.desc[d + D_STATUS]!;
         if (errno === EAGAIN || errno === ENOBUFS) break;
-        this.drops.frame(port.id, txDropReason(errno), ring.desc[d + D_SLOT]!, ring.desc[d + D_LEN]!, true, this.trace === null ? 0 : ring.desc[d + D_USER1]!, STAGE_TX);
-        this.release(ring.desc, head + sent, port.id, 0);
-        ring.pop(1);
+        const reason = txDropReason(errno);
+        // A port that is down refuses every frame alike: its whole backlog goes without asking it again.
+        this.dropWaiting(port, reason, reason === DROP_PORT_DOWN ? ring.length : 1);
       }
     }
     this.c[this.wBase + W_BACKLOG] = this.backlogged;
@@ -263,14 +268,19 @@ export class Transmit implements Stage, PlainSender {
 
   /** A port leaves this worker: frames still waiting for it are dropped as port_removed. */
   dropBacklog(port: EnginePort): void {
+    this.dropWaiting(port, DROP_PORT_REMOVED, port.backlog.length);
+    this.c[this.wBase + W_BACKLOG] = this.backlogged;
+  }
+
+  /** Drops the first `count` frames of the port's backlog for `reason`. */
+  private dropWaiting(port: EnginePort, reason: number, count: number): void {
     const ring = port.backlog;
-    while (!ring.empty) {
+    for (let k = 0; k < count; k++) {
       const d = ring.headRecord() * DESC_WORDS;
-      this.drops.frame(port.id, DROP_PORT_REMOVED, ring.desc[d + D_SLOT]!, ring.desc[d + D_LEN]!, true, this.trace === null ? 0 : ring.desc[d + D_USER1]!, STAGE_TX);
+      this.drops.frame(port.id, reason, ring.desc[d + D_SLOT]!, ring.desc[d + D_LEN]!, true, this.trace === null ? 0 : ring.desc[d + D_USER1]!, STAGE_TX);
       this.release(ring.desc, ring.headRecord(), port.id, 0);
       ring.pop(1);
     }
-    this.c[this.wBase + W_BACKLOG] = this.backlogged;
   }
 
   /** A trace stopped: the ids its frames carry in backlogs would name frames of the next one, whose ids start over. */
