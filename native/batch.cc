@@ -15,8 +15,23 @@ namespace tapswitch {
 
 namespace {
 
+// A small frame and its virtio header move in one read() or write() of one buffer: readv/writev
+// of two buffers costs the kernel a copy of the iovec array per frame (copy_iovec_from_user), the
+// largest part of what the header adds to a 64-byte frame. Bigger frames are not worth the copy.
+constexpr uint32_t kSmallFrame = 2048;
+// Room for a virtio header and a GSO slot (GSO_SLOT_BYTES in frame-pool.ts): a read through the
+// bounce buffer takes as much as readv into the slot would.
+constexpr size_t kBounceBytes = kMaxVnetHdr + 65536 + 512;
+// Reads go through the bounce buffer once this many small frames in a row came from the fd: a
+// large frame read there costs one more copy of itself, so a stream of GSO frames stays on readv.
+constexpr uint8_t kSmallRunToBounce = 4;
+constexpr int kRunFds = 4096;
+
 // Per-thread scratch for one batch, so no call allocates.
 struct Scratch {
+  alignas(64) uint8_t bounce[kBounceBytes];
+  // Small frames read in a row per fd (saturating), which picks how the next is read.
+  uint8_t smallRun[kRunFds];
   uint8_t hdr[kMaxBatch][kMaxVnetHdr];
   iovec iov[kMaxBatch][2];
   mmsghdr msgs[kMaxBatch];
@@ -119,12 +134,28 @@ void Received(const Batch& b, int i, size_t bytes, bool truncated, const uint8_t
 
 namespace {
 
+// Whether the next frame from the fd is read into the bounce buffer: it carries a virtio header,
+// the slot fits, and the frames it sent lately were small.
+bool ReadThroughBounce(const Batch& b) {
+  if (!b.hdrLen || b.hdrLen + size_t(b.slotSize) > kBounceBytes) return false;
+  return b.fd >= 0 && b.fd < kRunFds && scratch.smallRun[b.fd] >= kSmallRunToBounce;
+}
+
+void NoteFrameSize(const Batch& b, size_t frame) {
+  if (b.fd < 0 || b.fd >= kRunFds) return;
+  uint8_t& run = scratch.smallRun[b.fd];
+  run = frame > kSmallFrame ? 0 : run < kSmallRunToBounce ? uint8_t(run + 1) : run;
+}
+
 int ReadFrames(const Batch& b) {
   int i = 0;
   while (i < b.count) {
     FillIov(b, i, b.slotSize);
     iovec* iov = scratch.iov[i];
-    ssize_t n = b.hdrLen ? readv(b.fd, iov, 2) : read(b.fd, iov[1].iov_base, b.slotSize);
+    bool bounce = ReadThroughBounce(b);
+    ssize_t n = bounce ? read(b.fd, scratch.bounce, b.hdrLen + size_t(b.slotSize))
+                : b.hdrLen ? readv(b.fd, iov, 2)
+                           : read(b.fd, iov[1].iov_base, b.slotSize);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || i > 0) break;
@@ -132,7 +163,13 @@ int ReadFrames(const Batch& b) {
     }
     // Not a TAP after all (end of file): stop rather than read forever.
     if (n == 0) break;
-    Received(b, i, size_t(n), false, scratch.hdr[i]);
+    const uint8_t* hdr = scratch.hdr[i];
+    if (bounce && n > b.hdrLen) {
+      std::memcpy(iov[1].iov_base, scratch.bounce + b.hdrLen, size_t(n) - b.hdrLen);
+      hdr = scratch.bounce;
+    }
+    if (b.hdrLen && n >= b.hdrLen) NoteFrameSize(b, size_t(n) - b.hdrLen);
+    Received(b, i, size_t(n), false, hdr);
     ++i;
   }
   return i;
@@ -184,12 +221,22 @@ void PrepareSend(const Batch& b, int i) {
   d[kStatus] = 0;
 }
 
+// Writes frame i with its virtio header from one buffer (see kSmallFrame).
+ssize_t WriteThroughBounce(const Batch& b, int i) {
+  const iovec* iov = scratch.iov[i];
+  std::memcpy(scratch.bounce, iov[0].iov_base, b.hdrLen);
+  std::memcpy(scratch.bounce + b.hdrLen, iov[1].iov_base, iov[1].iov_len);
+  return write(b.fd, scratch.bounce, b.hdrLen + iov[1].iov_len);
+}
+
 int WriteFrames(const Batch& b) {
   int i = 0;
   while (i < b.count) {
     PrepareSend(b, i);
     iovec* iov = scratch.iov[i];
-    ssize_t n = b.hdrLen ? writev(b.fd, iov, 2) : write(b.fd, iov[1].iov_base, iov[1].iov_len);
+    ssize_t n = !b.hdrLen                        ? write(b.fd, iov[1].iov_base, iov[1].iov_len)
+                : iov[1].iov_len <= kSmallFrame ? WriteThroughBounce(b, i)
+                                                : writev(b.fd, iov, 2);
     if (n < 0) {
       if (errno == EINTR) continue;
       b.desc[i * kDescWords + kStatus] = uint32_t(errno);

@@ -1,8 +1,11 @@
 // offload: what a port without the virtio header cannot take is made plain for it, as a NIC or the
 // kernel's GSO would: a GSO frame is cut into MSS-sized frames, a partial checksum is completed.
 // This happens per egress port, inside the tx stage, in scratch slots: a flood still gives the
-// unchanged frame to the ports that take the header. The frames queued for the port before this
-// one go first, so a flow keeps its order; a frame that is refused costs them no early send.
+// unchanged frame to the ports that take the header. A frame with its checksum completed goes on
+// the port's tx list like any other, from a scratch slot of its own that every plain port of a
+// flood shares; the lists are sent early only when the scratch slots run out, or before a GSO
+// frame's segments take them. Segments go out at once, after what the port queued before them,
+// so a flow keeps its order; a frame that is refused costs the lists no early send.
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, GSO_NONE } from '../../native/descriptor.js';
 import type { Batch } from '../core/batch.js';
 import { W_CSUM_COMPLETED, W_SEGMENTED, W_SEGMENTS } from '../core/counters.js';
@@ -24,7 +27,11 @@ export const SOFT_SLOTS = 64;
 
 /** Where plain frames go: the tx stage sends them, in order, after what it already queued for the port. */
 export interface PlainSender {
+  /** Puts frame i on the port's tx list, from `slot`, without a virtio header. */
+  list(batch: Batch, i: number, port: EnginePort, slot: number, len: number, vnet: number, gso: number, csum: number): void;
   flush(batch: Batch, port: EnginePort): void;
+  /** Sends every tx list of the batch so far. */
+  flushListed(batch: Batch): void;
   transmit(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void;
   /** A dry run: frame i would go out of the port. */
   wouldSend(batch: Batch, i: number, port: EnginePort): void;
@@ -36,6 +43,10 @@ export class Offload {
   private readonly lengths = new Uint32Array(SOFT_SLOTS);
   /** The running trace, or null. */
   trace: TraceWriter | null = null;
+  /** Scratch slots holding plain copies that tx lists of this batch point at. */
+  private copies = 0;
+  /** The frame of the batch whose plain copy is the last of them, or -1. */
+  private copied = -1;
 
   constructor(
     /** The first of SOFT_SLOTS pool slots to write into. */
@@ -58,7 +69,6 @@ export class Offload {
     const size = batch.slotSize;
     const bytes = batch.bytes;
     const at = slot * size;
-    const scratch = this.scratchSlot * size;
     const trace = batch.traceOf(i);
     const gsoType = (vnet >>> 8) & 0xff;
     if (gsoType === GSO_NONE) {
@@ -67,16 +77,21 @@ export class Offload {
         sender.wouldSend(batch, i, port);
         return;
       }
-      bytes.copyWithin(scratch, at, at + len);
-      if (!completeChecksum(bytes, scratch, len, gso >>> 16, batch.desc[d + D_VNET_CSUM]! & 0xffff)) {
-        this.drops.frame(port.id, DROP_MALFORMED, slot, len, true, trace, STAGE_OFFLOAD);
-        return;
+      // A flood to several plain ports copies and sums the frame once.
+      if (this.copied !== i) {
+        if (this.copies === SOFT_SLOTS) this.reclaim(batch, sender);
+        const copy = (this.scratchSlot + this.copies) * size;
+        bytes.copyWithin(copy, at, at + len);
+        if (!completeChecksum(bytes, copy, len, gso >>> 16, batch.desc[d + D_VNET_CSUM]! & 0xffff)) {
+          this.drops.frame(port.id, DROP_MALFORMED, slot, len, true, trace, STAGE_OFFLOAD);
+          return;
+        }
+        this.copies++;
+        this.copied = i;
       }
       this.c[this.wBase + W_CSUM_COMPLETED]! += 1;
       this.told(trace, port.id, OFFLOAD_CHECKSUM, 1);
-      this.lengths[0] = len;
-      sender.flush(batch, port);
-      this.send(batch, i, port, 1, sender);
+      sender.list(batch, i, port, this.scratchSlot + this.copies - 1, len, 0, 0, 0);
       return;
     }
     const segments = this.segmenter.plan(bytes, at, len, batch.l3[i]!, batch.etherType[i]!, gsoType, gso & 0xffff);
@@ -93,7 +108,9 @@ export class Offload {
       sender.wouldSend(batch, i, port);
       return;
     }
-    sender.flush(batch, port);
+    if (this.copies !== 0) this.reclaim(batch, sender);
+    else sender.flush(batch, port);
+    const scratch = this.scratchSlot * size;
     for (let first = 0; first < segments; first += SOFT_SLOTS) {
       const count = Math.min(SOFT_SLOTS, segments - first);
       this.segmenter.write(bytes, at, first, count, scratch, size, this.lengths);
@@ -101,6 +118,18 @@ export class Offload {
     }
     this.c[this.wBase + W_SEGMENTED]! += 1;
     this.c[this.wBase + W_SEGMENTS]! += segments;
+  }
+
+  /** The tx stage sent every list of the batch: the scratch slots are free again. */
+  endBatch(): void {
+    this.copies = 0;
+    this.copied = -1;
+  }
+
+  /** Sends the tx lists that point at scratch slots, so the slots can be written again. */
+  private reclaim(batch: Batch, sender: PlainSender): void {
+    sender.flushListed(batch);
+    this.endBatch();
   }
 
   private told(trace: number, port: number, action: number, segments: number): void {

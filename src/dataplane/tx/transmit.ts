@@ -87,6 +87,7 @@ export class Transmit implements Stage, PlainSender {
       port.listed = false;
     }
     this.touchedCount = 0;
+    this.offload.endBatch();
   }
 
   private flood(batch: Batch, i: number, next: number): void {
@@ -140,19 +141,24 @@ export class Transmit implements Stage, PlainSender {
       this.wouldSend(batch, i, port);
       return;
     }
+    this.list(batch, i, port, desc[d + D_SLOT]!, len, vnet, desc[d + D_VNET_GSO]!, desc[d + D_VNET_CSUM]!);
+  }
+
+  /** Puts frame i on the port's tx list, from `slot`: its own, or the scratch slot of its plain copy. */
+  list(batch: Batch, i: number, port: EnginePort, slot: number, len: number, vnet: number, gso: number, csum: number): void {
     if (!port.listed) {
       port.listed = true;
-      this.touched[this.touchedCount++] = id;
+      this.touched[this.touchedCount++] = port.id;
     }
     // The descriptor's fields written out rather than copied in a loop: this runs for every frame.
     const to = port.txCount++ * DESC_WORDS;
     const tx = port.tx;
-    tx[to + D_SLOT] = desc[d + D_SLOT]!;
+    tx[to + D_SLOT] = slot;
     tx[to + D_LEN] = len;
     tx[to + D_STATUS] = 0;
     tx[to + D_VNET_FLAGS] = vnet;
-    tx[to + D_VNET_GSO] = desc[d + D_VNET_GSO]!;
-    tx[to + D_VNET_CSUM] = desc[d + D_VNET_CSUM]!;
+    tx[to + D_VNET_GSO] = gso;
+    tx[to + D_VNET_CSUM] = csum;
     tx[to + D_USER0] = i;
   }
 
@@ -160,6 +166,11 @@ export class Transmit implements Stage, PlainSender {
   flush(batch: Batch, port: EnginePort): void {
     this.transmit(batch, port, port.tx, port.txCount);
     port.txCount = 0;
+  }
+
+  flushListed(batch: Batch): void {
+    const byId = this.ports.byId;
+    for (let t = 0; t < this.touchedCount; t++) this.flush(batch, byId[this.touched[t]!]!);
   }
 
   wouldSend(batch: Batch, i: number, port: EnginePort): void {
@@ -175,6 +186,8 @@ export class Transmit implements Stage, PlainSender {
   }
 
   private send(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void {
+    // A list sent early, when the scratch slots ran out, is empty at the end of the batch.
+    if (count === 0) return;
     // Frames already waiting go first, so a flow is never reordered.
     if (!port.backlog.empty) {
       this.toBacklog(batch, port, desc, 0, count);
@@ -199,8 +212,13 @@ export class Transmit implements Stage, PlainSender {
         this.toBacklog(batch, port, desc, first, count);
         return;
       }
-      this.drops.frame(port.id, txDropReason(errno), desc[d + D_SLOT]!, desc[d + D_LEN]!, true, batch.traceOf(desc[d + D_USER0]!), STAGE_TX);
-      first++;
+      const reason = txDropReason(errno);
+      // A port that is down refuses every frame alike: the rest go without asking it again.
+      const end = reason === DROP_PORT_DOWN ? count : first + 1;
+      for (; first < end; first++) {
+        const k = first * DESC_WORDS;
+        this.drops.frame(port.id, reason, desc[k + D_SLOT]!, desc[k + D_LEN]!, true, batch.traceOf(desc[k + D_USER0]!), STAGE_TX);
+      }
     }
   }
 
@@ -231,7 +249,7 @@ export class Transmit implements Stage, PlainSender {
         copies = 0;
       }
     }
-    copySlots(this.pool, this.pool, this.plan, copies);
+    if (copies !== 0) copySlots(this.pool, this.pool, this.plan, copies);
     this.c[this.wBase + W_BACKLOG] = this.backlogged;
   }
 
@@ -252,9 +270,9 @@ export class Transmit implements Stage, PlainSender {
         const d = (head + sent) * DESC_WORDS;
         const errno = ring.desc[d + D_STATUS]!;
         if (errno === EAGAIN || errno === ENOBUFS) break;
-        this.drops.frame(port.id, txDropReason(errno), ring.desc[d + D_SLOT]!, ring.desc[d + D_LEN]!, true, this.trace === null ? 0 : ring.desc[d + D_USER1]!, STAGE_TX);
-        this.release(ring.desc, head + sent, port.id, 0);
-        ring.pop(1);
+        const reason = txDropReason(errno);
+        // A port that is down refuses every frame alike: its whole backlog goes without asking it again.
+        this.dropWaiting(port, reason, reason === DROP_PORT_DOWN ? ring.length : 1);
       }
     }
     this.c[this.wBase + W_BACKLOG] = this.backlogged;
@@ -263,14 +281,19 @@ export class Transmit implements Stage, PlainSender {
 
   /** A port leaves this worker: frames still waiting for it are dropped as port_removed. */
   dropBacklog(port: EnginePort): void {
+    this.dropWaiting(port, DROP_PORT_REMOVED, port.backlog.length);
+    this.c[this.wBase + W_BACKLOG] = this.backlogged;
+  }
+
+  /** Drops the first `count` frames of the port's backlog for `reason`. */
+  private dropWaiting(port: EnginePort, reason: number, count: number): void {
     const ring = port.backlog;
-    while (!ring.empty) {
+    for (let k = 0; k < count; k++) {
       const d = ring.headRecord() * DESC_WORDS;
-      this.drops.frame(port.id, DROP_PORT_REMOVED, ring.desc[d + D_SLOT]!, ring.desc[d + D_LEN]!, true, this.trace === null ? 0 : ring.desc[d + D_USER1]!, STAGE_TX);
+      this.drops.frame(port.id, reason, ring.desc[d + D_SLOT]!, ring.desc[d + D_LEN]!, true, this.trace === null ? 0 : ring.desc[d + D_USER1]!, STAGE_TX);
       this.release(ring.desc, ring.headRecord(), port.id, 0);
       ring.pop(1);
     }
-    this.c[this.wBase + W_BACKLOG] = this.backlogged;
   }
 
   /** A trace stopped: the ids its frames carry in backlogs would name frames of the next one, whose ids start over. */
