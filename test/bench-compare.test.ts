@@ -9,7 +9,7 @@ import { BIN } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 
 interface CompareResults {
-  cases: { id: string; skipped?: string; runs: unknown[]; median?: { tcp1Gbps: number; udpDeliveredKpps: number; zeroLossKpps: Record<string, number>; pingP50Us: number; rrTps: number; rrP50Us: number; rrP99Us: number; rrCpuPercent: number | null } }[];
+  cases: { id: string; skipped?: string; runs: unknown[]; median?: { tcp1Gbps: number; udpDeliveredKpps: number; zeroLossKpps: Record<string, number>; pingP50Us: number; rrTps: number; rrP50Us: number; rrP99Us: number; rrCpuPercent: number | null; pacedRrP50Us: number } }[];
 }
 
 function links(): Set<string> {
@@ -58,6 +58,7 @@ describeKernel('npm run bench (the comparison harness), --quick', () => {
       expect(c.median!.rrTps).toBeGreaterThan(0);
       expect(c.median!.rrP50Us).toBeGreaterThan(0);
       expect(c.median!.rrP99Us).toBeGreaterThanOrEqual(c.median!.rrP50Us);
+      expect(c.median!.pacedRrP50Us).toBeGreaterThan(0);
     }
   });
 

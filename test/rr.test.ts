@@ -49,6 +49,14 @@ describeKernel('the rr tool over loopback in its own namespace', () => {
     expect(report.transactions).toBeLessThan(10_000_000);
   });
 
+  it('paces its transactions at the rate asked, never faster', async () => {
+    const netns = await lab().namespace();
+    const report = await requestResponse(netns, netns, '127.0.0.1', { seconds: 0.5, count: 10_000, rate: 100 });
+    // Transaction n starts at n / rate: in 0.5 s at most 50 start, however fast the machine.
+    expect(report.transactions).toBeGreaterThan(0);
+    expect(report.transactions).toBeLessThanOrEqual(50);
+  });
+
   it('has a server that gives up by itself when no client comes', async () => {
     const netns = await lab().namespace();
     const server = spawnSync('ip', ['netns', 'exec', netns, await rrTool(), 'server', '127.0.0.1', '0', '-l', '0.2'], { encoding: 'utf8', timeout: 10_000 });

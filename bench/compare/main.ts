@@ -71,6 +71,9 @@ function reduce(runs: Metrics[], pick: (values: number[]) => number): Metrics {
     rrP50Us: of((m) => m.rrP50Us)!,
     rrP99Us: of((m) => m.rrP99Us)!,
     rrCpuPercent: of((m) => m.rrCpuPercent),
+    pacedRrP50Us: of((m) => m.pacedRrP50Us)!,
+    pacedRrP99Us: of((m) => m.pacedRrP99Us)!,
+    pacedRrCpuPercent: of((m) => m.pacedRrCpuPercent),
   };
 }
 
@@ -119,7 +122,8 @@ function printTable(results: CaseResult[], sizes: number[]): void {
       'ping p50/p99 us': `${fmt(m.pingP50Us, 0)}/${fmt(m.pingP99Us, 0)}`,
       'RR tx/s': `${fmt(m.rrTps, 0)}${ratio(m.rrTps, bridge?.rrTps)} [${span((x) => x.rrTps, 0)}]`,
       'RR p50/p99 us': `${fmt(m.rrP50Us, 0)}/${fmt(m.rrP99Us, 0)}`,
-      'CPU % TCP/RR': `${fmt(m.cpuPercent, 0)}/${fmt(m.rrCpuPercent, 0)}`,
+      'RR 1000/s p50/p99 us': `${fmt(m.pacedRrP50Us, 0)}/${fmt(m.pacedRrP99Us, 0)}`,
+      'CPU % TCP/RR/RR 1000/s': `${fmt(m.cpuPercent, 0)}/${fmt(m.rrCpuPercent, 0)}/${fmt(m.pacedRrCpuPercent, 0)}`,
       noisy: r.runs.filter((x) => x.noisy).length,
     };
   });

@@ -10,7 +10,8 @@
 //
 //   rr server ADDRESS PORT [-s BYTES] [-n COUNT] [-l SECONDS]   prints "listening PORT" (PORT 0: any),
 //     waits SECONDS at most for its client, then echoes for SECONDS at most
-//   rr client ADDRESS PORT [-s BYTES] [-n COUNT] [-l SECONDS]   runs for SECONDS, then prints:
+//   rr client ADDRESS PORT [-s BYTES] [-n COUNT] [-l SECONDS] [-r RATE]   runs for SECONDS (at
+//     RATE transactions a second, each started on its own tick, or back to back without -r), then prints:
 //   transactions=N seconds=S tps=T p50_us=A p99_us=B min_us=C max_us=D bytes=N
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -31,6 +32,7 @@
 #define MAX_COUNT 10000000L
 #define DEFAULT_COUNT 1000000L
 #define MAX_SECONDS 3600.0
+#define MAX_RATE 1000000.0
 #define RESPONSE_TIMEOUT_S 2
 #define CONNECT_TIMEOUT_MS 5000
 
@@ -48,9 +50,9 @@ __attribute__((noreturn)) static void die(const char *role, const char *what) {
 __attribute__((noreturn)) static void usage(void) {
   fprintf(stderr,
           "usage: rr server ADDRESS PORT [-s BYTES] [-n COUNT] [-l SECONDS]\n"
-          "       rr client ADDRESS PORT [-s BYTES] [-n COUNT] [-l SECONDS]\n"
-          "BYTES 1..%d, COUNT 1..%ld, SECONDS (0, %.0f]\n",
-          MAX_BYTES, MAX_COUNT, MAX_SECONDS);
+          "       rr client ADDRESS PORT [-s BYTES] [-n COUNT] [-l SECONDS] [-r RATE]\n"
+          "BYTES 1..%d, COUNT 1..%ld, SECONDS (0, %.0f], RATE 1..%.0f transactions a second\n",
+          MAX_BYTES, MAX_COUNT, MAX_SECONDS, MAX_RATE);
   exit(2);
 }
 
@@ -169,7 +171,7 @@ static int connect_within(struct sockaddr_in sa) {
   return fd;
 }
 
-static int client(struct sockaddr_in sa, size_t bytes, long count, double seconds) {
+static int client(struct sockaddr_in sa, size_t bytes, long count, double seconds, double rate) {
   uint64_t *samples = malloc((size_t)count * sizeof *samples);
   if (samples == NULL) die("client", "allocating the samples");
   // Touch every page now, so no page fault lands inside a timed transaction.
@@ -181,7 +183,16 @@ static int client(struct sockaddr_in sa, size_t bytes, long count, double second
   uint64_t started = now_ns();
   uint64_t deadline = started + (uint64_t)(seconds * 1e9);
   uint64_t ended = started;
+  // A paced client starts transaction n at started + n / rate, sleeping until then (never busy).
+  uint64_t interval = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
   while (n < count && ended < deadline) {
+    if (interval > 0) {
+      uint64_t at = started + (uint64_t)n * interval;
+      if (at >= deadline) break;
+      struct timespec ts = {.tv_sec = (time_t)(at / 1000000000u), .tv_nsec = (long)(at % 1000000000u)};
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+      }
+    }
     // Each request carries its own byte, so an echo of a stale or foreign message is caught.
     memset(request, (int)(n & 0xff), bytes);
     uint64_t t0 = now_ns();
@@ -212,18 +223,19 @@ int main(int argc, char **argv) {
   const char *role = argv[1];
   struct sockaddr_in sa = address(argv[2], argv[3]);
   long bytes = 1, count = DEFAULT_COUNT;
-  double seconds = 10;
+  double seconds = 10, rate = 0;
   for (int i = 4; i < argc; i += 2) {
     if (i + 1 >= argc) usage();
     char *end;
     if (strcmp(argv[i], "-s") == 0) bytes = strtol(argv[i + 1], &end, 10);
     else if (strcmp(argv[i], "-n") == 0) count = strtol(argv[i + 1], &end, 10);
     else if (strcmp(argv[i], "-l") == 0) seconds = strtod(argv[i + 1], &end);
+    else if (strcmp(argv[i], "-r") == 0 && strcmp(role, "client") == 0) rate = strtod(argv[i + 1], &end);
     else usage();
     if (*end != '\0') usage();
   }
-  if (bytes < 1 || bytes > MAX_BYTES || count < 1 || count > MAX_COUNT || !(seconds > 0 && seconds <= MAX_SECONDS)) usage();
+  if (bytes < 1 || bytes > MAX_BYTES || count < 1 || count > MAX_COUNT || !(seconds > 0 && seconds <= MAX_SECONDS) || rate < 0 || rate > MAX_RATE) usage();
   if (strcmp(role, "server") == 0) return server(sa, (size_t)bytes, count, seconds);
-  if (strcmp(role, "client") == 0) return client(sa, (size_t)bytes, count, seconds);
+  if (strcmp(role, "client") == 0) return client(sa, (size_t)bytes, count, seconds, rate);
   usage();
 }

@@ -37,6 +37,8 @@ export interface RrOptions {
   count: number;
   /** Request and response size, default 1. */
   bytes?: number;
+  /** Transactions a second, each on its own tick; back to back when absent. */
+  rate?: number;
 }
 
 const FIELDS: Record<string, keyof RrReport> = {
@@ -136,7 +138,8 @@ export async function requestResponse(clientNetns: string, serverNetns: string, 
   const server = spawnIn(serverNetns, tool, ['server', serverIp, '0', ...common, '-l', String(options.seconds + SERVER_GRACE_S)]);
   try {
     const port = await listening(server, serverNetns);
-    return parseRrReport(await execIn(clientNetns, tool, ['client', serverIp, String(port), ...common, '-l', String(options.seconds)]));
+    const pace = options.rate !== undefined ? ['-r', String(options.rate)] : [];
+    return parseRrReport(await execIn(clientNetns, tool, ['client', serverIp, String(port), ...common, '-l', String(options.seconds), ...pace]));
   } finally {
     if (!(await ended(server, 2000))) {
       server.kill('SIGTERM');
