@@ -6,12 +6,13 @@
 //   woken      the kernel wakes the worker (sched_wakeup): ns1's stack and the TAP queued the frame
 //   running    the worker is on a CPU (sched_switch)
 //   epoll      epoll_wait returns to the native addon
-//   read       the first readv of the frame: the return into JavaScript and the round's start
-//   write      the writev toward ns2: the stages' decision
-//   written    writev returns: ns2 took the request and (in the same call) queued its reply
-//   reply      the writev of the reply toward ns1: another poll, read and decision
+//   read       the first read of the frame: the return into JavaScript and the round's start
+//   write      the write toward ns2: the stages' decision
+//   written    the write returns: ns2 took the request and (in the same call) queued its reply
+//   reply      the write of the reply toward ns1: another poll, read and decision
 //   received   ping's recvmsg returns: ns1's stack and ping's own wake-up
-// and prints each step's median and 90th percentile. Needs perf (linux-perf) and root.
+// and prints each step's median and 90th percentile. A TAP frame moves by readv/writev, or by
+// read/write when it is small (native/batch.cc): both count. Needs perf (linux-perf) and root.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -23,6 +24,8 @@ import { parseArgs } from 'node:util';
 import { buildPair, type Poll } from '../lib/topology.js';
 import { requireRoot } from '../lib/report.js';
 
+const SYS_READ = 0;
+const SYS_WRITE = 1;
 const SYS_READV = 19;
 const SYS_WRITEV = 20;
 const SYS_SENDTO = 44;
@@ -61,7 +64,13 @@ function parseLine(line: string): TraceEvent | null {
   return null;
 }
 
-/** One ping's steps, in µs from its sendto, or null when the trace lost one of them. */
+const isRead = (nr: number): boolean => nr === SYS_READV || nr === SYS_READ;
+const isWrite = (nr: number): boolean => nr === SYS_WRITEV || nr === SYS_WRITE;
+
+/**
+ * One ping's steps, in µs from its sendto, or null when the trace lost one of them. A worker that
+ * did not sleep (busy polling, or still inside adaptive's window) has no wake-up: NaN there.
+ */
 function stepsOf(events: TraceEvent[], from: number, ping: number, worker: number): Record<Step, number> | null {
   const t0 = events[from]!.us;
   let i = from;
@@ -69,15 +78,18 @@ function stepsOf(events: TraceEvent[], from: number, ping: number, worker: numbe
     for (; i < events.length; i++) if (pred(events[i]!)) return events[i]!.us - t0;
     return null;
   };
-  const woken = find((e) => e.kind === 'wakeup' && e.target === worker);
-  const running = find((e) => e.kind === 'switch' && e.target === worker);
   const epoll = find((e) => e.tid === worker && e.kind === 'exit' && e.nr === SYS_EPOLL_WAIT && e.ret > 0);
-  const read = find((e) => e.tid === worker && e.kind === 'enter' && e.nr === SYS_READV);
-  const write = find((e) => e.tid === worker && e.kind === 'enter' && e.nr === SYS_WRITEV);
-  const written = find((e) => e.tid === worker && e.kind === 'exit' && e.nr === SYS_WRITEV);
-  const reply = find((e) => e.tid === worker && e.kind === 'enter' && e.nr === SYS_WRITEV);
+  const awake = i;
+  const read = find((e) => e.tid === worker && e.kind === 'enter' && isRead(e.nr));
+  const write = find((e) => e.tid === worker && e.kind === 'enter' && isWrite(e.nr));
+  const written = find((e) => e.tid === worker && e.kind === 'exit' && isWrite(e.nr));
+  const reply = find((e) => e.tid === worker && e.kind === 'enter' && isWrite(e.nr));
   const received = find((e) => e.tid === ping && e.kind === 'exit' && e.nr === SYS_RECVMSG && e.ret > 0);
-  const steps = { woken, running, epoll, read, write, written, reply, received };
+  // The wake-up, if there was one, lies between the sendto and the epoll_wait that returned.
+  const before = events.slice(from, awake);
+  const wakeup = before.find((e) => e.kind === 'wakeup' && e.target === worker);
+  const switched = before.find((e) => e.kind === 'switch' && e.target === worker && (wakeup === undefined || e.us >= wakeup.us));
+  const steps = { woken: wakeup ? wakeup.us - t0 : NaN, running: switched && wakeup ? switched.us - t0 : NaN, epoll, read, write, written, reply, received };
   return Object.values(steps).every((v) => v !== null) ? (steps as Record<Step, number>) : null;
 }
 
@@ -121,7 +133,7 @@ async function main(): Promise<void> {
     events.sort((a, b) => a.us - b.us);
     // The worker is the thread that reads the ports.
     const readers = new Map<number, number>();
-    for (const e of events) if (e.kind === 'enter' && e.nr === SYS_READV) readers.set(e.tid, (readers.get(e.tid) ?? 0) + 1);
+    for (const e of events) if (e.kind === 'enter' && isRead(e.nr)) readers.set(e.tid, (readers.get(e.tid) ?? 0) + 1);
     const worker = [...readers.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
     if (worker === undefined) throw new Error('the trace has no readv from the switch: did perf record the events?');
     const rows: Record<Step, number>[] = [];
@@ -135,8 +147,13 @@ async function main(): Promise<void> {
     console.log('step        from sendto p50   p90     step p50');
     let previous: Step | null = null;
     for (const step of STEPS) {
-      const at = rows.map((r) => r[step]).sort((a, b) => a - b);
-      const delta = previous === null ? at : rows.map((r) => r[step] - r[previous!]).sort((a, b) => a - b);
+      const at = rows.map((r) => r[step]).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+      if (at.length === 0) {
+        console.log(`${step.padEnd(12)}${'-'.padStart(15)}${'-'.padStart(9)}${'-'.padStart(11)}   (the worker did not sleep)`);
+        continue;
+      }
+      const from = previous;
+      const delta = rows.map((r) => (from === null ? r[step] : r[step] - r[from])).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
       console.log(`${step.padEnd(12)}${percentile(at, 0.5).toFixed(0).padStart(12)} µs${percentile(at, 0.9).toFixed(0).padStart(6)} µs${percentile(delta, 0.5).toFixed(0).padStart(8)} µs`);
       previous = step;
     }
