@@ -1,5 +1,6 @@
 // pcap and pcapng, as tcpdump, tshark and Wireshark read them. pcapng carries each interface's
 // name, each packet's direction, nanosecond timestamps, and a comment (the drop reason).
+import { BYTE_ORDER_MAGIC, EPB, EPB_FLAGS, IDB, IF_NAME, IF_TSRESOL, OPT_COMMENT, OPT_END, SHB, pad4 } from './pcapng-blocks.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 export type Direction = 'in' | 'out';
@@ -19,17 +20,7 @@ export interface CaptureRecord {
 }
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
-const SHB = 0x0a0d0d0a;
-const IDB = 0x00000001;
-const EPB = 0x00000006;
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const OPT_END = 0;
-const OPT_COMMENT = 1;
-const IF_NAME = 2;
-const IF_TSRESOL = 9;
-const EPB_FLAGS = 2;
 
-const pad4 = (n: number) => (n + 3) & ~3;
 const encoder = new TextEncoder();
 
 function option(code: number, value: Uint8Array): Uint8Array {

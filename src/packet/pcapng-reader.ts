@@ -3,6 +3,7 @@
 // as libpcap does (enhanced, simple and obsolete packet blocks), so the Nth packet read here is
 // the Nth that tcpdump reads from the same bytes.
 import type { Direction } from './pcap.js';
+import { BYTE_ORDER_MAGIC, EPB, EPB_FLAGS, IDB, IF_NAME, IF_TSRESOL, OBSOLETE_PB, OPT_COMMENT, OPT_END, SHB, SPB, pad4 } from './pcapng-blocks.js';
 
 export interface PcapngPacket {
   /** The interface block's if_name, or its index in the section when it has none. */
@@ -23,20 +24,8 @@ interface PcapngInterface {
   ticksPerSecond: bigint;
 }
 
-const SHB = 0x0a0d0d0a;
-const IDB = 0x00000001;
-const OBSOLETE_PB = 0x00000002;
-const SPB = 0x00000003;
-const EPB = 0x00000006;
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const OPT_END = 0;
-const OPT_COMMENT = 1;
-const IF_NAME = 2;
-const IF_TSRESOL = 9;
-const EPB_FLAGS = 2;
 const MIN_BLOCK = 12;
 
-const pad4 = (n: number) => (n + 3) & ~3;
 const decoder = new TextDecoder();
 
 export class PcapngFormatError extends Error {}
