@@ -131,13 +131,14 @@ export function describePassedOver(skipped: readonly PassedOver[]): string[] {
 
 /**
  * Why `ip`/`prefix` cannot be the address of a port on subnet `s` whose gateway is `gateway`, or
- * undefined when it can. `requested` is the address as the user wrote it.
+ * undefined when it can. `requested` is the address as the user wrote it, `auto` how the user asks
+ * for a free one instead.
  */
-export function hostAddressProblem(s: Subnet, gateway: number, ip: number, prefix: number, requested: string): string | undefined {
+export function hostAddressProblem(s: Subnet, gateway: number, ip: number, prefix: number, requested: string, auto = 'auto'): string | undefined {
   const range = hostRange(s);
   if (!contains(s, ip)) return `address ${requested} is outside subnet ${formatSubnet(s)}`;
   if (prefix !== s.prefix) return `address ${requested} has prefix /${prefix}, but the subnet is /${s.prefix}: use /${s.prefix} or leave it out`;
-  if (ip === gateway) return `${formatIpv4Number(ip)} is the gateway address of ${formatSubnet(s)}: pick another or use auto`;
+  if (ip === gateway) return `${formatIpv4Number(ip)} is the gateway address of ${formatSubnet(s)}: pick another or use ${auto}`;
   if (ip < range.first || ip > range.last) return `${formatIpv4Number(ip)} is the network or broadcast address of ${formatSubnet(s)}`;
   return undefined;
 }

@@ -10,7 +10,7 @@ import { formatMac, parseMac } from '../../packet/mac.js';
 import type { PortInfo } from '../../switch/switch.js';
 import type { AttachArgs, PortView, Results } from '../protocol.js';
 import type { AttachmentState } from '../state.js';
-import { InputError, contains, formatSubnet, hostRange, ipToNumber, macForIp, numberToIp, parseCidr } from '../subnet.js';
+import { InputError, formatSubnet, hostAddressProblem, hostRange, ipToNumber, macForIp, numberToIp, parseCidr } from '../subnet.js';
 import { removeAttachmentTap } from '../taps.js';
 import type { DaemonContext } from './context.js';
 import { checkIfname, checkNetns } from './names.js';
@@ -21,7 +21,7 @@ function usedIps(ctx: DaemonContext): Set<number> {
 }
 
 function pickIp(ctx: DaemonContext, requested: string | undefined): { ip: number; prefix: number } {
-  const { subnet, gateway, name } = ctx;
+  const { subnet, gateway } = ctx;
   const range = hostRange(subnet);
   const used = usedIps(ctx);
   if (requested === undefined || requested === 'auto') {
@@ -29,10 +29,8 @@ function pickIp(ctx: DaemonContext, requested: string | undefined): { ip: number
     throw new InputError(`subnet ${formatSubnet(subnet)} has no free address left`);
   }
   const { ip: ipn, prefix } = requested.includes('/') ? parseCidr(requested) : { ip: ipToNumber(requested), prefix: subnet.prefix };
-  if (!contains(subnet, ipn)) throw new InputError(`address ${requested} is outside subnet ${formatSubnet(subnet)} of switch ${name}`);
-  if (prefix !== subnet.prefix) throw new InputError(`address ${requested} has prefix /${prefix}, but the switch subnet is /${subnet.prefix}: use /${subnet.prefix} or leave it out`);
-  if (ipn === gateway) throw new InputError(`${numberToIp(ipn)} is the gateway address of ${name}: pick another or use --ip auto`);
-  if (ipn < range.first || ipn > range.last) throw new InputError(`${numberToIp(ipn)} is the network or broadcast address of ${formatSubnet(subnet)}`);
+  const problem = hostAddressProblem(subnet, gateway, ipn, prefix, requested, '--ip auto');
+  if (problem !== undefined) throw new InputError(problem);
   if (used.has(ipn)) {
     const holder = [...ctx.attachments.values()].find((a) => a.ip === numberToIp(ipn));
     throw new InputError(`address ${numberToIp(ipn)} is already taken by namespace ${holder?.netns}`);
