@@ -18,7 +18,6 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
 import type { Counters } from '../dataplane/core/counters.js';
-import type { EngineOptions } from '../dataplane/core/engine.js';
 import type { PollSettings } from '../dataplane/core/poll-policy.js';
 import type { WorkerCommandBody, WorkerFault, WorkerInit, WorkerReply } from '../dataplane/core/worker.js';
 import type { Fdb } from '../dataplane/l2/fdb.js';
