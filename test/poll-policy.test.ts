@@ -10,9 +10,13 @@ function policy(settings: Partial<PollSettings> & Pick<PollSettings, 'mode'>) {
   const view = new Float64Array(3);
   const p = new PollPolicy({ pollUs: 200, pollCpu: 50, ...settings }, () => now, { view, forwarding: 0, polling: 1, sleeping: 2 });
   return {
-    /** One loop iteration: a round that moved `moved` frames, then a wait that lasts `us`; returns what the policy said. */
-    iteration(moved: number, us: number, backlog = false): number {
-      const parkMs = p.afterRound(moved, backlog);
+    /**
+     * One loop iteration: a round that moved `moved` frames in `roundUs`, leaving a queue with more
+     * when `pending`, then a wait that lasts `us`; returns what the policy said.
+     */
+    iteration(moved: number, us: number, { backlog = false, pending = false, roundUs = 0 } = {}): number {
+      now += roundUs;
+      const parkMs = p.afterRound(moved, backlog, pending);
       now += us;
       p.afterWait();
       return parkMs;
@@ -35,14 +39,24 @@ describe('busy', () => {
 });
 
 describe('sleep', () => {
-  it('polls again after a round that moved frames, and parks after an empty one', () => {
-    const w = policy({ mode: 'sleep' });
-    expect(w.iteration(3, 5)).toBe(0);
-    expect(w.iteration(0, 5)).toBe(IDLE_WAIT_MS);
+  it('polls again after a round that left a queue with more frames', () => {
+    expect(policy({ mode: 'sleep' }).iteration(64, 5, { pending: true })).toBe(0);
+  });
+
+  it('parks right after a round that moved frames and emptied every queue', () => {
+    expect(policy({ mode: 'sleep' }).iteration(3, 5)).toBe(IDLE_WAIT_MS);
+  });
+
+  it('parks after an empty round', () => {
+    expect(policy({ mode: 'sleep' }).iteration(0, 5)).toBe(IDLE_WAIT_MS);
+  });
+
+  it('retries a backlog in 1 ms right after a round that moved frames', () => {
+    expect(policy({ mode: 'sleep' }).iteration(3, 5, { backlog: true })).toBe(BACKLOG_RETRY_MS);
   });
 
   it('retries a backlog in 1 ms', () => {
-    expect(policy({ mode: 'sleep' }).iteration(0, 5, true)).toBe(BACKLOG_RETRY_MS);
+    expect(policy({ mode: 'sleep' }).iteration(0, 5, { backlog: true })).toBe(BACKLOG_RETRY_MS);
   });
 });
 
@@ -70,7 +84,7 @@ describe('adaptive', () => {
   it('retries a backlog in 1 ms once the window has passed', () => {
     const w = policy({ mode: 'adaptive', pollUs: 100 });
     w.iteration(1, 200);
-    expect(w.iteration(0, 5, true)).toBe(BACKLOG_RETRY_MS);
+    expect(w.iteration(0, 5, { backlog: true })).toBe(BACKLOG_RETRY_MS);
   });
 
   it('stops polling idle once the CPU cap is spent, and polls again once the share has fallen', () => {
@@ -113,10 +127,17 @@ describe('time', () => {
     const sleep = policy({ mode: 'sleep' });
     const busy = policy({ mode: 'busy' });
     for (const w of [sleep, busy]) {
-      w.iteration(1, 10);
+      w.iteration(1, 10, { pending: true });
       w.iteration(0, 90);
     }
     expect(sleep.time()).toEqual({ forwarding: 10, polling: 0, sleeping: 90 });
     expect(busy.time()).toEqual({ forwarding: 10, polling: 90, sleeping: 0 });
+  });
+
+  it('books a round that moved frames to forwarding and the park right after it to sleeping', () => {
+    const w = policy({ mode: 'sleep' });
+    w.iteration(0, 100);
+    w.iteration(2, 700, { roundUs: 30 });
+    expect(w.time()).toEqual({ forwarding: 30, polling: 0, sleeping: 100 + 700 });
   });
 });

@@ -162,6 +162,11 @@ export class ForwardingEngine {
     return this.tx.backlogged > 0;
   }
 
+  /** Whether a queue may still hold frames: the last round read a whole weight from it, or never got to it. */
+  get pending(): boolean {
+    return this.anyScheduled();
+  }
+
   /** Starts capture `id` beside those running; refused beyond MAX_CAPTURES. */
   startCapture(id: number, spec: CaptureSpec): void {
     this.taps.add(id, spec);

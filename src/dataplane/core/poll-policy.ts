@@ -1,10 +1,13 @@
 // How a worker waits between rounds, and where its time goes.
 //
 // Theory of operation. After every round the worker asks the policy whether to poll again at once
-// (epoll_wait with no timeout) or to park in epoll_wait, and for how long. A round that moved frames
-// is always followed by a poll, as NAPI keeps polling while there is work. After an empty round:
-// - sleep parks at once: no CPU when idle, but every frame that comes to an idle worker pays the
-//   thread's wake-up;
+// (epoll_wait with no timeout) or to park in epoll_wait, and for how long. A round that left a queue
+// with frames still to read is always followed by a poll, as NAPI keeps polling while there is work.
+// Otherwise:
+// - sleep parks at once, even right after frames moved: epoll is level-triggered, so a queue that
+//   filled meanwhile ends the wait as soon as it starts, and a poll to find that out would cost a
+//   system call (several µs in a guest) and an empty round. No CPU when idle, but every frame that
+//   comes to an idle worker pays the thread's wake-up;
 // - busy never parks: no wake-up ever, and a core at 100%;
 // - adaptive polls on for a window (pollUs) after the last frame it moved, then parks, as the
 //   kernel's busy poll (net.core.busy_poll) spins a bounded time for the next frame before it
@@ -19,8 +22,9 @@
 //
 // Time. The worker reads the clock once per iteration, after its wait; the iteration since the
 // previous read, a round and the wait after it, was forwarding if the round moved frames, sleeping
-// if the worker parked, and polling otherwise. The policy takes the clock as a function, so tests
-// drive it.
+// if the worker parked, and polling otherwise. A worker that parks right after moving frames reads
+// it once more, between the round and the wait, so the round is booked as forwarding and the wait
+// as sleeping. The policy takes the clock as a function, so tests drive it.
 
 export const POLL_MODES = ['sleep', 'adaptive', 'busy'] as const;
 export type PollMode = (typeof POLL_MODES)[number];
@@ -80,23 +84,33 @@ export class PollPolicy {
     this.budget = this.budgetMax;
   }
 
-  /** After a round that moved `moved` frames: 0 to poll again at once, else how many milliseconds to park. */
-  afterRound(moved: number, backlog: boolean): number {
+  /**
+   * After a round that moved `moved` frames, `pending` when a queue may still hold frames (it gave
+   * a whole weight): 0 to poll again at once, else how many milliseconds to park.
+   */
+  afterRound(moved: number, backlog: boolean, pending: boolean): number {
+    const { mode, pollUs } = this.settings;
     if (moved > 0) {
       this.lastFrameAt = this.now;
       this.spentOn = 'forwarding';
-      return 0;
+      if (pending || mode !== 'sleep') return 0;
+      this.book(this.clock());
+      this.spentOn = 'sleeping';
+      return backlog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS;
     }
-    const { mode, pollUs } = this.settings;
     const poll = mode === 'busy' || (mode === 'adaptive' && this.now - this.lastFrameAt < pollUs && this.budget > 0);
     this.spentOn = poll ? 'polling' : 'sleeping';
     if (poll) return 0;
     return backlog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS;
   }
 
-  /** After the wait: the one clock read of the iteration, which books the round and the wait. */
+  /** After the wait: the clock read that books the round and the wait, or the wait alone. */
   afterWait(): void {
-    const now = this.clock();
+    this.book(this.clock());
+  }
+
+  /** Books the time since the last read to what the iteration spent it on. */
+  private book(now: number): void {
     const elapsed = now - this.now;
     this.now = now;
     this.time.view[this.time[this.spentOn]]! += elapsed;
