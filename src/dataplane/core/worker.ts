@@ -18,6 +18,7 @@ import type { GatewaySpec } from '../l3/gateway.js';
 import { NextHop } from '../l3/next-hop.js';
 import { PollPolicy, type PollSettings } from './poll-policy.js';
 import { Router, type UplinkSpec } from '../l3/router.js';
+import { tierUpEarly } from './tier-up.js';
 
 export interface WorkerInit {
   engine: EngineOptions;
@@ -66,6 +67,7 @@ export interface WorkerReply {
   error?: string;
 }
 
+tierUpEarly();
 const init = workerData as WorkerInit;
 const fdb = Fdb.adopt(init.fdb);
 const counters = Counters.adopt(init.counters, init.workers);
