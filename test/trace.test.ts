@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { DROP_REASON_INFO, type DropReason } from '../src/dataplane/core/drop-reasons.js';
 import { FDB_DEFAULT_SIZE } from '../src/dataplane/l2/fdb.js';
 import { PORT_DEFAULT_FLAGS, PORT_FLOOD, PORT_LEARNING, PORT_PRESENT } from '../src/dataplane/core/port-table.js';
+import { createFound } from '../src/dataplane/l3/conntrack.js';
+import { HOLD_PER_SOURCE } from '../src/dataplane/l3/frag-queue.js';
+import { FragmentTable } from '../src/dataplane/l3/fragments.js';
 import { EBADMSG, EIO, EMSGSIZE } from '../src/native/errno.js';
+import { IPPROTO_UDP, ipv4ToNumber } from '../src/packet/ipv4.js';
 import { GSO_TCPV4, GSO_UDP, GSO_UDP_L4, VNET_F_NEEDS_CSUM } from '../src/native/descriptor.js';
 import type { TraceBlock } from '../src/switch/trace/block.js';
 import { formatTraceBlock } from '../src/switch/trace/text.js';
@@ -253,7 +257,13 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
   },
   nat_no_session: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},udp_dst=7777`) }),
   nat_unsupported: () => ({ port: 1, frame: frame(`eth_src=${hostMac(1)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(1)},ip_dst=${REMOTE_IP},ip_proto=47,len=20`) }),
-  fragment: () => ({ port: 1, frame: frame(`eth_src=${hostMac(1)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(1)},ip_dst=${REMOTE_IP},ip_proto=udp,ip_frag=1480,len=100`) }),
+  fragment: (rig) => {
+    // A later fragment is held; its first fragment wakes it, but a datagram that shares its slot
+    // in the fragment table comes in the same batch, so the held one finds no translation.
+    rig.send(1, laterFragment(1, 7, 1480));
+    rig.send(1, firstFragment(1, 7));
+    return { port: 1, frame: firstFragment(1, sharingSlotWith(hostIp(1), REMOTE_IP, 7)) };
+  },
   neighbor_unresolved: () => ({ port: 1, frame: udp(1, GATEWAY_MAC, REMOTE_IP) }),
   no_destination: (rig) => {
     for (const p of [2, 3]) rig.table[p] = PORT_PRESENT | (PORT_DEFAULT_FLAGS & ~PORT_FLOOD);
@@ -318,7 +328,46 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
   },
   vlan_tagged: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},vlan=10,ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},udp_dst=53`) }),
   martian_source: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=127.0.0.1,ip_dst=${UPLINK_IP},udp_dst=53`) }),
+  frag_queue_full: (rig) => {
+    for (let id = 1; id <= HOLD_PER_SOURCE; id++) rig.send(1, laterFragment(1, id, 1480));
+    return { port: 1, frame: laterFragment(1, HOLD_PER_SOURCE + 1, 1480) };
+  },
+  // A held fragment's own trace ended when it was held; nat-fragments.test.ts counts its timeout.
+  frag_timeout: null,
+  fragment_overlap: (rig) => {
+    rig.send(1, laterFragment(1, 7, 1480));
+    return { port: 1, frame: laterFragment(1, 7, 1480) };
+  },
+  fragment_oversize: () => ({ port: 1, frame: laterFragment(1, 7, 65528) }),
+  fragment_tiny: () => ({ port: 1, frame: frame(`eth_src=${hostMac(1)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(1)},ip_dst=${REMOTE_IP},ip_proto=tcp,ip_frag=8,len=16`) }),
 };
+
+/** The last fragment, at `offset`, of UDP datagram `id` from port `from`'s host to REMOTE_IP. */
+function laterFragment(from: number, id: number, offset: number): Uint8Array {
+  return frame(`eth_src=${hostMac(from)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(from)},ip_dst=${REMOTE_IP},ip_proto=udp,ip_id=${id},ip_frag=${offset},len=8`);
+}
+
+/** The first fragment of UDP datagram `id` from port `from`'s host to REMOTE_IP. */
+function firstFragment(from: number, id: number): Uint8Array {
+  return frame(`eth_src=${hostMac(from)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(from)},ip_dst=${REMOTE_IP},udp_src=40000,udp_dst=53,ip_id=${id},ip_mf,len=1472`);
+}
+
+/** An IP ID whose UDP datagram from `src` to `dst` takes datagram `id`'s place in a fragment table. */
+function sharingSlotWith(src: string, dst: string, id: number): number {
+  const table = new FragmentTable();
+  const found = createFound();
+  const [s, d] = [ipv4ToNumber(src) | 0, ipv4ToNumber(dst) | 0];
+  // NAT keys a datagram's fragments by its IP ID and protocol (nat.ts: fragmentKey).
+  const key = (n: number): number => (n << 8) | IPPROTO_UDP;
+  table.remember(s, d, key(id), 0, 0, 0, 0, 0, 0);
+  for (let other = 0; other <= 0xffff; other++) {
+    if (other === id) continue;
+    table.remember(s, d, key(other), 0, 0, 0, 0, 0, 0);
+    if (!table.find(s, d, key(id), 0, found)) return other;
+    table.remember(s, d, key(id), 0, 0, 0, 0, 0, 0);
+  }
+  throw new Error(`no IP ID shares datagram ${id}'s slot`);
+}
 
 /** A flow from port `from`'s host to REMOTE_IP, answered, so its session may not be evicted early. */
 function answeredFlow(rig: EngineRig, from: number): void {

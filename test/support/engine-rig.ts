@@ -99,6 +99,8 @@ export interface RigOptions extends Partial<EngineOptions> {
   conntrack?: ConntrackOptions;
   /** The next hop's MAC is learned at the start (default true). */
   nextHopKnown?: boolean;
+  /** Conntrack's clock in ms (CLOCK_MONOTONIC by default), for tests that move time themselves. */
+  clock?: () => number;
 }
 
 export class EngineRig {
@@ -119,7 +121,7 @@ export class EngineRig {
     this.ct = null;
     this.nextHop = null;
     if (options.routing) {
-      this.ct = Conntrack.create(options.conntrack ?? {});
+      this.ct = Conntrack.create(options.conntrack ?? {}, options.clock);
       this.nextHop = NextHop.create();
       router = new Router({ ip: ipv4ToNumber(GATEWAY_IP), prefix: GATEWAY_PREFIX, mac: [...parseMac(GATEWAY_MAC)] }, this.ct, this.nextHop, this.fdb, this.table, 2 * engineOptions.weight);
       this.table[GATEWAY_PORT] = PORT_PRESENT;

@@ -34,6 +34,11 @@ export const DROP_REASON_INFO = [
   { reason: 'l4_header_invalid', stage: 'l3', description: 'a TCP, UDP or ICMP header cut short by its IPv4 packet, or a UDP length under 8 or beyond the packet' },
   { reason: 'vlan_tagged', stage: 'l3', description: 'came in on the uplink with a VLAN tag (in the frame, or taken off by the kernel); the uplink is untagged' },
   { reason: 'martian_source', stage: 'l3', description: 'from the uplink with a source address no outside host has: the subnet\'s, the uplink\'s own, 0/8, 127/8, multicast or reserved' },
+  { reason: 'frag_queue_full', stage: 'l3', description: 'a later IPv4 fragment that came before its first fragment, when the fragment queue was full or held as many of its source\'s as one source may have' },
+  { reason: 'frag_timeout', stage: 'l3', description: 'a held IPv4 fragment whose first fragment did not come in time' },
+  { reason: 'fragment_overlap', stage: 'l3', description: 'a later IPv4 fragment overlapping one held for the same datagram (a duplicate, or a way to rewrite what was checked)' },
+  { reason: 'fragment_oversize', stage: 'l3', description: 'an IPv4 fragment whose offset and length end beyond 65535 bytes, the largest datagram' },
+  { reason: 'fragment_tiny', stage: 'l3', description: 'a later TCP fragment that starts inside the 20-byte TCP header of its first, which it could rewrite past a filter (RFC 1858)' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -78,3 +83,8 @@ export const DROP_IP_CHECKSUM = reason('ip_checksum');
 export const DROP_L4_HEADER_INVALID = reason('l4_header_invalid');
 export const DROP_VLAN_TAGGED = reason('vlan_tagged');
 export const DROP_MARTIAN_SOURCE = reason('martian_source');
+export const DROP_FRAG_QUEUE_FULL = reason('frag_queue_full');
+export const DROP_FRAG_TIMEOUT = reason('frag_timeout');
+export const DROP_FRAGMENT_OVERLAP = reason('fragment_overlap');
+export const DROP_FRAGMENT_OVERSIZE = reason('fragment_oversize');
+export const DROP_FRAGMENT_TINY = reason('fragment_tiny');

@@ -35,6 +35,7 @@ import type { CaptureSpec } from '../capture/tap.js';
 import { Classify } from '../classify/classify.js';
 import { Bridge } from '../l2/bridge.js';
 import type { Fdb } from '../l2/fdb.js';
+import { FragmentQueue, HOLD_SLOTS } from '../l3/frag-queue.js';
 import type { Router, UplinkSpec } from '../l3/router.js';
 import { Offload, SOFT_SLOTS } from '../offload/offload.js';
 import { TraceWriter, type TraceSpec } from '../trace/writer.js';
@@ -101,13 +102,16 @@ export class ForwardingEngine {
   ) {
     const { weight, backlog, slotSize, worker } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
-    // Slots: the rx batch, one answer per frame of it, scratch for segments, then the backlog.
-    this.pool = FramePool.create(2 * weight + SOFT_SLOTS + backlog, slotSize);
+    // Slots: the rx batch, one answer per frame of it, scratch for segments, the backlog, then
+    // with a router the fragments that wait for their first.
+    const heldSlot = 2 * weight + SOFT_SLOTS + backlog;
+    this.pool = FramePool.create(heldSlot + (router === null ? 0 : HOLD_SLOTS), slotSize);
     this.batch = new Batch(this.pool.bytes, slotSize, weight);
     this.c = counters.view;
     this.wBase = counters.workerBase(worker);
     this.taps = new CaptureTaps(this.pool);
     this.drops = new DropPath(counters, worker, this.taps);
+    router?.holdFragments(new FragmentQueue(heldSlot, this.drops, this.taps));
     this.offload = new Offload(2 * weight, this.c, this.wBase, this.drops);
     this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS, this.taps);
     const capacity = 2 * weight;
@@ -244,6 +248,7 @@ export class ForwardingEngine {
    */
   round(): number {
     if (this.tx.backlogged > 0) this.tx.flushBacklogs();
+    if (this.router !== null) this.router.expireFragments();
     const { weight, roundTimeMs } = this.options;
     const started = performance.now();
     let budget = this.options.roundBudget;

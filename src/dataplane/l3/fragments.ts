@@ -2,8 +2,51 @@
 // translation is remembered under (source, destination, protocol, IP ID), as RFC 4787 section 11
 // asks, and later fragments of the same datagram get the same addresses. Fragments of one datagram
 // hash alike (addresses only), so they reach the same worker and this table is per worker. It is
-// direct-mapped: a newer datagram takes an older one's slot, whose later fragments are then dropped.
+// direct-mapped: a newer datagram takes an older one's slot, whose later fragments then wait in
+// the queue for a first fragment that has come and gone, and time out.
+//
+// A later fragment that comes before its first (reordered, or sent last first) is held, not
+// reassembled (RFC 4787 REQ-14 allows either): it waits as the frame it came as in the fragment
+// queue (frag-queue.ts) until its first fragment is translated, then follows it out. Holding fits
+// a NAT that translates in place: only the first fragment's header needs the flow, the others need
+// only their addresses, so nothing is put together, nothing is cut again to the egress MTU, the
+// frames leave as they came (sizes, IP IDs, DF) and the end host's reassembly stays the one that
+// decides. Only out-of-order fragments cost a copy into a slot; in-order ones pass as before.
+// Reassembly would hold every fragment of every datagram, need up to 64 KiB per datagram and a
+// second fragmentation on the way out, and would make the switch the judge of overlaps that the
+// receiver judges anyway.
+//
+// What no datagram has is refused before it is held or passed: a fragment ending beyond 65535
+// bytes (fragment_oversize), a later TCP fragment inside the TCP header (fragment_tiny, RFC 1858;
+// validate.ts refuses a first fragment too short for its header), a fragment with more to follow
+// whose length is not a multiple of 8 (malformed), and one overlapping another held for its
+// datagram (fragment_overlap, in the queue).
+import { read16 } from '../../packet/bytes.js';
+import { IPPROTO_TCP, IPV4_FRAGMENT, IPV4_MF, IPV4_TOTAL_LENGTH, ipv4HeaderBytes } from '../../packet/ipv4.js';
+import { TCP_MIN_HEADER_BYTES } from '../../packet/tcp.js';
+import { DROP_FRAGMENT_OVERSIZE, DROP_FRAGMENT_TINY, DROP_MALFORMED } from '../core/drop-reasons.js';
 import { FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_SRC } from './conntrack.js';
+
+/** laterFragmentProblem(): nothing wrong. */
+export const FRAGMENT_SOUND = -1;
+/** The largest IPv4 datagram, header included. */
+const IPV4_MAX_BYTES = 65535;
+
+/** Where the fragment's payload sits in its datagram's, in bytes. */
+export function fragmentOffset(bytes: Uint8Array, ip: number): number {
+  return (read16(bytes, ip + IPV4_FRAGMENT) & 0x1fff) * 8;
+}
+
+/** The drop reason for the later fragment of `protocol` at bytes[ip..] that no datagram can have, or FRAGMENT_SOUND. */
+export function laterFragmentProblem(bytes: Uint8Array, ip: number, protocol: number): number {
+  const ihl = ipv4HeaderBytes(bytes, ip);
+  const start = fragmentOffset(bytes, ip);
+  const payload = read16(bytes, ip + IPV4_TOTAL_LENGTH) - ihl;
+  if (ihl + start + payload > IPV4_MAX_BYTES) return DROP_FRAGMENT_OVERSIZE;
+  if (protocol === IPPROTO_TCP && start < TCP_MIN_HEADER_BYTES) return DROP_FRAGMENT_TINY;
+  if ((bytes[ip + IPV4_FRAGMENT]! & IPV4_MF) !== 0 && (payload & 7) !== 0) return DROP_MALFORMED;
+  return FRAGMENT_SOUND;
+}
 
 const SLOTS = 1024;
 // A slot's words: the datagram's key, then its first fragment's translation.

@@ -17,14 +17,15 @@ import { ETH_DST, ETH_SRC } from '../../packet/ethernet.js';
 import { macHiAt, macLoAt, writeMacWords } from '../../packet/mac.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { DESC_WORDS, D_VNET_FLAGS, VNET_F_NEEDS_CSUM } from '../../native/descriptor.js';
-import type { Batch } from '../core/batch.js';
+import { NEXT_DONE, type Batch } from '../core/batch.js';
 import {
   DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_FRAGMENT, DROP_MALFORMED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION, DROP_NAT_UNSUPPORTED,
 } from '../core/drop-reasons.js';
 import {
   CT_FULL, CT_HOST_LIMIT, CT_MISS, CT_NO_PORT, FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_PORTS, FOUND_SRC, createFound, type Conntrack,
 } from './conntrack.js';
-import { FragmentTable } from './fragments.js';
+import { HOLD_TAKEN, type FragmentQueue } from './frag-queue.js';
+import { FRAGMENT_SOUND, FragmentTable, laterFragmentProblem } from './fragments.js';
 
 /** translate() results: where the translated packet goes, or that it was dropped. */
 export const NAT_DROPPED = -1;
@@ -32,6 +33,8 @@ export const NAT_OUT = 0;
 export const NAT_INSIDE = 1;
 /** From inside to the gateway's own address, and no session's: the gateway's to answer, not a flow to open. */
 export const NAT_LOCAL = 2;
+/** A later fragment before its first: it waits in the fragment queue, and the batch is done with it. */
+export const NAT_HELD = 3;
 
 /**
  * Whether a TCP segment without a session may open one: a SYN, or (from inside, as netfilter's
@@ -59,11 +62,13 @@ export class Nat {
   constructor(
     private readonly ct: Conntrack,
     private readonly scope: NatScope,
+    /** Where later fragments wait for their first, or null to drop them (fragment). */
+    private readonly held: FragmentQueue | null = null,
   ) {}
 
   /**
    * Translates the IPv4 packet of frame i, which came from inside or from the uplink. Returns
-   * NAT_OUT, NAT_INSIDE (the frame now names the inside host's MAC), NAT_LOCAL or NAT_DROPPED.
+   * NAT_OUT, NAT_INSIDE (the frame now names the inside host's MAC), NAT_LOCAL, NAT_HELD or NAT_DROPPED.
    */
   translate(batch: Batch, i: number, fromInside: boolean, now: number): number {
     const bytes = batch.bytes;
@@ -114,7 +119,9 @@ export class Nat {
     this.rewrite(bytes, ip, l4, end, protocol, partial, src, dst, ports, found[FOUND_SRC]!, found[FOUND_DST]!, found[FOUND_PORTS]!);
     // More fragments follow: they will need this translation.
     if ((bytes[ip + IPV4_FRAGMENT]! & IPV4_MF) !== 0 && !batch.dry) {
-      this.fragments.remember(src, dst, fragmentKey(bytes, ip, protocol), found[FOUND_SRC]!, found[FOUND_DST]!, found[FOUND_INSIDE]!, found[FOUND_MAC_HI]!, found[FOUND_MAC_LO]!, now);
+      const key = fragmentKey(bytes, ip, protocol);
+      this.fragments.remember(src, dst, key, found[FOUND_SRC]!, found[FOUND_DST]!, found[FOUND_INSIDE]!, found[FOUND_MAC_HI]!, found[FOUND_MAC_LO]!, now);
+      if (this.held !== null && this.held.count !== 0) this.held.wake(src, dst, key, i);
     }
     return this.destination(bytes, at);
   }
@@ -128,12 +135,25 @@ export class Nat {
 
   private translateLaterFragment(batch: Batch, i: number, at: number, ip: number, protocol: number, now: number): number {
     const bytes = batch.bytes;
+    const problem = laterFragmentProblem(bytes, ip, protocol);
+    if (problem !== FRAGMENT_SOUND) return drop(batch, i, problem);
     const src = read32(bytes, ip + IPV4_SRC) | 0;
     const dst = read32(bytes, ip + IPV4_DST) | 0;
-    if (!this.fragments.find(src, dst, fragmentKey(bytes, ip, protocol), now, this.found)) return drop(batch, i, DROP_FRAGMENT);
+    const key = fragmentKey(bytes, ip, protocol);
+    if (!this.fragments.find(src, dst, key, now, this.found)) return this.hold(batch, i, ip, src, dst, key, now);
     // Only the IP header changes: the ports and the L4 checksum sit in the first fragment.
     this.rewriteAddresses(bytes, ip, src, dst, this.found[FOUND_SRC]!, this.found[FOUND_DST]!);
     return this.destination(bytes, at);
+  }
+
+  /** A later fragment whose first has not been translated waits for it, when the queue takes it. */
+  private hold(batch: Batch, i: number, ip: number, src: number, dst: number, key: number, now: number): number {
+    // A dry run holds nothing; a fragment the queue let go whose translation is gone again is not held twice.
+    if (this.held === null || batch.dry || i >= batch.rxCount) return drop(batch, i, DROP_FRAGMENT);
+    const refused = this.held.hold(batch, i, ip, src, dst, key, now);
+    if (refused !== HOLD_TAKEN) return drop(batch, i, refused);
+    batch.next[i] = NEXT_DONE;
+    return NAT_HELD;
   }
 
   /** A session for a new flow, or in a dry run the translation it would get (in `found`). */

@@ -23,7 +23,8 @@ import type { Fdb } from '../l2/fdb.js';
 import type { TraceWriter } from '../trace/writer.js';
 import type { Conntrack } from './conntrack.js';
 import { Gateway, type GatewaySpec } from './gateway.js';
-import { NAT_DROPPED, NAT_INSIDE, NAT_LOCAL, Nat } from './nat.js';
+import type { FragmentQueue } from './frag-queue.js';
+import { NAT_DROPPED, NAT_HELD, NAT_INSIDE, NAT_LOCAL, Nat } from './nat.js';
 import type { NextHop } from './next-hop.js';
 import { RouterTrace } from './router-trace.js';
 import { PASS, checkArp, checkIpv4, isMartianSource, subnetOf, type InsideSubnet } from './validate.js';
@@ -46,6 +47,8 @@ export class Router implements Stage {
   private uplinkMac = new Uint8Array(6);
   private uplinkAnswers: Gateway | null = null;
   private nat: Nat | null = null;
+  /** Where later fragments wait for their first (frag-queue.ts), in slots the engine set aside. */
+  private held: FragmentQueue | null = null;
   /** Conntrack time, read once per batch. */
   private now = 0;
   private readonly tracer: RouterTrace;
@@ -77,7 +80,17 @@ export class Router implements Stage {
     }
     this.uplinkMac = Uint8Array.from(spec.mac);
     this.uplinkAnswers = new Gateway({ ip: spec.ip, mac: spec.mac });
-    this.nat = new Nat(this.ct, { uplinkIp: spec.ip | 0, gatewayIp: this.gateway.spec.ip | 0 });
+    this.nat = new Nat(this.ct, { uplinkIp: spec.ip | 0, gatewayIp: this.gateway.spec.ip | 0 }, this.held);
+  }
+
+  /** Gives NAT a queue for fragments that come before their first; set before the uplink. */
+  holdFragments(queue: FragmentQueue): void {
+    this.held = queue;
+  }
+
+  /** Drops the held fragments whose first fragment did not come in time; between batches, so captures copy them first. */
+  expireFragments(): void {
+    if (this.held !== null && this.held.count !== 0) this.held.expire(this.ct.now());
   }
 
   run(batch: Batch): void {
@@ -93,6 +106,13 @@ export class Router implements Stage {
         // gets an answer, when it is ARP to believe (the bridge floods it on either way).
         if (checkArp(batch.bytes, batch.at(i), batch.length(i)) === PASS) this.answer(this.gateway, batch, i, false);
       }
+    }
+    // Fragments held for a first fragment this batch brought follow it, routed as frames read.
+    if (this.held === null || this.held.ready === 0) return;
+    for (let g = this.held.release(batch); g < batch.count; g++) {
+      if (batch.next[g] !== NEXT_L3) continue;
+      if (fromUplink) this.fromUplink(batch, g);
+      else this.fromInside(batch, g);
     }
   }
 
@@ -117,7 +137,7 @@ export class Router implements Stage {
     const protocol = bytes[ip + IPV4_PROTOCOL]!;
     if (read32(bytes, ip + IPV4_DST) === this.gateway.spec.ip && protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return this.answer(this.gateway, batch, i, true);
     const verdict = nat.translate(batch, i, true, this.now);
-    if (verdict === NAT_DROPPED) return;
+    if (verdict === NAT_DROPPED || verdict === NAT_HELD) return;
     if (verdict === NAT_LOCAL) return this.answer(this.gateway, batch, i, true);
     decrementTtl(bytes, ip);
     if (verdict === NAT_INSIDE) this.toInside(batch, i);
@@ -154,7 +174,7 @@ export class Router implements Stage {
     }
     if (bytes[ip + IPV4_TTL]! <= 1) return batch.drop(i, DROP_TTL_EXCEEDED);
     const verdict = nat.translate(batch, i, false, this.now);
-    if (verdict === NAT_DROPPED) return;
+    if (verdict === NAT_DROPPED || verdict === NAT_HELD) return;
     if (verdict !== NAT_INSIDE) return batch.drop(i, DROP_NAT_NO_SESSION);
     decrementTtl(bytes, ip);
     this.toInside(batch, i);
