@@ -97,6 +97,8 @@ export interface RigOptions extends Partial<EngineOptions> {
   /** A gateway, its router, and an uplink on port UPLINK_PORT whose next hop is known. */
   routing?: boolean;
   conntrack?: ConntrackOptions;
+  /** The conntrack table's clock in milliseconds, for tests that move time themselves. */
+  clock?: () => number;
   /** The next hop's MAC is learned at the start (default true). */
   nextHopKnown?: boolean;
 }
@@ -119,7 +121,7 @@ export class EngineRig {
     this.ct = null;
     this.nextHop = null;
     if (options.routing) {
-      this.ct = Conntrack.create(options.conntrack ?? {});
+      this.ct = Conntrack.create(options.conntrack ?? {}, options.clock);
       this.nextHop = NextHop.create();
       router = new Router({ ip: ipv4ToNumber(GATEWAY_IP), prefix: GATEWAY_PREFIX, mac: [...parseMac(GATEWAY_MAC)] }, this.ct, this.nextHop, this.fdb, this.table, 2 * engineOptions.weight);
       this.table[GATEWAY_PORT] = PORT_PRESENT;
