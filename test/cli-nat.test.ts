@@ -56,6 +56,38 @@ for i in range(count):
         print('timeout')
 `;
 
+// Sends one datagram with TTL 1 and prints the ICMP error that comes back (type, code, sender) from
+// the socket's error queue (IP_RECVERR), or 'silent'.
+const TTL_ONE_CLIENT = `
+import select, socket, struct, sys
+IP_RECVERR = 11
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
+s.connect((host, port))
+s.send(b'ttl')
+if not select.select([s], [], [], 3)[0]:
+    print('silent')
+    sys.exit()
+_, ancillary, _, _ = s.recvmsg(100, 512, socket.MSG_ERRQUEUE)
+for level, kind, data in ancillary:
+    if level == socket.IPPROTO_IP and kind == IP_RECVERR:
+        _, _, icmp_type, icmp_code = struct.unpack_from('=IBBB', data)
+        print(icmp_type, icmp_code, socket.inet_ntoa(data[20:24]))
+`;
+
+// Connects once and prints how it ended and after how many milliseconds.
+const TCP_CONNECT = `
+import { connect } from 'node:net';
+const started = Date.now();
+const socket = connect({ host: process.argv[2], port: Number(process.argv[3]) });
+const end = (how) => { console.log(how, Date.now() - started); process.exit(0); };
+socket.setTimeout(20000, () => end('timeout'));
+socket.on('connect', () => end('connected'));
+socket.on('error', (e) => end(e.code));
+`;
+
 // Fills the table: one flow that works, then many new ones, then the first flow again.
 const FLOOD_CLIENT = `
 import socket, sys
@@ -164,6 +196,23 @@ describeKernel('NAT through the gateway and the uplink', () => {
   it('brings back the port unreachable for a closed outside port, translated to the namespace', async () => {
     expect((await python(ns1, UDP_CLIENT, OUTSIDE_IP, '9', '1')).trim()).toBe('refused');
   });
+
+  it('answers a datagram from outside whose TTL runs out at the switch with time exceeded from the uplink address', async () => {
+    ok('publish', `9000:${ns2}:9000/udp`, '--switch', sw);
+    try {
+      expect((await python(outside, TTL_ONE_CLIENT, UPLINK_IP, '9000')).trim()).toBe(`11 0 ${UPLINK_IP}`);
+    } finally {
+      ok('unpublish', '9000/udp', '--switch', sw);
+    }
+  });
+
+  it('answers a SYN to a port nobody published with port unreachable, no sooner than 6 s later (RFC 5382 REQ-4)', async () => {
+    const script = join(run.path, 'connect.mjs');
+    writeFileSync(script, TCP_CONNECT);
+    const [how, ms] = (await execIn(outside, process.execPath, [script, UPLINK_IP, '7777'])).trim().split(' ');
+    expect(how).toBe('ECONNREFUSED');
+    expect(Number(ms)).toBeGreaterThanOrEqual(6000);
+  }, 30_000);
 
   it('carries iperf3 TCP through NAT', async () => {
     const server = await startIperf3Server(outside, OUTSIDE_IP, 5201);

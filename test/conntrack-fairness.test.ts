@@ -173,6 +173,7 @@ describe('the search of a host at its share for a session to replace', () => {
     established(rig, 1, 30000, 280);
     closed(rig, 1, 31000, SHARE - 280);
     expect(handshake(tcpToOutside(rig, 1, 32000)), 'the first new connection').toBe(false);
+    expect(rig.sent(1).map((f) => [f[34], f[35]]), 'its SYN answered with ICMP 3/13 (RFC 5508 REQ-8)').toEqual([[3, 13]]);
     expect(handshake(tcpToOutside(rig, 1, 32001)), 'the next one').toBe(true);
     expect(rig.ct!.counters()).toMatchObject({ earlyDrops: 1, hostLimited: 1 });
   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { DROP_REASON_INFO, type DropReason } from '../src/dataplane/core/drop-reasons.js';
 import { FDB_DEFAULT_SIZE } from '../src/dataplane/l2/fdb.js';
+import { ICMP_ERROR_BURST } from '../src/dataplane/l3/icmp-errors.js';
 import { PORT_DEFAULT_FLAGS, PORT_FLOOD, PORT_LEARNING, PORT_PRESENT } from '../src/dataplane/core/port-table.js';
 import { createFound } from '../src/dataplane/l3/conntrack.js';
 import { HOLD_PER_SOURCE } from '../src/dataplane/l3/frag-queue.js';
@@ -15,6 +16,7 @@ import { formatTraceBlock } from '../src/switch/trace/text.js';
 import {
   EngineRig, GATEWAY_IP, GATEWAY_MAC, NEXT_HOP_IP, NEXT_HOP_MAC, REMOTE_IP, ScriptedQueue, UPLINK_IP, UPLINK_MAC, UPLINK_PORT, decisions, frame, hostIp, hostMac,
 } from './support/engine-rig.js';
+import { icmpErrorFrame } from './support/icmp-frames.js';
 import { handshake, tcpToOutside } from './support/nat-flows.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -243,7 +245,11 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
   },
   gateway_ignored: () => ({ port: 1, frame: udp(1, GATEWAY_MAC, GATEWAY_IP) }),
   malformed: () => ({ port: 1, frame: frame(`eth_src=${hostMac(1)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(1)},ip_dst=${REMOTE_IP},ip_proto=icmp,icmp_type=3,icmp_code=3,len=4`) }),
-  ttl_exceeded: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},ip_ttl=1,udp_dst=53`) }),
+  ttl_exceeded: (rig) => {
+    // To a flow's port: without one the packet is not forwarded, so its TTL does not matter.
+    answeredFlow(rig, 1);
+    return { port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},ip_ttl=1,udp_src=53,udp_dst=40000`) };
+  },
   uplink_ignored: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=02:00:00:00:00:99,ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},udp_dst=53`) }),
   conntrack_full: (rig) => {
     answeredFlow(rig, 1);
@@ -340,6 +346,18 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
   },
   fragment_oversize: () => ({ port: 1, frame: laterFragment(1, 7, 65528) }),
   fragment_tiny: () => ({ port: 1, frame: frame(`eth_src=${hostMac(1)},eth_dst=${GATEWAY_MAC},ip_src=${hostIp(1)},ip_dst=${REMOTE_IP},ip_proto=tcp,ip_frag=8,len=16`) }),
+  icmp_checksum: (rig) => {
+    rig.send(1, udp(1, GATEWAY_MAC, REMOTE_IP));
+    rig.run();
+    const error = icmpErrorFrame({ ethSrc: NEXT_HOP_MAC, ethDst: UPLINK_MAC, ipSrc: REMOTE_IP, ipDst: UPLINK_IP, type: 3, code: 3, about: rig.sent(UPLINK_PORT)[0]! });
+    error[36]! ^= 0xff;
+    return { port: UPLINK_PORT, frame: error };
+  },
+  icmp_ratelimited: (rig) => {
+    answeredFlow(rig, 1);
+    rig.send(2, udp(2, GATEWAY_MAC, REMOTE_IP), ICMP_ERROR_BURST);
+    return { port: 2, frame: udp(2, GATEWAY_MAC, REMOTE_IP) };
+  },
 };
 
 /** The last fragment, at `offset`, of UDP datagram `id` from port `from`'s host to REMOTE_IP. */
@@ -381,6 +399,7 @@ function answeredFlow(rig: EngineRig, from: number): void {
 function rigFor(reason: DropReason): EngineRig {
   switch (reason) {
     case 'conntrack_full':
+    case 'icmp_ratelimited':
       return new EngineRig({ routing: true, conntrack: { max: 1 } });
     case 'conntrack_host_limit':
       return new EngineRig({ routing: true, conntrack: { maxPerHost: 1 } });

@@ -97,10 +97,10 @@ export interface RigOptions extends Partial<EngineOptions> {
   /** A gateway, its router, and an uplink on port UPLINK_PORT whose next hop is known. */
   routing?: boolean;
   conntrack?: ConntrackOptions;
+  /** The conntrack table's clock in milliseconds, for tests that move time themselves. */
+  clock?: () => number;
   /** The next hop's MAC is learned at the start (default true). */
   nextHopKnown?: boolean;
-  /** Conntrack's clock in ms (CLOCK_MONOTONIC by default), for tests that move time themselves. */
-  clock?: () => number;
 }
 
 export class EngineRig {

@@ -39,6 +39,8 @@ export const DROP_REASON_INFO = [
   { reason: 'fragment_overlap', stage: 'l3', description: 'a later IPv4 fragment overlapping one held for the same datagram (a duplicate, or a way to rewrite what was checked)' },
   { reason: 'fragment_oversize', stage: 'l3', description: 'an IPv4 fragment whose offset and length end beyond 65535 bytes, the largest datagram' },
   { reason: 'fragment_tiny', stage: 'l3', description: 'a later TCP fragment that starts inside the 20-byte TCP header of its first, which it could rewrite past a filter (RFC 1858)' },
+  { reason: 'icmp_checksum', stage: 'l3', description: 'an ICMP error for NAT to translate whose ICMP checksum is wrong (RFC 5508 REQ-3: dropped, not passed on with a fresh checksum)' },
+  { reason: 'icmp_ratelimited', stage: 'l3', description: 'an ICMP error the router made (time exceeded, table full, unsolicited SYN) and held back: over its rate limit of 500 a second per worker' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -88,3 +90,5 @@ export const DROP_FRAG_TIMEOUT = reason('frag_timeout');
 export const DROP_FRAGMENT_OVERLAP = reason('fragment_overlap');
 export const DROP_FRAGMENT_OVERSIZE = reason('fragment_oversize');
 export const DROP_FRAGMENT_TINY = reason('fragment_tiny');
+export const DROP_ICMP_CHECKSUM = reason('icmp_checksum');
+export const DROP_ICMP_RATELIMITED = reason('icmp_ratelimited');

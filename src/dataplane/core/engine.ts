@@ -50,7 +50,7 @@ import { MAX_PORTS } from './port-table.js';
 import { EnginePort, PortSet } from './ports.js';
 import { nextPowerOfTwo } from './power-of-two.js';
 import type { FrameQueue } from './queue.js';
-import type { Stage } from './stage.js';
+import { STAGE_L3, STAGE_TX, type Stage } from './stage.js';
 
 export type { CaptureSpec } from '../capture/tap.js';
 
@@ -249,6 +249,7 @@ export class ForwardingEngine {
   round(): number {
     if (this.tx.backlogged > 0) this.tx.flushBacklogs();
     if (this.router !== null) this.router.expireFragments();
+    if (this.router !== null && this.router.unsolicitedDue()) this.answerUnsolicited();
     const { weight, roundTimeMs } = this.options;
     const started = performance.now();
     let budget = this.options.roundBudget;
@@ -273,6 +274,25 @@ export class ForwardingEngine {
     }
     this.c[this.wBase + W_PROCESSED]! += processed;
     return processed;
+  }
+
+  /**
+   * The ICMP errors for unsolicited SYNs whose 6 s are out (l3/unsolicited.ts), in a batch of
+   * nothing read. An idle worker parks IDLE_WAIT_MS (100 ms) at most, so an error goes out within
+   * that of its time, which is the conntrack clock's own granularity: the park needs no deadline.
+   */
+  private answerUnsolicited(): void {
+    const router = this.router!;
+    const port = this.ports.byId[router.uplinkPort];
+    if (!port) return;
+    const batch = this.batch;
+    batch.begin(0, port.id, port.counterBase, this.fdb.now());
+    batch.rxBytes = 0;
+    batch.stage = STAGE_L3;
+    router.answerUnsolicited(batch);
+    batch.stage = STAGE_TX;
+    this.tx.run(batch);
+    this.finish(batch);
   }
 
   private anyScheduled(): boolean {

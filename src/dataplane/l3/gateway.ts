@@ -83,14 +83,25 @@ export class Gateway {
       if (protocol === IPPROTO_ICMP && total >= ihl + ICMP_HEADER_BYTES && bytes[ip + ihl + ICMP_TYPE] === ICMP_ECHO_REQUEST) return this.echoReply(bytes, at, ihl, total, out);
       return 0;
     }
-    // Not for us: nothing beyond the gateway can be reached yet. Never answer an error with an
-    // error, a fragment after the first, or a packet from no one.
-    if (protocol === IPPROTO_ICMP && total >= ihl + 1 && isIcmpError(bytes[ip + ihl + ICMP_TYPE]!)) return 0;
+    // Not for us: nothing beyond the gateway can be reached yet.
+    return bytes[ip + IPV4_TTL]! <= 1
+      ? this.error(bytes, at, out, ICMP_TIME_EXCEEDED, 0)
+      : this.error(bytes, at, out, ICMP_UNREACHABLE, UNREACHABLE_NET);
+  }
+
+  /**
+   * Writes ICMP error `type`/`code` about the untagged IPv4 frame at bytes[at..] into bytes[out..]
+   * and returns its length, or 0 where no error may be sent.
+   */
+  error(bytes: Uint8Array, at: number, out: number, type: number, code: number): number {
+    const ip = at + ETH_HEADER_BYTES;
+    const ihl = ipv4HeaderBytes(bytes, ip);
+    const total = read16(bytes, ip + IPV4_TOTAL_LENGTH);
+    // Never answer an error with an error, a fragment after the first, or a packet from no one.
+    if (bytes[ip + IPV4_PROTOCOL] === IPPROTO_ICMP && total >= ihl + 1 && isIcmpError(bytes[ip + ihl + ICMP_TYPE]!)) return 0;
     // RFC 1122: errors only about a first fragment, and never to an unspecified source.
     if (isLaterFragment(bytes, ip) || read32(bytes, ip + IPV4_SRC) === 0) return 0;
-    return bytes[ip + IPV4_TTL]! <= 1
-      ? this.icmpError(bytes, at, ihl, total, out, ICMP_TIME_EXCEEDED, 0)
-      : this.icmpError(bytes, at, ihl, total, out, ICMP_UNREACHABLE, UNREACHABLE_NET);
+    return this.icmpError(bytes, at, ihl, total, out, type, code);
   }
 
   private echoReply(bytes: Uint8Array, at: number, ihl: number, total: number, out: number): number {

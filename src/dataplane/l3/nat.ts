@@ -8,7 +8,7 @@
 // pass is marked dropped in the batch with its reason; one that goes to an inside host leaves
 // with that host's MAC as its destination. In a dry run, a new flow's session is previewed, not
 // created, and no session's counters or state move.
-import { checksumReplace16, checksumReplace32, foldChecksum, onesSum, partialReplace32 } from '../../packet/checksum.js';
+import { checksumReplace16, checksumReplace32, foldChecksum, internetChecksum, onesSum, partialReplace32 } from '../../packet/checksum.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_DST, IPV4_FRAGMENT, IPV4_ID, IPV4_MF, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_CHECKSUM, ipv4HeaderBytes, isLaterFragment } from '../../packet/ipv4.js';
 import { ICMP_CHECKSUM, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_ID, ICMP_QUOTE, ICMP_TYPE, isIcmpError } from '../../packet/icmp.js';
 import { TCP_ACK, TCP_CHECKSUM, TCP_FIN, TCP_FLAGS, TCP_RST, TCP_SYN } from '../../packet/tcp.js';
@@ -19,7 +19,7 @@ import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { DESC_WORDS, D_VNET_FLAGS, VNET_F_NEEDS_CSUM } from '../../native/descriptor.js';
 import { NEXT_DONE, type Batch } from '../core/batch.js';
 import {
-  DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_FRAGMENT, DROP_MALFORMED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION, DROP_NAT_UNSUPPORTED,
+  DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_FRAGMENT, DROP_ICMP_CHECKSUM, DROP_MALFORMED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION, DROP_NAT_UNSUPPORTED,
 } from '../core/drop-reasons.js';
 import {
   CT_FULL, CT_HOST_LIMIT, CT_MISS, CT_NO_PORT, FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_PORTS, FOUND_SRC, createFound, type Conntrack,
@@ -92,7 +92,7 @@ export class Nat {
     } else if (protocol === IPPROTO_ICMP) {
       if (l4 + 8 > end) return drop(batch, i, DROP_MALFORMED);
       const type = bytes[l4 + ICMP_TYPE]!;
-      if (isIcmpError(type)) return this.translateIcmpError(batch, i, at, ip, ihl, end, fromInside, now);
+      if (isIcmpError(type)) return this.translateIcmpError(batch, i, at, ip, ihl, end, fromInside, partial, now);
       // Echo request out, echo reply back; a request from outside only for a flow that exists.
       if (type !== ICMP_ECHO_REQUEST && type !== ICMP_ECHO_REPLY) return drop(batch, i, DROP_NAT_UNSUPPORTED);
       const id = read16(bytes, l4 + ICMP_ID);
@@ -221,9 +221,12 @@ export class Nat {
    * the session; translated like one and reversed back, it gives the new quote, and the outer
    * header follows it.
    */
-  private translateIcmpError(batch: Batch, i: number, at: number, ip: number, ihl: number, end: number, fromInside: boolean, now: number): number {
+  private translateIcmpError(batch: Batch, i: number, at: number, ip: number, ihl: number, end: number, fromInside: boolean, partial: boolean, now: number): number {
     const bytes = batch.bytes;
     const icmp = ip + ihl;
+    // RFC 5508 REQ-3: a damaged error is dropped, never passed on under a fresh checksum. A partial
+    // checksum is not one yet: the message is summed whole below anyway.
+    if (!partial && internetChecksum(bytes, icmp, end - icmp) !== 0) return drop(batch, i, DROP_ICMP_CHECKSUM);
     const inner = icmp + ICMP_QUOTE;
     if (inner + 20 > end || bytes[inner]! >> 4 !== 4) return drop(batch, i, DROP_MALFORMED);
     const innerIhl = ipv4HeaderBytes(bytes, inner);

@@ -5,17 +5,21 @@
 // it cannot route. Decisions and rewrites happen in place in the frame's slot; answers are frames
 // of their own, appended to the batch. Nothing is routed, translated, answered or learned from
 // before it passes the checks of validate.ts; from outside, tags, group or zero source MACs and
-// martian source addresses are refused too.
+// martian source addresses are refused too. Some packets NAT drops get an ICMP error, rate-limited
+// (icmp-errors.ts): a new flow the table has no room for, an inbound packet whose TTL runs out, and
+// 6 s late, an unsolicited SYN (unsolicited.ts).
 import { ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETH_SRC, ETH_DST, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_CHECKSUM, IPV4_DST, IPV4_PROTOCOL, IPV4_SRC, IPV4_TTL, ipv4HeaderBytes } from '../../packet/ipv4.js';
-import { ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TYPE } from '../../packet/icmp.js';
+import {
+  ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TIME_EXCEEDED, ICMP_TYPE, ICMP_UNREACHABLE, UNREACHABLE_ADMIN_PROHIBITED, UNREACHABLE_PORT,
+} from '../../packet/icmp.js';
 import { ARP_HLEN, ARP_HTYPE, ARP_HTYPE_ETHERNET, ARP_OP, ARP_PLEN, ARP_PTYPE, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_TPA } from '../../packet/arp.js';
 import { checksumReplace16 } from '../../packet/checksum.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_LOCAL, F_ROUTED, F_TAGGED, NEXT_DONE, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
 import {
-  DROP_GATEWAY_IGNORED, DROP_IP_HEADER_INVALID, DROP_MARTIAN_SOURCE, DROP_NAT_NO_SESSION, DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED,
-  DROP_UPLINK_IGNORED, DROP_VLAN_TAGGED,
+  DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_GATEWAY_IGNORED, DROP_IP_HEADER_INVALID, DROP_MARTIAN_SOURCE, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION,
+  DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED, DROP_UPLINK_IGNORED, DROP_VLAN_TAGGED,
 } from '../core/drop-reasons.js';
 import { PORT_PRESENT } from '../core/port-table.js';
 import { STAGE_L3, type Stage } from '../core/stage.js';
@@ -24,9 +28,11 @@ import type { TraceWriter } from '../trace/writer.js';
 import type { Conntrack } from './conntrack.js';
 import { Gateway, type GatewaySpec } from './gateway.js';
 import type { FragmentQueue } from './frag-queue.js';
+import { IcmpErrors } from './icmp-errors.js';
 import { NAT_DROPPED, NAT_HELD, NAT_INSIDE, NAT_LOCAL, Nat } from './nat.js';
 import type { NextHop } from './next-hop.js';
 import { RouterTrace } from './router-trace.js';
+import { UnsolicitedSyns } from './unsolicited.js';
 import { PASS, checkArp, checkIpv4, isMartianSource, subnetOf, type InsideSubnet } from './validate.js';
 
 /** The uplink as the workers know it. */
@@ -49,6 +55,8 @@ export class Router implements Stage {
   private nat: Nat | null = null;
   /** Where later fragments wait for their first (frag-queue.ts), in slots the engine set aside. */
   private held: FragmentQueue | null = null;
+  private unsolicited: UnsolicitedSyns | null = null;
+  private readonly icmpErrors = new IcmpErrors();
   /** Conntrack time, read once per batch. */
   private now = 0;
   private readonly tracer: RouterTrace;
@@ -76,11 +84,13 @@ export class Router implements Stage {
     if (spec === null) {
       this.nat = null;
       this.uplinkAnswers = null;
+      this.unsolicited = null;
       return;
     }
     this.uplinkMac = Uint8Array.from(spec.mac);
     this.uplinkAnswers = new Gateway({ ip: spec.ip, mac: spec.mac });
     this.nat = new Nat(this.ct, { uplinkIp: spec.ip | 0, gatewayIp: this.gateway.spec.ip | 0 }, this.held);
+    this.unsolicited = new UnsolicitedSyns(this.ct, spec.ip | 0);
   }
 
   /** Gives NAT a queue for fragments that come before their first; set before the uplink. */
@@ -91,6 +101,30 @@ export class Router implements Stage {
   /** Drops the held fragments whose first fragment did not come in time; between batches, so captures copy them first. */
   expireFragments(): void {
     if (this.held !== null && this.held.count !== 0) this.held.expire(this.ct.now());
+  }
+
+  /** Whether an unsolicited SYN's 6 s are out, so answerUnsolicited has work; reads the clock only while one is held. */
+  unsolicitedDue(): boolean {
+    const held = this.unsolicited;
+    return held !== null && held.count !== 0 && held.isDue(this.ct.now());
+  }
+
+  /**
+   * Into a batch of nothing read: port unreachable for each unsolicited SYN whose 6 s are out with
+   * no outbound SYN for its connection (RFC 5382 REQ-4). Each error takes a reply slot, and the
+   * slot after it holds the SYN it quotes; those left wait for the next round.
+   */
+  answerUnsolicited(batch: Batch): void {
+    const held = this.unsolicited;
+    const answers = this.uplinkAnswers;
+    if (held === null || answers === null) return;
+    this.now = this.ct.now();
+    const bytes = batch.bytes;
+    while (batch.count + 2 <= batch.weight) {
+      const syn = batch.replyAt() + batch.slotSize;
+      if (held.takeDue(this.now, bytes, syn) === 0) return;
+      this.icmpErrors.send(batch, -1, answers.error(bytes, syn, batch.replyAt(), ICMP_UNREACHABLE, UNREACHABLE_PORT), this.uplink!.port, this.now);
+    }
   }
 
   run(batch: Batch): void {
@@ -137,7 +171,8 @@ export class Router implements Stage {
     const protocol = bytes[ip + IPV4_PROTOCOL]!;
     if (read32(bytes, ip + IPV4_DST) === this.gateway.spec.ip && protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return this.answer(this.gateway, batch, i, true);
     const verdict = nat.translate(batch, i, true, this.now);
-    if (verdict === NAT_DROPPED || verdict === NAT_HELD) return;
+    if (verdict === NAT_HELD) return;
+    if (verdict === NAT_DROPPED) return this.afterNatDrop(batch, i, this.gateway, false);
     if (verdict === NAT_LOCAL) return this.answer(this.gateway, batch, i, true);
     decrementTtl(bytes, ip);
     if (verdict === NAT_INSIDE) this.toInside(batch, i);
@@ -172,12 +207,34 @@ export class Router implements Stage {
     if (bytes[ip + IPV4_PROTOCOL] === IPPROTO_ICMP && batch.length(i) >= ETH_HEADER_BYTES + ihl + ICMP_HEADER_BYTES && bytes[ip + ihl + ICMP_TYPE] === ICMP_ECHO_REQUEST) {
       return this.answer(answers, batch, i, true);
     }
-    if (bytes[ip + IPV4_TTL]! <= 1) return batch.drop(i, DROP_TTL_EXCEEDED);
+    // A packet whose TTL runs out here gets time exceeded, as a router gives it, when NAT would
+    // have sent it on to an inside host. The error quotes the packet as it came, so it is written
+    // before NAT rewrites it, and sent only once NAT has said where the packet would go.
+    const expiring = bytes[ip + IPV4_TTL]! <= 1;
+    const timeExceeded = expiring ? answers.error(bytes, at, batch.replyAt(), ICMP_TIME_EXCEEDED, 0) : 0;
     const verdict = nat.translate(batch, i, false, this.now);
-    if (verdict === NAT_DROPPED || verdict === NAT_HELD) return;
+    if (verdict === NAT_HELD) return;
+    if (verdict === NAT_DROPPED) return this.afterNatDrop(batch, i, answers, true);
     if (verdict !== NAT_INSIDE) return batch.drop(i, DROP_NAT_NO_SESSION);
+    if (expiring) {
+      this.icmpErrors.send(batch, i, timeExceeded, batch.ingress, this.now);
+      return batch.drop(i, DROP_TTL_EXCEEDED);
+    }
     decrementTtl(bytes, ip);
     this.toInside(batch, i);
+  }
+
+  /**
+   * After NAT dropped frame i, which it left as it came: a new flow it had no room for gets
+   * `responder`'s ICMP 3/13 (RFC 5508 REQ-8), and an unsolicited SYN is held for its answer 6 s on.
+   */
+  private afterNatDrop(batch: Batch, i: number, responder: Gateway, fromUplink: boolean): void {
+    const reason = batch.reason[i]!;
+    if (reason === DROP_CONNTRACK_FULL || reason === DROP_CONNTRACK_HOST_LIMIT || reason === DROP_NAT_NO_PORT) {
+      this.icmpErrors.send(batch, i, responder.error(batch.bytes, batch.at(i), batch.replyAt(), ICMP_UNREACHABLE, UNREACHABLE_ADMIN_PROHIBITED), batch.ingress, this.now);
+    } else if (reason === DROP_NAT_NO_SESSION && fromUplink && !batch.dry) {
+      this.unsolicited!.rememberIfSyn(batch.bytes, batch.at(i), batch.length(i), this.now);
+    }
   }
 
   /** Whether a check found frame i sound (PASS); drops it for the reason the check gave when not. */
