@@ -59,16 +59,29 @@ describe('the gateway', () => {
     expect([...reply.subarray(38, 50)]).toEqual([...request.subarray(38, 50)]);
   });
 
-  it('answers a packet it cannot route with net unreachable, quoting its header and 8 bytes', () => {
+  // The quote was the header and 8 bytes (RFC 792) until issue 16: RFC 1812 asks for all that fits in 576 bytes.
+  it('answers a packet it cannot route with net unreachable, quoting the whole of a small packet', () => {
     const request = echoRequest('198.51.100.7');
     const buf = withRoom(request);
     const n = gateway.respond(buf, 0, request.length, 2048);
     const reply = buf.subarray(2048, 2048 + n);
     expect([reply[34], reply[35]]).toEqual([3, 0]);
     expect(formatIpv4(reply, 30)).toBe('10.9.0.2');
-    expect([...reply.subarray(42, 42 + 28)]).toEqual([...request.subarray(14, 14 + 28)]);
+    expect([...reply.subarray(42, 42 + 36)]).toEqual([...request.subarray(14, 14 + 36)]);
     expect(internetChecksum(reply, 14, 20)).toBe(0);
-    expect(internetChecksum(reply, 34, 8 + 28)).toBe(0);
+    expect(internetChecksum(reply, 34, 8 + 36)).toBe(0);
+  });
+
+  it('quotes as much of a large packet as fits in a 576-byte ICMP error (RFC 1812 4.3.2.3)', () => {
+    const request = buildUdpFrame({ srcMac: parseMac(HOST_MAC), dstMac: parseMac(GW_MAC), srcIp: parseIpv4('10.9.0.2'), dstIp: parseIpv4('198.51.100.7'), srcPort: 40000, dstPort: 53, frameBytes: 1442 });
+    const buf = new Uint8Array(8192);
+    buf.set(request, 0);
+    const n = gateway.respond(buf, 0, request.length, 4096);
+    const reply = buf.subarray(4096, 4096 + n);
+    expect(n).toBe(14 + 576);
+    expect((reply[16]! << 8) | reply[17]!).toBe(576);
+    expect([...reply.subarray(42)]).toEqual([...request.subarray(14, 14 + 548)]);
+    expect(internetChecksum(reply, 34, 576 - 20)).toBe(0);
   });
 
   it('answers a packet whose TTL runs out with time exceeded', () => {

@@ -358,6 +358,10 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     rig.send(2, udp(2, GATEWAY_MAC, REMOTE_IP), ICMP_ERROR_BURST);
     return { port: 2, frame: udp(2, GATEWAY_MAC, REMOTE_IP) };
   },
+  frag_needed: (rig) => {
+    rig.setMtu(UPLINK_PORT, 576);
+    return { port: 1, frame: udp(1, GATEWAY_MAC, REMOTE_IP, ',ip_df,len=1000') };
+  },
 };
 
 /** The last fragment, at `offset`, of UDP datagram `id` from port `from`'s host to REMOTE_IP. */

@@ -61,6 +61,8 @@ export interface UplinkArgs {
   ip: string;
   via: string;
   offloads?: boolean;
+  /** The TAP's MTU (an interface keeps its own). */
+  mtu?: number;
 }
 
 export interface PublishArgs {
@@ -210,6 +212,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
     ip: text('an address with its prefix, like 192.0.2.2/24'),
     via: text('the next hop address'),
     offloads: OFFLOADS,
+    mtu: optional(whole(MTU.min, MTU.max, 'the MTU in bytes')),
   },
   'uplink-del': {},
   publish: { hostPort: PORT_NUMBER, netns: text('a namespace name'), port: PORT_NUMBER, protocol: PROTOCOL },

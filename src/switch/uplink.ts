@@ -5,8 +5,10 @@
 import { PORT_ROUTED } from '../dataplane/core/port-table.js';
 import type { NextHop } from '../dataplane/l3/next-hop.js';
 import type { UplinkSpec } from '../dataplane/l3/router.js';
+import { linkFacts, setLinkMtu } from '../netns/link.js';
 import { ipv4ToNumber } from '../packet/ipv4.js';
 import { macForIp, parseMac } from '../packet/mac.js';
+import { checkInt } from './options.js';
 import type { PortRegistry } from './ports.js';
 import type { WorkerPool } from './workers.js';
 
@@ -25,6 +27,8 @@ export interface UplinkOptions {
   mac?: string;
   /** The virtio header and its offloads on this port (default: the switch's). */
   offloads?: boolean;
+  /** The MTU to set on the TAP (default: the kernel's, 1500); an interface's own is read instead. */
+  mtu?: number;
 }
 
 export interface UplinkInfo {
@@ -36,6 +40,8 @@ export interface UplinkInfo {
   via: string;
   /** The next hop's MAC once ARP has answered, or null. */
   viaMac: string | null;
+  /** What routed packets leaving by the uplink are kept to: larger ones are fragmented or answered with frag-needed. */
+  mtu: number;
 }
 
 export class Uplink {
@@ -67,6 +73,8 @@ export class Uplink {
       if (((ip ^ via) & mask) !== 0) throw new RangeError(`next hop ${options.via} is not in the uplink's subnet ${options.ip}`);
     }
     if (ip === via) throw new RangeError(`the next hop ${options.via} is the uplink's own address`);
+    if (options.mtu !== undefined && options.tap === undefined) throw new TypeError(`an uplink interface keeps its own MTU: set it with ip link set dev ${options.ifname} mtu ${options.mtu}`);
+    if (options.mtu !== undefined) checkInt('uplink MTU', options.mtu, 68, 65521);
     const mac = options.mac ?? macForIp(ip);
     const none = { learning: false, flood: false, mcastFlood: false, bcastFlood: false };
     const offloads = options.offloads !== undefined ? { offloads: options.offloads } : {};
@@ -75,15 +83,32 @@ export class Uplink {
       : await this.ports.addPacket({ ifname: options.ifname!, ...(options.netns !== undefined && { netns: options.netns }), flags: none, ...offloads }, PORT_ROUTED);
     const spec: UplinkSpec = { port: info.id, ip, mac: [...parseMac(mac)], nexthop: via };
     this.nextHop.reset(via | 0);
+    let mtu: number;
     try {
+      mtu = await this.learnMtu(options, info.name);
+      this.ports.setMtu(info.id, mtu);
       await this.workers.broadcast({ type: 'setUplink', uplink: spec });
     } catch (e) {
       await this.ports.remove(info.id).catch(() => undefined);
       throw e;
     }
-    this.current = { port: info.id, name: info.name, kind: info.kind === 'tap' ? 'tap' : 'packet', ip: address!, mac, via: options.via, viaMac: null };
+    this.current = { port: info.id, name: info.name, kind: info.kind === 'tap' ? 'tap' : 'packet', ip: address!, mac, via: options.via, viaMac: null, mtu };
     await this.awaitNextHop();
     return this.info()!;
+  }
+
+  /**
+   * The MTU the uplink's frames are kept to: the one asked for a TAP, set on it; else what the
+   * kernel says of the interface (a TAP the switch just created has the kernel's default).
+   */
+  private async learnMtu(options: UplinkOptions, tap: string): Promise<number> {
+    if (options.tap !== undefined && options.mtu !== undefined) {
+      await setLinkMtu(tap, options.mtu);
+      return options.mtu;
+    }
+    const link = options.tap !== undefined ? await linkFacts(tap) : await linkFacts(options.ifname!, options.netns);
+    if (link.mtu === null) throw new RangeError(`${options.tap ?? options.ifname} reports no MTU: check ip -d link show ${options.tap ?? options.ifname}`);
+    return link.mtu;
   }
 
   /** Probes the next hop again and waits up to `waitMs` for its MAC; null when none came. */

@@ -2,12 +2,13 @@
 import { Argument, Option, type Command } from 'commander';
 
 import { request } from '../../control/client.js';
+import { MTU } from '../../control/limits.js';
 import { parseHostPort, parsePublishSpec } from '../../control/publish-spec.js';
 import type { PublishArgs } from '../../control/protocol.js';
 import { checkIfname, checkNetns } from '../../control/requests/names.js';
 import { ipToNumber, parseCidr } from '../../control/subnet.js';
 import { formatConntrack, formatNat } from '../format.js';
-import { acceptedBy, checkedBy, jsonOption, offloadArg, offloadOption, print, switchOption } from '../options.js';
+import { acceptedBy, checkedBy, jsonOption, offloadArg, offloadOption, print, switchOption, wholeIn } from '../options.js';
 
 export function register(program: Command): void {
   const uplink = program.command('uplink').description('the interface toward the outside: masquerade out, published ports in');
@@ -19,13 +20,14 @@ export function register(program: Command): void {
     .addOption(new Option('--netns <ns>', 'the namespace the interface is in, or the TAP goes to (default: the host)').argParser(acceptedBy(checkNetns)))
     .addOption(new Option('--ip <cidr>', "the uplink's own address, like 192.0.2.2/24").makeOptionMandatory().argParser(acceptedBy(parseCidr, '--ip')))
     .addOption(new Option('--via <ip>', 'the next hop everything outside the subnet goes to').makeOptionMandatory().argParser(acceptedBy(ipToNumber, '--via')))
+    .addOption(new Option('--mtu <bytes>', `the TAP's MTU, ${MTU.min}-${MTU.max} (an interface's own is read)`).argParser(wholeIn('--mtu', MTU)))
     .addOption(offloadOption())
     .addOption(jsonOption())
-    .action(async (ifname: string | undefined, opts: { switch: string; tap?: string; netns?: string; ip: string; via: string; offload?: 'on' | 'off'; json?: boolean }, command: Command) => {
+    .action(async (ifname: string | undefined, opts: { switch: string; tap?: string; netns?: string; ip: string; via: string; mtu?: number; offload?: 'on' | 'off'; json?: boolean }, command: Command) => {
       if ((ifname === undefined) === (opts.tap === undefined)) command.error('name an existing interface, or --tap NAME for a TAP the switch creates (not both)', { exitCode: 2 });
       const u = await request(opts.switch, {
         cmd: 'uplink-add',
-        args: { ...(ifname !== undefined && { ifname }), ...(opts.tap !== undefined && { tap: opts.tap }), ...(opts.netns !== undefined && { netns: opts.netns }), ip: opts.ip, via: opts.via, ...offloadArg(opts.offload) },
+        args: { ...(ifname !== undefined && { ifname }), ...(opts.tap !== undefined && { tap: opts.tap }), ...(opts.netns !== undefined && { netns: opts.netns }), ip: opts.ip, via: opts.via, ...(opts.mtu !== undefined && { mtu: opts.mtu }), ...offloadArg(opts.offload) },
       });
       print(opts.json, u, () => `uplink ${u.name} (port ${u.port}, ${u.kind}) ${u.ip}/${u.prefix} ${u.mac} via ${u.via} ${u.viaMac ? `at ${u.viaMac}` : '(no ARP answer yet; retried as traffic flows)'}`);
     });

@@ -14,6 +14,7 @@ export async function addUplink(ctx: DaemonContext, args: UplinkArgs): Promise<U
   if ((args.ifname === undefined) === (args.tap === undefined)) throw new InputError('name an existing interface, or --tap NAME for a TAP the switch creates');
   const name = checkIfname(args.tap ?? args.ifname!, 'uplink interface');
   if (args.netns !== undefined) checkNetns(args.netns);
+  if (args.mtu !== undefined && args.tap === undefined) throw new InputError(`--mtu is for a TAP uplink: ${name} keeps its own MTU (ip link set dev ${name} mtu ${args.mtu})`);
   const { ip: ipn, prefix } = parseCidr(args.ip);
   const via = ipToNumber(args.via);
   if (contains(ctx.subnet, ipn)) throw new InputError(`uplink address ${args.ip} is inside the switch's own subnet ${formatSubnet(ctx.subnet)}: the uplink faces another network`);
@@ -30,6 +31,7 @@ export async function addUplink(ctx: DaemonContext, args: UplinkArgs): Promise<U
     ip: args.ip,
     via: args.via,
     ...(args.offloads !== undefined && { offloads: args.offloads }),
+    ...(args.mtu !== undefined && { mtu: args.mtu }),
   }).catch((e: Error) => {
     throw new InputError(e.message);
   });

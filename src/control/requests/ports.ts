@@ -64,7 +64,8 @@ export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | 
     // The uplink speaks with its own MAC, not its interface's.
     mac: a?.mac ?? (isUplink ? uplink.mac : link.mac),
     ip: a ? `${a.ip}/${a.prefix}` : isUplink ? ctx.uplink!.ip : null,
-    mtu: a?.mtu ?? link.mtu,
+    // The uplink's is the one routed packets are kept to, learned when it was added.
+    mtu: a?.mtu ?? (isUplink ? uplink.mtu : link.mtu),
     state,
     queues: port.queues,
     workers: port.queues > 1 ? `0-${port.queues - 1}` : '0',

@@ -1,7 +1,8 @@
 // The switch's own address, as docker0 has 172.17.0.1: it answers ARP and ICMP echo for it, and
 // answers an IPv4 packet it cannot route with ICMP (time exceeded when the TTL runs out,
-// destination unreachable when there is no route). Replies are written into a slot the caller
-// gives; nothing is allocated.
+// destination unreachable when there is no route, fragmentation needed when DF forbids cutting it
+// to the egress MTU). Errors quote as much of the packet as fits in 576 bytes (RFC 1812 4.3.2.3).
+// Replies are written into a slot the caller gives; nothing is allocated.
 import { foldChecksum, onesSum } from '../../packet/checksum.js';
 import { ETH_DST, ETH_HEADER_BYTES, ETH_MIN_FRAME_BYTES, ETH_SRC, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../../packet/ethernet.js';
 import {
@@ -9,7 +10,8 @@ import {
   ipv4HeaderBytes, isFragment, isLaterFragment,
 } from '../../packet/ipv4.js';
 import {
-  ICMP_CHECKSUM, ICMP_CODE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_TIME_EXCEEDED, ICMP_TYPE, ICMP_UNREACHABLE, UNREACHABLE_NET, isIcmpError,
+  ICMP_CHECKSUM, ICMP_CODE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HEADER_BYTES, ICMP_NEXT_HOP_MTU, ICMP_TIME_EXCEEDED, ICMP_TYPE, ICMP_UNREACHABLE,
+  UNREACHABLE_FRAG_NEEDED, UNREACHABLE_NET, isIcmpError,
 } from '../../packet/icmp.js';
 import { ARP_BYTES, ARP_OP, ARP_REPLY, ARP_REQUEST, ARP_SHA, ARP_SPA, ARP_THA, ARP_TPA, isEthernetIpv4Arp } from '../../packet/arp.js';
 import { ipv4HeaderFits } from '../classify/classify.js';
@@ -25,6 +27,9 @@ export interface GatewaySpec {
 }
 
 const DEFAULT_TTL = 64;
+/** The most an ICMP error's IP datagram may be: every host takes 576 bytes (RFC 1812 4.3.2.3). */
+export const ICMP_ERROR_MAX_BYTES = 576;
+const QUOTE_MAX_BYTES = ICMP_ERROR_MAX_BYTES - IPV4_HEADER_BYTES - ICMP_HEADER_BYTES;
 
 export class Gateway {
   private readonly mac: Uint8Array;
@@ -51,6 +56,19 @@ export class Gateway {
     if (etherType === ETHERTYPE_ARP) return this.arp(bytes, at, len, out);
     if (etherType === ETHERTYPE_IPV4 && this.addressed(bytes, at) && ipv4HeaderFits(bytes, at + ETH_HEADER_BYTES, len - ETH_HEADER_BYTES)) return this.ipv4(bytes, at, out);
     return 0;
+  }
+
+  /**
+   * Writes ICMP fragmentation needed, with the next hop's `mtu`, about the IPv4 frame at
+   * bytes[at..at+len) into bytes[out..] and returns its length, or 0 when the packet may get no
+   * error (an ICMP error itself, a later fragment, one from no one).
+   */
+  fragNeeded(bytes: Uint8Array, at: number, len: number, out: number, mtu: number): number {
+    const ip = at + ETH_HEADER_BYTES;
+    const ihl = ipv4HeaderBytes(bytes, ip);
+    const total = Math.min(read16(bytes, ip + IPV4_TOTAL_LENGTH), len - ETH_HEADER_BYTES);
+    if (!mayAnswer(bytes, ip, ihl, total)) return 0;
+    return this.icmpError(bytes, at, ihl, total, out, ICMP_UNREACHABLE, UNREACHABLE_FRAG_NEEDED, mtu);
   }
 
   private arp(bytes: Uint8Array, at: number, len: number, out: number): number {
@@ -97,10 +115,7 @@ export class Gateway {
     const ip = at + ETH_HEADER_BYTES;
     const ihl = ipv4HeaderBytes(bytes, ip);
     const total = read16(bytes, ip + IPV4_TOTAL_LENGTH);
-    // Never answer an error with an error, a fragment after the first, or a packet from no one.
-    if (bytes[ip + IPV4_PROTOCOL] === IPPROTO_ICMP && total >= ihl + 1 && isIcmpError(bytes[ip + ihl + ICMP_TYPE]!)) return 0;
-    // RFC 1122: errors only about a first fragment, and never to an unspecified source.
-    if (isLaterFragment(bytes, ip) || read32(bytes, ip + IPV4_SRC) === 0) return 0;
+    if (!mayAnswer(bytes, ip, ihl, total)) return 0;
     return this.icmpError(bytes, at, ihl, total, out, type, code);
   }
 
@@ -124,9 +139,12 @@ export class Gateway {
     return Math.max(length, ETH_MIN_FRAME_BYTES);
   }
 
-  /** An ICMP error quoting the offending IP header and the first 8 bytes after it (RFC 792). */
-  private icmpError(bytes: Uint8Array, at: number, ihl: number, total: number, out: number, type: number, code: number): number {
-    const quoted = ihl + Math.min(8, total - ihl);
+  /**
+   * An ICMP error quoting the offending packet: at least its IP header and 8 bytes (RFC 792), as
+   * much as the 576 bytes allow (RFC 1812). `mtu` goes into the next-hop MTU field (RFC 1191).
+   */
+  private icmpError(bytes: Uint8Array, at: number, ihl: number, total: number, out: number, type: number, code: number, mtu = 0): number {
+    const quoted = Math.max(ihl + Math.min(8, total - ihl), Math.min(total, QUOTE_MAX_BYTES));
     const ip = out + ETH_HEADER_BYTES;
     const icmp = ip + IPV4_HEADER_BYTES;
     const length = ETH_HEADER_BYTES + IPV4_HEADER_BYTES + ICMP_HEADER_BYTES + quoted;
@@ -145,7 +163,17 @@ export class Gateway {
     write16(bytes, ip + IPV4_CHECKSUM, foldChecksum(onesSum(bytes, ip, IPV4_HEADER_BYTES)));
     bytes[icmp + ICMP_TYPE] = type;
     bytes[icmp + ICMP_CODE] = code;
+    write16(bytes, icmp + ICMP_NEXT_HOP_MTU, mtu);
     write16(bytes, icmp + ICMP_CHECKSUM, foldChecksum(onesSum(bytes, icmp, ICMP_HEADER_BYTES + quoted)));
     return Math.max(length, ETH_MIN_FRAME_BYTES);
   }
+}
+
+/**
+ * Whether the packet at bytes[ip..] may get an ICMP error: never about an error, a fragment after
+ * the first, or a packet from no one (RFC 1122 3.2.2).
+ */
+function mayAnswer(bytes: Uint8Array, ip: number, ihl: number, total: number): boolean {
+  if (bytes[ip + IPV4_PROTOCOL] === IPPROTO_ICMP && total >= ihl + 1 && isIcmpError(bytes[ip + ihl + ICMP_TYPE]!)) return false;
+  return !isLaterFragment(bytes, ip) && read32(bytes, ip + IPV4_SRC) !== 0;
 }

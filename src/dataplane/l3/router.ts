@@ -18,14 +18,15 @@ import { checksumReplace16 } from '../../packet/checksum.js';
 import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_LOCAL, F_ROUTED, F_TAGGED, NEXT_DONE, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_UNKNOWN, NEXT_L3 } from '../core/batch.js';
 import {
-  DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_GATEWAY_IGNORED, DROP_IP_HEADER_INVALID, DROP_MARTIAN_SOURCE, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION,
-  DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED, DROP_UPLINK_IGNORED, DROP_VLAN_TAGGED,
+  DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_FRAG_NEEDED, DROP_GATEWAY_IGNORED, DROP_IP_HEADER_INVALID, DROP_MARTIAN_SOURCE, DROP_NAT_NO_PORT,
+  DROP_NAT_NO_SESSION, DROP_NEIGHBOR_UNRESOLVED, DROP_TTL_EXCEEDED, DROP_UPLINK_IGNORED, DROP_VLAN_TAGGED,
 } from '../core/drop-reasons.js';
-import { PORT_PRESENT } from '../core/port-table.js';
+import { PORT_MTU_SHIFT, PORT_PRESENT } from '../core/port-table.js';
 import { STAGE_L3, type Stage } from '../core/stage.js';
 import type { Fdb } from '../l2/fdb.js';
 import type { TraceWriter } from '../trace/writer.js';
 import type { Conntrack } from './conntrack.js';
+import { ArrivedHeader, needsFragNeeded } from './egress-mtu.js';
 import { Gateway, type GatewaySpec } from './gateway.js';
 import type { FragmentQueue } from './frag-queue.js';
 import { IcmpErrors } from './icmp-errors.js';
@@ -60,6 +61,7 @@ export class Router implements Stage {
   /** Conntrack time, read once per batch. */
   private now = 0;
   private readonly tracer: RouterTrace;
+  private readonly arrived = new ArrivedHeader();
 
   constructor(
     gateway: GatewaySpec,
@@ -169,7 +171,10 @@ export class Router implements Stage {
     // To the gateway's own address come its pings, and the answers to hairpinned flows it sent on
     // as itself (TCP and UDP, which NAT tells apart from what is the gateway's to answer).
     const protocol = bytes[ip + IPV4_PROTOCOL]!;
-    if (read32(bytes, ip + IPV4_DST) === this.gateway.spec.ip && protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return this.answer(this.gateway, batch, i, true);
+    const dst = read32(bytes, ip + IPV4_DST);
+    if (dst === this.gateway.spec.ip && protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return this.answer(this.gateway, batch, i, true);
+    // Bound for the uplink, it is checked against its MTU before NAT, so an answer quotes it as sent.
+    if (dst !== this.uplink!.ip && (dst & this.inside.mask) !== this.inside.network && this.fragNeeded(this.gateway, batch, i, ip, this.uplink!.port)) return;
     const verdict = nat.translate(batch, i, true, this.now);
     if (verdict === NAT_HELD) return;
     if (verdict === NAT_DROPPED) return this.afterNatDrop(batch, i, this.gateway, false);
@@ -212,6 +217,7 @@ export class Router implements Stage {
     // before NAT rewrites it, and sent only once NAT has said where the packet would go.
     const expiring = bytes[ip + IPV4_TTL]! <= 1;
     const timeExceeded = expiring ? answers.error(bytes, at, batch.replyAt(), ICMP_TIME_EXCEEDED, 0) : 0;
+    this.arrived.remember(bytes, ip);
     const verdict = nat.translate(batch, i, false, this.now);
     if (verdict === NAT_HELD) return;
     if (verdict === NAT_DROPPED) return this.afterNatDrop(batch, i, answers, true);
@@ -222,6 +228,26 @@ export class Router implements Stage {
     }
     decrementTtl(bytes, ip);
     this.toInside(batch, i);
+    const egress = batch.next[i]!;
+    if (egress > 0 && needsFragNeeded(batch, i, ip, this.ports[egress]! >>> PORT_MTU_SHIFT)) {
+      // Answered from the uplink's address to the next hop, about the packet as it arrived.
+      this.arrived.restore(bytes, ip, this.uplink!.ip);
+      this.nextHop.writeMac(bytes, at + ETH_SRC);
+      this.fragNeeded(answers, batch, i, ip, egress);
+    }
+  }
+
+  /**
+   * Whether frame i has DF set and is too big for `egress`'s MTU: `responder` then answers it with
+   * fragmentation needed, and it is dropped.
+   */
+  private fragNeeded(responder: Gateway, batch: Batch, i: number, ip: number, egress: number): boolean {
+    const mtu = this.ports[egress]! >>> PORT_MTU_SHIFT;
+    if (!needsFragNeeded(batch, i, ip, mtu)) return false;
+    const length = responder.fragNeeded(batch.bytes, batch.at(i), batch.length(i), batch.replyAt(), mtu);
+    if (length > 0) batch.addReply(i, length, batch.ingress);
+    batch.drop(i, DROP_FRAG_NEEDED);
+    return true;
   }
 
   /**

@@ -5,8 +5,10 @@
 // the port's tx list like any other, from a scratch slot of its own that every plain port of a
 // flood shares; the lists are sent early only when the scratch slots run out, or before a GSO
 // frame's segments take them. Segments go out at once, after what the port queued before them,
-// so a flow keeps its order; a frame that is refused costs the lists no early send.
-import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, GSO_NONE } from '../../native/descriptor.js';
+// so a flow keeps its order; a frame that is refused costs the lists no early send. A routed IPv4
+// packet too big for its port's MTU is cut into fragments the same way (l3/fragmenter.ts), and a
+// routed TCP GSO frame gets a gso_size whose segments fit the MTU.
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, GSO_NONE, VNET_F_NEEDS_CSUM } from '../../native/descriptor.js';
 import type { Batch } from '../core/batch.js';
 import { W_CSUM_COMPLETED, W_SEGMENTED, W_SEGMENTS } from '../core/counters.js';
 import type { DropPath } from '../core/drop-path.js';
@@ -15,7 +17,8 @@ import type { EnginePort } from '../core/ports.js';
 import { STAGE_OFFLOAD } from '../core/stage.js';
 import { EV_OFFLOAD, OFFLOAD_CHECKSUM, OFFLOAD_SEGMENTED } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
-import { SOFT_GSO_SIZE, SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from './soft-offload.js';
+import { Fragmenter } from '../l3/fragmenter.js';
+import { GSO_MIN_SIZE, SOFT_GSO_SIZE, SOFT_UNSUPPORTED, SoftOffload, completeChecksum } from './soft-offload.js';
 
 /** The drop reason for a frame plan() refused. */
 function planDrop(refusal: number): number {
@@ -39,6 +42,7 @@ export interface PlainSender {
 
 export class Offload {
   private readonly segmenter = new SoftOffload();
+  private readonly fragmenter = new Fragmenter();
   private readonly desc = new Uint32Array(SOFT_SLOTS * DESC_WORDS);
   private readonly lengths = new Uint32Array(SOFT_SLOTS);
   /** The running trace, or null. */
@@ -118,6 +122,65 @@ export class Offload {
     }
     this.c[this.wBase + W_SEGMENTED]! += 1;
     this.c[this.wBase + W_SEGMENTS]! += segments;
+  }
+
+  /**
+   * Sends routed IPv4 frame i, too big for the port's `mtu`, as fragments that fit; false when it
+   * may not be cut (DF set, or lengths that contradict the frame), for the caller to drop.
+   */
+  fragment(batch: Batch, i: number, port: EnginePort, mtu: number, sender: PlainSender): boolean {
+    const d = i * DESC_WORDS;
+    const slot = batch.desc[d + D_SLOT]!;
+    const len = batch.desc[d + D_LEN]!;
+    const vnet = batch.desc[d + D_VNET_FLAGS]!;
+    const bytes = batch.bytes;
+    const size = batch.slotSize;
+    const at = slot * size;
+    const fragments = this.fragmenter.plan(bytes, at, len, batch.l3[i]!, mtu);
+    if (fragments < 0) return false;
+    if (batch.dry) {
+      sender.wouldSend(batch, i, port);
+      return true;
+    }
+    // Lists that point at the scratch slots or at this frame go first: its checksum may change below.
+    this.reclaim(batch, sender);
+    // A fragment cannot carry a partial checksum: it is completed in the frame, for every port alike.
+    if ((vnet & VNET_F_NEEDS_CSUM) !== 0) {
+      if (!completeChecksum(bytes, at, len, batch.desc[d + D_VNET_GSO]! >>> 16, batch.desc[d + D_VNET_CSUM]! & 0xffff)) {
+        this.drops.frame(port.id, DROP_MALFORMED, slot, len, true, batch.traceOf(i), STAGE_OFFLOAD);
+        return true;
+      }
+      batch.desc[d + D_VNET_FLAGS] = vnet & ~VNET_F_NEEDS_CSUM;
+    }
+    const scratch = this.scratchSlot * size;
+    for (let first = 0; first < fragments; first += SOFT_SLOTS) {
+      const count = Math.min(SOFT_SLOTS, fragments - first);
+      this.fragmenter.write(bytes, at, first, count, scratch, size, this.lengths);
+      this.send(batch, i, port, count, sender);
+    }
+    return true;
+  }
+
+  /**
+   * Makes routed GSO frame i's segments fit an MTU of `mtu`: a TCP frame gets a smaller gso_size,
+   * as if its sender had known the path's MTU. False when they cannot fit: a UDP GSO frame's
+   * segments are datagrams of their own, and headers may leave no room.
+   */
+  fitGso(batch: Batch, i: number, mtu: number): boolean {
+    const d = i * DESC_WORDS;
+    const len = batch.desc[d + D_LEN]!;
+    const limit = mtu + batch.l3[i]!;
+    if (len <= limit) return true;
+    const gso = batch.desc[d + D_VNET_GSO]!;
+    const at = batch.desc[d + D_SLOT]! * batch.slotSize;
+    const gsoType = (batch.desc[d + D_VNET_FLAGS]! >>> 8) & 0xff;
+    // A frame plan() refuses goes on as it came: makePlain drops it for its reason, a port with offloads takes it as sent.
+    if (this.segmenter.plan(batch.bytes, at, len, batch.l3[i]!, batch.etherType[i]!, gsoType, gso & 0xffff) < 0) return true;
+    if (this.segmenter.segmentBytes <= limit) return true;
+    const fitting = limit - this.segmenter.headerBytes;
+    if (!this.segmenter.isTcp || fitting < GSO_MIN_SIZE) return false;
+    batch.desc[d + D_VNET_GSO] = ((gso & 0xffff0000) | fitting) >>> 0;
+    return true;
   }
 
   /** The tx stage sent every list of the batch: the scratch slots are free again. */

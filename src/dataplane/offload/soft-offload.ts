@@ -38,6 +38,16 @@ export class SoftOffload {
   segments = 0;
   segmentBytes = 0;
 
+  /** The planned frame's bytes before its payload: Ethernet, IP and TCP or UDP headers. */
+  get headerBytes(): number {
+    return this.headers;
+  }
+
+  /** Whether the planned frame is TCP, whose segments may be cut at any size (UDP's are datagrams). */
+  get isTcp(): boolean {
+    return this.tcp;
+  }
+
   /**
    * Parses the GSO frame at bytes[at..at+len), whose L3 header starts at `l3` and is of
    * `etherType` (as classify found them); gsoType and gsoSize come from its virtio header.

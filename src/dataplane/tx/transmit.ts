@@ -1,7 +1,8 @@
 // tx: sends each frame of the batch where the earlier stages decided, in one native call per
 // egress port. A frame is put on its port's tx list (flooded frames on every port that takes its
 // kind of flood), after the port's MTU is checked and, for a port without offloads, after it is
-// made plain. What a queue cannot take now waits in the port's backlog, in order, up to the
+// made plain; a routed packet too big for it is cut into fragments, a routed TCP GSO frame into
+// segments that fit. What a queue cannot take now waits in the port's backlog, in order, up to the
 // worker's backlog limit (like netdev_max_backlog); the backlog is retried before each round.
 import { copySlots, createCopyPlan } from '../../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_USER1, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH, VNET_F_NEEDS_CSUM, VNET_GSO_MASK } from '../../native/descriptor.js';
@@ -9,13 +10,13 @@ import { EAGAIN, EIO, ENETDOWN, ENOBUFS } from '../../native/errno.js';
 import { ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_QINQ, ETHERTYPE_VLAN, VLAN_TAG_BYTES } from '../../packet/ethernet.js';
 import { read16 } from '../../packet/bytes.js';
 import type { CaptureTaps } from '../capture/taps.js';
-import { Batch, F_ROUTED, NEXT_FLOOD_UNKNOWN } from '../core/batch.js';
+import { Batch, F_IPV4, F_ROUTED, NEXT_FLOOD_UNKNOWN } from '../core/batch.js';
 import { P_TX_BYTES, P_TX_PACKETS, W_BACKLOG, W_GSO_PASSED } from '../core/counters.js';
 import type { DropPath } from '../core/drop-path.js';
 import { DROP_BACKLOG_FULL, DROP_NO_DESTINATION, DROP_PORT_DOWN, DROP_PORT_REMOVED, DROP_TOO_BIG, DROP_TX_ERROR } from '../core/drop-reasons.js';
 import type { FramePool } from '../core/frame-pool.js';
 import type { EnginePort, PortSet } from '../core/ports.js';
-import { GATEWAY_PORT, PORT_MTU_SHIFT, PORT_PRESENT } from '../core/port-table.js';
+import { GATEWAY_PORT, PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED } from '../core/port-table.js';
 import { STAGE_OFFLOAD, STAGE_TX, type Stage } from '../core/stage.js';
 import { floodFlag } from '../l2/bridge.js';
 import type { Offload, PlainSender } from '../offload/offload.js';
@@ -29,6 +30,12 @@ const ETH_VLAN_HEADER = ETH_HEADER_BYTES + VLAN_TAG_BYTES;
 function tagged(bytes: Uint8Array, at: number): boolean {
   const type = read16(bytes, at + ETH_TYPE);
   return type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ;
+}
+
+/** Whether frame i is an IPv4 packet the gateway routed: to an inside port, or out of a routed port (the uplink) whose word is `word`. */
+function routedIpv4(batch: Batch, i: number, word: number): boolean {
+  const flags = batch.flags[i]!;
+  return (flags & F_IPV4) !== 0 && ((flags & F_ROUTED) !== 0 || (word & PORT_ROUTED) !== 0);
 }
 
 /** The drop reason for a tx errno other than EAGAIN/ENOBUFS. */
@@ -118,14 +125,21 @@ export class Transmit implements Stage, PlainSender {
       this.drops.frame(id, DROP_PORT_REMOVED, desc[d + D_SLOT]!, len, true, batch.traceOf(i), STAGE_TX);
       return;
     }
-    const vnet = desc[d + D_VNET_FLAGS]!;
-    const mtu = this.portWords[id]! >>> PORT_MTU_SHIFT;
+    const word = this.portWords[id]!;
+    const mtu = word >>> PORT_MTU_SHIFT;
     // A frame beyond the MTU and its Ethernet header (and its VLAN tag, when it has one) that is
-    // not GSO cannot be made to fit. Only a frame within a tag's four bytes of the limit is read.
-    if (mtu !== 0 && (vnet & VNET_GSO_MASK) === 0 && len > mtu + ETH_HEADER_BYTES && (len > mtu + ETH_VLAN_HEADER || !tagged(batch.bytes, batch.at(i)))) {
+    // not GSO is cut into fragments when it was routed and may be, else dropped. Only a frame
+    // within a tag's four bytes of the limit is read.
+    if (mtu !== 0 && (desc[d + D_VNET_FLAGS]! & VNET_GSO_MASK) === 0 && len > mtu + ETH_HEADER_BYTES && (len > mtu + ETH_VLAN_HEADER || !tagged(batch.bytes, batch.at(i)))) {
+      if (routedIpv4(batch, i, word) && this.offload.fragment(batch, i, port, mtu, this)) return;
       this.drops.frame(id, DROP_TOO_BIG, desc[d + D_SLOT]!, len, true, batch.traceOf(i), STAGE_TX);
       return;
     }
+    if (mtu !== 0 && (desc[d + D_VNET_FLAGS]! & VNET_GSO_MASK) !== 0 && routedIpv4(batch, i, word) && !this.offload.fitGso(batch, i, mtu)) {
+      this.drops.frame(id, DROP_TOO_BIG, desc[d + D_SLOT]!, len, true, batch.traceOf(i), STAGE_TX);
+      return;
+    }
+    const vnet = desc[d + D_VNET_FLAGS]!;
     if ((vnet & (VNET_F_NEEDS_CSUM | VNET_GSO_MASK)) !== 0) {
       if (port.plain) {
         // Classify read this frame (GSO or partial): its L3 offset counts the tags its segments carry.
