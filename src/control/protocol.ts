@@ -4,6 +4,7 @@ import type { FdbEntry } from '../dataplane/l2/fdb.js';
 import type { PortFlags } from '../dataplane/core/port-table.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import type { CtEntry, CtTimeouts } from '../dataplane/l3/conntrack.js';
+import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
@@ -148,6 +149,7 @@ export interface SwitchOptionsView {
   conntrackMax: number | null;
   conntrackMaxPerHost: number | null;
   conntrackTimeouts: CtTimeouts | null;
+  natFiltering: NatFiltering | null;
   /** How idle workers wait; pollUs and pollCpu are adaptive's window and CPU cap. */
   poll: PollMode;
   pollUs: number;
