@@ -69,6 +69,8 @@ export interface PublishArgs {
   netns: string;
   port: number;
   protocol: 'tcp' | 'udp';
+  /** Ports in the range from hostPort and from port (default 1). */
+  count?: number;
 }
 
 export interface UplinkView extends UplinkInfo {
@@ -214,7 +216,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
     offloads: OFFLOADS,
   },
   'uplink-del': {},
-  publish: { hostPort: PORT_NUMBER, netns: text('a namespace name'), port: PORT_NUMBER, protocol: PROTOCOL },
+  publish: { hostPort: PORT_NUMBER, netns: text('a namespace name'), port: PORT_NUMBER, protocol: PROTOCOL, count: optional(whole(1, 65535, 'ports in the range')) },
   unpublish: { hostPort: PORT_NUMBER, protocol: PROTOCOL },
   'nat-list': {},
   conntrack: {},
