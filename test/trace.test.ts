@@ -362,6 +362,11 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     rig.setMtu(UPLINK_PORT, 576);
     return { port: 1, frame: udp(1, GATEWAY_MAC, REMOTE_IP, ',ip_df,len=1000') };
   },
+  nat_filtered: (rig) => {
+    rig.send(1, udp(1, GATEWAY_MAC, REMOTE_IP));
+    rig.run();
+    return { port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=198.51.100.8,ip_dst=${UPLINK_IP},udp_src=53,udp_dst=40000`) };
+  },
 };
 
 /** The last fragment, at `offset`, of UDP datagram `id` from port `from`'s host to REMOTE_IP. */
@@ -409,6 +414,8 @@ function rigFor(reason: DropReason): EngineRig {
       return new EngineRig({ routing: true, conntrack: { maxPerHost: 1 } });
     case 'nat_no_port':
       return new EngineRig({ routing: true, conntrack: { portRange: [40000, 40000] } });
+    case 'nat_filtered':
+      return new EngineRig({ routing: true, conntrack: { filtering: 'address' } });
     case 'neighbor_unresolved':
       return new EngineRig({ routing: true, nextHopKnown: false });
     case 'backlog_full':

@@ -45,7 +45,7 @@ function portBlock(p: PortView, uplinkPort: number | undefined): string[] {
 
 export function formatInspect(v: InspectView): string {
   const o = v.options;
-  const conntrack = o.conntrackMax === null ? [] : [`conntrack-max ${o.conntrackMax}`, `conntrack-max-per-host ${o.conntrackMaxPerHost === 0 ? 'off' : o.conntrackMaxPerHost}`];
+  const conntrack = o.conntrackMax === null ? [] : [`conntrack-max ${o.conntrackMax}`, `conntrack-max-per-host ${o.conntrackMaxPerHost === 0 ? 'off' : o.conntrackMaxPerHost}`, `nat-filtering ${o.natFiltering}`];
   const poll = `poll ${o.poll}${o.poll === 'adaptive' ? ` (poll-us ${o.pollUs}, poll-cpu ${o.pollCpu}%)` : ''}`;
   const lines = [
     `Switch ${v.switch}`,

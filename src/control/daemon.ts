@@ -9,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 
 import { GATEWAY_PORT } from '../dataplane/core/port-table.js';
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
+import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch } from '../switch/switch.js';
@@ -45,6 +46,8 @@ export interface DaemonOptions {
   /** Most NAT sessions per inside host (default a quarter of conntrackMax; 0: no limit). */
   conntrackMaxPerHost?: number;
   conntrackTimeouts?: Partial<CtTimeouts>;
+  /** Which outside hosts may send to a mapping (default address-port). */
+  natFiltering?: NatFiltering;
   /** How idle workers wait (default sleep), and adaptive's window and CPU cap. */
   poll?: PollMode;
   pollUs?: number;
@@ -169,6 +172,7 @@ export class Daemon implements DaemonContext {
         ...(options.conntrackMax !== undefined && { max: options.conntrackMax }),
         ...(options.conntrackMaxPerHost !== undefined && { maxPerHost: options.conntrackMaxPerHost }),
         ...(options.conntrackTimeouts !== undefined && { timeouts: options.conntrackTimeouts }),
+        ...(options.natFiltering !== undefined && { filtering: options.natFiltering }),
       },
     });
     return new Daemon(options.name, paths, subnet, gateway, sw, options.log, lock, startOptionsOf(options));

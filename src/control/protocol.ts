@@ -4,6 +4,7 @@ import type { FdbEntry } from '../dataplane/l2/fdb.js';
 import type { PortFlags } from '../dataplane/core/port-table.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import type { CtEntry, CtTimeouts } from '../dataplane/l3/conntrack.js';
+import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
@@ -70,6 +71,8 @@ export interface PublishArgs {
   netns: string;
   port: number;
   protocol: 'tcp' | 'udp';
+  /** Ports in the range from hostPort and from port (default 1). */
+  count?: number;
 }
 
 export interface UplinkView extends UplinkInfo {
@@ -150,6 +153,7 @@ export interface SwitchOptionsView {
   conntrackMax: number | null;
   conntrackMaxPerHost: number | null;
   conntrackTimeouts: CtTimeouts | null;
+  natFiltering: NatFiltering | null;
   /** How idle workers wait; pollUs and pollCpu are adaptive's window and CPU cap. */
   poll: PollMode;
   pollUs: number;
@@ -215,7 +219,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
     mtu: optional(whole(MTU.min, MTU.max, 'the MTU in bytes')),
   },
   'uplink-del': {},
-  publish: { hostPort: PORT_NUMBER, netns: text('a namespace name'), port: PORT_NUMBER, protocol: PROTOCOL },
+  publish: { hostPort: PORT_NUMBER, netns: text('a namespace name'), port: PORT_NUMBER, protocol: PROTOCOL, count: optional(whole(1, 65535, 'ports in the range')) },
   unpublish: { hostPort: PORT_NUMBER, protocol: PROTOCOL },
   'nat-list': {},
   conntrack: {},

@@ -10,6 +10,7 @@
 //       poll: adaptive             # optional: sleep (default), adaptive or busy
 //       poll-us: 200               # optional, adaptive only: polling after the last frame
 //       poll-cpu: 50               # optional, adaptive only: most percent of a core polling idle
+//       nat-filtering: endpoint    # optional: endpoint, address or address-port (default)
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0 }
 //         db: {}                   # every field optional: next free address, MAC from it
@@ -26,6 +27,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 
 import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
+import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import { POLL_CPU, POLL_US } from './limits.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs } from './protocol.js';
@@ -42,6 +44,7 @@ export interface SwitchSpec {
   poll?: PollMode;
   pollUs?: number;
   pollCpu?: number;
+  natFiltering?: NatFiltering;
   namespaces: AttachArgs[];
   interfaces: string[];
 }
@@ -80,7 +83,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'namespaces', 'interfaces'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'namespaces', 'interfaces'];
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname'];
 const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
@@ -265,6 +268,11 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
         if (pollCpu !== undefined) spec.pollCpu = pollCpu;
         break;
       }
+      case 'nat-filtering': {
+        const filtering = r.parsed(value, at, natFiltering);
+        if (filtering !== undefined) spec.natFiltering = filtering as NatFiltering;
+        break;
+      }
       case 'namespaces':
         spec.namespaces = r
           .entries(value, at)
@@ -285,6 +293,10 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
     }
   }
   return spec;
+}
+
+function natFiltering(text: string): void {
+  if (!(NAT_FILTERINGS as readonly string[]).includes(text)) throw new InputError(`must be one of ${NAT_FILTERINGS.join(', ')}, got ${text}`);
 }
 
 function pollMode(text: string): void {

@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
+import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_CPU, POLL_MODES, POLL_US, type PollMode, type PollSettings } from '../dataplane/core/poll-policy.js';
 
 export interface SwitchOptions {
@@ -49,6 +50,8 @@ export interface SwitchOptions {
     portRange?: [number, number];
     /** Most sessions per inside host (default a quarter of max; 0: no limit); beyond it, conntrack_host_limit. */
     maxPerHost?: number;
+    /** Which outside hosts may send to a mapping: endpoint (any), address (those it sent to), address-port (default, as Linux). */
+    filtering?: NatFiltering;
   };
   /**
    * For tests of worker supervision only, never for normal use: lets Switch.killWorker() end a

@@ -11,18 +11,31 @@ export interface PublishedPort {
   ip: string;
   port: number;
   mac: string;
+  /** Ports in the range from hostPort and from port, published one to one (default 1). */
+  count?: number;
 }
 
 export class PublishedPorts {
   /** `conntrack` is null when the switch has no gateway, and so does no NAT. */
   constructor(private readonly conntrack: Conntrack | null) {}
 
+  /** Publishes the port, or every port of the range; a range is published whole or not at all. */
   publish(rule: PublishedPort): void {
     const ct = this.natTable();
+    const count = rule.count ?? 1;
     checkInt('host port', rule.hostPort, 1, 65535);
     checkInt('port', rule.port, 1, 65535);
+    checkInt('ports in the range', count, 1, 65536 - Math.max(rule.hostPort, rule.port));
     const [hi, lo] = parseMacWords(rule.mac);
-    ct.addRule(rule.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP, rule.hostPort, ipv4ToNumber(rule.ip) | 0, rule.port, hi | 0, lo);
+    const protocol = rule.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
+    for (let k = 0; k < count; k++) {
+      try {
+        ct.addRule(protocol, rule.hostPort + k, ipv4ToNumber(rule.ip) | 0, rule.port + k, hi | 0, lo);
+      } catch (e) {
+        for (let j = 0; j < k; j++) ct.removeRule(protocol, rule.hostPort + j);
+        throw e;
+      }
+    }
   }
 
   /** Returns whether the host port was published. */

@@ -3,7 +3,7 @@ import { Argument, Option, type Command } from 'commander';
 
 import { request } from '../../control/client.js';
 import { MTU } from '../../control/limits.js';
-import { parseHostPort, parsePublishSpec } from '../../control/publish-spec.js';
+import { formatPorts, parseHostPort, parsePublishSpec } from '../../control/publish-spec.js';
 import type { PublishArgs } from '../../control/protocol.js';
 import { checkIfname, checkNetns } from '../../control/requests/names.js';
 import { ipToNumber, parseCidr } from '../../control/subnet.js';
@@ -42,11 +42,11 @@ export function register(program: Command): void {
   program
     .command('publish')
     .description('publish a port of a namespace on the uplink address, like docker run -p')
-    .argument('<spec>', 'HOSTPORT:NS:PORT[/tcp|udp], like 8080:ns1:80', checkedBy(parsePublishSpec))
+    .argument('<spec>', 'HOSTPORT[-LAST]:NS:PORT[-LAST][/tcp|udp], like 8080:ns1:80 or 9000-9002:ns1:9000-9002/udp', checkedBy(parsePublishSpec))
     .addOption(switchOption())
     .action(async (spec: PublishArgs, opts: { switch: string }) => {
       const p = await request(opts.switch, { cmd: 'publish', args: spec });
-      console.log(`published ${p.uplinkIp ?? '(uplink address)'}:${p.hostPort}/${p.protocol} -> ${p.netns} ${p.ip}:${p.port}`);
+      console.log(`published ${p.uplinkIp ?? '(uplink address)'}:${formatPorts(p.hostPort, p.count)}/${p.protocol} -> ${p.netns} ${p.ip}:${formatPorts(p.port, p.count)}`);
     });
 
   program

@@ -16,6 +16,7 @@ import { InputError, checkGateway, chooseSubnet, clashOf, describePassedOver, fo
 import { loadTopology } from '../../control/topology-host.js';
 import { TopologyError, readTopology, type SwitchSpec, type Topology } from '../../control/topology.js';
 import { CT_DEFAULT_MAX, CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../dataplane/l3/conntrack.js';
+import { NAT_FILTERINGS, type NatFiltering } from '../../dataplane/l3/nat-filtering.js';
 import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_MODES, type PollMode } from '../../dataplane/core/poll-policy.js';
 import { requireKernelAccess } from '../../util/preflight.js';
 import { nonNegative, switchOption, wholeIn } from '../options.js';
@@ -38,6 +39,7 @@ interface UpOptions {
   conntrackMax?: number;
   conntrackMaxPerHost?: number;
   conntrackTimeout?: Partial<CtTimeouts>;
+  natFiltering?: NatFiltering;
   poll?: PollMode;
   pollUs?: number;
   pollCpu?: number;
@@ -86,6 +88,7 @@ function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
     ...(spec.poll !== undefined && { poll: spec.poll }),
     ...(spec.pollUs !== undefined && { pollUs: spec.pollUs }),
     ...(spec.pollCpu !== undefined && { pollCpu: spec.pollCpu }),
+    ...(spec.natFiltering !== undefined && { natFiltering: spec.natFiltering }),
     detach,
   };
 }
@@ -130,6 +133,7 @@ function daemonArgs(spec: SwitchSpec): string[] {
     ...(spec.poll !== undefined ? ['--poll', spec.poll] : []),
     ...(spec.pollUs !== undefined ? ['--poll-us', String(spec.pollUs)] : []),
     ...(spec.pollCpu !== undefined ? ['--poll-cpu', String(spec.pollCpu)] : []),
+    ...(spec.natFiltering !== undefined ? ['--nat-filtering', spec.natFiltering] : []),
   ];
 }
 
@@ -198,6 +202,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     ...(opts.conntrackMax !== undefined && { conntrackMax: opts.conntrackMax }),
     ...(opts.conntrackMaxPerHost !== undefined && { conntrackMaxPerHost: opts.conntrackMaxPerHost }),
     ...(opts.conntrackTimeout !== undefined && { conntrackTimeouts: opts.conntrackTimeout }),
+    ...(opts.natFiltering !== undefined && { natFiltering: opts.natFiltering }),
     ...(opts.poll !== undefined && { poll: opts.poll }),
     ...(opts.pollUs !== undefined && { pollUs: opts.pollUs }),
     ...(opts.pollCpu !== undefined && { pollCpu: opts.pollCpu }),
@@ -295,6 +300,9 @@ export function register(program: Command): void {
       ),
     )
     .option('--conntrack-timeout <name=seconds>', 'a NAT timeout, like udp=30 or tcp_established=3600 (repeatable)', timeoutOption)
+    .addOption(
+      new Option('--nat-filtering <mode>', `which outside hosts may send to a mapping: endpoint (any: full cone), address (those the inside host sent to), address-port (the exact address and port; default, as Linux)`).choices(NAT_FILTERINGS),
+    )
     .addOption(new Option('--poll <mode>', 'how an idle worker waits: sleep in epoll, busy (a core each, lowest latency), adaptive (poll a while after each frame)').choices(POLL_MODES))
     .addOption(new Option('--poll-us <us>', `adaptive: microseconds of polling after the last frame (default ${DEFAULT_POLL_US})`).argParser(wholeIn('--poll-us', POLL_US)))
     .addOption(new Option('--poll-cpu <percent>', `adaptive: most of a core spent polling with nothing to do (default ${DEFAULT_POLL_CPU})`).argParser(wholeIn('--poll-cpu', POLL_CPU)))

@@ -41,6 +41,7 @@ function optionsView(ctx: DaemonContext): SwitchOptionsView {
     conntrackMax: ct?.max ?? null,
     conntrackMaxPerHost: ct?.counters().maxPerHost ?? null,
     conntrackTimeouts: ct?.timeouts() ?? null,
+    natFiltering: ct?.filtering() ?? null,
     poll: ctx.sw.poll.mode,
     pollUs: ctx.sw.poll.pollUs,
     pollCpu: ctx.sw.poll.pollCpu,

@@ -4,6 +4,7 @@ import { placeLink } from '../../netns/attach.js';
 import { ip, ipIn } from '../../netns/ip.js';
 import { addAddress, setLinkUp } from '../../netns/link.js';
 import { namespaceExists } from '../../netns/namespace.js';
+import { formatPorts } from '../publish-spec.js';
 import type { NatView, PublishArgs, Results, UplinkArgs, UplinkView } from '../protocol.js';
 import { InputError, contains, formatSubnet, ipToNumber, numberToIp, parseCidr } from '../subnet.js';
 import type { DaemonContext } from './context.js';
@@ -70,19 +71,24 @@ function publishKey(hostPort: number, protocol: string): string {
   return `${hostPort}/${protocol}`;
 }
 
+/** Publishes a port or a range of ports, whole or not at all; each port of a range is kept (and unpublished) on its own. */
 export function publish(ctx: DaemonContext, args: PublishArgs): Results['publish'] {
   const a = ctx.attachments.get(args.netns);
   if (!a || a.portId < 0) throw new InputError(`namespace ${args.netns} is not attached to ${ctx.name}: attach it first with tapswitch attach ${args.netns}`);
-  const key = publishKey(args.hostPort, args.protocol);
-  if (ctx.published.has(key)) throw new InputError(`${key} is already published to ${ctx.published.get(key)!.netns}: unpublish it first`);
+  const count = args.count ?? 1;
+  if (args.hostPort + count > 65536 || args.port + count > 65536) throw new InputError(`${count} ports from ${Math.max(args.hostPort, args.port)} run past 65535: shorten the range`);
+  for (let k = 0; k < count; k++) {
+    const key = publishKey(args.hostPort + k, args.protocol);
+    if (ctx.published.has(key)) throw new InputError(`${key} is already published to ${ctx.published.get(key)!.netns}: unpublish it first`);
+  }
   try {
-    ctx.sw.publish({ protocol: args.protocol, hostPort: args.hostPort, ip: a.ip, port: args.port, mac: a.mac });
+    ctx.sw.publish({ protocol: args.protocol, hostPort: args.hostPort, ip: a.ip, port: args.port, mac: a.mac, count });
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  ctx.published.set(key, args);
+  for (let k = 0; k < count; k++) ctx.published.set(publishKey(args.hostPort + k, args.protocol), { hostPort: args.hostPort + k, netns: args.netns, port: args.port + k, protocol: args.protocol });
   ctx.save();
-  ctx.log(`published ${key} to ${args.netns} ${a.ip}:${args.port}`);
+  ctx.log(`published ${formatPorts(args.hostPort, count)}/${args.protocol} to ${args.netns} ${a.ip}:${formatPorts(args.port, count)}`);
   return { ...args, ip: a.ip, uplinkIp: ctx.sw.uplinkInfo()?.ip ?? null };
 }
 

@@ -34,8 +34,13 @@
 // readers never look at them.
 //
 // Masquerade maps a source (address, port) to one external port for every destination (RFC 4787
-// endpoint-independent mapping), keeps the source port when it is free, and reference-counts the
-// mapping. Published ports (DNAT rules) sit in the same memory, so new flows see them at once.
+// endpoint-independent mapping), keeps the source port when it is free (else one as port-choice.ts
+// picks), and reference-counts the mapping, which also knows its inside host's MAC. A flow from
+// inside to the uplink's own address and a mapped port is hairpinned to that mapping's host, and
+// seen there as coming from the sender's own mapping (REQ-9, REQ-9a). From outside, a mapping
+// takes what its filtering mode lets in (nat-filtering.ts): with endpoint or address filtering,
+// such a packet opens a session to the mapping's host as a published port's would. Published
+// ports (DNAT rules) sit in the same memory, so new flows see them at once.
 
 import { TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_NONE, TCP_STATE_NAMES, nextTcpState, tcpStateOf } from './tcp-state.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number } from '../../packet/ipv4.js';
@@ -45,6 +50,9 @@ import { SpinLock } from '../shm/spinlock.js';
 import { viewCarver } from '../shm/carve.js';
 import { beginWrite, endWrite, readValid, readVersion } from '../shm/seqlock.js';
 import { staysAfterHole } from '../shm/probing.js';
+import { AddressIndex } from './address-index.js';
+import { DEFAULT_NAT_FILTERING, FILTER_ADDRESS, FILTER_ADDRESS_PORT, filteringCode, filteringName, type NatFiltering } from './nat-filtering.js';
+import { PARITY_PROBES, candidatePort, portRangeFor } from './port-choice.js';
 
 export const CT_DEFAULT_MAX = 65536;
 /** Without --conntrack-max-per-host, one inside host may hold this fraction (1/n) of the table. */
@@ -121,6 +129,7 @@ const H_EARLY_DROPS = 10;
 const H_HOST_LIMITED = 11;
 const H_MAX_PER_HOST = 12;
 const H_EVICTION_CURSOR = 13; // where the next eviction window starts
+const H_FILTERING = 14; // which outside sources a mapping lets in (nat-filtering.ts)
 const H_TIMEOUTS = 16;
 const HEADER_WORDS = 32;
 
@@ -150,6 +159,8 @@ export const CT_NO_PORT = -3;
 export const CT_HOST_LIMIT = -4;
 /** A lock-free walk that cannot tell: a session it matched or its chain moved under it. */
 const WALK_UNSURE = -5;
+/** From outside to a mapping whose filtering refuses the source. */
+export const CT_FILTERED = -6;
 
 // Which session an eviction picks: the highest rank, then the one nearest its timeout; 0 never.
 const RANK_KEEP = 0;
@@ -196,6 +207,8 @@ export interface ConntrackOptions {
   portRange?: [number, number];
   /** Most sessions one inside host may hold (default max / CT_DEFAULT_HOST_SHARE); 0: no limit. */
   maxPerHost?: number;
+  /** Which outside sources a mapping lets in (default address-port). */
+  filtering?: NatFiltering;
 }
 
 export interface ConntrackShared {
@@ -289,6 +302,10 @@ export class Conntrack {
   private readonly ownerIp: Int32Array;
   private readonly ownerPort: Int32Array;
   private readonly ownerRefs: Int32Array;
+  /** Per protocol and external port: the MAC of the inside host mapped to it, for hairpins and filtering modes that let outside in. */
+  private readonly ownerMacHi: Int32Array;
+  private readonly ownerMacLo: Int32Array;
+  private readonly addressIndex: AddressIndex;
   /** Per protocol and host port: 1 + the index of the rule that publishes it, or 0. */
   private readonly ruleOf: Int32Array;
   private readonly rules: Int32Array;
@@ -321,6 +338,9 @@ export class Conntrack {
     this.ownerRefs = take(PROTOCOLS.length * PORTS);
     this.ruleOf = take(2 * PORTS);
     this.rules = take(MAX_RULES * RULE_WORDS);
+    this.ownerMacHi = take(PROTOCOLS.length * PORTS);
+    this.ownerMacLo = take(PROTOCOLS.length * PORTS);
+    this.addressIndex = new AddressIndex(take, max, bucketCount);
   }
 
   private static bucketsFor(max: number): number {
@@ -329,7 +349,7 @@ export class Conntrack {
 
   static bytesFor(max: number): number {
     const words = HEADER_WORDS + max * SESSION_WORDS + 6 * Conntrack.bucketsFor(max) + 2 * max + 3 * PROTOCOLS.length * PORTS + 2 * PORTS + MAX_RULES * RULE_WORDS;
-    return words * 4;
+    return (words + 2 * PROTOCOLS.length * PORTS + AddressIndex.wordsFor(max, Conntrack.bucketsFor(max))) * 4;
   }
 
   static create(options: ConntrackOptions = {}, clock: () => number = monotonicMs): Conntrack {
@@ -346,6 +366,8 @@ export class Conntrack {
     ct.header[H_PORT_LO] = lo;
     ct.header[H_PORT_HI] = hi;
     ct.header[H_MAX_PER_HOST] = maxPerHost;
+    ct.header[H_FILTERING] = filteringCode(options.filtering ?? DEFAULT_NAT_FILTERING);
+    ct.addressIndex.clear();
     ct.header[H_SEED] = (Math.random() * 0x100000000) | 0;
     ct.seed = ct.header[H_SEED]!;
     ct.setTimeouts({ ...CT_DEFAULT_TIMEOUTS, ...options.timeouts });
@@ -508,7 +530,8 @@ export class Conntrack {
   /**
    * Creates a masquerade session for an inside source (orig tuple src:sport -> dst:dport, seen as
    * ports = sport << 16 | dport) leaving as natIp. With `rule`, the destination is also
-   * translated to that published inside server (hairpin). Returns the node of the original
+   * translated to that published inside server (hairpin); to natIp itself without a rule, to the
+   * inside endpoint mapped to the port (hairpin to a mapping). Returns the node of the original
    * direction, or CT_FULL / CT_HOST_LIMIT / CT_NO_PORT. The session counts against src. Fills
    * `found` as lookup() would, for the session made or the one another worker made first.
    */
@@ -520,10 +543,13 @@ export class Conntrack {
       // Room first: the draft binds an external port, which a refusal after it would leak.
       const room = this.makeRoom(src, now);
       if (room !== 0) return room;
-      const drafted = this.draftMasquerade(protocol, src, dst, ports, natIp, rule, true);
+      const drafted = this.draftMasquerade(protocol, src, dst, ports, natIp, rule, macHi, macLo, true);
       if (drafted === CT_NO_PORT) return this.counted(H_PORTS_EXHAUSTED, CT_NO_PORT);
       if (drafted !== 0) return drafted;
-      return this.insertDraft(protocol, src, dst, ports, src, macHi, macLo, tcpFlags, now, found);
+      const node = this.insertDraft(protocol, src, dst, ports, src, macHi, macLo, tcpFlags, now, found);
+      // What address-dependent filtering asks: which outside addresses the mapping has sent to.
+      if ((this.draft[D_PLACEMENT]! & REPLY_INSIDE) === 0 && protocol !== IPPROTO_ICMP) this.addressIndex.add(node >> 1, protocol, this.draft[D_BINDING]!, dst, this.seed);
+      return node;
     } finally {
       this.unlock();
     }
@@ -556,7 +582,7 @@ export class Conntrack {
   preview(protocol: number, src: number, dst: number, ports: number, natIp: number, rule: number, now: number, found: Int32Array): number {
     this.lock();
     try {
-      const drafted = natIp !== 0 ? this.draftMasquerade(protocol, src, dst, ports, natIp, rule, false) : this.draftPublished(protocol, src, ports, rule);
+      const drafted = natIp !== 0 ? this.draftMasquerade(protocol, src, dst, ports, natIp, rule, 0, 0, false) : this.draftPublished(protocol, src, ports, rule);
       if (drafted !== 0) return drafted;
       const d = this.draft;
       const room = this.roomFor(natIp !== 0 ? src : d[D_REPLY_SRC]!, now, false);
@@ -583,10 +609,13 @@ export class Conntrack {
    * Under the lock: the reply side of a masquerade session into `draft`, binding its external port
    * when `bind`. Returns 0, CT_MISS when the rule has gone, or CT_NO_PORT.
    */
-  private draftMasquerade(protocol: number, src: number, dst: number, ports: number, natIp: number, rule: number, bind: boolean): number {
+  private draftMasquerade(protocol: number, src: number, dst: number, ports: number, natIp: number, rule: number, macHi: number, macLo: number, bind: boolean): number {
     // The rule may have gone (or its slot been reused) since the caller read it without the lock.
     if (rule > 0 && this.ruleFor(protocol, ports & 0xffff) !== rule) return CT_MISS;
-    const ext = this.bindPort(protocol, src, ports >>> 16, bind);
+    // To the NAT's own address without a rule: a hairpin to the endpoint mapped to the port, if any.
+    const mapped = rule === 0 && dst === natIp ? this.mappingOf(protocol, ports & 0xffff) : NONE;
+    if (rule === 0 && dst === natIp && (mapped === NONE || (this.ownerIp[mapped] === src && this.ownerPort[mapped] === ports >>> 16))) return CT_MISS;
+    const ext = this.bindPort(protocol, src, ports >>> 16, macHi, macLo, bind);
     if (ext < 0) return CT_NO_PORT;
     const d = this.draft;
     d[D_REPLY_SRC] = dst;
@@ -603,10 +632,80 @@ export class Conntrack {
       d[D_MAC_HI] = this.rules[r + 2]!;
       d[D_MAC_LO] = this.rules[r + 3]!;
       d[D_PLACEMENT] = ORIG_INSIDE | REPLY_INSIDE;
+    } else if (mapped !== NONE) {
+      d[D_REPLY_SRC] = this.ownerIp[mapped]!;
+      replySport = this.ownerPort[mapped]!;
+      d[D_MAC_HI] = this.ownerMacHi[mapped]!;
+      d[D_MAC_LO] = this.ownerMacLo[mapped]!;
+      d[D_PLACEMENT] = ORIG_INSIDE | REPLY_INSIDE;
     }
     // ICMP echo keeps its id in both port halves, so replies match by id.
     d[D_REPLY_PORTS] = protocol === IPPROTO_ICMP ? (ext << 16) | ext : (replySport << 16) | ext;
     return 0;
+  }
+
+  /** Under the lock: the slot of the TCP or UDP mapping holding external `port` in the owner tables, or -1. */
+  private mappingOf(protocol: number, port: number): number {
+    if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return NONE;
+    const at = protocolIndex(protocol) * PORTS + port;
+    return this.ownerRefs[at]! > 0 ? at : NONE;
+  }
+
+  /**
+   * A new flow from outside (src, to the uplink's address dst) to a mapped port, where no session
+   * has its tuple: with endpoint filtering any source opens a session to the mapping's host, with
+   * address filtering a source the mapping has sent to. The session is shaped as a published
+   * port's (this packet its original direction), counts against that host and holds the mapping.
+   * Returns the node as createPublished does, or CT_MISS (no mapping, or address-and-port
+   * filtering), CT_FILTERED, CT_FULL, CT_HOST_LIMIT. In a dry run, fills `found` and returns 0.
+   */
+  openToMapping(protocol: number, src: number, dst: number, ports: number, tcpFlags: number, now: number, found: Int32Array, dry: boolean): number {
+    const mode = Atomics.load(this.header, H_FILTERING);
+    if (mode === FILTER_ADDRESS_PORT) return CT_MISS;
+    this.lock();
+    try {
+      const ext = ports & 0xffff;
+      let mapped = this.mappingOf(protocol, ext);
+      if (mapped === NONE) return CT_MISS;
+      if (mode === FILTER_ADDRESS && !this.addressIndex.has(protocol, ext, src, this.seed, this.alive)) return CT_FILTERED;
+      if (!dry) {
+        const ready = this.prepare(protocol, src, dst, ports, now, found);
+        if (ready !== CT_MISS) return ready;
+        const host = this.ownerIp[mapped]!;
+        const room = this.makeRoom(host, now);
+        if (room !== 0) return room;
+        // Making room may have ended the mapping's last session.
+        mapped = this.mappingOf(protocol, ext);
+        if (mapped === NONE || this.ownerIp[mapped] !== host) return CT_MISS;
+      }
+      const d = this.draft;
+      d[D_REPLY_SRC] = this.ownerIp[mapped]!;
+      d[D_REPLY_DST] = src;
+      d[D_REPLY_PORTS] = (this.ownerPort[mapped]! << 16) | (ports >>> 16);
+      d[D_PLACEMENT] = REPLY_INSIDE;
+      d[D_BINDING] = ext;
+      d[D_MAC_HI] = this.ownerMacHi[mapped]!;
+      d[D_MAC_LO] = this.ownerMacLo[mapped]!;
+      if (dry) {
+        this.foundFromDraft(found);
+        return 0;
+      }
+      this.ownerRefs[mapped]!++;
+      return this.insertDraft(protocol, src, dst, ports, d[D_REPLY_SRC]!, 0, 0, tcpFlags, now, found);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Under the lock: whether session `id` is in use and not expired, for the address index. */
+  private readonly alive = (id: number): boolean => {
+    const base = id * SESSION_WORDS;
+    return (this.sessions[base + S_STATE]! & F_USED) !== 0 && this.now() < this.sessions[base + S_EXPIRES]!;
+  };
+
+  /** Which outside sources a mapping lets in. */
+  filtering(): NatFiltering {
+    return filteringName(this.header[H_FILTERING]!);
   }
 
   /** Under the lock: the reply side of a session to a published port into `draft`; CT_MISS when the rule has gone. */
@@ -887,6 +986,7 @@ export class Conntrack {
       }
     }
     this.leaveHost(s[base + S_HOST]!, id);
+    this.addressIndex.remove(id, this.seed);
     s[base + S_STATE] = 0;
     s[base + S_EXPIRES] = 0;
     s[base + S_NEXT] = this.header[H_FREE]!;
@@ -896,20 +996,21 @@ export class Conntrack {
   }
 
   /**
-   * The external port for inside endpoint ip:port: the one it already has, else the port itself
-   * when free, else a free one from the range, probed in an order fixed by the endpoint. Taken
-   * only when `bind`; -1 when none is free.
+   * The external port for inside endpoint ip:port (a host with this MAC): the one it already has,
+   * else the port itself when free, else a free one as port-choice.ts orders them, probed in an
+   * order fixed by the endpoint. Taken only when `bind`; -1 when none is free.
    */
-  private bindPort(protocol: number, ip: number, port: number, bind: boolean): number {
+  private bindPort(protocol: number, ip: number, port: number, macHi: number, macLo: number, bind: boolean): number {
     const p = protocolIndex(protocol);
-    const lo = protocol === IPPROTO_ICMP ? 0 : this.header[H_PORT_LO]!;
-    const span = (protocol === IPPROTO_ICMP ? 65535 : this.header[H_PORT_HI]!) - lo + 1;
+    const icmp = protocol === IPPROTO_ICMP;
+    const { lo, hi } = icmp ? { lo: 0, hi: 65535 } : portRangeFor(port, this.header[H_PORT_LO]!, this.header[H_PORT_HI]!);
+    const span = hi - lo + 1;
     const start = hashTuple(this.seed, protocol, ip, port, 0) >>> 0;
-    const candidate = (i: number): number => (i === 0 ? port : lo + ((start + i) % span));
-    const probes = Math.min(MAPPING_PROBES, span + 1);
+    // ICMP ids have no parity to keep; after the probes that keep it, as many again as before take any port.
+    const probes = icmp ? Math.min(MAPPING_PROBES, span + 1) : PARITY_PROBES + Math.min(MAPPING_PROBES, span);
     let free = NONE;
     for (let i = 0; i < probes; i++) {
-      const c = candidate(i);
+      const c = i === 0 ? port : icmp ? lo + ((start + i) % span) : candidatePort(port, i, lo, hi, start);
       const at = p * PORTS + c;
       if (this.ownerRefs[at]! > 0) {
         if (this.ownerIp[at] === ip && this.ownerPort[at] === port) {
@@ -924,6 +1025,8 @@ export class Conntrack {
     const at = p * PORTS + free;
     this.ownerIp[at] = ip;
     this.ownerPort[at] = port;
+    this.ownerMacHi[at] = macHi;
+    this.ownerMacLo[at] = macLo;
     this.ownerRefs[at] = 1;
     return free;
   }

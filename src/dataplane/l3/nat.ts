@@ -1,5 +1,7 @@
 // Rewrites an IPv4 packet in place by its conntrack session: source NAT for flows from inside
-// (masquerade), destination NAT for published ports, both for hairpin, and ICMP errors about a
+// (masquerade), destination NAT for published ports and for mappings that the filtering mode
+// opens to outside, both for hairpin (to a published port or to another inside host's mapping,
+// the destination seeing the sender's own mapping, RFC 4787 REQ-9a), and ICMP errors about a
 // tracked flow, the header quoted inside them included. Checksums are updated incrementally
 // (RFC 1624); a partial checksum (virtio NEEDS_CSUM, so also every GSO frame) holds only the
 // pseudo-header's sum, which follows the addresses but not the ports.
@@ -19,10 +21,11 @@ import { read16, read32, write16, write32 } from '../../packet/bytes.js';
 import { DESC_WORDS, D_VNET_FLAGS, VNET_F_NEEDS_CSUM } from '../../native/descriptor.js';
 import { NEXT_DONE, type Batch } from '../core/batch.js';
 import {
-  DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_FRAGMENT, DROP_ICMP_CHECKSUM, DROP_MALFORMED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION, DROP_NAT_UNSUPPORTED,
+  DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_FRAGMENT, DROP_ICMP_CHECKSUM, DROP_MALFORMED, DROP_NAT_FILTERED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION,
+  DROP_NAT_UNSUPPORTED,
 } from '../core/drop-reasons.js';
 import {
-  CT_FULL, CT_HOST_LIMIT, CT_MISS, CT_NO_PORT, FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_PORTS, FOUND_SRC, createFound, type Conntrack,
+  CT_FILTERED, CT_FULL, CT_HOST_LIMIT, CT_MISS, CT_NO_PORT, FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_PORTS, FOUND_SRC, createFound, type Conntrack,
 } from './conntrack.js';
 import { HOLD_TAKEN, type FragmentQueue } from './frag-queue.js';
 import { FRAGMENT_SOUND, FragmentTable, laterFragmentProblem } from './fragments.js';
@@ -48,9 +51,9 @@ function opensFlow(flags: number, fromInside: boolean): boolean {
 
 /** Where a translated packet goes: to an inside host (by its MAC) or out of the uplink. */
 export interface NatScope {
-  /** The uplink's address, which masqueraded flows leave with and published ports are reached on. */
+  /** The uplink's address, which masqueraded and hairpinned flows come from and mappings and published ports are reached on. */
   uplinkIp: number;
-  /** The gateway's address, which hairpinned flows come from so that answers return through the switch. */
+  /** The gateway's address: what comes to it without a session is the gateway's to answer. */
   gatewayIp: number;
 }
 
@@ -105,12 +108,12 @@ export class Nat {
     const ct = this.ct;
     let node = ct.lookup(protocol, src, dst, ports, now, found);
     if (node === CT_MISS) {
-      // The answers to hairpinned flows, which the gateway sent on as itself, were found above.
       if (fromInside && dst === this.scope.gatewayIp) return NAT_LOCAL;
       const created = this.open(protocol, src, dst, ports, fromInside, fromInside ? macHiAt(bytes, at + ETH_SRC) : 0, fromInside ? macLoAt(bytes, at + ETH_SRC) : 0, tcpFlags, now, batch.dry);
       if (created === CT_FULL) return drop(batch, i, DROP_CONNTRACK_FULL);
       if (created === CT_HOST_LIMIT) return drop(batch, i, DROP_CONNTRACK_HOST_LIMIT);
       if (created === CT_NO_PORT) return drop(batch, i, DROP_NAT_NO_PORT);
+      if (created === CT_FILTERED) return drop(batch, i, DROP_NAT_FILTERED);
       if (created === CT_MISS) return drop(batch, i, DROP_NAT_NO_SESSION);
       // What was just created, or what another worker created first; `found` holds its translation.
       node = created;
@@ -158,20 +161,22 @@ export class Nat {
 
   /** A session for a new flow, or in a dry run the translation it would get (in `found`). */
   private open(protocol: number, src: number, dst: number, ports: number, fromInside: boolean, macHi: number, macLo: number, tcpFlags: number, now: number, dry: boolean): number {
-    const { uplinkIp, gatewayIp } = this.scope;
+    const { uplinkIp } = this.scope;
     const ct = this.ct;
     const toUplink = dst === uplinkIp;
     const rule = toUplink ? ct.ruleFor(protocol, ports & 0xffff) : 0;
     if (protocol === IPPROTO_TCP && !opensFlow(tcpFlags, fromInside)) return CT_MISS;
     if (fromInside) {
-      if (toUplink && rule === 0) return CT_MISS;
-      // Only a SYN opens a TCP flow through a published port; anything else would be a stray.
-      if (rule !== 0 && protocol === IPPROTO_TCP && (tcpFlags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) !== TCP_SYN) return CT_MISS;
-      const natIp = rule !== 0 ? gatewayIp : uplinkIp;
-      if (dry) return ct.preview(protocol, src, dst, ports, natIp, rule, now, this.found);
-      return ct.createMasquerade(protocol, src, dst, ports, natIp, macHi, macLo, rule, tcpFlags, now, this.found);
+      // Only a SYN opens a TCP flow hairpinned through a published port or a mapping; anything else would be a stray.
+      if (toUplink && protocol === IPPROTO_TCP && (tcpFlags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) !== TCP_SYN) return CT_MISS;
+      // Hairpinned too, the flow comes from the uplink's address: the destination sees the sender's mapping, and answers it through the switch.
+      if (dry) return ct.preview(protocol, src, dst, ports, uplinkIp, rule, now, this.found);
+      return ct.createMasquerade(protocol, src, dst, ports, uplinkIp, macHi, macLo, rule, tcpFlags, now, this.found);
     }
-    if (rule === 0) return CT_MISS;
+    if (rule === 0) {
+      if (protocol === IPPROTO_ICMP) return CT_MISS;
+      return ct.openToMapping(protocol, src, dst, ports, tcpFlags, now, this.found, dry);
+    }
     if (dry) return ct.preview(protocol, src, dst, ports, 0, rule, now, this.found);
     return ct.createPublished(protocol, src, dst, ports, rule, tcpFlags, now, this.found);
   }

@@ -168,8 +168,8 @@ export class Router implements Stage {
     const nat = this.nat;
     // The gateway answers for itself, and for everything while there is no uplink (net unreachable).
     if (nat === null || bytes[ip + IPV4_TTL]! <= 1) return this.answer(this.gateway, batch, i, true);
-    // To the gateway's own address come its pings, and the answers to hairpinned flows it sent on
-    // as itself (TCP and UDP, which NAT tells apart from what is the gateway's to answer).
+    // To the gateway's own address come its pings; TCP and UDP to it pass NAT, which hands back
+    // (NAT_LOCAL) what no session holds; hairpinned flows come from the uplink's address, not this one.
     const protocol = bytes[ip + IPV4_PROTOCOL]!;
     const dst = read32(bytes, ip + IPV4_DST);
     if (dst === this.gateway.spec.ip && protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return this.answer(this.gateway, batch, i, true);
