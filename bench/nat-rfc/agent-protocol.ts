@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 import { spawnIn } from '../../src/netns/namespace.js';
+import { workerScript } from '../../src/util/worker-script.js';
 
 export interface Datagram {
   from: string;
@@ -58,7 +59,8 @@ export class AgentClient {
 
   /** Starts the agent inside `netns` and waits until it says it is ready. */
   static async start(netns: string): Promise<AgentClient> {
-    const script = fileURLToPath(new URL('./agent.js', import.meta.url));
+    // Under vitest this module is TypeScript; the agent runs from dist/ either way.
+    const script = fileURLToPath(workerScript('./agent.js', import.meta.url));
     const child = spawnIn(netns, process.execPath, [script, String(AGENT_MAX_MS)], { stdio: ['pipe', 'pipe', 'pipe'] });
     const client = new AgentClient(netns, child);
     let stderr = '';

@@ -7,13 +7,13 @@
 // The NAT is Linux (a namespace with a bridge, ip_forward and iptables MASQUERADE and DNAT) or a
 // tapswitch switch with a gateway and a TAP uplink. Both publish 8080/tcp and 8081/udp of the
 // NAT's outside address to in2's 80/tcp and 81/udp. Every namespace has a name unique to this
-// process, and everything is recorded in `resources`, so release() leaves nothing behind.
+// process, and everything is recorded in the caller's `resources`, so releasing them leaves nothing behind.
 import { createOwnedNamespace, placeLink } from '../../src/netns/attach.js';
 import { ipIn } from '../../src/netns/ip.js';
 import { linkMac } from '../../src/netns/link.js';
 import { uniqueName } from '../../src/netns/names.js';
 import { execIn } from '../../src/netns/namespace.js';
-import { Resources } from '../../src/netns/resources.js';
+import type { Resources } from '../../src/netns/resources.js';
 import { CT_DEFAULT_TIMEOUTS, type CtTimeoutName } from '../../src/dataplane/l3/conntrack.js';
 import { ipv4ToNumber } from '../../src/packet/ipv4.js';
 import { macForIp } from '../../src/packet/mac.js';
@@ -55,7 +55,6 @@ export interface Lab {
   sessions(): Promise<Session[]>;
   /** The NAT's timeouts in seconds, under netfilter's sysctl names without nf_conntrack_. */
   timeouts(): Promise<Record<CtTimeoutName, number>>;
-  release(): Promise<void>;
 }
 
 async function insideHost(resources: Resources, tag: string): Promise<string> {
@@ -139,7 +138,6 @@ async function linuxLab(resources: Resources): Promise<Lab> {
       const values = (await execIn(nat, 'cat', names.map(sysctlOf))).trim().split('\n').map(Number);
       return Object.fromEntries(names.map((n, i) => [n, values[i]!])) as Record<CtTimeoutName, number>;
     },
-    release: () => resources.release(),
   };
 }
 
@@ -174,17 +172,10 @@ async function tapswitchLab(resources: Resources): Promise<Lab> {
     ],
     sessions: async () => sw.conntrackEntries().map((e) => ({ protocol: e.protocol, ...(e.state !== undefined && { state: e.state }), timeout: e.timeout, original: e.original, reply: e.reply })),
     timeouts: async () => sw.conntrack!.timeouts(),
-    release: () => resources.release(),
   };
 }
 
-/** Builds the lab; on a failure half-way, what was made is removed before the error goes on. */
-export async function buildLab(target: Target): Promise<Lab> {
-  const resources = new Resources();
-  try {
-    return target === 'linux' ? await linuxLab(resources) : await tapswitchLab(resources);
-  } catch (e) {
-    await resources.release().catch(() => undefined);
-    throw e;
-  }
+/** Builds the lab, recording all it makes in `resources`, which the caller releases (also after a failure half-way). */
+export function buildLab(target: Target, resources: Resources): Promise<Lab> {
+  return target === 'linux' ? linuxLab(resources) : tapswitchLab(resources);
 }

@@ -83,8 +83,11 @@ const lowPort: Probe = {
   },
 };
 
-/** Two even and two odd ports, each taken by in1 first; what parity does in2's moved port have? */
-const PARITY_PORTS = [42100, 42101, 42202, 42203];
+/**
+ * Four even and four odd ports, each taken by in1 first: what parity has in2's moved port? Eight,
+ * so that a NAT that picks ports at random keeps all by chance once in 256 runs.
+ */
+const PARITY_PORTS = [42100, 42101, 42202, 42203, 42304, 42305, 42406, 42407];
 
 const parity: Probe = {
   id: 'udp-parity',

@@ -1,10 +1,10 @@
 // Runs the probes against a lab for one target and reports one row per requirement, as a
 // markdown table or as data. The lab is removed at the end, on failure and on Ctrl-C.
-import { hostname, release } from 'node:os';
-import { parseArgs } from 'node:util';
+import { hostname, release as kernelRelease } from 'node:os';
 
+import { Resources } from '../../src/netns/resources.js';
 import { AgentClient } from './agent-protocol.js';
-import { buildLab, OUTSIDE, PUBLISHED, type Lab, type Target } from './lab.js';
+import { buildLab, OUTSIDE, PUBLISHED, type Target } from './lab.js';
 import { notMeasured, type Probe, type ProbeContext, type Row } from './probe.js';
 import { PACKET_PROBES } from './probes-packets.js';
 import { TCP_PROBES } from './probes-tcp.js';
@@ -53,57 +53,64 @@ export async function measure(target: Target, only: readonly string[] = []): Pro
   const unknown = only.filter((id) => !PROBES.some((p) => p.id === id));
   if (unknown.length > 0) throw new Error(`unknown probe ${unknown.join(', ')}; known: ${PROBES.map((p) => p.id).join(', ')}`);
   const chosen = only.length === 0 ? PROBES : PROBES.filter((p) => only.includes(p.id));
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const resources = new Resources();
+  let stopping = false;
+  let cleaning: Promise<void> | undefined;
+  // The signal and the end of the run may both ask; the lab is released once, and fully.
+  const release = (): Promise<void> => (cleaning ??= resources.release().catch((e: Error) => console.error(e.message)));
+  // A namespace being made when the signal comes is recorded only once its `ip` returns: the
+  // release waits for the setup to end, a few seconds at most, so it finds everything.
+  let setupEnded: () => void = () => undefined;
+  const setup = new Promise<void>((resolve) => (setupEnded = resolve));
   const onSignal = (): void => {
-    void cleanUp(cleanups).finally(() => process.exit(130));
+    stopping = true;
+    void setup.then(release).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const lab: Lab = await buildLab(target);
-    cleanups.push(() => lab.release());
-    const agents = await Promise.all([lab.in1, lab.in2, lab.out].map((h) => AgentClient.start(h.netns)));
-    for (const a of agents) cleanups.push(() => a.stop());
-    const [in1, in2, out] = agents as [AgentClient, AgentClient, AgentClient];
-    const wireIn1 = Wire.open(lab.in1.netns, 'eth0');
-    cleanups.push(() => wireIn1.close());
-    const wireOut = Wire.open(lab.out.netns, 'eth0');
-    cleanups.push(() => wireOut.close());
-    let nextPort = FIRST_SOURCE_PORT;
-    const ctx: ProbeContext = {
-      lab,
-      in1,
-      in2,
-      out,
-      wireIn1,
-      wireOut,
-      in1Link: { ethSrc: lab.in1.mac, ethDst: lab.gatewayMac },
-      outLink: { ethSrc: lab.out.mac, ethDst: lab.uplinkMac },
-      servers: await startServers(out, in2),
-      freshPort: () => (nextPort += 2),
-    };
+    const ctx = await prepare(target, resources).finally(setupEnded);
     const rows: RowResult[] = [];
     for (const probe of chosen) {
+      if (stopping) break;
       const found = await probe.run(ctx).catch((e: Error) => [notMeasured('-', probe.id, `the probe failed: ${e.message}`)]);
       rows.push(...found.map((r) => ({ ...r, probe: probe.id, reproduce: reproduce(target, probe.id) })));
     }
-    return { target, date: new Date().toISOString(), host: hostname(), kernel: release(), setup: lab.setup, rows };
+    return { target, date: new Date().toISOString(), host: hostname(), kernel: kernelRelease(), setup: ctx.lab.setup, rows };
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    await cleanUp(cleanups);
+    await release();
   }
 }
 
-/** Newest first, every step tried even when one fails. */
-async function cleanUp(cleanups: (() => Promise<void> | void)[]): Promise<void> {
-  while (cleanups.length > 0) {
-    try {
-      await cleanups.pop()!();
-    } catch (e) {
-      console.error(`cleanup: ${(e as Error).message}`);
-    }
+/** The lab, an agent in each host, packet sockets on in1 and on the outside host, and the servers. */
+async function prepare(target: Target, resources: Resources): Promise<ProbeContext> {
+  const lab = await buildLab(target, resources);
+  const agents: AgentClient[] = [];
+  for (const host of [lab.in1, lab.in2, lab.out]) {
+    const agent = await AgentClient.start(host.netns);
+    resources.add(`agent in ${host.netns}`, () => agent.stop());
+    agents.push(agent);
   }
+  const [in1, in2, out] = agents as [AgentClient, AgentClient, AgentClient];
+  const wireIn1 = Wire.open(lab.in1.netns, 'eth0');
+  resources.add('packet socket in in1', () => wireIn1.close());
+  const wireOut = Wire.open(lab.out.netns, 'eth0');
+  resources.add('packet socket in out', () => wireOut.close());
+  let nextPort = FIRST_SOURCE_PORT;
+  return {
+    lab,
+    in1,
+    in2,
+    out,
+    wireIn1,
+    wireOut,
+    in1Link: { ethSrc: lab.in1.mac, ethDst: lab.gatewayMac },
+    outLink: { ethSrc: lab.out.mac, ethDst: lab.uplinkMac },
+    servers: await startServers(out, in2),
+    freshPort: () => (nextPort += 2),
+  };
 }
 
 export function markdown(report: Report): string {
