@@ -318,6 +318,10 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
   },
   vlan_tagged: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},vlan=10,ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},udp_dst=53`) }),
   martian_source: () => ({ port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=127.0.0.1,ip_dst=${UPLINK_IP},udp_dst=53`) }),
+  tcp_out_of_window: (rig) => {
+    handshake(tcpToOutside(rig, 1, 40000));
+    return { port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},tcp_src=80,tcp_dst=40000,tcp_flags=R,tcp_seq=2000000000`) };
+  },
 };
 
 /** A flow from port `from`'s host to REMOTE_IP, answered, so its session may not be evicted early. */

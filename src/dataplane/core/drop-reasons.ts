@@ -34,6 +34,7 @@ export const DROP_REASON_INFO = [
   { reason: 'l4_header_invalid', stage: 'l3', description: 'a TCP, UDP or ICMP header cut short by its IPv4 packet, or a UDP length under 8 or beyond the packet' },
   { reason: 'vlan_tagged', stage: 'l3', description: 'came in on the uplink with a VLAN tag (in the frame, or taken off by the kernel); the uplink is untagged' },
   { reason: 'martian_source', stage: 'l3', description: 'from the uplink with a source address no outside host has: the subnet\'s, the uplink\'s own, 0/8, 127/8, multicast or reserved' },
+  { reason: 'tcp_out_of_window', stage: 'l3', description: 'a TCP RST or FIN outside the window its session tracks (like netfilter\'s tcp_in_window): most likely forged, so it neither passes nor closes the session' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -78,3 +79,4 @@ export const DROP_IP_CHECKSUM = reason('ip_checksum');
 export const DROP_L4_HEADER_INVALID = reason('l4_header_invalid');
 export const DROP_VLAN_TAGGED = reason('vlan_tagged');
 export const DROP_MARTIAN_SOURCE = reason('martian_source');
+export const DROP_TCP_OUT_OF_WINDOW = reason('tcp_out_of_window');
