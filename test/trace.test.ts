@@ -103,7 +103,7 @@ describe('trace, stage by stage', () => {
       before: { src: hostIp(1), dst: REMOTE_IP, sport: 40000, dport: 53 },
       after: { src: UPLINK_IP, dst: REMOTE_IP, sport: 40000, dport: 53 },
       session: 'new',
-      timeoutSeconds: 30,
+      timeoutSeconds: 120,
     });
     expect(l3[2]!.text).toBe(`next hop 192.0.2.1 at ${NEXT_HOP_MAC}`);
     expect(block.fate.text).toBe('sent on uplink');

@@ -51,19 +51,24 @@ export const CT_DEFAULT_MAX = 65536;
 /** Without --conntrack-max-per-host, one inside host may hold this fraction (1/n) of the table. */
 export const CT_DEFAULT_HOST_SHARE = 4;
 
-/** Timeouts in seconds, named like the nf_conntrack_* sysctls, with netfilter's defaults. */
+/**
+ * Timeouts in seconds, named like the nf_conntrack_* sysctls. The defaults are the RFCs' minimums
+ * (netfilter's are shorter for UDP, ICMP and a TCP connection opening or closing): UDP 2 min (RFC
+ * 4787 REQ-5), ICMP query 60 s (RFC 5508 REQ-2), TCP partly open or partly closed 4 min and
+ * established 2 h 4 min (RFC 5382 REQ-5). CLOSE, after a RST, is no connection any more.
+ */
 export const CT_DEFAULT_TIMEOUTS = {
-  tcp_syn_sent: 120,
-  tcp_syn_recv: 60,
-  tcp_established: 432000,
-  tcp_fin_wait: 120,
-  tcp_close_wait: 60,
-  tcp_last_ack: 30,
-  tcp_time_wait: 120,
+  tcp_syn_sent: 240,
+  tcp_syn_recv: 240,
+  tcp_established: 7440,
+  tcp_fin_wait: 240,
+  tcp_close_wait: 240,
+  tcp_last_ack: 240,
+  tcp_time_wait: 240,
   tcp_close: 10,
-  udp: 30,
+  udp: 120,
   udp_stream: 120,
-  icmp: 30,
+  icmp: 60,
 };
 export type CtTimeoutName = keyof typeof CT_DEFAULT_TIMEOUTS;
 export type CtTimeouts = Record<CtTimeoutName, number>;
