@@ -251,7 +251,7 @@ describeKernel('NAT through the gateway and the uplink', () => {
     const udp = () => json<CtEntry[]>('conntrack', '--switch', sw).filter((e) => e.protocol === 'udp');
     const sessions = udp();
     expect(sessions.length).toBeGreaterThan(0);
-    // The sessions follow the udp=3 given at up; the 15 s wait below is under the 30 s default, so only that expires them in time.
+    // The sessions follow the udp=3 given at up; the 15 s wait below is under the 120 s default, so only that expires them in time.
     expect(Math.max(...sessions.map((e) => e.timeout))).toBeLessThanOrEqual(3);
     let left = sessions.length;
     await waitFor(() => (left = udp().length) === 0, { what: () => `the UDP sessions to expire (${left} left)`, timeoutMs: 15_000, intervalMs: 250 });

@@ -109,7 +109,7 @@ describe('trace, stage by stage', () => {
       before: { src: hostIp(1), dst: REMOTE_IP, sport: 40000, dport: 53 },
       after: { src: UPLINK_IP, dst: REMOTE_IP, sport: 40000, dport: 53 },
       session: 'new',
-      timeoutSeconds: 30,
+      timeoutSeconds: 120,
     });
     expect(l3[2]!.text).toBe(`next hop 192.0.2.1 at ${NEXT_HOP_MAC}`);
     expect(block.fate.text).toBe('sent on uplink');
@@ -366,6 +366,10 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     rig.send(1, udp(1, GATEWAY_MAC, REMOTE_IP));
     rig.run();
     return { port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=198.51.100.8,ip_dst=${UPLINK_IP},udp_src=53,udp_dst=40000`) };
+  },
+  tcp_out_of_window: (rig) => {
+    handshake(tcpToOutside(rig, 1, 40000));
+    return { port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},tcp_src=80,tcp_dst=40000,tcp_flags=R,tcp_seq=2000000000`) };
   },
 };
 

@@ -3,11 +3,10 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
 import { openPacket } from '../src/native/packet.js';
-import { addAddress, createVethPair, linkMac, moveLink, setLinkUp } from '../src/netns/link.js';
-import { uniqueName } from '../src/netns/names.js';
 import { Switch } from '../src/switch/switch.js';
 import { frame } from './support/engine-rig.js';
 import { FrameProbe, Lab, describeKernel, testSubnet } from './support/kernel.js';
+import { outsideOverUplink } from './support/outside-uplink.js';
 import { waitFor } from './support/wait-for.js';
 
 const WEB_MAC = '02:42:0a:00:00:02';
@@ -21,27 +20,17 @@ describeKernel('a VLAN-tagged SYN on an AF_PACKET uplink', () => {
   const subnet = testSubnet();
   const outer = `198.19.${(process.pid % 200) + 20}`;
 
-  // The outside namespace holds eth0 at outer.1, the next hop; its veth peer is the uplink, in a namespace of its own.
+  // The outside namespace holds the next hop, whose veth peer is the uplink.
   beforeEach(async () => {
     lab = new Lab();
     sw = await Switch.create({ workers: 1, gateway: { ip: `${subnet}.1` } });
     lab.resources.add('switch', () => sw.close());
-    const outside = await lab.namespace();
-    const uplinkNs = await lab.namespace();
-    const outEnd = uniqueName('tsv');
-    const upEnd = uniqueName('tsv');
-    await createVethPair(outEnd, upEnd);
-    await moveLink(outEnd, outside, 'eth0');
-    await moveLink(upEnd, uplinkNs);
-    await addAddress('eth0', `${outer}.1/24`, outside);
-    await setLinkUp('eth0', outside);
-    await setLinkUp(upEnd, uplinkNs);
-    outsideMac = await linkMac('eth0', outside);
-    await sw.addUplink({ ifname: upEnd, netns: uplinkNs, ip: `${outer}.2/24`, via: `${outer}.1` });
+    const outside = await outsideOverUplink(lab, sw, outer);
+    outsideMac = outside.mac;
     web = await sw.addMemoryPort({ name: 'web' });
     sw.addStaticEntry(WEB_MAC, web.id);
     sw.publish({ protocol: 'tcp', hostPort: 8080, ip: `${subnet}.2`, port: 80, mac: WEB_MAC });
-    const sender = openPacket({ ifname: 'eth0', netns: outside });
+    const sender = openPacket({ ifname: 'eth0', netns: outside.netns });
     lab.resources.add('packet socket in the outside namespace', () => sender.close());
     probe = new FrameProbe(sender.queue);
     lab.resources.add('probe', () => probe.close());

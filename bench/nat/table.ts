@@ -9,6 +9,7 @@ import { Worker, isMainThread, workerData, parentPort } from 'node:worker_thread
 import { fileURLToPath } from 'node:url';
 
 import { Conntrack, type ConntrackShared, createFound } from '../../src/dataplane/l3/conntrack.js';
+import { SEG_FLAGS, SEG_WHOLE, createSegment } from '../../src/dataplane/l3/tcp-window.js';
 import { FramePool } from '../../src/dataplane/core/frame-pool.js';
 import { FrameRing, type FrameRingShared } from '../../src/dataplane/core/frame-ring.js';
 import { DESC_WORDS, D_LEN, D_SLOT } from '../../src/native/descriptor.js';
@@ -40,12 +41,15 @@ function runJob(job: Job): number {
   if (job.kind === 'shared') {
     const ct = Conntrack.adopt(job.table);
     const found = createFound();
+    const ack = createSegment();
+    ack[SEG_FLAGS] = 0x10;
+    ack[SEG_WHOLE] = 1;
     const now = ct.now();
     while (performance.now() < deadline) {
       for (let i = 0; i < SESSIONS; i++) {
         const port = 20000 + i;
         const node = job.direction === 0 ? ct.lookup(IPPROTO_TCP, (INSIDE + 2 + (i & 255)) | 0, REMOTE, ((port << 16) | 80) | 0, now, found) : ct.lookup(IPPROTO_TCP, REMOTE, NAT_IP, ((80 << 16) | port) | 0, now, found);
-        if (node >= 0) ct.update(node, 64, 0x10, now, found);
+        if (node >= 0) ct.update(node, 64, ack, now, found);
       }
       ops += SESSIONS;
     }

@@ -13,6 +13,7 @@
 import { CT_FULL, CT_HOST_LIMIT, CT_NO_PORT, FOUND_DST, FOUND_PORTS, FOUND_SRC, FOUND_VERSION, createFound, type CtEntry, type Conntrack } from '../../src/dataplane/l3/conntrack.js';
 import { IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number, ipv4ToNumber } from '../../src/packet/ipv4.js';
 import { TCP_ACK, TCP_SYN } from '../../src/packet/tcp.js';
+import { SEG_FLAGS, SEG_WHOLE, createSegment } from '../../src/dataplane/l3/tcp-window.js';
 
 export const CT_STRESS_MAX = 32;
 export const CT_STRESS_PORT_RANGE: [number, number] = [20000, 20015];
@@ -92,6 +93,9 @@ export interface Hit {
 const found = createFound();
 /** What createSession's sessions translate to, apart from `found` so a lookup's hit stays whole. */
 const made = createFound();
+/** The segment a hit's packet carries: only its flags differ between directions. */
+const segment = createSegment();
+segment[SEG_WHOLE] = 1;
 
 function hitOf(node: number): Hit | undefined {
   if (node < 0) return undefined;
@@ -121,7 +125,8 @@ export function createSession(ct: Conntrack, flow: Flow, now: number): Created {
 /** Counts a packet on the session `hit` came from; it must be the last lookup made on `ct`. */
 export function updateSession(ct: Conntrack, hit: Hit, now: number): void {
   found[FOUND_VERSION] = hit.version;
-  ct.update(hit.node, 100, (hit.node & 1) === 0 ? TCP_ACK : TCP_SYN | TCP_ACK, now, found);
+  segment[SEG_FLAGS] = (hit.node & 1) === 0 ? TCP_ACK : TCP_SYN | TCP_ACK;
+  ct.update(hit.node, 100, segment, now, found);
 }
 
 // ---- the checks ----

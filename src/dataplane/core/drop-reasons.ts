@@ -43,6 +43,7 @@ export const DROP_REASON_INFO = [
   { reason: 'icmp_ratelimited', stage: 'l3', description: 'an ICMP error the router made (time exceeded, table full, unsolicited SYN) and held back: over its rate limit of 500 a second per worker' },
   { reason: 'frag_needed', stage: 'l3', description: "routed with DF set and larger than the egress port's MTU: the sender got ICMP fragmentation needed with that MTU" },
   { reason: 'nat_filtered', stage: 'l3', description: 'from outside to a mapping that --nat-filtering address keeps closed to this source: the inside host never sent to its address' },
+  { reason: 'tcp_out_of_window', stage: 'l3', description: 'a TCP RST or FIN outside the window its session tracks (like netfilter\'s tcp_in_window): most likely forged, so it neither passes nor closes the session' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -96,3 +97,4 @@ export const DROP_ICMP_CHECKSUM = reason('icmp_checksum');
 export const DROP_ICMP_RATELIMITED = reason('icmp_ratelimited');
 export const DROP_FRAG_NEEDED = reason('frag_needed');
 export const DROP_NAT_FILTERED = reason('nat_filtered');
+export const DROP_TCP_OUT_OF_WINDOW = reason('tcp_out_of_window');

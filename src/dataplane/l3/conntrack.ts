@@ -9,8 +9,8 @@
 // reader standing on it would be led off its own chain; a reader believes a miss only when its
 // bucket's version did not move during the walk, and walks again otherwise (it takes the lock only
 // after several unlucky walks). A miss from outside (a port scan) therefore costs no lock at all.
-// Writers (new sessions, expiry, flush, rules) take one spinlock. Counters and TCP state are
-// updated with atomics.
+// Writers (new sessions, expiry, flush, rules) take one spinlock. Counters, TCP state and TCP
+// windows (tcp-window.ts) are updated with atomics.
 //
 // A full table makes room as netfilter's early_drop does: a new flow evicts a session that was
 // never assured (no answer, or a TCP handshake never completed) or an assured TCP session that is
@@ -43,6 +43,7 @@
 // ports (DNAT rules) sit in the same memory, so new flows see them at once.
 
 import { TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_NONE, TCP_STATE_NAMES, nextTcpState, tcpStateOf } from './tcp-state.js';
+import { SEG_FLAGS, WINDOW_IN, WINDOW_OUT, WINDOW_WORDS, trackWindow } from './tcp-window.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number } from '../../packet/ipv4.js';
 import { nextPowerOfTwo } from '../core/power-of-two.js';
 import { TICKS_PER_SECOND, monotonicMs, ticksSince } from '../shm/clock.js';
@@ -58,19 +59,24 @@ export const CT_DEFAULT_MAX = 65536;
 /** Without --conntrack-max-per-host, one inside host may hold this fraction (1/n) of the table. */
 export const CT_DEFAULT_HOST_SHARE = 4;
 
-/** Timeouts in seconds, named like the nf_conntrack_* sysctls, with netfilter's defaults. */
+/**
+ * Timeouts in seconds, named like the nf_conntrack_* sysctls. The defaults are the RFCs' minimums
+ * (netfilter's are shorter for UDP, ICMP and a TCP connection opening or closing): UDP 2 min (RFC
+ * 4787 REQ-5), ICMP query 60 s (RFC 5508 REQ-2), TCP partly open or partly closed 4 min and
+ * established 2 h 4 min (RFC 5382 REQ-5). CLOSE, after a RST, is no connection any more.
+ */
 export const CT_DEFAULT_TIMEOUTS = {
-  tcp_syn_sent: 120,
-  tcp_syn_recv: 60,
-  tcp_established: 432000,
-  tcp_fin_wait: 120,
-  tcp_close_wait: 60,
-  tcp_last_ack: 30,
-  tcp_time_wait: 120,
+  tcp_syn_sent: 240,
+  tcp_syn_recv: 240,
+  tcp_established: 7440,
+  tcp_fin_wait: 240,
+  tcp_close_wait: 240,
+  tcp_last_ack: 240,
+  tcp_time_wait: 240,
   tcp_close: 10,
-  udp: 30,
+  udp: 120,
   udp_stream: 120,
-  icmp: 30,
+  icmp: 60,
 };
 export type CtTimeoutName = keyof typeof CT_DEFAULT_TIMEOUTS;
 export type CtTimeouts = Record<CtTimeoutName, number>;
@@ -94,7 +100,8 @@ const S_MAC_REPLY = 19; // the responder's MAC when it is inside
 const S_NEXT = 21; // while free: the next free session; while used: its host's next younger session
 const S_HOST = 22; // the inside host the session counts against
 const S_HOST_PREV = 23; // its host's next older session
-const SESSION_WORDS = 24;
+const S_WINDOW = 24; // TCP: per direction, the window words of tcp-window.ts
+const SESSION_WORDS = S_WINDOW + 2 * WINDOW_WORDS;
 
 const F_USED = 1 << 8;
 const F_SEEN_REPLY = 1 << 9;
@@ -461,25 +468,33 @@ export class Conntrack {
 
   /**
    * Counts a packet of `bytes` on the session lookup() just found and moves its state and timeout
-   * on. Does nothing when the session was freed (and maybe reused) since the lookup that filled `found`.
+   * on; a TCP segment (`segment` from readSegment) moves them only when in its window. Returns
+   * false for a TCP RST or FIN outside the window, which is to be dropped and moves nothing. Does
+   * nothing when the session was freed (and maybe reused) since the lookup that filled `found`.
    */
-  update(node: number, bytes: number, tcpFlags: number, now: number, found: Int32Array): void {
+  update(node: number, bytes: number, segment: Int32Array, now: number, found: Int32Array): boolean {
     const s = this.sessions;
     const base = (node >> 1) * SESSION_WORDS;
-    if (Atomics.load(s, base + S_VERSION) !== found[FOUND_VERSION]) return;
+    if (Atomics.load(s, base + S_VERSION) !== found[FOUND_VERSION]) return true;
     const dir = node & 1;
+    const protocol = s[base + S_INFO]! & 0xff;
+    let word = Atomics.load(s, base + S_STATE);
+    let moves = true;
+    if (protocol === IPPROTO_TCP) {
+      const verdict = trackWindow(s, base + S_WINDOW, dir, tcpStateOf(word), segment);
+      if (verdict === WINDOW_OUT) return false;
+      moves = verdict === WINDOW_IN;
+    }
     const c = base + S_PACKETS + 3 * dir;
     Atomics.add(s, c, 1);
     // Bytes as two 32-bit halves, carried by hand: Atomics on BigInt64 would allocate per packet.
     const low = Atomics.add(s, c + 1, bytes) >>> 0;
     if (low + bytes > 0xffffffff) Atomics.add(s, c + 2, 1);
-    const protocol = s[base + S_INFO]! & 0xff;
-    let word = Atomics.load(s, base + S_STATE);
     for (;;) {
       let next = word;
       if (dir === 1) next |= F_SEEN_REPLY;
       if (protocol === IPPROTO_TCP) {
-        next = (next & ~0x3f) | nextTcpState(word & 0x3f, dir, tcpFlags);
+        if (moves) next = (next & ~0x3f) | nextTcpState(word & 0x3f, dir, segment[SEG_FLAGS]!);
         if (tcpStateOf(next) === TCP_ESTABLISHED) next |= F_ASSURED;
       } else if (dir === 1) {
         next |= F_ASSURED;
@@ -500,6 +515,7 @@ export class Conntrack {
       if (after === word) break;
       word = after;
     }
+    return true;
   }
 
   private timeoutFor(protocol: number, word: number): number {
@@ -918,6 +934,8 @@ export class Conntrack {
     s[base + S_MAC_REPLY] = d[D_MAC_HI]!;
     s[base + S_MAC_REPLY + 1] = d[D_MAC_LO]!;
     s[base + S_HOST] = host;
+    // Not started: the first segment of each direction (this one for the original) starts its window.
+    s.fill(0, base + S_WINDOW, base + S_WINDOW + 2 * WINDOW_WORDS);
     const state = protocol === IPPROTO_TCP ? nextTcpState(TCP_NONE, 0, tcpFlags) : 0;
     // A TCP flow picked up mid-stream (its SYN not seen) counts as established, as netfilter's loose mode does.
     s[base + S_STATE] = F_USED | (protocol === IPPROTO_TCP && state === TCP_NONE ? TCP_ESTABLISHED : state);

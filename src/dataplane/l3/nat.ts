@@ -13,7 +13,7 @@
 import { checksumReplace16, checksumReplace32, foldChecksum, internetChecksum, onesSum, partialReplace32 } from '../../packet/checksum.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_DST, IPV4_FRAGMENT, IPV4_ID, IPV4_MF, IPV4_PROTOCOL, IPV4_SRC, IPV4_TOTAL_LENGTH, IPV4_CHECKSUM, ipv4HeaderBytes, isLaterFragment } from '../../packet/ipv4.js';
 import { ICMP_CHECKSUM, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_ID, ICMP_QUOTE, ICMP_TYPE, isIcmpError } from '../../packet/icmp.js';
-import { TCP_ACK, TCP_CHECKSUM, TCP_FIN, TCP_FLAGS, TCP_RST, TCP_SYN } from '../../packet/tcp.js';
+import { TCP_ACK, TCP_CHECKSUM, TCP_FIN, TCP_RST, TCP_SYN } from '../../packet/tcp.js';
 import { UDP_CHECKSUM } from '../../packet/udp.js';
 import { ETH_DST, ETH_SRC } from '../../packet/ethernet.js';
 import { macHiAt, macLoAt, writeMacWords } from '../../packet/mac.js';
@@ -22,13 +22,14 @@ import { DESC_WORDS, D_VNET_FLAGS, VNET_F_NEEDS_CSUM } from '../../native/descri
 import { NEXT_DONE, type Batch } from '../core/batch.js';
 import {
   DROP_CONNTRACK_FULL, DROP_CONNTRACK_HOST_LIMIT, DROP_FRAGMENT, DROP_ICMP_CHECKSUM, DROP_MALFORMED, DROP_NAT_FILTERED, DROP_NAT_NO_PORT, DROP_NAT_NO_SESSION,
-  DROP_NAT_UNSUPPORTED,
+  DROP_NAT_UNSUPPORTED, DROP_TCP_OUT_OF_WINDOW,
 } from '../core/drop-reasons.js';
 import {
   CT_FILTERED, CT_FULL, CT_HOST_LIMIT, CT_MISS, CT_NO_PORT, FOUND_DST, FOUND_INSIDE, FOUND_MAC_HI, FOUND_MAC_LO, FOUND_PORTS, FOUND_SRC, createFound, type Conntrack,
 } from './conntrack.js';
 import { HOLD_TAKEN, type FragmentQueue } from './frag-queue.js';
 import { FRAGMENT_SOUND, FragmentTable, laterFragmentProblem } from './fragments.js';
+import { SEG_FLAGS, createSegment, readSegment } from './tcp-window.js';
 
 /** translate() results: where the translated packet goes, or that it was dropped. */
 export const NAT_DROPPED = -1;
@@ -60,6 +61,8 @@ export interface NatScope {
 export class Nat {
   /** This thread's answer record for conntrack lookups. */
   private readonly found = createFound();
+  /** This thread's record of the TCP segment being translated. */
+  private readonly segment = createSegment();
   private readonly fragments = new FragmentTable();
 
   constructor(
@@ -87,11 +90,12 @@ export class Nat {
     const l4 = ip + ihl;
     const end = ip + total;
     let ports: number;
-    let tcpFlags = 0;
+    const segment = this.segment;
+    segment[SEG_FLAGS] = 0;
     if (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) {
       if (l4 + 4 > end) return drop(batch, i, DROP_MALFORMED);
       ports = read32(bytes, l4) | 0;
-      if (protocol === IPPROTO_TCP && l4 + TCP_FLAGS < end) tcpFlags = bytes[l4 + TCP_FLAGS]!;
+      if (protocol === IPPROTO_TCP) readSegment(bytes, l4, end, (bytes[ip + IPV4_FRAGMENT]! & IPV4_MF) !== 0, segment);
     } else if (protocol === IPPROTO_ICMP) {
       if (l4 + 8 > end) return drop(batch, i, DROP_MALFORMED);
       const type = bytes[l4 + ICMP_TYPE]!;
@@ -109,7 +113,7 @@ export class Nat {
     let node = ct.lookup(protocol, src, dst, ports, now, found);
     if (node === CT_MISS) {
       if (fromInside && dst === this.scope.gatewayIp) return NAT_LOCAL;
-      const created = this.open(protocol, src, dst, ports, fromInside, fromInside ? macHiAt(bytes, at + ETH_SRC) : 0, fromInside ? macLoAt(bytes, at + ETH_SRC) : 0, tcpFlags, now, batch.dry);
+      const created = this.open(protocol, src, dst, ports, fromInside, fromInside ? macHiAt(bytes, at + ETH_SRC) : 0, fromInside ? macLoAt(bytes, at + ETH_SRC) : 0, segment[SEG_FLAGS]!, now, batch.dry);
       if (created === CT_FULL) return drop(batch, i, DROP_CONNTRACK_FULL);
       if (created === CT_HOST_LIMIT) return drop(batch, i, DROP_CONNTRACK_HOST_LIMIT);
       if (created === CT_NO_PORT) return drop(batch, i, DROP_NAT_NO_PORT);
@@ -118,7 +122,8 @@ export class Nat {
       // What was just created, or what another worker created first; `found` holds its translation.
       node = created;
     }
-    if (!batch.dry) ct.update(node, total, tcpFlags, now, found);
+    // A RST or FIN outside the window is most likely forged; the endpoint would ignore it anyway.
+    if (!batch.dry && !ct.update(node, total, segment, now, found)) return drop(batch, i, DROP_TCP_OUT_OF_WINDOW);
     this.rewrite(bytes, ip, l4, end, protocol, partial, src, dst, ports, found[FOUND_SRC]!, found[FOUND_DST]!, found[FOUND_PORTS]!);
     // More fragments follow: they will need this translation.
     if ((bytes[ip + IPV4_FRAGMENT]! & IPV4_MF) !== 0 && !batch.dry) {
