@@ -23,6 +23,7 @@ interface CaseRow {
   case: string;
   deliveredPps?: number;
   gbps?: number;
+  connectionsPerSecond?: number;
 }
 
 const BENCHES: Record<string, Bench> = {
@@ -36,6 +37,17 @@ const BENCHES: Record<string, Bench> = {
       const out: Record<string, number> = {};
       for (const row of r.udp64 as CaseRow[]) if (row.case.startsWith('switch')) out[`${row.case}: 64-byte UDP kpps`] = row.deliveredPps! / 1e3;
       for (const row of r.tcp as CaseRow[]) if (row.case.startsWith('switch')) out[`${row.case}: TCP Gbit/s`] = row.gbps!;
+      return out;
+    },
+  },
+  // Issue 16 item 10: the NAT case's TCP and 64-byte figures against the build before the change; bridged is the control.
+  nat: {
+    args: (seconds, out) => ['--seconds', String(seconds), '--runs', '1', '--out', out],
+    metrics: (r) => {
+      const out: Record<string, number> = {};
+      for (const row of r.tcp as CaseRow[]) out[`${row.case}: TCP Gbit/s`] = row.gbps!;
+      for (const row of r.udp64 as CaseRow[]) out[`${row.case}: 64-byte UDP kpps`] = row.deliveredPps! / 1e3;
+      for (const row of r.connections as CaseRow[]) out[`${row.case}: TCP connections/s`] = row.connectionsPerSecond!;
       return out;
     },
   },
