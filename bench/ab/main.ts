@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { median } from '../lib/measure.js';
 import { writeResult } from '../lib/report.js';
 
 interface Bench {
@@ -52,12 +53,6 @@ const BENCHES: Record<string, Bench> = {
     },
   },
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function runOnce(tree: string, name: string, bench: Bench, seconds: number, dir: string, label: string): Record<string, number> {
   const script = join(tree, 'dist', 'bench', name, 'main.js');
