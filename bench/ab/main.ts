@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { median } from '../lib/measure.js';
 import { writeResult } from '../lib/report.js';
 
 interface Bench {
@@ -23,6 +24,7 @@ interface CaseRow {
   case: string;
   deliveredPps?: number;
   gbps?: number;
+  connectionsPerSecond?: number;
 }
 
 const BENCHES: Record<string, Bench> = {
@@ -39,13 +41,18 @@ const BENCHES: Record<string, Bench> = {
       return out;
     },
   },
+  // Issue 16 item 10: the NAT case's TCP and 64-byte figures against the build before the change; bridged is the control.
+  nat: {
+    args: (seconds, out) => ['--seconds', String(seconds), '--runs', '1', '--out', out],
+    metrics: (r) => {
+      const out: Record<string, number> = {};
+      for (const row of r.tcp as CaseRow[]) out[`${row.case}: TCP Gbit/s`] = row.gbps!;
+      for (const row of r.udp64 as CaseRow[]) out[`${row.case}: 64-byte UDP kpps`] = row.deliveredPps! / 1e3;
+      for (const row of r.connections as CaseRow[]) out[`${row.case}: TCP connections/s`] = row.connectionsPerSecond!;
+      return out;
+    },
+  },
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function runOnce(tree: string, name: string, bench: Bench, seconds: number, dir: string, label: string): Record<string, number> {
   const script = join(tree, 'dist', 'bench', name, 'main.js');

@@ -111,6 +111,13 @@ export function tcp(name: string, options: PairOptions, seconds: number, streams
   return withPair(options, (pair) => tcpOn(pair, name, seconds, streams));
 }
 
+/** The median of values; for an even count, the mean of the middle two. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** The middle run by one metric, so a single noisy run does not set the figure. */
 export function medianBy<T>(runs: T[], metric: (run: T) => number): T {
   return [...runs].sort((a, b) => metric(a) - metric(b))[Math.floor(runs.length / 2)]!;

@@ -4,7 +4,7 @@ import type { TapOptions } from '../../src/native/tap.js';
 import { attachTap, createOwnedNamespace, placeLink } from '../../src/netns/attach.js';
 import { uniqueName } from '../../src/netns/names.js';
 import { Resources } from '../../src/netns/resources.js';
-import { Switch } from '../../src/switch/switch.js';
+import { Switch, type SwitchStats } from '../../src/switch/switch.js';
 import { ipIn } from '../../src/netns/ip.js';
 import { createVethPair, deleteLink } from '../../src/netns/link.js';
 import { attachPortOfFlavor, type PortFlavor } from '../../src/netns/switch-ports.js';
@@ -48,6 +48,8 @@ export interface Pair {
   forwarded(): number;
   /** CPU seconds the switch has used so far, or null when it is the kernel's (softirq, on whoever's CPU). */
   cpuSeconds(): number | null;
+  /** The switch's counters (drops by reason, worker time), where the pair is a tapswitch with a gateway. */
+  switchStats?(): SwitchStats;
   readonly resources: Resources;
 }
 
@@ -128,6 +130,7 @@ async function natted(resources: Resources, options: PairOptions, subnet: string
     towardRight: macForIp(ipv4ToNumber(gateway)),
     forwarded: () => sw.stats().ports.find((p) => p.id === uplink.port)?.txPackets ?? 0,
     cpuSeconds: ownCpuSeconds,
+    switchStats: () => sw.stats(),
     resources,
   };
 }

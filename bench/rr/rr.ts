@@ -3,17 +3,13 @@
 // a client in another, its one-line report parsed.
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-import { run } from '../../src/netns/ip.js';
 import { execIn, spawnIn } from '../../src/netns/namespace.js';
-import { hasTool } from '../../src/util/preflight.js';
+import { cTool } from '../lib/c-tool.js';
 
 const SOURCE = join('bench', 'rr', 'rr.c');
 const BINARY = join('build', 'rr', 'rr');
-const COMPILER = 'gcc';
 /** How long a server waits for its client, beyond the client's own seconds. */
 const SERVER_GRACE_S = 10;
 const LISTEN_TIMEOUT_MS = 5000;
@@ -67,30 +63,9 @@ export function parseRrReport(output: string): RrReport {
   return report as RrReport;
 }
 
-/** The package root: sources run from bench/rr/ under vitest and from dist/bench/rr/ when built. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, SOURCE))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`${SOURCE} not found above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-  return dir;
-}
-
 /** The tool's path, compiled first when it is missing or older than its source. */
-export async function rrTool(): Promise<string> {
-  const root = packageRoot();
-  const source = join(root, SOURCE);
-  const binary = join(root, BINARY);
-  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
-  if (!hasTool(COMPILER)) throw new Error(`the request/response benchmark compiles ${SOURCE} and needs a C compiler: ${COMPILER} not found (apt-get install -y gcc)`);
-  mkdirSync(dirname(binary), { recursive: true });
-  // Built beside and renamed into place, so a concurrent run never executes half a file.
-  const partial = `${binary}.${process.pid}.tmp`;
-  await run(COMPILER, ['-O2', '-Wall', '-Wextra', '-o', partial, source]);
-  renameSync(partial, binary);
-  return binary;
+export function rrTool(): Promise<string> {
+  return cTool(SOURCE, BINARY, 'the request/response benchmark');
 }
 
 async function ended(child: ChildProcess, ms: number): Promise<boolean> {
