@@ -87,6 +87,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("wait", Napi::Function::New(env, Wait, "wait"));
   exports.Set("wake", Napi::Function::New(env, Wake, "wake"));
   exports.Set("pinThread", Napi::Function::New(env, PinThread, "pinThread"));
+  exports.Set("nameThread", Napi::Function::New(env, NameThread, "nameThread"));
   exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("uringStatus", Napi::Function::New(env, UringStatus, "uringStatus"));

@@ -4,6 +4,7 @@
 
 namespace tapswitch {
 Napi::Value PinThread(const Napi::CallbackInfo& info);      // (cpu) pins the calling thread
+Napi::Value NameThread(const Napi::CallbackInfo& info);     // (name) names the calling thread
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info); // (fd, on)
 Napi::Value Close(const Napi::CallbackInfo& info);          // (fd)
 }

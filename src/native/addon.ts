@@ -91,6 +91,7 @@ export interface NativeAddon {
   wait(epfd: number, timeoutMs: number, ready: Int32Array): number;
   wake(wakeFd: number): number;
   pinThread(cpu: number): void;
+  nameThread(name: string): void;
   setNonBlocking(fd: number, on: boolean): void;
   close(fd: number): void;
   uringStatus(): number;

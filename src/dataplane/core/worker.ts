@@ -6,7 +6,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 
 import { errnoName } from '../../native/errors.js';
-import { pinThread } from '../../native/thread.js';
+import { nameThread, pinThread } from '../../native/thread.js';
 import { Waiter, type WaiterFds } from '../../native/wait.js';
 import { Counters, W_FORWARDING_US, W_IDLE_WAITS, W_POLLING_US, W_SLEEPING_US } from './counters.js';
 import { ForwardingEngine, type CaptureSpec, type EngineOptions } from './engine.js';
@@ -177,6 +177,7 @@ function loop(): void {
 }
 
 try {
+  nameThread(`tapswitch-w${init.engine.worker}`);
   if (init.cpu !== undefined) pinThread(init.cpu);
   init.channel.postMessage({ seq: 0 } satisfies WorkerReply);
   loop();
