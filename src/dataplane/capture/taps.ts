@@ -3,6 +3,7 @@
 // at its three points; with no capture it pays one zero check per batch, with some a loop over
 // them and no allocation. Copies are queued per tap and published (copied in one native call)
 // before the slots they come from change.
+import { performance } from 'node:perf_hooks';
 import { DESC_WORDS, D_LEN, D_SLOT } from '../../native/descriptor.js';
 import type { SlotMemory } from '../../native/queue.js';
 import { CAPTURE_OUT, CAPTURE_ROUTED } from './capture-ring.js';

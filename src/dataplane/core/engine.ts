@@ -28,6 +28,7 @@
 // but learn nothing, create no session, count nothing and send nothing.
 //
 // Nothing here allocates per frame; each queue is crossed into once per batch.
+import { performance } from 'node:perf_hooks';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH } from '../../native/descriptor.js';
 import { EBADF, EBADFD, ENODEV, ENXIO } from '../../native/errno.js';
 import { CaptureTaps } from '../capture/taps.js';

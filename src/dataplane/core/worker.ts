@@ -3,6 +3,7 @@
 // Control messages arrive on a MessagePort and are read between rounds, when the main thread has
 // raised the control sequence in shared memory and woken the worker. A worker that ends tells the
 // main thread why when it can; the pool (switch/workers.ts) then starts another in its place.
+import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 
 import { errnoName } from '../../native/errors.js';

@@ -1,5 +1,6 @@
 // The clock of the shared tables: ticks of a tenth of a second since the table's epoch, on
 // CLOCK_MONOTONIC, so every thread agrees and changes to the wall clock move nothing.
+import { performance } from 'node:perf_hooks';
 
 export const TICKS_PER_SECOND = 10;
 

@@ -1,6 +1,7 @@
 // The worker's side of a trace: picks the frames to trace as a batch is read (the next N that match
 // a filter, shared by every worker through one counter), and writes their events to its ring.
 // Nothing here runs for a frame that is not traced.
+import { performance } from 'node:perf_hooks';
 import { runBpf } from '../../packet/bpf.js';
 import type { Batch } from '../core/batch.js';
 import { MAX_PORTS } from '../core/port-table.js';
