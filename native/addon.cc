@@ -34,6 +34,7 @@ Napi::Object Constants(Napi::Env env) {
   set("MAX_BATCH", kMaxBatch);
   set("MODE_SOCKET", kModeSocket);
   set("MODE_URING", kModeUring);
+  set("MODE_BITS", kModeBits);
   set("WAIT_TIMEOUT", kWaitTimeout);
   set("WAIT_READABLE", kWaitReadable);
   set("WAIT_WOKEN", kWaitWoken);

@@ -60,19 +60,21 @@ uint8_t* TypedData(const Napi::Value& value, napi_typedarray_type expected, size
 // Reads and checks the arguments of rx and tx. They come from the forwarding path, so a bad one is
 // a bug there: it fails this batch with EINVAL (returned, never thrown), and the worker goes on.
 int ParseBatch(const Napi::CallbackInfo& info, Batch* b) {
-  if (info.Length() < 7) return -EINVAL;
-  for (size_t arg : {0, 2, 4, 5, 6})
+  if (info.Length() < 6) return -EINVAL;
+  for (size_t arg : {0, 2, 4, 5})
     if (!info[arg].IsNumber()) return -EINVAL;
   size_t poolBytes = 0;
   size_t descBytes = 0;
   b->pool = TypedData(info[1], napi_uint8_array, &poolBytes);
   uint8_t* desc = TypedData(info[3], napi_uint32_array, &descBytes);
   if (b->pool == nullptr || desc == nullptr) return -EINVAL;
-  b->fd = info[0].As<Napi::Number>().Int32Value();
+  int64_t queue = info[0].As<Napi::Number>().Int64Value();
+  if (queue < 0 || (queue >> kModeBits) > INT32_MAX) return -EINVAL;
+  b->fd = int(queue >> kModeBits);
+  b->mode = uint32_t(queue) & kModeMask;
   b->slotSize = info[2].As<Napi::Number>().Uint32Value();
   int64_t first = info[4].As<Napi::Number>().Int64Value();
   b->count = info[5].As<Napi::Number>().Int32Value();
-  b->mode = info[6].As<Napi::Number>().Uint32Value();
   b->hdrLen = int(b->mode & kModeHdrMask);
 
   size_t descs = descBytes / 4 / kDescWords;

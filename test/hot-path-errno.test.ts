@@ -41,6 +41,16 @@ describe('native calls on the forwarding path', () => {
     expect(errnoName(-queue.rx(FramePool.create(4, MTU_SLOT_BYTES), desc, 0, 2))).toBe('EINVAL');
   });
 
+  it('returns -EBADF from rx and tx on an fd that is not open, which reaches them whole inside the queue number', () => {
+    const closed = new IoQueue({ fd: NEVER_OPEN_FD, vnetHdrSize: 12, kind: 'tap', uring: false });
+    const pool = FramePool.create(4, MTU_SLOT_BYTES);
+    expect(errnoName(-closed.rx(pool, createDescriptors(1), 0, 1))).toBe('EBADF');
+    const desc = createDescriptors(1);
+    desc[D_LEN] = 60;
+    expect(closed.tx(pool, desc, 0, 1)).toBe(0);
+    expect(errnoName(desc[D_STATUS]!)).toBe('EBADF');
+  });
+
   it('returns -EINVAL from rx for descriptors that end past the array', () => {
     expect(errnoName(-queue.rx(FramePool.create(4, MTU_SLOT_BYTES), createDescriptors(2), 1, 2))).toBe('EINVAL');
   });

@@ -23,6 +23,7 @@ export interface NativeConstants {
   MAX_BATCH: number;
   MODE_SOCKET: number;
   MODE_URING: number;
+  MODE_BITS: number;
   WAIT_TIMEOUT: number;
   WAIT_READABLE: number;
   WAIT_WOKEN: number;
@@ -81,8 +82,9 @@ export interface NativeAddon {
     rcvbuf?: number;
     sndbuf?: number;
   }): RawPacket;
-  rx(fd: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, budget: number, mode: number): number;
-  tx(fd: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, count: number, mode: number): number;
+  /** `queue` is fd << MODE_BITS | mode (native/batch.h). */
+  rx(queue: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, budget: number): number;
+  tx(queue: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, count: number): number;
   /** The per-batch calls (rx, tx, copySlots, wait, wake) return -errno; they never throw. */
   copySlots(to: Uint8Array, toSlotSize: number, from: Uint8Array, fromSlotSize: number, plan: Uint32Array, count: number): number;
   waiterOpen(): { epfd: number; wakeFd: number };

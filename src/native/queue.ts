@@ -20,9 +20,12 @@ export interface QueueSpec {
 
 export class IoQueue {
   readonly mode: number;
+  /** The fd and the mode in one number, as rx and tx take them (native/batch.h). */
+  private readonly handle: number;
 
   constructor(readonly spec: QueueSpec) {
     this.mode = spec.vnetHdrSize | (spec.kind === 'packet' ? C.MODE_SOCKET : 0) | (spec.uring ? C.MODE_URING : 0);
+    this.handle = spec.fd * 2 ** C.MODE_BITS + this.mode;
   }
 
   get fd(): number {
@@ -35,7 +38,7 @@ export class IoQueue {
    * -EINVAL for bad arguments or a descriptor naming a slot outside the pool. It never throws.
    */
   rx(mem: SlotMemory, desc: Uint32Array, first: number, budget: number): number {
-    return native.rx(this.spec.fd, mem.bytes, mem.slotSize, desc, first, budget, this.mode);
+    return native.rx(this.handle, mem.bytes, mem.slotSize, desc, first, budget);
   }
 
   /**
@@ -46,7 +49,7 @@ export class IoQueue {
    * return -EINVAL, which the first frame's status word then carries too; it never throws.
    */
   tx(mem: SlotMemory, desc: Uint32Array, first: number, count: number): number {
-    const sent = native.tx(this.spec.fd, mem.bytes, mem.slotSize, desc, first, count, this.mode);
+    const sent = native.tx(this.handle, mem.bytes, mem.slotSize, desc, first, count);
     if (sent < 0 && first >= 0 && first * DESC_WORDS + D_STATUS < desc.length) desc[first * DESC_WORDS + D_STATUS] = -sent;
     return sent;
   }
