@@ -2,7 +2,7 @@
 // clock the test moves: no real time is measured here.
 import { describe, expect, it } from 'vitest';
 
-import { BACKLOG_RETRY_MS, BUDGET_WINDOW_US, IDLE_WAIT_MS, PollPolicy, type PollSettings } from '../src/dataplane/core/poll-policy.js';
+import { BACKLOG_RETRY_MS, BUDGET_WINDOW_US, IDLE_WAIT_MS, PollPolicy, TIMER_WAIT_MS, type PollSettings } from '../src/dataplane/core/poll-policy.js';
 
 /** A policy on a clock that stands still until `iteration` moves it; times booked at indices 0, 1, 2. */
 function policy(settings: Partial<PollSettings> & Pick<PollSettings, 'mode'>) {
@@ -12,11 +12,12 @@ function policy(settings: Partial<PollSettings> & Pick<PollSettings, 'mode'>) {
   return {
     /**
      * One loop iteration: a round that moved `moved` frames in `roundUs`, leaving a queue with more
-     * when `pending`, then a wait that lasts `us`; returns what the policy said.
+     * when `pending` and something due soon when `timers`, then a wait that lasts `us`; returns
+     * what the policy said.
      */
-    iteration(moved: number, us: number, { backlog = false, pending = false, roundUs = 0 } = {}): number {
+    iteration(moved: number, us: number, { backlog = false, pending = false, timers = false, roundUs = 0 } = {}): number {
       now += roundUs;
-      const parkMs = p.afterRound(moved, backlog, pending);
+      const parkMs = p.afterRound(moved, { hasBacklog: backlog, pending, hasTimers: timers });
       now += us;
       p.afterWait();
       return parkMs;
@@ -53,6 +54,11 @@ describe('sleep', () => {
 
   it('retries a backlog in 1 ms right after a round that moved frames', () => {
     expect(policy({ mode: 'sleep' }).iteration(3, 5, { backlog: true })).toBe(BACKLOG_RETRY_MS);
+  });
+
+  it('parks a conntrack tick at most while something falls due by the clock, and a second otherwise', () => {
+    expect(policy({ mode: 'sleep' }).iteration(0, 5, { timers: true })).toBe(TIMER_WAIT_MS);
+    expect(policy({ mode: 'sleep' }).iteration(2, 5, { timers: true })).toBe(TIMER_WAIT_MS);
   });
 
   it('retries a backlog in 1 ms', () => {

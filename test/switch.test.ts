@@ -162,7 +162,7 @@ describeKernel('a switch whose TAP port disappears', () => {
     const idleWaits = () => sw.stats().workers[0]!.idleWaits;
     const errors = await waitFor(() => rxErrors(), { what: 'a read error on the TAP whose device is gone' });
     const parked = idleWaits();
-    await waitFor(() => idleWaits() >= parked + 5, { what: () => `the worker to go on through idle rounds (${idleWaits() - parked} of 5)` });
+    await waitFor(() => idleWaits() >= parked + 3, { what: () => `the worker to go on through idle rounds (${idleWaits() - parked} of 3)` });
     // A worker still reading the dead queue would count an error in each of those rounds.
     expect(rxErrors()).toBe(errors);
   });

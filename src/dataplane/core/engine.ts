@@ -49,6 +49,7 @@ import { DescRing } from './desc-ring.js';
 import { FramePool } from './frame-pool.js';
 import { MAX_PORTS } from './port-table.js';
 import { EnginePort, PortSet } from './ports.js';
+import type { AfterRound } from './poll-policy.js';
 import { nextPowerOfTwo } from './power-of-two.js';
 import type { FrameQueue } from './queue.js';
 import { STAGE_L3, STAGE_TX, type Stage } from './stage.js';
@@ -74,7 +75,7 @@ export interface EngineOptions {
   slotSize: number;
 }
 
-export class ForwardingEngine {
+export class ForwardingEngine implements AfterRound {
   private readonly pool: FramePool;
   private readonly batch: Batch;
   private readonly ports = new PortSet();
@@ -170,6 +171,11 @@ export class ForwardingEngine {
   /** Whether a queue may still hold frames: the last round read a whole weight from it, or never got to it. */
   get pending(): boolean {
     return this.anyScheduled();
+  }
+
+  /** Whether a held fragment or an unsolicited SYN's answer falls due with no frame to bring it. */
+  get hasTimers(): boolean {
+    return this.router !== null && this.router.hasTimers;
   }
 
   /** Starts capture `id` beside those running; refused beyond MAX_CAPTURES. */
@@ -279,8 +285,8 @@ export class ForwardingEngine {
 
   /**
    * The ICMP errors for unsolicited SYNs whose 6 s are out (l3/unsolicited.ts), in a batch of
-   * nothing read. An idle worker parks IDLE_WAIT_MS (100 ms) at most, so an error goes out within
-   * that of its time, which is the conntrack clock's own granularity: the park needs no deadline.
+   * nothing read. While one is held the worker parks TIMER_WAIT_MS (100 ms) at most, so an error
+   * goes out within that of its time, which is the conntrack clock's own granularity.
    */
   private answerUnsolicited(): void {
     const router = this.router!;

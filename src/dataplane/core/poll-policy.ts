@@ -43,8 +43,14 @@ export const DEFAULT_POLL_CPU = 50;
 
 /** The sliding span over which the share of idle polling is held to pollCpu. */
 export const BUDGET_WINDOW_US = 100_000;
-/** How long an idle worker parks before it looks at its control sequence again. */
-export const IDLE_WAIT_MS = 100;
+/**
+ * How long an idle worker parks with nothing timed to do. Commands and memory-port frames wake it
+ * through its eventfd, so this only bounds how stale its time counters get; each wake-up costs
+ * some 150 µs of CPU in a PVM guest, which 10 a second per worker made most of an idle switch's cost.
+ */
+export const IDLE_WAIT_MS = 1000;
+/** How long it parks while something is due soon (a held fragment, an unsolicited SYN's answer): the conntrack clock's tick. */
+export const TIMER_WAIT_MS = 100;
 /** How soon frames waiting in the backlog are retried when nothing else happens. */
 export const BACKLOG_RETRY_MS = 1;
 
@@ -57,6 +63,16 @@ export interface PollSettings {
 }
 
 export type TimeSpent = 'forwarding' | 'polling' | 'sleeping';
+
+/** What the engine has left after a round, which decides how long the worker may park. */
+export interface AfterRound {
+  /** Frames wait in a backlog for a busy egress queue. */
+  readonly hasBacklog: boolean;
+  /** A queue may still hold frames: it gave a whole weight. */
+  readonly pending: boolean;
+  /** Something falls due within a conntrack tick or so, with no frame to bring it. */
+  readonly hasTimers: boolean;
+}
 
 /** Where the policy adds up the microseconds spent each way: an index into `view` for each. */
 export type TimeCounters = { view: Float64Array } & Record<TimeSpent, number>;
@@ -84,24 +100,20 @@ export class PollPolicy {
     this.budget = this.budgetMax;
   }
 
-  /**
-   * After a round that moved `moved` frames, `pending` when a queue may still hold frames (it gave
-   * a whole weight): 0 to poll again at once, else how many milliseconds to park.
-   */
-  afterRound(moved: number, backlog: boolean, pending: boolean): number {
+  /** After a round that moved `moved` frames and left `left`: 0 to poll again at once, else how many milliseconds to park. */
+  afterRound(moved: number, left: AfterRound): number {
     const { mode, pollUs } = this.settings;
     if (moved > 0) {
       this.lastFrameAt = this.now;
       this.spentOn = 'forwarding';
-      if (pending || mode !== 'sleep') return 0;
+      if (left.pending || mode !== 'sleep') return 0;
       this.book(this.clock());
       this.spentOn = 'sleeping';
-      return backlog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS;
+      return parkFor(left);
     }
     const poll = mode === 'busy' || (mode === 'adaptive' && this.now - this.lastFrameAt < pollUs && this.budget > 0);
     this.spentOn = poll ? 'polling' : 'sleeping';
-    if (poll) return 0;
-    return backlog ? BACKLOG_RETRY_MS : IDLE_WAIT_MS;
+    return poll ? 0 : parkFor(left);
   }
 
   /** After the wait: the clock read that books the round and the wait, or the wait alone. */
@@ -117,4 +129,8 @@ export class PollPolicy {
     const spent = this.spentOn === 'polling' ? elapsed : 0;
     this.budget = Math.min(this.budgetMax, this.budget + elapsed * this.share - spent);
   }
+}
+
+function parkFor(left: AfterRound): number {
+  return left.hasBacklog ? BACKLOG_RETRY_MS : left.hasTimers ? TIMER_WAIT_MS : IDLE_WAIT_MS;
 }

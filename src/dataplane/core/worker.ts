@@ -167,7 +167,7 @@ function loop(): void {
     }
     const processed = engine.round();
     forgetFailed();
-    const parkMs = policy.afterRound(processed, engine.hasBacklog, engine.pending);
+    const parkMs = policy.afterRound(processed, engine);
     if (parkMs > 0) counters.view[idleWaits]! += 1;
     const woke = waiter.wait(parkMs);
     policy.afterWait();

@@ -105,6 +105,11 @@ export class Router implements Stage {
     if (this.held !== null && this.held.count !== 0) this.held.expire(this.ct.now());
   }
 
+  /** Whether fragments are held or unsolicited SYNs wait for their answer: both fall due by the clock alone. */
+  get hasTimers(): boolean {
+    return (this.held !== null && this.held.count !== 0) || (this.unsolicited !== null && this.unsolicited.count !== 0);
+  }
+
   /** Whether an unsolicited SYN's 6 s are out, so answerUnsolicited has work; reads the clock only while one is held. */
   unsolicitedDue(): boolean {
     const held = this.unsolicited;
