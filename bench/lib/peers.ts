@@ -100,6 +100,20 @@ export async function ovsPair(resources: Resources, subnet: string, tso: boolean
   return { left: ends[0]!, right: ends[1]!, towardRight: ends[1]!.mac, forwarded: () => 0, cpuSeconds: () => processCpuSeconds(vswitchd.pid!), resources };
 }
 
+/**
+ * The pid a daemon wrote to `pidfile`, once it is there: vde_switch -d's parent may exit before its
+ * child writes the file, and an empty file read as pid 0 would make the cleanup's kill end this
+ * process's whole group.
+ */
+async function daemonPid(pidfile: string): Promise<number> {
+  for (let waited = 0; waited <= 5000; waited += 20) {
+    const text = existsSync(pidfile) ? readFileSync(pidfile, 'utf8').trim() : '';
+    if (/^[1-9]\d*$/.test(text)) return Number(text);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no pid in ${pidfile} after 5 s`);
+}
+
 /** VDE: vde_switch with two TAP ports (-t); it daemonizes (its console would end on a closed stdin), so it is ended by its pidfile's pid. */
 export async function vdePair(resources: Resources, subnet: string): Promise<Pair> {
   const dir = mkdtempSync(join(tmpdir(), 'tapswitch-vde-'));
@@ -107,7 +121,7 @@ export async function vdePair(resources: Resources, subnet: string): Promise<Pai
   const taps = [uniqueName('tsvd'), uniqueName('tsvd')];
   const pidfile = join(dir, 'pid');
   await run('vde_switch', ['-d', '-p', pidfile, '-s', join(dir, 'ctl'), ...taps.flatMap((t) => ['-t', t])]);
-  const pid = Number(readFileSync(pidfile, 'utf8'));
+  const pid = await daemonPid(pidfile);
   resources.add(`vde_switch (pid ${pid})`, async () => {
     try {
       process.kill(pid, 'SIGTERM');
