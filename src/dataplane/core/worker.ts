@@ -20,6 +20,7 @@ import { NextHop } from '../l3/next-hop.js';
 import { PollPolicy, type PollSettings } from './poll-policy.js';
 import { Router, type UplinkSpec } from '../l3/router.js';
 import { tierUpEarly } from './tier-up.js';
+import { warmUp } from './warm-up.js';
 
 export interface WorkerInit {
   engine: EngineOptions;
@@ -180,6 +181,7 @@ function loop(): void {
 try {
   nameThread(`tapswitch-w${init.engine.worker}`);
   if (init.cpu !== undefined) pinThread(init.cpu);
+  warmUp(init.engine);
   init.channel.postMessage({ seq: 0 } satisfies WorkerReply);
   loop();
 } catch (e) {
