@@ -71,6 +71,7 @@ describe('TCP window tracking', () => {
     const c = established(rig);
     expect(c.server({ flags: 'R', seq: SERVER_NEXT + 1000 })).toBe(true);
     expect(c.state()).toBe('ESTABLISHED');
+    expect(rig.ct!.counters().tcpHeld).toBe(1);
     expect(c.client({ flags: '.', seq: CLIENT_NEXT, ack: SERVER_NEXT, window: 502 }), 'the challenge ACK').toBe(true);
     expect(c.server({ flags: 'R', seq: SERVER_NEXT })).toBe(true);
     expect(c.state()).toBe('CLOSE');
@@ -81,6 +82,7 @@ describe('TCP window tracking', () => {
     const c = established(rig);
     expect(c.server({ flags: 'S', seq: 777_000_000, wscale: 7 })).toBe(true);
     expect(c.state()).toBe('ESTABLISHED');
+    expect(rig.ct!.counters().tcpHeld).toBe(1);
     expect(c.client({ flags: '.', seq: CLIENT_NEXT, ack: SERVER_NEXT, window: 502 }), 'the challenge ACK').toBe(true);
     expect(c.server({ flags: 'P.', seq: SERVER_NEXT, ack: CLIENT_NEXT, window: 509, payload: 10 })).toBe(true);
     expect(c.state()).toBe('ESTABLISHED');

@@ -6,7 +6,7 @@ import { DROP_REASONS, type DropCounts } from '../src/dataplane/core/drop-reason
 import type { SwitchStats, WorkerStats } from '../src/switch/switch.js';
 
 const fdb = { entries: 0, learned: 0, moves: 0, evictions: 0, aged: 0, full: 0, staticConflicts: 0 };
-const conntrack = { entries: 5, max: 64, created: 9, expired: 4, full: 1, portsExhausted: 0, maxPerHost: 8, earlyDrops: 3, hostLimited: 2 };
+const conntrack = { entries: 5, max: 64, created: 9, expired: 4, full: 1, portsExhausted: 0, maxPerHost: 8, earlyDrops: 3, hostLimited: 2, tcpHeld: 6 };
 
 const noDrops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as DropCounts;
 

@@ -66,7 +66,7 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
   const f = stats.fdb;
   const fdb = `fdb: ${count(f.entries, 'entry', 'entries')}, ${f.learned} learned, ${count(f.moves, 'move')}, ${count(f.evictions, 'eviction')}, ${f.aged} aged, ${f.full} not learned (full)`;
   const c = stats.conntrack;
-  const conntrack = c ? `\nconntrack: ${c.entries}/${c.max} sessions, ${c.created} created, ${c.expired} expired, ${c.full} new flows dropped (conntrack full), ${c.portsExhausted} dropped (no free port), ${c.earlyDrops} unanswered evicted early, ${c.hostLimited} new flows dropped (host limit ${c.maxPerHost > 0 ? `${c.maxPerHost} per host` : 'off'})` : '';
+  const conntrack = c ? `\nconntrack: ${c.entries}/${c.max} sessions, ${c.created} created, ${c.expired} expired, ${c.full} new flows dropped (conntrack full), ${c.portsExhausted} dropped (no free port), ${c.earlyDrops} unanswered evicted early, ${c.hostLimited} new flows dropped (host limit ${c.maxPerHost > 0 ? `${c.maxPerHost} per host` : 'off'}), ${c.tcpHeld} TCP segments passed without moving their session (RFC 5961)` : '';
   return `${ports}\n\n${workers}\n${restarts}\n\n${drops}\n\n${fdb}${conntrack}`;
 }
 

@@ -137,6 +137,7 @@ const H_HOST_LIMITED = 11;
 const H_MAX_PER_HOST = 12;
 const H_EVICTION_CURSOR = 13; // where the next eviction window starts
 const H_FILTERING = 14; // which outside sources a mapping lets in (nat-filtering.ts)
+const H_TCP_HELD = 15; // TCP segments passed without moving their session (tcp-window.ts's WINDOW_HOLD)
 const H_TIMEOUTS = 16;
 const HEADER_WORDS = 32;
 
@@ -260,6 +261,12 @@ export interface CtCounters {
   earlyDrops: number;
   /** New flows dropped because their inside host held maxPerHost sessions that could not go early. */
   hostLimited: number;
+  /**
+   * TCP segments passed without moving their session: a SYN to an established connection, a RST
+   * in the window but not at its sequence (RFC 5961's challenge ACK answers both), or data outside
+   * the window. RSTs and FINs outside the window are dropped instead, as tcp_out_of_window.
+   */
+  tcpHeld: number;
 }
 
 export interface NatRule {
@@ -484,6 +491,7 @@ export class Conntrack {
       const verdict = trackWindow(s, base + S_WINDOW, dir, tcpStateOf(word), segment);
       if (verdict === WINDOW_OUT) return false;
       moves = verdict === WINDOW_IN;
+      if (!moves) Atomics.add(this.header, H_TCP_HELD, 1);
     }
     const c = base + S_PACKETS + 3 * dir;
     Atomics.add(s, c, 1);
@@ -1127,6 +1135,7 @@ export class Conntrack {
       maxPerHost: h[H_MAX_PER_HOST]!,
       earlyDrops: h[H_EARLY_DROPS]!,
       hostLimited: h[H_HOST_LIMITED]!,
+      tcpHeld: h[H_TCP_HELD]!,
     };
   }
 
