@@ -17,7 +17,7 @@ describe('conntrack timeouts', () => {
       tcp_close_wait: 240,
       tcp_last_ack: 240,
       tcp_time_wait: 240,
-      tcp_close: 10,
+      tcp_close: 240,
     });
   });
 

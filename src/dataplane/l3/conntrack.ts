@@ -73,7 +73,7 @@ export const CT_DEFAULT_TIMEOUTS = {
   tcp_close_wait: 240,
   tcp_last_ack: 240,
   tcp_time_wait: 240,
-  tcp_close: 10,
+  tcp_close: 240,
   udp: 120,
   udp_stream: 120,
   icmp: 60,
