@@ -1,14 +1,12 @@
 // A worker lowers V8's tier-up threshold (core/tier-up.ts) so that a frame path running a few
 // batches a second is compiled by TurboFan early. Checked in a child process that can ask V8 how a
-// function runs (--allow-natives-syntax), with compilation on the main thread so the answer does not
-// depend on timing.
-import { execFileSync } from 'node:child_process';
+// function runs (support/turbofan.ts).
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
+import { runAskingV8 } from './support/turbofan.js';
+
 const TIER_UP = fileURLToPath(new URL('../dist/src/dataplane/core/tier-up.js', import.meta.url));
-// V8's %GetOptimizationStatus bit for code compiled by TurboFan.
-const TURBOFANNED = 64;
 
 /** Whether a stage-like function called once per one-frame batch, `batches` times, ends up in TurboFan. */
 function optimizedAfter(batches: number, tierUp: boolean): boolean {
@@ -17,9 +15,8 @@ function optimizedAfter(batches: number, tierUp: boolean): boolean {
     function stage(words, count) { let sum = 0; for (let i = 0; i < count; i++) sum += words[i] ^ Math.imul(i, 31); return sum; }
     const words = new Uint32Array(64);
     for (let i = 0; i < ${batches}; i++) stage(words, 1);
-    process.stdout.write(String((%GetOptimizationStatus(stage) & ${TURBOFANNED}) !== 0));`;
-  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--input-type=module', '-e', script]);
-  return out.toString() === 'true';
+    process.stdout.write(String(turbofanned(stage)));`;
+  return runAskingV8(script) === 'true';
 }
 
 describe('tier-up', () => {

@@ -1,16 +1,14 @@
 // A worker warms its frame path up on a private engine before it serves ports (core/warm-up.ts),
 // so a fresh switch's first frames run compiled and optimized code.
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { MTU_SLOT_BYTES } from '../src/dataplane/core/frame-pool.js';
 import { FULL_ROUNDS, SINGLE_ROUNDS, warmUp } from '../src/dataplane/core/warm-up.js';
+import { runAskingV8 } from './support/turbofan.js';
 
 const OPTIONS = { worker: 5, weight: 64, roundBudget: 300, roundTimeMs: 1000, backlog: 1000, slotSize: MTU_SLOT_BYTES };
 const DIST = fileURLToPath(new URL('../dist/src/dataplane/core/', import.meta.url));
-// V8's %GetOptimizationStatus bit for code compiled by TurboFan.
-const TURBOFANNED = 64;
 
 describe('warm-up', () => {
   it('delivers every frame it sends: two ARP frames, one ping a round, then whole batches', () => {
@@ -24,9 +22,7 @@ describe('warm-up', () => {
       (await import(dist + 'warm-up.js')).warmUp(${JSON.stringify(OPTIONS)});
       const { ForwardingEngine } = await import(dist + 'engine.js');
       const { Bridge } = await import(dist + '../l2/bridge.js');
-      const status = (f) => (%GetOptimizationStatus(f) & ${TURBOFANNED}) !== 0;
-      process.stdout.write(JSON.stringify([status(ForwardingEngine.prototype.round), status(Bridge.prototype.run)]));`;
-    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--input-type=module', '-e', script]);
-    expect(JSON.parse(out.toString())).toEqual([true, true]);
+      process.stdout.write(JSON.stringify([turbofanned(ForwardingEngine.prototype.round), turbofanned(Bridge.prototype.run)]));`;
+    expect(JSON.parse(runAskingV8(script))).toEqual([true, true]);
   });
 });
