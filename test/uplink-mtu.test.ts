@@ -41,15 +41,22 @@ print(n, flush=True)
 `;
 
 // Sends BYTES over TCP, or one UDP datagram of BYTES with DF as asked (IP_MTU_DISCOVER: 0 never DF, 2 always).
+// A DF datagram's socket stays open (connected, up to 10 s) until its path MTU drops: the kernel
+// learns it from frag-needed only through the socket the quoted datagram came from.
 const SENDER = `
-import socket, sys
+import socket, sys, time
 kind, ip, port, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if kind == 'tcp':
     c = socket.create_connection((ip, port), timeout=20); c.sendall(bytes(size)); c.close()
 else:
     s = socket.socket(type=socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IP, 10, 2 if kind == 'udp-df' else 0)
-    s.sendto(bytes(size), (ip, port))
+    if kind == 'udp-df':
+        s.connect((ip, port)); s.send(bytes(size))
+        deadline = time.time() + 10
+        while s.getsockopt(socket.IPPROTO_IP, 14) >= size and time.time() < deadline: time.sleep(0.02)
+    else:
+        s.sendto(bytes(size), (ip, port))
 `;
 
 describeKernel('an uplink whose MTU is smaller than the inside', () => {
