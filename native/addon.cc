@@ -91,6 +91,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nameThread", Napi::Function::New(env, NameThread, "nameThread"));
   exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
   exports.Set("uringStatus", Napi::Function::New(env, UringStatus, "uringStatus"));
   exports.Set("errnoName", Napi::Function::New(env, ErrnoNameOf, "errnoName"));
   exports.Set("uringCompiledIn", Napi::Boolean::New(env, UringCompiledIn()));

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,6 +51,18 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   // Linux releases the fd even when close reports EINTR, so a retry could close someone else's.
   if (close(fd) < 0 && errno != EINTR) ThrowErrno(env, errno, "close", "fd " + std::to_string(fd));
   return env.Undefined();
+}
+
+// Two connected datagram sockets, non-blocking: each read or write moves one whole frame, as on a
+// TAP, with no device and no network behind them (a worker's warm-up forwards frames through them).
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) ThrowErrno(env, errno, "socketpair", "AF_UNIX SOCK_DGRAM");
+  Napi::Array pair = Napi::Array::New(env, 2);
+  pair.Set(uint32_t(0), Napi::Number::New(env, fds[0]));
+  pair.Set(uint32_t(1), Napi::Number::New(env, fds[1]));
+  return pair;
 }
 
 }  // namespace tapswitch

@@ -7,4 +7,5 @@ Napi::Value PinThread(const Napi::CallbackInfo& info);      // (cpu) pins the ca
 Napi::Value NameThread(const Napi::CallbackInfo& info);     // (name) names the calling thread
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info); // (fd, on)
 Napi::Value Close(const Napi::CallbackInfo& info);          // (fd)
+Napi::Value SocketPair(const Napi::CallbackInfo& info);     // () [fd, fd], connected datagram sockets
 }

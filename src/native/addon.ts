@@ -96,6 +96,7 @@ export interface NativeAddon {
   nameThread(name: string): void;
   setNonBlocking(fd: number, on: boolean): void;
   close(fd: number): void;
+  socketPair(): number[];
   uringStatus(): number;
   errnoName(errno: number): string;
   uringCompiledIn: boolean;

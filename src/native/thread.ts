@@ -19,3 +19,9 @@ export function setNonBlocking(fd: number, on = true): void {
 export function closeFd(fd: number): void {
   callNative(() => native.close(fd));
 }
+
+/** Two connected non-blocking datagram sockets: a frame written to one is read whole from the other, as through a TAP. */
+export function openSocketPair(): [number, number] {
+  const [a, b] = callNative(() => native.socketPair());
+  return [a!, b!];
+}
