@@ -3,10 +3,8 @@
 // Control messages arrive on a MessagePort and are read between rounds, when the main thread has
 // raised the control sequence in shared memory and woken the worker. A worker that ends tells the
 // main thread why when it can; the pool (switch/workers.ts) then starts another in its place.
-import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 
-import { errnoName } from '../../native/errors.js';
 import { nameThread, pinThread } from '../../native/thread.js';
 import { Waiter, type WaiterFds } from '../../native/wait.js';
 import { Counters, W_FORWARDING_US, W_IDLE_WAITS, W_POLLING_US, W_SLEEPING_US } from './counters.js';
@@ -17,10 +15,11 @@ import { openQueue, type AnyQueueSpec } from './queue.js';
 import { Conntrack, type ConntrackShared } from '../l3/conntrack.js';
 import type { GatewaySpec } from '../l3/gateway.js';
 import { NextHop } from '../l3/next-hop.js';
-import { PollPolicy, type PollSettings } from './poll-policy.js';
+import { PollPolicy, microseconds, type PollSettings } from './poll-policy.js';
 import { Router, type UplinkSpec } from '../l3/router.js';
 import { tierUpEarly } from './tier-up.js';
 import { warmUp } from './warm-up.js';
+import { WorkerLoop } from './worker-loop.js';
 
 export interface WorkerInit {
   engine: EngineOptions;
@@ -80,9 +79,8 @@ const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router);
 const waiter = Waiter.adopt(init.waiter);
 const control = new Int32Array(init.control);
 const base = counters.workerBase(init.engine.worker);
-const idleWaits = base + W_IDLE_WAITS;
 const time = { view: counters.view, forwarding: base + W_FORWARDING_US, polling: base + W_POLLING_US, sleeping: base + W_SLEEPING_US };
-const policy = new PollPolicy(init.poll, () => performance.now() * 1000, time);
+const worker = new WorkerLoop(engine, waiter, new PollPolicy(init.poll, microseconds, time), counters.view, base + W_IDLE_WAITS);
 let seen = 0;
 let running = true;
 let fault: WorkerFault | null = null;
@@ -150,38 +148,22 @@ function drainControl(): void {
   }
 }
 
-function scheduleReady(): void {
-  for (let i = 0; i < waiter.readyCount; i++) engine.schedule(waiter.readyToken(i));
-}
-
-/** A queue whose device is gone stays readable (with an error) forever; stop waiting on it. */
-function forgetFailed(): void {
-  for (const queue of engine.takeFailed()) if (queue.fd >= 0) waiter.remove(queue.fd);
-}
-
 function loop(): void {
   while (running) {
     if (Atomics.load(control, 0) !== seen) {
       drainControl();
       if (fault !== null) injectFault(fault);
       if (!running) break;
+      worker.roundSoon();
     }
-    const processed = engine.round();
-    forgetFailed();
-    const parkMs = policy.afterRound(processed, engine);
-    if (parkMs > 0) counters.view[idleWaits]! += 1;
-    const woke = waiter.wait(parkMs);
-    policy.afterWait();
-    // The epoll set is unusable: only a new worker, which gets a new one, can wait again.
-    if (woke < 0) throw new Error(`epoll_wait failed: ${errnoName(-woke)}`);
-    scheduleReady();
+    worker.step();
   }
 }
 
 try {
   nameThread(`tapswitch-w${init.engine.worker}`);
   if (init.cpu !== undefined) pinThread(init.cpu);
-  warmUp(init.engine);
+  warmUp(init.engine, init.poll);
   init.channel.postMessage({ seq: 0 } satisfies WorkerReply);
   loop();
 } catch (e) {
