@@ -41,6 +41,8 @@ export class Batch {
   readonly origin: Int16Array;
   /** The trace a frame belongs to, or 0. */
   readonly traceId: Int32Array;
+  /** The VLAN the frame belongs to (l2/vlan-ingress.ts): its FDB and its flood domain. */
+  readonly vlan: Uint16Array;
 
   rxCount = 0;
   count = 0;
@@ -86,6 +88,7 @@ export class Batch {
     this.l3 = new Uint8Array(capacity);
     this.origin = new Int16Array(capacity);
     this.traceId = new Int32Array(capacity);
+    this.vlan = new Uint16Array(capacity);
     this.rxSlot = new Uint32Array(weight);
     for (let i = 0; i < weight; i++) this.desc[i * DESC_WORDS + D_SLOT] = i;
   }
