@@ -36,6 +36,7 @@ import type { CaptureSpec } from '../capture/tap.js';
 import { Classify } from '../classify/classify.js';
 import { Bridge } from '../l2/bridge.js';
 import type { Fdb } from '../l2/fdb.js';
+import { VlanTable } from '../l2/vlan-table.js';
 import { FragmentQueue, HOLD_SLOTS } from '../l3/frag-queue.js';
 import type { Router, UplinkSpec } from '../l3/router.js';
 import { Offload, SOFT_SLOTS } from '../offload/offload.js';
@@ -101,6 +102,8 @@ export class ForwardingEngine implements AfterRound {
     private readonly counters: Counters,
     /** The gateway (port 0) and the uplink behind it, or null for a plain bridge. */
     private readonly router: Router | null = null,
+    /** Which VLANs each port carries (every port in mode all unless set). */
+    readonly vlans: VlanTable = VlanTable.create(MAX_PORTS),
   ) {
     const { weight, backlog, slotSize, worker } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
