@@ -43,6 +43,8 @@ export class Batch {
   readonly traceId: Int32Array;
   /** The VLAN the frame belongs to (l2/vlan-ingress.ts): its FDB and its flood domain. */
   readonly vlan: Uint16Array;
+  /** What its slot holds of a VLAN tag, and its PCP (V_* of l2/vlan-tag.ts). */
+  readonly vtag: Uint8Array;
 
   rxCount = 0;
   count = 0;
@@ -89,6 +91,7 @@ export class Batch {
     this.origin = new Int16Array(capacity);
     this.traceId = new Int32Array(capacity);
     this.vlan = new Uint16Array(capacity);
+    this.vtag = new Uint8Array(capacity);
     this.rxSlot = new Uint32Array(weight);
     for (let i = 0; i < weight; i++) this.desc[i * DESC_WORDS + D_SLOT] = i;
   }
@@ -164,6 +167,9 @@ export class Batch {
     this.next[g] = egress;
     this.flags[g] = 0;
     this.origin[g] = origin;
+    // Made by the gateway, untagged, in the VLAN of the frame it answers (the gateway's).
+    this.vlan[g] = origin >= 0 ? this.vlan[origin]! : 0;
+    this.vtag[g] = 0;
     this.traceId[g] = origin >= 0 ? this.traceId[origin]! : 0;
   }
 }

@@ -42,6 +42,8 @@ export class Bridge implements Stage {
     /** Whether a router stands behind the gateway's MAC. */
     private readonly routing: boolean,
     capacity: number,
+    /** The VLAN the gateway lives on: only its broadcasts reach it. */
+    private readonly gatewayVlan = 0,
   ) {
     this.sourceWas = new Int32Array(capacity);
   }
@@ -90,7 +92,7 @@ export class Bridge implements Stage {
         }
         next[i] = NEXT_FLOOD_BROADCAST;
         // The gateway answers ARP broadcasts, as the bridge's own interface would.
-        if (this.routing && (flagsOf[i]! & F_ARP) !== 0) {
+        if (this.routing && (flagsOf[i]! & F_ARP) !== 0 && vlan === this.gatewayVlan) {
           flagsOf[i]! |= F_LOCAL;
           batch.toL3++;
         }
