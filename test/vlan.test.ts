@@ -110,6 +110,21 @@ describe('trunks', () => {
     expect(rig.sent(1)).toEqual([popped(tagged)]);
   });
 
+  it('pushes and pops a tag whole on a frame whose length is no multiple of four', () => {
+    const rig = new EngineRig();
+    rig.vlans.setAccess(1, 10);
+    rig.vlans.setTrunk(2, [10]);
+    rig.vlans.setAccess(3, 20);
+    const odd = udp(1, BROADCAST, ',len=333');
+    rig.send(1, odd);
+    rig.run();
+    const [tagged] = rig.sent(2);
+    expect(tagged).toEqual(pushed(odd, 0x8100, 10));
+    rig.send(2, tagged!);
+    rig.run();
+    expect(rig.sent(1)).toEqual([odd]);
+  });
+
   it('puts an untagged frame from a trunk in its native VLAN, and sends that VLAN to it untagged', () => {
     const rig = new EngineRig();
     rig.vlans.setTrunk(1, [10], 30);

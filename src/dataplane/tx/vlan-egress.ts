@@ -20,7 +20,7 @@ import type { DropPath } from '../core/drop-path.js';
 import { DROP_TOO_BIG, DROP_VLAN_NOT_MEMBER } from '../core/drop-reasons.js';
 import { PORT_ROUTED } from '../core/port-table.js';
 import { STAGE_TX } from '../core/stage.js';
-import { V_SERVICE, V_TAGGED, toTagged, toUntagged } from '../l2/vlan-tag.js';
+import { V_SERVICE, V_TAGGED, moveBytes, toTagged, toUntagged } from '../l2/vlan-tag.js';
 import { VLAN_MODE_ALL, VLAN_UNTAGGED, type VlanTable } from '../l2/vlan-table.js';
 import { EV_VLAN_OUT, VLAN_OUT_KEEP_TAGGED, VLAN_OUT_KEEP_UNTAGGED, VLAN_OUT_POP, VLAN_OUT_PUSH } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
@@ -115,7 +115,7 @@ export class VlanEgress {
     this.savedVtag = batch.vtag[i]!;
     const slot = this.scratchSlot + this.copies++;
     const from = this.savedSlot * batch.slotSize;
-    batch.bytes.copyWithin(slot * batch.slotSize, from, from + this.savedLen);
+    moveBytes(batch, slot * batch.slotSize, from, this.savedLen);
     desc[d + D_SLOT] = slot;
     if (this.convert(batch, i)) return true;
     this.restore(batch, i);
