@@ -8,6 +8,7 @@ export type { CtEntry, CtTuple, CtCounters, CtTimeouts } from './dataplane/l3/co
 export { Capture, CaptureFileWriter, type CaptureOptions, type CapturedFrame, type CaptureStats } from './switch/capture.js';
 export type { FdbEntry, FdbCounters } from './dataplane/l2/fdb.js';
 export type { PortFlags } from './dataplane/core/port-table.js';
+export { VID_MAX, VID_MIN, VLAN_UNTAGGED, VlanIdError, type PortVlan, type PortVlans } from './dataplane/l2/vlan-table.js';
 export { DROP_REASONS, DROP_REASON_INFO, type DropReason } from './dataplane/core/drop-reasons.js';
 export { POLL_MODES, type PollMode, type PollSettings } from './dataplane/core/poll-policy.js';
 export { Trace, type TraceOptions, type TraceFrameOptions } from './switch/trace/trace.js';

@@ -82,6 +82,30 @@ describe('learning and lookup', () => {
   });
 });
 
+describe('entries per VLAN', () => {
+  it('keeps the same MAC on one port in one VLAN and on another port in another', () => {
+    const { fdb } = fakeTable({ size: 8 });
+    expect(fdb.learn(parseMac(A), 0, 1, 0, 10)).toBe('learned');
+    expect(fdb.learn(parseMac(A), 0, 2, 0, 20)).toBe('learned');
+    expect([fdb.lookup(parseMac(A), 0, 10), fdb.lookup(parseMac(A), 0, 20), lookup(fdb, A)]).toEqual([1, 2, -1]);
+    expect(fdb.counters().moves).toBe(0);
+  });
+
+  it('removes and lists an entry by its MAC and VLAN', () => {
+    const { fdb } = fakeTable({ size: 8 });
+    fdb.addStatic(A, 1, 10);
+    fdb.addStatic(A, 2, 20);
+    expect(fdb.remove(A, 10)).toBe(true);
+    expect(fdb.remove(A, 10)).toBe(false);
+    expect(fdb.entries().map((e) => [e.mac, e.vlan, e.port])).toEqual([[A, 20, 2]]);
+  });
+
+  it('refuses a VLAN beyond 4094 with a RangeError', () => {
+    const { fdb } = fakeTable({ size: 8 });
+    expect(() => fdb.addStatic(A, 1, 4095)).toThrow(/VLAN 4095 is not in 0\.\.4094/);
+  });
+});
+
 describe('static entries', () => {
   it('answers lookups for a static entry', () => {
     const { fdb } = fakeTable({ size: 4, ageingSeconds: 10 });
@@ -111,7 +135,7 @@ describe('static entries', () => {
     const { fdb } = fakeTable({ size: 4, ageingSeconds: 10 });
     learn(fdb, A, 1);
     fdb.addStatic(A, 1);
-    expect(fdb.entries()).toEqual([{ mac: A, port: 1, static: true, ageSeconds: 0 }]);
+    expect(fdb.entries()).toEqual([{ mac: A, vlan: 0, port: 1, static: true, ageSeconds: 0 }]);
     expect(learn(fdb, A, 2)).toBe('static');
     expect(lookup(fdb, A)).toBe(1);
   });
@@ -350,14 +374,14 @@ describe('flushing and removal', () => {
 });
 
 describe('listing', () => {
-  it('lists entries with the MAC in lower-case colon form, port, static flag and age', () => {
+  it('lists entries with the MAC in lower-case colon form, VLAN, port, static flag and age', () => {
     const { fdb, clock } = fakeTable({ size: 4, ageingSeconds: 10 });
     learn(fdb, 'FE:ED:FA:CE:0A:0B', 1);
     fdb.addStatic('2:AB:CD:EF:0:1', 3);
     clock.t = 2_500;
     expect(fdb.entries()).toEqual([
-      { mac: 'fe:ed:fa:ce:0a:0b', port: 1, static: false, ageSeconds: 2.5 },
-      { mac: '02:ab:cd:ef:00:01', port: 3, static: true, ageSeconds: 0 },
+      { mac: 'fe:ed:fa:ce:0a:0b', vlan: 0, port: 1, static: false, ageSeconds: 2.5 },
+      { mac: '02:ab:cd:ef:00:01', vlan: 0, port: 3, static: true, ageSeconds: 0 },
     ]);
   });
 

@@ -371,6 +371,14 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     handshake(tcpToOutside(rig, 1, 40000));
     return { port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},tcp_src=80,tcp_dst=40000,tcp_flags=R,tcp_seq=2000000000`) };
   },
+  vlan_not_member: (rig) => {
+    rig.vlans.setAccess(1, 10);
+    return { port: 1, frame: frame(`eth_src=${hostMac(1)},eth_dst=${hostMac(2)},vlan=20,ip_src=${hostIp(1)},ip_dst=${hostIp(2)},udp_dst=53`) };
+  },
+  vlan_untagged: (rig) => {
+    rig.vlans.setTrunk(1, [10]);
+    return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
+  },
 };
 
 /** The last fragment, at `offset`, of UDP datagram `id` from port `from`'s host to REMOTE_IP. */

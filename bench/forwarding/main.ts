@@ -1,5 +1,7 @@
 // bench/forwarding: the switching logic alone. One engine on this thread, two memory ports,
-// 64-byte frames both ways through learn + lookup + forward; no kernel anywhere.
+// 64-byte frames both ways through learn + lookup + forward; no kernel anywhere. Then the same
+// with VLANs (issue 17): port 1 an access port of VLAN 10 and port 2 a trunk of it, so every frame
+// 1→2 gets a tag and every frame 2→1 loses one, against the untagged case, the two alternated.
 import { parseArgs } from 'node:util';
 
 import { Counters } from '../../src/dataplane/core/counters.js';
@@ -7,7 +9,8 @@ import { ForwardingEngine } from '../../src/dataplane/core/engine.js';
 import { Fdb } from '../../src/dataplane/l2/fdb.js';
 import { MTU_SLOT_BYTES } from '../../src/dataplane/core/frame-pool.js';
 import { FrameRing } from '../../src/dataplane/core/frame-ring.js';
-import { PORT_DEFAULT_FLAGS, PORT_PRESENT, createPortTable } from '../../src/dataplane/core/port-table.js';
+import { MAX_PORTS, PORT_DEFAULT_FLAGS, PORT_PRESENT, createPortTable } from '../../src/dataplane/core/port-table.js';
+import { VlanTable } from '../../src/dataplane/l2/vlan-table.js';
 import { openQueue } from '../../src/dataplane/core/queue.js';
 import { parseIpv4 } from '../../src/packet/ipv4.js';
 import { parseMac } from '../../src/packet/mac.js';
@@ -25,13 +28,30 @@ function frame(src: string, dst: string): Uint8Array {
   return buildUdpFrame({ srcMac: parseMac(src), dstMac: parseMac(dst), srcIp: parseIpv4('10.9.0.1'), dstIp: parseIpv4('10.9.0.2'), srcPort: 1000, dstPort: 9, frameBytes: 60 });
 }
 
+/** `f` with an 802.1Q tag of `vid` in front of its EtherType, as a trunk carries it. */
+function tagged(f: Uint8Array, vid: number): Uint8Array {
+  const out = new Uint8Array(f.length + 4);
+  out.set(f.subarray(0, 12));
+  out.set([0x81, 0x00, vid >> 8, vid & 0xff], 12);
+  out.set(f.subarray(12), 16);
+  return out;
+}
+
 type CaptureCase = 'off' | 'all frames' | 'filter matching nothing';
 
-/** Frames per second through one engine, with the capture off, on for everything, or filtered to nothing. */
-function measure(seconds: number, capture: CaptureCase, nothing: Int32Array): { frames: number; elapsed: number } {
+/**
+ * Frames per second through one engine, with the capture off, on for everything, or filtered to
+ * nothing; with `vlan`, port 1 is an access port of VLAN 10 and port 2 a trunk of it.
+ */
+function measure(seconds: number, capture: CaptureCase, nothing: Int32Array, vlan = false): { frames: number; elapsed: number } {
   const fdb = Fdb.create();
   const table = createPortTable();
-  const engine = new ForwardingEngine({ worker: 0, weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000, slotSize: MTU_SLOT_BYTES }, fdb, table, Counters.create(1));
+  const vlans = VlanTable.create(MAX_PORTS);
+  const engine = new ForwardingEngine({ worker: 0, weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000, slotSize: MTU_SLOT_BYTES }, fdb, table, Counters.create(1), null, vlans);
+  if (vlan) {
+    vlans.setAccess(1, 10);
+    vlans.setTrunk(2, [10]);
+  }
   const ports = [1, 2].map((id) => {
     const input = FrameRing.create(RING, MTU_SLOT_BYTES);
     const output = FrameRing.create(RING, MTU_SLOT_BYTES);
@@ -43,7 +63,8 @@ function measure(seconds: number, capture: CaptureCase, nothing: Int32Array): { 
   const ring = CaptureRing.create(4 * RING, 128);
   if (capture !== 'off') engine.startCapture(1, { ring: ring.shared, ports: null, in: true, out: true, drops: false, filter: capture === 'all frames' ? null : nothing });
   const a = frame('02:00:00:00:00:01', '02:00:00:00:00:02');
-  const b = frame('02:00:00:00:00:02', '02:00:00:00:00:01');
+  const untagged = frame('02:00:00:00:00:02', '02:00:00:00:00:01');
+  const b = vlan ? tagged(untagged, 10) : untagged;
   let frames = 0;
   let elapsed = 0;
   const deadline = performance.now() + seconds * 1000;
@@ -67,7 +88,7 @@ function measure(seconds: number, capture: CaptureCase, nothing: Int32Array): { 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, out: { type: 'string', default: 'bench/results/forwarding.json' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, 'vlan-runs': { type: 'string', default: '3' }, out: { type: 'string', default: 'bench/results/forwarding.json' } } });
   const seconds = Number(values.seconds);
   if (!(seconds > 0 && seconds <= 60)) throw new Error('--seconds must be in (0, 60]');
   // A filter no frame of this bench matches (they are UDP), compiled by tcpdump as a user's would be.
@@ -86,8 +107,46 @@ async function main(): Promise<void> {
     })),
   );
   console.log('target with capture off: >= 10 Mframes/s');
+  const vlan = compareVlan(seconds, Number(values['vlan-runs']), nothing);
   const off = rows[0]!;
-  writeResult(values.out, 'forwarding', { mframesPerSecond: off.mframesPerSecond, nsPerFrame: off.nsPerFrame, kernelTapNsPerFrame: KERNEL_TAP_NS, capture: rows });
+  writeResult(values.out, 'forwarding', { mframesPerSecond: off.mframesPerSecond, nsPerFrame: off.nsPerFrame, kernelTapNsPerFrame: KERNEL_TAP_NS, capture: rows, vlan });
+}
+
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function spread(values: number[]): Spread {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+/** Untagged against tagging and untagging every frame, `runs` of each, alternated so drift hits both alike. */
+function compareVlan(seconds: number, runs: number, nothing: Int32Array): { runs: number; untagged: Spread; vlan: Spread; ratio: number } {
+  if (!(Number.isInteger(runs) && runs >= 3 && runs <= 50)) throw new Error('--vlan-runs must be a whole number from 3 to 50');
+  const rates: Record<'untagged' | 'vlan', number[]> = { untagged: [], vlan: [] };
+  for (let r = 0; r < runs; r++) {
+    for (const c of r % 2 === 0 ? (['untagged', 'vlan'] as const) : (['vlan', 'untagged'] as const)) {
+      const { frames, elapsed } = measure(seconds, 'off', nothing, c === 'vlan');
+      rates[c].push(frames / elapsed / 1000);
+    }
+  }
+  const untagged = spread(rates.untagged);
+  const vlan = spread(rates.vlan);
+  const ratio = vlan.median / untagged.median;
+  console.log(`VLAN: port 1 access of VLAN 10, port 2 trunk of VLAN 10 (a tag pushed 1→2, popped 2→1), ${runs} runs each, alternated`);
+  console.table(
+    (['untagged', 'vlan'] as const).map((c) => {
+      const s = c === 'untagged' ? untagged : vlan;
+      return { case: c, 'median Mframes/s': +s.median.toFixed(2), 'min': +s.min.toFixed(2), 'max': +s.max.toFixed(2) };
+    }),
+  );
+  console.log(`VLAN / untagged: ${(ratio * 100).toFixed(1)}% (target >= 90%)`);
+  return { runs, untagged, vlan, ratio };
 }
 
 main().catch((e: Error) => {

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
 import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
+import { VID_MAX, VLAN_UNTAGGED } from '../dataplane/l2/vlan-table.js';
 import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_CPU, POLL_MODES, POLL_US, type PollMode, type PollSettings } from '../dataplane/core/poll-policy.js';
 
 export interface SwitchOptions {
@@ -40,6 +41,11 @@ export interface SwitchOptions {
    * `prefix` (default 24) makes ip/prefix the subnet behind it, which nothing from outside comes from.
    */
   gateway?: { ip: string; mac?: string; prefix?: number } | null;
+  /**
+   * The VLAN the gateway lives on: its MAC is known there only, and the frames it makes belong to
+   * it. 0 (the default) is the untagged domain of ports in mode all; else a VLAN id, 1-4094.
+   */
+  gatewayVlan?: number;
   /** The NAT's connection tracking, used once the switch has a gateway and an uplink. */
   conntrack?: {
     /** Most sessions (default 65536); new flows beyond it are dropped as conntrack_full. */
@@ -83,6 +89,7 @@ export function resolveOptions(options: SwitchOptions): Required<SwitchOptions> 
     pollCpu: checkInt('pollCpu', options.pollCpu ?? DEFAULT_POLL_CPU, POLL_CPU.min, POLL_CPU.max),
     pinWorkers: options.pinWorkers ?? false,
     gateway: options.gateway ?? null,
+    gatewayVlan: checkInt('gatewayVlan', options.gatewayVlan ?? VLAN_UNTAGGED, VLAN_UNTAGGED, VID_MAX),
     conntrack: options.conntrack ?? {},
     faultInjection: options.faultInjection ?? false,
   };

@@ -8,6 +8,7 @@ import { FrameRing } from '../dataplane/core/frame-ring.js';
 import { MAX_PORTS, PORT_MTU_SHIFT, PORT_PRESENT, bitsToFlags, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
 import type { AnyQueueSpec } from '../dataplane/core/queue.js';
 import type { Fdb } from '../dataplane/l2/fdb.js';
+import type { PortVlans, VlanTable } from '../dataplane/l2/vlan-table.js';
 import { openPacket, type PacketSocket } from '../native/packet.js';
 import { openTap, type TapDevice } from '../native/tap.js';
 import { uniqueName } from '../netns/names.js';
@@ -26,6 +27,8 @@ export interface TapPortOptions {
   persist?: boolean;
   /** Join the persistent TAP `ifname` in namespace `netns` instead of creating one; the port is still called `name`. */
   adopt?: { netns: string; ifname: string };
+  /** Which VLANs it carries (default: mode all). */
+  vlans?: PortVlans;
 }
 
 export interface PacketPortOptions {
@@ -35,6 +38,8 @@ export interface PacketPortOptions {
   promisc?: boolean;
   /** PACKET_VNET_HDR (default: the switch's offloads). */
   offloads?: boolean;
+  /** Which VLANs it carries (default: mode all). */
+  vlans?: PortVlans;
 }
 
 export interface MemoryPortOptions {
@@ -42,6 +47,8 @@ export interface MemoryPortOptions {
   flags?: Partial<PortFlags>;
   /** Frames per ring (default 1024). */
   capacity?: number;
+  /** Which VLANs it carries (default: mode all). */
+  vlans?: PortVlans;
 }
 
 export interface PortInfo {
@@ -55,6 +62,8 @@ export interface PortInfo {
   flags: PortFlags;
   /** Frames beyond it (and an Ethernet header with a VLAN tag) are dropped as too_big; 0: unchecked. */
   mtu: number;
+  /** Which VLANs it carries and in which form (l2/vlan-table.ts). */
+  vlans: PortVlans;
 }
 
 /** A port without a kernel: frames go in and come out of shared rings, for tests and benchmarks. */
@@ -83,7 +92,7 @@ export class PortRegistry {
 
   constructor(
     private readonly workers: WorkerPool,
-    private readonly tables: { portTable: Int32Array; counters: Counters; fdb: Fdb },
+    private readonly tables: { portTable: Int32Array; counters: Counters; fdb: Fdb; vlans: VlanTable },
     /** Whether ports get the virtio header unless they say otherwise. */
     private readonly offloads: boolean,
     private readonly assertOpen: () => void,
@@ -103,7 +112,7 @@ export class PortRegistry {
       ...(options.uring !== undefined && { uring: options.uring }),
     });
     try {
-      const info = await this.attach('tap', adopt ? (options.name ?? `${adopt.netns}/${adopt.ifname}`) : tap.name, tap.queues.map((q) => q.spec), options.flags ?? {}, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close(), role);
+      const info = await this.attach('tap', adopt ? (options.name ?? `${adopt.netns}/${adopt.ifname}`) : tap.name, tap.queues.map((q) => q.spec), options, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close(), role);
       return { ...info, tap };
     } catch (e) {
       tap.close();
@@ -132,7 +141,7 @@ export class PortRegistry {
       }
       const close = (): void => sockets.forEach((s) => s.close());
       const name = options.netns ? `${options.netns}/${options.ifname}` : options.ifname;
-      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close, role, sockets);
+      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close, role, sockets);
     } catch (e) {
       for (const s of sockets) s.close();
       throw e;
@@ -145,7 +154,7 @@ export class PortRegistry {
     const inputs = Array.from({ length: this.workers.size }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
     const outputs = Array.from({ length: this.workers.size }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
     const specs: AnyQueueSpec[] = inputs.map((input, w) => ({ kind: 'memory', input: input.shared, output: outputs[w]!.shared }));
-    const info = await this.attach('memory', options.name ?? `mem${this.allocateId()}`, specs, options.flags ?? {}, { vnetHdrSize: 0, offloads: [] }, () => undefined);
+    const info = await this.attach('memory', options.name ?? `mem${this.allocateId()}`, specs, options, { vnetHdrSize: 0, offloads: [] }, () => undefined);
     return {
       id: info.id,
       info,
@@ -171,8 +180,40 @@ export class PortRegistry {
     Atomics.store(this.tables.portTable, id, 0);
     await Promise.allSettled(this.workers.live().map((w) => this.workers.command(w, { type: 'removePort', id })));
     this.tables.fdb.flushPort(id);
+    this.tables.vlans.reset(id);
     this.records.delete(id);
     record.close();
+  }
+
+  setVlans(id: number, vlans: PortVlans): PortInfo {
+    const record = this.record(id);
+    this.tables.vlans.set(id, vlans);
+    return this.vlansChanged(id, record);
+  }
+
+  addVlan(id: number, vid: number, flags: { pvid?: boolean; untagged?: boolean }): PortInfo {
+    const record = this.record(id);
+    this.tables.vlans.add(id, vid, flags);
+    return this.vlansChanged(id, record);
+  }
+
+  delVlan(id: number, vid: number): boolean {
+    const record = this.record(id);
+    if (!this.tables.vlans.del(id, vid)) return false;
+    this.vlansChanged(id, record);
+    return true;
+  }
+
+  /** Whether the port carries VLAN `vid`. */
+  carries(id: number, vid: number): boolean {
+    return this.tables.vlans.carries(id, vid);
+  }
+
+  /** Its MACs were learned in VLANs it may no longer carry: they are learned again, as `bridge vlan del` flushes them. */
+  private vlansChanged(id: number, record: PortRecord): PortInfo {
+    this.tables.fdb.flushPort(id, false);
+    record.info.vlans = this.tables.vlans.show(id);
+    return record.info;
   }
 
   setFlags(id: number, flags: Partial<PortFlags>): PortInfo {
@@ -242,10 +283,12 @@ export class PortRegistry {
     Atomics.store(this.tables.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | record.role | (record.info.mtu << PORT_MTU_SHIFT));
   }
 
-  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0, sockets: readonly PacketSocket[] = []): Promise<PortInfo> {
+  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], options: { flags?: Partial<PortFlags>; vlans?: PortVlans }, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0, sockets: readonly PacketSocket[] = []): Promise<PortInfo> {
     this.assertOpen();
     const id = this.allocateId();
-    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)), mtu: 0 };
+    // Set before the port is present, so its first frame meets its VLANs; checked before anything is added.
+    this.tables.vlans.set(id, options.vlans ?? { mode: 'all' });
+    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(options.flags ?? {})), mtu: 0, vlans: this.tables.vlans.show(id) };
     const record: PortRecord = { info, close, removing: false, role, sockets, socketBufferFull: 0 };
     this.records.set(id, record);
     this.tables.counters.clearPort(id);

@@ -5,9 +5,10 @@
 // (ports.ts), the uplink (uplink.ts), published ports (published-ports.ts) and capture (capture.ts).
 import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
-import { GATEWAY_PORT, PORT_PRESENT, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
+import { GATEWAY_PORT, MAX_PORTS, PORT_PRESENT, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
 import type { PollSettings } from '../dataplane/core/poll-policy.js';
 import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
+import { VLAN_UNTAGGED, VlanTable, type PortVlans } from '../dataplane/l2/vlan-table.js';
 import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { TapDevice } from '../native/tap.js';
@@ -27,6 +28,7 @@ import { WorkerPool, type SharedTables, type WorkerStatus } from './workers.js';
 export type { SwitchOptions } from './options.js';
 export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortInfo, PortKind, TapPortOptions } from './ports.js';
 export type { PublishedPort } from './published-ports.js';
+export type { PortVlan, PortVlans } from '../dataplane/l2/vlan-table.js';
 export type { UplinkInfo, UplinkOptions } from './uplink.js';
 
 export interface PortStats extends PortCounters {
@@ -104,16 +106,17 @@ export class Switch {
     const resolved = resolveOptions(options);
     const fdb = Fdb.create({ size: resolved.fdbSize, ageingSeconds: resolved.ageingSeconds });
     const portTable = createPortTable();
-    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, routing: null };
+    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, vlans: VlanTable.create(MAX_PORTS), routing: null };
     const gw = resolved.gateway;
     if (gw) {
       const ip = ipv4ToNumber(gw.ip);
       const mac = gw.mac ?? macForIp(ip);
       const prefix = checkInt('gateway prefix', gw.prefix ?? 24, 1, 32);
-      tables.routing = { gateway: { ip, prefix, mac: [...parseMac(mac)] }, conntrack: Conntrack.create(resolved.conntrack), nextHop: NextHop.create() };
+      const vlan = resolved.gatewayVlan;
+      tables.routing = { gateway: { ip, prefix, mac: [...parseMac(mac)], vlan }, conntrack: Conntrack.create(resolved.conntrack), nextHop: NextHop.create() };
       // The gateway is port 0: present (so its MAC is not flooded for) but never polled or flooded to.
       Atomics.store(portTable, GATEWAY_PORT, PORT_PRESENT);
-      fdb.addStatic(mac, GATEWAY_PORT);
+      fdb.addStatic(mac, GATEWAY_PORT, vlan);
     }
     const { workers, weight, roundBudget, roundTimeMs, backlog, pinWorkers } = resolved;
     const slotSize = resolved.offloads ? GSO_SLOT_BYTES : MTU_SLOT_BYTES;
@@ -196,6 +199,21 @@ export class Switch {
     await this.portRegistry.remove(id);
   }
 
+  /** Sets which VLANs the port carries and in which form, replacing what it had. */
+  setPortVlans(id: number, vlans: PortVlans): PortInfo {
+    return this.portRegistry.setVlans(id, vlans);
+  }
+
+  /** Like `bridge vlan add dev PORT vid VID [pvid] [untagged]`: a port in mode all or tunnel becomes a port of this VLAN alone. */
+  addPortVlan(id: number, vid: number, flags: { pvid?: boolean; untagged?: boolean } = {}): PortInfo {
+    return this.portRegistry.addVlan(id, vid, flags);
+  }
+
+  /** Like `bridge vlan del`; false when the port did not carry the VLAN. */
+  delPortVlan(id: number, vid: number): boolean {
+    return this.portRegistry.delVlan(id, vid);
+  }
+
   setPortFlags(id: number, flags: Partial<PortFlags>): PortInfo {
     return this.portRegistry.setFlags(id, flags);
   }
@@ -213,13 +231,15 @@ export class Switch {
     return this.fdb.entries().map((e) => ({ ...e, portName: this.portName(e.port) }));
   }
 
-  addStaticEntry(mac: string, port: number): void {
+  /** A static entry for `mac` in `vlan` (0: the untagged domain of ports in mode all), on a port that carries it. */
+  addStaticEntry(mac: string, port: number, vlan = VLAN_UNTAGGED): void {
     if (!this.portRegistry.has(port)) throw new RangeError(`no port ${port}`);
-    this.fdb.addStatic(mac, port);
+    if (!this.portRegistry.carries(port, vlan)) throw new RangeError(`port ${port} does not carry VLAN ${vlan}: add the VLAN to the port first (setPortVlans or addPortVlan)`);
+    this.fdb.addStatic(mac, port, vlan);
   }
 
-  removeFdbEntry(mac: string): boolean {
-    return this.fdb.remove(mac);
+  removeFdbEntry(mac: string, vlan = VLAN_UNTAGGED): boolean {
+    return this.fdb.remove(mac, vlan);
   }
 
   /**

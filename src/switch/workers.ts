@@ -24,6 +24,7 @@ import type { Fdb } from '../dataplane/l2/fdb.js';
 import type { Conntrack } from '../dataplane/l3/conntrack.js';
 import type { GatewaySpec } from '../dataplane/l3/gateway.js';
 import type { NextHop } from '../dataplane/l3/next-hop.js';
+import type { VlanTable } from '../dataplane/l2/vlan-table.js';
 import { Waiter } from '../native/wait.js';
 import { workerScript } from '../util/worker-script.js';
 import { WorkerState, describeState } from './worker-state.js';
@@ -45,6 +46,8 @@ export interface SharedTables {
   fdb: Fdb;
   counters: Counters;
   portTable: Int32Array;
+  /** Which VLANs each port carries, and in which form. */
+  vlans: VlanTable;
   /** The switch's own address and the NAT state behind it, or null for a plain bridge. */
   routing: { gateway: GatewaySpec; conntrack: Conntrack; nextHop: NextHop } | null;
 }
@@ -174,6 +177,7 @@ export class WorkerPool {
       },
       fdb: this.tables.fdb.shared,
       ports: this.tables.portTable.buffer as SharedArrayBuffer,
+      vlans: this.tables.vlans.buffer,
       counters: this.tables.counters.buffer,
       workers: this.options.workers,
       control: link.control.buffer as SharedArrayBuffer,

@@ -5,9 +5,10 @@ import { Counters } from '../../src/dataplane/core/counters.js';
 import { ForwardingEngine, type EngineOptions } from '../../src/dataplane/core/engine.js';
 import { MTU_SLOT_BYTES } from '../../src/dataplane/core/frame-pool.js';
 import { FrameRing } from '../../src/dataplane/core/frame-ring.js';
-import { GATEWAY_PORT, PORT_DEFAULT_FLAGS, PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, createPortTable } from '../../src/dataplane/core/port-table.js';
+import { GATEWAY_PORT, MAX_PORTS, PORT_DEFAULT_FLAGS, PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, createPortTable } from '../../src/dataplane/core/port-table.js';
 import { openQueue, type FrameQueue } from '../../src/dataplane/core/queue.js';
 import { Fdb } from '../../src/dataplane/l2/fdb.js';
+import { VlanTable } from '../../src/dataplane/l2/vlan-table.js';
 import { Conntrack, type ConntrackOptions } from '../../src/dataplane/l3/conntrack.js';
 import { NextHop } from '../../src/dataplane/l3/next-hop.js';
 import { Router } from '../../src/dataplane/l3/router.js';
@@ -101,12 +102,16 @@ export interface RigOptions extends Partial<EngineOptions> {
   clock?: () => number;
   /** The next hop's MAC is learned at the start (default true). */
   nextHopKnown?: boolean;
+  /** The VLAN the gateway lives on (default 0). */
+  gatewayVlan?: number;
 }
 
 export class EngineRig {
   readonly fdb = Fdb.create();
   readonly table = createPortTable();
   readonly counters = Counters.create(1);
+  /** Which VLANs each port carries: every port in mode all until a test sets it. */
+  readonly vlans = VlanTable.create(MAX_PORTS);
   readonly engine: ForwardingEngine;
   readonly ct: Conntrack | null;
   readonly nextHop: NextHop | null;
@@ -123,11 +128,12 @@ export class EngineRig {
     if (options.routing) {
       this.ct = Conntrack.create(options.conntrack ?? {}, options.clock);
       this.nextHop = NextHop.create();
-      router = new Router({ ip: ipv4ToNumber(GATEWAY_IP), prefix: GATEWAY_PREFIX, mac: [...parseMac(GATEWAY_MAC)] }, this.ct, this.nextHop, this.fdb, this.table, 2 * engineOptions.weight);
+      const vlan = options.gatewayVlan ?? 0;
+      router = new Router({ ip: ipv4ToNumber(GATEWAY_IP), prefix: GATEWAY_PREFIX, mac: [...parseMac(GATEWAY_MAC)], vlan }, this.ct, this.nextHop, this.fdb, this.table, 2 * engineOptions.weight);
       this.table[GATEWAY_PORT] = PORT_PRESENT;
-      this.fdb.addStatic(GATEWAY_MAC, GATEWAY_PORT);
+      this.fdb.addStatic(GATEWAY_MAC, GATEWAY_PORT, vlan);
     }
-    this.engine = new ForwardingEngine(engineOptions, this.fdb, this.table, this.counters, router);
+    this.engine = new ForwardingEngine(engineOptions, this.fdb, this.table, this.counters, router, this.vlans);
     for (let id = 1; id <= (options.ports ?? 3); id++) this.addMemoryPort(id);
     if (options.routing) {
       this.addMemoryPort(UPLINK_PORT, 'uplink');

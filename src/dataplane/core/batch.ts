@@ -41,6 +41,10 @@ export class Batch {
   readonly origin: Int16Array;
   /** The trace a frame belongs to, or 0. */
   readonly traceId: Int32Array;
+  /** The VLAN the frame belongs to (l2/vlan-ingress.ts): its FDB and its flood domain. */
+  readonly vlan: Uint16Array;
+  /** What its slot holds of a VLAN tag, and its PCP (V_* of l2/vlan-tag.ts). */
+  readonly vtag: Uint8Array;
 
   rxCount = 0;
   count = 0;
@@ -86,6 +90,8 @@ export class Batch {
     this.l3 = new Uint8Array(capacity);
     this.origin = new Int16Array(capacity);
     this.traceId = new Int32Array(capacity);
+    this.vlan = new Uint16Array(capacity);
+    this.vtag = new Uint8Array(capacity);
     this.rxSlot = new Uint32Array(weight);
     for (let i = 0; i < weight; i++) this.desc[i * DESC_WORDS + D_SLOT] = i;
   }
@@ -161,6 +167,9 @@ export class Batch {
     this.next[g] = egress;
     this.flags[g] = 0;
     this.origin[g] = origin;
+    // Made by the gateway, untagged, in the VLAN of the frame it answers (the gateway's).
+    this.vlan[g] = origin >= 0 ? this.vlan[origin]! : 0;
+    this.vtag[g] = 0;
     this.traceId[g] = origin >= 0 ? this.traceId[origin]! : 0;
   }
 }

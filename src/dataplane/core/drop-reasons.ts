@@ -44,6 +44,8 @@ export const DROP_REASON_INFO = [
   { reason: 'frag_needed', stage: 'l3', description: "routed with DF set and larger than the egress port's MTU: the sender got ICMP fragmentation needed with that MTU" },
   { reason: 'nat_filtered', stage: 'l3', description: 'from outside to a mapping that --nat-filtering address keeps closed to this source: the inside host never sent to its address' },
   { reason: 'tcp_out_of_window', stage: 'l3', description: 'a TCP RST or FIN outside the window its session tracks (like netfilter\'s tcp_in_window): most likely forged, so it neither passes nor closes the session' },
+  { reason: 'vlan_not_member', stage: 'l2', description: 'tagged with a VLAN its port does not carry, or (on its way out) for a port that does not carry its VLAN' },
+  { reason: 'vlan_untagged', stage: 'l2', description: 'untagged (or priority-tagged) on a port with VLANs but no pvid, which takes only tagged frames' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -98,3 +100,5 @@ export const DROP_ICMP_RATELIMITED = reason('icmp_ratelimited');
 export const DROP_FRAG_NEEDED = reason('frag_needed');
 export const DROP_NAT_FILTERED = reason('nat_filtered');
 export const DROP_TCP_OUT_OF_WINDOW = reason('tcp_out_of_window');
+export const DROP_VLAN_NOT_MEMBER = reason('vlan_not_member');
+export const DROP_VLAN_UNTAGGED = reason('vlan_untagged');

@@ -8,9 +8,11 @@
 //   rx        the native read, counted; a capture and a trace see the frames as they came
 //   classify  drops what the read marked (truncated, short_read, for rx); reads past the MACs
 //             (EtherType behind tags, IPv4 header) once, where a later stage uses it  (classify/)
-//   l2        checks and learns the source, looks up the destination      (l2/bridge.ts)
+//   l2        the VLAN each frame belongs to, from its port's mode      (l2/vlan-ingress.ts);
+//             checks and learns the source, looks up the destination in that VLAN (l2/bridge.ts)
 //   l3        the gateway, the router and NAT, for frames sent to them     (l3/router.ts)
-//   tx        per-egress lists, MTU, offload for plain ports, backlog      (tx/transmit.ts, offload/)
+//   tx        per-egress VLAN form, lists, MTU, offload for plain ports, backlog
+//             (tx/vlan-egress.ts, tx/transmit.ts, offload/)
 //
 // Stages talk only through the batch's typed arrays (core/batch.ts): next[i] is the egress port
 // or what else happens to frame i, reason[i] why it was dropped. Frames the switch makes (the
@@ -36,6 +38,9 @@ import type { CaptureSpec } from '../capture/tap.js';
 import { Classify } from '../classify/classify.js';
 import { Bridge } from '../l2/bridge.js';
 import type { Fdb } from '../l2/fdb.js';
+import { VLAN_UNTAGGED, VlanTable } from '../l2/vlan-table.js';
+import { VlanIngress } from '../l2/vlan-ingress.js';
+import { VLAN_SLOTS, VlanEgress } from '../tx/vlan-egress.js';
 import { FragmentQueue, HOLD_SLOTS } from '../l3/frag-queue.js';
 import type { Router, UplinkSpec } from '../l3/router.js';
 import { Offload, SOFT_SLOTS } from '../offload/offload.js';
@@ -83,6 +88,7 @@ export class ForwardingEngine implements AfterRound {
   private readonly drops: DropPath;
   private readonly tx: Transmit;
   private readonly offload: Offload;
+  private readonly vlanEgress: VlanEgress;
   /** The running captures, and the running trace or null. */
   private readonly taps: CaptureTaps;
   private trace: TraceWriter | null = null;
@@ -101,13 +107,17 @@ export class ForwardingEngine implements AfterRound {
     private readonly counters: Counters,
     /** The gateway (port 0) and the uplink behind it, or null for a plain bridge. */
     private readonly router: Router | null = null,
+    /** Which VLANs each port carries (every port in mode all unless set). */
+    readonly vlans: VlanTable = VlanTable.create(MAX_PORTS),
   ) {
     const { weight, backlog, slotSize, worker } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
     // Slots: the rx batch, one answer per frame of it, scratch for segments, the backlog, then
     // with a router the fragments that wait for their first.
     const heldSlot = 2 * weight + SOFT_SLOTS + backlog;
-    this.pool = FramePool.create(heldSlot + (router === null ? 0 : HOLD_SLOTS), slotSize);
+    // Last, the copies of flooded frames in their other VLAN form.
+    const vlanSlot = heldSlot + (router === null ? 0 : HOLD_SLOTS);
+    this.pool = FramePool.create(vlanSlot + VLAN_SLOTS, slotSize);
     this.batch = new Batch(this.pool.bytes, slotSize, weight);
     this.c = counters.view;
     this.wBase = counters.workerBase(worker);
@@ -115,10 +125,13 @@ export class ForwardingEngine implements AfterRound {
     this.drops = new DropPath(counters, worker, this.taps);
     router?.holdFragments(new FragmentQueue(heldSlot, this.drops, this.taps));
     this.offload = new Offload(2 * weight, this.c, this.wBase, this.drops);
-    this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS, this.taps);
+    this.vlanEgress = new VlanEgress(vlans, portWords, this.drops, vlanSlot);
+    this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS, this.taps, this.vlanEgress);
     const capacity = 2 * weight;
-    const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity);
-    this.stages = router === null ? [new Classify(false), bridge, this.tx] : [new Classify(true), bridge, router, this.tx];
+    const gatewayVlan = router === null ? VLAN_UNTAGGED : router.gatewayVlan;
+    const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity, gatewayVlan);
+    const vlanIngress = new VlanIngress(vlans, portWords, gatewayVlan);
+    this.stages = router === null ? [new Classify(false), vlanIngress, bridge, this.tx] : [new Classify(true), vlanIngress, bridge, router, this.tx];
     this.nextBefore = new Int32Array(capacity);
   }
 
@@ -203,6 +216,7 @@ export class ForwardingEngine implements AfterRound {
     this.drops.trace = trace;
     this.tx.trace = trace;
     this.offload.trace = trace;
+    this.vlanEgress.trace = trace;
   }
 
   /**

@@ -42,6 +42,8 @@ export class Bridge implements Stage {
     /** Whether a router stands behind the gateway's MAC. */
     private readonly routing: boolean,
     capacity: number,
+    /** The VLAN the gateway lives on: only its broadcasts reach it. */
+    private readonly gatewayVlan = 0,
   ) {
     this.sourceWas = new Int32Array(capacity);
   }
@@ -67,6 +69,7 @@ export class Bridge implements Stage {
     const learning = (word & PORT_LEARNING) !== 0 && !dry;
     const { view, desc, slotSize, next } = batch;
     const flagsOf = batch.flags;
+    const vlanOf = batch.vlan;
     const fdb = this.fdb;
     const ports = this.ports;
     const now = batch.now;
@@ -78,7 +81,8 @@ export class Bridge implements Stage {
       const srcHi = view.getUint32(at + ETH_SRC);
       const srcLo = view.getUint16(at + ETH_SRC + 4);
       if (!this.sourceWordsSound(batch, i, srcHi, srcLo)) continue;
-      if (learning) fdb.learnWords(srcHi, srcLo, ingress, now);
+      const vlan = vlanOf[i]!;
+      if (learning) fdb.learnWords(srcHi, srcLo, ingress, now, vlan);
       const dstHi = view.getUint32(at + ETH_DST);
       const dstLo = view.getUint16(at + ETH_DST + 4);
       if ((dstHi & GROUP_BIT) !== 0) {
@@ -88,17 +92,17 @@ export class Bridge implements Stage {
         }
         next[i] = NEXT_FLOOD_BROADCAST;
         // The gateway answers ARP broadcasts, as the bridge's own interface would.
-        if (this.routing && (flagsOf[i]! & F_ARP) !== 0) {
+        if (this.routing && (flagsOf[i]! & F_ARP) !== 0 && vlan === this.gatewayVlan) {
           flagsOf[i]! |= F_LOCAL;
           batch.toL3++;
         }
         continue;
       }
-      let egress = fdb.lookupWords(dstHi, dstLo);
+      let egress = fdb.lookupWords(dstHi, dstLo, vlan);
       // A dry run learns nothing, but a frame to its own source would find it moved here, unless a
       // static entry holds it where it is.
       if (dry && srcHi === dstHi && srcLo === dstLo && (word & PORT_LEARNING) !== 0) {
-        const entry = fdb.lookupEntry(batch.bytes, at + ETH_SRC);
+        const entry = fdb.lookupEntry(batch.bytes, at + ETH_SRC, vlan);
         if (entry < 0 || (entry & FDB_STATIC) === 0) egress = ingress;
       }
       if (egress === ingress) batch.drop(i, DROP_SAME_PORT);
@@ -128,7 +132,7 @@ export class Bridge implements Stage {
   }
 
   traceBefore(batch: Batch, i: number): void {
-    this.sourceWas[i] = this.fdb.lookupEntry(batch.bytes, batch.at(i) + ETH_SRC);
+    this.sourceWas[i] = this.fdb.lookupEntry(batch.bytes, batch.at(i) + ETH_SRC, batch.vlan[i]);
   }
 
   traceAfter(batch: Batch, i: number, trace: TraceWriter): void {
@@ -149,7 +153,7 @@ export class Bridge implements Stage {
     else if (wasPort === ingress || learnedEarlier(batch, i)) learned = LEARN_KNOWN;
     else if (was >= 0 && (was & FDB_STATIC) !== 0) learned = LEARN_STATIC;
     else if (batch.dry) learned = was < 0 ? LEARN_NEW : LEARN_MOVED;
-    else if (this.fdb.lookup(batch.bytes, at + ETH_SRC) !== ingress) learned = LEARN_FULL;
+    else if (this.fdb.lookup(batch.bytes, at + ETH_SRC, batch.vlan[i]) !== ingress) learned = LEARN_FULL;
     else learned = was < 0 ? LEARN_NEW : LEARN_MOVED;
     trace.event(id, EV_LEARN, STAGE_L2, learned, ingress, wasPort, macHiAt(batch.bytes, at + ETH_SRC), macLoAt(batch.bytes, at + ETH_SRC));
     let lookup: number;
@@ -172,6 +176,7 @@ function learnedEarlier(batch: Batch, i: number): boolean {
   const src = batch.at(i) + ETH_SRC;
   for (let j = 0; j < i; j++) {
     if (batch.next[j] === NEXT_DROP && batch.dropStage[j]! < STAGE_L2) continue;
+    if (batch.vlan[j] !== batch.vlan[i]) continue;
     const other = batch.at(j) + ETH_SRC;
     let same = true;
     for (let k = 0; k < 6 && same; k++) same = bytes[src + k] === bytes[other + k];

@@ -5,7 +5,8 @@
 // themselves, so a lookup usually costs one cache miss; deletion shifts later entries back instead
 // of leaving tombstones. Each entry also sits on its port's LRU list (oldest first), which makes
 // ageing and the OVS eviction rule (the oldest entry of the port with the most entries) O(1) per
-// entry. Writers take one spinlock; readers take none and check each slot's version (odd while it
+// entry. An entry's key is its MAC and its VLAN, as in the kernel's bridge: the same MAC may sit
+// on one port in one VLAN and on another port in another. Writers take one spinlock; readers take none and check each slot's version (odd while it
 // is being written), treating a torn read as a miss, which floods the frame once: the safe answer.
 
 import { nextPowerOfTwo } from '../core/power-of-two.js';
@@ -16,6 +17,7 @@ import { viewCarver } from '../shm/carve.js';
 import { beginWrite, endWrite } from '../shm/seqlock.js';
 import { staysAfterHole } from '../shm/probing.js';
 import { MAX_PORTS } from '../core/port-table.js';
+import { VID_MAX } from './vlan-table.js';
 
 export const FDB_DEFAULT_SIZE = 8192;
 export const FDB_DEFAULT_AGEING_S = 300;
@@ -25,13 +27,14 @@ export const FDB_STATIC = 1 << 16;
 /** A known MAC's timestamp (and LRU place) is refreshed at most once a second. */
 const REFRESH_TICKS = TICKS_PER_SECOND;
 
-const SLOT_WORDS = 6;
+const SLOT_WORDS = 7;
 const S_VERSION = 0;
 const S_MAC_HI = 1; // MAC bytes 0..3
 const S_KEY = 2; // MAC bytes 4..5 | port << 16 | flags
 const S_SEEN = 3; // ticks
 const S_PREV = 4; // LRU neighbours on the port's list
 const S_NEXT = 5;
+const S_VLAN = 6; // 0 (the untagged domain of ports in mode all) or 1..4094
 
 const LO_MASK = 0xffff;
 const PORT_SHIFT = 16;
@@ -52,6 +55,8 @@ const H_STATIC_CONFLICTS = 9;
 const HEADER_WORDS = 16;
 
 const NONE = -1;
+/** Words per entry that entries() copies under the lock. */
+const RAW_WORDS = 5;
 /** Entries an ageing sweep removes per hold of the lock. */
 const AGE_SLICE = 256;
 
@@ -64,6 +69,8 @@ export interface FdbOptions {
 
 export interface FdbEntry {
   mac: string;
+  /** The VLAN it was learned or added in; 0 is the untagged domain of ports in mode all. */
+  vlan: number;
   port: number;
   static: boolean;
   /** Seconds since the entry was last seen (0 for static entries). */
@@ -91,8 +98,9 @@ export interface FdbShared {
   epochMs: number;
 }
 
-function hash(hi: number, lo: number): number {
-  let h = Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b);
+/** The home slot's hash of (MAC, VLAN): `lo` holds MAC bytes 4..5, the VLAN goes above them. */
+function hash(hi: number, lo: number, vlan: number): number {
+  let h = Math.imul(hi ^ Math.imul(lo | (vlan << 16), 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
@@ -171,28 +179,28 @@ export class Fdb {
 
   // ---- lookups, lock-free ----
 
-  /** The port of the MAC at bytes[offset..offset+6), or -1 when unknown. */
-  lookup(bytes: Uint8Array, offset: number): number {
-    return this.lookupWords(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset));
+  /** The port of the MAC at bytes[offset..offset+6) in `vlan`, or -1 when unknown. */
+  lookup(bytes: Uint8Array, offset: number, vlan = 0): number {
+    return this.lookupWords(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset), vlan);
   }
 
-  /** The port of the MAC whose bytes 0..3 are `hi` (unsigned) and 4..5 `lo`, or -1 when unknown. */
-  lookupWords(hi: number, lo: number): number {
-    return this.find(hi, lo) === NONE ? NONE : (this.foundKey >>> PORT_SHIFT) & PORT_BITS;
+  /** The port of the MAC whose bytes 0..3 are `hi` (unsigned) and 4..5 `lo`, in `vlan`, or -1 when unknown. */
+  lookupWords(hi: number, lo: number, vlan: number): number {
+    return this.find(hi, lo, vlan) === NONE ? NONE : (this.foundKey >>> PORT_SHIFT) & PORT_BITS;
   }
 
   /** Like lookup(), with FDB_STATIC added to the port of a static entry; for trace, off the forwarding path. */
-  lookupEntry(bytes: Uint8Array, offset: number): number {
-    if (this.find(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset)) === NONE) return NONE;
+  lookupEntry(bytes: Uint8Array, offset: number, vlan = 0): number {
+    if (this.find(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset), vlan) === NONE) return NONE;
     return ((this.foundKey >>> PORT_SHIFT) & PORT_BITS) | ((this.foundKey & K_STATIC) !== 0 ? FDB_STATIC : 0);
   }
 
-  /** The slot holding the MAC, or -1; its key word is left in foundKey. */
-  private find(hi: number, lo: number): number {
+  /** The slot holding the MAC in `vlan`, or -1; its key word is left in foundKey. */
+  private find(hi: number, lo: number, vlan: number): number {
     const t = this.table;
     const mask = this.mask;
     for (let attempt = 0; attempt < 4; attempt++) {
-      let i = hash(hi, lo) & mask;
+      let i = hash(hi, lo, vlan) & mask;
       let torn = false;
       for (let probes = 0; probes <= mask; probes++) {
         const base = i * SLOT_WORDS;
@@ -201,12 +209,13 @@ export class Fdb {
         const v = Atomics.load(t, base + S_VERSION);
         const h = t[base + S_MAC_HI]! >>> 0;
         const key = t[base + S_KEY]!;
+        const entryVlan = t[base + S_VLAN]!;
         if ((v & 1) !== 0 || Atomics.load(t, base + S_VERSION) !== v) {
           torn = true;
           break;
         }
         if ((key & K_USED) === 0) return NONE;
-        if (h === hi && (key & LO_MASK) === lo) {
+        if (h === hi && (key & LO_MASK) === lo && entryVlan === vlan) {
           this.foundKey = key;
           return i;
         }
@@ -225,20 +234,20 @@ export class Fdb {
    * Takes the lock only to add, move or re-age an entry. `now` (from now()) lets a batch read the
    * clock once rather than per frame.
    */
-  learn(bytes: Uint8Array, offset: number, port: number, now = this.now()): LearnResult {
-    return this.learnWords(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset), port, now);
+  learn(bytes: Uint8Array, offset: number, port: number, now = this.now(), vlan = 0): LearnResult {
+    return this.learnWords(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset), port, now, vlan);
   }
 
-  /** learn() for the MAC whose bytes 0..3 are `hi` (unsigned) and 4..5 `lo`. */
-  learnWords(hi: number, lo: number, port: number, now: number): LearnResult {
-    const slot = this.find(hi, lo);
+  /** learn() for the MAC whose bytes 0..3 are `hi` (unsigned) and 4..5 `lo`, in `vlan`. */
+  learnWords(hi: number, lo: number, port: number, now: number, vlan: number): LearnResult {
+    const slot = this.find(hi, lo, vlan);
     if (slot !== NONE) {
       const key = this.foundKey;
       if (((key >>> PORT_SHIFT) & PORT_BITS) === port) {
         if ((key & K_STATIC) === 0 && now - this.table[slot * SLOT_WORDS + S_SEEN]! >= REFRESH_TICKS) {
           this.lock();
           try {
-            this.refresh(hi, lo, port, now);
+            this.refresh(hi, lo, vlan, port, now);
           } finally {
             this.unlock();
           }
@@ -252,7 +261,7 @@ export class Fdb {
     }
     this.lock();
     try {
-      return this.upsert(hi, lo, port, false, now);
+      return this.upsert(hi, lo, vlan, port, false, now);
     } finally {
       this.unlock();
     }
@@ -260,20 +269,22 @@ export class Fdb {
 
   // ---- management, from the main thread ----
 
-  /** Adds or replaces a static entry: it never ages and learning never moves it. */
-  addStatic(mac: string, port: number): void {
+  /** Adds or replaces a static entry in `vlan`: it never ages and learning never moves it. */
+  addStatic(mac: string, port: number, vlan = 0): void {
     checkPort(port);
+    checkVlan(vlan);
     const [hi, lo] = parseMacWords(mac);
-    if (this.locked(() => this.upsert(hi, lo, port, true, this.now())) === 'full') {
+    if (this.locked(() => this.upsert(hi, lo, vlan, port, true, this.now())) === 'full') {
       throw new RangeError(`FDB is full of static entries (${this.size}); remove some or raise the size`);
     }
   }
 
-  /** Removes the entry for `mac`; returns whether there was one. */
-  remove(mac: string): boolean {
+  /** Removes the entry for `mac` in `vlan`; returns whether there was one. */
+  remove(mac: string, vlan = 0): boolean {
+    checkVlan(vlan);
     const [hi, lo] = parseMacWords(mac);
     return this.locked(() => {
-      const slot = this.find(hi, lo);
+      const slot = this.find(hi, lo, vlan);
       if (slot === NONE) return false;
       this.delete(slot);
       return true;
@@ -349,11 +360,12 @@ export class Fdb {
     const raw = this.locked(() => this.collectRaw());
     const now = this.now();
     const out: FdbEntry[] = [];
-    for (let r = 0; r < raw.length; r += 4) {
+    for (let r = 0; r < raw.length; r += RAW_WORDS) {
       const key = raw[r + 1]!;
       const isStatic = (key & K_STATIC) !== 0;
       out.push({
         mac: formatMacWords(raw[r]! >>> 0, key & LO_MASK),
+        vlan: raw[r + 4]!,
         port: raw[r + 3]!,
         static: isStatic,
         ageSeconds: isStatic ? 0 : Math.max(0, now - raw[r + 2]!) / TICKS_PER_SECOND,
@@ -362,9 +374,9 @@ export class Fdb {
     return out;
   }
 
-  /** (macHi, key, seen, port) per entry, port by port, oldest first. */
+  /** (macHi, key, seen, port, vlan) per entry, port by port, oldest first. */
   private collectRaw(): Int32Array {
-    const raw = new Int32Array(this.header[H_USED]! * 4);
+    const raw = new Int32Array(this.header[H_USED]! * RAW_WORDS);
     let r = 0;
     for (let port = 0; port < MAX_PORTS; port++) {
       for (let i = this.portHead[port]!; i !== NONE; i = this.table[i * SLOT_WORDS + S_NEXT]!) {
@@ -373,6 +385,7 @@ export class Fdb {
         raw[r++] = this.table[base + S_KEY]!;
         raw[r++] = this.table[base + S_SEEN]!;
         raw[r++] = port;
+        raw[r++] = this.table[base + S_VLAN]!;
       }
     }
     return raw;
@@ -409,9 +422,9 @@ export class Fdb {
     return this.spin.run(body);
   }
 
-  private upsert(hi: number, lo: number, port: number, isStatic: boolean, now: number): LearnResult {
+  private upsert(hi: number, lo: number, vlan: number, port: number, isStatic: boolean, now: number): LearnResult {
     const flags = K_USED | (isStatic ? K_STATIC : 0);
-    const existing = this.find(hi, lo);
+    const existing = this.find(hi, lo, vlan);
     if (existing !== NONE) {
       const base = existing * SLOT_WORDS;
       const key = this.table[base + S_KEY]!;
@@ -432,11 +445,12 @@ export class Fdb {
       if (!isStatic) this.header[H_FULL]! += 1;
       return 'full';
     }
-    let i = hash(hi, lo) & this.mask;
+    let i = hash(hi, lo, vlan) & this.mask;
     while ((this.table[i * SLOT_WORDS + S_KEY]! & K_USED) !== 0) i = (i + 1) & this.mask;
     const base = i * SLOT_WORDS;
     this.beginWrite(base);
     this.table[base + S_MAC_HI] = hi | 0;
+    this.table[base + S_VLAN] = vlan;
     this.table[base + S_KEY] = lo | (port << PORT_SHIFT) | flags;
     this.table[base + S_SEEN] = now;
     this.endWrite(base);
@@ -446,9 +460,9 @@ export class Fdb {
     return 'learned';
   }
 
-  private refresh(hi: number, lo: number, port: number, now: number): void {
+  private refresh(hi: number, lo: number, vlan: number, port: number, now: number): void {
     // Found again under the lock: the entry may have moved, changed port or gone since the look.
-    const slot = this.find(hi, lo);
+    const slot = this.find(hi, lo, vlan);
     if (slot === NONE || (this.foundKey & K_STATIC) !== 0 || ((this.foundKey >>> PORT_SHIFT) & PORT_BITS) !== port) return;
     this.listRemove(slot, port);
     this.table[slot * SLOT_WORDS + S_SEEN] = now;
@@ -492,7 +506,7 @@ export class Fdb {
       const jb = j * SLOT_WORDS;
       const key = t[jb + S_KEY]!;
       if ((key & K_USED) === 0) break;
-      const home = hash(t[jb + S_MAC_HI]! >>> 0, key & LO_MASK) & mask;
+      const home = hash(t[jb + S_MAC_HI]! >>> 0, key & LO_MASK, t[jb + S_VLAN]!) & mask;
       if (staysAfterHole(home, hole, j)) continue;
       this.moveSlot(j, hole);
       hole = j;
@@ -501,6 +515,7 @@ export class Fdb {
     this.beginWrite(hb);
     t[hb + S_KEY] = 0;
     t[hb + S_MAC_HI] = 0;
+    t[hb + S_VLAN] = 0;
     this.endWrite(hb);
     this.header[H_USED]! -= 1;
   }
@@ -551,6 +566,10 @@ export class Fdb {
     else this.table[next * SLOT_WORDS + S_PREV] = prev;
     this.portCount[port]! -= 1;
   }
+}
+
+function checkVlan(vlan: number): void {
+  if (!Number.isInteger(vlan) || vlan < 0 || vlan > VID_MAX) throw new RangeError(`VLAN ${vlan} is not in 0..${VID_MAX} (0: the untagged domain of ports in mode all)`);
 }
 
 function checkPort(port: number): void {

@@ -154,8 +154,9 @@ export class VlanTable {
     this.words[port * PORT_WORDS + P_PVID] = vid;
   }
 
-  /** Puts back settings that show() gave. */
+  /** Puts back settings that show() gave; refused whole, changing nothing, when a VLAN id is out of range. */
   set(port: number, vlans: PortVlans): void {
+    if (vlans.mode === 'vlans') for (const v of vlans.vlans) checkVid(v.vid);
     if (vlans.mode === 'all') this.reset(port);
     else if (vlans.mode === 'tunnel') this.setTunnel(port, vlans.vid);
     else {

@@ -24,6 +24,8 @@ export interface GatewaySpec {
   prefix: number;
   /** Its MAC, six bytes. */
   mac: number[];
+  /** The VLAN it lives on (default 0, the untagged domain of ports in mode all). */
+  vlan?: number;
 }
 
 const DEFAULT_TTL = 64;

@@ -24,6 +24,7 @@ import {
 import { PORT_MTU_SHIFT, PORT_PRESENT } from '../core/port-table.js';
 import { STAGE_L3, type Stage } from '../core/stage.js';
 import type { Fdb } from '../l2/fdb.js';
+import { V_PRIORITY, V_TAGGED, popTag } from '../l2/vlan-tag.js';
 import type { TraceWriter } from '../trace/writer.js';
 import type { Conntrack } from './conntrack.js';
 import { ArrivedHeader, needsFragNeeded } from './egress-mtu.js';
@@ -47,6 +48,8 @@ export interface UplinkSpec {
 export class Router implements Stage {
   readonly id = STAGE_L3;
   readonly gateway: Gateway;
+  /** The VLAN the gateway lives on: its MAC is known there, and what it routes inside belongs to it. */
+  readonly gatewayVlan: number;
   private readonly gatewayMac: Uint8Array;
   /** The subnet behind the gateway, which no packet from outside comes from. */
   private readonly inside: InsideSubnet;
@@ -73,6 +76,7 @@ export class Router implements Stage {
   ) {
     this.gateway = new Gateway(gateway);
     this.gatewayMac = Uint8Array.from(gateway.mac);
+    this.gatewayVlan = gateway.vlan ?? 0;
     this.inside = subnetOf(gateway.ip, gateway.prefix);
     this.tracer = new RouterTrace(this, ct, capacity);
   }
@@ -145,6 +149,7 @@ export class Router implements Stage {
       } else if (batch.next[i] === NEXT_FLOOD_BROADCAST && (batch.flags[i]! & F_LOCAL) !== 0) {
         // A broadcast reaches the gateway too, as it reaches a bridge's own interface: ARP for it
         // gets an answer, when it is ARP to believe (the bridge floods it on either way).
+        this.untag(batch, i);
         if (checkArp(batch.bytes, batch.at(i), batch.length(i)) === PASS) this.answer(this.gateway, batch, i, false);
       }
     }
@@ -159,9 +164,10 @@ export class Router implements Stage {
 
   /** A frame from the bridge addressed to the gateway's MAC. */
   private fromInside(batch: Batch, i: number): void {
+    this.untag(batch, i);
     const flags = batch.flags[i]!;
-    // The gateway lives on the untagged segment.
-    if ((flags & F_TAGGED) !== 0) return batch.drop(i, DROP_GATEWAY_IGNORED);
+    // One tag more (a tunnel port's frame, or QinQ) is not for the gateway, which reads headers untagged.
+    if (batch.l3[i] !== ETH_HEADER_BYTES) return batch.drop(i, DROP_GATEWAY_IGNORED);
     const bytes = batch.bytes;
     const at = batch.at(i);
     if ((flags & F_IPV4) === 0) {
@@ -293,12 +299,21 @@ export class Router implements Stage {
     else batch.drop(i, DROP_GATEWAY_IGNORED);
   }
 
-  /** Translated for an inside host, whose MAC NAT wrote: from the gateway, to the host's port. */
+  /**
+   * A frame of the gateway's VLAN reaches it untagged, as a VLAN interface's frames reach the
+   * host: its tag comes off in its slot, and the tx stage puts it back where a port wants it.
+   */
+  private untag(batch: Batch, i: number): void {
+    if ((batch.vtag[i]! & (V_TAGGED | V_PRIORITY)) !== 0) popTag(batch, i);
+    batch.flags[i]! &= ~F_TAGGED;
+  }
+
+  /** Translated for an inside host, whose MAC NAT wrote: from the gateway, to the host's port, in the gateway's VLAN. */
   private toInside(batch: Batch, i: number): void {
     const at = batch.at(i);
     batch.bytes.set(this.gatewayMac, at + ETH_SRC);
     batch.flags[i]! |= F_ROUTED;
-    const egress = this.fdb.lookup(batch.bytes, at + ETH_DST);
+    const egress = this.fdb.lookup(batch.bytes, at + ETH_DST, this.gatewayVlan);
     batch.next[i] = egress > 0 && (this.ports[egress]! & PORT_PRESENT) !== 0 ? egress : NEXT_FLOOD_UNKNOWN;
   }
 

@@ -49,7 +49,7 @@ export class Offload {
   trace: TraceWriter | null = null;
   /** Scratch slots holding plain copies that tx lists of this batch point at. */
   private copies = 0;
-  /** The frame of the batch whose plain copy is the last of them, or -1. */
+  /** The slot whose plain copy is the last of them, or -1: a flood's two VLAN forms are two slots. */
   private copied = -1;
 
   constructor(
@@ -82,7 +82,7 @@ export class Offload {
         return;
       }
       // A flood to several plain ports copies and sums the frame once.
-      if (this.copied !== i) {
+      if (this.copied !== slot) {
         if (this.copies === SOFT_SLOTS) this.reclaim(batch, sender);
         const copy = (this.scratchSlot + this.copies) * size;
         bytes.copyWithin(copy, at, at + len);
@@ -91,7 +91,7 @@ export class Offload {
           return;
         }
         this.copies++;
-        this.copied = i;
+        this.copied = slot;
       }
       this.c[this.wBase + W_CSUM_COMPLETED]! += 1;
       this.told(trace, port.id, OFFLOAD_CHECKSUM, 1);

@@ -110,3 +110,22 @@ export const TX_SENT_LATE = 4;
 
 /** The frame's path in this batch is over: [copies still waiting in backlogs]. */
 export const EV_END = 13;
+
+/** l2, the VLAN a frame belongs to: [how, VLAN, PCP, ingress port]. */
+export const EV_VLAN_IN = 14;
+/** Untagged (or priority-tagged): the port's pvid, or 0 on a port in mode all. */
+export const VLAN_IN_UNTAGGED = 1;
+export const VLAN_IN_PRIORITY = 2;
+/** Its tag's VLAN. */
+export const VLAN_IN_TAGGED = 3;
+/** The tag the kernel took off before a packet socket read it. */
+export const VLAN_IN_KERNEL_TAG = 4;
+/** From an 802.1ad tunnel port: its VLAN, whatever the frame carries. */
+export const VLAN_IN_TUNNEL = 5;
+
+/** tx, the form a frame leaves a port in: [port, action, VLAN, TPID, on a copy (0/1)]. */
+export const EV_VLAN_OUT = 15;
+export const VLAN_OUT_KEEP_TAGGED = 1;
+export const VLAN_OUT_KEEP_UNTAGGED = 2;
+export const VLAN_OUT_PUSH = 3;
+export const VLAN_OUT_POP = 4;

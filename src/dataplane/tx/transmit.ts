@@ -4,6 +4,7 @@
 // made plain; a routed packet too big for it is cut into fragments, a routed TCP GSO frame into
 // segments that fit. What a queue cannot take now waits in the port's backlog, in order, up to the
 // worker's backlog limit (like netdev_max_backlog); the backlog is retried before each round.
+// Before all that, each port gets the frame in the VLAN form it takes (vlan-egress.ts).
 import { copySlots, createCopyPlan } from '../../native/copy.js';
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_USER0, D_USER1, D_VNET_CSUM, D_VNET_FLAGS, D_VNET_GSO, MAX_BATCH, VNET_F_NEEDS_CSUM, VNET_GSO_MASK } from '../../native/descriptor.js';
 import { EAGAIN, EIO, ENETDOWN, ENOBUFS } from '../../native/errno.js';
@@ -22,6 +23,7 @@ import { floodFlag } from '../l2/bridge.js';
 import type { Offload, PlainSender } from '../offload/offload.js';
 import { EV_FLOOD, EV_OFFLOAD, EV_TX, FLOOD_COUNT, FLOOD_KIND, FLOOD_MAX_PORTS, FLOOD_PORTS, OFFLOAD_GSO_PASSED, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
+import { FORM_OTHER, FORM_SAME, type VlanEgress } from './vlan-egress.js';
 
 /** Ethernet header with one VLAN tag: what a tagged frame may carry beyond the MTU. */
 const ETH_VLAN_HEADER = ETH_HEADER_BYTES + VLAN_TAG_BYTES;
@@ -56,6 +58,8 @@ export class Transmit implements Stage, PlainSender {
   /** Frames waiting in every port's backlog. */
   backlogged = 0;
   private readonly plan: Uint32Array;
+  /** For a flood: the VLAN form (FORM_*) each port takes. */
+  private readonly forms: Uint8Array;
 
   constructor(
     private readonly ports: PortSet,
@@ -71,8 +75,11 @@ export class Transmit implements Stage, PlainSender {
     portCount: number,
     /** The running captures: they record each frame as it was sent. */
     private readonly taps: CaptureTaps,
+    /** The VLAN form each egress port takes. */
+    readonly vlanEgress: VlanEgress,
   ) {
     this.touched = new Int32Array(portCount);
+    this.forms = new Uint8Array(portCount);
     this.freeSlots = new Int32Array(backlogSlots);
     for (let k = 0; k < backlogSlots; k++) this.freeSlots[k] = firstBacklogSlot + k;
     this.freeTop = backlogSlots;
@@ -85,8 +92,9 @@ export class Transmit implements Stage, PlainSender {
     const n = batch.count;
     for (let i = 0; i < n; i++) {
       const next = nextOf[i]!;
-      if (next > 0) this.enqueue(batch, i, next, byId[next]);
-      else if (next <= NEXT_FLOOD_UNKNOWN) this.flood(batch, i, next);
+      if (next > 0) {
+        if (this.vlanEgress.single(batch, i, next)) this.enqueue(batch, i, next, byId[next]);
+      } else if (next <= NEXT_FLOOD_UNKNOWN) this.flood(batch, i, next);
     }
     for (let t = 0; t < this.touchedCount; t++) {
       const port = byId[this.touched[t]!]!;
@@ -95,6 +103,7 @@ export class Transmit implements Stage, PlainSender {
     }
     this.touchedCount = 0;
     this.offload.endBatch();
+    this.vlanEgress.endBatch();
   }
 
   private flood(batch: Batch, i: number, next: number): void {
@@ -103,16 +112,53 @@ export class Transmit implements Stage, PlainSender {
     // A routed frame comes to the bridge from the gateway, so its own port may be where it belongs (hairpin).
     const routed = (batch.flags[i]! & F_ROUTED) !== 0;
     const from = routed ? GATEWAY_PORT : ingress;
-    let sent = 0;
+    const sent = this.floodForms(batch, i, from, want);
+    const trace = batch.traceOf(i);
+    if (trace !== 0) this.traceFlood(batch, i, trace, next, from, want);
+    if (sent === 0) this.drops.frame(ingress, DROP_NO_DESTINATION, batch.desc[i * DESC_WORDS + D_SLOT]!, batch.length(i), false, trace, STAGE_TX, routed);
+  }
+
+  /**
+   * Lists flooded frame i on every port but `from` that takes it (flags `want`, its VLAN): first
+   * those that take its slot's form, then the others, from the other form made once. Returns how many.
+   */
+  private floodForms(batch: Batch, i: number, from: number, want: number): number {
+    const vlans = this.vlanEgress;
+    const forms = this.forms;
+    let same = 0;
+    let other = 0;
     for (const port of this.ports.order) {
-      if (port.id !== from && (this.portWords[port.id]! & want) === want) {
-        this.enqueue(batch, i, port.id, port);
-        sent++;
+      const id = port.id;
+      if (id === from || (this.portWords[id]! & want) !== want) continue;
+      const form = vlans.form(batch, i, id);
+      forms[id] = form;
+      if (form === FORM_OTHER) other++;
+      else if (form === FORM_SAME) same++;
+    }
+    const traced = batch.traced !== 0 && batch.traceId[i] !== 0;
+    if (same !== 0) {
+      for (const port of this.ports.order) {
+        const id = port.id;
+        if (id === from || (this.portWords[id]! & want) !== want || forms[id] !== FORM_SAME) continue;
+        if (traced) vlans.told(batch, i, id, false);
+        this.enqueue(batch, i, id, port);
       }
     }
-    const trace = batch.traceOf(i);
-    if (trace !== 0) this.traceFlood(batch, trace, next, from, want);
-    if (sent === 0) this.drops.frame(ingress, DROP_NO_DESTINATION, batch.desc[i * DESC_WORDS + D_SLOT]!, batch.length(i), false, trace, STAGE_TX, routed);
+    if (other === 0) return same;
+    const alone = same === 0;
+    const made = vlans.other(batch, i, alone, this);
+    for (const port of this.ports.order) {
+      const id = port.id;
+      if (id === from || (this.portWords[id]! & want) !== want || forms[id] !== FORM_OTHER) continue;
+      if (!made) {
+        this.drops.frame(id, DROP_TOO_BIG, batch.desc[i * DESC_WORDS + D_SLOT]!, batch.length(i), true, batch.traceOf(i), STAGE_TX);
+        continue;
+      }
+      if (traced) vlans.told(batch, i, id, !alone, true);
+      this.enqueue(batch, i, id, port);
+    }
+    if (made && !alone) vlans.restore(batch, i);
+    return same + other;
   }
 
   /** Puts frame i on the tx list of egress port `id`, unless it cannot go there. */
@@ -352,7 +398,7 @@ export class Transmit implements Stage, PlainSender {
     if (origin >= 0) writer.pending[origin]! += 1;
   }
 
-  private traceFlood(batch: Batch, trace: number, next: number, ingress: number, want: number): void {
+  private traceFlood(batch: Batch, i: number, trace: number, next: number, ingress: number, want: number): void {
     const writer = this.trace;
     if (writer === null) return;
     const at = writer.begin(trace, EV_FLOOD, STAGE_TX);
@@ -360,7 +406,7 @@ export class Transmit implements Stage, PlainSender {
     const r = writer.ring.records;
     let n = 0;
     for (const port of this.ports.order) {
-      if (port.id !== ingress && (this.portWords[port.id]! & want) === want && n < FLOOD_MAX_PORTS) r[at + FLOOD_PORTS + n++] = port.id;
+      if (port.id !== ingress && (this.portWords[port.id]! & want) === want && this.vlanEgress.carries(batch, i, port.id) && n < FLOOD_MAX_PORTS) r[at + FLOOD_PORTS + n++] = port.id;
     }
     r[at + FLOOD_KIND] = next;
     r[at + FLOOD_COUNT] = n;

@@ -10,6 +10,11 @@ import {
   NEXT_HOP_PROBED, NEXT_HOP_REACHABLE, OFFLOAD_CHECKSUM, OFFLOAD_SEGMENTED, REPLY_HEAD, REPLY_LENGTH, REPLY_PORT, ROUTE_GATEWAY, ROUTE_HAIRPIN, ROUTE_IN,
   ROUTE_OUT, NAT_AFTER, NAT_BEFORE, NAT_PROTOCOL, NAT_SECONDS_LEFT, NAT_SESSION, NAT_TCP_STATE, FLOOD_COUNT, FLOOD_KIND, FLOOD_PORTS, SESSION_EXISTING, SESSION_FRAGMENT, SESSION_NEW, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND,
 } from '../../dataplane/trace/events.js';
+import {
+  EV_VLAN_IN, EV_VLAN_OUT, VLAN_IN_KERNEL_TAG, VLAN_IN_PRIORITY, VLAN_IN_TAGGED, VLAN_IN_TUNNEL, VLAN_IN_UNTAGGED, VLAN_OUT_KEEP_TAGGED, VLAN_OUT_KEEP_UNTAGGED,
+  VLAN_OUT_POP, VLAN_OUT_PUSH,
+} from '../../dataplane/trace/events.js';
+import { ETHERTYPE_QINQ } from '../../packet/ethernet.js';
 import type { TraceRecord } from '../../dataplane/trace/ring.js';
 import { F_IPV4, F_IPV4_OK, F_TAGGED, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST } from '../../dataplane/core/batch.js';
 import { TCP_STATE_NAMES } from '../../dataplane/l3/tcp-state.js';
@@ -281,6 +286,40 @@ export class TraceAssembler {
         if (result === 'backlog') return;
         const list = answer ? block.fate.answers : block.fate.sent;
         if (!list.some((x) => x.id === port.id)) list.push(port);
+        return;
+      }
+      case EV_VLAN_IN: {
+        const hows = { [VLAN_IN_UNTAGGED]: 'untagged', [VLAN_IN_PRIORITY]: 'priority-tagged', [VLAN_IN_TAGGED]: 'tagged', [VLAN_IN_KERNEL_TAG]: 'kernel tag', [VLAN_IN_TUNNEL]: 'tunnel' } as const;
+        const how = hows[p[0] as keyof typeof hows];
+        const vlan = p[1]!;
+        const pcp = p[2]!;
+        const port = this.port(p[3]!).name;
+        const domain = vlan === 0 ? 'VLAN 0, the untagged domain' : `VLAN ${vlan}, the pvid of ${port}`;
+        const text = {
+          untagged: `untagged: ${domain}`,
+          'priority-tagged': `priority-tagged (PCP ${pcp}): ${domain}`,
+          tagged: `tagged: VLAN ${vlan}, which ${port} carries`,
+          'kernel tag': `tagged (the tag taken off by the kernel): VLAN ${vlan}, which ${port} carries`,
+          tunnel: `from tunnel port ${port}: VLAN ${vlan}, whatever it carries`,
+        }[how];
+        this.decide(block, r.stage, { kind: 'vlan', vlan, pcp, how, text: `${text}${how === 'tagged' && pcp !== 0 ? ` (PCP ${pcp})` : ''}` });
+        return;
+      }
+      case EV_VLAN_OUT: {
+        const port = this.port(p[0]!);
+        const actions = { [VLAN_OUT_KEEP_TAGGED]: 'kept tagged', [VLAN_OUT_KEEP_UNTAGGED]: 'kept untagged', [VLAN_OUT_PUSH]: 'pushed', [VLAN_OUT_POP]: 'popped' } as const;
+        const action = actions[p[1] as keyof typeof actions];
+        const vlan = p[2]!;
+        const tpid = p[3]!;
+        const copy = p[4] === 1;
+        const tag = `${tpid === ETHERTYPE_QINQ ? '802.1ad' : '802.1Q'} tag of VLAN ${vlan}`;
+        const text = {
+          'kept tagged': `${port.name} takes VLAN ${vlan} tagged: its ${tag} kept`,
+          'kept untagged': `${port.name} takes VLAN ${vlan} untagged: sent as it is`,
+          pushed: `${port.name} takes VLAN ${vlan} tagged: ${tag} ${would ? 'would be pushed' : 'pushed'}`,
+          popped: `${port.name} takes VLAN ${vlan} untagged: ${tag} ${would ? 'would be popped' : 'popped'}`,
+        }[action];
+        this.decide(block, r.stage, { kind: 'vlan-tag', port, vlan, action, tpid, copy, text: `${text}${copy ? ' (in one copy for the ports that want this form)' : ''}` });
         return;
       }
       case EV_DROP: {

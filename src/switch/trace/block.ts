@@ -40,7 +40,11 @@ export type TraceDecision =
   | { kind: 'offload'; port: TracePort; action: 'segmented' | 'checksum' | 'gso passed'; segments: number; text: string }
   /** `frames` counts the segments of a frame cut for the port, each reported alike. */
   | { kind: 'tx'; port: TracePort; result: 'sent' | 'backlog' | 'would send' | 'sent from backlog'; answer: boolean; frames: number; length: number; text: string }
-  | { kind: 'drop'; reason: DropReason; port: TracePort; direction: 'in' | 'out'; description: string; text: string };
+  | { kind: 'drop'; reason: DropReason; port: TracePort; direction: 'in' | 'out'; description: string; text: string }
+  /** The VLAN a frame belongs to, and how its port decided it. */
+  | { kind: 'vlan'; vlan: number; pcp: number; how: 'untagged' | 'priority-tagged' | 'tagged' | 'kernel tag' | 'tunnel'; text: string }
+  /** The form it leaves a port in: its tag kept, pushed or popped; `copy` when made in a copy for the ports of a flood that want it. */
+  | { kind: 'vlan-tag'; port: TracePort; vlan: number; action: 'kept tagged' | 'kept untagged' | 'pushed' | 'popped'; tpid: number; copy: boolean; text: string };
 
 export interface TraceStage {
   stage: StageName;

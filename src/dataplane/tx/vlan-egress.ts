@@ -1,0 +1,166 @@
+// tx, per egress port: the form a frame leaves in, as br_handle_vlan gives it. A port that sends
+// the frame's VLAN untagged (an access port, a trunk's native VLAN, a tunnel port, VLAN 0 on a port
+// in mode all) gets the untagged form; any other port that carries the VLAN the tagged form, its
+// tag pushed (802.1ad for a tunnel port's frames, else 802.1Q, with the frame's PCP) or kept as it
+// came. A port that does not carry the VLAN gets nothing (a static entry or a port changed since
+// its MAC was learned): vlan_not_member, on its way out.
+//
+// A frame with one egress port is changed in its own slot (l2/vlan-tag.ts). A flood whose ports
+// want both forms sends the slot's form to those that want it and makes the other once, in a
+// scratch slot of its own, for the rest; while those are listed, frame i's descriptor points at
+// the copy, so the MTU check and offload see the frame as it leaves. The scratch slots stay
+// untouched until the batch's lists are sent: when they run out, the lists go out early, as
+// offload's do. A frame of VLAN 0 with nothing of a tag, on a port in mode all, is the plain
+// switch's frame: one look at the port's mode, and it goes as it is.
+import { DESC_WORDS, D_LEN, D_SLOT, D_VNET_FLAGS, D_VNET_GSO } from '../../native/descriptor.js';
+import { ETHERTYPE_QINQ, ETHERTYPE_VLAN, ETH_TYPE } from '../../packet/ethernet.js';
+import { read16 } from '../../packet/bytes.js';
+import type { Batch } from '../core/batch.js';
+import type { DropPath } from '../core/drop-path.js';
+import { DROP_TOO_BIG, DROP_VLAN_NOT_MEMBER } from '../core/drop-reasons.js';
+import { PORT_ROUTED } from '../core/port-table.js';
+import { STAGE_TX } from '../core/stage.js';
+import { V_SERVICE, V_TAGGED, moveBytes, toTagged, toUntagged } from '../l2/vlan-tag.js';
+import { VLAN_MODE_ALL, VLAN_UNTAGGED, type VlanTable } from '../l2/vlan-table.js';
+import { EV_VLAN_OUT, VLAN_OUT_KEEP_TAGGED, VLAN_OUT_KEEP_UNTAGGED, VLAN_OUT_POP, VLAN_OUT_PUSH } from '../trace/events.js';
+import type { TraceWriter } from '../trace/writer.js';
+
+/** What port p wants of frame i: its slot as it is, the other form, or nothing. */
+export const FORM_SAME = 0;
+export const FORM_OTHER = 1;
+export const FORM_NONE = 2;
+
+/** Scratch slots for the other form of flooded frames, per batch before the lists go out early. */
+export const VLAN_SLOTS = 16;
+
+/** Sends every tx list of the batch so far (the tx stage). */
+export interface ListFlusher {
+  flushListed(batch: Batch): void;
+}
+
+export class VlanEgress {
+  /** The running trace, or null. */
+  trace: TraceWriter | null = null;
+  private copies = 0;
+  /** Frame i's descriptor while it points at its copy: slot, length, virtio words, L3 offset, vtag. */
+  private savedSlot = 0;
+  private savedLen = 0;
+  private savedFlags = 0;
+  private savedGso = 0;
+  private savedL3 = 0;
+  private savedVtag = 0;
+
+  constructor(
+    private readonly vlans: VlanTable,
+    private readonly portWords: Int32Array,
+    private readonly drops: DropPath,
+    /** The first of VLAN_SLOTS pool slots to write copies into. */
+    private readonly scratchSlot: number,
+  ) {}
+
+  /** Whether port `id` carries frame i's VLAN: the uplink takes what the router sends it. */
+  carries(batch: Batch, i: number, id: number): boolean {
+    return (this.portWords[id]! & PORT_ROUTED) !== 0 || this.vlans.carries(id, batch.vlan[i]!);
+  }
+
+  /** FORM_SAME, FORM_OTHER or FORM_NONE: what port `id` wants of frame i as its slot holds it. */
+  form(batch: Batch, i: number, id: number): number {
+    const vlan = batch.vlan[i]!;
+    if ((this.portWords[id]! & PORT_ROUTED) !== 0 || (vlan === VLAN_UNTAGGED && batch.vtag[i] === 0 && this.vlans.mode(id) === VLAN_MODE_ALL)) return FORM_SAME;
+    if (!this.vlans.carries(id, vlan)) return FORM_NONE;
+    const tagged = (batch.vtag[i]! & V_TAGGED) !== 0;
+    return this.vlans.untaggedOut(id, vlan) === tagged ? FORM_OTHER : FORM_SAME;
+  }
+
+  /**
+   * Frame i, going out of port `id` alone, in the form the port takes, changed in its slot; false
+   * when it cannot go there (dropped: not a member, or no room for the tag).
+   */
+  single(batch: Batch, i: number, id: number): boolean {
+    const form = this.form(batch, i, id);
+    if (form === FORM_SAME) {
+      if (batch.traced !== 0 && batch.traceId[i] !== 0) this.told(batch, i, id, false);
+      return true;
+    }
+    if (form === FORM_NONE) {
+      this.drop(batch, i, id, DROP_VLAN_NOT_MEMBER);
+      return false;
+    }
+    if (!this.convert(batch, i)) {
+      this.drop(batch, i, id, DROP_TOO_BIG);
+      return false;
+    }
+    if (batch.traced !== 0 && batch.traceId[i] !== 0) this.told(batch, i, id, false, true);
+    return true;
+  }
+
+  /**
+   * Frame i in its other form for the ports of a flood that want it: in its own slot when no port
+   * wants the form it has (`alone`), else in a copy, which its descriptor points at until
+   * restore(). False when the other form has no room for its tag.
+   */
+  other(batch: Batch, i: number, alone: boolean, tx: ListFlusher): boolean {
+    if (alone) return this.convert(batch, i);
+    if (this.copies === VLAN_SLOTS) {
+      tx.flushListed(batch);
+      this.copies = 0;
+    }
+    const desc = batch.desc;
+    const d = i * DESC_WORDS;
+    this.savedSlot = desc[d + D_SLOT]!;
+    this.savedLen = desc[d + D_LEN]!;
+    this.savedFlags = desc[d + D_VNET_FLAGS]!;
+    this.savedGso = desc[d + D_VNET_GSO]!;
+    this.savedL3 = batch.l3[i]!;
+    this.savedVtag = batch.vtag[i]!;
+    const slot = this.scratchSlot + this.copies++;
+    const from = this.savedSlot * batch.slotSize;
+    moveBytes(batch, slot * batch.slotSize, from, this.savedLen);
+    desc[d + D_SLOT] = slot;
+    if (this.convert(batch, i)) return true;
+    this.restore(batch, i);
+    return false;
+  }
+
+  /** Frame i's descriptor back on its own slot, after its copy was listed. */
+  restore(batch: Batch, i: number): void {
+    const desc = batch.desc;
+    const d = i * DESC_WORDS;
+    desc[d + D_SLOT] = this.savedSlot;
+    desc[d + D_LEN] = this.savedLen;
+    desc[d + D_VNET_FLAGS] = this.savedFlags;
+    desc[d + D_VNET_GSO] = this.savedGso;
+    batch.l3[i] = this.savedL3;
+    batch.vtag[i] = this.savedVtag;
+  }
+
+  /** The tx stage sent every list of the batch: the scratch slots are free again. */
+  endBatch(): void {
+    this.copies = 0;
+  }
+
+  /** A traced frame's form for port `id`: kept, or (`changed`) pushed or popped, on a copy or not. */
+  told(batch: Batch, i: number, id: number, copy: boolean, changed = false): void {
+    const trace = batch.traceId[i]!;
+    if (this.trace === null || trace === 0) return;
+    const vlan = batch.vlan[i]!;
+    const tagged = (batch.vtag[i]! & V_TAGGED) !== 0;
+    // A frame of the untagged domain on a port in mode all is what every frame was before VLANs.
+    if (!changed && !tagged && vlan === VLAN_UNTAGGED && (this.portWords[id]! & PORT_ROUTED) === 0 && this.vlans.mode(id) === VLAN_MODE_ALL) return;
+    if ((this.portWords[id]! & PORT_ROUTED) !== 0) return;
+    const action = changed ? (tagged ? VLAN_OUT_PUSH : VLAN_OUT_POP) : tagged ? VLAN_OUT_KEEP_TAGGED : VLAN_OUT_KEEP_UNTAGGED;
+    const tpid = tagged ? read16(batch.bytes, batch.at(i) + ETH_TYPE) : (batch.vtag[i]! & V_SERVICE) !== 0 ? ETHERTYPE_QINQ : ETHERTYPE_VLAN;
+    this.trace.event(trace, EV_VLAN_OUT, STAGE_TX, id, action, vlan, tpid, copy ? 1 : 0);
+  }
+
+  private convert(batch: Batch, i: number): boolean {
+    if ((batch.vtag[i]! & V_TAGGED) === 0) return toTagged(batch, i);
+    toUntagged(batch, i);
+    return true;
+  }
+
+  private drop(batch: Batch, i: number, id: number, reason: number): void {
+    const d = i * DESC_WORDS;
+    this.drops.frame(id, reason, batch.desc[d + D_SLOT]!, batch.desc[d + D_LEN]!, true, batch.traceOf(i), STAGE_TX);
+  }
+}
