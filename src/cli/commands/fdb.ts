@@ -20,7 +20,7 @@ function withVlan(command: Command): Command {
     .argument('[vlan]', 'the word vlan, then VID: the entry of that VLAN (default: the untagged domain)', vlanKeyword)
     .argument('[vid]', 'VLAN id, 1-4094', checkedBy(parseVid))
     .hook('preAction', (cmd) => {
-      const [, , keyword, vid] = cmd.processedArgs as unknown[];
+      const [keyword, vid] = (cmd.processedArgs as unknown[]).slice(-2);
       if (keyword !== undefined && vid === undefined) cmd.error('vlan needs its id: vlan VID, VLAN ids are 1-4094', { exitCode: EXIT_USAGE, code: 'tapswitch.vlan' });
     });
 }
