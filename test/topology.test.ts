@@ -13,7 +13,7 @@ describe('topology files', () => {
         subnet: '10.213.0.0/24',
         workers: 2,
         namespaces: [{ netns: 'web', ip: '10.213.0.10/24', mac: '02:42:0a:d5:00:0a', mtu: 1400 }, { netns: 'db' }],
-        interfaces: ['veth-h0'],
+        interfaces: [{ ifname: 'veth-h0' }],
       },
     ]);
   });

@@ -1,6 +1,8 @@
 // Switches as a whole: the list `tapswitch ls` prints, as `docker network ls` does, and the one view
 // of a switch `tapswitch inspect` prints, as an indented block in the manner of `ovs-vsctl show`.
 import type { InspectView, PortView } from '../control/protocol.js';
+import { summarizeVlans } from '../control/port-vlans.js';
+import { VLAN_UNTAGGED } from '../dataplane/l2/vlan-table.js';
 import type { SwitchListing } from '../control/listing.js';
 import { table } from './format.js';
 
@@ -40,6 +42,7 @@ function portBlock(p: PortView, uplinkPort: number | undefined): string[] {
     `${INDENT}${INDENT}id ${p.id}, ${p.kind} ${p.name}, ${where}`,
     `${INDENT}${INDENT}ip ${p.ip ?? '-'}, mac ${p.mac ?? '-'}, mtu ${p.mtu ?? '-'}, state ${p.state}`,
     `${INDENT}${INDENT}queues ${p.queues} (workers ${p.workers}), offloads ${p.offloads.join(',') || 'off'}`,
+    `${INDENT}${INDENT}vlans ${summarizeVlans(p.vlans)}`,
   ];
 }
 
@@ -50,7 +53,7 @@ export function formatInspect(v: InspectView): string {
   const lines = [
     `Switch ${v.switch}`,
     `${INDENT}state ${v.state}, pid ${v.pid}, up ${formatUptime(v.uptimeSeconds)} (since ${v.startedAt})`,
-    `${INDENT}subnet ${v.subnet}, gateway ${v.gateway.ip}${v.gateway.mac ? ` ${v.gateway.mac}` : ''}`,
+    `${INDENT}subnet ${v.subnet}, gateway ${v.gateway.ip}${v.gateway.mac ? ` ${v.gateway.mac}` : ''} ${o.gatewayVlan === VLAN_UNTAGGED ? 'untagged' : `in VLAN ${o.gatewayVlan}`}`,
     `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}, ${poll}${conntrack.map((c) => `, ${c}`).join('')}`,
   ];
   if (o.conntrackTimeouts) lines.push(`${INDENT}conntrack-timeout: ${Object.entries(o.conntrackTimeouts).map(([name, s]) => `${name}=${s}s`).join(' ')}`);

@@ -5,6 +5,7 @@ import type { SwitchStats, WorkerStats } from '../switch/switch.js';
 import { DROP_REASON_INFO } from '../dataplane/core/drop-reasons.js';
 import { KERNEL_DROP_INFO } from '../switch/kernel-counters.js';
 import { count } from '../util/plural.js';
+import { inVlan, summarizeVlans } from '../control/port-vlans.js';
 
 /** Left-aligned columns, two spaces apart, headers in capitals. */
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -16,15 +17,15 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function formatPorts(ports: PortView[]): string {
   if (ports.length === 0) return 'no ports';
   return table(
-    ['ID', 'NAME', 'INTERNAL', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS', 'OFFLOADS'],
-    ports.map((p) => [p.id, p.label, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off']),
+    ['ID', 'NAME', 'INTERNAL', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS', 'OFFLOADS', 'VLANS'],
+    ports.map((p) => [p.id, p.label, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off', summarizeVlans(p.vlans)]),
   );
 }
 
 /** One line per entry, as `bridge fdb show` prints them. */
 export function formatFdb(entries: FdbView[], switchName: string): string {
   if (entries.length === 0) return 'no entries';
-  return entries.map((e) => `${e.mac} dev ${e.portName} master ${switchName} ${e.static ? 'static' : `ageing ${e.ageSeconds.toFixed(1)}s`}`).join('\n');
+  return entries.map((e) => `${e.mac} dev ${e.portName}${inVlan(e.vlan)} master ${switchName} ${e.static ? 'static' : `ageing ${e.ageSeconds.toFixed(1)}s`}`).join('\n');
 }
 
 function nonZeroDrops(drops: Record<string, number>): string {

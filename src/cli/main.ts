@@ -20,6 +20,7 @@ import * as port from './commands/port.js';
 import * as stats from './commands/stats.js';
 import * as trace from './commands/trace.js';
 import * as up from './commands/up.js';
+import * as vlan from './commands/vlan.js';
 import { oneLineUsageErrors, report } from './errors.js';
 import { timeoutOption } from './options.js';
 
@@ -35,7 +36,7 @@ export function buildProgram(): Command {
     .addOption(timeoutOption())
     .hook('preAction', (program) => setAnswerTimeout((program.opts() as { timeout: number }).timeout))
     .exitOverride();
-  for (const group of [up, ls, inspect, attach, port, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);
+  for (const group of [up, ls, inspect, attach, port, vlan, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);
   return program;
 }
 

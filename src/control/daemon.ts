@@ -8,11 +8,12 @@ import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 
 import { GATEWAY_PORT } from '../dataplane/core/port-table.js';
+import { VLAN_UNTAGGED, type PortVlans } from '../dataplane/l2/vlan-table.js';
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
 import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
-import { Switch } from '../switch/switch.js';
+import { Switch, type PortInfo } from '../switch/switch.js';
 import { subnetsInUse } from './host-routes.js';
 import { claimSwitch, inheritedLock, type SwitchLock } from './lock.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
@@ -28,6 +29,7 @@ import type { DaemonContext } from './requests/context.js';
 import { fdbAdd, fdbDel, fdbFlush, fdbShow } from './requests/fdb.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
 import { addInterface, portLabel, portViews, removeInterface, statsView } from './requests/ports.js';
+import { vlanAdd, vlanDel, vlanShow } from './requests/vlans.js';
 import { restore } from './restore.js';
 import { readState, writeState, type AttachmentState, type PacketPortState, type StartOptions, type SwitchState } from './state.js';
 import { removeAttachmentTap } from './taps.js';
@@ -52,6 +54,8 @@ export interface DaemonOptions {
   poll?: PollMode;
   pollUs?: number;
   pollCpu?: number;
+  /** The VLAN the gateway lives on (default: the untagged domain). */
+  gatewayVlan?: number;
   log: (line: string) => void;
 }
 
@@ -168,6 +172,7 @@ export class Daemon implements DaemonContext {
       ...(options.poll !== undefined && { poll: options.poll }),
       ...(options.pollUs !== undefined && { pollUs: options.pollUs }),
       ...(options.pollCpu !== undefined && { pollCpu: options.pollCpu }),
+      ...(options.gatewayVlan !== undefined && { gatewayVlan: options.gatewayVlan }),
       conntrack: {
         ...(options.conntrackMax !== undefined && { max: options.conntrackMax }),
         ...(options.conntrackMaxPerHost !== undefined && { maxPerHost: options.conntrackMaxPerHost }),
@@ -296,14 +301,17 @@ export class Daemon implements DaemonContext {
     ping: () => this.info(),
     attach: (args) => attach(this, args),
     detach: (args) => detach(this, args.netns),
-    'port-add': (args) => addInterface(this, args.ifname, args.offloads),
+    'port-add': (args) => addInterface(this, args),
     'port-del': (args) => removeInterface(this, args.ifname),
     ports: () => portViews(this),
     'fdb-show': () => fdbShow(this),
-    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, args.replace)),
-    'fdb-del': (args) => this.saved(fdbDel(this, args.mac)),
+    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, { ...(args.replace !== undefined && { replace: args.replace }), ...(args.vlan !== undefined && { vlan: args.vlan }) })),
+    'fdb-del': (args) => this.saved(fdbDel(this, args.mac, args.vlan)),
     'fdb-flush': (args) => this.saved(fdbFlush(this, args.port, args.static)),
     stats: () => statsView(this),
+    'vlan-add': (args) => vlanAdd(this, args),
+    'vlan-del': (args) => vlanDel(this, args.port, args.vid),
+    'vlan-show': (args) => vlanShow(this, args.port),
     'uplink-add': (args) => addUplink(this, args),
     'uplink-del': () => removeUplink(this),
     publish: (args) => publish(this, args),
@@ -336,11 +344,11 @@ export class Daemon implements DaemonContext {
       gateway: numberToIp(this.gateway),
       workers: this.sw.workers,
       startedAt: this.startedAt,
-      attachments: [...this.attachments.values()],
-      interfaces: [...this.interfaces.values()].map((p) => ({ ...p, offloads: (ports.get(p.portId)?.vnetHdrSize ?? 0) > 0 })),
+      attachments: [...this.attachments.values()].map((a) => ({ ...a, ...vlansOf(ports.get(a.portId)) })),
+      interfaces: [...this.interfaces.values()].map((p) => ({ ...p, offloads: (ports.get(p.portId)?.vnetHdrSize ?? 0) > 0, ...vlansOf(ports.get(p.portId)) })),
       uplink: this.uplink,
       published: [...this.published.values()],
-      fdb: this.sw.fdbEntries().filter((e) => e.static && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName })),
+      fdb: this.sw.fdbEntries().filter((e) => e.static && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName, ...(e.vlan !== VLAN_UNTAGGED && { vlan: e.vlan }) })),
       options: this.startOptions,
     };
     writeState(this.paths.state, state);
@@ -394,6 +402,11 @@ export class Daemon implements DaemonContext {
     this.lock.release(leave === 'remove');
     this.markStopped();
   }
+}
+
+/** A port's VLANs for the state file; a port gone meanwhile has none to keep. */
+function vlansOf(port: PortInfo | undefined): { vlans?: PortVlans } {
+  return port ? { vlans: port.vlans } : {};
 }
 
 /** The state file a dead daemon left (the caller holds the lock, so its daemon is not alive), if any. */

@@ -1,5 +1,6 @@
 // The ranges of the values a user gives on the command line that the daemon checks again: one
 // definition, so the CLI refuses at parse time exactly what the daemon would refuse later.
+import { VID_MAX, VID_MIN } from '../dataplane/l2/vlan-table.js';
 
 export interface Limit {
   readonly min: number;
@@ -16,3 +17,5 @@ export const AGEING: Limit = { min: 0, max: 1_000_000, unit: 'seconds' };
 export const CONNTRACK_MAX: Limit = { min: 1, max: 1 << 22, unit: 'sessions' };
 /** The adaptive polling window and CPU cap, whose ranges the switch's options define. */
 export { POLL_CPU, POLL_US } from '../dataplane/core/poll-policy.js';
+/** 802.1Q VLAN ids: 0 and 4095 are reserved. */
+export const VID: Limit = { min: VID_MIN, max: VID_MAX };

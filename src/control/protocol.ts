@@ -2,6 +2,7 @@
 // A line is at most MAX_REQUEST_BYTES; its args are checked against ARGS before a handler runs.
 import type { FdbEntry } from '../dataplane/l2/fdb.js';
 import type { PortFlags } from '../dataplane/core/port-table.js';
+import type { PortVlans } from '../dataplane/l2/vlan-table.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import type { CtEntry, CtTimeouts } from '../dataplane/l3/conntrack.js';
 import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
@@ -9,14 +10,15 @@ import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
-import { MTU } from './limits.js';
+import { MTU, VID } from './limits.js';
+import { VID_LIST, type VlanArgs } from './port-vlans.js';
 import type { TraceArgs } from './trace-stream.js';
 import { checkArgs, describe, flag, oneOf, optional, text, whole, type Fields } from './validate.js';
 
 /** The longest request line the daemon reads; a longer one is refused and its connection closed. */
 export const MAX_REQUEST_BYTES = 1 << 20;
 
-export interface AttachArgs {
+export interface AttachArgs extends VlanArgs {
   netns: string;
   ip?: string;
   mac?: string;
@@ -26,18 +28,36 @@ export interface AttachArgs {
   offloads?: boolean;
 }
 
+/** An existing interface joined through AF_PACKET (`tapswitch port add`). */
+export interface PortAddArgs extends VlanArgs {
+  ifname: string;
+  offloads?: boolean;
+}
+
+/** `tapswitch vlan add PORT VID [pvid] [untagged]`, as `bridge vlan add`. */
+export interface VlanAddArgs {
+  port: string;
+  vid: number;
+  pvid?: boolean;
+  untagged?: boolean;
+}
+
 export type Request =
   | { cmd: 'ping' }
   | { cmd: 'attach'; args: AttachArgs }
   | { cmd: 'detach'; args: { netns: string } }
-  | { cmd: 'port-add'; args: { ifname: string; offloads?: boolean } }
+  | { cmd: 'port-add'; args: PortAddArgs }
   | { cmd: 'port-del'; args: { ifname: string } }
   | { cmd: 'ports' }
   | { cmd: 'fdb-show' }
-  | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean } }
-  | { cmd: 'fdb-del'; args: { mac: string } }
+  | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean; vlan?: number } }
+  | { cmd: 'fdb-del'; args: { mac: string; vlan?: number } }
   | { cmd: 'fdb-flush'; args: { port?: string; static?: boolean } }
   | { cmd: 'stats' }
+  | { cmd: 'vlan-add'; args: VlanAddArgs }
+  | { cmd: 'vlan-del'; args: { port: string; vid: number } }
+  /** The VLANs of every port, or of one. */
+  | { cmd: 'vlan-show'; args: { port?: string } }
   | { cmd: 'uplink-add'; args: UplinkArgs }
   | { cmd: 'uplink-del' }
   | { cmd: 'publish'; args: PublishArgs }
@@ -103,7 +123,11 @@ export interface PortView {
   workers: string;
   offloads: readonly string[];
   flags: PortFlags;
+  vlans: PortVlans;
 }
+
+/** A port's VLANs, as `tapswitch vlan show` lists them. */
+export type VlanView = { id: number; port: string } & PortVlans;
 
 export interface FdbView extends FdbEntry {
   portName: string;
@@ -158,6 +182,8 @@ export interface SwitchOptionsView {
   poll: PollMode;
   pollUs: number;
   pollCpu: number;
+  /** The VLAN the gateway lives on; 0: the untagged domain. */
+  gatewayVlan: number;
 }
 
 export interface InspectView {
@@ -188,6 +214,8 @@ const PROTOCOL = oneOf(['tcp', 'udp'], 'only tcp and udp ports can be published'
 const OFFLOADS = optional(flag('virtio header and offloads on this port'));
 const PORT_REF = text('a namespace, interface or port number');
 const DURATION = optional(whole(1, 86_400, 'seconds'));
+const VLAN_ID = whole(VID.min, VID.max, 'a VLAN id');
+const PORT_VLANS = { vlan: optional(VLAN_ID), trunk: optional(VID_LIST), native: optional(VLAN_ID), qinq: optional(VLAN_ID) };
 
 /** Every command's args, as the daemon accepts them. */
 const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
@@ -199,16 +227,20 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
     ifname: optional(text('an interface name')),
     mtu: optional(whole(MTU.min, MTU.max, 'the MTU in bytes')),
     offloads: OFFLOADS,
+    ...PORT_VLANS,
   },
   detach: { netns: text('a namespace name') },
-  'port-add': { ifname: text('an interface name'), offloads: OFFLOADS },
+  'port-add': { ifname: text('an interface name'), offloads: OFFLOADS, ...PORT_VLANS },
   'port-del': { ifname: text('an interface name') },
   ports: {},
   'fdb-show': {},
-  'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')) },
-  'fdb-del': { mac: text('a MAC address') },
+  'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')), vlan: optional(VLAN_ID) },
+  'fdb-del': { mac: text('a MAC address'), vlan: optional(VLAN_ID) },
   'fdb-flush': { port: optional(PORT_REF), static: optional(flag('whether static entries go too')) },
   stats: {},
+  'vlan-add': { port: PORT_REF, vid: VLAN_ID, pvid: optional(flag('untagged frames arriving belong to this VLAN')), untagged: optional(flag('frames of this VLAN leave untagged')) },
+  'vlan-del': { port: PORT_REF, vid: VLAN_ID },
+  'vlan-show': { port: optional(PORT_REF) },
   'uplink-add': {
     ifname: optional(text('an existing interface')),
     tap: optional(text('a TAP name')),
@@ -283,9 +315,12 @@ export interface Results {
   ports: PortView[];
   'fdb-show': FdbView[];
   'fdb-add': FdbAddView;
-  'fdb-del': { mac: string };
+  'fdb-del': { mac: string; vlan: number };
   'fdb-flush': { flushed: number };
   stats: SwitchStats;
+  'vlan-add': VlanView;
+  'vlan-del': VlanView;
+  'vlan-show': VlanView[];
   'uplink-add': UplinkView;
   'uplink-del': { name: string };
   publish: NatView['published'][number];

@@ -25,12 +25,12 @@ export async function restore(ctx: DaemonContext, state: SwitchState): Promise<v
     }
   };
   for (const a of state.attachments) await attempt(() => adopt(ctx, a));
-  for (const p of state.interfaces) await attempt(() => addInterface(ctx, p.ifname, p.offloads));
+  for (const p of state.interfaces) await attempt(() => addInterface(ctx, { ifname: p.ifname, ...(p.offloads !== undefined && { offloads: p.offloads }) }, p.vlans));
   const uplink = state.uplink;
   if (uplink) await attempt(() => addUplink(ctx, uplink));
   for (const p of state.published ?? []) await attempt(() => publish(ctx, p));
   let entries = 0;
-  for (const e of state.fdb ?? []) if (await attempt(() => fdbAdd(ctx, e.mac, e.port))) entries++;
+  for (const e of state.fdb ?? []) if (await attempt(() => fdbAdd(ctx, e.mac, e.port, { ...(e.vlan !== undefined && { vlan: e.vlan }) }))) entries++;
   const kept = `${count(ctx.attachments.size, 'namespace')}, ${count(ctx.interfaces.size, 'interface')}, ${ctx.uplink ? 'the uplink, ' : ''}${count(ctx.published.size, 'published port')}, ${count(entries, 'static FDB entry', 'static FDB entries')}`;
   ctx.log(`restored switch ${ctx.name} from ${state.startedAt} (pid ${state.pid}): ${kept}`);
   for (const why of lost) ctx.log(`not restored: ${why}`);

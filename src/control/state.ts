@@ -4,6 +4,7 @@
 // reads it to remove everything instead.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
+import type { PortVlans } from '../dataplane/l2/vlan-table.js';
 import type { DaemonOptions } from './daemon.js';
 import type { PublishArgs, UplinkArgs } from './protocol.js';
 
@@ -21,18 +22,23 @@ export interface AttachmentState {
   createdNamespace: boolean;
   /** Whether the TAP has the virtio header and offloads, which a restart must ask for alike. */
   offloads?: boolean;
+  /** The VLANs the port carries, as the daemon last saw them. */
+  vlans?: PortVlans;
 }
 
 export interface PacketPortState {
   portId: number;
   ifname: string;
   offloads?: boolean;
+  vlans?: PortVlans;
 }
 
 /** A static FDB entry; its port by name, which a restart keeps while the port's number may change. */
 export interface StaticEntryState {
   mac: string;
   port: string;
+  /** Its VLAN; none: the untagged domain. */
+  vlan?: number;
 }
 
 /** How the daemon was started, but for what the state records on its own (subnet, gateway, workers). */

@@ -12,7 +12,7 @@ async function hostMistakes(topology: Topology): Promise<Mistake[]> {
   const report = (path: string, message: string) => mistakes.push({ at: topology.positions.get(path) ?? { line: 1, col: 1 }, path, message });
   for (const spec of topology.switches) {
     const path = `switches.${spec.name}`;
-    spec.interfaces.forEach((ifname, i) => {
+    spec.interfaces.forEach(({ ifname }, i) => {
       if (!existsSync(`/sys/class/net/${ifname}`)) report(`${path}.interfaces[${i}]`, `there is no interface ${ifname} in the host: create it first, or take it out (see ip link)`);
     });
     if (spec.subnet !== undefined) {

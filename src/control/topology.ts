@@ -11,10 +11,15 @@
 //       poll-us: 200               # optional, adaptive only: polling after the last frame
 //       poll-cpu: 50               # optional, adaptive only: most percent of a core polling idle
 //       nat-filtering: endpoint    # optional: endpoint, address or address-port (default)
+//       gateway-vlan: 10           # optional: the VLAN the gateway lives on (default: untagged)
 //       namespaces:
-//         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0 }
+//         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0, vlan: 10 }
 //         db: {}                   # every field optional: next free address, MAC from it
-//       interfaces: [veth-host0]   # existing interfaces in the host, joined through AF_PACKET
+//       interfaces:                # existing interfaces in the host, joined through AF_PACKET
+//         - veth-host0
+//         - { name: veth-host1, trunk: "10,20,100-110", native: 1 }
+// Namespaces and interfaces take one of vlan (an access port), trunk (with native) and qinq (an
+// 802.1ad tunnel port), as `attach` and `port add` take --vlan, --trunk, --native and --qinq.
 //
 // Every mistake is reported, all of them at once, as `file:line:col: path: message` at the value it
 // is about, before anything is built. Reading collects the mistakes of form (a wrong type, an
@@ -28,9 +33,10 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 
 import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
-import { POLL_CPU, POLL_US } from './limits.js';
+import { POLL_CPU, POLL_US, VID } from './limits.js';
 import { checkSwitchName } from './paths.js';
-import type { AttachArgs } from './protocol.js';
+import type { AttachArgs, PortAddArgs } from './protocol.js';
+import { parseVids, portVlansOf, type VlanArgs } from './port-vlans.js';
 import { checkIfname, checkNetns } from './requests/names.js';
 import { InputError, formatSubnet, gatewayOf, hostAddressProblem, ipToNumber, macForIp, overlaps, parseCidr, parseSubnet, type Subnet } from './subnet.js';
 import { formatMac, parseMac } from '../packet/mac.js';
@@ -45,8 +51,9 @@ export interface SwitchSpec {
   pollUs?: number;
   pollCpu?: number;
   natFiltering?: NatFiltering;
+  gatewayVlan?: number;
   namespaces: AttachArgs[];
-  interfaces: string[];
+  interfaces: PortAddArgs[];
 }
 
 export interface Position {
@@ -83,8 +90,10 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'namespaces', 'interfaces'];
-const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'namespaces', 'interfaces'];
+const VLAN_FIELDS = ['vlan', 'trunk', 'native', 'qinq'] as const;
+const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', ...VLAN_FIELDS];
+const INTERFACE_FIELDS = ['name', ...VLAN_FIELDS];
 const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
 
@@ -165,10 +174,22 @@ class Reader {
     return node.value;
   }
 
-  strings(node: Node | null, path: string): string[] {
+  /** The items of a list, each with its path. */
+  items(node: Node | null, path: string): [Node | null, string][] {
     if (node === null) return [];
     if (!isSeq(node)) return this.report(node, path, 'must be a list') ?? [];
-    return node.items.flatMap((item, i) => this.string(item as Node, `${path}[${i}]`) ?? []);
+    return node.items.map((item, i) => [item as Node | null, `${path}[${i}]`]);
+  }
+
+  /** A list of VLAN ids and ranges, as `10,20,100-110` or a YAML list of ids and ranges. */
+  vids(node: Node | null, path: string): number[] | undefined {
+    const parts = isSeq(node) ? this.items(node, path).map(([item, at]) => this.string(item, at)) : [this.string(node, path)];
+    if (parts.some((part) => part === undefined)) return undefined;
+    const text = parts.join(',');
+    this.mark(node, path);
+    let vids: number[] | undefined;
+    this.valid(path, text, (t) => (vids = parseVids(t)));
+    return vids;
   }
 
   /** A string that `parse` accepts; what it throws is the mistake. */
@@ -214,11 +235,59 @@ function readNamespace(r: Reader, netns: string, node: Node | null, path: string
         if (ifname !== undefined) spec.ifname = ifname;
         break;
       }
+      case 'vlan':
+      case 'trunk':
+      case 'native':
+      case 'qinq':
+        readVlanField(r, field, value, at, spec);
+        break;
       default:
         r.reportAt(at, `unknown field; expected one of ${NAMESPACE_FIELDS.join(', ')}`);
     }
   }
+  checkVlanFields(r, path, spec);
   return spec;
+}
+
+/** One of the VLAN fields of a namespace or an interface, into `spec`. */
+function readVlanField(r: Reader, field: keyof VlanArgs, value: Node | null, at: string, spec: VlanArgs): void {
+  if (field === 'trunk') {
+    const trunk = r.vids(value, at);
+    if (trunk !== undefined) spec.trunk = trunk;
+    return;
+  }
+  const vid = r.integer(value, at, VID.min, VID.max);
+  if (vid !== undefined) spec[field] = vid;
+}
+
+/** More than one of vlan, trunk and qinq, or native without trunk, is a mistake at the field that is one too many. */
+function checkVlanFields(r: Reader, path: string, spec: VlanArgs): void {
+  const given = VLAN_FIELDS.filter((field) => field !== 'native' && spec[field] !== undefined);
+  const extra = given.length > 1 ? given[1] : spec.native !== undefined && spec.trunk === undefined ? 'native' : undefined;
+  if (extra !== undefined) r.valid(`${path}.${extra}`, '', () => portVlansOf(spec));
+}
+
+/** An interface: its name, or a mapping of its name and VLAN fields. */
+function readInterface(r: Reader, node: Node | null, path: string): PortAddArgs | undefined {
+  if (!isMap(node)) {
+    const ifname = r.string(node, path);
+    return ifname !== undefined && r.valid(path, ifname, (text) => checkIfname(text, 'interface name')) ? { ifname } : undefined;
+  }
+  r.mark(node, path);
+  const spec: PortAddArgs = { ifname: '' };
+  let named = false;
+  for (const [field, value] of r.entries(node, path)) {
+    const at = `${path}.${field}`;
+    if (field === 'name') {
+      named = true;
+      const ifname = r.parsed(value, at, (text) => checkIfname(text, 'interface name'));
+      if (ifname !== undefined) spec.ifname = ifname;
+    } else if ((VLAN_FIELDS as readonly string[]).includes(field)) readVlanField(r, field as keyof VlanArgs, value, at, spec);
+    else r.reportAt(at, `unknown field; expected one of ${INTERFACE_FIELDS.join(', ')}`);
+  }
+  checkVlanFields(r, path, spec);
+  if (!named) r.reportAt(path, 'names no interface: give it a name, like { name: veth-host0, trunk: 10,20 }');
+  return spec.ifname === '' ? undefined : spec;
 }
 
 function unicastMac(text: string): void {
@@ -273,6 +342,11 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
         if (filtering !== undefined) spec.natFiltering = filtering as NatFiltering;
         break;
       }
+      case 'gateway-vlan': {
+        const vid = r.integer(value, at, VID.min, VID.max);
+        if (vid !== undefined) spec.gatewayVlan = vid;
+        break;
+      }
       case 'namespaces':
         spec.namespaces = r
           .entries(value, at)
@@ -280,7 +354,7 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
           .map(([netns, nsNode]) => readNamespace(r, netns, nsNode, `${at}.${netns}`));
         break;
       case 'interfaces':
-        spec.interfaces = r.strings(value, at).filter((ifname, i) => r.valid(`${at}[${i}]`, ifname, (text) => checkIfname(text, 'interface name')));
+        spec.interfaces = r.items(value, at).flatMap(([item, itemAt]) => readInterface(r, item, itemAt) ?? []);
         break;
       default:
         r.reportAt(at, `unknown field; expected one of ${SWITCH_FIELDS.join(', ')}`);
@@ -358,7 +432,7 @@ function checkAcrossSwitches(r: Reader, switches: SwitchSpec[]): void {
       if (first !== undefined) r.reportAt(nsPath, `namespace ${ns.netns} is named twice with interface ${ifname}, here and at ${first} (${r.line(first)}): give one an ifname of its own`);
       else namespaceLinks.set(key, nsPath);
     }
-    spec.interfaces.forEach((ifname, i) => {
+    spec.interfaces.forEach(({ ifname }, i) => {
       const at = `${path}.interfaces[${i}]`;
       const first = interfaces.get(ifname);
       if (first !== undefined) r.reportAt(at, `interface ${ifname} is listed twice, here and at ${first} (${r.line(first)}): an interface is a port of one switch`);

@@ -8,6 +8,8 @@ import { parseCidr } from '../../control/subnet.js';
 import { parseMac } from '../../packet/mac.js';
 import { count } from '../../util/plural.js';
 import { acceptedBy, checkedBy, jsonOption, offloadArg, offloadOption, print, switchOption, wholeIn } from '../options.js';
+import { addVlanOptions, vlanArgs } from '../vlan-options.js';
+import { summarizeVlans, type VlanArgs } from '../../control/port-vlans.js';
 
 /** auto, or an address with or without its prefix; whether it fits the subnet is the daemon's to say. */
 function checkIp(value: string): void {
@@ -15,7 +17,7 @@ function checkIp(value: string): void {
 }
 
 export function register(program: Command): void {
-  program
+  const attach = program
     .command('attach')
     .description('give namespace NS an interface on the switch (creates NS if missing)')
     .argument('<ns>', 'network namespace', checkedBy(checkNetns))
@@ -24,14 +26,15 @@ export function register(program: Command): void {
     .addOption(new Option('--mac <mac>', 'MAC address (default: 02:42 and the four bytes of the IP, as Docker does)').argParser(acceptedBy(parseMac, '--mac')))
     .addOption(new Option('--ifname <name>', 'interface name inside the namespace').default('eth0').argParser(checkedBy((value) => checkIfname(value, '--ifname'))))
     .addOption(new Option('--mtu <bytes>', `MTU, ${MTU.min}-${MTU.max}`).argParser(wholeIn('--mtu', MTU)))
-    .addOption(offloadOption())
+    .addOption(offloadOption());
+  addVlanOptions(attach)
     .addOption(jsonOption())
-    .action(async (netns: string, opts: { switch: string; ip: string; mac?: string; ifname: string; mtu?: number; offload?: 'on' | 'off'; json?: boolean }) => {
+    .action(async (netns: string, opts: { switch: string; ip: string; mac?: string; ifname: string; mtu?: number; offload?: 'on' | 'off'; json?: boolean } & VlanArgs) => {
       const port = await request(opts.switch, {
         cmd: 'attach',
-        args: { netns, ip: opts.ip, ifname: opts.ifname, ...(opts.mac !== undefined && { mac: opts.mac }), ...(opts.mtu !== undefined && { mtu: opts.mtu }), ...offloadArg(opts.offload) },
+        args: { netns, ip: opts.ip, ifname: opts.ifname, ...(opts.mac !== undefined && { mac: opts.mac }), ...(opts.mtu !== undefined && { mtu: opts.mtu }), ...offloadArg(opts.offload), ...vlanArgs(opts) },
       });
-      print(opts.json, port, () => `attached ${netns}: ${port.ifname} ${port.ip} ${port.mac} on port ${port.id} (${port.name})`);
+      print(opts.json, port, () => `attached ${netns}: ${port.ifname} ${port.ip} ${port.mac} on port ${port.id} (${port.name})${port.vlans.mode === 'all' ? '' : `, ${summarizeVlans(port.vlans)}`}`);
     });
 
   program

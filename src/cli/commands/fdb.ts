@@ -1,10 +1,29 @@
 // fdb show/add/del/flush: the MAC table, as `bridge fdb` shows and changes it.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 import { request } from '../../control/client.js';
+import { inVlan, parseVid } from '../../control/port-vlans.js';
+import { EXIT_USAGE } from '../errors.js';
 import { formatFdb } from '../format.js';
-import { jsonOption, print, switchOption } from '../options.js';
+import { checkedBy, jsonOption, print, switchOption } from '../options.js';
 import { count } from '../../util/plural.js';
+
+/** The keyword before a VLAN id, as in `bridge fdb add MAC dev PORT vlan VID`. */
+function vlanKeyword(value: string): string {
+  if (value !== 'vlan') throw new InvalidArgumentError(`"${value}" is not expected here: after the entry may come only vlan VID`);
+  return value;
+}
+
+/** Adds `[vlan VID]` to an fdb command; a `vlan` without its id is a usage error. */
+function withVlan(command: Command): Command {
+  return command
+    .argument('[vlan]', 'the word vlan, then VID: the entry of that VLAN (default: the untagged domain)', vlanKeyword)
+    .argument('[vid]', 'VLAN id, 1-4094', checkedBy(parseVid))
+    .hook('preAction', (cmd) => {
+      const [keyword, vid] = (cmd.processedArgs as unknown[]).slice(-2);
+      if (keyword !== undefined && vid === undefined) cmd.error('vlan needs its id: vlan VID, VLAN ids are 1-4094', { exitCode: EXIT_USAGE, code: 'tapswitch.vlan' });
+    });
+}
 
 export function register(program: Command): void {
   const fdb = program.command('fdb').description('the MAC table, as `bridge fdb` shows and changes it');
@@ -16,25 +35,25 @@ export function register(program: Command): void {
       const entries = await request(opts.switch, { cmd: 'fdb-show' });
       print(opts.json, entries, () => formatFdb(entries, opts.switch));
     });
-  fdb
-    .command('add')
-    .argument('<mac>', 'MAC address')
-    .description('add a static entry; one the MAC already has stays unless --replace')
-    .argument('<port>', 'namespace, interface, uplink or port number')
+  withVlan(
+    fdb
+      .command('add')
+      .argument('<mac>', 'MAC address')
+      .description('add a static entry (of VLAN VID with vlan VID); one the MAC already has there stays unless --replace')
+      .argument('<port>', 'namespace, interface, uplink or port number'),
+  )
     .option('--replace', 'replace a static entry the MAC already has, like bridge fdb replace')
     .addOption(switchOption())
-    .action(async (mac: string, portRef: string, opts: { switch: string; replace?: boolean }) => {
-      const e = await request(opts.switch, { cmd: 'fdb-add', args: { mac, port: portRef, ...(opts.replace === true && { replace: true }) } });
+    .action(async (mac: string, portRef: string, _keyword: string | undefined, vlan: number | undefined, opts: { switch: string; replace?: boolean }) => {
+      const e = await request(opts.switch, { cmd: 'fdb-add', args: { mac, port: portRef, ...(opts.replace === true && { replace: true }), ...(vlan !== undefined && { vlan }) } });
       if (e.warning !== undefined) console.error(`warning: ${e.warning}`);
-      console.log(`${e.mac} dev ${e.portName} master ${opts.switch} static`);
+      console.log(`${e.mac} dev ${e.portName}${inVlan(e.vlan)} master ${opts.switch} static`);
     });
-  fdb
-    .command('del')
-    .argument('<mac>', 'MAC address')
+  withVlan(fdb.command('del').argument('<mac>', 'MAC address'))
     .addOption(switchOption())
-    .action(async (mac: string, opts: { switch: string }) => {
-      await request(opts.switch, { cmd: 'fdb-del', args: { mac } });
-      console.log(`deleted ${mac}`);
+    .action(async (mac: string, _keyword: string | undefined, vlan: number | undefined, opts: { switch: string }) => {
+      const r = await request(opts.switch, { cmd: 'fdb-del', args: { mac, ...(vlan !== undefined && { vlan }) } });
+      console.log(`deleted ${mac}${inVlan(r.vlan)}`);
     });
   fdb
     .command('flush')

@@ -4,19 +4,21 @@ import type { Command } from 'commander';
 import { request } from '../../control/client.js';
 import { formatPorts } from '../format.js';
 import { jsonOption, offloadArg, offloadOption, print, switchOption } from '../options.js';
+import { addVlanOptions, vlanArgs } from '../vlan-options.js';
+import { summarizeVlans, type VlanArgs } from '../../control/port-vlans.js';
 import { count } from '../../util/plural.js';
 
 export function register(program: Command): void {
   const port = program.command('port').description('attach or detach an existing interface through AF_PACKET');
-  port
+  const add = port
     .command('add')
     .argument('<ifname>', 'Ethernet interface in the host namespace, e.g. the host end of a veth')
     .addOption(switchOption())
-    .addOption(offloadOption())
-    .action(async (ifname: string, opts: { switch: string; offload?: 'on' | 'off' }) => {
-      const p = await request(opts.switch, { cmd: 'port-add', args: { ifname, ...offloadArg(opts.offload) } });
-      console.log(`added ${ifname} as port ${p.id}`);
-    });
+    .addOption(offloadOption());
+  addVlanOptions(add).action(async (ifname: string, opts: { switch: string; offload?: 'on' | 'off' } & VlanArgs) => {
+    const p = await request(opts.switch, { cmd: 'port-add', args: { ifname, ...offloadArg(opts.offload), ...vlanArgs(opts) } });
+    console.log(`added ${ifname} as port ${p.id}${p.vlans.mode === 'all' ? '' : ` (${summarizeVlans(p.vlans)})`}`);
+  });
   port
     .command('del')
     .argument('<ifname>', 'interface to detach')

@@ -19,7 +19,8 @@ import { CT_DEFAULT_MAX, CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../data
 import { NAT_FILTERINGS, type NatFiltering } from '../../dataplane/l3/nat-filtering.js';
 import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_MODES, type PollMode } from '../../dataplane/core/poll-policy.js';
 import { requireKernelAccess } from '../../util/preflight.js';
-import { nonNegative, switchOption, wholeIn } from '../options.js';
+import { checkedBy, nonNegative, switchOption, wholeIn } from '../options.js';
+import { parseVid } from '../../control/port-vlans.js';
 import { count } from '../../util/plural.js';
 
 const DETACH_WAIT_MS = 15_000;
@@ -43,6 +44,7 @@ interface UpOptions {
   poll?: PollMode;
   pollUs?: number;
   pollCpu?: number;
+  gatewayVlan?: number;
   detach?: boolean;
   file?: string;
 }
@@ -71,10 +73,10 @@ async function applySwitch(spec: SwitchSpec): Promise<void> {
     const port = await request(spec.name, { cmd: 'attach', args: ns });
     console.log(`  ${spec.name}: attached ${ns.netns} ${port.ip} ${port.mac}`);
   }
-  for (const ifname of spec.interfaces) {
-    if (present.some((p) => p.name === ifname)) continue;
-    await request(spec.name, { cmd: 'port-add', args: { ifname } });
-    console.log(`  ${spec.name}: added ${ifname}`);
+  for (const args of spec.interfaces) {
+    if (present.some((p) => p.name === args.ifname)) continue;
+    await request(spec.name, { cmd: 'port-add', args });
+    console.log(`  ${spec.name}: added ${args.ifname}`);
   }
 }
 
@@ -89,6 +91,7 @@ function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
     ...(spec.pollUs !== undefined && { pollUs: spec.pollUs }),
     ...(spec.pollCpu !== undefined && { pollCpu: spec.pollCpu }),
     ...(spec.natFiltering !== undefined && { natFiltering: spec.natFiltering }),
+    ...(spec.gatewayVlan !== undefined && { gatewayVlan: spec.gatewayVlan }),
     detach,
   };
 }
@@ -134,6 +137,7 @@ function daemonArgs(spec: SwitchSpec): string[] {
     ...(spec.pollUs !== undefined ? ['--poll-us', String(spec.pollUs)] : []),
     ...(spec.pollCpu !== undefined ? ['--poll-cpu', String(spec.pollCpu)] : []),
     ...(spec.natFiltering !== undefined ? ['--nat-filtering', spec.natFiltering] : []),
+    ...(spec.gatewayVlan !== undefined ? ['--gateway-vlan', String(spec.gatewayVlan)] : []),
   ];
 }
 
@@ -206,6 +210,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     ...(opts.poll !== undefined && { poll: opts.poll }),
     ...(opts.pollUs !== undefined && { pollUs: opts.pollUs }),
     ...(opts.pollCpu !== undefined && { pollCpu: opts.pollCpu }),
+    ...(opts.gatewayVlan !== undefined && { gatewayVlan: opts.gatewayVlan }),
     log,
   });
   const info = daemon.info();
@@ -290,6 +295,7 @@ export function register(program: Command): void {
     .addOption(switchOption())
     .option('--subnet <cidr>', 'IPv4 subnet of the switch (default: one that clashes with no route)')
     .option('--gateway <ip>', "the switch's own address, answering ARP and ping (default: the subnet's first)")
+    .addOption(new Option('--gateway-vlan <vid>', 'the VLAN the gateway lives on, 1-4094 (default: the untagged domain)').argParser(checkedBy(parseVid, '--gateway-vlan')))
     .addOption(new Option('--workers <n>', 'forwarding worker threads (default: one per CPU)').argParser(wholeIn('--workers', WORKERS)))
     .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', AGEING.max, AGEING.unit)))
     .addOption(new Option('--fdb-size <n>', 'most FDB entries').argParser(wholeIn('--fdb-size', FDB_SIZE)))

@@ -9,6 +9,7 @@ import { createNamespace, deleteNamespace, namespaceExists } from '../../netns/n
 import { formatMac, parseMac } from '../../packet/mac.js';
 import type { PortInfo } from '../../switch/switch.js';
 import type { AttachArgs, PortView, Results } from '../protocol.js';
+import { portVlansOf } from '../port-vlans.js';
 import type { AttachmentState } from '../state.js';
 import { InputError, formatSubnet, hostAddressProblem, hostRange, ipToNumber, macForIp, numberToIp, parseCidr } from '../subnet.js';
 import { removeAttachmentTap } from '../taps.js';
@@ -50,6 +51,7 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   const holder = [...ctx.attachments.values()].find((a) => a.mac === normalMac);
   if (holder) throw new InputError(`MAC ${normalMac} is already used by namespace ${holder.netns}`);
   const mtu = args.mtu ?? 1500;
+  const vlans = portVlansOf(args);
 
   const createdNamespace = !namespaceExists(netns);
   if (!createdNamespace) await checkIfnameFree(netns, ifname);
@@ -62,7 +64,7 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
     if (createdNamespace) await createNamespace(netns);
     // A namespace the user made may still have its loopback down.
     if (!createdNamespace) await ipIn(netns, 'link', 'set', 'dev', 'lo', 'up');
-    port = await ctx.sw.addTapPort({ name: pending.tap, persist: true, ...(args.offloads !== undefined && { offloads: args.offloads }) });
+    port = await ctx.sw.addTapPort({ name: pending.tap, persist: true, ...(args.offloads !== undefined && { offloads: args.offloads }), ...(vlans !== undefined && { vlans }) });
     const cidr = `${numberToIp(ipn)}/${prefix}`;
     await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
     ctx.sw.setPortMtu(port.id, mtu);
@@ -139,7 +141,13 @@ export async function adopt(ctx: DaemonContext, a: AttachmentState): Promise<voi
   try {
     if (a.portId < 0) throw new InputError('it was still being attached when the daemon died');
     if (!namespaceExists(a.netns)) throw new InputError('the namespace is gone');
-    port = await ctx.sw.addTapPort({ name: a.tap, adopt: { netns: a.netns, ifname: a.ifname }, persist: true, ...(a.offloads !== undefined && { offloads: a.offloads }) });
+    port = await ctx.sw.addTapPort({
+      name: a.tap,
+      adopt: { netns: a.netns, ifname: a.ifname },
+      persist: true,
+      ...(a.offloads !== undefined && { offloads: a.offloads }),
+      ...(a.vlans !== undefined && { vlans: a.vlans }),
+    });
     ctx.sw.setPortMtu(port.id, a.mtu);
     ctx.attachments.set(a.netns, { ...a, portId: port.id });
     ctx.log(`adopted ${a.netns}: ${a.ifname} ${a.ip}/${a.prefix} ${a.mac} on port ${port.id}`);

@@ -2,6 +2,7 @@
 // give it: the options in effect, the addresses, the uplink and what is published on it, every port
 // with the link behind it, and every worker with its restarts.
 import { GATEWAY_PORT } from '../../dataplane/core/port-table.js';
+import { VLAN_UNTAGGED } from '../../dataplane/l2/vlan-table.js';
 import type { InfoView, InspectView, SwitchOptionsView, UplinkView } from '../protocol.js';
 import { parseCidr } from '../subnet.js';
 import type { DaemonContext } from './context.js';
@@ -10,6 +11,8 @@ import { portViews } from './ports.js';
 
 export async function inspectView(ctx: DaemonContext, info: InfoView): Promise<InspectView> {
   const sw = ctx.sw;
+  // The gateway's MAC and VLAN are those of the static FDB entry that points at the gateway's port.
+  const gatewayEntry = sw.fdbEntries().find((e) => e.port === GATEWAY_PORT && e.static);
   return {
     switch: info.switch,
     pid: info.pid,
@@ -17,9 +20,8 @@ export async function inspectView(ctx: DaemonContext, info: InfoView): Promise<I
     startedAt: info.startedAt,
     uptimeSeconds: info.uptimeSeconds,
     subnet: info.subnet,
-    // The gateway's MAC is the static FDB entry that points at the gateway's port.
-    gateway: { ip: info.gateway, mac: sw.fdbEntries().find((e) => e.port === GATEWAY_PORT && e.static)?.mac ?? null },
-    options: optionsView(ctx),
+    gateway: { ip: info.gateway, mac: gatewayEntry?.mac ?? null },
+    options: optionsView(ctx, gatewayEntry?.vlan ?? VLAN_UNTAGGED),
     uplink: uplinkView(ctx),
     published: natView(ctx).published,
     ports: await portViews(ctx),
@@ -32,7 +34,7 @@ export async function inspectView(ctx: DaemonContext, info: InfoView): Promise<I
   };
 }
 
-function optionsView(ctx: DaemonContext): SwitchOptionsView {
+function optionsView(ctx: DaemonContext, gatewayVlan: number): SwitchOptionsView {
   const ct = ctx.sw.conntrack;
   return {
     workers: ctx.sw.workers,
@@ -45,6 +47,7 @@ function optionsView(ctx: DaemonContext): SwitchOptionsView {
     poll: ctx.sw.poll.mode,
     pollUs: ctx.sw.poll.pollUs,
     pollCpu: ctx.sw.poll.pollCpu,
+    gatewayVlan,
   };
 }
 

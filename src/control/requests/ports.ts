@@ -2,22 +2,27 @@
 // the state of the link behind it. Also how a request names a port (resolvePort) and how the daemon
 // names one back to the user (portLabel).
 import { GATEWAY_PORT } from '../../dataplane/core/port-table.js';
+import type { PortVlans } from '../../dataplane/l2/vlan-table.js';
 import { linkFacts, type LinkFacts } from '../../netns/link.js';
 import { tapKernelDrops, type PortLink } from '../../switch/kernel-counters.js';
 import type { PortInfo, SwitchStats } from '../../switch/switch.js';
-import type { PortView, Results } from '../protocol.js';
+import type { PortAddArgs, PortView, Results } from '../protocol.js';
+import { portVlansOf } from '../port-vlans.js';
 import type { AttachmentState } from '../state.js';
 import { InputError } from '../subnet.js';
 import type { DaemonContext } from './context.js';
 import { checkIfname } from './names.js';
 
-export async function addInterface(ctx: DaemonContext, ifname: string, offloads?: boolean): Promise<PortView> {
+/** Joins interface `args.ifname`; a restart gives back the VLANs the port had as `restored`. */
+export async function addInterface(ctx: DaemonContext, args: PortAddArgs, restored?: PortVlans): Promise<PortView> {
+  const { ifname, offloads } = args;
   checkIfname(ifname, 'interface');
+  const vlans = restored ?? portVlansOf(args);
   if (ctx.interfaces.has(ifname)) throw new InputError(`${ifname} is already a port of ${ctx.name}`);
   const link = await linkFacts(ifname).catch(() => null);
   if (!link) throw new InputError(`no interface ${ifname} in the host namespace: check ip link`);
   checkEthernet(ifname, link);
-  const port = await ctx.sw.addPacketPort({ ifname, ...(offloads !== undefined && { offloads }) });
+  const port = await ctx.sw.addPacketPort({ ifname, ...(offloads !== undefined && { offloads }), ...(vlans !== undefined && { vlans }) });
   // The switch drops what cannot fit the interface's MTU; an interface that hides it stays unchecked.
   if (link.mtu !== null && link.mtu >= 68 && link.mtu <= 65535) ctx.sw.setPortMtu(port.id, link.mtu);
   ctx.interfaces.set(ifname, { portId: port.id, ifname });
@@ -71,6 +76,7 @@ export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | 
     workers: port.queues > 1 ? `0-${port.queues - 1}` : '0',
     offloads: port.offloads,
     flags: port.flags,
+    vlans: port.vlans,
   };
 }
 
