@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 import { CaptureRing } from '../src/dataplane/capture/capture-ring.js';
 import { MTU_SLOT_BYTES } from '../src/dataplane/core/frame-pool.js';
+import { Batch } from '../src/dataplane/core/batch.js';
+import { moveBytes } from '../src/dataplane/l2/vlan-tag.js';
 import { VNET_F_NEEDS_CSUM } from '../src/native/descriptor.js';
 import { read16, write16 } from '../src/packet/bytes.js';
 import { foldSum, onesSum } from '../src/packet/checksum.js';
@@ -292,4 +294,22 @@ describe('capture and trace', () => {
       expect(decisions(block, 'tx')).toContain(`flood (broadcast) to b`);
     }
   });
+});
+
+describe("moving a frame's bytes for a tag", () => {
+  const cases = [0, 1, 3, 4, 5, 47, 48, 1502];
+  for (const [label, delta] of [['forward, as a push', 4], ['back, as a pop', -4]] as const) {
+    it(`moves every byte ${label}, overlapping, for lengths that are and are not whole words`, () => {
+      const batch = new Batch(new Uint8Array(4096), 2048, 4);
+      for (const len of cases) {
+        const from = 16;
+        const to = from + delta;
+        const original = Uint8Array.from({ length: len }, (_, k) => (k * 7 + 1) & 0xff);
+        batch.bytes.fill(0xee);
+        batch.bytes.set(original, from);
+        moveBytes(batch, to, from, len);
+        expect([...batch.bytes.subarray(to, to + len)], `length ${len}`).toEqual([...original]);
+      }
+    });
+  }
 });
