@@ -36,6 +36,7 @@ import type { CaptureSpec } from '../capture/tap.js';
 import { Classify } from '../classify/classify.js';
 import { Bridge } from '../l2/bridge.js';
 import type { Fdb } from '../l2/fdb.js';
+import { PortBindings } from '../l2/port-bindings.js';
 import { FragmentQueue, HOLD_SLOTS } from '../l3/frag-queue.js';
 import type { Router, UplinkSpec } from '../l3/router.js';
 import { Offload, SOFT_SLOTS } from '../offload/offload.js';
@@ -101,6 +102,8 @@ export class ForwardingEngine implements AfterRound {
     private readonly counters: Counters,
     /** The gateway (port 0) and the uplink behind it, or null for a plain bridge. */
     private readonly router: Router | null = null,
+    /** The secure ports' bindings, shared with the main thread. */
+    bindings = PortBindings.create(),
   ) {
     const { weight, backlog, slotSize, worker } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
@@ -117,7 +120,7 @@ export class ForwardingEngine implements AfterRound {
     this.offload = new Offload(2 * weight, this.c, this.wBase, this.drops);
     this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS, this.taps);
     const capacity = 2 * weight;
-    const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity);
+    const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity, bindings);
     this.stages = router === null ? [new Classify(false), bridge, this.tx] : [new Classify(true), bridge, router, this.tx];
     this.nextBefore = new Int32Array(capacity);
   }

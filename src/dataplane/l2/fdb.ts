@@ -7,6 +7,8 @@
 // ageing and the OVS eviction rule (the oldest entry of the port with the most entries) O(1) per
 // entry. Writers take one spinlock; readers take none and check each slot's version (odd while it
 // is being written), treating a torn read as a miss, which floods the frame once: the safe answer.
+// A port may have a limit on its learned entries (fdb_max_learned, per port); static and sticky
+// entries, which the user adds, do not count against it, and learning moves neither.
 
 import { nextPowerOfTwo } from '../core/power-of-two.js';
 import { formatMacWords, macHiAt, macLoAt, parseMacWords } from '../../packet/mac.js';
@@ -19,7 +21,7 @@ import { MAX_PORTS } from '../core/port-table.js';
 
 export const FDB_DEFAULT_SIZE = 8192;
 export const FDB_DEFAULT_AGEING_S = 300;
-/** Added by lookupEntry() to the port of a static entry. */
+/** Added by lookupEntry() to the port of an entry learning never moves: a static or a sticky one. */
 export const FDB_STATIC = 1 << 16;
 
 /** A known MAC's timestamp (and LRU place) is refreshed at most once a second. */
@@ -38,6 +40,10 @@ const PORT_SHIFT = 16;
 const PORT_BITS = 0x3ff; // MAX_PORTS - 1
 const K_USED = 1 << 26;
 const K_STATIC = 1 << 27;
+/** Added by the user like a static entry, but ages like a learned one; learning never moves it. */
+const K_STICKY = 1 << 28;
+/** Entries learning never moves, and which do not count against a port's learn limit. */
+const K_PINNED = K_STATIC | K_STICKY;
 
 // Header words.
 const H_LOCK = 0;
@@ -66,6 +72,8 @@ export interface FdbEntry {
   mac: string;
   port: number;
   static: boolean;
+  /** Added by the user, never moved by learning, but aged like a learned entry. */
+  sticky: boolean;
   /** Seconds since the entry was last seen (0 for static entries). */
   ageSeconds: number;
 }
@@ -82,7 +90,8 @@ export interface FdbCounters {
   staticConflicts: number;
 }
 
-export type LearnResult = 'known' | 'learned' | 'moved' | 'static' | 'full';
+/** 'limited': the port holds its maxLearned learned entries already (setMaxLearned). */
+export type LearnResult = 'known' | 'learned' | 'moved' | 'static' | 'full' | 'limited';
 
 /** What the table needs to be recreated in another thread. */
 export interface FdbShared {
@@ -106,6 +115,10 @@ export class Fdb {
   private readonly portHead: Int32Array;
   private readonly portTail: Int32Array;
   private readonly portCount: Int32Array;
+  /** Per port: its learned entries (neither static nor sticky), the most it may learn (0: no limit), the sources refused for that. */
+  private readonly portLearned: Int32Array;
+  private readonly portMaxLearned: Int32Array;
+  private readonly portLimited: Int32Array;
   private readonly mask: number;
   /** The key word of the slot find() last matched, read inside its version check. */
   private foundKey = 0;
@@ -125,6 +138,9 @@ export class Fdb {
     this.portHead = take(MAX_PORTS);
     this.portTail = take(MAX_PORTS);
     this.portCount = take(MAX_PORTS);
+    this.portLearned = take(MAX_PORTS);
+    this.portMaxLearned = take(MAX_PORTS);
+    this.portLimited = take(MAX_PORTS);
   }
 
   /** At most half the slots are used, which keeps probe runs short. */
@@ -133,7 +149,7 @@ export class Fdb {
   }
 
   static bytesFor(size: number): number {
-    return (HEADER_WORDS + Fdb.slotsFor(size) * SLOT_WORDS + 3 * MAX_PORTS) * 4;
+    return (HEADER_WORDS + Fdb.slotsFor(size) * SLOT_WORDS + 6 * MAX_PORTS) * 4;
   }
 
   static create(options: FdbOptions = {}, clock: () => number = monotonicMs): Fdb {
@@ -184,7 +200,7 @@ export class Fdb {
   /** Like lookup(), with FDB_STATIC added to the port of a static entry; for trace, off the forwarding path. */
   lookupEntry(bytes: Uint8Array, offset: number): number {
     if (this.find(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset)) === NONE) return NONE;
-    return ((this.foundKey >>> PORT_SHIFT) & PORT_BITS) | ((this.foundKey & K_STATIC) !== 0 ? FDB_STATIC : 0);
+    return ((this.foundKey >>> PORT_SHIFT) & PORT_BITS) | ((this.foundKey & K_PINNED) !== 0 ? FDB_STATIC : 0);
   }
 
   /** The slot holding the MAC, or -1; its key word is left in foundKey. */
@@ -245,14 +261,15 @@ export class Fdb {
         }
         return 'known';
       }
-      if ((key & K_STATIC) !== 0) {
+      if ((key & K_PINNED) !== 0) {
         Atomics.add(this.header, H_STATIC_CONFLICTS, 1);
         return 'static';
       }
     }
+    if (this.atLimit(port)) return 'limited';
     this.lock();
     try {
-      return this.upsert(hi, lo, port, false, now);
+      return this.upsert(hi, lo, port, 0, now);
     } finally {
       this.unlock();
     }
@@ -262,11 +279,56 @@ export class Fdb {
 
   /** Adds or replaces a static entry: it never ages and learning never moves it. */
   addStatic(mac: string, port: number): void {
+    this.addPinned(mac, port, K_STATIC);
+  }
+
+  /** Adds or replaces a sticky entry, like `bridge fdb add ... sticky`: it ages, but learning never moves it. */
+  addSticky(mac: string, port: number): void {
+    this.addPinned(mac, port, K_STICKY);
+  }
+
+  private addPinned(mac: string, port: number, pin: number): void {
     checkPort(port);
     const [hi, lo] = parseMacWords(mac);
-    if (this.locked(() => this.upsert(hi, lo, port, true, this.now())) === 'full') {
+    if (this.locked(() => this.upsert(hi, lo, port, pin, this.now())) === 'full') {
       throw new RangeError(`FDB is full of static entries (${this.size}); remove some or raise the size`);
     }
+  }
+
+  /** The most entries port `port` may learn (static and sticky ones aside), like fdb_max_learned; 0: no limit. */
+  setMaxLearned(port: number, max: number): void {
+    checkPort(port);
+    if (!Number.isInteger(max) || max < 0 || max > this.size) throw new RangeError(`maxLearned must be a whole number from 0 (no limit) to the FDB size ${this.size}, got ${max}`);
+    Atomics.store(this.portMaxLearned, port, max);
+  }
+
+  maxLearned(port: number): number {
+    return Atomics.load(this.portMaxLearned, port);
+  }
+
+  /** Whether the port holds as many learned entries as its limit, so learns no new source. */
+  atMaxLearned(port: number): boolean {
+    const max = Atomics.load(this.portMaxLearned, port);
+    return max !== 0 && Atomics.load(this.portLearned, port) >= max;
+  }
+
+  /** Sources the port did not learn because it held maxLearned learned entries. */
+  learnLimited(port: number): number {
+    return Atomics.load(this.portLimited, port);
+  }
+
+  /** Forgets a removed port's limit and its count of refusals, so a port that reuses its id starts afresh. */
+  resetPort(port: number): void {
+    checkPort(port);
+    Atomics.store(this.portMaxLearned, port, 0);
+    Atomics.store(this.portLimited, port, 0);
+  }
+
+  /** Whether the port may learn no more; counts the refusal when so. Read without the lock, then again under it. */
+  private atLimit(port: number): boolean {
+    if (!this.atMaxLearned(port)) return false;
+    Atomics.add(this.portLimited, port, 1);
+    return true;
   }
 
   /** Removes the entry for `mac`; returns whether there was one. */
@@ -356,6 +418,7 @@ export class Fdb {
         mac: formatMacWords(raw[r]! >>> 0, key & LO_MASK),
         port: raw[r + 3]!,
         static: isStatic,
+        sticky: (key & K_STICKY) !== 0,
         ageSeconds: isStatic ? 0 : Math.max(0, now - raw[r + 2]!) / TICKS_PER_SECOND,
       });
     }
@@ -409,15 +472,18 @@ export class Fdb {
     return this.spin.run(body);
   }
 
-  private upsert(hi: number, lo: number, port: number, isStatic: boolean, now: number): LearnResult {
-    const flags = K_USED | (isStatic ? K_STATIC : 0);
+  /** Adds or moves an entry: learned when `pin` is 0, else the user's static (K_STATIC) or sticky (K_STICKY) one. */
+  private upsert(hi: number, lo: number, port: number, pin: number, now: number): LearnResult {
+    const isStatic = pin !== 0;
+    const flags = K_USED | pin;
     const existing = this.find(hi, lo);
     if (existing !== NONE) {
       const base = existing * SLOT_WORDS;
       const key = this.table[base + S_KEY]!;
-      // Re-checked under the lock: another worker may have changed it since the lock-free look.
-      if (!isStatic && (key & K_STATIC) !== 0) return 'static';
       const oldPort = (key >>> PORT_SHIFT) & PORT_BITS;
+      // Re-checked under the lock: another worker may have changed it since the lock-free look.
+      if (!isStatic && (key & K_PINNED) !== 0) return oldPort === port ? 'known' : 'static';
+      if (!isStatic && oldPort !== port && this.atLimit(port)) return 'limited';
       this.listRemove(existing, oldPort);
       this.beginWrite(base);
       this.table[base + S_KEY] = lo | (port << PORT_SHIFT) | flags;
@@ -428,6 +494,7 @@ export class Fdb {
       this.header[H_MOVES]! += 1;
       return 'moved';
     }
+    if (!isStatic && this.atLimit(port)) return 'limited';
     if (this.header[H_USED] === this.size && !this.evict()) {
       if (!isStatic) this.header[H_FULL]! += 1;
       return 'full';
@@ -469,7 +536,7 @@ export class Fdb {
     return true;
   }
 
-  /** The oldest learned (not static) entry of a port, or -1. */
+  /** The oldest entry of a port that ages (learned or sticky, not static), or -1. */
   private firstLearned(port: number): number {
     let i = this.portHead[port]!;
     while (i !== NONE && (this.table[i * SLOT_WORDS + S_KEY]! & K_STATIC) !== 0) i = this.table[i * SLOT_WORDS + S_NEXT]!;
@@ -539,6 +606,7 @@ export class Fdb {
     else this.table[tail * SLOT_WORDS + S_NEXT] = slot;
     this.portTail[port] = slot;
     this.portCount[port]! += 1;
+    if ((this.table[base + S_KEY]! & K_PINNED) === 0) Atomics.add(this.portLearned, port, 1);
   }
 
   private listRemove(slot: number, port: number): void {
@@ -550,6 +618,7 @@ export class Fdb {
     if (next === NONE) this.portTail[port] = prev;
     else this.table[next * SLOT_WORDS + S_PREV] = prev;
     this.portCount[port]! -= 1;
+    if ((this.table[base + S_KEY]! & K_PINNED) === 0) Atomics.sub(this.portLearned, port, 1);
   }
 }
 

@@ -34,6 +34,8 @@ export const LEARN_STATIC = 4;
 export const LEARN_FULL = 5;
 /** Learning is off on the ingress port. */
 export const LEARN_OFF = 6;
+/** The ingress port holds its maxLearned learned entries: not learned. */
+export const LEARN_LIMITED = 7;
 
 /** l2 lookup of the destination MAC: [result, port, mac hi, mac lo]. */
 export const EV_LOOKUP = 5;

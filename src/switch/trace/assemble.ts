@@ -5,7 +5,7 @@ import { DROP_REASON_INFO, DROP_REASONS } from '../../dataplane/core/drop-reason
 import { STAGE_NAMES, type StageName } from '../../dataplane/core/stage.js';
 import {
   EV_CLASSIFY, EV_DROP, EV_END, EV_FLOOD, EV_FRAME, EV_LEARN, EV_LOOKUP, EV_NAT, EV_NEXT_HOP, EV_OFFLOAD, EV_REPLY, EV_ROUTE, EV_TX, FRAME_DRY, FRAME_HEAD,
-  FRAME_HEAD_BYTES, FRAME_LENGTH, FRAME_NANOSECONDS, FRAME_PORT, FRAME_SECONDS, FRAME_VNET_FLAGS, FRAME_VNET_GSO, FRAME_WORKER, LEARN_FULL, LEARN_KNOWN,
+  FRAME_HEAD_BYTES, FRAME_LENGTH, FRAME_NANOSECONDS, FRAME_PORT, FRAME_SECONDS, FRAME_VNET_FLAGS, FRAME_VNET_GSO, FRAME_WORKER, LEARN_FULL, LEARN_KNOWN, LEARN_LIMITED,
   LEARN_MOVED, LEARN_NEW, LEARN_OFF, LEARN_STATIC, LOOKUP_BROADCAST, LOOKUP_GATEWAY, LOOKUP_HIT, LOOKUP_MISS, LOOKUP_MULTICAST, LOOKUP_ROUTED,
   NEXT_HOP_PROBED, NEXT_HOP_REACHABLE, OFFLOAD_CHECKSUM, OFFLOAD_SEGMENTED, REPLY_HEAD, REPLY_LENGTH, REPLY_PORT, ROUTE_GATEWAY, ROUTE_HAIRPIN, ROUTE_IN,
   ROUTE_OUT, NAT_AFTER, NAT_BEFORE, NAT_PROTOCOL, NAT_SECONDS_LEFT, NAT_SESSION, NAT_TCP_STATE, FLOOD_COUNT, FLOOD_KIND, FLOOD_PORTS, SESSION_EXISTING, SESSION_FRAGMENT, SESSION_NEW, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND,
@@ -163,7 +163,7 @@ export class TraceAssembler {
         const mac = formatMacWords(p[3]! >>> 0, p[4]!);
         const port = this.port(p[1]!);
         const from = p[2]! >= 0 ? this.port(p[2]!) : undefined;
-        const results = { [LEARN_NEW]: 'new', [LEARN_MOVED]: 'moved', [LEARN_KNOWN]: 'known', [LEARN_STATIC]: 'static', [LEARN_FULL]: 'full', [LEARN_OFF]: 'off' } as const;
+        const results = { [LEARN_NEW]: 'new', [LEARN_MOVED]: 'moved', [LEARN_KNOWN]: 'known', [LEARN_STATIC]: 'static', [LEARN_FULL]: 'full', [LEARN_OFF]: 'off', [LEARN_LIMITED]: 'limited' } as const;
         const result = results[p[0] as keyof typeof results];
         const text = {
           new: `${would ? 'would learn' : 'learned'} ${mac} on ${port.name}`,
@@ -172,6 +172,7 @@ export class TraceAssembler {
           static: `${mac} is a static entry on ${from?.name}: not moved`,
           full: `${mac} not learned: the FDB is full of static entries`,
           off: `learning is off on ${port.name}: ${mac} not learned`,
+          limited: `${mac} not learned: ${port.name} holds as many learned entries as its limit (max_learned)`,
         }[result];
         this.decide(block, r.stage, { kind: 'learn', mac, port, result, ...(from && (result === 'moved' || result === 'static') && { from }), text });
         return;

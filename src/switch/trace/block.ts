@@ -21,7 +21,7 @@ export interface TraceTuple {
 export type TraceDecision =
   /** `kernelVlan`: the VLAN id of a tag the kernel took off before a packet socket read the frame. */
   | { kind: 'classify'; etherType: number; l3Offset: number; tagged: boolean; kernelVlan?: number; ipv4Header?: 'valid' | 'invalid'; text: string }
-  | { kind: 'learn'; mac: string; port: TracePort; result: 'new' | 'moved' | 'known' | 'static' | 'full' | 'off'; from?: TracePort; text: string }
+  | { kind: 'learn'; mac: string; port: TracePort; result: 'new' | 'moved' | 'known' | 'static' | 'full' | 'off' | 'limited'; from?: TracePort; text: string }
   | { kind: 'lookup'; mac?: string; result: 'hit' | 'miss' | 'multicast' | 'broadcast' | 'gateway' | 'routed'; port?: TracePort; text: string }
   | { kind: 'route'; direction: 'out' | 'in' | 'hairpin' | 'gateway'; ttl?: { before: number; after: number }; text: string }
   | {
