@@ -5,9 +5,12 @@
 import type { Counters } from '../dataplane/core/counters.js';
 import { MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
 import { FrameRing } from '../dataplane/core/frame-ring.js';
-import { MAX_PORTS, PORT_MTU_SHIFT, PORT_PRESENT, bitsToFlags, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
+import { MAX_PORTS, PORT_MTU_SHIFT, PORT_PRESENT, PORT_SECURE, bitsToFlags, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
 import type { AnyQueueSpec } from '../dataplane/core/queue.js';
-import type { Fdb } from '../dataplane/l2/fdb.js';
+import { checkMaxLearned, type Fdb } from '../dataplane/l2/fdb.js';
+import type { PortBinding, PortBindings } from '../dataplane/l2/port-bindings.js';
+import { ipv4ToNumber } from '../packet/ipv4.js';
+import { formatMac, parseMac } from '../packet/mac.js';
 import { openPacket, type PacketSocket } from '../native/packet.js';
 import { openTap, type TapDevice } from '../native/tap.js';
 import { uniqueName } from '../netns/names.js';
@@ -15,10 +18,19 @@ import { checkInt } from './options.js';
 import type { WorkerPool } from './workers.js';
 
 export type PortKind = 'tap' | 'packet' | 'memory';
+export type { PortBinding } from '../dataplane/l2/port-bindings.js';
 
-export interface TapPortOptions {
-  name?: string;
+/** What every kind of port may be given at its creation: its bridge flags and its port security. */
+export interface PortSettings {
   flags?: Partial<PortFlags>;
+  /** The most MACs the port may learn, like fdb_max_learned (0, the default: no limit). */
+  maxLearned?: number;
+  /** Anti-spoofing: the port may send only as this MAC and IPv4 address (attach --secure). */
+  secure?: PortBinding;
+}
+
+export interface TapPortOptions extends PortSettings {
+  name?: string;
   uring?: boolean;
   /** The virtio header and its offloads (default: the switch's). */
   offloads?: boolean;
@@ -28,18 +40,16 @@ export interface TapPortOptions {
   adopt?: { netns: string; ifname: string };
 }
 
-export interface PacketPortOptions {
+export interface PacketPortOptions extends PortSettings {
   ifname: string;
   netns?: string;
-  flags?: Partial<PortFlags>;
   promisc?: boolean;
   /** PACKET_VNET_HDR (default: the switch's offloads). */
   offloads?: boolean;
 }
 
-export interface MemoryPortOptions {
+export interface MemoryPortOptions extends PortSettings {
   name?: string;
-  flags?: Partial<PortFlags>;
   /** Frames per ring (default 1024). */
   capacity?: number;
 }
@@ -55,6 +65,10 @@ export interface PortInfo {
   flags: PortFlags;
   /** Frames beyond it (and an Ethernet header with a VLAN tag) are dropped as too_big; 0: unchecked. */
   mtu: number;
+  /** The most MACs it may learn; 0: no limit. */
+  maxLearned: number;
+  /** What it may send as when it is secure, else null. */
+  secure: PortBinding | null;
 }
 
 /** A port without a kernel: frames go in and come out of shared rings, for tests and benchmarks. */
@@ -83,7 +97,7 @@ export class PortRegistry {
 
   constructor(
     private readonly workers: WorkerPool,
-    private readonly tables: { portTable: Int32Array; counters: Counters; fdb: Fdb },
+    private readonly tables: { portTable: Int32Array; counters: Counters; fdb: Fdb; bindings: PortBindings },
     /** Whether ports get the virtio header unless they say otherwise. */
     private readonly offloads: boolean,
     private readonly assertOpen: () => void,
@@ -103,7 +117,7 @@ export class PortRegistry {
       ...(options.uring !== undefined && { uring: options.uring }),
     });
     try {
-      const info = await this.attach('tap', adopt ? (options.name ?? `${adopt.netns}/${adopt.ifname}`) : tap.name, tap.queues.map((q) => q.spec), options.flags ?? {}, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close(), role);
+      const info = await this.attach('tap', adopt ? (options.name ?? `${adopt.netns}/${adopt.ifname}`) : tap.name, tap.queues.map((q) => q.spec), options, { vnetHdrSize: tap.vnetHdrSize, offloads: tap.offloads }, () => tap.close(), role);
       return { ...info, tap };
     } catch (e) {
       tap.close();
@@ -132,7 +146,7 @@ export class PortRegistry {
       }
       const close = (): void => sockets.forEach((s) => s.close());
       const name = options.netns ? `${options.netns}/${options.ifname}` : options.ifname;
-      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options.flags ?? {}, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close, role, sockets);
+      return await this.attach('packet', name, sockets.map((s) => s.queue.spec), options, { vnetHdrSize: sockets[0]!.vnetHdrSize, offloads: offloads ? ['vnet_hdr'] : [] }, close, role, sockets);
     } catch (e) {
       for (const s of sockets) s.close();
       throw e;
@@ -145,7 +159,7 @@ export class PortRegistry {
     const inputs = Array.from({ length: this.workers.size }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
     const outputs = Array.from({ length: this.workers.size }, () => FrameRing.create(capacity, MTU_SLOT_BYTES));
     const specs: AnyQueueSpec[] = inputs.map((input, w) => ({ kind: 'memory', input: input.shared, output: outputs[w]!.shared }));
-    const info = await this.attach('memory', options.name ?? `mem${this.allocateId()}`, specs, options.flags ?? {}, { vnetHdrSize: 0, offloads: [] }, () => undefined);
+    const info = await this.attach('memory', options.name ?? `mem${this.allocateId()}`, specs, options, { vnetHdrSize: 0, offloads: [] }, () => undefined);
     return {
       id: info.id,
       info,
@@ -171,6 +185,8 @@ export class PortRegistry {
     Atomics.store(this.tables.portTable, id, 0);
     await Promise.allSettled(this.workers.live().map((w) => this.workers.command(w, { type: 'removePort', id })));
     this.tables.fdb.flushPort(id);
+    this.tables.fdb.resetPort(id);
+    this.tables.bindings.clear(id);
     this.records.delete(id);
     record.close();
   }
@@ -179,6 +195,25 @@ export class PortRegistry {
     const record = this.record(id);
     record.info.flags = bitsToFlags(flagsToBits(flags, flagsToBits(record.info.flags)));
     this.storePortWord(id, record);
+    return record.info;
+  }
+
+  /** The most MACs the port may learn from now on (0: no limit); what it learned already stays. */
+  setMaxLearned(id: number, max: number): PortInfo {
+    const record = this.record(id);
+    this.tables.fdb.setMaxLearned(id, checkMaxLearned(max, this.tables.fdb.size));
+    record.info.maxLearned = max;
+    return record.info;
+  }
+
+  /** Makes the port secure, bound to `binding`, or (null) no longer secure. */
+  setSecure(id: number, binding: PortBinding | null): PortInfo {
+    const record = this.record(id);
+    record.info.secure = binding && checkBinding(binding);
+    // The binding is in place while the port's word says secure, so no frame meets a secure port without one.
+    if (record.info.secure) this.tables.bindings.set(id, record.info.secure);
+    this.storePortWord(id, record);
+    if (!record.info.secure) this.tables.bindings.clear(id);
     return record.info;
   }
 
@@ -239,16 +274,22 @@ export class PortRegistry {
 
   /** The port's word in the shared port table: present, its flags, its role and its MTU. */
   private storePortWord(id: number, record: PortRecord): void {
-    Atomics.store(this.tables.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | record.role | (record.info.mtu << PORT_MTU_SHIFT));
+    const secure = record.info.secure !== null ? PORT_SECURE : 0;
+    Atomics.store(this.tables.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | secure | record.role | (record.info.mtu << PORT_MTU_SHIFT));
   }
 
-  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], flags: Partial<PortFlags>, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0, sockets: readonly PacketSocket[] = []): Promise<PortInfo> {
+  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], settings: PortSettings, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0, sockets: readonly PacketSocket[] = []): Promise<PortInfo> {
     this.assertOpen();
+    const maxLearned = checkMaxLearned(settings.maxLearned ?? 0, this.tables.fdb.size);
+    const secure = settings.secure ? checkBinding(settings.secure) : null;
     const id = this.allocateId();
-    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(flags)), mtu: 0 };
+    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(settings.flags ?? {})), mtu: 0, maxLearned, secure };
     const record: PortRecord = { info, close, removing: false, role, sockets, socketBufferFull: 0 };
     this.records.set(id, record);
     this.tables.counters.clearPort(id);
+    // In place before the port is present, so its first frame already meets them.
+    this.tables.fdb.setMaxLearned(id, maxLearned);
+    if (secure) this.tables.bindings.set(id, secure);
     try {
       await Promise.all(queues.map((queue, w) => this.workers.command(w, { type: 'addPort', id, queue })));
     } catch (e) {
@@ -264,4 +305,12 @@ export class PortRegistry {
     if (requested === true && !this.offloads) throw new RangeError('this switch was created with offloads off, so its slots cannot hold GSO frames: create it with offloads on');
     return requested ?? this.offloads;
   }
+}
+
+/** A binding in the forms `ip link` and `ip addr` print: a unicast MAC and an IPv4 address. */
+function checkBinding(binding: PortBinding): PortBinding {
+  const mac = parseMac(binding.mac);
+  if ((mac[0]! & 1) !== 0 || mac.every((b) => b === 0)) throw new RangeError(`a secure port's MAC must be unicast, not multicast or all zero: got ${binding.mac}`);
+  ipv4ToNumber(binding.ip);
+  return { mac: formatMac(mac), ip: binding.ip };
 }

@@ -8,6 +8,7 @@ import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js'
 import { GATEWAY_PORT, PORT_PRESENT, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
 import type { PollSettings } from '../dataplane/core/poll-policy.js';
 import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
+import { PortBindings, type PortBinding } from '../dataplane/l2/port-bindings.js';
 import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { TapDevice } from '../native/tap.js';
@@ -25,13 +26,15 @@ import type { WorkerFault } from '../dataplane/core/worker.js';
 import { WorkerPool, type SharedTables, type WorkerStatus } from './workers.js';
 
 export type { SwitchOptions } from './options.js';
-export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortInfo, PortKind, TapPortOptions } from './ports.js';
+export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortBinding, PortInfo, PortKind, PortSettings, TapPortOptions } from './ports.js';
 export type { PublishedPort } from './published-ports.js';
 export type { UplinkInfo, UplinkOptions } from './uplink.js';
 
 export interface PortStats extends PortCounters {
   id: number;
   name: string;
+  /** Source MACs the port did not learn because it held its maxLearned learned entries. */
+  learnLimited: number;
   /**
    * What the kernel dropped before the switch could read it: stats() fills it for an AF_PACKET port
    * (socket_buffer_full); for a TAP (kernel_queue_full) the daemon reads it from the TAP's namespace.
@@ -104,7 +107,7 @@ export class Switch {
     const resolved = resolveOptions(options);
     const fdb = Fdb.create({ size: resolved.fdbSize, ageingSeconds: resolved.ageingSeconds });
     const portTable = createPortTable();
-    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, routing: null };
+    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, bindings: PortBindings.create(), routing: null };
     const gw = resolved.gateway;
     if (gw) {
       const ip = ipv4ToNumber(gw.ip);
@@ -200,6 +203,19 @@ export class Switch {
     return this.portRegistry.setFlags(id, flags);
   }
 
+  /** The most MACs the port may learn, like the bridge's fdb_max_learned (0: no limit); what it holds already stays. */
+  setPortMaxLearned(id: number, max: number): PortInfo {
+    return this.portRegistry.setMaxLearned(id, max);
+  }
+
+  /**
+   * Anti-spoofing: from now on the port may send only with this source MAC, IPv4 source and ARP
+   * sender (DHCP discovery from 0.0.0.0 and ARP probes pass); null turns it off.
+   */
+  setPortSecure(id: number, binding: PortBinding | null): PortInfo {
+    return this.portRegistry.setSecure(id, binding);
+  }
+
   /** Tells the switch the MTU of the port's interface, so a larger frame that cannot be cut is dropped as too_big. */
   setPortMtu(id: number, mtu: number): PortInfo {
     return this.portRegistry.setMtu(id, mtu);
@@ -216,6 +232,12 @@ export class Switch {
   addStaticEntry(mac: string, port: number): void {
     if (!this.portRegistry.has(port)) throw new RangeError(`no port ${port}`);
     this.fdb.addStatic(mac, port);
+  }
+
+  /** A sticky entry, like `bridge fdb add ... sticky`: it ages like a learned one, but learning never moves it. */
+  addStickyEntry(mac: string, port: number): void {
+    if (!this.portRegistry.has(port)) throw new RangeError(`no port ${port}`);
+    this.fdb.addSticky(mac, port);
   }
 
   removeFdbEntry(mac: string): boolean {
@@ -258,7 +280,7 @@ export class Switch {
     return {
       ports: this.ports().map((p) => {
         const socketBufferFull = this.portRegistry.socketBufferFull(p.id);
-        return { id: p.id, name: p.name, ...this.counters.port(p.id), ...(socketBufferFull !== null && { kernelDrops: { socket_buffer_full: socketBufferFull } }) };
+        return { id: p.id, name: p.name, learnLimited: this.fdb.learnLimited(p.id), ...this.counters.port(p.id), ...(socketBufferFull !== null && { kernelDrops: { socket_buffer_full: socketBufferFull } }) };
       }),
       workers: Array.from({ length: this.pool.size }, (_, w) => ({ worker: w, ...this.counters.worker(w), ...this.pool.status(w) })),
       workerRestarts: Array.from({ length: this.pool.size }, (_, w) => this.pool.status(w).restarts).reduce((a, b) => a + b, 0),

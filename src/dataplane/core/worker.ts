@@ -13,6 +13,7 @@ import { Counters, W_FORWARDING_US, W_IDLE_WAITS, W_POLLING_US, W_SLEEPING_US } 
 import { ForwardingEngine, type CaptureSpec, type EngineOptions } from './engine.js';
 import type { TraceSpec } from '../trace/writer.js';
 import { Fdb, type FdbShared } from '../l2/fdb.js';
+import { PortBindings } from '../l2/port-bindings.js';
 import { openQueue, type AnyQueueSpec } from './queue.js';
 import { Conntrack, type ConntrackShared } from '../l3/conntrack.js';
 import type { GatewaySpec } from '../l3/gateway.js';
@@ -26,6 +27,7 @@ export interface WorkerInit {
   engine: EngineOptions;
   fdb: FdbShared;
   ports: SharedArrayBuffer;
+  bindings: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   workers: number;
   /** control[0]: sequence the main thread raises with each message. */
@@ -76,7 +78,7 @@ const counters = Counters.adopt(init.counters, init.workers);
 const routing = init.routing;
 const ports = new Int32Array(init.ports);
 const router = routing ? new Router(routing.gateway, Conntrack.adopt(routing.conntrack), NextHop.adopt(routing.nextHop), fdb, ports, 2 * init.engine.weight) : null;
-const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router);
+const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router, PortBindings.adopt(init.bindings));
 const waiter = Waiter.adopt(init.waiter);
 const control = new Int32Array(init.control);
 const base = counters.workerBase(init.engine.worker);

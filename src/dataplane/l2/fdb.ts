@@ -298,8 +298,7 @@ export class Fdb {
   /** The most entries port `port` may learn (static and sticky ones aside), like fdb_max_learned; 0: no limit. */
   setMaxLearned(port: number, max: number): void {
     checkPort(port);
-    if (!Number.isInteger(max) || max < 0 || max > this.size) throw new RangeError(`maxLearned must be a whole number from 0 (no limit) to the FDB size ${this.size}, got ${max}`);
-    Atomics.store(this.portMaxLearned, port, max);
+    Atomics.store(this.portMaxLearned, port, checkMaxLearned(max, this.size));
   }
 
   maxLearned(port: number): number {
@@ -620,6 +619,12 @@ export class Fdb {
     this.portCount[port]! -= 1;
     if ((this.table[base + S_KEY]! & K_PINNED) === 0) Atomics.sub(this.portLearned, port, 1);
   }
+}
+
+/** A learn limit a table of `size` entries can hold: 0 (no limit) up to its size. */
+export function checkMaxLearned(max: number, size: number): number {
+  if (!Number.isInteger(max) || max < 0 || max > size) throw new RangeError(`maxLearned must be a whole number from 0 (no limit) to the FDB size ${size}, got ${max}`);
+  return max;
 }
 
 function checkPort(port: number): void {
