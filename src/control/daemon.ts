@@ -300,7 +300,7 @@ export class Daemon implements DaemonContext {
     'port-del': (args) => removeInterface(this, args.ifname),
     ports: () => portViews(this),
     'fdb-show': () => fdbShow(this),
-    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, args.replace)),
+    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, args.replace, args.sticky)),
     'fdb-del': (args) => this.saved(fdbDel(this, args.mac)),
     'fdb-flush': (args) => this.saved(fdbFlush(this, args.port, args.static)),
     stats: () => statsView(this),
@@ -340,7 +340,7 @@ export class Daemon implements DaemonContext {
       interfaces: [...this.interfaces.values()].map((p) => ({ ...p, offloads: (ports.get(p.portId)?.vnetHdrSize ?? 0) > 0 })),
       uplink: this.uplink,
       published: [...this.published.values()],
-      fdb: this.sw.fdbEntries().filter((e) => e.static && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName })),
+      fdb: this.sw.fdbEntries().filter((e) => (e.static || e.sticky) && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName, ...(e.sticky && { sticky: true }) })),
       options: this.startOptions,
     };
     writeState(this.paths.state, state);

@@ -9,7 +9,7 @@ import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
-import { MTU } from './limits.js';
+import { MAX_LEARNED, MTU } from './limits.js';
 import type { TraceArgs } from './trace-stream.js';
 import { checkArgs, describe, flag, oneOf, optional, text, whole, type Fields } from './validate.js';
 
@@ -24,6 +24,10 @@ export interface AttachArgs {
   mtu?: number;
   /** The virtio header and its offloads on this port (default on). */
   offloads?: boolean;
+  /** Anti-spoofing: the port may send only as the attach MAC and IPv4 address. */
+  secure?: boolean;
+  /** The most MACs the port may learn (0: no limit). */
+  maxLearned?: number;
 }
 
 export type Request =
@@ -34,7 +38,7 @@ export type Request =
   | { cmd: 'port-del'; args: { ifname: string } }
   | { cmd: 'ports' }
   | { cmd: 'fdb-show' }
-  | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean } }
+  | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean; sticky?: boolean } }
   | { cmd: 'fdb-del'; args: { mac: string } }
   | { cmd: 'fdb-flush'; args: { port?: string; static?: boolean } }
   | { cmd: 'stats' }
@@ -103,6 +107,10 @@ export interface PortView {
   workers: string;
   offloads: readonly string[];
   flags: PortFlags;
+  /** The most MACs the port may learn; 0: no limit. */
+  maxLearned: number;
+  /** Whether it may send only as its own MAC and address (attach --secure). */
+  secure: boolean;
 }
 
 export interface FdbView extends FdbEntry {
@@ -199,13 +207,15 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
     ifname: optional(text('an interface name')),
     mtu: optional(whole(MTU.min, MTU.max, 'the MTU in bytes')),
     offloads: OFFLOADS,
+    secure: optional(flag('whether the port may send only as its own MAC and address')),
+    maxLearned: optional(whole(MAX_LEARNED.min, MAX_LEARNED.max, 'the most MACs the port may learn, 0 for no limit')),
   },
   detach: { netns: text('a namespace name') },
   'port-add': { ifname: text('an interface name'), offloads: OFFLOADS },
   'port-del': { ifname: text('an interface name') },
   ports: {},
   'fdb-show': {},
-  'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')) },
+  'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')), sticky: optional(flag('whether the entry ages like a learned one')) },
   'fdb-del': { mac: text('a MAC address') },
   'fdb-flush': { port: optional(PORT_REF), static: optional(flag('whether static entries go too')) },
   stats: {},

@@ -30,7 +30,7 @@ export async function restore(ctx: DaemonContext, state: SwitchState): Promise<v
   if (uplink) await attempt(() => addUplink(ctx, uplink));
   for (const p of state.published ?? []) await attempt(() => publish(ctx, p));
   let entries = 0;
-  for (const e of state.fdb ?? []) if (await attempt(() => fdbAdd(ctx, e.mac, e.port))) entries++;
+  for (const e of state.fdb ?? []) if (await attempt(() => fdbAdd(ctx, e.mac, e.port, false, e.sticky === true))) entries++;
   const kept = `${count(ctx.attachments.size, 'namespace')}, ${count(ctx.interfaces.size, 'interface')}, ${ctx.uplink ? 'the uplink, ' : ''}${count(ctx.published.size, 'published port')}, ${count(entries, 'static FDB entry', 'static FDB entries')}`;
   ctx.log(`restored switch ${ctx.name} from ${state.startedAt} (pid ${state.pid}): ${kept}`);
   for (const why of lost) ctx.log(`not restored: ${why}`);

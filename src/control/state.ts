@@ -21,6 +21,10 @@ export interface AttachmentState {
   createdNamespace: boolean;
   /** Whether the TAP has the virtio header and offloads, which a restart must ask for alike. */
   offloads?: boolean;
+  /** Anti-spoofing on its port, bound to `mac` and `ip`. */
+  secure?: boolean;
+  /** Its port's learn limit, when it has one. */
+  maxLearned?: number;
 }
 
 export interface PacketPortState {
@@ -33,6 +37,8 @@ export interface PacketPortState {
 export interface StaticEntryState {
   mac: string;
   port: string;
+  /** A sticky entry (fdb add ... sticky), which ages. */
+  sticky?: boolean;
 }
 
 /** How the daemon was started, but for what the state records on its own (subnet, gateway, workers). */

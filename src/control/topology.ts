@@ -13,6 +13,7 @@
 //       nat-filtering: endpoint    # optional: endpoint, address or address-port (default)
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0 }
+//         lab: { secure: true, max-learned: 4 }   # anti-spoofing; the most MACs its port learns
 //         db: {}                   # every field optional: next free address, MAC from it
 //       interfaces: [veth-host0]   # existing interfaces in the host, joined through AF_PACKET
 //
@@ -28,7 +29,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 
 import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
-import { POLL_CPU, POLL_US } from './limits.js';
+import { MAX_LEARNED, POLL_CPU, POLL_US } from './limits.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs } from './protocol.js';
 import { checkIfname, checkNetns } from './requests/names.js';
@@ -84,7 +85,7 @@ export class TopologyError extends InputError {
 }
 
 const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'namespaces', 'interfaces'];
-const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname'];
+const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', 'max-learned'];
 const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
 
@@ -165,6 +166,12 @@ class Reader {
     return node.value;
   }
 
+  boolean(node: Node | null, path: string): boolean | undefined {
+    if (!isScalar(node) || typeof node.value !== 'boolean') return this.report(node, path, 'must be true or false');
+    this.mark(node, path);
+    return node.value;
+  }
+
   strings(node: Node | null, path: string): string[] {
     if (node === null) return [];
     if (!isSeq(node)) return this.report(node, path, 'must be a list') ?? [];
@@ -212,6 +219,16 @@ function readNamespace(r: Reader, netns: string, node: Node | null, path: string
       case 'ifname': {
         const ifname = r.parsed(value, at, (text) => checkIfname(text, 'interface name'));
         if (ifname !== undefined) spec.ifname = ifname;
+        break;
+      }
+      case 'secure': {
+        const secure = r.boolean(value, at);
+        if (secure !== undefined) spec.secure = secure;
+        break;
+      }
+      case 'max-learned': {
+        const maxLearned = r.integer(value, at, MAX_LEARNED.min, MAX_LEARNED.max);
+        if (maxLearned !== undefined) spec.maxLearned = maxLearned;
         break;
       }
       default:

@@ -3,8 +3,13 @@ import type { Command } from 'commander';
 
 import { request } from '../../control/client.js';
 import { formatFdb } from '../format.js';
-import { jsonOption, print, switchOption } from '../options.js';
+import { checkedBy, jsonOption, print, switchOption } from '../options.js';
 import { count } from '../../util/plural.js';
+
+function checkSticky(word: string): string {
+  if (word !== 'sticky') throw new Error(`"${word}" is not a flag of an FDB entry: the one fdb add takes after the port is sticky`);
+  return word;
+}
 
 export function register(program: Command): void {
   const fdb = program.command('fdb').description('the MAC table, as `bridge fdb` shows and changes it');
@@ -19,14 +24,15 @@ export function register(program: Command): void {
   fdb
     .command('add')
     .argument('<mac>', 'MAC address')
-    .description('add a static entry; one the MAC already has stays unless --replace')
+    .description('add a static entry (with sticky: one that ages, but that learning never moves); one the MAC already has stays unless --replace')
     .argument('<port>', 'namespace, interface, uplink or port number')
+    .argument('[sticky]', 'the word sticky, as bridge fdb add takes it', checkedBy(checkSticky))
     .option('--replace', 'replace a static entry the MAC already has, like bridge fdb replace')
     .addOption(switchOption())
-    .action(async (mac: string, portRef: string, opts: { switch: string; replace?: boolean }) => {
-      const e = await request(opts.switch, { cmd: 'fdb-add', args: { mac, port: portRef, ...(opts.replace === true && { replace: true }) } });
+    .action(async (mac: string, portRef: string, sticky: string | undefined, opts: { switch: string; replace?: boolean }) => {
+      const e = await request(opts.switch, { cmd: 'fdb-add', args: { mac, port: portRef, ...(opts.replace === true && { replace: true }), ...(sticky !== undefined && { sticky: true }) } });
       if (e.warning !== undefined) console.error(`warning: ${e.warning}`);
-      console.log(`${e.mac} dev ${e.portName} master ${opts.switch} static`);
+      console.log(formatFdb([e], opts.switch));
     });
   fdb
     .command('del')

@@ -7,7 +7,7 @@ import { ipIn, type CommandError } from '../../netns/ip.js';
 import { uniqueName } from '../../netns/names.js';
 import { createNamespace, deleteNamespace, namespaceExists } from '../../netns/namespace.js';
 import { formatMac, parseMac } from '../../packet/mac.js';
-import type { PortInfo } from '../../switch/switch.js';
+import type { PortInfo, PortSettings } from '../../switch/switch.js';
 import type { AttachArgs, PortView, Results } from '../protocol.js';
 import type { AttachmentState } from '../state.js';
 import { InputError, formatSubnet, hostAddressProblem, hostRange, ipToNumber, macForIp, numberToIp, parseCidr } from '../subnet.js';
@@ -54,7 +54,11 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   const createdNamespace = !namespaceExists(netns);
   if (!createdNamespace) await checkIfnameFree(netns, ifname);
   // Recorded before it exists, TAP name and all, so a daemon killed half-way leaves cleanup a trace of it.
-  const pending: AttachmentState = { netns, portId: -1, tap: uniqueName('tsp'), ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace };
+  const pending: AttachmentState = {
+    netns, portId: -1, tap: uniqueName('tsp'), ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace,
+    ...(args.secure === true && { secure: true }),
+    ...(args.maxLearned !== undefined && args.maxLearned > 0 && { maxLearned: args.maxLearned }),
+  };
   ctx.attachments.set(netns, pending);
   ctx.save();
   let port: PortInfo | undefined;
@@ -62,7 +66,7 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
     if (createdNamespace) await createNamespace(netns);
     // A namespace the user made may still have its loopback down.
     if (!createdNamespace) await ipIn(netns, 'link', 'set', 'dev', 'lo', 'up');
-    port = await ctx.sw.addTapPort({ name: pending.tap, persist: true, ...(args.offloads !== undefined && { offloads: args.offloads }) });
+    port = await ctx.sw.addTapPort({ name: pending.tap, persist: true, ...(args.offloads !== undefined && { offloads: args.offloads }), ...portSecurity(pending) });
     const cidr = `${numberToIp(ipn)}/${prefix}`;
     await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
     ctx.sw.setPortMtu(port.id, mtu);
@@ -80,6 +84,11 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   ctx.save();
   ctx.log(`attached ${netns}: ${ifname} ${attachment.ip}/${prefix} ${normalMac} on port ${port.id}`);
   return viewOf(ctx, port, attachment, 'up');
+}
+
+/** The port security an attachment asks for: its learn limit, and with --secure its own address as the binding. */
+function portSecurity(a: AttachmentState): PortSettings {
+  return { ...(a.maxLearned !== undefined && { maxLearned: a.maxLearned }), ...(a.secure === true && { secure: { mac: a.mac, ip: a.ip } }) };
 }
 
 /** A namespace the user made may have an interface of that name already, most often eth0. */
@@ -139,7 +148,7 @@ export async function adopt(ctx: DaemonContext, a: AttachmentState): Promise<voi
   try {
     if (a.portId < 0) throw new InputError('it was still being attached when the daemon died');
     if (!namespaceExists(a.netns)) throw new InputError('the namespace is gone');
-    port = await ctx.sw.addTapPort({ name: a.tap, adopt: { netns: a.netns, ifname: a.ifname }, persist: true, ...(a.offloads !== undefined && { offloads: a.offloads }) });
+    port = await ctx.sw.addTapPort({ name: a.tap, adopt: { netns: a.netns, ifname: a.ifname }, persist: true, ...(a.offloads !== undefined && { offloads: a.offloads }), ...portSecurity(a) });
     ctx.sw.setPortMtu(port.id, a.mtu);
     ctx.attachments.set(a.netns, { ...a, portId: port.id });
     ctx.log(`adopted ${a.netns}: ${a.ifname} ${a.ip}/${a.prefix} ${a.mac} on port ${port.id}`);

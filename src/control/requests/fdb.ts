@@ -12,21 +12,23 @@ export function fdbShow(ctx: DaemonContext): FdbView[] {
 }
 
 /**
- * A static entry for `mac` on the port named. Like `bridge fdb add`, one that is already static
- * stays unless `replace`; a learned one becomes static. The gateway's own entry never moves.
+ * A static entry for `mac` on the port named, or with `sticky` a sticky one (it ages, but learning
+ * never moves it). Like `bridge fdb add`, one that is already static stays unless `replace`; a
+ * learned one becomes static. The gateway's own entry never moves.
  */
-export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string, replace = false): FdbAddView {
+export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string, replace = false, sticky = false): FdbAddView {
   const port = resolvePort(ctx, portRef);
   if (port.id >= MAX_PORTS) throw new InputError(`port ${port.id} is out of range`);
   const normal = normalizeMac(mac);
-  const existing = ctx.sw.fdb.entries().find((e) => e.mac === normal && e.static);
+  const existing = ctx.sw.fdb.entries().find((e) => e.mac === normal && (e.static || e.sticky));
   if (existing?.port === GATEWAY_PORT) throw new InputError(`${normal} is the gateway's own MAC, whose entry stays: pick another MAC`);
   if (existing && !replace) {
     throw new InputError(`a static entry for ${normal} exists, on ${ctx.portLabel(existing.port)}: give --replace to point it at ${portRef}, or remove it with tapswitch fdb del ${normal}`);
   }
-  ctx.sw.addStaticEntry(normal, port.id);
+  if (sticky) ctx.sw.addStickyEntry(normal, port.id);
+  else ctx.sw.addStaticEntry(normal, port.id);
   const entry = fdbShow(ctx).find((e) => e.mac === normal && e.port === port.id);
-  if (!entry) throw new Error(`the static entry for ${mac} did not appear`);
+  if (!entry) throw new Error(`the ${sticky ? 'sticky' : 'static'} entry for ${mac} did not appear`);
   const owner = [...ctx.attachments.values()].find((a) => a.mac === normal && a.portId !== port.id);
   if (!owner) return entry;
   return { ...entry, warning: `${normal} is the MAC of namespace ${owner.netns}: frames for ${owner.netns} now go to ${entry.portName} instead; undo with tapswitch fdb del ${normal}` };

@@ -71,6 +71,8 @@ export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | 
     workers: port.queues > 1 ? `0-${port.queues - 1}` : '0',
     offloads: port.offloads,
     flags: port.flags,
+    maxLearned: port.maxLearned,
+    secure: port.secure !== null,
   };
 }
 
