@@ -9,6 +9,7 @@ import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
+import { LINK_SETTINGS_SHAPE, type LinkSettings } from './link-settings.js';
 import { MTU } from './limits.js';
 import type { TraceArgs } from './trace-stream.js';
 import { checkArgs, describe, flag, oneOf, optional, text, whole, type Fields } from './validate.js';
@@ -33,6 +34,9 @@ export type Request =
   | { cmd: 'port-add'; args: { ifname: string; offloads?: boolean } }
   | { cmd: 'port-del'; args: { ifname: string } }
   | { cmd: 'ports' }
+  /** Per-port bridge settings, like `bridge link set` and `bridge link show`. */
+  | { cmd: 'link-set'; args: { port: string; settings: Partial<LinkSettings> } }
+  | { cmd: 'link-show'; args: { port?: string } }
   | { cmd: 'fdb-show' }
   | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean } }
   | { cmd: 'fdb-del'; args: { mac: string } }
@@ -103,6 +107,18 @@ export interface PortView {
   workers: string;
   offloads: readonly string[];
   flags: PortFlags;
+}
+
+/** A port's bridge settings, as `tapswitch link show` lists them. */
+export interface LinkView {
+  id: number;
+  /** The name a user knows the port by, as in PortView. */
+  label: string;
+  name: string;
+  kind: PortView['kind'];
+  state: string;
+  mtu: number | null;
+  settings: LinkSettings;
 }
 
 export interface FdbView extends FdbEntry {
@@ -204,6 +220,8 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   'port-add': { ifname: text('an interface name'), offloads: OFFLOADS },
   'port-del': { ifname: text('an interface name') },
   ports: {},
+  'link-set': { port: PORT_REF, settings: LINK_SETTINGS_SHAPE },
+  'link-show': { port: optional(PORT_REF) },
   'fdb-show': {},
   'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')) },
   'fdb-del': { mac: text('a MAC address') },
@@ -281,6 +299,8 @@ export interface Results {
   'port-add': PortView;
   'port-del': { ifname: string; flushed: number };
   ports: PortView[];
+  'link-set': LinkView;
+  'link-show': LinkView[];
   'fdb-show': FdbView[];
   'fdb-add': FdbAddView;
   'fdb-del': { mac: string };
