@@ -3,6 +3,7 @@ import type { CtEntry, CtTuple } from '../dataplane/l3/conntrack.js';
 import type { FdbView, NatView, PortView } from '../control/protocol.js';
 import type { SwitchStats, WorkerStats } from '../switch/switch.js';
 import { DROP_REASON_INFO } from '../dataplane/core/drop-reasons.js';
+import { changedLinkSettings, formatLinkSettings } from '../control/link-settings.js';
 import { KERNEL_DROP_INFO } from '../switch/kernel-counters.js';
 import { count } from '../util/plural.js';
 
@@ -16,15 +17,14 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function formatPorts(ports: PortView[]): string {
   if (ports.length === 0) return 'no ports';
   return table(
-    ['ID', 'NAME', 'INTERNAL', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS', 'OFFLOADS', 'SECURITY'],
-    ports.map((p) => [p.id, p.label, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off', portSecurity(p)]),
+    ['ID', 'NAME', 'INTERNAL', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS', 'OFFLOADS', 'LINK'],
+    ports.map((p) => [p.id, p.label, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off', linkColumn(p)]),
   );
 }
 
-/** A port's security settings, as `bridge link show` names them: secure, locked, max_learned N; or -. */
-function portSecurity(p: PortView): string {
-  const parts = [...(p.secure ? ['secure'] : []), ...(p.flags.locked ? ['locked'] : []), ...(p.maxLearned > 0 ? [`max_learned ${p.maxLearned}`] : [])];
-  return parts.join(',') || '-';
+/** The bridge settings a port has changed from their defaults, as `isolated=on,learning=off`, then `secure` when it is (attach --secure); or `-`. */
+function linkColumn(p: PortView): string {
+  return [formatLinkSettings(changedLinkSettings(p), '=', ','), ...(p.secure ? ['secure'] : [])].filter((part) => part !== '').join(',') || '-';
 }
 
 /** One line per entry, as `bridge fdb show` prints them. */

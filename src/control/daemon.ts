@@ -26,6 +26,7 @@ import type { DaemonStream } from './requests/context.js';
 import { startTraceStream, tracePacket } from './requests/trace.js';
 import type { DaemonContext } from './requests/context.js';
 import { fdbAdd, fdbDel, fdbFlush, fdbShow } from './requests/fdb.js';
+import { linkSet, linkShow, linkStates } from './requests/link.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
 import { addInterface, portLabel, portViews, removeInterface, statsView } from './requests/ports.js';
 import { restore } from './restore.js';
@@ -299,6 +300,8 @@ export class Daemon implements DaemonContext {
     'port-add': (args) => addInterface(this, args.ifname, args.offloads),
     'port-del': (args) => removeInterface(this, args.ifname),
     ports: () => portViews(this),
+    'link-set': (args) => this.saved(linkSet(this, args.port, args.settings)),
+    'link-show': (args) => linkShow(this, args.port),
     'fdb-show': () => fdbShow(this),
     'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, args.replace, args.sticky)),
     'fdb-del': (args) => this.saved(fdbDel(this, args.mac)),
@@ -341,6 +344,7 @@ export class Daemon implements DaemonContext {
       uplink: this.uplink,
       published: [...this.published.values()],
       fdb: this.sw.fdbEntries().filter((e) => (e.static || e.sticky) && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName, ...(e.sticky && { sticky: true }) })),
+      links: linkStates(this),
       options: this.startOptions,
     };
     writeState(this.paths.state, state);

@@ -9,6 +9,7 @@ import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
+import { LINK_SETTINGS_SHAPE, type LinkSettings } from './link-settings.js';
 import { MAX_LEARNED, MTU } from './limits.js';
 import type { TraceArgs } from './trace-stream.js';
 import { checkArgs, describe, flag, oneOf, optional, text, whole, type Fields } from './validate.js';
@@ -37,6 +38,9 @@ export type Request =
   | { cmd: 'port-add'; args: { ifname: string; offloads?: boolean } }
   | { cmd: 'port-del'; args: { ifname: string } }
   | { cmd: 'ports' }
+  /** Per-port bridge settings, like `bridge link set` and `bridge link show`. */
+  | { cmd: 'link-set'; args: { port: string; settings: Partial<LinkSettings> } }
+  | { cmd: 'link-show'; args: { port?: string } }
   | { cmd: 'fdb-show' }
   | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean; sticky?: boolean } }
   | { cmd: 'fdb-del'; args: { mac: string } }
@@ -111,6 +115,18 @@ export interface PortView {
   maxLearned: number;
   /** Whether it may send only as its own MAC and address (attach --secure). */
   secure: boolean;
+}
+
+/** A port's bridge settings, as `tapswitch link show` lists them. */
+export interface LinkView {
+  id: number;
+  /** The name a user knows the port by, as in PortView. */
+  label: string;
+  name: string;
+  kind: PortView['kind'];
+  state: string;
+  mtu: number | null;
+  settings: LinkSettings;
 }
 
 export interface FdbView extends FdbEntry {
@@ -214,6 +230,8 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   'port-add': { ifname: text('an interface name'), offloads: OFFLOADS },
   'port-del': { ifname: text('an interface name') },
   ports: {},
+  'link-set': { port: PORT_REF, settings: LINK_SETTINGS_SHAPE },
+  'link-show': { port: optional(PORT_REF) },
   'fdb-show': {},
   'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')), sticky: optional(flag('whether the entry ages like a learned one')) },
   'fdb-del': { mac: text('a MAC address') },
@@ -291,6 +309,8 @@ export interface Results {
   'port-add': PortView;
   'port-del': { ifname: string; flushed: number };
   ports: PortView[];
+  'link-set': LinkView;
+  'link-show': LinkView[];
   'fdb-show': FdbView[];
   'fdb-add': FdbAddView;
   'fdb-del': { mac: string };

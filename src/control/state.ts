@@ -5,6 +5,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 import type { DaemonOptions } from './daemon.js';
+import type { LinkSettings } from './link-settings.js';
 import type { PublishArgs, UplinkArgs } from './protocol.js';
 
 export interface AttachmentState {
@@ -41,6 +42,12 @@ export interface StaticEntryState {
   sticky?: boolean;
 }
 
+/** A port's bridge settings that differ from their defaults; its port by name, as for static entries. */
+export interface LinkState {
+  port: string;
+  settings: Partial<LinkSettings>;
+}
+
 /** How the daemon was started, but for what the state records on its own (subnet, gateway, workers). */
 export type StartOptions = Omit<DaemonOptions, 'name' | 'log' | 'subnet' | 'gateway' | 'workers'>;
 
@@ -57,6 +64,7 @@ export interface SwitchState {
   uplink?: UplinkArgs | null;
   published?: PublishArgs[];
   fdb?: StaticEntryState[];
+  links?: LinkState[];
   options?: StartOptions;
 }
 

@@ -16,6 +16,8 @@
 //         lab: { secure: true, max-learned: 4 }   # anti-spoofing; the most MACs its port learns
 //         db: {}                   # every field optional: next free address, MAC from it
 //       interfaces: [veth-host0]   # existing interfaces in the host, joined through AF_PACKET
+//       links:                     # optional: bridge settings of a namespace's or interface's port
+//         web: { isolated: on, learning: off }
 //
 // Every mistake is reported, all of them at once, as `file:line:col: path: message` at the value it
 // is about, before anything is built. Reading collects the mistakes of form (a wrong type, an
@@ -30,6 +32,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import { MAX_LEARNED, POLL_CPU, POLL_US } from './limits.js';
+import { linkSetting, linkSettingsList, parseLinkValue, type LinkSettings } from './link-settings.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs } from './protocol.js';
 import { checkIfname, checkNetns } from './requests/names.js';
@@ -48,6 +51,8 @@ export interface SwitchSpec {
   natFiltering?: NatFiltering;
   namespaces: AttachArgs[];
   interfaces: string[];
+  /** Bridge settings by the port's name: one of the namespaces or interfaces. */
+  links?: { port: string; settings: Partial<LinkSettings> }[];
 }
 
 export interface Position {
@@ -84,7 +89,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'namespaces', 'interfaces'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'namespaces', 'interfaces', 'links'];
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', 'max-learned'];
 const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
@@ -238,6 +243,19 @@ function readNamespace(r: Reader, netns: string, node: Node | null, path: string
   return spec;
 }
 
+/** A port's bridge settings, each `name: on|off` (YAML's true and false count as on and off). */
+function readLinkSettingsOf(r: Reader, node: Node | null, path: string): Partial<LinkSettings> {
+  const settings: Record<string, unknown> = {};
+  for (const [name, value] of r.entries(node, path)) {
+    const at = `${path}.${name}`;
+    if (!r.valid(at, name, linkSetting)) continue;
+    const word = isScalar(value) && typeof value.value === 'boolean' ? (value.value ? 'on' : 'off') : r.string(value, at);
+    if (word !== undefined && r.valid(at, word, (text) => parseLinkValue(name, text))) settings[name] = parseLinkValue(name, word);
+  }
+  if (r.entries(node, path).length === 0) r.report(node, path, `names no setting; settings: ${linkSettingsList()}`);
+  return settings as Partial<LinkSettings>;
+}
+
 function unicastMac(text: string): void {
   const bytes = parseMac(text);
   if ((bytes[0]! & 1) !== 0 || bytes.every((b) => b === 0)) throw new InputError(`MAC ${text} must be a unicast address, not multicast or all zero`);
@@ -299,6 +317,9 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
       case 'interfaces':
         spec.interfaces = r.strings(value, at).filter((ifname, i) => r.valid(`${at}[${i}]`, ifname, (text) => checkIfname(text, 'interface name')));
         break;
+      case 'links':
+        spec.links = r.entries(value, at).map(([port, node]) => ({ port, settings: readLinkSettingsOf(r, node, `${at}.${port}`) }));
+        break;
       default:
         r.reportAt(at, `unknown field; expected one of ${SWITCH_FIELDS.join(', ')}`);
     }
@@ -354,6 +375,14 @@ function checkNamespaces(r: Reader, spec: SwitchSpec): void {
   }
 }
 
+/** Each port a switch's links name is one of its namespaces or interfaces. */
+function checkLinks(r: Reader, spec: SwitchSpec): void {
+  const ports = new Set([...spec.namespaces.map((ns) => ns.netns), ...spec.interfaces]);
+  for (const link of spec.links ?? []) {
+    if (!ports.has(link.port)) r.reportAt(`switches.${spec.name}.links.${link.port}`, `names no namespace or interface of ${spec.name}: name one of ${[...ports].join(', ') || 'its ports (it has none)'}`);
+  }
+}
+
 /** What the switches of a file must not share: overlapping subnets, a namespace's interface, a host interface. */
 function checkAcrossSwitches(r: Reader, switches: SwitchSpec[]): void {
   const subnets: { subnet: Subnet; path: string }[] = [];
@@ -398,6 +427,7 @@ export function inspectTopology(text: string, file = 'topology'): { topology: To
     topology.switches = r.entries(switchesEntry[1], 'switches').map(([name, node]) => readSwitch(r, name, node));
     if (topology.switches.length === 0) r.report(switchesEntry[1], 'switches', 'names no switch');
     for (const spec of topology.switches) checkNamespaces(r, spec);
+    for (const spec of topology.switches) checkLinks(r, spec);
     checkAcrossSwitches(r, topology.switches);
   }
   return { topology, mistakes: r.mistakes };

@@ -44,6 +44,7 @@ export const DROP_REASON_INFO = [
   { reason: 'frag_needed', stage: 'l3', description: "routed with DF set and larger than the egress port's MTU: the sender got ICMP fragmentation needed with that MTU" },
   { reason: 'nat_filtered', stage: 'l3', description: 'from outside to a mapping that --nat-filtering address keeps closed to this source: the inside host never sent to its address' },
   { reason: 'tcp_out_of_window', stage: 'l3', description: 'a TCP RST or FIN outside the window its session tracks (like netfilter\'s tcp_in_window): most likely forged, so it neither passes nor closes the session' },
+  { reason: 'isolated', stage: 'l2', description: 'bridged from an isolated port to a destination behind another isolated port (link set PORT isolated on)' },
   { reason: 'locked', stage: 'l2', description: 'came in on a locked port from a source MAC without a static or sticky entry on that port (tapswitch fdb add)' },
   { reason: 'spoofed', stage: 'l2', description: "came in on a secure port with a source MAC, IPv4 source or ARP sender that is not the port's own (attach --secure)" },
 ] as const;
@@ -100,5 +101,6 @@ export const DROP_ICMP_RATELIMITED = reason('icmp_ratelimited');
 export const DROP_FRAG_NEEDED = reason('frag_needed');
 export const DROP_NAT_FILTERED = reason('nat_filtered');
 export const DROP_TCP_OUT_OF_WINDOW = reason('tcp_out_of_window');
+export const DROP_ISOLATED = reason('isolated');
 export const DROP_LOCKED = reason('locked');
 export const DROP_SPOOFED = reason('spoofed');

@@ -7,7 +7,7 @@ import { macHiAt, macLoAt } from '../../packet/mac.js';
 import {
   Batch, F_ARP, F_LOCAL, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST, NEXT_FLOOD_UNKNOWN, NEXT_L3,
 } from '../core/batch.js';
-import { DROP_GATEWAY_IGNORED, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
+import { DROP_GATEWAY_IGNORED, DROP_ISOLATED, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
 import { GATEWAY_PORT, PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_LOCKED, PORT_MCAST_FLOOD, PORT_PRESENT, PORT_ROUTED, PORT_SECURE } from '../core/port-table.js';
 import { STAGE_L2, type Stage } from '../core/stage.js';
 import {
@@ -15,6 +15,7 @@ import {
   LOOKUP_MISS, LOOKUP_MULTICAST, LOOKUP_ROUTED,
 } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
+import { unicastRefusal, unicastTraced } from './delivery.js';
 import { FDB_STATIC, type Fdb } from './fdb.js';
 import { PortBindings } from './port-bindings.js';
 import { PortSecurity } from './port-security.js';
@@ -108,7 +109,8 @@ export class Bridge implements Stage {
         const entry = fdb.lookupEntry(batch.bytes, at + ETH_SRC);
         if (entry < 0 || (entry & FDB_STATIC) === 0) egress = ingress;
       }
-      if (egress === ingress) batch.drop(i, DROP_SAME_PORT);
+      const refused = egress > GATEWAY_PORT ? unicastRefusal(ingress, word, egress, ports[egress]!) : -1;
+      if (refused >= 0) batch.drop(i, refused);
       else if (egress === GATEWAY_PORT && (ports[GATEWAY_PORT]! & PORT_PRESENT) !== 0) {
         if (this.routing) {
           next[i] = NEXT_L3;
@@ -148,7 +150,7 @@ export class Bridge implements Stage {
       return;
     }
     // A source the stage refused was not learned either; the drop says why.
-    if (next === NEXT_DROP && batch.reason[i] !== DROP_SAME_PORT) return;
+    if (next === NEXT_DROP && batch.reason[i] !== DROP_SAME_PORT && batch.reason[i] !== DROP_ISOLATED) return;
     const was = this.sourceWas[i]!;
     const wasPort = was < 0 ? -1 : was & ~FDB_STATIC;
     let learned: number;
@@ -166,8 +168,8 @@ export class Bridge implements Stage {
     else if (next === NEXT_FLOOD_UNKNOWN) lookup = LOOKUP_MISS;
     else if (next === NEXT_L3 || (next === NEXT_DROP && batch.reason[i] === DROP_GATEWAY_IGNORED)) lookup = LOOKUP_GATEWAY;
     else {
-      lookup = LOOKUP_HIT;
-      port = next > 0 ? next : ingress;
+      port = next > 0 ? next : batch.reason[i] === DROP_ISOLATED ? this.fdb.lookup(batch.bytes, at + ETH_DST) : ingress;
+      lookup = unicastTraced(ingress, next, batch.reason[i]!);
     }
     trace.event(id, EV_LOOKUP, STAGE_L2, lookup, port, macHiAt(batch.bytes, at + ETH_DST), macLoAt(batch.bytes, at + ETH_DST));
   }

@@ -19,6 +19,7 @@ import type { EnginePort, PortSet } from '../core/ports.js';
 import { GATEWAY_PORT, PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED } from '../core/port-table.js';
 import { STAGE_OFFLOAD, STAGE_TX, type Stage } from '../core/stage.js';
 import { floodFlag } from '../l2/bridge.js';
+import { mayFlood, recordFloodRules } from '../l2/delivery.js';
 import type { Offload, PlainSender } from '../offload/offload.js';
 import { EV_FLOOD, EV_OFFLOAD, EV_TX, FLOOD_COUNT, FLOOD_KIND, FLOOD_MAX_PORTS, FLOOD_PORTS, OFFLOAD_GSO_PASSED, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
@@ -103,9 +104,10 @@ export class Transmit implements Stage, PlainSender {
     // A routed frame comes to the bridge from the gateway, so its own port may be where it belongs (hairpin).
     const routed = (batch.flags[i]! & F_ROUTED) !== 0;
     const from = routed ? GATEWAY_PORT : ingress;
+    const fromWord = this.portWords[from]!;
     let sent = 0;
     for (const port of this.ports.order) {
-      if (port.id !== from && (this.portWords[port.id]! & want) === want) {
+      if ((this.portWords[port.id]! & want) === want && mayFlood(from, fromWord, port.id, this.portWords[port.id]!)) {
         this.enqueue(batch, i, port.id, port);
         sent++;
       }
@@ -358,12 +360,14 @@ export class Transmit implements Stage, PlainSender {
     const at = writer.begin(trace, EV_FLOOD, STAGE_TX);
     if (at < 0) return;
     const r = writer.ring.records;
+    const from = this.portWords[ingress]!;
     let n = 0;
     for (const port of this.ports.order) {
-      if (port.id !== ingress && (this.portWords[port.id]! & want) === want && n < FLOOD_MAX_PORTS) r[at + FLOOD_PORTS + n++] = port.id;
+      if ((this.portWords[port.id]! & want) === want && mayFlood(ingress, from, port.id, this.portWords[port.id]!) && n < FLOOD_MAX_PORTS) r[at + FLOOD_PORTS + n++] = port.id;
     }
     r[at + FLOOD_KIND] = next;
     r[at + FLOOD_COUNT] = n;
+    recordFloodRules(r, at, ingress, want, this.ports.order, this.portWords);
     writer.commit();
   }
 }
