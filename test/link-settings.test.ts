@@ -7,7 +7,7 @@ import { parseRequest } from '../src/control/protocol.js';
 import { parseTopology } from '../src/control/topology.js';
 import { bitsToFlags, flagsToBits } from '../src/dataplane/core/port-table.js';
 
-const SETTINGS = 'settings: learning on|off, flood on|off, mcast_flood on|off, bcast_flood on|off, isolated on|off, hairpin on|off';
+const SETTINGS = 'settings: learning on|off, flood on|off, mcast_flood on|off, bcast_flood on|off, isolated on|off, hairpin on|off, locked on|off, max_learned N (0-16777216)';
 
 describe('link set words', () => {
   it('takes several setting and value pairs, as bridge link set does', () => {
@@ -28,13 +28,13 @@ describe('link set words', () => {
 describe("a port's flags as settings", () => {
   it('reads isolated and hairpin from the port flags, beside the flood and learning flags', () => {
     const flags = bitsToFlags(flagsToBits({ isolated: true, hairpin: true, mcastFlood: false }));
-    expect(readLinkSettings({ flags })).toEqual({ learning: true, flood: true, mcast_flood: false, bcast_flood: true, isolated: true, hairpin: true });
+    expect(readLinkSettings({ flags, maxLearned: 0 })).toEqual({ learning: true, flood: true, mcast_flood: false, bcast_flood: true, isolated: true, hairpin: true, locked: false, max_learned: 0 });
   });
 
   it('keeps only the settings that differ from their defaults, for the state file and ports', () => {
     const flags = bitsToFlags(flagsToBits({ isolated: true, learning: false }));
-    expect(changedLinkSettings({ flags })).toEqual({ learning: false, isolated: true });
-    expect(formatLinkSettings(changedLinkSettings({ flags }), '=', ',')).toBe('learning=off,isolated=on');
+    expect(changedLinkSettings({ flags, maxLearned: 0 })).toEqual({ learning: false, isolated: true });
+    expect(formatLinkSettings(changedLinkSettings({ flags, maxLearned: 0 }), '=', ',')).toBe('learning=off,isolated=on');
   });
 });
 

@@ -92,12 +92,14 @@ describeKernel('port security of attached namespaces, through the daemon', () =>
     expect(ok('stats', '--switch', sw)).toMatch(/LEARN_LIMITED/);
   });
 
-  it('keeps --secure, --max-learned and sticky entries across a restart of the daemon', async () => {
+  it('keeps --secure, max_learned, locked and sticky entries across a restart of the daemon', async () => {
     ok('fdb', 'add', '02:00:5e:00:53:aa', peer, 'sticky', '--switch', sw);
+    ok('link', 'set', limited, 'locked', 'on', '--switch', sw);
     await killDaemon(run.path, sw);
     ok('up', '--switch', sw, '--detach');
     expect(portOf(secure)).toMatchObject({ secure: true, maxLearned: 0 });
-    expect(portOf(limited)).toMatchObject({ secure: false, maxLearned: 2 });
+    expect(portOf(limited)).toMatchObject({ secure: false, maxLearned: 2, flags: { locked: true } });
+    expect(ok('ports', '--switch', sw)).toMatch(/locked=on,max_learned=2/);
     expect(json<FdbView[]>('fdb', 'show', '--switch', sw).find((e) => e.mac === '02:00:5e:00:53:aa')).toMatchObject({ portName: peer, sticky: true, static: false });
     const peerIp = portOf(peer).ip!.split('/')[0]!;
     await forge(secure, [frame(`eth_src=${STRANGERS[0]},eth_dst=${BROADCAST},ip_src=${peerIp},ip_dst=${peerIp},udp_dst=9`)]);

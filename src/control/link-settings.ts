@@ -5,6 +5,7 @@
 import type { PortFlags } from '../dataplane/core/port-table.js';
 import type { PortInfo } from '../switch/ports.js';
 import type { Switch } from '../switch/switch.js';
+import { MAX_LEARNED } from './limits.js';
 import { InputError } from './subnet.js';
 import type { Shape } from './validate.js';
 
@@ -16,12 +17,15 @@ export interface LinkSettings {
   bcast_flood: boolean;
   isolated: boolean;
   hairpin: boolean;
+  locked: boolean;
+  /** The most MACs the port may learn; 0: no limit. */
+  max_learned: number;
 }
 
 export type LinkSettingName = keyof LinkSettings;
 
 /** What a setting is read from: a port of the library (PortInfo) or of the daemon's views (PortView). */
-export type LinkHolder = Pick<PortInfo, 'flags'>;
+export type LinkHolder = Pick<PortInfo, 'flags' | 'maxLearned'>;
 
 export interface LinkSetting<N extends LinkSettingName = LinkSettingName> {
   readonly name: N;
@@ -55,6 +59,19 @@ function portFlag<N extends LinkSettingName>(name: N, key: keyof PortFlags, defa
   };
 }
 
+/** The port's learn limit, like the bridge's fdb_max_learned: a whole number, 0 for none. */
+const maxLearned: LinkSetting<'max_learned'> = {
+  name: 'max_learned',
+  help: 'learn at most N MACs on this port (0: no limit); frames from sources beyond are still forwarded',
+  values: `N (${MAX_LEARNED.min}-${MAX_LEARNED.max})`,
+  defaultValue: 0,
+  parse: (word) => (/^\d+$/.test(word) && Number(word) <= MAX_LEARNED.max ? Number(word) : undefined),
+  format: (value) => String(value),
+  shape: { expected: `a whole number from ${MAX_LEARNED.min} to ${MAX_LEARNED.max}`, optional: false, fits: (v): v is number => Number.isInteger(v) && (v as number) >= MAX_LEARNED.min && (v as number) <= MAX_LEARNED.max },
+  read: (port) => port.maxLearned,
+  apply: (sw, id, value) => void sw.setPortMaxLearned(id, value),
+};
+
 /** Every setting, in the order `link show` prints them. */
 export const LINK_SETTINGS: readonly LinkSetting[] = [
   portFlag('learning', 'learning', true, 'learn the source MACs of frames from this port'),
@@ -63,6 +80,8 @@ export const LINK_SETTINGS: readonly LinkSetting[] = [
   portFlag('bcast_flood', 'bcastFlood', true, 'flood broadcast to this port'),
   portFlag('isolated', 'isolated', false, 'bridge frames from this port only to ports that are not isolated (the gateway is not)'),
   portFlag('hairpin', 'hairpin', false, 'send a frame back out of this port when its destination is behind it'),
+  portFlag('locked', 'locked', false, 'let in only source MACs with a static or sticky entry on this port (fdb add)'),
+  maxLearned,
 ];
 
 /** The settings' names and the words each takes, for help and errors: "learning on|off, flood on|off, ...". */

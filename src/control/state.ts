@@ -24,8 +24,6 @@ export interface AttachmentState {
   offloads?: boolean;
   /** Anti-spoofing on its port, bound to `mac` and `ip`. */
   secure?: boolean;
-  /** Its port's learn limit, when it has one. */
-  maxLearned?: number;
 }
 
 export interface PacketPortState {

@@ -13,7 +13,7 @@
 //       nat-filtering: endpoint    # optional: endpoint, address or address-port (default)
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0 }
-//         lab: { secure: true, max-learned: 4 }   # anti-spoofing; the most MACs its port learns
+//         lab: { secure: true }    # anti-spoofing: its port sends only as its own MAC and address
 //         db: {}                   # every field optional: next free address, MAC from it
 //       interfaces: [veth-host0]   # existing interfaces in the host, joined through AF_PACKET
 //       links:                     # optional: bridge settings of a namespace's or interface's port
@@ -31,7 +31,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 
 import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
-import { MAX_LEARNED, POLL_CPU, POLL_US } from './limits.js';
+import { POLL_CPU, POLL_US } from './limits.js';
 import { linkSetting, linkSettingsList, parseLinkValue, type LinkSettings } from './link-settings.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs } from './protocol.js';
@@ -90,7 +90,7 @@ export class TopologyError extends InputError {
 }
 
 const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'namespaces', 'interfaces', 'links'];
-const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', 'max-learned'];
+const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure'];
 const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
 
@@ -229,11 +229,6 @@ function readNamespace(r: Reader, netns: string, node: Node | null, path: string
       case 'secure': {
         const secure = r.boolean(value, at);
         if (secure !== undefined) spec.secure = secure;
-        break;
-      }
-      case 'max-learned': {
-        const maxLearned = r.integer(value, at, MAX_LEARNED.min, MAX_LEARNED.max);
-        if (maxLearned !== undefined) spec.maxLearned = maxLearned;
         break;
       }
       default:

@@ -57,7 +57,6 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   const pending: AttachmentState = {
     netns, portId: -1, tap: uniqueName('tsp'), ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace,
     ...(args.secure === true && { secure: true }),
-    ...(args.maxLearned !== undefined && args.maxLearned > 0 && { maxLearned: args.maxLearned }),
   };
   ctx.attachments.set(netns, pending);
   ctx.save();
@@ -66,7 +65,7 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
     if (createdNamespace) await createNamespace(netns);
     // A namespace the user made may still have its loopback down.
     if (!createdNamespace) await ipIn(netns, 'link', 'set', 'dev', 'lo', 'up');
-    port = await ctx.sw.addTapPort({ name: pending.tap, persist: true, ...(args.offloads !== undefined && { offloads: args.offloads }), ...portSecurity(pending) });
+    port = await ctx.sw.addTapPort({ name: pending.tap, persist: true, ...(args.offloads !== undefined && { offloads: args.offloads }), ...secureBinding(pending), ...(args.maxLearned !== undefined && { maxLearned: args.maxLearned }) });
     const cidr = `${numberToIp(ipn)}/${prefix}`;
     await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
     ctx.sw.setPortMtu(port.id, mtu);
@@ -86,9 +85,9 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   return viewOf(ctx, port, attachment, 'up');
 }
 
-/** The port security an attachment asks for: its learn limit, and with --secure its own address as the binding. */
-function portSecurity(a: AttachmentState): PortSettings {
-  return { ...(a.maxLearned !== undefined && { maxLearned: a.maxLearned }), ...(a.secure === true && { secure: { mac: a.mac, ip: a.ip } }) };
+/** With --secure, the attachment's own MAC and address as its port's binding. A learn limit is a link setting, which the state file keeps with the others. */
+function secureBinding(a: AttachmentState): PortSettings {
+  return a.secure === true ? { secure: { mac: a.mac, ip: a.ip } } : {};
 }
 
 /** A namespace the user made may have an interface of that name already, most often eth0. */
@@ -148,7 +147,7 @@ export async function adopt(ctx: DaemonContext, a: AttachmentState): Promise<voi
   try {
     if (a.portId < 0) throw new InputError('it was still being attached when the daemon died');
     if (!namespaceExists(a.netns)) throw new InputError('the namespace is gone');
-    port = await ctx.sw.addTapPort({ name: a.tap, adopt: { netns: a.netns, ifname: a.ifname }, persist: true, ...(a.offloads !== undefined && { offloads: a.offloads }), ...portSecurity(a) });
+    port = await ctx.sw.addTapPort({ name: a.tap, adopt: { netns: a.netns, ifname: a.ifname }, persist: true, ...(a.offloads !== undefined && { offloads: a.offloads }), ...secureBinding(a) });
     ctx.sw.setPortMtu(port.id, a.mtu);
     ctx.attachments.set(a.netns, { ...a, portId: port.id });
     ctx.log(`adopted ${a.netns}: ${a.ifname} ${a.ip}/${a.prefix} ${a.mac} on port ${port.id}`);
