@@ -41,7 +41,7 @@ function portBlock(p: PortView, uplinkPort: number | undefined): string[] {
     `${INDENT}${INDENT}id ${p.id}, ${p.kind} ${p.name}, ${where}`,
     `${INDENT}${INDENT}ip ${p.ip ?? '-'}, mac ${p.mac ?? '-'}, mtu ${p.mtu ?? '-'}, state ${p.state}`,
     `${INDENT}${INDENT}queues ${p.queues} (workers ${p.workers}), offloads ${p.offloads.join(',') || 'off'}`,
-    `${INDENT}${INDENT}link ${formatLinkSettings(readLinkSettings(p))}`,
+    `${INDENT}${INDENT}link ${formatLinkSettings(readLinkSettings(p))}, secure ${p.secure ? 'on' : 'off'}`,
   ];
 }
 
