@@ -135,7 +135,7 @@ describe('static entries', () => {
     const { fdb } = fakeTable({ size: 4, ageingSeconds: 10 });
     learn(fdb, A, 1);
     fdb.addStatic(A, 1);
-    expect(fdb.entries()).toEqual([{ mac: A, vlan: 0, port: 1, static: true, ageSeconds: 0 }]);
+    expect(fdb.entries()).toEqual([{ mac: A, vlan: 0, port: 1, static: true, sticky: false, ageSeconds: 0 }]);
     expect(learn(fdb, A, 2)).toBe('static');
     expect(lookup(fdb, A)).toBe(1);
   });
@@ -380,8 +380,8 @@ describe('listing', () => {
     fdb.addStatic('2:AB:CD:EF:0:1', 3);
     clock.t = 2_500;
     expect(fdb.entries()).toEqual([
-      { mac: 'fe:ed:fa:ce:0a:0b', vlan: 0, port: 1, static: false, ageSeconds: 2.5 },
-      { mac: '02:ab:cd:ef:00:01', vlan: 0, port: 3, static: true, ageSeconds: 0 },
+      { mac: 'fe:ed:fa:ce:0a:0b', vlan: 0, port: 1, static: false, sticky: false, ageSeconds: 2.5 },
+      { mac: '02:ab:cd:ef:00:01', vlan: 0, port: 3, static: true, sticky: false, ageSeconds: 0 },
     ]);
   });
 

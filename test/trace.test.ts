@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DROP_REASON_INFO, type DropReason } from '../src/dataplane/core/drop-reasons.js';
 import { FDB_DEFAULT_SIZE } from '../src/dataplane/l2/fdb.js';
 import { ICMP_ERROR_BURST } from '../src/dataplane/l3/icmp-errors.js';
-import { PORT_DEFAULT_FLAGS, PORT_FLOOD, PORT_LEARNING, PORT_PRESENT } from '../src/dataplane/core/port-table.js';
+import { PORT_DEFAULT_FLAGS, PORT_FLOOD, PORT_ISOLATED, PORT_LEARNING, PORT_LOCKED, PORT_PRESENT } from '../src/dataplane/core/port-table.js';
 import { createFound } from '../src/dataplane/l3/conntrack.js';
 import { HOLD_PER_SOURCE } from '../src/dataplane/l3/frag-queue.js';
 import { FragmentTable } from '../src/dataplane/l3/fragments.js';
@@ -370,6 +370,18 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
   tcp_out_of_window: (rig) => {
     handshake(tcpToOutside(rig, 1, 40000));
     return { port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},tcp_src=80,tcp_dst=40000,tcp_flags=R,tcp_seq=2000000000`) };
+  },  isolated: (rig) => {
+    for (const p of [1, 2]) rig.table[p] = PORT_PRESENT | PORT_DEFAULT_FLAGS | PORT_ISOLATED;
+    rig.fdb.addStatic(hostMac(2), 2);
+    return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
+  },
+  locked: (rig) => {
+    rig.table[1]! |= PORT_LOCKED;
+    return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
+  },
+  spoofed: (rig) => {
+    rig.secure(1, { mac: hostMac(1), ip: hostIp(1) });
+    return { port: 1, frame: udp(3, hostMac(2), hostIp(2)) };
   },
   vlan_not_member: (rig) => {
     rig.vlans.setAccess(1, 10);

@@ -1,5 +1,6 @@
 // Switches as a whole: the list `tapswitch ls` prints, as `docker network ls` does, and the one view
 // of a switch `tapswitch inspect` prints, as an indented block in the manner of `ovs-vsctl show`.
+import { formatLinkSettings, readLinkSettings } from '../control/link-settings.js';
 import type { InspectView, PortView } from '../control/protocol.js';
 import { summarizeVlans } from '../control/port-vlans.js';
 import { VLAN_UNTAGGED } from '../dataplane/l2/vlan-table.js';
@@ -43,6 +44,7 @@ function portBlock(p: PortView, uplinkPort: number | undefined): string[] {
     `${INDENT}${INDENT}ip ${p.ip ?? '-'}, mac ${p.mac ?? '-'}, mtu ${p.mtu ?? '-'}, state ${p.state}`,
     `${INDENT}${INDENT}queues ${p.queues} (workers ${p.workers}), offloads ${p.offloads.join(',') || 'off'}`,
     `${INDENT}${INDENT}vlans ${summarizeVlans(p.vlans)}`,
+    `${INDENT}${INDENT}link ${formatLinkSettings(readLinkSettings(p))}, secure ${p.secure ? 'on' : 'off'}`,
   ];
 }
 

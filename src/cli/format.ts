@@ -3,6 +3,7 @@ import type { CtEntry, CtTuple } from '../dataplane/l3/conntrack.js';
 import type { FdbView, NatView, PortView } from '../control/protocol.js';
 import type { SwitchStats, WorkerStats } from '../switch/switch.js';
 import { DROP_REASON_INFO } from '../dataplane/core/drop-reasons.js';
+import { changedLinkSettings, formatLinkSettings } from '../control/link-settings.js';
 import { KERNEL_DROP_INFO } from '../switch/kernel-counters.js';
 import { count } from '../util/plural.js';
 import { inVlan, summarizeVlans } from '../control/port-vlans.js';
@@ -17,15 +18,20 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function formatPorts(ports: PortView[]): string {
   if (ports.length === 0) return 'no ports';
   return table(
-    ['ID', 'NAME', 'INTERNAL', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS', 'OFFLOADS', 'VLANS'],
-    ports.map((p) => [p.id, p.label, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off', summarizeVlans(p.vlans)]),
+    ['ID', 'NAME', 'INTERNAL', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS', 'OFFLOADS', 'VLANS', 'LINK'],
+    ports.map((p) => [p.id, p.label, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off', summarizeVlans(p.vlans), linkColumn(p)]),
   );
+}
+
+/** The bridge settings a port has changed from their defaults, as `isolated=on,learning=off`, then `secure` when it is (attach --secure); or `-`. */
+function linkColumn(p: PortView): string {
+  return [formatLinkSettings(changedLinkSettings(p), '=', ','), ...(p.secure ? ['secure'] : [])].filter((part) => part !== '').join(',') || '-';
 }
 
 /** One line per entry, as `bridge fdb show` prints them. */
 export function formatFdb(entries: FdbView[], switchName: string): string {
   if (entries.length === 0) return 'no entries';
-  return entries.map((e) => `${e.mac} dev ${e.portName}${inVlan(e.vlan)} master ${switchName} ${e.static ? 'static' : `ageing ${e.ageSeconds.toFixed(1)}s`}`).join('\n');
+  return entries.map((e) => `${e.mac} dev ${e.portName}${inVlan(e.vlan)} master ${switchName} ${e.static ? 'static' : `${e.sticky ? 'sticky ' : ''}ageing ${e.ageSeconds.toFixed(1)}s`}`).join('\n');
 }
 
 function nonZeroDrops(drops: Record<string, number>): string {
@@ -47,10 +53,10 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
   const rate = (now: number, before: number | undefined) => (before === undefined ? now : Math.round((now - before) / seconds));
   const suffix = previous ? '/s' : '';
   const ports = table(
-    ['PORT', 'NAME', `RX PKTS${suffix}`, `RX BYTES${suffix}`, `TX PKTS${suffix}`, `TX BYTES${suffix}`, 'RX ERRORS', 'DROPS', 'KERNEL DROPS'],
+    ['PORT', 'NAME', `RX PKTS${suffix}`, `RX BYTES${suffix}`, `TX PKTS${suffix}`, `TX BYTES${suffix}`, 'RX ERRORS', 'LEARN_LIMITED', 'DROPS', 'KERNEL DROPS'],
     stats.ports.map((p) => {
       const b = previous?.ports.find((q) => q.id === p.id);
-      return [p.id, p.name, rate(p.rxPackets, b?.rxPackets), rate(p.rxBytes, b?.rxBytes), rate(p.txPackets, b?.txPackets), rate(p.txBytes, b?.txBytes), p.rxErrors, nonZeroDrops(p.drops), nonZeroDrops(p.kernelDrops ?? {})];
+      return [p.id, p.name, rate(p.rxPackets, b?.rxPackets), rate(p.rxBytes, b?.rxBytes), rate(p.txPackets, b?.txPackets), rate(p.txBytes, b?.txBytes), p.rxErrors, p.learnLimited, nonZeroDrops(p.drops), nonZeroDrops(p.kernelDrops ?? {})];
     }),
   );
   const workers = table(
@@ -65,7 +71,7 @@ export function formatStats(stats: SwitchStats, previous?: SwitchStats, seconds 
   const restarts = `worker_restarts: ${stats.workerRestarts}${lastFailures.join('')}`;
   const drops = formatDrops(stats);
   const f = stats.fdb;
-  const fdb = `fdb: ${count(f.entries, 'entry', 'entries')}, ${f.learned} learned, ${count(f.moves, 'move')}, ${count(f.evictions, 'eviction')}, ${f.aged} aged, ${f.full} not learned (full)`;
+  const fdb = `fdb: ${count(f.entries, 'entry', 'entries')}, ${f.learned} learned, ${count(f.moves, 'move')}, ${count(f.evictions, 'eviction')}, ${f.aged} aged, ${f.full} not learned (full), ${count(f.staticConflicts, 'move')} of static or sticky MACs refused`;
   const c = stats.conntrack;
   const conntrack = c ? `\nconntrack: ${c.entries}/${c.max} sessions, ${c.created} created, ${c.expired} expired, ${c.full} new flows dropped (conntrack full), ${c.portsExhausted} dropped (no free port), ${c.earlyDrops} unanswered evicted early, ${c.hostLimited} new flows dropped (host limit ${c.maxPerHost > 0 ? `${c.maxPerHost} per host` : 'off'}), ${c.tcpHeld} TCP segments passed without moving their session (RFC 5961)` : '';
   return `${ports}\n\n${workers}\n${restarts}\n\n${drops}\n\n${fdb}${conntrack}`;

@@ -14,6 +14,7 @@ import * as cleanup from './commands/cleanup.js';
 import * as demo from './commands/demo.js';
 import * as fdb from './commands/fdb.js';
 import * as inspect from './commands/inspect.js';
+import * as link from './commands/link.js';
 import * as ls from './commands/ls.js';
 import * as nat from './commands/nat.js';
 import * as port from './commands/port.js';
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
     .addOption(timeoutOption())
     .hook('preAction', (program) => setAnswerTimeout((program.opts() as { timeout: number }).timeout))
     .exitOverride();
-  for (const group of [up, ls, inspect, attach, port, vlan, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);
+  for (const group of [up, ls, inspect, attach, port, vlan, link, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);
   return program;
 }
 

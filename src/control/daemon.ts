@@ -27,6 +27,7 @@ import type { DaemonStream } from './requests/context.js';
 import { startTraceStream, tracePacket } from './requests/trace.js';
 import type { DaemonContext } from './requests/context.js';
 import { fdbAdd, fdbDel, fdbFlush, fdbShow } from './requests/fdb.js';
+import { linkSet, linkShow, linkStates } from './requests/link.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
 import { addInterface, portLabel, portViews, removeInterface, statsView } from './requests/ports.js';
 import { vlanAdd, vlanDel, vlanShow } from './requests/vlans.js';
@@ -304,8 +305,10 @@ export class Daemon implements DaemonContext {
     'port-add': (args) => addInterface(this, args),
     'port-del': (args) => removeInterface(this, args.ifname),
     ports: () => portViews(this),
+    'link-set': (args) => this.saved(linkSet(this, args.port, args.settings)),
+    'link-show': (args) => linkShow(this, args.port),
     'fdb-show': () => fdbShow(this),
-    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, { ...(args.replace !== undefined && { replace: args.replace }), ...(args.vlan !== undefined && { vlan: args.vlan }) })),
+    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, { ...(args.replace !== undefined && { replace: args.replace }), ...(args.vlan !== undefined && { vlan: args.vlan }), ...(args.sticky !== undefined && { sticky: args.sticky }) })),
     'fdb-del': (args) => this.saved(fdbDel(this, args.mac, args.vlan)),
     'fdb-flush': (args) => this.saved(fdbFlush(this, args.port, args.static)),
     stats: () => statsView(this),
@@ -348,7 +351,8 @@ export class Daemon implements DaemonContext {
       interfaces: [...this.interfaces.values()].map((p) => ({ ...p, offloads: (ports.get(p.portId)?.vnetHdrSize ?? 0) > 0, ...vlansOf(ports.get(p.portId)) })),
       uplink: this.uplink,
       published: [...this.published.values()],
-      fdb: this.sw.fdbEntries().filter((e) => e.static && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName, ...(e.vlan !== VLAN_UNTAGGED && { vlan: e.vlan }) })),
+      fdb: this.sw.fdbEntries().filter((e) => (e.static || e.sticky) && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName, ...(e.vlan !== VLAN_UNTAGGED && { vlan: e.vlan }), ...(e.sticky && { sticky: true }) })),
+      links: linkStates(this),
       options: this.startOptions,
     };
     writeState(this.paths.state, state);

@@ -13,6 +13,8 @@ export interface Limit {
 export const MTU: Limit = { min: 68, max: 65521, unit: 'bytes' };
 export const WORKERS: Limit = { min: 1, max: 64 };
 export const FDB_SIZE: Limit = { min: 1, max: 1 << 24, unit: 'entries' };
+/** A port's learn limit; the FDB's size caps it again when it is set. */
+export const MAX_LEARNED: Limit = { min: 0, max: 1 << 24, unit: 'MACs' };
 export const AGEING: Limit = { min: 0, max: 1_000_000, unit: 'seconds' };
 export const CONNTRACK_MAX: Limit = { min: 1, max: 1 << 22, unit: 'sessions' };
 /** The adaptive polling window and CPU cap, whose ranges the switch's options define. */

@@ -10,7 +10,8 @@ import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
-import { MTU, VID } from './limits.js';
+import { LINK_SETTINGS_SHAPE, type LinkSettings } from './link-settings.js';
+import { MAX_LEARNED, MTU, VID } from './limits.js';
 import { VID_LIST, type VlanArgs } from './port-vlans.js';
 import type { TraceArgs } from './trace-stream.js';
 import { checkArgs, describe, flag, oneOf, optional, text, whole, type Fields } from './validate.js';
@@ -26,6 +27,10 @@ export interface AttachArgs extends VlanArgs {
   mtu?: number;
   /** The virtio header and its offloads on this port (default on). */
   offloads?: boolean;
+  /** Anti-spoofing: the port may send only as the attach MAC and IPv4 address. */
+  secure?: boolean;
+  /** The most MACs the port may learn (0: no limit). */
+  maxLearned?: number;
 }
 
 /** An existing interface joined through AF_PACKET (`tapswitch port add`). */
@@ -49,8 +54,11 @@ export type Request =
   | { cmd: 'port-add'; args: PortAddArgs }
   | { cmd: 'port-del'; args: { ifname: string } }
   | { cmd: 'ports' }
+  /** Per-port bridge settings, like `bridge link set` and `bridge link show`. */
+  | { cmd: 'link-set'; args: { port: string; settings: Partial<LinkSettings> } }
+  | { cmd: 'link-show'; args: { port?: string } }
   | { cmd: 'fdb-show' }
-  | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean; vlan?: number } }
+  | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean; vlan?: number; sticky?: boolean } }
   | { cmd: 'fdb-del'; args: { mac: string; vlan?: number } }
   | { cmd: 'fdb-flush'; args: { port?: string; static?: boolean } }
   | { cmd: 'stats' }
@@ -124,6 +132,22 @@ export interface PortView {
   offloads: readonly string[];
   flags: PortFlags;
   vlans: PortVlans;
+  /** The most MACs the port may learn; 0: no limit. */
+  maxLearned: number;
+  /** Whether it may send only as its own MAC and address (attach --secure). */
+  secure: boolean;
+}
+
+/** A port's bridge settings, as `tapswitch link show` lists them. */
+export interface LinkView {
+  id: number;
+  /** The name a user knows the port by, as in PortView. */
+  label: string;
+  name: string;
+  kind: PortView['kind'];
+  state: string;
+  mtu: number | null;
+  settings: LinkSettings;
 }
 
 /** A port's VLANs, as `tapswitch vlan show` lists them. */
@@ -228,13 +252,17 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
     mtu: optional(whole(MTU.min, MTU.max, 'the MTU in bytes')),
     offloads: OFFLOADS,
     ...PORT_VLANS,
+    secure: optional(flag('whether the port may send only as its own MAC and address')),
+    maxLearned: optional(whole(MAX_LEARNED.min, MAX_LEARNED.max, 'the most MACs the port may learn, 0 for no limit')),
   },
   detach: { netns: text('a namespace name') },
   'port-add': { ifname: text('an interface name'), offloads: OFFLOADS, ...PORT_VLANS },
   'port-del': { ifname: text('an interface name') },
   ports: {},
+  'link-set': { port: PORT_REF, settings: LINK_SETTINGS_SHAPE },
+  'link-show': { port: optional(PORT_REF) },
   'fdb-show': {},
-  'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')), vlan: optional(VLAN_ID) },
+  'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')), vlan: optional(VLAN_ID), sticky: optional(flag('whether the entry ages like a learned one')) },
   'fdb-del': { mac: text('a MAC address'), vlan: optional(VLAN_ID) },
   'fdb-flush': { port: optional(PORT_REF), static: optional(flag('whether static entries go too')) },
   stats: {},
@@ -313,6 +341,8 @@ export interface Results {
   'port-add': PortView;
   'port-del': { ifname: string; flushed: number };
   ports: PortView[];
+  'link-set': LinkView;
+  'link-show': LinkView[];
   'fdb-show': FdbView[];
   'fdb-add': FdbAddView;
   'fdb-del': { mac: string; vlan: number };

@@ -6,6 +6,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 import type { PortVlans } from '../dataplane/l2/vlan-table.js';
 import type { DaemonOptions } from './daemon.js';
+import type { LinkSettings } from './link-settings.js';
 import type { PublishArgs, UplinkArgs } from './protocol.js';
 
 export interface AttachmentState {
@@ -24,6 +25,8 @@ export interface AttachmentState {
   offloads?: boolean;
   /** The VLANs the port carries, as the daemon last saw them. */
   vlans?: PortVlans;
+  /** Anti-spoofing on its port, bound to `mac` and `ip`. */
+  secure?: boolean;
 }
 
 export interface PacketPortState {
@@ -39,6 +42,14 @@ export interface StaticEntryState {
   port: string;
   /** Its VLAN; none: the untagged domain. */
   vlan?: number;
+  /** A sticky entry (fdb add ... sticky), which ages. */
+  sticky?: boolean;
+}
+
+/** A port's bridge settings that differ from their defaults; its port by name, as for static entries. */
+export interface LinkState {
+  port: string;
+  settings: Partial<LinkSettings>;
 }
 
 /** How the daemon was started, but for what the state records on its own (subnet, gateway, workers). */
@@ -57,6 +68,7 @@ export interface SwitchState {
   uplink?: UplinkArgs | null;
   published?: PublishArgs[];
   fdb?: StaticEntryState[];
+  links?: LinkState[];
   options?: StartOptions;
 }
 

@@ -14,10 +14,13 @@
 //       gateway-vlan: 10           # optional: the VLAN the gateway lives on (default: untagged)
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0, vlan: 10 }
+//         lab: { secure: true }    # anti-spoofing: its port sends only as its own MAC and address
 //         db: {}                   # every field optional: next free address, MAC from it
 //       interfaces:                # existing interfaces in the host, joined through AF_PACKET
 //         - veth-host0
 //         - { name: veth-host1, trunk: "10,20,100-110", native: 1 }
+//       links:                     # optional: bridge settings of a namespace's or interface's port
+//         web: { isolated: on, learning: off }
 // Namespaces and interfaces take one of vlan (an access port), trunk (with native) and qinq (an
 // 802.1ad tunnel port), as `attach` and `port add` take --vlan, --trunk, --native and --qinq.
 //
@@ -34,6 +37,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import { POLL_CPU, POLL_US, VID } from './limits.js';
+import { linkSetting, linkSettingsList, parseLinkValue, type LinkSettings } from './link-settings.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs, PortAddArgs } from './protocol.js';
 import { parseVids, portVlansOf, type VlanArgs } from './port-vlans.js';
@@ -54,6 +58,8 @@ export interface SwitchSpec {
   gatewayVlan?: number;
   namespaces: AttachArgs[];
   interfaces: PortAddArgs[];
+  /** Bridge settings by the port's name: one of the namespaces or interfaces. */
+  links?: { port: string; settings: Partial<LinkSettings> }[];
 }
 
 export interface Position {
@@ -90,9 +96,9 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'namespaces', 'interfaces'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'namespaces', 'interfaces', 'links'];
 const VLAN_FIELDS = ['vlan', 'trunk', 'native', 'qinq'] as const;
-const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', ...VLAN_FIELDS];
+const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', ...VLAN_FIELDS];
 const INTERFACE_FIELDS = ['name', ...VLAN_FIELDS];
 const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
@@ -174,6 +180,12 @@ class Reader {
     return node.value;
   }
 
+  boolean(node: Node | null, path: string): boolean | undefined {
+    if (!isScalar(node) || typeof node.value !== 'boolean') return this.report(node, path, 'must be true or false');
+    this.mark(node, path);
+    return node.value;
+  }
+
   /** The items of a list, each with its path. */
   items(node: Node | null, path: string): [Node | null, string][] {
     if (node === null) return [];
@@ -241,6 +253,11 @@ function readNamespace(r: Reader, netns: string, node: Node | null, path: string
       case 'qinq':
         readVlanField(r, field, value, at, spec);
         break;
+      case 'secure': {
+        const secure = r.boolean(value, at);
+        if (secure !== undefined) spec.secure = secure;
+        break;
+      }
       default:
         r.reportAt(at, `unknown field; expected one of ${NAMESPACE_FIELDS.join(', ')}`);
     }
@@ -288,6 +305,19 @@ function readInterface(r: Reader, node: Node | null, path: string): PortAddArgs 
   checkVlanFields(r, path, spec);
   if (!named) r.reportAt(path, 'names no interface: give it a name, like { name: veth-host0, trunk: 10,20 }');
   return spec.ifname === '' ? undefined : spec;
+}
+
+/** A port's bridge settings, each `name: on|off` (YAML's true and false count as on and off). */
+function readLinkSettingsOf(r: Reader, node: Node | null, path: string): Partial<LinkSettings> {
+  const settings: Record<string, unknown> = {};
+  for (const [name, value] of r.entries(node, path)) {
+    const at = `${path}.${name}`;
+    if (!r.valid(at, name, linkSetting)) continue;
+    const word = isScalar(value) && typeof value.value === 'boolean' ? (value.value ? 'on' : 'off') : r.string(value, at);
+    if (word !== undefined && r.valid(at, word, (text) => parseLinkValue(name, text))) settings[name] = parseLinkValue(name, word);
+  }
+  if (r.entries(node, path).length === 0) r.report(node, path, `names no setting; settings: ${linkSettingsList()}`);
+  return settings as Partial<LinkSettings>;
 }
 
 function unicastMac(text: string): void {
@@ -356,6 +386,9 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
       case 'interfaces':
         spec.interfaces = r.items(value, at).flatMap(([item, itemAt]) => readInterface(r, item, itemAt) ?? []);
         break;
+      case 'links':
+        spec.links = r.entries(value, at).map(([port, node]) => ({ port, settings: readLinkSettingsOf(r, node, `${at}.${port}`) }));
+        break;
       default:
         r.reportAt(at, `unknown field; expected one of ${SWITCH_FIELDS.join(', ')}`);
     }
@@ -411,6 +444,14 @@ function checkNamespaces(r: Reader, spec: SwitchSpec): void {
   }
 }
 
+/** Each port a switch's links name is one of its namespaces or interfaces. */
+function checkLinks(r: Reader, spec: SwitchSpec): void {
+  const ports = new Set([...spec.namespaces.map((ns) => ns.netns), ...spec.interfaces.map((i) => i.ifname)]);
+  for (const link of spec.links ?? []) {
+    if (!ports.has(link.port)) r.reportAt(`switches.${spec.name}.links.${link.port}`, `names no namespace or interface of ${spec.name}: name one of ${[...ports].join(', ') || 'its ports (it has none)'}`);
+  }
+}
+
 /** What the switches of a file must not share: overlapping subnets, a namespace's interface, a host interface. */
 function checkAcrossSwitches(r: Reader, switches: SwitchSpec[]): void {
   const subnets: { subnet: Subnet; path: string }[] = [];
@@ -455,6 +496,7 @@ export function inspectTopology(text: string, file = 'topology'): { topology: To
     topology.switches = r.entries(switchesEntry[1], 'switches').map(([name, node]) => readSwitch(r, name, node));
     if (topology.switches.length === 0) r.report(switchesEntry[1], 'switches', 'names no switch');
     for (const spec of topology.switches) checkNamespaces(r, spec);
+    for (const spec of topology.switches) checkLinks(r, spec);
     checkAcrossSwitches(r, topology.switches);
   }
   return { topology, mistakes: r.mistakes };

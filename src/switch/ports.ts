@@ -5,10 +5,13 @@
 import type { Counters } from '../dataplane/core/counters.js';
 import { MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
 import { FrameRing } from '../dataplane/core/frame-ring.js';
-import { MAX_PORTS, PORT_MTU_SHIFT, PORT_PRESENT, bitsToFlags, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
+import { MAX_PORTS, PORT_MTU_SHIFT, PORT_PRESENT, PORT_SECURE, bitsToFlags, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
 import type { AnyQueueSpec } from '../dataplane/core/queue.js';
-import type { Fdb } from '../dataplane/l2/fdb.js';
+import { checkMaxLearned, type Fdb } from '../dataplane/l2/fdb.js';
 import type { PortVlans, VlanTable } from '../dataplane/l2/vlan-table.js';
+import type { PortBinding, PortBindings } from '../dataplane/l2/port-bindings.js';
+import { ipv4ToNumber } from '../packet/ipv4.js';
+import { formatMac, parseMac } from '../packet/mac.js';
 import { openPacket, type PacketSocket } from '../native/packet.js';
 import { openTap, type TapDevice } from '../native/tap.js';
 import { uniqueName } from '../netns/names.js';
@@ -16,10 +19,21 @@ import { checkInt } from './options.js';
 import type { WorkerPool } from './workers.js';
 
 export type PortKind = 'tap' | 'packet' | 'memory';
+export type { PortBinding } from '../dataplane/l2/port-bindings.js';
 
-export interface TapPortOptions {
-  name?: string;
+/** What every kind of port may be given at its creation: its bridge flags and its port security. */
+export interface PortSettings {
   flags?: Partial<PortFlags>;
+  /** The most MACs the port may learn, like fdb_max_learned (0, the default: no limit). */
+  maxLearned?: number;
+  /** Anti-spoofing: the port may send only as this MAC and IPv4 address (attach --secure). */
+  secure?: PortBinding;
+  /** Which VLANs it carries (default: mode all). */
+  vlans?: PortVlans;
+}
+
+export interface TapPortOptions extends PortSettings {
+  name?: string;
   uring?: boolean;
   /** The virtio header and its offloads (default: the switch's). */
   offloads?: boolean;
@@ -27,28 +41,20 @@ export interface TapPortOptions {
   persist?: boolean;
   /** Join the persistent TAP `ifname` in namespace `netns` instead of creating one; the port is still called `name`. */
   adopt?: { netns: string; ifname: string };
-  /** Which VLANs it carries (default: mode all). */
-  vlans?: PortVlans;
 }
 
-export interface PacketPortOptions {
+export interface PacketPortOptions extends PortSettings {
   ifname: string;
   netns?: string;
-  flags?: Partial<PortFlags>;
   promisc?: boolean;
   /** PACKET_VNET_HDR (default: the switch's offloads). */
   offloads?: boolean;
-  /** Which VLANs it carries (default: mode all). */
-  vlans?: PortVlans;
 }
 
-export interface MemoryPortOptions {
+export interface MemoryPortOptions extends PortSettings {
   name?: string;
-  flags?: Partial<PortFlags>;
   /** Frames per ring (default 1024). */
   capacity?: number;
-  /** Which VLANs it carries (default: mode all). */
-  vlans?: PortVlans;
 }
 
 export interface PortInfo {
@@ -64,6 +70,10 @@ export interface PortInfo {
   mtu: number;
   /** Which VLANs it carries and in which form (l2/vlan-table.ts). */
   vlans: PortVlans;
+  /** The most MACs it may learn; 0: no limit. */
+  maxLearned: number;
+  /** What it may send as when it is secure, else null. */
+  secure: PortBinding | null;
 }
 
 /** A port without a kernel: frames go in and come out of shared rings, for tests and benchmarks. */
@@ -92,7 +102,7 @@ export class PortRegistry {
 
   constructor(
     private readonly workers: WorkerPool,
-    private readonly tables: { portTable: Int32Array; counters: Counters; fdb: Fdb; vlans: VlanTable },
+    private readonly tables: { portTable: Int32Array; counters: Counters; fdb: Fdb; vlans: VlanTable; bindings: PortBindings },
     /** Whether ports get the virtio header unless they say otherwise. */
     private readonly offloads: boolean,
     private readonly assertOpen: () => void,
@@ -181,6 +191,8 @@ export class PortRegistry {
     await Promise.allSettled(this.workers.live().map((w) => this.workers.command(w, { type: 'removePort', id })));
     this.tables.fdb.flushPort(id);
     this.tables.vlans.reset(id);
+    this.tables.fdb.resetPort(id);
+    this.tables.bindings.clear(id);
     this.records.delete(id);
     record.close();
   }
@@ -220,6 +232,25 @@ export class PortRegistry {
     const record = this.record(id);
     record.info.flags = bitsToFlags(flagsToBits(flags, flagsToBits(record.info.flags)));
     this.storePortWord(id, record);
+    return record.info;
+  }
+
+  /** The most MACs the port may learn from now on (0: no limit); what it learned already stays. */
+  setMaxLearned(id: number, max: number): PortInfo {
+    const record = this.record(id);
+    this.tables.fdb.setMaxLearned(id, checkMaxLearned(max, this.tables.fdb.size));
+    record.info.maxLearned = max;
+    return record.info;
+  }
+
+  /** Makes the port secure, bound to `binding`, or (null) no longer secure. */
+  setSecure(id: number, binding: PortBinding | null): PortInfo {
+    const record = this.record(id);
+    record.info.secure = binding && checkBinding(binding);
+    // The binding is in place while the port's word says secure, so no frame meets a secure port without one.
+    if (record.info.secure) this.tables.bindings.set(id, record.info.secure);
+    this.storePortWord(id, record);
+    if (!record.info.secure) this.tables.bindings.clear(id);
     return record.info;
   }
 
@@ -280,18 +311,24 @@ export class PortRegistry {
 
   /** The port's word in the shared port table: present, its flags, its role and its MTU. */
   private storePortWord(id: number, record: PortRecord): void {
-    Atomics.store(this.tables.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | record.role | (record.info.mtu << PORT_MTU_SHIFT));
+    const secure = record.info.secure !== null ? PORT_SECURE : 0;
+    Atomics.store(this.tables.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | secure | record.role | (record.info.mtu << PORT_MTU_SHIFT));
   }
 
-  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], options: { flags?: Partial<PortFlags>; vlans?: PortVlans }, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0, sockets: readonly PacketSocket[] = []): Promise<PortInfo> {
+  private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], settings: PortSettings, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0, sockets: readonly PacketSocket[] = []): Promise<PortInfo> {
     this.assertOpen();
+    const maxLearned = checkMaxLearned(settings.maxLearned ?? 0, this.tables.fdb.size);
+    const secure = settings.secure ? checkBinding(settings.secure) : null;
     const id = this.allocateId();
     // Set before the port is present, so its first frame meets its VLANs; checked before anything is added.
-    this.tables.vlans.set(id, options.vlans ?? { mode: 'all' });
-    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(options.flags ?? {})), mtu: 0, vlans: this.tables.vlans.show(id) };
+    this.tables.vlans.set(id, settings.vlans ?? { mode: 'all' });
+    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(settings.flags ?? {})), mtu: 0, vlans: this.tables.vlans.show(id), maxLearned, secure };
     const record: PortRecord = { info, close, removing: false, role, sockets, socketBufferFull: 0 };
     this.records.set(id, record);
     this.tables.counters.clearPort(id);
+    // In place before the port is present, so its first frame already meets them.
+    this.tables.fdb.setMaxLearned(id, maxLearned);
+    if (secure) this.tables.bindings.set(id, secure);
     try {
       await Promise.all(queues.map((queue, w) => this.workers.command(w, { type: 'addPort', id, queue })));
     } catch (e) {
@@ -307,4 +344,12 @@ export class PortRegistry {
     if (requested === true && !this.offloads) throw new RangeError('this switch was created with offloads off, so its slots cannot hold GSO frames: create it with offloads on');
     return requested ?? this.offloads;
   }
+}
+
+/** A binding in the forms `ip link` and `ip addr` print: a unicast MAC and an IPv4 address. */
+function checkBinding(binding: PortBinding): PortBinding {
+  const mac = parseMac(binding.mac);
+  if ((mac[0]! & 1) !== 0 || mac.every((b) => b === 0)) throw new RangeError(`a secure port's MAC must be unicast, not multicast or all zero: got ${binding.mac}`);
+  ipv4ToNumber(binding.ip);
+  return { mac: formatMac(mac), ip: binding.ip };
 }

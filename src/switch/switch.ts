@@ -9,6 +9,7 @@ import { GATEWAY_PORT, MAX_PORTS, PORT_PRESENT, createPortTable, type PortFlags 
 import type { PollSettings } from '../dataplane/core/poll-policy.js';
 import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
 import { VLAN_UNTAGGED, VlanTable, type PortVlans } from '../dataplane/l2/vlan-table.js';
+import { PortBindings, type PortBinding } from '../dataplane/l2/port-bindings.js';
 import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { TapDevice } from '../native/tap.js';
@@ -26,7 +27,7 @@ import type { WorkerFault } from '../dataplane/core/worker.js';
 import { WorkerPool, type SharedTables, type WorkerStatus } from './workers.js';
 
 export type { SwitchOptions } from './options.js';
-export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortInfo, PortKind, TapPortOptions } from './ports.js';
+export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortBinding, PortInfo, PortKind, PortSettings, TapPortOptions } from './ports.js';
 export type { PublishedPort } from './published-ports.js';
 export type { PortVlan, PortVlans } from '../dataplane/l2/vlan-table.js';
 export type { UplinkInfo, UplinkOptions } from './uplink.js';
@@ -34,6 +35,8 @@ export type { UplinkInfo, UplinkOptions } from './uplink.js';
 export interface PortStats extends PortCounters {
   id: number;
   name: string;
+  /** Source MACs the port did not learn because it held its maxLearned learned entries. */
+  learnLimited: number;
   /**
    * What the kernel dropped before the switch could read it: stats() fills it for an AF_PACKET port
    * (socket_buffer_full); for a TAP (kernel_queue_full) the daemon reads it from the TAP's namespace.
@@ -106,7 +109,7 @@ export class Switch {
     const resolved = resolveOptions(options);
     const fdb = Fdb.create({ size: resolved.fdbSize, ageingSeconds: resolved.ageingSeconds });
     const portTable = createPortTable();
-    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, vlans: VlanTable.create(MAX_PORTS), routing: null };
+    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, vlans: VlanTable.create(MAX_PORTS), bindings: PortBindings.create(), routing: null };
     const gw = resolved.gateway;
     if (gw) {
       const ip = ipv4ToNumber(gw.ip);
@@ -218,6 +221,19 @@ export class Switch {
     return this.portRegistry.setFlags(id, flags);
   }
 
+  /** The most MACs the port may learn, like the bridge's fdb_max_learned (0: no limit); what it holds already stays. */
+  setPortMaxLearned(id: number, max: number): PortInfo {
+    return this.portRegistry.setMaxLearned(id, max);
+  }
+
+  /**
+   * Anti-spoofing: from now on the port may send only with this source MAC, IPv4 source and ARP
+   * sender (DHCP discovery from 0.0.0.0 and ARP probes pass); null turns it off.
+   */
+  setPortSecure(id: number, binding: PortBinding | null): PortInfo {
+    return this.portRegistry.setSecure(id, binding);
+  }
+
   /** Tells the switch the MTU of the port's interface, so a larger frame that cannot be cut is dropped as too_big. */
   setPortMtu(id: number, mtu: number): PortInfo {
     return this.portRegistry.setMtu(id, mtu);
@@ -236,6 +252,13 @@ export class Switch {
     if (!this.portRegistry.has(port)) throw new RangeError(`no port ${port}`);
     if (!this.portRegistry.carries(port, vlan)) throw new RangeError(`port ${port} does not carry VLAN ${vlan}: add the VLAN to the port first (setPortVlans or addPortVlan)`);
     this.fdb.addStatic(mac, port, vlan);
+  }
+
+  /** A sticky entry in `vlan`, like `bridge fdb add ... sticky`: it ages like a learned one, but learning never moves it. */
+  addStickyEntry(mac: string, port: number, vlan = VLAN_UNTAGGED): void {
+    if (!this.portRegistry.has(port)) throw new RangeError(`no port ${port}`);
+    if (!this.portRegistry.carries(port, vlan)) throw new RangeError(`port ${port} does not carry VLAN ${vlan}: add the VLAN to the port first (setPortVlans or addPortVlan)`);
+    this.fdb.addSticky(mac, port, vlan);
   }
 
   removeFdbEntry(mac: string, vlan = VLAN_UNTAGGED): boolean {
@@ -278,7 +301,7 @@ export class Switch {
     return {
       ports: this.ports().map((p) => {
         const socketBufferFull = this.portRegistry.socketBufferFull(p.id);
-        return { id: p.id, name: p.name, ...this.counters.port(p.id), ...(socketBufferFull !== null && { kernelDrops: { socket_buffer_full: socketBufferFull } }) };
+        return { id: p.id, name: p.name, learnLimited: this.fdb.learnLimited(p.id), ...this.counters.port(p.id), ...(socketBufferFull !== null && { kernelDrops: { socket_buffer_full: socketBufferFull } }) };
       }),
       workers: Array.from({ length: this.pool.size }, (_, w) => ({ worker: w, ...this.counters.worker(w), ...this.pool.status(w) })),
       workerRestarts: Array.from({ length: this.pool.size }, (_, w) => this.pool.status(w).restarts).reduce((a, b) => a + b, 0),

@@ -21,6 +21,7 @@ import type { Counters } from '../dataplane/core/counters.js';
 import type { PollSettings } from '../dataplane/core/poll-policy.js';
 import type { WorkerCommandBody, WorkerFault, WorkerInit, WorkerReply } from '../dataplane/core/worker.js';
 import type { Fdb } from '../dataplane/l2/fdb.js';
+import type { PortBindings } from '../dataplane/l2/port-bindings.js';
 import type { Conntrack } from '../dataplane/l3/conntrack.js';
 import type { GatewaySpec } from '../dataplane/l3/gateway.js';
 import type { NextHop } from '../dataplane/l3/next-hop.js';
@@ -48,6 +49,8 @@ export interface SharedTables {
   portTable: Int32Array;
   /** Which VLANs each port carries, and in which form. */
   vlans: VlanTable;
+  /** What each secure port may send as. */
+  bindings: PortBindings;
   /** The switch's own address and the NAT state behind it, or null for a plain bridge. */
   routing: { gateway: GatewaySpec; conntrack: Conntrack; nextHop: NextHop } | null;
 }
@@ -178,6 +181,7 @@ export class WorkerPool {
       fdb: this.tables.fdb.shared,
       ports: this.tables.portTable.buffer as SharedArrayBuffer,
       vlans: this.tables.vlans.buffer,
+      bindings: this.tables.bindings.buffer,
       counters: this.tables.counters.buffer,
       workers: this.options.workers,
       control: link.control.buffer as SharedArrayBuffer,

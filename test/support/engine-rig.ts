@@ -5,10 +5,11 @@ import { Counters } from '../../src/dataplane/core/counters.js';
 import { ForwardingEngine, type EngineOptions } from '../../src/dataplane/core/engine.js';
 import { MTU_SLOT_BYTES } from '../../src/dataplane/core/frame-pool.js';
 import { FrameRing } from '../../src/dataplane/core/frame-ring.js';
-import { GATEWAY_PORT, MAX_PORTS, PORT_DEFAULT_FLAGS, PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, createPortTable } from '../../src/dataplane/core/port-table.js';
+import { GATEWAY_PORT, MAX_PORTS, PORT_DEFAULT_FLAGS, PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED, PORT_SECURE, createPortTable } from '../../src/dataplane/core/port-table.js';
 import { openQueue, type FrameQueue } from '../../src/dataplane/core/queue.js';
 import { Fdb } from '../../src/dataplane/l2/fdb.js';
 import { VlanTable } from '../../src/dataplane/l2/vlan-table.js';
+import { PortBindings, type PortBinding } from '../../src/dataplane/l2/port-bindings.js';
 import { Conntrack, type ConntrackOptions } from '../../src/dataplane/l3/conntrack.js';
 import { NextHop } from '../../src/dataplane/l3/next-hop.js';
 import { Router } from '../../src/dataplane/l3/router.js';
@@ -112,6 +113,7 @@ export class EngineRig {
   readonly counters = Counters.create(1);
   /** Which VLANs each port carries: every port in mode all until a test sets it. */
   readonly vlans = VlanTable.create(MAX_PORTS);
+  readonly bindings = PortBindings.create();
   readonly engine: ForwardingEngine;
   readonly ct: Conntrack | null;
   readonly nextHop: NextHop | null;
@@ -133,7 +135,7 @@ export class EngineRig {
       this.table[GATEWAY_PORT] = PORT_PRESENT;
       this.fdb.addStatic(GATEWAY_MAC, GATEWAY_PORT, vlan);
     }
-    this.engine = new ForwardingEngine(engineOptions, this.fdb, this.table, this.counters, router, this.vlans);
+    this.engine = new ForwardingEngine(engineOptions, this.fdb, this.table, this.counters, router, this.vlans, this.bindings);
     for (let id = 1; id <= (options.ports ?? 3); id++) this.addMemoryPort(id);
     if (options.routing) {
       this.addMemoryPort(UPLINK_PORT, 'uplink');
@@ -164,6 +166,12 @@ export class EngineRig {
 
   setMtu(id: number, mtu: number): void {
     this.table[id] = (this.table[id]! & 0xffff) | (mtu << PORT_MTU_SHIFT);
+  }
+
+  /** Makes port `id` secure, bound to `binding` (attach --secure). */
+  secure(id: number, binding: PortBinding): void {
+    this.bindings.set(id, binding);
+    this.table[id]! |= PORT_SECURE;
   }
 
   portName(id: number): string {

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 
 import { request } from '../../control/client.js';
-import { MTU } from '../../control/limits.js';
+import { MAX_LEARNED, MTU } from '../../control/limits.js';
 import { checkIfname, checkNetns } from '../../control/requests/names.js';
 import { parseCidr } from '../../control/subnet.js';
 import { parseMac } from '../../packet/mac.js';
@@ -26,13 +26,18 @@ export function register(program: Command): void {
     .addOption(new Option('--mac <mac>', 'MAC address (default: 02:42 and the four bytes of the IP, as Docker does)').argParser(acceptedBy(parseMac, '--mac')))
     .addOption(new Option('--ifname <name>', 'interface name inside the namespace').default('eth0').argParser(checkedBy((value) => checkIfname(value, '--ifname'))))
     .addOption(new Option('--mtu <bytes>', `MTU, ${MTU.min}-${MTU.max}`).argParser(wholeIn('--mtu', MTU)))
-    .addOption(offloadOption());
+    .addOption(offloadOption())
+    .addOption(new Option('--secure', 'anti-spoofing: drop frames whose source MAC, IPv4 source or ARP sender is not this attachment\'s own'))
+    .addOption(new Option('--max-learned <n>', `the most MACs the port may learn, ${MAX_LEARNED.min} (no limit)-${MAX_LEARNED.max}`).argParser(wholeIn('--max-learned', MAX_LEARNED)));
   addVlanOptions(attach)
     .addOption(jsonOption())
-    .action(async (netns: string, opts: { switch: string; ip: string; mac?: string; ifname: string; mtu?: number; offload?: 'on' | 'off'; json?: boolean } & VlanArgs) => {
+    .action(async (netns: string, opts: { switch: string; ip: string; mac?: string; ifname: string; mtu?: number; offload?: 'on' | 'off'; secure?: boolean; maxLearned?: number; json?: boolean } & VlanArgs) => {
       const port = await request(opts.switch, {
         cmd: 'attach',
-        args: { netns, ip: opts.ip, ifname: opts.ifname, ...(opts.mac !== undefined && { mac: opts.mac }), ...(opts.mtu !== undefined && { mtu: opts.mtu }), ...offloadArg(opts.offload), ...vlanArgs(opts) },
+        args: {
+          netns, ip: opts.ip, ifname: opts.ifname, ...(opts.mac !== undefined && { mac: opts.mac }), ...(opts.mtu !== undefined && { mtu: opts.mtu }), ...offloadArg(opts.offload),
+          ...(opts.secure === true && { secure: true }), ...(opts.maxLearned !== undefined && { maxLearned: opts.maxLearned }), ...vlanArgs(opts),
+        },
       });
       print(opts.json, port, () => `attached ${netns}: ${port.ifname} ${port.ip} ${port.mac} on port ${port.id} (${port.name})${port.vlans.mode === 'all' ? '' : `, ${summarizeVlans(port.vlans)}`}`);
     });

@@ -1,28 +1,37 @@
 // fdb show/add/del/flush: the MAC table, as `bridge fdb` shows and changes it.
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 
 import { request } from '../../control/client.js';
 import { inVlan, parseVid } from '../../control/port-vlans.js';
 import { EXIT_USAGE } from '../errors.js';
 import { formatFdb } from '../format.js';
-import { checkedBy, jsonOption, print, switchOption } from '../options.js';
+import { jsonOption, print, switchOption } from '../options.js';
 import { count } from '../../util/plural.js';
 
-/** The keyword before a VLAN id, as in `bridge fdb add MAC dev PORT vlan VID`. */
-function vlanKeyword(value: string): string {
-  if (value !== 'vlan') throw new InvalidArgumentError(`"${value}" is not expected here: after the entry may come only vlan VID`);
-  return value;
+/** What may follow an entry's MAC (and port): `vlan VID` and, for add, `sticky`, in any order, as `bridge fdb add` takes them. */
+interface EntryWords {
+  vlan?: number;
+  sticky?: boolean;
 }
 
-/** Adds `[vlan VID]` to an fdb command; a `vlan` without its id is a usage error. */
-function withVlan(command: Command): Command {
-  return command
-    .argument('[vlan]', 'the word vlan, then VID: the entry of that VLAN (default: the untagged domain)', vlanKeyword)
-    .argument('[vid]', 'VLAN id, 1-4094', checkedBy(parseVid))
-    .hook('preAction', (cmd) => {
-      const [keyword, vid] = (cmd.processedArgs as unknown[]).slice(-2);
-      if (keyword !== undefined && vid === undefined) cmd.error('vlan needs its id: vlan VID, VLAN ids are 1-4094', { exitCode: EXIT_USAGE, code: 'tapswitch.vlan' });
-    });
+function entryWords(command: Command, words: readonly string[], sticky: boolean): EntryWords {
+  const fail = (message: string): never => command.error(message, { exitCode: EXIT_USAGE, code: 'tapswitch.fdb' });
+  const out: EntryWords = {};
+  const expected = sticky ? 'vlan VID and sticky' : 'vlan VID';
+  for (let k = 0; k < words.length; k++) {
+    const word = words[k]!;
+    if (word === 'vlan') {
+      const vid = words[++k];
+      if (vid === undefined) fail('vlan needs its id: vlan VID, VLAN ids are 1-4094');
+      try {
+        out.vlan = parseVid(vid!);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+    } else if (word === 'sticky' && sticky) out.sticky = true;
+    else fail(`"${word}" is not expected here: after the entry may come only ${expected}`);
+  }
+  return out;
 }
 
 export function register(program: Command): void {
@@ -35,23 +44,28 @@ export function register(program: Command): void {
       const entries = await request(opts.switch, { cmd: 'fdb-show' });
       print(opts.json, entries, () => formatFdb(entries, opts.switch));
     });
-  withVlan(
-    fdb
-      .command('add')
-      .argument('<mac>', 'MAC address')
-      .description('add a static entry (of VLAN VID with vlan VID); one the MAC already has there stays unless --replace')
-      .argument('<port>', 'namespace, interface, uplink or port number'),
-  )
+  fdb
+    .command('add')
+    .argument('<mac>', 'MAC address')
+    .description('add a static entry (with vlan VID, of that VLAN; with sticky, one that ages but that learning never moves); one the MAC already has stays unless --replace')
+    .argument('<port>', 'namespace, interface, uplink or port number')
+    .argument('[words...]', 'vlan VID (VLAN ids are 1-4094) and sticky, as bridge fdb add takes them')
     .option('--replace', 'replace a static entry the MAC already has, like bridge fdb replace')
     .addOption(switchOption())
-    .action(async (mac: string, portRef: string, _keyword: string | undefined, vlan: number | undefined, opts: { switch: string; replace?: boolean }) => {
-      const e = await request(opts.switch, { cmd: 'fdb-add', args: { mac, port: portRef, ...(opts.replace === true && { replace: true }), ...(vlan !== undefined && { vlan }) } });
+    .action(async (mac: string, portRef: string, words: string[], opts: { switch: string; replace?: boolean }, command: Command) => {
+      const { vlan, sticky } = entryWords(command, words, true);
+      const args = { mac, port: portRef, ...(opts.replace === true && { replace: true }), ...(vlan !== undefined && { vlan }), ...(sticky === true && { sticky: true }) };
+      const e = await request(opts.switch, { cmd: 'fdb-add', args });
       if (e.warning !== undefined) console.error(`warning: ${e.warning}`);
-      console.log(`${e.mac} dev ${e.portName}${inVlan(e.vlan)} master ${opts.switch} static`);
+      console.log(formatFdb([e], opts.switch));
     });
-  withVlan(fdb.command('del').argument('<mac>', 'MAC address'))
+  fdb
+    .command('del')
+    .argument('<mac>', 'MAC address')
+    .argument('[words...]', 'vlan VID: the entry of that VLAN (default: the untagged domain)')
     .addOption(switchOption())
-    .action(async (mac: string, _keyword: string | undefined, vlan: number | undefined, opts: { switch: string }) => {
+    .action(async (mac: string, words: string[], opts: { switch: string }, command: Command) => {
+      const { vlan } = entryWords(command, words, false);
       const r = await request(opts.switch, { cmd: 'fdb-del', args: { mac, ...(vlan !== undefined && { vlan }) } });
       console.log(`deleted ${mac}${inVlan(r.vlan)}`);
     });

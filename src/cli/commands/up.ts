@@ -9,6 +9,7 @@ import { CommanderError, InvalidArgumentError, Option, type Command } from 'comm
 import { probeDaemon, request } from '../../control/client.js';
 import { Daemon } from '../../control/daemon.js';
 import { AGEING, CONNTRACK_MAX, FDB_SIZE, POLL_CPU, POLL_US, WORKERS } from '../../control/limits.js';
+import { formatLinkSettings } from '../../control/link-settings.js';
 import { LOCK_FD_ENV, claimSwitch } from '../../control/lock.js';
 import { subnetsInUse } from '../../control/host-routes.js';
 import { checkSwitchName, ensureRunDir, switchPaths } from '../../control/paths.js';
@@ -77,6 +78,10 @@ async function applySwitch(spec: SwitchSpec): Promise<void> {
     if (present.some((p) => p.name === args.ifname)) continue;
     await request(spec.name, { cmd: 'port-add', args });
     console.log(`  ${spec.name}: added ${args.ifname}`);
+  }
+  for (const { port, settings } of spec.links ?? []) {
+    await request(spec.name, { cmd: 'link-set', args: { port, settings } });
+    console.log(`  ${spec.name}: link ${port} ${formatLinkSettings(settings)}`);
   }
 }
 

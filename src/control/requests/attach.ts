@@ -7,7 +7,7 @@ import { ipIn, type CommandError } from '../../netns/ip.js';
 import { uniqueName } from '../../netns/names.js';
 import { createNamespace, deleteNamespace, namespaceExists } from '../../netns/namespace.js';
 import { formatMac, parseMac } from '../../packet/mac.js';
-import type { PortInfo } from '../../switch/switch.js';
+import type { PortInfo, PortSettings } from '../../switch/switch.js';
 import type { AttachArgs, PortView, Results } from '../protocol.js';
 import { portVlansOf } from '../port-vlans.js';
 import type { AttachmentState } from '../state.js';
@@ -56,7 +56,10 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   const createdNamespace = !namespaceExists(netns);
   if (!createdNamespace) await checkIfnameFree(netns, ifname);
   // Recorded before it exists, TAP name and all, so a daemon killed half-way leaves cleanup a trace of it.
-  const pending: AttachmentState = { netns, portId: -1, tap: uniqueName('tsp'), ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace };
+  const pending: AttachmentState = {
+    netns, portId: -1, tap: uniqueName('tsp'), ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace,
+    ...(args.secure === true && { secure: true }),
+  };
   ctx.attachments.set(netns, pending);
   ctx.save();
   let port: PortInfo | undefined;
@@ -64,7 +67,14 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
     if (createdNamespace) await createNamespace(netns);
     // A namespace the user made may still have its loopback down.
     if (!createdNamespace) await ipIn(netns, 'link', 'set', 'dev', 'lo', 'up');
-    port = await ctx.sw.addTapPort({ name: pending.tap, persist: true, ...(args.offloads !== undefined && { offloads: args.offloads }), ...(vlans !== undefined && { vlans }) });
+    port = await ctx.sw.addTapPort({
+      name: pending.tap,
+      persist: true,
+      ...(args.offloads !== undefined && { offloads: args.offloads }),
+      ...(vlans !== undefined && { vlans }),
+      ...secureBinding(pending),
+      ...(args.maxLearned !== undefined && { maxLearned: args.maxLearned }),
+    });
     const cidr = `${numberToIp(ipn)}/${prefix}`;
     await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
     ctx.sw.setPortMtu(port.id, mtu);
@@ -82,6 +92,11 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   ctx.save();
   ctx.log(`attached ${netns}: ${ifname} ${attachment.ip}/${prefix} ${normalMac} on port ${port.id}`);
   return viewOf(ctx, port, attachment, 'up');
+}
+
+/** With --secure, the attachment's own MAC and address as its port's binding. A learn limit is a link setting, which the state file keeps with the others. */
+function secureBinding(a: AttachmentState): PortSettings {
+  return a.secure === true ? { secure: { mac: a.mac, ip: a.ip } } : {};
 }
 
 /** A namespace the user made may have an interface of that name already, most often eth0. */
@@ -147,6 +162,7 @@ export async function adopt(ctx: DaemonContext, a: AttachmentState): Promise<voi
       persist: true,
       ...(a.offloads !== undefined && { offloads: a.offloads }),
       ...(a.vlans !== undefined && { vlans: a.vlans }),
+      ...secureBinding(a),
     });
     ctx.sw.setPortMtu(port.id, a.mtu);
     ctx.attachments.set(a.netns, { ...a, portId: port.id });

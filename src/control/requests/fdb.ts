@@ -14,12 +14,12 @@ export function fdbShow(ctx: DaemonContext): FdbView[] {
 }
 
 /**
- * A static entry for `mac` in VLAN `vlan` (default: the untagged domain) on the port named. Like
- * `bridge fdb add`, one that is already static stays unless `replace`; a learned one becomes
- * static. The gateway's own entry never moves.
+ * A static entry for `mac` in VLAN `vlan` (default: the untagged domain) on the port named, or with
+ * `sticky` a sticky one (it ages, but learning never moves it). Like `bridge fdb add`, one that is
+ * already static stays unless `replace`; a learned one becomes static. The gateway's own entry never moves.
  */
-export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string, options: { replace?: boolean; vlan?: number } = {}): FdbAddView {
-  const { replace = false, vlan = VLAN_UNTAGGED } = options;
+export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string, options: { replace?: boolean; vlan?: number; sticky?: boolean } = {}): FdbAddView {
+  const { replace = false, vlan = VLAN_UNTAGGED, sticky = false } = options;
   const port = resolvePort(ctx, portRef);
   if (port.id >= MAX_PORTS) throw new InputError(`port ${port.id} is out of range`);
   const normal = normalizeMac(mac);
@@ -28,14 +28,15 @@ export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string, options
     const fix = vlan === VLAN_UNTAGGED ? `give the entry one of its VLANs with vlan VID` : `add the VLAN with tapswitch vlan add ${label} ${vlan}`;
     throw new InputError(`${label} does not carry ${vlan === VLAN_UNTAGGED ? 'untagged frames' : `VLAN ${vlan}`} (${summarizeVlans(port.vlans)}): ${fix}, or see tapswitch vlan show ${label}`);
   }
-  const existing = ctx.sw.fdb.entries().find((e) => e.mac === normal && e.vlan === vlan && e.static);
+  const existing = ctx.sw.fdb.entries().find((e) => e.mac === normal && e.vlan === vlan && (e.static || e.sticky));
   if (existing?.port === GATEWAY_PORT) throw new InputError(`${normal} is the gateway's own MAC, whose entry stays: pick another MAC`);
   if (existing && !replace) {
     throw new InputError(`a static entry for ${normal}${inVlan(vlan)} exists, on ${ctx.portLabel(existing.port)}: give --replace to point it at ${portRef}, or remove it with tapswitch fdb del ${normal}${inVlan(vlan)}`);
   }
-  ctx.sw.addStaticEntry(normal, port.id, vlan);
+  if (sticky) ctx.sw.addStickyEntry(normal, port.id, vlan);
+  else ctx.sw.addStaticEntry(normal, port.id, vlan);
   const entry = fdbShow(ctx).find((e) => e.mac === normal && e.vlan === vlan && e.port === port.id);
-  if (!entry) throw new Error(`the static entry for ${mac} did not appear`);
+  if (!entry) throw new Error(`the ${sticky ? 'sticky' : 'static'} entry for ${mac} did not appear`);
   const owner = [...ctx.attachments.values()].find((a) => a.mac === normal && a.portId !== port.id);
   if (!owner) return entry;
   return { ...entry, warning: `${normal} is the MAC of namespace ${owner.netns}: frames for ${owner.netns} now go to ${entry.portName} instead; undo with tapswitch fdb del ${normal}` };

@@ -77,6 +77,8 @@ export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | 
     offloads: port.offloads,
     flags: port.flags,
     vlans: port.vlans,
+    maxLearned: port.maxLearned,
+    secure: port.secure !== null,
   };
 }
 

@@ -46,6 +46,9 @@ export const DROP_REASON_INFO = [
   { reason: 'tcp_out_of_window', stage: 'l3', description: 'a TCP RST or FIN outside the window its session tracks (like netfilter\'s tcp_in_window): most likely forged, so it neither passes nor closes the session' },
   { reason: 'vlan_not_member', stage: 'l2', description: 'tagged with a VLAN its port does not carry, or (on its way out) for a port that does not carry its VLAN' },
   { reason: 'vlan_untagged', stage: 'l2', description: 'untagged (or priority-tagged) on a port with VLANs but no pvid, which takes only tagged frames' },
+  { reason: 'isolated', stage: 'l2', description: 'bridged from an isolated port to a destination behind another isolated port (link set PORT isolated on)' },
+  { reason: 'locked', stage: 'l2', description: 'came in on a locked port from a source MAC without a static or sticky entry on that port (tapswitch fdb add)' },
+  { reason: 'spoofed', stage: 'l2', description: "came in on a secure port with a source MAC, IPv4 source or ARP sender that is not the port's own (attach --secure)" },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -102,3 +105,6 @@ export const DROP_NAT_FILTERED = reason('nat_filtered');
 export const DROP_TCP_OUT_OF_WINDOW = reason('tcp_out_of_window');
 export const DROP_VLAN_NOT_MEMBER = reason('vlan_not_member');
 export const DROP_VLAN_UNTAGGED = reason('vlan_untagged');
+export const DROP_ISOLATED = reason('isolated');
+export const DROP_LOCKED = reason('locked');
+export const DROP_SPOOFED = reason('spoofed');

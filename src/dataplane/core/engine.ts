@@ -41,6 +41,7 @@ import type { Fdb } from '../l2/fdb.js';
 import { VLAN_UNTAGGED, VlanTable } from '../l2/vlan-table.js';
 import { VlanIngress } from '../l2/vlan-ingress.js';
 import { VLAN_SLOTS, VlanEgress } from '../tx/vlan-egress.js';
+import { PortBindings } from '../l2/port-bindings.js';
 import { FragmentQueue, HOLD_SLOTS } from '../l3/frag-queue.js';
 import type { Router, UplinkSpec } from '../l3/router.js';
 import { Offload, SOFT_SLOTS } from '../offload/offload.js';
@@ -109,6 +110,8 @@ export class ForwardingEngine implements AfterRound {
     private readonly router: Router | null = null,
     /** Which VLANs each port carries (every port in mode all unless set). */
     readonly vlans: VlanTable = VlanTable.create(MAX_PORTS),
+    /** The secure ports' bindings, shared with the main thread. */
+    bindings = PortBindings.create(),
   ) {
     const { weight, backlog, slotSize, worker } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
@@ -129,7 +132,7 @@ export class ForwardingEngine implements AfterRound {
     this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS, this.taps, this.vlanEgress);
     const capacity = 2 * weight;
     const gatewayVlan = router === null ? VLAN_UNTAGGED : router.gatewayVlan;
-    const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity, gatewayVlan);
+    const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity, gatewayVlan, bindings);
     const vlanIngress = new VlanIngress(vlans, portWords, gatewayVlan);
     this.stages = router === null ? [new Classify(false), vlanIngress, bridge, this.tx] : [new Classify(true), vlanIngress, bridge, router, this.tx];
     this.nextBefore = new Int32Array(capacity);

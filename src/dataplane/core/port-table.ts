@@ -15,6 +15,14 @@ export const PORT_BCAST_FLOOD = 1 << 4;
 export const PORT_DEFAULT_FLAGS = PORT_LEARNING | PORT_FLOOD | PORT_MCAST_FLOOD | PORT_BCAST_FLOOD;
 /** A routed port (the uplink): never bridged, and dropped from while no router takes it. */
 export const PORT_ROUTED = 1 << 5;
+/** Bridged frames from this port reach only ports without it, like the bridge's `isolated`. */
+export const PORT_ISOLATED = 1 << 6;
+/** A bridged frame may go back out of the port it came in on, like the bridge's `hairpin`. */
+export const PORT_HAIRPIN = 1 << 7;
+/** Only sources with a static or sticky entry on the port may send, like the bridge's `locked`. */
+export const PORT_LOCKED = 1 << 8;
+/** Frames whose source MAC, IPv4 source or ARP sender is not the port's binding are dropped (l2/port-security.ts). */
+export const PORT_SECURE = 1 << 9;
 /** The port's MTU sits in the high half of its word; 0 when unknown (frames are not checked). */
 export const PORT_MTU_SHIFT = 16;
 
@@ -23,6 +31,9 @@ export interface PortFlags {
   flood: boolean;
   mcastFlood: boolean;
   bcastFlood: boolean;
+  isolated: boolean;
+  hairpin: boolean;
+  locked: boolean;
 }
 
 export function createPortTable(): Int32Array {
@@ -39,6 +50,9 @@ export function flagsToBits(flags: Partial<PortFlags>, current = PORT_DEFAULT_FL
   set(PORT_FLOOD, flags.flood);
   set(PORT_MCAST_FLOOD, flags.mcastFlood);
   set(PORT_BCAST_FLOOD, flags.bcastFlood);
+  set(PORT_ISOLATED, flags.isolated);
+  set(PORT_HAIRPIN, flags.hairpin);
+  set(PORT_LOCKED, flags.locked);
   return bits;
 }
 
@@ -48,5 +62,8 @@ export function bitsToFlags(bits: number): PortFlags {
     flood: (bits & PORT_FLOOD) !== 0,
     mcastFlood: (bits & PORT_MCAST_FLOOD) !== 0,
     bcastFlood: (bits & PORT_BCAST_FLOOD) !== 0,
+    isolated: (bits & PORT_ISOLATED) !== 0,
+    hairpin: (bits & PORT_HAIRPIN) !== 0,
+    locked: (bits & PORT_LOCKED) !== 0,
   };
 }

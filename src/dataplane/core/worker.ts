@@ -12,6 +12,7 @@ import { ForwardingEngine, type CaptureSpec, type EngineOptions } from './engine
 import type { TraceSpec } from '../trace/writer.js';
 import { Fdb, type FdbShared } from '../l2/fdb.js';
 import { VlanTable } from '../l2/vlan-table.js';
+import { PortBindings } from '../l2/port-bindings.js';
 import { openQueue, type AnyQueueSpec } from './queue.js';
 import { Conntrack, type ConntrackShared } from '../l3/conntrack.js';
 import type { GatewaySpec } from '../l3/gateway.js';
@@ -28,6 +29,8 @@ export interface WorkerInit {
   ports: SharedArrayBuffer;
   /** The VLAN table (l2/vlan-table.ts). */
   vlans: SharedArrayBuffer;
+  /** The secure ports' bindings (l2/port-bindings.ts). */
+  bindings: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   workers: number;
   /** control[0]: sequence the main thread raises with each message. */
@@ -78,7 +81,7 @@ const counters = Counters.adopt(init.counters, init.workers);
 const routing = init.routing;
 const ports = new Int32Array(init.ports);
 const router = routing ? new Router(routing.gateway, Conntrack.adopt(routing.conntrack), NextHop.adopt(routing.nextHop), fdb, ports, 2 * init.engine.weight) : null;
-const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router, VlanTable.adopt(init.vlans));
+const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router, VlanTable.adopt(init.vlans), PortBindings.adopt(init.bindings));
 const waiter = Waiter.adopt(init.waiter);
 const control = new Int32Array(init.control);
 const base = counters.workerBase(init.engine.worker);

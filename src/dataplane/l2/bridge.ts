@@ -7,15 +7,18 @@ import { macHiAt, macLoAt } from '../../packet/mac.js';
 import {
   Batch, F_ARP, F_LOCAL, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST, NEXT_FLOOD_UNKNOWN, NEXT_L3,
 } from '../core/batch.js';
-import { DROP_GATEWAY_IGNORED, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
-import { GATEWAY_PORT, PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_MCAST_FLOOD, PORT_PRESENT, PORT_ROUTED } from '../core/port-table.js';
+import { DROP_GATEWAY_IGNORED, DROP_ISOLATED, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
+import { GATEWAY_PORT, PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_LOCKED, PORT_MCAST_FLOOD, PORT_PRESENT, PORT_ROUTED, PORT_SECURE } from '../core/port-table.js';
 import { STAGE_L2, type Stage } from '../core/stage.js';
 import {
-  EV_LEARN, EV_LOOKUP, LEARN_FULL, LEARN_KNOWN, LEARN_MOVED, LEARN_NEW, LEARN_OFF, LEARN_STATIC, LOOKUP_BROADCAST, LOOKUP_GATEWAY, LOOKUP_HIT,
+  EV_LEARN, EV_LOOKUP, LEARN_FULL, LEARN_KNOWN, LEARN_LIMITED, LEARN_MOVED, LEARN_NEW, LEARN_OFF, LEARN_STATIC, LOOKUP_BROADCAST, LOOKUP_GATEWAY, LOOKUP_HIT,
   LOOKUP_MISS, LOOKUP_MULTICAST, LOOKUP_ROUTED,
 } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
+import { unicastRefusal, unicastTraced } from './delivery.js';
 import { FDB_STATIC, type Fdb } from './fdb.js';
+import { PortBindings } from './port-bindings.js';
+import { PortSecurity } from './port-security.js';
 
 /** The group (I/G) bit of a MAC, the low bit of its first byte, in the word of its first four bytes. */
 const GROUP_BIT = 0x01000000;
@@ -33,6 +36,7 @@ export class Bridge implements Stage {
   readonly id = STAGE_L2;
   /** For trace: where each traced frame's source MAC was before learning. */
   private readonly sourceWas: Int32Array;
+  private readonly security: PortSecurity;
 
   constructor(
     private readonly fdb: Fdb,
@@ -44,8 +48,11 @@ export class Bridge implements Stage {
     capacity: number,
     /** The VLAN the gateway lives on: only its broadcasts reach it. */
     private readonly gatewayVlan = 0,
+    /** The secure ports' bindings; a bridge without secure ports may keep the empty default. */
+    bindings = PortBindings.create(),
   ) {
     this.sourceWas = new Int32Array(capacity);
+    this.security = new PortSecurity(fdb, bindings);
   }
 
   run(batch: Batch): void {
@@ -65,6 +72,7 @@ export class Bridge implements Stage {
       }
       return;
     }
+    if ((word & (PORT_LOCKED | PORT_SECURE)) !== 0) this.security.run(batch, word);
     const dry = batch.dry;
     const learning = (word & PORT_LEARNING) !== 0 && !dry;
     const { view, desc, slotSize, next } = batch;
@@ -105,7 +113,8 @@ export class Bridge implements Stage {
         const entry = fdb.lookupEntry(batch.bytes, at + ETH_SRC, vlan);
         if (entry < 0 || (entry & FDB_STATIC) === 0) egress = ingress;
       }
-      if (egress === ingress) batch.drop(i, DROP_SAME_PORT);
+      const refused = egress > GATEWAY_PORT ? unicastRefusal(ingress, word, egress, ports[egress]!) : -1;
+      if (refused >= 0) batch.drop(i, refused);
       else if (egress === GATEWAY_PORT && (ports[GATEWAY_PORT]! & PORT_PRESENT) !== 0) {
         if (this.routing) {
           next[i] = NEXT_L3;
@@ -145,15 +154,15 @@ export class Bridge implements Stage {
       return;
     }
     // A source the stage refused was not learned either; the drop says why.
-    if (next === NEXT_DROP && batch.reason[i] !== DROP_SAME_PORT) return;
+    if (next === NEXT_DROP && batch.reason[i] !== DROP_SAME_PORT && batch.reason[i] !== DROP_ISOLATED) return;
     const was = this.sourceWas[i]!;
     const wasPort = was < 0 ? -1 : was & ~FDB_STATIC;
     let learned: number;
     if ((this.ports[ingress]! & PORT_LEARNING) === 0) learned = LEARN_OFF;
     else if (wasPort === ingress || learnedEarlier(batch, i)) learned = LEARN_KNOWN;
     else if (was >= 0 && (was & FDB_STATIC) !== 0) learned = LEARN_STATIC;
-    else if (batch.dry) learned = was < 0 ? LEARN_NEW : LEARN_MOVED;
-    else if (this.fdb.lookup(batch.bytes, at + ETH_SRC, batch.vlan[i]) !== ingress) learned = LEARN_FULL;
+    else if (batch.dry) learned = this.fdb.atMaxLearned(ingress) ? LEARN_LIMITED : was < 0 ? LEARN_NEW : LEARN_MOVED;
+    else if (this.fdb.lookup(batch.bytes, at + ETH_SRC, batch.vlan[i]) !== ingress) learned = this.fdb.atMaxLearned(ingress) ? LEARN_LIMITED : LEARN_FULL;
     else learned = was < 0 ? LEARN_NEW : LEARN_MOVED;
     trace.event(id, EV_LEARN, STAGE_L2, learned, ingress, wasPort, macHiAt(batch.bytes, at + ETH_SRC), macLoAt(batch.bytes, at + ETH_SRC));
     let lookup: number;
@@ -163,8 +172,8 @@ export class Bridge implements Stage {
     else if (next === NEXT_FLOOD_UNKNOWN) lookup = LOOKUP_MISS;
     else if (next === NEXT_L3 || (next === NEXT_DROP && batch.reason[i] === DROP_GATEWAY_IGNORED)) lookup = LOOKUP_GATEWAY;
     else {
-      lookup = LOOKUP_HIT;
-      port = next > 0 ? next : ingress;
+      port = next > 0 ? next : batch.reason[i] === DROP_ISOLATED ? this.fdb.lookup(batch.bytes, at + ETH_DST) : ingress;
+      lookup = unicastTraced(ingress, next, batch.reason[i]!);
     }
     trace.event(id, EV_LOOKUP, STAGE_L2, lookup, port, macHiAt(batch.bytes, at + ETH_DST), macLoAt(batch.bytes, at + ETH_DST));
   }

@@ -8,6 +8,8 @@
 // entry. An entry's key is its MAC and its VLAN, as in the kernel's bridge: the same MAC may sit
 // on one port in one VLAN and on another port in another. Writers take one spinlock; readers take none and check each slot's version (odd while it
 // is being written), treating a torn read as a miss, which floods the frame once: the safe answer.
+// A port may have a limit on its learned entries (fdb_max_learned, per port); static and sticky
+// entries, which the user adds, do not count against it, and learning moves neither.
 
 import { nextPowerOfTwo } from '../core/power-of-two.js';
 import { formatMacWords, macHiAt, macLoAt, parseMacWords } from '../../packet/mac.js';
@@ -21,7 +23,7 @@ import { VID_MAX } from './vlan-table.js';
 
 export const FDB_DEFAULT_SIZE = 8192;
 export const FDB_DEFAULT_AGEING_S = 300;
-/** Added by lookupEntry() to the port of a static entry. */
+/** Added by lookupEntry() to the port of an entry learning never moves: a static or a sticky one. */
 export const FDB_STATIC = 1 << 16;
 
 /** A known MAC's timestamp (and LRU place) is refreshed at most once a second. */
@@ -41,6 +43,10 @@ const PORT_SHIFT = 16;
 const PORT_BITS = 0x3ff; // MAX_PORTS - 1
 const K_USED = 1 << 26;
 const K_STATIC = 1 << 27;
+/** Added by the user like a static entry, but ages like a learned one; learning never moves it. */
+const K_STICKY = 1 << 28;
+/** Entries learning never moves, and which do not count against a port's learn limit. */
+const K_PINNED = K_STATIC | K_STICKY;
 
 // Header words.
 const H_LOCK = 0;
@@ -73,6 +79,8 @@ export interface FdbEntry {
   vlan: number;
   port: number;
   static: boolean;
+  /** Added by the user, never moved by learning, but aged like a learned entry. */
+  sticky: boolean;
   /** Seconds since the entry was last seen (0 for static entries). */
   ageSeconds: number;
 }
@@ -89,7 +97,8 @@ export interface FdbCounters {
   staticConflicts: number;
 }
 
-export type LearnResult = 'known' | 'learned' | 'moved' | 'static' | 'full';
+/** 'limited': the port holds its maxLearned learned entries already (setMaxLearned). */
+export type LearnResult = 'known' | 'learned' | 'moved' | 'static' | 'full' | 'limited';
 
 /** What the table needs to be recreated in another thread. */
 export interface FdbShared {
@@ -114,6 +123,10 @@ export class Fdb {
   private readonly portHead: Int32Array;
   private readonly portTail: Int32Array;
   private readonly portCount: Int32Array;
+  /** Per port: its learned entries (neither static nor sticky), the most it may learn (0: no limit), the sources refused for that. */
+  private readonly portLearned: Int32Array;
+  private readonly portMaxLearned: Int32Array;
+  private readonly portLimited: Int32Array;
   private readonly mask: number;
   /** The key word of the slot find() last matched, read inside its version check. */
   private foundKey = 0;
@@ -133,6 +146,9 @@ export class Fdb {
     this.portHead = take(MAX_PORTS);
     this.portTail = take(MAX_PORTS);
     this.portCount = take(MAX_PORTS);
+    this.portLearned = take(MAX_PORTS);
+    this.portMaxLearned = take(MAX_PORTS);
+    this.portLimited = take(MAX_PORTS);
   }
 
   /** At most half the slots are used, which keeps probe runs short. */
@@ -141,7 +157,7 @@ export class Fdb {
   }
 
   static bytesFor(size: number): number {
-    return (HEADER_WORDS + Fdb.slotsFor(size) * SLOT_WORDS + 3 * MAX_PORTS) * 4;
+    return (HEADER_WORDS + Fdb.slotsFor(size) * SLOT_WORDS + 6 * MAX_PORTS) * 4;
   }
 
   static create(options: FdbOptions = {}, clock: () => number = monotonicMs): Fdb {
@@ -192,7 +208,7 @@ export class Fdb {
   /** Like lookup(), with FDB_STATIC added to the port of a static entry; for trace, off the forwarding path. */
   lookupEntry(bytes: Uint8Array, offset: number, vlan = 0): number {
     if (this.find(macHiAt(bytes, offset) >>> 0, macLoAt(bytes, offset), vlan) === NONE) return NONE;
-    return ((this.foundKey >>> PORT_SHIFT) & PORT_BITS) | ((this.foundKey & K_STATIC) !== 0 ? FDB_STATIC : 0);
+    return ((this.foundKey >>> PORT_SHIFT) & PORT_BITS) | ((this.foundKey & K_PINNED) !== 0 ? FDB_STATIC : 0);
   }
 
   /** The slot holding the MAC in `vlan`, or -1; its key word is left in foundKey. */
@@ -254,14 +270,15 @@ export class Fdb {
         }
         return 'known';
       }
-      if ((key & K_STATIC) !== 0) {
+      if ((key & K_PINNED) !== 0) {
         Atomics.add(this.header, H_STATIC_CONFLICTS, 1);
         return 'static';
       }
     }
+    if (this.atLimit(port)) return 'limited';
     this.lock();
     try {
-      return this.upsert(hi, lo, vlan, port, false, now);
+      return this.upsert(hi, lo, vlan, port, 0, now);
     } finally {
       this.unlock();
     }
@@ -271,12 +288,56 @@ export class Fdb {
 
   /** Adds or replaces a static entry in `vlan`: it never ages and learning never moves it. */
   addStatic(mac: string, port: number, vlan = 0): void {
+    this.addPinned(mac, port, vlan, K_STATIC);
+  }
+
+  /** Adds or replaces a sticky entry in `vlan`, like `bridge fdb add ... sticky`: it ages, but learning never moves it. */
+  addSticky(mac: string, port: number, vlan = 0): void {
+    this.addPinned(mac, port, vlan, K_STICKY);
+  }
+
+  private addPinned(mac: string, port: number, vlan: number, pin: number): void {
     checkPort(port);
     checkVlan(vlan);
     const [hi, lo] = parseMacWords(mac);
-    if (this.locked(() => this.upsert(hi, lo, vlan, port, true, this.now())) === 'full') {
+    if (this.locked(() => this.upsert(hi, lo, vlan, port, pin, this.now())) === 'full') {
       throw new RangeError(`FDB is full of static entries (${this.size}); remove some or raise the size`);
     }
+  }
+
+  /** The most entries port `port` may learn (static and sticky ones aside), like fdb_max_learned; 0: no limit. */
+  setMaxLearned(port: number, max: number): void {
+    checkPort(port);
+    Atomics.store(this.portMaxLearned, port, checkMaxLearned(max, this.size));
+  }
+
+  maxLearned(port: number): number {
+    return Atomics.load(this.portMaxLearned, port);
+  }
+
+  /** Whether the port holds as many learned entries as its limit, so learns no new source. */
+  atMaxLearned(port: number): boolean {
+    const max = Atomics.load(this.portMaxLearned, port);
+    return max !== 0 && Atomics.load(this.portLearned, port) >= max;
+  }
+
+  /** Sources the port did not learn because it held maxLearned learned entries. */
+  learnLimited(port: number): number {
+    return Atomics.load(this.portLimited, port);
+  }
+
+  /** Forgets a removed port's limit and its count of refusals, so a port that reuses its id starts afresh. */
+  resetPort(port: number): void {
+    checkPort(port);
+    Atomics.store(this.portMaxLearned, port, 0);
+    Atomics.store(this.portLimited, port, 0);
+  }
+
+  /** Whether the port may learn no more; counts the refusal when so. Read without the lock, then again under it. */
+  private atLimit(port: number): boolean {
+    if (!this.atMaxLearned(port)) return false;
+    Atomics.add(this.portLimited, port, 1);
+    return true;
   }
 
   /** Removes the entry for `mac` in `vlan`; returns whether there was one. */
@@ -368,6 +429,7 @@ export class Fdb {
         vlan: raw[r + 4]!,
         port: raw[r + 3]!,
         static: isStatic,
+        sticky: (key & K_STICKY) !== 0,
         ageSeconds: isStatic ? 0 : Math.max(0, now - raw[r + 2]!) / TICKS_PER_SECOND,
       });
     }
@@ -422,15 +484,18 @@ export class Fdb {
     return this.spin.run(body);
   }
 
-  private upsert(hi: number, lo: number, vlan: number, port: number, isStatic: boolean, now: number): LearnResult {
-    const flags = K_USED | (isStatic ? K_STATIC : 0);
+  /** Adds or moves an entry in `vlan`: learned when `pin` is 0, else the user's static (K_STATIC) or sticky (K_STICKY) one. */
+  private upsert(hi: number, lo: number, vlan: number, port: number, pin: number, now: number): LearnResult {
+    const isStatic = pin !== 0;
+    const flags = K_USED | pin;
     const existing = this.find(hi, lo, vlan);
     if (existing !== NONE) {
       const base = existing * SLOT_WORDS;
       const key = this.table[base + S_KEY]!;
-      // Re-checked under the lock: another worker may have changed it since the lock-free look.
-      if (!isStatic && (key & K_STATIC) !== 0) return 'static';
       const oldPort = (key >>> PORT_SHIFT) & PORT_BITS;
+      // Re-checked under the lock: another worker may have changed it since the lock-free look.
+      if (!isStatic && (key & K_PINNED) !== 0) return oldPort === port ? 'known' : 'static';
+      if (!isStatic && oldPort !== port && this.atLimit(port)) return 'limited';
       this.listRemove(existing, oldPort);
       this.beginWrite(base);
       this.table[base + S_KEY] = lo | (port << PORT_SHIFT) | flags;
@@ -441,6 +506,7 @@ export class Fdb {
       this.header[H_MOVES]! += 1;
       return 'moved';
     }
+    if (!isStatic && this.atLimit(port)) return 'limited';
     if (this.header[H_USED] === this.size && !this.evict()) {
       if (!isStatic) this.header[H_FULL]! += 1;
       return 'full';
@@ -483,7 +549,7 @@ export class Fdb {
     return true;
   }
 
-  /** The oldest learned (not static) entry of a port, or -1. */
+  /** The oldest entry of a port that ages (learned or sticky, not static), or -1. */
   private firstLearned(port: number): number {
     let i = this.portHead[port]!;
     while (i !== NONE && (this.table[i * SLOT_WORDS + S_KEY]! & K_STATIC) !== 0) i = this.table[i * SLOT_WORDS + S_NEXT]!;
@@ -554,6 +620,7 @@ export class Fdb {
     else this.table[tail * SLOT_WORDS + S_NEXT] = slot;
     this.portTail[port] = slot;
     this.portCount[port]! += 1;
+    if ((this.table[base + S_KEY]! & K_PINNED) === 0) Atomics.add(this.portLearned, port, 1);
   }
 
   private listRemove(slot: number, port: number): void {
@@ -565,11 +632,18 @@ export class Fdb {
     if (next === NONE) this.portTail[port] = prev;
     else this.table[next * SLOT_WORDS + S_PREV] = prev;
     this.portCount[port]! -= 1;
+    if ((this.table[base + S_KEY]! & K_PINNED) === 0) Atomics.sub(this.portLearned, port, 1);
   }
 }
 
 function checkVlan(vlan: number): void {
   if (!Number.isInteger(vlan) || vlan < 0 || vlan > VID_MAX) throw new RangeError(`VLAN ${vlan} is not in 0..${VID_MAX} (0: the untagged domain of ports in mode all)`);
+}
+
+/** A learn limit a table of `size` entries can hold: 0 (no limit) up to its size. */
+export function checkMaxLearned(max: number, size: number): number {
+  if (!Number.isInteger(max) || max < 0 || max > size) throw new RangeError(`maxLearned must be a whole number from 0 (no limit) to the FDB size ${size}, got ${max}`);
+  return max;
 }
 
 function checkPort(port: number): void {

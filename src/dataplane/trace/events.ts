@@ -34,6 +34,8 @@ export const LEARN_STATIC = 4;
 export const LEARN_FULL = 5;
 /** Learning is off on the ingress port. */
 export const LEARN_OFF = 6;
+/** The ingress port holds its maxLearned learned entries: not learned. */
+export const LEARN_LIMITED = 7;
 
 /** l2 lookup of the destination MAC: [result, port, mac hi, mac lo]. */
 export const EV_LOOKUP = 5;
@@ -44,6 +46,10 @@ export const LOOKUP_BROADCAST = 4;
 export const LOOKUP_GATEWAY = 5;
 /** From the uplink: a routed port, never bridged. */
 export const LOOKUP_ROUTED = 6;
+/** On the ingress port itself, which is hairpin: sent back out of it. */
+export const LOOKUP_HAIRPIN = 7;
+/** On another port, but it and the ingress port are both isolated: not forwarded. */
+export const LOOKUP_ISOLATED = 8;
 
 /** l3 routing: [direction, TTL before, TTL after]. */
 export const EV_ROUTE = 6;
@@ -91,6 +97,10 @@ export const FLOOD_COUNT = 1;
 export const FLOOD_PORTS = 2;
 /** Ports a flood record names at most. */
 export const FLOOD_MAX_PORTS = 40;
+/** Ports passed over because they and the ingress port are isolated: how many, listed backwards from the last of the ports' words. */
+export const FLOOD_ISOLATED = 43;
+/** 1 when the flood went back out of its ingress port, which is hairpin. */
+export const FLOOD_HAIRPIN = 44;
 
 /** offload for one egress port: [port, action, segments]. */
 export const EV_OFFLOAD = 11;

@@ -20,10 +20,11 @@ import type { EnginePort, PortSet } from '../core/ports.js';
 import { GATEWAY_PORT, PORT_MTU_SHIFT, PORT_PRESENT, PORT_ROUTED } from '../core/port-table.js';
 import { STAGE_OFFLOAD, STAGE_TX, type Stage } from '../core/stage.js';
 import { floodFlag } from '../l2/bridge.js';
+import { mayFlood, recordFloodRules } from '../l2/delivery.js';
 import type { Offload, PlainSender } from '../offload/offload.js';
 import { EV_FLOOD, EV_OFFLOAD, EV_TX, FLOOD_COUNT, FLOOD_KIND, FLOOD_MAX_PORTS, FLOOD_PORTS, OFFLOAD_GSO_PASSED, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
-import { FORM_OTHER, FORM_SAME, type VlanEgress } from './vlan-egress.js';
+import { FORM_NONE, FORM_OTHER, FORM_SAME, type VlanEgress } from './vlan-egress.js';
 
 /** Ethernet header with one VLAN tag: what a tagged frame may carry beyond the MTU. */
 const ETH_VLAN_HEADER = ETH_HEADER_BYTES + VLAN_TAG_BYTES;
@@ -125,11 +126,15 @@ export class Transmit implements Stage, PlainSender {
   private floodForms(batch: Batch, i: number, from: number, want: number): number {
     const vlans = this.vlanEgress;
     const forms = this.forms;
+    const fromWord = this.portWords[from]!;
     let same = 0;
     let other = 0;
     for (const port of this.ports.order) {
       const id = port.id;
-      if (id === from || (this.portWords[id]! & want) !== want) continue;
+      if ((this.portWords[id]! & want) !== want || !mayFlood(from, fromWord, id, this.portWords[id]!)) {
+        forms[id] = FORM_NONE;
+        continue;
+      }
       const form = vlans.form(batch, i, id);
       forms[id] = form;
       if (form === FORM_OTHER) other++;
@@ -139,7 +144,7 @@ export class Transmit implements Stage, PlainSender {
     if (same !== 0) {
       for (const port of this.ports.order) {
         const id = port.id;
-        if (id === from || (this.portWords[id]! & want) !== want || forms[id] !== FORM_SAME) continue;
+        if (forms[id] !== FORM_SAME) continue;
         if (traced) vlans.told(batch, i, id, false);
         this.enqueue(batch, i, id, port);
       }
@@ -149,7 +154,7 @@ export class Transmit implements Stage, PlainSender {
     const made = vlans.other(batch, i, alone, this);
     for (const port of this.ports.order) {
       const id = port.id;
-      if (id === from || (this.portWords[id]! & want) !== want || forms[id] !== FORM_OTHER) continue;
+      if (forms[id] !== FORM_OTHER) continue;
       if (!made) {
         this.drops.frame(id, DROP_TOO_BIG, batch.desc[i * DESC_WORDS + D_SLOT]!, batch.length(i), true, batch.traceOf(i), STAGE_TX);
         continue;
@@ -404,12 +409,14 @@ export class Transmit implements Stage, PlainSender {
     const at = writer.begin(trace, EV_FLOOD, STAGE_TX);
     if (at < 0) return;
     const r = writer.ring.records;
+    const from = this.portWords[ingress]!;
     let n = 0;
     for (const port of this.ports.order) {
-      if (port.id !== ingress && (this.portWords[port.id]! & want) === want && this.vlanEgress.carries(batch, i, port.id) && n < FLOOD_MAX_PORTS) r[at + FLOOD_PORTS + n++] = port.id;
+      if ((this.portWords[port.id]! & want) === want && mayFlood(ingress, from, port.id, this.portWords[port.id]!) && this.vlanEgress.carries(batch, i, port.id) && n < FLOOD_MAX_PORTS) r[at + FLOOD_PORTS + n++] = port.id;
     }
     r[at + FLOOD_KIND] = next;
     r[at + FLOOD_COUNT] = n;
+    recordFloodRules(r, at, ingress, want, this.ports.order, this.portWords);
     writer.commit();
   }
 }

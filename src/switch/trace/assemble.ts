@@ -5,8 +5,9 @@ import { DROP_REASON_INFO, DROP_REASONS } from '../../dataplane/core/drop-reason
 import { STAGE_NAMES, type StageName } from '../../dataplane/core/stage.js';
 import {
   EV_CLASSIFY, EV_DROP, EV_END, EV_FLOOD, EV_FRAME, EV_LEARN, EV_LOOKUP, EV_NAT, EV_NEXT_HOP, EV_OFFLOAD, EV_REPLY, EV_ROUTE, EV_TX, FRAME_DRY, FRAME_HEAD,
-  FRAME_HEAD_BYTES, FRAME_LENGTH, FRAME_NANOSECONDS, FRAME_PORT, FRAME_SECONDS, FRAME_VNET_FLAGS, FRAME_VNET_GSO, FRAME_WORKER, LEARN_FULL, LEARN_KNOWN,
+  FRAME_HEAD_BYTES, FRAME_LENGTH, FRAME_NANOSECONDS, FRAME_PORT, FRAME_SECONDS, FRAME_VNET_FLAGS, FRAME_VNET_GSO, FRAME_WORKER, LEARN_FULL, LEARN_KNOWN, LEARN_LIMITED,
   LEARN_MOVED, LEARN_NEW, LEARN_OFF, LEARN_STATIC, LOOKUP_BROADCAST, LOOKUP_GATEWAY, LOOKUP_HIT, LOOKUP_MISS, LOOKUP_MULTICAST, LOOKUP_ROUTED,
+  LOOKUP_HAIRPIN, LOOKUP_ISOLATED, FLOOD_HAIRPIN, FLOOD_ISOLATED, FLOOD_MAX_PORTS,
   NEXT_HOP_PROBED, NEXT_HOP_REACHABLE, OFFLOAD_CHECKSUM, OFFLOAD_SEGMENTED, REPLY_HEAD, REPLY_LENGTH, REPLY_PORT, ROUTE_GATEWAY, ROUTE_HAIRPIN, ROUTE_IN,
   ROUTE_OUT, NAT_AFTER, NAT_BEFORE, NAT_PROTOCOL, NAT_SECONDS_LEFT, NAT_SESSION, NAT_TCP_STATE, FLOOD_COUNT, FLOOD_KIND, FLOOD_PORTS, SESSION_EXISTING, SESSION_FRAGMENT, SESSION_NEW, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND,
 } from '../../dataplane/trace/events.js';
@@ -168,7 +169,7 @@ export class TraceAssembler {
         const mac = formatMacWords(p[3]! >>> 0, p[4]!);
         const port = this.port(p[1]!);
         const from = p[2]! >= 0 ? this.port(p[2]!) : undefined;
-        const results = { [LEARN_NEW]: 'new', [LEARN_MOVED]: 'moved', [LEARN_KNOWN]: 'known', [LEARN_STATIC]: 'static', [LEARN_FULL]: 'full', [LEARN_OFF]: 'off' } as const;
+        const results = { [LEARN_NEW]: 'new', [LEARN_MOVED]: 'moved', [LEARN_KNOWN]: 'known', [LEARN_STATIC]: 'static', [LEARN_FULL]: 'full', [LEARN_OFF]: 'off', [LEARN_LIMITED]: 'limited' } as const;
         const result = results[p[0] as keyof typeof results];
         const text = {
           new: `${would ? 'would learn' : 'learned'} ${mac} on ${port.name}`,
@@ -177,15 +178,20 @@ export class TraceAssembler {
           static: `${mac} is a static entry on ${from?.name}: not moved`,
           full: `${mac} not learned: the FDB is full of static entries`,
           off: `learning is off on ${port.name}: ${mac} not learned`,
+          limited: `${mac} not learned: ${port.name} holds as many learned entries as its limit (max_learned)`,
         }[result];
         this.decide(block, r.stage, { kind: 'learn', mac, port, result, ...(from && (result === 'moved' || result === 'static') && { from }), text });
         return;
       }
       case EV_LOOKUP: {
-        const kinds = { [LOOKUP_HIT]: 'hit', [LOOKUP_MISS]: 'miss', [LOOKUP_MULTICAST]: 'multicast', [LOOKUP_BROADCAST]: 'broadcast', [LOOKUP_GATEWAY]: 'gateway', [LOOKUP_ROUTED]: 'routed' } as const;
+        const kinds = {
+          [LOOKUP_HIT]: 'hit', [LOOKUP_MISS]: 'miss', [LOOKUP_MULTICAST]: 'multicast', [LOOKUP_BROADCAST]: 'broadcast', [LOOKUP_GATEWAY]: 'gateway', [LOOKUP_ROUTED]: 'routed',
+          [LOOKUP_HAIRPIN]: 'hairpin', [LOOKUP_ISOLATED]: 'isolated',
+        } as const;
         const result = kinds[p[0] as keyof typeof kinds];
         const mac = result === 'routed' ? undefined : formatMacWords(p[2]! >>> 0, p[3]!);
-        const port = result === 'hit' || result === 'routed' ? this.port(p[1]!) : undefined;
+        const port = result === 'hit' || result === 'routed' || result === 'hairpin' || result === 'isolated' ? this.port(p[1]!) : undefined;
+        const ingress = block.ingress.name;
         const text = {
           hit: `${mac} is on ${port?.name}`,
           miss: `${mac} is not in the FDB: flooded as unknown unicast`,
@@ -193,6 +199,8 @@ export class TraceAssembler {
           broadcast: 'broadcast: flooded',
           gateway: `${mac} is the gateway's: to l3`,
           routed: `from the uplink ${port?.name}: routed, never bridged`,
+          hairpin: `${mac} is on ${port?.name}, where it came in: ${port?.name} is hairpin, so it goes back out`,
+          isolated: `${mac} is on ${port?.name}: ${port?.name} and ${ingress} are both isolated, so it is not forwarded`,
         }[result];
         this.decide(block, r.stage, { kind: 'lookup', ...(mac !== undefined && { mac }), result, ...(port && { port }), text });
         return;
@@ -253,7 +261,16 @@ export class TraceAssembler {
       case EV_FLOOD: {
         const ports = Array.from(p.subarray(FLOOD_PORTS, FLOOD_PORTS + p[FLOOD_COUNT]!), (id) => this.port(id));
         const kind = p[FLOOD_KIND] === NEXT_FLOOD_BROADCAST ? 'broadcast' : p[FLOOD_KIND] === NEXT_FLOOD_MULTICAST ? 'multicast' : 'unknown unicast';
-        this.decide(block, r.stage, { kind: 'flood', ports, text: ports.length === 0 ? `flood (${kind}): no port takes it` : `flood (${kind}) to ${ports.map((x) => x.name).join(', ')}` });
+        // Ports passed over for isolation are listed backwards from the last port word.
+        const isolated = Array.from({ length: p[FLOOD_ISOLATED]! }, (_, k) => this.port(p[FLOOD_PORTS + FLOOD_MAX_PORTS - 1 - k]!));
+        const hairpin = p[FLOOD_HAIRPIN] === 1;
+        const names = (list: TracePort[]): string => list.map((x) => x.name).join(', ');
+        const text = [
+          ports.length === 0 ? `flood (${kind}): no port takes it` : `flood (${kind}) to ${names(ports)}`,
+          ...(hairpin ? [`${block.ingress.name} takes it back: it is hairpin`] : []),
+          ...(isolated.length > 0 ? [`not to ${names(isolated)}: isolated, as ${block.ingress.name} is`] : []),
+        ].join('; ');
+        this.decide(block, r.stage, { kind: 'flood', ports, ...(isolated.length > 0 && { isolated }), ...(hairpin && { hairpin }), text });
         return;
       }
       case EV_OFFLOAD: {

@@ -21,8 +21,9 @@ export interface TraceTuple {
 export type TraceDecision =
   /** `kernelVlan`: the VLAN id of a tag the kernel took off before a packet socket read the frame. */
   | { kind: 'classify'; etherType: number; l3Offset: number; tagged: boolean; kernelVlan?: number; ipv4Header?: 'valid' | 'invalid'; text: string }
-  | { kind: 'learn'; mac: string; port: TracePort; result: 'new' | 'moved' | 'known' | 'static' | 'full' | 'off'; from?: TracePort; text: string }
-  | { kind: 'lookup'; mac?: string; result: 'hit' | 'miss' | 'multicast' | 'broadcast' | 'gateway' | 'routed'; port?: TracePort; text: string }
+  | { kind: 'learn'; mac: string; port: TracePort; result: 'new' | 'moved' | 'known' | 'static' | 'full' | 'off' | 'limited'; from?: TracePort; text: string }
+  /** `hairpin`: on the ingress port, which sends it back; `isolated`: on a port that, like the ingress port, is isolated. */
+  | { kind: 'lookup'; mac?: string; result: 'hit' | 'miss' | 'multicast' | 'broadcast' | 'gateway' | 'routed' | 'hairpin' | 'isolated'; port?: TracePort; text: string }
   | { kind: 'route'; direction: 'out' | 'in' | 'hairpin' | 'gateway'; ttl?: { before: number; after: number }; text: string }
   | {
       kind: 'nat';
@@ -36,7 +37,8 @@ export type TraceDecision =
     }
   | { kind: 'next-hop'; ip: string; mac: string | null; state: 'reachable' | 'probed' | 'unresolved'; text: string }
   | { kind: 'answer'; port: TracePort; length: number; summary: string; text: string }
-  | { kind: 'flood'; ports: TracePort[]; text: string }
+  /** `isolated`: ports passed over because they and the ingress port are isolated; `hairpin`: the ingress port is among `ports`. */
+  | { kind: 'flood'; ports: TracePort[]; isolated?: TracePort[]; hairpin?: boolean; text: string }
   | { kind: 'offload'; port: TracePort; action: 'segmented' | 'checksum' | 'gso passed'; segments: number; text: string }
   /** `frames` counts the segments of a frame cut for the port, each reported alike. */
   | { kind: 'tx'; port: TracePort; result: 'sent' | 'backlog' | 'would send' | 'sent from backlog'; answer: boolean; frames: number; length: number; text: string }
