@@ -371,6 +371,7 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     handshake(tcpToOutside(rig, 1, 40000));
     return { port: UPLINK_PORT, frame: frame(`eth_src=${NEXT_HOP_MAC},eth_dst=${UPLINK_MAC},ip_src=${REMOTE_IP},ip_dst=${UPLINK_IP},tcp_src=80,tcp_dst=40000,tcp_flags=R,tcp_seq=2000000000`) };
   },
+  link_local: () => ({ port: 1, frame: udp(1, '01:80:c2:00:00:0e', hostIp(2)) }),
 };
 
 /** The last fragment, at `offset`, of UDP datagram `id` from port `from`'s host to REMOTE_IP. */

@@ -44,6 +44,7 @@ export const DROP_REASON_INFO = [
   { reason: 'frag_needed', stage: 'l3', description: "routed with DF set and larger than the egress port's MTU: the sender got ICMP fragmentation needed with that MTU" },
   { reason: 'nat_filtered', stage: 'l3', description: 'from outside to a mapping that --nat-filtering address keeps closed to this source: the inside host never sent to its address' },
   { reason: 'tcp_out_of_window', stage: 'l3', description: 'a TCP RST or FIN outside the window its session tracks (like netfilter\'s tcp_in_window): most likely forged, so it neither passes nor closes the session' },
+  { reason: 'link_local', stage: 'l2', description: 'to a link-local group address 01:80:C2:00:00:00-0F (STP, MAC control, LACP, 802.1X, LLDP...), which a bridge keeps to its link: tapswitch up --forward-link-local forwards it' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -98,3 +99,4 @@ export const DROP_ICMP_RATELIMITED = reason('icmp_ratelimited');
 export const DROP_FRAG_NEEDED = reason('frag_needed');
 export const DROP_NAT_FILTERED = reason('nat_filtered');
 export const DROP_TCP_OUT_OF_WINDOW = reason('tcp_out_of_window');
+export const DROP_LINK_LOCAL = reason('link_local');

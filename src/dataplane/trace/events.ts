@@ -110,3 +110,10 @@ export const TX_SENT_LATE = 4;
 
 /** The frame's path in this batch is over: [copies still waiting in backlogs]. */
 export const EV_END = 13;
+
+/** l2 on a frame to a link-local group address: [decision, the address's last byte (0x00..0x0f)]. */
+export const EV_LINK_LOCAL = 14;
+/** Not forwarded, as the Linux bridge keeps it: dropped as link_local. */
+export const LINK_LOCAL_DROPPED = 1;
+/** Its bit is in the switch's --forward-link-local mask: flooded as multicast. */
+export const LINK_LOCAL_FORWARDED = 2;

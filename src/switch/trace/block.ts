@@ -23,6 +23,8 @@ export type TraceDecision =
   | { kind: 'classify'; etherType: number; l3Offset: number; tagged: boolean; kernelVlan?: number; ipv4Header?: 'valid' | 'invalid'; text: string }
   | { kind: 'learn'; mac: string; port: TracePort; result: 'new' | 'moved' | 'known' | 'static' | 'full' | 'off'; from?: TracePort; text: string }
   | { kind: 'lookup'; mac?: string; result: 'hit' | 'miss' | 'multicast' | 'broadcast' | 'gateway' | 'routed'; port?: TracePort; text: string }
+  /** A frame to 01:80:c2:00:00:0X: `option` is the --forward-link-local item that forwards it. */
+  | { kind: 'link-local'; address: string; protocol: string; option: string; forwarded: boolean; text: string }
   | { kind: 'route'; direction: 'out' | 'in' | 'hairpin' | 'gateway'; ttl?: { before: number; after: number }; text: string }
   | {
       kind: 'nat';
