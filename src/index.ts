@@ -10,6 +10,7 @@ export type { FdbEntry, FdbCounters } from './dataplane/l2/fdb.js';
 export type { PortFlags } from './dataplane/core/port-table.js';
 export { DROP_REASONS, DROP_REASON_INFO, type DropReason } from './dataplane/core/drop-reasons.js';
 export { POLL_MODES, type PollMode, type PollSettings } from './dataplane/core/poll-policy.js';
+export { LINK_LOCAL_NAMES, formatLinkLocal, parseLinkLocal, type LinkLocalName } from './dataplane/l2/link-local.js';
 export { Trace, type TraceOptions, type TraceFrameOptions } from './switch/trace/trace.js';
 export type { TraceBlock, TraceDecision, TraceFate, TracePort, TraceStage, TraceTuple } from './switch/trace/block.js';
 export { formatTraceBlock } from './switch/trace/text.js';

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { LINK_LOCAL_WORD } from '../src/dataplane/core/port-table.js';
 import { formatLinkLocal, parseLinkLocal } from '../src/dataplane/l2/link-local.js';
 import { parseMac } from '../src/packet/mac.js';
+import { Switch } from '../src/switch/switch.js';
 import { EngineRig, decisions, hostMac } from './support/engine-rig.js';
+import { waitFor } from './support/wait-for.js';
 
 /** Each class of address, with the EtherType (or 802.3 length, for STP's LLC frames) its protocol sends. */
 const CLASSES = [
@@ -138,5 +140,27 @@ describe('--forward-link-local, as a list or a mask', () => {
     expect(formatLinkLocal(0x4005)).toBe('stp,lacp,lldp');
     expect(formatLinkLocal(0x6001)).toBe('stp,lldp,0x2000');
     expect(parseLinkLocal(formatLinkLocal(0x6001))).toBe(0x6001);
+  });
+});
+
+describe('Switch.create({ forwardLinkLocal })', () => {
+  it('forwards what the mask names through its workers, drops the rest as link_local, and says which it forwards', async () => {
+    const sw = await Switch.create({ workers: 1, forwardLinkLocal: ['lldp'] });
+    try {
+      const [a, b] = [await sw.addMemoryPort(), await sw.addMemoryPort()];
+      expect(sw.forwardLinkLocal).toBe(0x4000);
+      a.send(frameTo(address(0x00), 0x0026));
+      a.send(frameTo(address(0x0e), 0x88cc));
+      const got: Uint8Array[] = [];
+      const drops = (): number => sw.stats().ports.find((p) => p.id === a.id)!.drops.link_local;
+      await waitFor(() => (got.push(...b.receive()), got.length === 1 && drops() === 1), { what: () => `the LLDP frame at b (${got.length}) and the BPDU dropped (${drops()})` });
+      expect(got.map((f) => f[5])).toEqual([0x0e]);
+    } finally {
+      await sw.close();
+    }
+  });
+
+  it('refuses an unknown protocol before it starts a worker', async () => {
+    await expect(Switch.create({ workers: 1, forwardLinkLocal: 'cdp' })).rejects.toThrow('unknown link-local protocol "cdp"');
   });
 });
