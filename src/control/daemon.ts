@@ -52,6 +52,8 @@ export interface DaemonOptions {
   poll?: PollMode;
   pollUs?: number;
   pollCpu?: number;
+  /** The mask of link-local addresses to forward (default 0: none, as the Linux bridge). */
+  forwardLinkLocal?: number;
   log: (line: string) => void;
 }
 
@@ -168,6 +170,7 @@ export class Daemon implements DaemonContext {
       ...(options.poll !== undefined && { poll: options.poll }),
       ...(options.pollUs !== undefined && { pollUs: options.pollUs }),
       ...(options.pollCpu !== undefined && { pollCpu: options.pollCpu }),
+      ...(options.forwardLinkLocal !== undefined && { forwardLinkLocal: options.forwardLinkLocal }),
       conntrack: {
         ...(options.conntrackMax !== undefined && { max: options.conntrackMax }),
         ...(options.conntrackMaxPerHost !== undefined && { maxPerHost: options.conntrackMaxPerHost }),

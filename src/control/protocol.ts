@@ -158,6 +158,8 @@ export interface SwitchOptionsView {
   poll: PollMode;
   pollUs: number;
   pollCpu: number;
+  /** The link-local frames forwarded, as --forward-link-local takes them ('none', 'stp,lldp', 'all'). */
+  forwardLinkLocal: string;
 }
 
 export interface InspectView {

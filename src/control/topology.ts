@@ -11,6 +11,7 @@
 //       poll-us: 200               # optional, adaptive only: polling after the last frame
 //       poll-cpu: 50               # optional, adaptive only: most percent of a core polling idle
 //       nat-filtering: endpoint    # optional: endpoint, address or address-port (default)
+//       forward-link-local: [lldp, stp]  # optional: link-local frames to forward, as up takes them
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0 }
 //         db: {}                   # every field optional: next free address, MAC from it
@@ -28,6 +29,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 
 import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
+import { parseLinkLocal } from '../dataplane/l2/link-local.js';
 import { POLL_CPU, POLL_US } from './limits.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs } from './protocol.js';
@@ -45,6 +47,8 @@ export interface SwitchSpec {
   pollUs?: number;
   pollCpu?: number;
   natFiltering?: NatFiltering;
+  /** The mask of link-local addresses to forward. */
+  forwardLinkLocal?: number;
   namespaces: AttachArgs[];
   interfaces: string[];
 }
@@ -83,7 +87,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'namespaces', 'interfaces'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'forward-link-local', 'namespaces', 'interfaces'];
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname'];
 const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
@@ -271,6 +275,17 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
       case 'nat-filtering': {
         const filtering = r.parsed(value, at, natFiltering);
         if (filtering !== undefined) spec.natFiltering = filtering as NatFiltering;
+        break;
+      }
+      case 'forward-link-local': {
+        // A list of names, each mistake at its item; or one string or mask, as up takes it.
+        if (isSeq(value)) {
+          const items = r.strings(value, at);
+          if (items.filter((text, i) => r.valid(`${at}[${i}]`, text, parseLinkLocal)).length === items.length) spec.forwardLinkLocal = parseLinkLocal(items);
+        } else {
+          const text = r.parsed(value, at, parseLinkLocal);
+          if (text !== undefined) spec.forwardLinkLocal = parseLinkLocal(text);
+        }
         break;
       }
       case 'namespaces':

@@ -2,6 +2,7 @@
 // give it: the options in effect, the addresses, the uplink and what is published on it, every port
 // with the link behind it, and every worker with its restarts.
 import { GATEWAY_PORT } from '../../dataplane/core/port-table.js';
+import { formatLinkLocal } from '../../dataplane/l2/link-local.js';
 import type { InfoView, InspectView, SwitchOptionsView, UplinkView } from '../protocol.js';
 import { parseCidr } from '../subnet.js';
 import type { DaemonContext } from './context.js';
@@ -45,6 +46,7 @@ function optionsView(ctx: DaemonContext): SwitchOptionsView {
     poll: ctx.sw.poll.mode,
     pollUs: ctx.sw.poll.pollUs,
     pollCpu: ctx.sw.poll.pollCpu,
+    forwardLinkLocal: formatLinkLocal(ctx.sw.forwardLinkLocal),
   };
 }
 

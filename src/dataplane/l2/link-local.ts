@@ -85,7 +85,7 @@ function maskOf(item: string): number {
 
 /**
  * The mask of link-local addresses to forward, from a list as --forward-link-local takes it
- * ("stp,lacp,lldp", "all", "0x4001"), its items as an array, or a mask.
+ * ("stp,lacp,lldp", "all", "0x4001"), its items as an array (empty: none), or a mask.
  */
 export function parseLinkLocal(spec: string | readonly string[] | number): number {
   if (typeof spec === 'number') {
@@ -93,7 +93,7 @@ export function parseLinkLocal(spec: string | readonly string[] | number): numbe
     return spec;
   }
   const items = typeof spec === 'string' ? spec.split(',') : spec;
-  if (items.length === 0 || items.some((item) => item.trim() === '')) throw new TypeError(`a link-local list has an empty item: ${SYNTAX}`);
+  if (items.some((item) => item.trim() === '')) throw new TypeError(`a link-local list has an empty item: ${SYNTAX}`);
   return items.reduce((mask, item) => mask | maskOf(item), 0);
 }
 
