@@ -4,10 +4,10 @@
 // Theory of operation. The Linux bridge (br_input.c, br_handle_frame) never forwards 01 (pause),
 // and forwards 02 (LACP) and the others only when their bit is set in its group_fwd_mask, which
 // refuses bits 0, 1 and 2 (BR_GROUPFWD_RESTRICTED); 0E (LLDP) and the rest go up to the bridge's
-// own interface instead. 00 (STP's BPDUs) it forwards only while its own STP is off. tapswitch
-// runs no STP and has no interface of its own to pass them up to, so by default it forwards none
-// of the sixteen and drops them as link_local; a frame's source is learned first, as the bridge
-// learns it before it passes the frame up. A per-switch mask, the bridge's group_fwd_mask without
+// own interface instead. 00 (STP's BPDUs) it floods only while its own STP is off. tapswitch has
+// no interface of its own to pass them up to; by default it forwards none of the sixteen, as a
+// bridge running STP, and drops them as link_local. A frame's source is learned first, as the
+// bridge learns it before it passes the frame up. A per-switch mask, the bridge's group_fwd_mask without
 // its restriction, forwards those whose bit (1 << the address's last byte) it holds, flooded as
 // any multicast is, so that labs can run STP, LACP, LLDP or 802.1X between their nodes.
 //
