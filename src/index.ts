@@ -11,6 +11,7 @@ export type { PortFlags } from './dataplane/core/port-table.js';
 export { VID_MAX, VID_MIN, VLAN_UNTAGGED, VlanIdError, type PortVlan, type PortVlans } from './dataplane/l2/vlan-table.js';
 export { DROP_REASONS, DROP_REASON_INFO, type DropReason } from './dataplane/core/drop-reasons.js';
 export { POLL_MODES, type PollMode, type PollSettings } from './dataplane/core/poll-policy.js';
+export { LINK_LOCAL_NAMES, formatLinkLocal, parseLinkLocal, type LinkLocalName } from './dataplane/l2/link-local.js';
 export { Trace, type TraceOptions, type TraceFrameOptions } from './switch/trace/trace.js';
 export type { TraceBlock, TraceDecision, TraceFate, TracePort, TraceStage, TraceTuple } from './switch/trace/block.js';
 export { formatTraceBlock } from './switch/trace/text.js';

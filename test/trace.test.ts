@@ -391,6 +391,7 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     rig.vlans.setTrunk(1, [10]);
     return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
   },
+  link_local: () => ({ port: 1, frame: udp(1, '01:80:c2:00:00:0e', hostIp(2)) }),
 };
 
 /** The last fragment, at `offset`, of UDP datagram `id` from port `from`'s host to REMOTE_IP. */

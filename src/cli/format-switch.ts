@@ -56,7 +56,7 @@ export function formatInspect(v: InspectView): string {
     `Switch ${v.switch}`,
     `${INDENT}state ${v.state}, pid ${v.pid}, up ${formatUptime(v.uptimeSeconds)} (since ${v.startedAt})`,
     `${INDENT}subnet ${v.subnet}, gateway ${v.gateway.ip}${v.gateway.mac ? ` ${v.gateway.mac}` : ''} ${o.gatewayVlan === VLAN_UNTAGGED ? 'untagged' : `in VLAN ${o.gatewayVlan}`}`,
-    `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}, ${poll}${conntrack.map((c) => `, ${c}`).join('')}`,
+    `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}, ${poll}${conntrack.map((c) => `, ${c}`).join('')}, forward-link-local ${o.forwardLinkLocal}`,
   ];
   if (o.conntrackTimeouts) lines.push(`${INDENT}conntrack-timeout: ${Object.entries(o.conntrackTimeouts).map(([name, s]) => `${name}=${s}s`).join(' ')}`);
   const u = v.uplink;

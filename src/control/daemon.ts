@@ -57,6 +57,8 @@ export interface DaemonOptions {
   pollCpu?: number;
   /** The VLAN the gateway lives on (default: the untagged domain). */
   gatewayVlan?: number;
+  /** The mask of link-local addresses to forward (default 0: none, as the Linux bridge). */
+  forwardLinkLocal?: number;
   log: (line: string) => void;
 }
 
@@ -174,6 +176,7 @@ export class Daemon implements DaemonContext {
       ...(options.pollUs !== undefined && { pollUs: options.pollUs }),
       ...(options.pollCpu !== undefined && { pollCpu: options.pollCpu }),
       ...(options.gatewayVlan !== undefined && { gatewayVlan: options.gatewayVlan }),
+      ...(options.forwardLinkLocal !== undefined && { forwardLinkLocal: options.forwardLinkLocal }),
       conntrack: {
         ...(options.conntrackMax !== undefined && { max: options.conntrackMax }),
         ...(options.conntrackMaxPerHost !== undefined && { maxPerHost: options.conntrackMaxPerHost }),

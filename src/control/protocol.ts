@@ -208,6 +208,8 @@ export interface SwitchOptionsView {
   pollCpu: number;
   /** The VLAN the gateway lives on; 0: the untagged domain. */
   gatewayVlan: number;
+  /** The link-local frames forwarded, as --forward-link-local takes them ('none', 'stp,lldp', 'all'). */
+  forwardLinkLocal: string;
 }
 
 export interface InspectView {

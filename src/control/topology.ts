@@ -12,6 +12,7 @@
 //       poll-cpu: 50               # optional, adaptive only: most percent of a core polling idle
 //       nat-filtering: endpoint    # optional: endpoint, address or address-port (default)
 //       gateway-vlan: 10           # optional: the VLAN the gateway lives on (default: untagged)
+//       forward-link-local: [lldp, stp]  # optional: link-local frames to forward, as up takes them
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0, vlan: 10 }
 //         lab: { secure: true }    # anti-spoofing: its port sends only as its own MAC and address
@@ -36,6 +37,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type
 
 import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
+import { parseLinkLocal } from '../dataplane/l2/link-local.js';
 import { POLL_CPU, POLL_US, VID } from './limits.js';
 import { linkSetting, linkSettingsList, parseLinkValue, type LinkSettings } from './link-settings.js';
 import { checkSwitchName } from './paths.js';
@@ -56,6 +58,8 @@ export interface SwitchSpec {
   pollCpu?: number;
   natFiltering?: NatFiltering;
   gatewayVlan?: number;
+  /** The mask of link-local addresses to forward. */
+  forwardLinkLocal?: number;
   namespaces: AttachArgs[];
   interfaces: PortAddArgs[];
   /** Bridge settings by the port's name: one of the namespaces or interfaces. */
@@ -96,7 +100,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'namespaces', 'interfaces', 'links'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'namespaces', 'interfaces', 'links'];
 const VLAN_FIELDS = ['vlan', 'trunk', 'native', 'qinq'] as const;
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', ...VLAN_FIELDS];
 const INTERFACE_FIELDS = ['name', ...VLAN_FIELDS];
@@ -375,6 +379,18 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
       case 'gateway-vlan': {
         const vid = r.integer(value, at, VID.min, VID.max);
         if (vid !== undefined) spec.gatewayVlan = vid;
+        break;
+      }
+      case 'forward-link-local': {
+        // A list of names, each mistake at its item; or one string or mask, as up takes it.
+        if (isSeq(value)) {
+          const items = r.items(value, at).map(([item, itemAt]) => ({ text: r.string(item, itemAt), itemAt }));
+          const good = items.filter(({ text, itemAt }) => text !== undefined && r.valid(itemAt, text, parseLinkLocal));
+          if (good.length === items.length) spec.forwardLinkLocal = parseLinkLocal(good.map(({ text }) => text!));
+        } else {
+          const text = r.parsed(value, at, parseLinkLocal);
+          if (text !== undefined) spec.forwardLinkLocal = parseLinkLocal(text);
+        }
         break;
       }
       case 'namespaces':

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
 import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import { VID_MAX, VLAN_UNTAGGED } from '../dataplane/l2/vlan-table.js';
+import { parseLinkLocal } from '../dataplane/l2/link-local.js';
 import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_CPU, POLL_MODES, POLL_US, type PollMode, type PollSettings } from '../dataplane/core/poll-policy.js';
 
 export interface SwitchOptions {
@@ -60,6 +61,13 @@ export interface SwitchOptions {
     filtering?: NatFiltering;
   };
   /**
+   * Link-local frames (to 01:80:C2:00:00:00..0F) to forward, flooded as multicast: names (stp,
+   * mac_control, lacp, 8021x, lldp, all), a list of them as `tapswitch up --forward-link-local`
+   * takes it ('stp,lldp'), or a mask like the bridge's group_fwd_mask, bit n for 01:80:C2:00:00:0n
+   * (0x4001). Default none: they are dropped as link_local, as a Linux bridge keeps them to their link.
+   */
+  forwardLinkLocal?: number | string | readonly string[];
+  /**
    * For tests of worker supervision only, never for normal use: lets Switch.killWorker() end a
    * worker, as a bug would (default false).
    */
@@ -91,6 +99,7 @@ export function resolveOptions(options: SwitchOptions): Required<SwitchOptions> 
     gateway: options.gateway ?? null,
     gatewayVlan: checkInt('gatewayVlan', options.gatewayVlan ?? VLAN_UNTAGGED, VLAN_UNTAGGED, VID_MAX),
     conntrack: options.conntrack ?? {},
+    forwardLinkLocal: parseLinkLocal(options.forwardLinkLocal ?? 0),
     faultInjection: options.faultInjection ?? false,
   };
   if (!POLL_MODES.includes(resolved.poll)) throw new RangeError(`poll must be one of ${POLL_MODES.join(', ')}, got ${resolved.poll}`);

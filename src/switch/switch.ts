@@ -5,11 +5,12 @@
 // (ports.ts), the uplink (uplink.ts), published ports (published-ports.ts) and capture (capture.ts).
 import { Counters, type PortCounters, type WorkerCounters } from '../dataplane/core/counters.js';
 import { GSO_SLOT_BYTES, MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
-import { GATEWAY_PORT, MAX_PORTS, PORT_PRESENT, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
+import { GATEWAY_PORT, LINK_LOCAL_WORD, MAX_PORTS, PORT_PRESENT, createPortTable, type PortFlags } from '../dataplane/core/port-table.js';
 import type { PollSettings } from '../dataplane/core/poll-policy.js';
 import { Fdb, type FdbCounters, type FdbEntry } from '../dataplane/l2/fdb.js';
 import { VLAN_UNTAGGED, VlanTable, type PortVlans } from '../dataplane/l2/vlan-table.js';
 import { PortBindings, type PortBinding } from '../dataplane/l2/port-bindings.js';
+import { parseLinkLocal } from '../dataplane/l2/link-local.js';
 import { Conntrack, type CtCounters, type CtEntry } from '../dataplane/l3/conntrack.js';
 import { NextHop } from '../dataplane/l3/next-hop.js';
 import type { TapDevice } from '../native/tap.js';
@@ -70,6 +71,8 @@ export class Switch {
   readonly workers: number;
   /** How the workers wait between rounds. */
   readonly poll: PollSettings;
+  /** The mask of link-local addresses forwarded: bit n for 01:80:C2:00:00:0n. */
+  readonly forwardLinkLocal: number;
   private readonly counters: Counters;
   private readonly portRegistry: PortRegistry;
   private readonly ageing: NodeJS.Timeout;
@@ -89,6 +92,7 @@ export class Switch {
   ) {
     this.workers = options.workers;
     this.poll = pollSettings(options);
+    this.forwardLinkLocal = Atomics.load(tables.portTable, LINK_LOCAL_WORD);
     this.faultInjection = options.faultInjection;
     this.fdb = tables.fdb;
     this.counters = tables.counters;
@@ -110,6 +114,7 @@ export class Switch {
     const fdb = Fdb.create({ size: resolved.fdbSize, ageingSeconds: resolved.ageingSeconds });
     const portTable = createPortTable();
     const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, vlans: VlanTable.create(MAX_PORTS), bindings: PortBindings.create(), routing: null };
+    Atomics.store(portTable, LINK_LOCAL_WORD, parseLinkLocal(resolved.forwardLinkLocal));
     const gw = resolved.gateway;
     if (gw) {
       const ip = ipv4ToNumber(gw.ip);

@@ -18,6 +18,7 @@ import { loadTopology } from '../../control/topology-host.js';
 import { TopologyError, readTopology, type SwitchSpec, type Topology } from '../../control/topology.js';
 import { CT_DEFAULT_MAX, CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../dataplane/l3/conntrack.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../../dataplane/l3/nat-filtering.js';
+import { LINK_LOCAL_NAMES, formatLinkLocal, parseLinkLocal } from '../../dataplane/l2/link-local.js';
 import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_MODES, type PollMode } from '../../dataplane/core/poll-policy.js';
 import { requireKernelAccess } from '../../util/preflight.js';
 import { checkedBy, nonNegative, switchOption, wholeIn } from '../options.js';
@@ -46,6 +47,7 @@ interface UpOptions {
   pollUs?: number;
   pollCpu?: number;
   gatewayVlan?: number;
+  forwardLinkLocal?: number;
   detach?: boolean;
   file?: string;
 }
@@ -97,6 +99,7 @@ function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
     ...(spec.pollCpu !== undefined && { pollCpu: spec.pollCpu }),
     ...(spec.natFiltering !== undefined && { natFiltering: spec.natFiltering }),
     ...(spec.gatewayVlan !== undefined && { gatewayVlan: spec.gatewayVlan }),
+    ...(spec.forwardLinkLocal !== undefined && { forwardLinkLocal: spec.forwardLinkLocal }),
     detach,
   };
 }
@@ -143,6 +146,7 @@ function daemonArgs(spec: SwitchSpec): string[] {
     ...(spec.pollCpu !== undefined ? ['--poll-cpu', String(spec.pollCpu)] : []),
     ...(spec.natFiltering !== undefined ? ['--nat-filtering', spec.natFiltering] : []),
     ...(spec.gatewayVlan !== undefined ? ['--gateway-vlan', String(spec.gatewayVlan)] : []),
+    ...(spec.forwardLinkLocal !== undefined ? ['--forward-link-local', formatLinkLocal(spec.forwardLinkLocal)] : []),
   ];
 }
 
@@ -216,6 +220,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     ...(opts.pollUs !== undefined && { pollUs: opts.pollUs }),
     ...(opts.pollCpu !== undefined && { pollCpu: opts.pollCpu }),
     ...(opts.gatewayVlan !== undefined && { gatewayVlan: opts.gatewayVlan }),
+    ...(opts.forwardLinkLocal !== undefined && { forwardLinkLocal: opts.forwardLinkLocal }),
     log,
   });
   const info = daemon.info();
@@ -317,6 +322,11 @@ export function register(program: Command): void {
     .addOption(new Option('--poll <mode>', 'how an idle worker waits: sleep in epoll, busy (a core each, lowest latency), adaptive (poll a while after each frame)').choices(POLL_MODES))
     .addOption(new Option('--poll-us <us>', `adaptive: microseconds of polling after the last frame (default ${DEFAULT_POLL_US})`).argParser(wholeIn('--poll-us', POLL_US)))
     .addOption(new Option('--poll-cpu <percent>', `adaptive: most of a core spent polling with nothing to do (default ${DEFAULT_POLL_CPU})`).argParser(wholeIn('--poll-cpu', POLL_CPU)))
+    .addOption(
+      new Option('--forward-link-local <list>', `link-local frames (01:80:C2:00:00:0X) to forward, which a Linux bridge keeps to their link: ${Object.keys(LINK_LOCAL_NAMES).join(', ')} or all, or a mask like 0x4001 (default none)`).argParser(
+        checkedBy(parseLinkLocal, '--forward-link-local'),
+      ),
+    )
     .hook('preAction', (command) => {
       // The share of one host cannot be more than the whole table.
       const { conntrackMax = CT_DEFAULT_MAX, conntrackMaxPerHost, poll, pollUs, pollCpu } = command.opts<UpOptions>();

@@ -3,6 +3,7 @@
 // with the link behind it, and every worker with its restarts.
 import { GATEWAY_PORT } from '../../dataplane/core/port-table.js';
 import { VLAN_UNTAGGED } from '../../dataplane/l2/vlan-table.js';
+import { formatLinkLocal } from '../../dataplane/l2/link-local.js';
 import type { InfoView, InspectView, SwitchOptionsView, UplinkView } from '../protocol.js';
 import { parseCidr } from '../subnet.js';
 import type { DaemonContext } from './context.js';
@@ -48,6 +49,7 @@ function optionsView(ctx: DaemonContext, gatewayVlan: number): SwitchOptionsView
     pollUs: ctx.sw.poll.pollUs,
     pollCpu: ctx.sw.poll.pollCpu,
     gatewayVlan,
+    forwardLinkLocal: formatLinkLocal(ctx.sw.forwardLinkLocal),
   };
 }
 

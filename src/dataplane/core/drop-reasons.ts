@@ -49,6 +49,7 @@ export const DROP_REASON_INFO = [
   { reason: 'isolated', stage: 'l2', description: 'bridged from an isolated port to a destination behind another isolated port (link set PORT isolated on)' },
   { reason: 'locked', stage: 'l2', description: 'came in on a locked port from a source MAC without a static or sticky entry on that port (tapswitch fdb add)' },
   { reason: 'spoofed', stage: 'l2', description: "came in on a secure port with a source MAC, IPv4 source or ARP sender that is not the port's own (attach --secure)" },
+  { reason: 'link_local', stage: 'l2', description: 'to a link-local group address 01:80:C2:00:00:00-0F (STP, MAC control, LACP, 802.1X, LLDP...), which a bridge keeps to its link: tapswitch up --forward-link-local forwards it' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -108,3 +109,4 @@ export const DROP_VLAN_UNTAGGED = reason('vlan_untagged');
 export const DROP_ISOLATED = reason('isolated');
 export const DROP_LOCKED = reason('locked');
 export const DROP_SPOOFED = reason('spoofed');
+export const DROP_LINK_LOCAL = reason('link_local');

@@ -36,8 +36,14 @@ export interface PortFlags {
   locked: boolean;
 }
 
+/**
+ * One word past the ports: the switch's link-local forward mask (l2/link-local.ts), a bridge-wide
+ * setting that the workers read beside the ports' flags, as the bridge's group_fwd_mask.
+ */
+export const LINK_LOCAL_WORD = MAX_PORTS;
+
 export function createPortTable(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(MAX_PORTS * 4));
+  return new Int32Array(new SharedArrayBuffer((MAX_PORTS + 1) * 4));
 }
 
 export function flagsToBits(flags: Partial<PortFlags>, current = PORT_DEFAULT_FLAGS): number {

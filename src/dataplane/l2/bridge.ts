@@ -7,7 +7,7 @@ import { macHiAt, macLoAt } from '../../packet/mac.js';
 import {
   Batch, F_ARP, F_LOCAL, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST, NEXT_FLOOD_UNKNOWN, NEXT_L3,
 } from '../core/batch.js';
-import { DROP_GATEWAY_IGNORED, DROP_ISOLATED, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
+import { DROP_GATEWAY_IGNORED, DROP_ISOLATED, DROP_LINK_LOCAL, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
 import { GATEWAY_PORT, PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_LOCKED, PORT_MCAST_FLOOD, PORT_PRESENT, PORT_ROUTED, PORT_SECURE } from '../core/port-table.js';
 import { STAGE_L2, type Stage } from '../core/stage.js';
 import {
@@ -19,6 +19,7 @@ import { unicastRefusal, unicastTraced } from './delivery.js';
 import { FDB_STATIC, type Fdb } from './fdb.js';
 import { PortBindings } from './port-bindings.js';
 import { PortSecurity } from './port-security.js';
+import { linkLocalHeld, traceLinkLocal } from './link-local.js';
 
 /** The group (I/G) bit of a MAC, the low bit of its first byte, in the word of its first four bytes. */
 const GROUP_BIT = 0x01000000;
@@ -95,7 +96,8 @@ export class Bridge implements Stage {
       const dstLo = view.getUint16(at + ETH_DST + 4);
       if ((dstHi & GROUP_BIT) !== 0) {
         if (dstHi !== BROADCAST_HI || dstLo !== BROADCAST_LO) {
-          next[i] = NEXT_FLOOD_MULTICAST;
+          if (linkLocalHeld(ports, dstHi, dstLo)) batch.drop(i, DROP_LINK_LOCAL);
+          else next[i] = NEXT_FLOOD_MULTICAST;
           continue;
         }
         next[i] = NEXT_FLOOD_BROADCAST;
@@ -154,7 +156,7 @@ export class Bridge implements Stage {
       return;
     }
     // A source the stage refused was not learned either; the drop says why.
-    if (next === NEXT_DROP && batch.reason[i] !== DROP_SAME_PORT && batch.reason[i] !== DROP_ISOLATED) return;
+    if (next === NEXT_DROP && batch.reason[i] !== DROP_SAME_PORT && batch.reason[i] !== DROP_ISOLATED && batch.reason[i] !== DROP_LINK_LOCAL) return;
     const was = this.sourceWas[i]!;
     const wasPort = was < 0 ? -1 : was & ~FDB_STATIC;
     let learned: number;
@@ -165,6 +167,8 @@ export class Bridge implements Stage {
     else if (this.fdb.lookup(batch.bytes, at + ETH_SRC, batch.vlan[i]) !== ingress) learned = this.fdb.atMaxLearned(ingress) ? LEARN_LIMITED : LEARN_FULL;
     else learned = was < 0 ? LEARN_NEW : LEARN_MOVED;
     trace.event(id, EV_LEARN, STAGE_L2, learned, ingress, wasPort, macHiAt(batch.bytes, at + ETH_SRC), macLoAt(batch.bytes, at + ETH_SRC));
+    traceLinkLocal(batch, i, trace);
+    if (next === NEXT_DROP && batch.reason[i] === DROP_LINK_LOCAL) return;
     let lookup: number;
     let port = 0;
     if (next === NEXT_FLOOD_BROADCAST) lookup = LOOKUP_BROADCAST;

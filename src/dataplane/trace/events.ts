@@ -139,3 +139,10 @@ export const VLAN_OUT_KEEP_TAGGED = 1;
 export const VLAN_OUT_KEEP_UNTAGGED = 2;
 export const VLAN_OUT_PUSH = 3;
 export const VLAN_OUT_POP = 4;
+
+/** l2 on a frame to a link-local group address: [decision, the address's last byte (0x00..0x0f)]. */
+export const EV_LINK_LOCAL = 16;
+/** Not forwarded, as the Linux bridge keeps it: dropped as link_local. */
+export const LINK_LOCAL_DROPPED = 1;
+/** Its bit is in the switch's --forward-link-local mask: flooded as multicast. */
+export const LINK_LOCAL_FORWARDED = 2;

@@ -4,7 +4,7 @@
 import { DROP_REASON_INFO, DROP_REASONS } from '../../dataplane/core/drop-reasons.js';
 import { STAGE_NAMES, type StageName } from '../../dataplane/core/stage.js';
 import {
-  EV_CLASSIFY, EV_DROP, EV_END, EV_FLOOD, EV_FRAME, EV_LEARN, EV_LOOKUP, EV_NAT, EV_NEXT_HOP, EV_OFFLOAD, EV_REPLY, EV_ROUTE, EV_TX, FRAME_DRY, FRAME_HEAD,
+  EV_CLASSIFY, EV_DROP, EV_END, EV_FLOOD, EV_FRAME, EV_LEARN, EV_LINK_LOCAL, EV_LOOKUP, LINK_LOCAL_FORWARDED, EV_NAT, EV_NEXT_HOP, EV_OFFLOAD, EV_REPLY, EV_ROUTE, EV_TX, FRAME_DRY, FRAME_HEAD,
   FRAME_HEAD_BYTES, FRAME_LENGTH, FRAME_NANOSECONDS, FRAME_PORT, FRAME_SECONDS, FRAME_VNET_FLAGS, FRAME_VNET_GSO, FRAME_WORKER, LEARN_FULL, LEARN_KNOWN, LEARN_LIMITED,
   LEARN_MOVED, LEARN_NEW, LEARN_OFF, LEARN_STATIC, LOOKUP_BROADCAST, LOOKUP_GATEWAY, LOOKUP_HIT, LOOKUP_MISS, LOOKUP_MULTICAST, LOOKUP_ROUTED,
   LOOKUP_HAIRPIN, LOOKUP_ISOLATED, FLOOD_HAIRPIN, FLOOD_ISOLATED, FLOOD_MAX_PORTS,
@@ -19,6 +19,7 @@ import { ETHERTYPE_QINQ } from '../../packet/ethernet.js';
 import type { TraceRecord } from '../../dataplane/trace/ring.js';
 import { F_IPV4, F_IPV4_OK, F_TAGGED, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST } from '../../dataplane/core/batch.js';
 import { TCP_STATE_NAMES } from '../../dataplane/l3/tcp-state.js';
+import { linkLocalOptionFor, linkLocalProtocol } from '../../dataplane/l2/link-local.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, formatIpv4Number } from '../../packet/ipv4.js';
 import { formatMacWords } from '../../packet/mac.js';
 import { describeFrame } from '../../packet/summary.js';
@@ -203,6 +204,18 @@ export class TraceAssembler {
           isolated: `${mac} is on ${port?.name}: ${port?.name} and ${ingress} are both isolated, so it is not forwarded`,
         }[result];
         this.decide(block, r.stage, { kind: 'lookup', ...(mac !== undefined && { mac }), result, ...(port && { port }), text });
+        return;
+      }
+      case EV_LINK_LOCAL: {
+        const last = p[1]!;
+        const address = `01:80:c2:00:00:${last.toString(16).padStart(2, '0')}`;
+        const protocol = linkLocalProtocol(last);
+        const option = linkLocalOptionFor(last);
+        const forwarded = p[0] === LINK_LOCAL_FORWARDED;
+        const text = forwarded
+          ? `${address} is link-local (${protocol}): forwarded, as --forward-link-local asks`
+          : `${address} is link-local (${protocol}): not forwarded, as a Linux bridge keeps it to its link; --forward-link-local ${option} forwards it`;
+        this.decide(block, r.stage, { kind: 'link-local', address, protocol, option, forwarded, text });
         return;
       }
       case EV_ROUTE: {

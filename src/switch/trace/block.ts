@@ -24,6 +24,8 @@ export type TraceDecision =
   | { kind: 'learn'; mac: string; port: TracePort; result: 'new' | 'moved' | 'known' | 'static' | 'full' | 'off' | 'limited'; from?: TracePort; text: string }
   /** `hairpin`: on the ingress port, which sends it back; `isolated`: on a port that, like the ingress port, is isolated. */
   | { kind: 'lookup'; mac?: string; result: 'hit' | 'miss' | 'multicast' | 'broadcast' | 'gateway' | 'routed' | 'hairpin' | 'isolated'; port?: TracePort; text: string }
+  /** A frame to 01:80:c2:00:00:0X: `option` is the --forward-link-local item that forwards it. */
+  | { kind: 'link-local'; address: string; protocol: string; option: string; forwarded: boolean; text: string }
   | { kind: 'route'; direction: 'out' | 'in' | 'hairpin' | 'gateway'; ttl?: { before: number; after: number }; text: string }
   | {
       kind: 'nat';
