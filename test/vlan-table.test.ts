@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VLAN_MODE_ALL, VLAN_MODE_TUNNEL, VLAN_MODE_VLANS, VLAN_UNTAGGED, VlanIdError, VlanTable } from '../src/dataplane/l2/vlan-table.js';
+import { EGRESS_NONE, EGRESS_TAGGED, EGRESS_UNTAGGED, VLAN_MODE_ALL, VLAN_MODE_TUNNEL, VLAN_MODE_VLANS, VLAN_UNTAGGED, VlanIdError, VlanTable } from '../src/dataplane/l2/vlan-table.js';
 
 describe('the VLAN table', () => {
   it('starts every port as a trunk of every VLAN whose untagged frames are the untagged domain', () => {
@@ -73,5 +73,18 @@ describe('the VLAN table', () => {
     const t = VlanTable.create(4);
     for (const vid of [0, 4095, 1.5, -1]) expect(() => t.add(1, vid)).toThrow(VlanIdError);
     expect(() => t.setAccess(1, 4095)).toThrow(/1-4094/);
+  });
+
+  it('answers how a port sends a VLAN in one read, as carries() and untaggedOut() do together', () => {
+    const t = VlanTable.create(5);
+    t.setAccess(1, 10);
+    t.setTrunk(2, [10, 20], 5);
+    t.setTunnel(3, 100);
+    for (const port of [1, 2, 3, 4]) {
+      for (const vid of [VLAN_UNTAGGED, 5, 10, 20, 100, 4094]) {
+        const expected = !t.carries(port, vid) ? EGRESS_NONE : t.untaggedOut(port, vid) ? EGRESS_UNTAGGED : EGRESS_TAGGED;
+        expect(t.egress(port, vid), `port ${port} VLAN ${vid}`).toBe(expected);
+      }
+    }
   });
 });

@@ -27,6 +27,11 @@ export const VLAN_MODE_ALL = 0;
 export const VLAN_MODE_VLANS = 1;
 export const VLAN_MODE_TUNNEL = 2;
 
+/** egress(): how a port sends a VLAN's frames. */
+export const EGRESS_NONE = 0;
+export const EGRESS_UNTAGGED = 1;
+export const EGRESS_TAGGED = 2;
+
 const BITMAP_WORDS = 4096 / 32;
 const P_MODE = 0;
 /** The VLAN of untagged (mode vlans) or all (mode tunnel) frames arriving; 0: none. */
@@ -81,6 +86,21 @@ export class VlanTable {
     if (mode === VLAN_MODE_ALL) return true;
     if (mode === VLAN_MODE_TUNNEL) return vid === this.words[base + P_PVID];
     return vid !== VLAN_UNTAGGED && (this.words[base + P_MEMBER + (vid >>> 5)]! & (1 << (vid & 31))) !== 0;
+  }
+
+  /**
+   * How frames of `vid` leave the port, from one read of its mode: EGRESS_UNTAGGED, EGRESS_TAGGED,
+   * or EGRESS_NONE when it does not carry the VLAN (carries() and untaggedOut() in one, per frame).
+   */
+  egress(port: number, vid: number): number {
+    const base = port * PORT_WORDS;
+    const mode = this.words[base + P_MODE]!;
+    if (mode === VLAN_MODE_ALL) return vid === VLAN_UNTAGGED ? EGRESS_UNTAGGED : EGRESS_TAGGED;
+    if (mode === VLAN_MODE_TUNNEL) return vid === this.words[base + P_PVID] ? EGRESS_UNTAGGED : EGRESS_NONE;
+    const word = vid >>> 5;
+    const bit = 1 << (vid & 31);
+    if (vid === VLAN_UNTAGGED || (this.words[base + P_MEMBER + word]! & bit) === 0) return EGRESS_NONE;
+    return (this.words[base + P_UNTAGGED + word]! & bit) !== 0 ? EGRESS_UNTAGGED : EGRESS_TAGGED;
   }
 
   /** Whether frames of `vid` (which the port carries) leave it without their VLAN's tag. */

@@ -21,7 +21,7 @@ import { DROP_TOO_BIG, DROP_VLAN_NOT_MEMBER } from '../core/drop-reasons.js';
 import { PORT_ROUTED } from '../core/port-table.js';
 import { STAGE_TX } from '../core/stage.js';
 import { V_SERVICE, V_TAGGED, moveBytes, toTagged, toUntagged } from '../l2/vlan-tag.js';
-import { VLAN_MODE_ALL, VLAN_UNTAGGED, type VlanTable } from '../l2/vlan-table.js';
+import { EGRESS_NONE, EGRESS_TAGGED, VLAN_MODE_ALL, VLAN_UNTAGGED, type VlanTable } from '../l2/vlan-table.js';
 import { EV_VLAN_OUT, VLAN_OUT_KEEP_TAGGED, VLAN_OUT_KEEP_UNTAGGED, VLAN_OUT_POP, VLAN_OUT_PUSH } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
 
@@ -65,11 +65,11 @@ export class VlanEgress {
 
   /** FORM_SAME, FORM_OTHER or FORM_NONE: what port `id` wants of frame i as its slot holds it. */
   form(batch: Batch, i: number, id: number): number {
-    const vlan = batch.vlan[i]!;
-    if ((this.portWords[id]! & PORT_ROUTED) !== 0 || (vlan === VLAN_UNTAGGED && batch.vtag[i] === 0 && this.vlans.mode(id) === VLAN_MODE_ALL)) return FORM_SAME;
-    if (!this.vlans.carries(id, vlan)) return FORM_NONE;
-    const tagged = (batch.vtag[i]! & V_TAGGED) !== 0;
-    return this.vlans.untaggedOut(id, vlan) === tagged ? FORM_OTHER : FORM_SAME;
+    if ((this.portWords[id]! & PORT_ROUTED) !== 0) return FORM_SAME;
+    const egress = this.vlans.egress(id, batch.vlan[i]!);
+    if (egress === EGRESS_NONE) return FORM_NONE;
+    // Tagged in the slot and wanted tagged, or neither: as it is.
+    return (egress === EGRESS_TAGGED) === ((batch.vtag[i]! & V_TAGGED) !== 0) ? FORM_SAME : FORM_OTHER;
   }
 
   /**
