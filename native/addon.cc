@@ -92,6 +92,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
+  exports.Set("currentThreadId", Napi::Function::New(env, CurrentThreadId, "currentThreadId"));
+  exports.Set("setThreadNice", Napi::Function::New(env, SetThreadNice, "setThreadNice"));
   exports.Set("uringStatus", Napi::Function::New(env, UringStatus, "uringStatus"));
   exports.Set("errnoName", Napi::Function::New(env, ErrnoNameOf, "errnoName"));
   exports.Set("uringCompiledIn", Napi::Boolean::New(env, UringCompiledIn()));

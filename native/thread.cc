@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,6 +52,20 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   // Linux releases the fd even when close reports EINTR, so a retry could close someone else's.
   if (close(fd) < 0 && errno != EINTR) ThrowErrno(env, errno, "close", "fd " + std::to_string(fd));
+  return env.Undefined();
+}
+
+// The calling thread's kernel id (gettid), as /proc/self/task lists threads.
+Napi::Value CurrentThreadId(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(syscall(SYS_gettid)));
+}
+
+// Sets one thread's nice value; on Linux PRIO_PROCESS with a thread id applies to that thread alone.
+Napi::Value SetThreadNice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int tid = info[0].As<Napi::Number>().Int32Value();
+  int nice = info[1].As<Napi::Number>().Int32Value();
+  if (setpriority(PRIO_PROCESS, id_t(tid), nice) < 0) ThrowErrno(env, errno, "setpriority", "thread " + std::to_string(tid));
   return env.Undefined();
 }
 

@@ -8,4 +8,6 @@ Napi::Value NameThread(const Napi::CallbackInfo& info);     // (name) names the 
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info); // (fd, on)
 Napi::Value Close(const Napi::CallbackInfo& info);          // (fd)
 Napi::Value SocketPair(const Napi::CallbackInfo& info);     // () [fd, fd], connected datagram sockets
+Napi::Value CurrentThreadId(const Napi::CallbackInfo& info); // () the calling thread's tid
+Napi::Value SetThreadNice(const Napi::CallbackInfo& info);  // (tid, nice)
 }

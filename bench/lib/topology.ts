@@ -84,6 +84,8 @@ async function switched(resources: Resources, options: PairOptions, subnet: stri
   const sw = await Switch.create({
     workers: via.workers,
     offloads: !!options.tap.offloads,
+    // As the daemon runs it (switch/helper-threads.ts).
+    niceHelperThreads: true,
     ...(via.pinWorkers !== undefined && { pinWorkers: via.pinWorkers }),
     ...(via.poll !== undefined && { poll: via.poll }),
   });

@@ -169,6 +169,7 @@ export class Daemon implements DaemonContext {
   private static async open(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock, subnet: Subnet, gateway: number): Promise<Daemon> {
     const sw = await Switch.create({
       gateway: { ip: numberToIp(gateway), prefix: subnet.prefix },
+      niceHelperThreads: true,
       ...(options.workers !== undefined && { workers: options.workers }),
       ...(options.ageingSeconds !== undefined && { ageingSeconds: options.ageingSeconds }),
       ...(options.fdbSize !== undefined && { fdbSize: options.fdbSize }),

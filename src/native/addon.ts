@@ -97,6 +97,8 @@ export interface NativeAddon {
   setNonBlocking(fd: number, on: boolean): void;
   close(fd: number): void;
   socketPair(): number[];
+  currentThreadId(): number;
+  setThreadNice(tid: number, nice: number): void;
   uringStatus(): number;
   errnoName(errno: number): string;
   uringCompiledIn: boolean;

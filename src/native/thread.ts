@@ -25,3 +25,13 @@ export function openSocketPair(): [number, number] {
   const [a, b] = callNative(() => native.socketPair());
   return [a!, b!];
 }
+
+/** The calling thread's kernel id, as /proc/self/task names it. */
+export function currentThreadId(): number {
+  return native.currentThreadId();
+}
+
+/** Sets thread `tid`'s nice value (-20..19): its share of a CPU it contends for. */
+export function setThreadNice(tid: number, nice: number): void {
+  callNative(() => native.setThreadNice(tid, nice));
+}

@@ -68,6 +68,12 @@ export interface SwitchOptions {
    */
   forwardLinkLocal?: number | string | readonly string[];
   /**
+   * Lower the process's other threads (V8's compiler and GC helpers) to nice 19 once the workers
+   * run, so that a compile job does not delay a frame (switch/helper-threads.ts). The daemon does;
+   * a library caller whose process does other work may not want it (default false).
+   */
+  niceHelperThreads?: boolean;
+  /**
    * For tests of worker supervision only, never for normal use: lets Switch.killWorker() end a
    * worker, as a bug would (default false).
    */
@@ -100,6 +106,7 @@ export function resolveOptions(options: SwitchOptions): Required<SwitchOptions> 
     gatewayVlan: checkInt('gatewayVlan', options.gatewayVlan ?? VLAN_UNTAGGED, VLAN_UNTAGGED, VID_MAX),
     conntrack: options.conntrack ?? {},
     forwardLinkLocal: parseLinkLocal(options.forwardLinkLocal ?? 0),
+    niceHelperThreads: options.niceHelperThreads ?? false,
     faultInjection: options.faultInjection ?? false,
   };
   if (!POLL_MODES.includes(resolved.poll)) throw new RangeError(`poll must be one of ${POLL_MODES.join(', ')}, got ${resolved.poll}`);

@@ -26,6 +26,7 @@ import { PublishedPorts, type PublishedPort } from './published-ports.js';
 import { Uplink, type UplinkInfo, type UplinkOptions } from './uplink.js';
 import type { WorkerFault } from '../dataplane/core/worker.js';
 import { WorkerPool, type SharedTables, type WorkerStatus } from './workers.js';
+import { niceHelperThreads } from './helper-threads.js';
 
 export type { SwitchOptions } from './options.js';
 export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortBinding, PortInfo, PortKind, PortSettings, TapPortOptions } from './ports.js';
@@ -129,6 +130,7 @@ export class Switch {
     const { workers, weight, roundBudget, roundTimeMs, backlog, pinWorkers } = resolved;
     const slotSize = resolved.offloads ? GSO_SLOT_BYTES : MTU_SLOT_BYTES;
     const pool = await WorkerPool.start({ workers, weight, roundBudget, roundTimeMs, backlog, slotSize, poll: pollSettings(resolved), pinWorkers }, tables, logToStderr);
+    if (resolved.niceHelperThreads) niceHelperThreads();
     return new Switch(resolved, tables, pool);
   }
 
