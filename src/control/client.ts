@@ -95,7 +95,10 @@ export async function probeDaemon(name: string): Promise<'alive' | 'stale' | 'no
     await request(name, { cmd: 'ping' }, 5000);
     return 'alive';
   } catch (e) {
-    return (e as ControlError).code === 'ESTALE' ? 'stale' : 'alive';
+    const code = (e as ControlError).code;
+    // The socket can go between the look and the connect: a starting daemon replaces a dead one's.
+    if (code === 'ENOSWITCH') return 'none';
+    return code === 'ESTALE' ? 'stale' : 'alive';
   }
 }
 
