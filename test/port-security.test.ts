@@ -121,6 +121,29 @@ describe('a locked port', () => {
     expect(rig.sent(2)).toHaveLength(1);
   });
 
+  it("lets a source through whose static entry is in the frame's VLAN", () => {
+    const rig = new EngineRig();
+    rig.vlans.setAccess(1, 10);
+    rig.vlans.setAccess(2, 10);
+    rig.table[1]! |= PORT_LOCKED;
+    rig.fdb.addStatic(hostMac(1), 1, 10);
+    rig.send(1, udpFrom(hostMac(1), hostIp(1)));
+    rig.run();
+    expect(rig.drops(1).locked).toBe(0);
+    expect(rig.sent(2)).toHaveLength(1);
+  });
+
+  it('drops a source whose static entry is in another VLAN', () => {
+    const rig = new EngineRig();
+    rig.vlans.setAccess(1, 10);
+    rig.vlans.setAccess(2, 10);
+    rig.table[1]! |= PORT_LOCKED;
+    rig.fdb.addStatic(hostMac(1), 1, 20);
+    rig.send(1, udpFrom(hostMac(1), hostIp(1)));
+    rig.run();
+    expect(rig.drops(1).locked).toBe(1);
+  });
+
   it('lets a source with a sticky entry on the port through', () => {
     const rig = new EngineRig();
     rig.table[1]! |= PORT_LOCKED;

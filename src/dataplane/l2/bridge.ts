@@ -176,7 +176,7 @@ export class Bridge implements Stage {
     else if (next === NEXT_FLOOD_UNKNOWN) lookup = LOOKUP_MISS;
     else if (next === NEXT_L3 || (next === NEXT_DROP && batch.reason[i] === DROP_GATEWAY_IGNORED)) lookup = LOOKUP_GATEWAY;
     else {
-      port = next > 0 ? next : batch.reason[i] === DROP_ISOLATED ? this.fdb.lookup(batch.bytes, at + ETH_DST) : ingress;
+      port = next > 0 ? next : batch.reason[i] === DROP_ISOLATED ? this.fdb.lookup(batch.bytes, at + ETH_DST, batch.vlan[i]) : ingress;
       lookup = unicastTraced(ingress, next, batch.reason[i]!);
     }
     trace.event(id, EV_LOOKUP, STAGE_L2, lookup, port, macHiAt(batch.bytes, at + ETH_DST), macLoAt(batch.bytes, at + ETH_DST));

@@ -2,7 +2,7 @@
 // source is learned, so a refused frame teaches the FDB nothing.
 //
 //   locked  (PORT_LOCKED, like the bridge's `locked`): only a source MAC with a static or sticky
-//           entry on this very port may send; others are dropped as `locked`.
+//           entry on this very port, in the frame's VLAN, may send; others are dropped as `locked`.
 //   secure  (PORT_SECURE, attach --secure): the port's binding (port-bindings.ts) is the only
 //           source MAC, IPv4 source and ARP sender (MAC and address) it may use; others are
 //           dropped as `spoofed`. A DHCP client's 0.0.0.0 (UDP 68 to 67) and an ARP probe's
@@ -40,7 +40,7 @@ export class PortSecurity {
       if (next[i] !== 0) continue;
       const d = i * DESC_WORDS;
       const at = desc[d + D_SLOT]! * slotSize;
-      if (locked && this.fdb.lookupEntry(batch.bytes, at + ETH_SRC) !== (ingress | FDB_STATIC)) batch.drop(i, DROP_LOCKED);
+      if (locked && this.fdb.lookupEntry(batch.bytes, at + ETH_SRC, batch.vlan[i]) !== (ingress | FDB_STATIC)) batch.drop(i, DROP_LOCKED);
       else if (secure && !this.ownFrame(view, at, desc[d + D_LEN]!, ingress)) batch.drop(i, DROP_SPOOFED);
     }
   }
