@@ -2,7 +2,7 @@
 // `--qinq 100`, the same fields in a topology file) turned into the PortVlans the switch takes, and
 // VLAN lists like 10,20,100-110 read and written. The CLI, the topology file and the daemon all
 // check them here, so each refuses the same things with the same words.
-import { VLAN_UNTAGGED, type PortVlan, type PortVlans } from '../dataplane/l2/vlan-table.js';
+import { VLAN_UNTAGGED, VlanIdError, isVid, type PortVlan, type PortVlans } from '../dataplane/l2/vlan-table.js';
 import { VID } from './limits.js';
 import { InputError } from './subnet.js';
 import type { Shape } from './validate.js';
@@ -30,7 +30,7 @@ export function parseVid(text: string): number {
 }
 
 export function checkVid(vid: number): number {
-  if (!Number.isInteger(vid) || vid < VID.min || vid > VID.max) throw new InputError(`VLAN id ${vid} is out of range: ${RANGE} (0 and 4095 are reserved by 802.1Q)`);
+  if (!isVid(vid)) throw new InputError(new VlanIdError(vid).message);
   return vid;
 }
 
@@ -125,5 +125,5 @@ export function summarizeVlans(v: PortVlans): string {
 export const VID_LIST: Shape<number[]> & { optional: false } = {
   expected: `an array of VLAN ids (${RANGE})`,
   optional: false,
-  fits: (v): v is number[] => Array.isArray(v) && v.every((vid) => Number.isInteger(vid) && vid >= VID.min && vid <= VID.max),
+  fits: (v): v is number[] => Array.isArray(v) && v.every(isVid),
 };

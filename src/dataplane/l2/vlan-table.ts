@@ -207,6 +207,11 @@ export class VlanIdError extends RangeError {
   }
 }
 
+/** Whether `vid` is a VLAN id a port may carry: 1-4094. */
+export function isVid(vid: number): boolean {
+  return Number.isInteger(vid) && vid >= VID_MIN && vid <= VID_MAX;
+}
+
 function checkVid(vid: number): void {
-  if (!Number.isInteger(vid) || vid < VID_MIN || vid > VID_MAX) throw new VlanIdError(vid);
+  if (!isVid(vid)) throw new VlanIdError(vid);
 }
