@@ -11,30 +11,29 @@ const OPTIONS = { worker: 5, weight: 64, roundBudget: 300, roundTimeMs: 1000, ba
 const POLL = { mode: 'sleep', pollUs: 200, pollCpu: 50 } as const;
 const DIST = fileURLToPath(new URL('../dist/src/dataplane/core/', import.meta.url));
 
+/** A script that warms up as a worker does, then writes `expression` (over ForwardingEngine and Bridge) as JSON. */
+function afterWarmUp(expression: string): string {
+  return `
+    const dist = ${JSON.stringify(DIST)};
+    (await import(dist + 'tier-up.js')).tierUpEarly();
+    (await import(dist + 'warm-up.js')).warmUp(${JSON.stringify(OPTIONS)}, ${JSON.stringify(POLL)});
+    const { ForwardingEngine } = await import(dist + 'engine.js');
+    const { Bridge } = await import(dist + '../l2/bridge.js');
+    process.stdout.write(JSON.stringify(${expression}));`;
+}
+
 describe('warm-up', () => {
   it('delivers every frame it sends through its socket-pair ports: two ARP frames, one ping a round, then batches, then pings while V8 compiles', () => {
     expect(warmUp(OPTIONS, POLL)).toBe(2 + SINGLE_ROUNDS + FULL_ROUNDS * FULL_FRAMES + SETTLE_PASSES * SETTLE_ROUNDS);
   });
 
   it("leaves the engine's round and the bridge's decision optimized, with the worker's tier-up", () => {
-    const script = `
-      const dist = ${JSON.stringify(DIST)};
-      (await import(dist + 'tier-up.js')).tierUpEarly();
-      (await import(dist + 'warm-up.js')).warmUp(${JSON.stringify(OPTIONS)}, ${JSON.stringify(POLL)});
-      const { ForwardingEngine } = await import(dist + 'engine.js');
-      const { Bridge } = await import(dist + '../l2/bridge.js');
-      process.stdout.write(JSON.stringify([turbofanned(ForwardingEngine.prototype.round), turbofanned(Bridge.prototype.run)]));`;
+    const script = afterWarmUp('[turbofanned(ForwardingEngine.prototype.round), turbofanned(Bridge.prototype.run)]');
     expect(JSON.parse(runAskingV8(script))).toEqual([true, true]);
   });
 
   it("installs what V8's background compiler made for the engine's round before it returns, so the first real frames do not", () => {
     // Which smaller functions stand alone and which were inlined into their callers varies from run to run; the round is never inlined.
-    const script = `
-      const dist = ${JSON.stringify(DIST)};
-      (await import(dist + 'tier-up.js')).tierUpEarly();
-      (await import(dist + 'warm-up.js')).warmUp(${JSON.stringify(OPTIONS)}, ${JSON.stringify(POLL)});
-      const { ForwardingEngine } = await import(dist + 'engine.js');
-      process.stdout.write(JSON.stringify(turbofanned(ForwardingEngine.prototype.round)));`;
-    expect(JSON.parse(runAskingV8(script, { concurrent: true }))).toBe(true);
+    expect(JSON.parse(runAskingV8(afterWarmUp('turbofanned(ForwardingEngine.prototype.round)'), { concurrent: true }))).toBe(true);
   });
 });
