@@ -4,7 +4,7 @@
 // with two addresses. Every address used here belongs to namespaces this test creates.
 import type { ChildProcess } from 'node:child_process';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { uniqueName } from '../src/netns/names.js';
 import { placeLink } from '../src/netns/attach.js';

@@ -38,7 +38,7 @@ export class BareForwarder {
   private readonly exited: Promise<void>;
 
   private constructor(
-    private readonly worker: Worker,
+    worker: Worker,
     private readonly waiter: Waiter,
     private readonly control: Int32Array,
     private readonly counters: Float64Array,

@@ -112,10 +112,6 @@ function windowScaleOption(bytes: Uint8Array, at: number, end: number): number {
 }
 
 /** Sequence numbers compared modulo 2^32. */
-function before(a: number, b: number): boolean {
-  return ((a - b) | 0) < 0;
-}
-
 function after(a: number, b: number): boolean {
   return ((b - a) | 0) < 0;
 }
