@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
+#include <ctime>
 
 #include "errors.h"
 #include "fd.h"
@@ -63,15 +65,26 @@ Napi::Value Wait(const Napi::CallbackInfo& info) {
       info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
     return Napi::Number::New(env, -EINVAL);
   int epfd = info[0].As<Napi::Number>().Int32Value();
-  int timeout = info[1].As<Napi::Number>().Int32Value();
+  double timeoutMs = info[1].As<Napi::Number>().DoubleValue();
+  if (std::isnan(timeoutMs)) return Napi::Number::New(env, -EINVAL);
   Napi::Int32Array ready = info[2].As<Napi::Int32Array>();
   size_t room = ready.ElementLength() > 0 ? ready.ElementLength() - 1 : 0;
   if (ready.ElementLength() > 0) ready[0] = 0;
 
   epoll_event events[kMaxEvents];
   int n;
+  // epoll_pwait2 takes nanoseconds, so a frame held until a given microsecond (a delay line's) is
+  // not late by the rest of a millisecond; a negative timeout waits without limit.
+  timespec ts{};
+  timespec* limit = nullptr;
+  if (timeoutMs >= 0) {
+    double ns = std::floor(timeoutMs * 1e6);
+    ts.tv_sec = time_t(ns / 1e9);
+    ts.tv_nsec = long(ns - double(ts.tv_sec) * 1e9);
+    limit = &ts;
+  }
   do {
-    n = epoll_wait(epfd, events, kMaxEvents, timeout);
+    n = epoll_pwait2(epfd, events, kMaxEvents, limit, nullptr);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Napi::Number::New(env, -errno);
 

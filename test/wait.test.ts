@@ -17,6 +17,20 @@ describe('waiter', () => {
     }
   });
 
+  it('waits out a fraction of a millisecond too, as a delay line due within the millisecond needs', () => {
+    const waiter = Waiter.open();
+    try {
+      // Whole milliseconds would cut 2.9 to 2: a wait may end late on a busy machine, never early.
+      for (let k = 0; k < 5; k++) {
+        const started = performance.now();
+        expect(waiter.wait(2.9)).toBe(WAIT_TIMEOUT);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(2.85);
+      }
+    } finally {
+      waiter.close();
+    }
+  });
+
   it('returns WAIT_READABLE with the token of the fd that became readable', () => {
     const waiter = Waiter.open();
     const other = Waiter.open();

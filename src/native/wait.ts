@@ -37,7 +37,8 @@ export class Waiter {
   }
 
   /**
-   * Blocks this thread for at most timeoutMs (-1: no limit). Returns WAIT_TIMEOUT (0) or a mask of
+   * Blocks this thread for at most timeoutMs, to the microsecond and beyond (a fraction of a
+   * millisecond counts; -1: no limit). Returns WAIT_TIMEOUT (0) or a mask of
    * WAIT_READABLE and WAIT_WOKEN, or -errno when epoll_wait failed (never throws).
    */
   wait(timeoutMs: number): number {
