@@ -98,12 +98,14 @@ describe('link impairment', () => {
     expect(r.counters.port(1).rxBytes).toBe(5 * numbered(0).length);
   });
 
-  it('tells the engine when the next held frame is due', () => {
+  it('tells the engine when the next held frame is due, to the microsecond', () => {
     const r = rig();
     r.impair(2, DIRECTION_OUT, { delayUs: 12_300 });
     expect(r.engine.impairWaitMs).toBe(Infinity);
     pass(r, 1);
-    expect(r.engine.impairWaitMs).toBe(13);
+    expect(r.engine.impairWaitMs).toBeCloseTo(12.3, 9);
+    r.clockUs = 12_000;
+    expect(r.engine.impairWaitMs).toBeCloseTo(0.3, 9);
     r.clockUs = 12_300;
     expect(r.engine.impairWaitMs).toBe(0);
   });

@@ -210,8 +210,8 @@ export class ForwardingEngine implements AfterRound {
   /** Milliseconds until a frame held by a link impairment is due (0: now), or Infinity with none held. */
   get impairWaitMs(): number {
     const us = this.impair.nextDueIn(this.impair.now());
-    // epoll_wait counts whole milliseconds: rounding up wakes it at most a millisecond late, never early to spin.
-    return us === Infinity ? Infinity : Math.ceil(us / 1000);
+    // The waiter takes fractions of a millisecond (epoll_pwait2), so the worker wakes when the frame is due.
+    return us === Infinity ? Infinity : us / 1000;
   }
 
   /** Whether a held fragment or an unsolicited SYN's answer falls due with no frame to bring it. */
