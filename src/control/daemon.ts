@@ -14,7 +14,9 @@ import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch, type PortInfo } from '../switch/switch.js';
+import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import { subnetsInUse } from './host-routes.js';
+import { parseListenAddress } from './listen-address.js';
 import { claimSwitch, inheritedLock, type SwitchLock } from './lock.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
 import { LineReader } from './line-reader.js';
@@ -59,6 +61,8 @@ export interface DaemonOptions {
   gatewayVlan?: number;
   /** The mask of link-local addresses to forward (default 0: none, as the Linux bridge). */
   forwardLinkLocal?: number;
+  /** Where to serve Prometheus metrics, HOST:PORT (none: not served). */
+  metrics?: string;
   log: (line: string) => void;
 }
 
@@ -74,6 +78,7 @@ export class Daemon implements DaemonContext {
   readonly published = new Map<string, PublishArgs>();
   readonly streams = new Set<DaemonStream>();
   private server: Server | undefined;
+  private metrics: MetricsServer | undefined;
   private shuttingDown: Promise<void> | undefined;
   /** Resolves once the daemon has stopped, whoever asked. */
   readonly stopped: Promise<void>;
@@ -207,6 +212,11 @@ export class Daemon implements DaemonContext {
   }
 
   private async listen(): Promise<void> {
+    // Before the control socket: a daemon that answers there is up, with its metrics.
+    if (this.startOptions.metrics !== undefined) {
+      this.metrics = await serveMetrics(this, parseListenAddress(this.startOptions.metrics, '--metrics'));
+      this.log(`metrics on ${this.metrics.url}`);
+    }
     const server = createServer((socket) => this.serve(socket));
     this.server = server;
     // The socket is created 0600: only root controls the switch.
@@ -378,6 +388,7 @@ export class Daemon implements DaemonContext {
   }
 
   private async shutdown(leave: 'remove' | 'keep'): Promise<void> {
+    await this.metrics?.close();
     for (const stream of this.streams) await stream.finish('switch stopping');
     // Closing the switch closes its TAPs; being persistent, they stay until deleted here.
     await this.sw.close();
