@@ -14,7 +14,7 @@ import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch, type PortInfo } from '../switch/switch.js';
-import { serveMetrics, type MetricsServer } from '../metrics/server.js';
+import { bindMetrics, type MetricsServer } from '../metrics/server.js';
 import { subnetsInUse } from './host-routes.js';
 import { parseListenAddress } from './listen-address.js';
 import { claimSwitch, inheritedLock, type SwitchLock } from './lock.js';
@@ -78,7 +78,6 @@ export class Daemon implements DaemonContext {
   readonly published = new Map<string, PublishArgs>();
   readonly streams = new Set<DaemonStream>();
   private server: Server | undefined;
-  private metrics: MetricsServer | undefined;
   private shuttingDown: Promise<void> | undefined;
   /** Resolves once the daemon has stopped, whoever asked. */
   readonly stopped: Promise<void>;
@@ -98,6 +97,7 @@ export class Daemon implements DaemonContext {
     readonly log: (line: string) => void,
     private readonly lock: SwitchLock,
     private readonly startOptions: StartOptions,
+    private readonly metrics: MetricsServer | undefined,
   ) {
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve;
@@ -172,6 +172,8 @@ export class Daemon implements DaemonContext {
   }
 
   private static async open(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock, subnet: Subnet, gateway: number): Promise<Daemon> {
+    // Bound first: a busy address fails the start before anything is made.
+    const metrics = options.metrics === undefined ? undefined : await bindMetrics(parseListenAddress(options.metrics, '--metrics'));
     const sw = await Switch.create({
       gateway: { ip: numberToIp(gateway), prefix: subnet.prefix },
       niceHelperThreads: true,
@@ -189,8 +191,11 @@ export class Daemon implements DaemonContext {
         ...(options.conntrackTimeouts !== undefined && { timeouts: options.conntrackTimeouts }),
         ...(options.natFiltering !== undefined && { filtering: options.natFiltering }),
       },
+    }).catch(async (e: unknown) => {
+      await metrics?.close();
+      throw e;
     });
-    return new Daemon(options.name, paths, subnet, gateway, sw, options.log, lock, startOptionsOf(options));
+    return new Daemon(options.name, paths, subnet, gateway, sw, options.log, lock, startOptionsOf(options), metrics);
   }
 
   get stopping(): boolean {
@@ -212,9 +217,8 @@ export class Daemon implements DaemonContext {
   }
 
   private async listen(): Promise<void> {
-    // Before the control socket: a daemon that answers there is up, with its metrics.
-    if (this.startOptions.metrics !== undefined) {
-      this.metrics = await serveMetrics(this, parseListenAddress(this.startOptions.metrics, '--metrics'));
+    if (this.metrics) {
+      this.metrics.serve(this);
       this.log(`metrics on ${this.metrics.url}`);
     }
     const server = createServer((socket) => this.serve(socket));

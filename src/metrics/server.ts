@@ -1,6 +1,8 @@
 // The daemon's metrics endpoint: GET /metrics answers with the switch's counters, read when the
 // request comes (switch-metrics.ts); every other path is 404. It runs on the daemon's main thread
 // and never on a worker's, so a scrape takes time from the control socket, not from forwarding.
+// The daemon binds it before it makes anything, so a busy address fails the start with nothing to
+// undo, and hands it the switch to serve once the switch is up; until then it answers 503.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 import { formatListenAddress, type ListenAddress } from '../control/listen-address.js';
@@ -13,10 +15,12 @@ export const METRICS_PATH = '/metrics';
 export interface MetricsServer {
   /** The URL it serves, for the log. */
   readonly url: string;
+  /** Starts answering with this switch's counters. */
+  serve(source: MetricsSource): void;
   close(): Promise<void>;
 }
 
-function answer(source: MetricsSource, req: IncomingMessage, res: ServerResponse): void {
+function answer(source: MetricsSource | null, req: IncomingMessage, res: ServerResponse): void {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (path !== METRICS_PATH) {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: tapswitch serves ${METRICS_PATH}\n`);
@@ -24,6 +28,10 @@ function answer(source: MetricsSource, req: IncomingMessage, res: ServerResponse
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end(`${req.method} is not allowed: ${METRICS_PATH} takes GET\n`);
+    return;
+  }
+  if (source === null) {
+    res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('the switch is starting: ask again in a moment\n');
     return;
   }
   let body: string;
@@ -45,7 +53,8 @@ function bindError(e: NodeJS.ErrnoException, where: string): Error {
   return new InputError(`cannot serve metrics on ${where}: ${e.message}`);
 }
 
-export async function serveMetrics(source: MetricsSource, at: ListenAddress): Promise<MetricsServer> {
+export async function bindMetrics(at: ListenAddress): Promise<MetricsServer> {
+  let source: MetricsSource | null = null;
   const server: Server = createServer((req, res) => answer(source, req, res));
   const where = formatListenAddress(at);
   await new Promise<void>((resolve, reject) => {
@@ -54,6 +63,9 @@ export async function serveMetrics(source: MetricsSource, at: ListenAddress): Pr
   });
   return {
     url: `http://${where}${METRICS_PATH}`,
+    serve: (switchSource) => {
+      source = switchSource;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
