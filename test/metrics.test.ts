@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { PortView } from '../src/control/protocol.js';
+import type { InspectView, PortView } from '../src/control/protocol.js';
 import { uniqueName } from '../src/netns/names.js';
 import { deleteNamespace, execIn, namespaceExists, spawnIn } from '../src/netns/namespace.js';
 import { cliWith } from './support/cli.js';
@@ -57,6 +57,7 @@ describeKernel('a switch serving /metrics', () => {
     expect(labels('tapswitch_port_rx_packets_total')).toEqual(expect.arrayContaining([{ switch: sw, port: a }, { switch: sw, port: b }]));
     expect(labels('tapswitch_worker_processed_total')).toEqual([{ switch: sw, worker: '0' }]);
     expect(families.get('tapswitch_port_drops_total')!.type).toBe('counter');
+    expect(families.get('tapswitch_drops_total')!.samples.map((s) => s.labels.reason)).toContain('backlog_full');
     expect(sampleValue(families, 'tapswitch_drop_reason_info', { reason: 'backlog_full' })).toBe(1);
     for (const name of ['tapswitch_fdb_entries', 'tapswitch_fdb_moves_total', 'tapswitch_fdb_evictions_total', 'tapswitch_conntrack_sessions', 'tapswitch_conntrack_full_drops_total', 'tapswitch_capture_copies_dropped_total', 'tapswitch_worker_backlog_frames', 'tapswitch_worker_sleeping_seconds_total']) {
       expect(families.get(name)?.samples, name).toHaveLength(1);
@@ -74,6 +75,19 @@ describeKernel('a switch serving /metrics', () => {
     await waitFor(async () => ((now = await read()), now.rxA - before.rxA >= 3 && now.txB - before.txB >= 3), { what: () => `the requests to show in the counters (${JSON.stringify(now)})` });
     expect(now.processed - before.processed).toBeGreaterThanOrEqual(6);
     expect(now.fdb).toBeGreaterThanOrEqual(2);
+  });
+
+  it('counts a datagram to the gateway as a gateway_ignored drop on the port it came in on, and in the switch total', async () => {
+    const gateway = json<InspectView>('inspect', '--switch', sw).gateway.ip;
+    const read = async () => {
+      const m = await scrape();
+      return { port: sampleValue(m, 'tapswitch_port_drops_total', { port: a, reason: 'gateway_ignored' }), total: sampleValue(m, 'tapswitch_drops_total', { reason: 'gateway_ignored' }) };
+    };
+    const before = await read();
+    await execIn(a, 'python3', ['-c', `import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('${gateway}', 9))`]);
+    let now = before;
+    await waitFor(async () => ((now = await read()), now.port > before.port), { what: () => `the drop to be counted (${JSON.stringify(now)})` });
+    expect(now.total - before.total).toBeGreaterThanOrEqual(now.port - before.port);
   });
 
   it('answers 404 to any other path, and 405 to a method other than GET or HEAD', async () => {

@@ -42,6 +42,12 @@ export function switchExposition(source: MetricsSource): string {
     ports.flatMap(({ p, labels }) => DROP_REASON_INFO.map(({ reason }) => ({ labels: { ...labels, reason }, value: p.drops[reason] }))),
   );
   family(
+    'drops_total',
+    'counter',
+    "Frames the switch dropped, by reason, over every worker: tapswitch stats' drops, with those of ports removed since and of the gateway's.",
+    DROP_REASON_INFO.map(({ reason }) => ({ labels: { ...sw, reason }, value: stats.workers.reduce((n, w) => n + w.drops[reason], 0) })),
+  );
+  family(
     'port_kernel_drops_total',
     'counter',
     "Frames the kernel dropped because an AF_PACKET port's receive buffer was full (PACKET_STATISTICS), not counted in tapswitch_port_drops_total.",
