@@ -29,12 +29,14 @@ export function switchExposition(source: MetricsSource): string {
   const one = (labels: Labels, value: number): Sample[] => [{ labels, value }];
 
   const ports = stats.ports.map((p) => ({ p, labels: { ...sw, port: source.portLabel(p.id) } }));
-  family('port_rx_packets_total', 'counter', 'Frames the switch read from the port.', ports.map(({ p, labels }) => ({ labels, value: p.rxPackets })));
-  family('port_rx_bytes_total', 'counter', 'Bytes of the frames the switch read from the port.', ports.map(({ p, labels }) => ({ labels, value: p.rxBytes })));
-  family('port_tx_packets_total', 'counter', 'Frames the switch wrote to the port.', ports.map(({ p, labels }) => ({ labels, value: p.txPackets })));
-  family('port_tx_bytes_total', 'counter', 'Bytes of the frames the switch wrote to the port.', ports.map(({ p, labels }) => ({ labels, value: p.txBytes })));
-  family('port_rx_errors_total', 'counter', "Failed reads of the port's queues.", ports.map(({ p, labels }) => ({ labels, value: p.rxErrors })));
-  family('port_learn_limited_total', 'counter', 'Source MACs not learned because the port held its most learned entries.', ports.map(({ p, labels }) => ({ labels, value: p.learnLimited })));
+  const perPort = (name: string, help: string, value: (p: (typeof stats.ports)[number]) => number): void =>
+    family(name, 'counter', help, ports.map(({ p, labels }) => ({ labels, value: value(p) })));
+  perPort('port_rx_packets_total', 'Frames the switch read from the port.', (p) => p.rxPackets);
+  perPort('port_rx_bytes_total', 'Bytes of the frames the switch read from the port.', (p) => p.rxBytes);
+  perPort('port_tx_packets_total', 'Frames the switch wrote to the port.', (p) => p.txPackets);
+  perPort('port_tx_bytes_total', 'Bytes of the frames the switch wrote to the port.', (p) => p.txBytes);
+  perPort('port_rx_errors_total', "Failed reads of the port's queues.", (p) => p.rxErrors);
+  perPort('port_learn_limited_total', 'Source MACs not learned because the port held its most learned entries.', (p) => p.learnLimited);
   family(
     'port_drops_total',
     'counter',
