@@ -14,7 +14,9 @@ import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch, type PortInfo } from '../switch/switch.js';
+import { bindMetrics, type MetricsServer } from '../metrics/server.js';
 import { subnetsInUse } from './host-routes.js';
+import { parseListenAddress } from './listen-address.js';
 import { claimSwitch, inheritedLock, type SwitchLock } from './lock.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
 import { LineReader } from './line-reader.js';
@@ -59,6 +61,8 @@ export interface DaemonOptions {
   gatewayVlan?: number;
   /** The mask of link-local addresses to forward (default 0: none, as the Linux bridge). */
   forwardLinkLocal?: number;
+  /** Where to serve Prometheus metrics, HOST:PORT (none: not served). */
+  metrics?: string;
   log: (line: string) => void;
 }
 
@@ -93,6 +97,7 @@ export class Daemon implements DaemonContext {
     readonly log: (line: string) => void,
     private readonly lock: SwitchLock,
     private readonly startOptions: StartOptions,
+    private readonly metrics: MetricsServer | undefined,
   ) {
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve;
@@ -167,6 +172,8 @@ export class Daemon implements DaemonContext {
   }
 
   private static async open(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock, subnet: Subnet, gateway: number): Promise<Daemon> {
+    // Bound first: a busy address fails the start before anything is made.
+    const metrics = options.metrics === undefined ? undefined : await bindMetrics(parseListenAddress(options.metrics, '--metrics'));
     const sw = await Switch.create({
       gateway: { ip: numberToIp(gateway), prefix: subnet.prefix },
       niceHelperThreads: true,
@@ -184,8 +191,11 @@ export class Daemon implements DaemonContext {
         ...(options.conntrackTimeouts !== undefined && { timeouts: options.conntrackTimeouts }),
         ...(options.natFiltering !== undefined && { filtering: options.natFiltering }),
       },
+    }).catch(async (e: unknown) => {
+      await metrics?.close();
+      throw e;
     });
-    return new Daemon(options.name, paths, subnet, gateway, sw, options.log, lock, startOptionsOf(options));
+    return new Daemon(options.name, paths, subnet, gateway, sw, options.log, lock, startOptionsOf(options), metrics);
   }
 
   get stopping(): boolean {
@@ -207,6 +217,10 @@ export class Daemon implements DaemonContext {
   }
 
   private async listen(): Promise<void> {
+    if (this.metrics) {
+      this.metrics.serve(this);
+      this.log(`metrics on ${this.metrics.url}`);
+    }
     const server = createServer((socket) => this.serve(socket));
     this.server = server;
     // The socket is created 0600: only root controls the switch.
@@ -378,6 +392,7 @@ export class Daemon implements DaemonContext {
   }
 
   private async shutdown(leave: 'remove' | 'keep'): Promise<void> {
+    await this.metrics?.close();
     for (const stream of this.streams) await stream.finish('switch stopping');
     // Closing the switch closes its TAPs; being persistent, they stay until deleted here.
     await this.sw.close();

@@ -13,6 +13,7 @@
 //       nat-filtering: endpoint    # optional: endpoint, address or address-port (default)
 //       gateway-vlan: 10           # optional: the VLAN the gateway lives on (default: untagged)
 //       forward-link-local: [lldp, stp]  # optional: link-local frames to forward, as up takes them
+//       metrics: 127.0.0.1:9464    # optional: serve Prometheus metrics there (a port alone: 127.0.0.1)
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0, vlan: 10 }
 //         lab: { secure: true }    # anti-spoofing: its port sends only as its own MAC and address
@@ -39,6 +40,7 @@ import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import { parseLinkLocal } from '../dataplane/l2/link-local.js';
 import { POLL_CPU, POLL_US, VID } from './limits.js';
+import { formatListenAddress, parseListenAddress } from './listen-address.js';
 import { linkSetting, linkSettingsList, parseLinkValue, type LinkSettings } from './link-settings.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs, PortAddArgs } from './protocol.js';
@@ -60,6 +62,8 @@ export interface SwitchSpec {
   gatewayVlan?: number;
   /** The mask of link-local addresses to forward. */
   forwardLinkLocal?: number;
+  /** Where to serve Prometheus metrics, HOST:PORT. */
+  metrics?: string;
   namespaces: AttachArgs[];
   interfaces: PortAddArgs[];
   /** Bridge settings by the port's name: one of the namespaces or interfaces. */
@@ -100,7 +104,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'namespaces', 'interfaces', 'links'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'metrics', 'namespaces', 'interfaces', 'links'];
 const VLAN_FIELDS = ['vlan', 'trunk', 'native', 'qinq'] as const;
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', ...VLAN_FIELDS];
 const INTERFACE_FIELDS = ['name', ...VLAN_FIELDS];
@@ -391,6 +395,11 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
           const text = r.parsed(value, at, parseLinkLocal);
           if (text !== undefined) spec.forwardLinkLocal = parseLinkLocal(text);
         }
+        break;
+      }
+      case 'metrics': {
+        const address = r.parsed(value, at, (text) => parseListenAddress(text, 'metrics'));
+        if (address !== undefined) spec.metrics = formatListenAddress(parseListenAddress(address, 'metrics'));
         break;
       }
       case 'namespaces':

@@ -46,6 +46,8 @@ export class CaptureSet {
   /** Ids of captures still starting: they count toward the limit already. */
   private readonly starting = new Set<number>();
   private nextId = 1;
+  /** Copies lost by the captures that have ended, so the count over all of them only grows. */
+  private endedDropped = 0;
 
   constructor(
     private readonly workers: WorkerPool,
@@ -77,7 +79,8 @@ export class CaptureSet {
       );
       const capture = new Capture(id, rings, async () => {
         await stop();
-        this.running.delete(id);
+        // A capture stopped twice counts its losses once.
+        if (this.running.delete(id)) this.endedDropped += capture.stats().dropped;
       });
       this.running.set(id, capture);
       return capture;
@@ -89,6 +92,11 @@ export class CaptureSet {
   /** The running captures, oldest first. */
   list(): Capture[] {
     return [...this.running.values()];
+  }
+
+  /** Copies every capture so far lost to a full ring, the running ones' and the ended ones'. */
+  copiesDropped(): number {
+    return this.list().reduce((n, c) => n + c.stats().dropped, this.endedDropped);
   }
 }
 

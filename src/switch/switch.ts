@@ -316,6 +316,11 @@ export class Switch {
     return this.captures.start(options);
   }
 
+  /** Frame copies lost by every capture so far because its ring was full. */
+  captureCopiesDropped(): number {
+    return this.captures.copiesDropped();
+  }
+
   /**
    * Traces the next frames that match, like `ovs-appctl ofproto/trace` on live traffic or VPP's
    * `trace add`: each frame's trip through the stages, each stage's decisions, and its fate. One

@@ -23,6 +23,7 @@ import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_MODES, type PollMode } from '..
 import { requireKernelAccess } from '../../util/preflight.js';
 import { checkedBy, nonNegative, switchOption, wholeIn } from '../options.js';
 import { parseVid } from '../../control/port-vlans.js';
+import { metricsAddress } from '../../control/listen-address.js';
 import { count } from '../../util/plural.js';
 
 const DETACH_WAIT_MS = 15_000;
@@ -48,6 +49,7 @@ interface UpOptions {
   pollCpu?: number;
   gatewayVlan?: number;
   forwardLinkLocal?: number;
+  metrics?: string;
   detach?: boolean;
   file?: string;
 }
@@ -100,6 +102,7 @@ function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
     ...(spec.natFiltering !== undefined && { natFiltering: spec.natFiltering }),
     ...(spec.gatewayVlan !== undefined && { gatewayVlan: spec.gatewayVlan }),
     ...(spec.forwardLinkLocal !== undefined && { forwardLinkLocal: spec.forwardLinkLocal }),
+    ...(spec.metrics !== undefined && { metrics: spec.metrics }),
     detach,
   };
 }
@@ -147,6 +150,7 @@ function daemonArgs(spec: SwitchSpec): string[] {
     ...(spec.natFiltering !== undefined ? ['--nat-filtering', spec.natFiltering] : []),
     ...(spec.gatewayVlan !== undefined ? ['--gateway-vlan', String(spec.gatewayVlan)] : []),
     ...(spec.forwardLinkLocal !== undefined ? ['--forward-link-local', formatLinkLocal(spec.forwardLinkLocal)] : []),
+    ...(spec.metrics !== undefined ? ['--metrics', spec.metrics] : []),
   ];
 }
 
@@ -221,6 +225,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     ...(opts.pollCpu !== undefined && { pollCpu: opts.pollCpu }),
     ...(opts.gatewayVlan !== undefined && { gatewayVlan: opts.gatewayVlan }),
     ...(opts.forwardLinkLocal !== undefined && { forwardLinkLocal: opts.forwardLinkLocal }),
+    ...(opts.metrics !== undefined && { metrics: opts.metrics }),
     log,
   });
   const info = daemon.info();
@@ -327,6 +332,7 @@ export function register(program: Command): void {
         checkedBy(parseLinkLocal, '--forward-link-local'),
       ),
     )
+    .addOption(new Option('--metrics <addr>', 'serve Prometheus metrics at http://ADDR/metrics: HOST:PORT, or a port alone for 127.0.0.1').argParser(checkedBy(metricsAddress)))
     .hook('preAction', (command) => {
       // The share of one host cannot be more than the whole table.
       const { conntrackMax = CT_DEFAULT_MAX, conntrackMaxPerHost, poll, pollUs, pollCpu } = command.opts<UpOptions>();
