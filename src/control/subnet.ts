@@ -45,6 +45,11 @@ export function parseSubnet(text: string): Subnet {
   return { network, prefix };
 }
 
+/** The subnet an address with its prefix lies in: 10.213.0.7/24 is in 10.213.0.0/24. */
+export function subnetOf(ip: number, prefix: number): Subnet {
+  return { network: (ip & maskOf(prefix)) >>> 0, prefix };
+}
+
 export function formatSubnet(s: Subnet): string {
   return `${formatIpv4Number(s.network)}/${s.prefix}`;
 }
