@@ -20,9 +20,11 @@ export function formatUptime(seconds: number): string {
 export function formatSwitchList(listings: SwitchListing[]): string {
   if (listings.length === 0) return 'no switches: start one with tapswitch up --detach';
   const dash = (v: string | number | null) => v ?? '-';
+  // Only where a Docker plugin made switches: other lists keep their columns.
+  const docker = listings.some((l) => l.docker !== null);
   const rows = table(
-    ['SWITCH', 'STATE', 'SUBNET', 'GATEWAY', 'PORTS', 'WORKERS', 'UPTIME', 'PID'],
-    listings.map((l) => [l.switch, l.state, dash(l.subnet), dash(l.gateway), dash(l.ports), dash(l.workers), l.uptimeSeconds === null ? '-' : formatUptime(l.uptimeSeconds), dash(l.pid)]),
+    ['SWITCH', 'STATE', 'SUBNET', 'GATEWAY', 'PORTS', 'WORKERS', 'UPTIME', 'PID', ...(docker ? ['DOCKER NETWORK'] : [])],
+    listings.map((l) => [l.switch, l.state, dash(l.subnet), dash(l.gateway), dash(l.ports), dash(l.workers), l.uptimeSeconds === null ? '-' : formatUptime(l.uptimeSeconds), dash(l.pid), ...(docker ? [dash(l.docker)] : [])]),
   );
   const hints = listings.filter((l) => l.hint !== null).map((l) => `${l.switch} is ${l.state}: ${l.hint}`);
   return hints.length > 0 ? `${rows}\n\n${hints.join('\n')}` : rows;

@@ -12,6 +12,7 @@ import * as bench from './commands/bench.js';
 import * as capture from './commands/capture.js';
 import * as cleanup from './commands/cleanup.js';
 import * as demo from './commands/demo.js';
+import * as dockerPlugin from './commands/docker-plugin.js';
 import * as fdb from './commands/fdb.js';
 import * as inspect from './commands/inspect.js';
 import * as link from './commands/link.js';
@@ -37,7 +38,7 @@ export function buildProgram(): Command {
     .addOption(timeoutOption())
     .hook('preAction', (program) => setAnswerTimeout((program.opts() as { timeout: number }).timeout))
     .exitOverride();
-  for (const group of [up, ls, inspect, attach, port, vlan, link, fdb, stats, nat, capture, trace, bench, cleanup, demo]) group.register(program);
+  for (const group of [up, ls, inspect, attach, port, vlan, link, fdb, stats, nat, capture, trace, bench, cleanup, demo, dockerPlugin]) group.register(program);
   return program;
 }
 

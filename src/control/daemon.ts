@@ -24,6 +24,7 @@ import { MAX_REQUEST_BYTES, parseRequest, type AnyRequest, type ArgsOf, type Inf
 import { failureReply } from './reply.js';
 import { attach, detach } from './requests/attach.js';
 import { captureList, startCaptureStream } from './requests/capture.js';
+import { addEndpoint } from './requests/endpoint.js';
 import { inspectView } from './requests/inspect.js';
 import type { DaemonStream } from './requests/context.js';
 import { startTraceStream, tracePacket } from './requests/trace.js';
@@ -320,6 +321,7 @@ export class Daemon implements DaemonContext {
     ping: () => this.info(),
     attach: (args) => attach(this, args),
     detach: (args) => detach(this, args.netns),
+    'endpoint-add': (args) => addEndpoint(this, args),
     'port-add': (args) => addInterface(this, args),
     'port-del': (args) => removeInterface(this, args.ifname),
     ports: () => portViews(this),

@@ -6,6 +6,7 @@
 // remains `tapswitch cleanup` removes. A log or lock file alone is no switch: a clean stop leaves them.
 import { existsSync } from 'node:fs';
 
+import { dockerNetworksBySwitch } from '../docker/plugin-state.js';
 import { ControlError, request } from './client.js';
 import { knownSwitches } from './live.js';
 import { livePid } from './lock.js';
@@ -28,6 +29,8 @@ export interface SwitchListing {
   uptimeSeconds: number | null;
   /** What to run about a switch that is dead or does not answer. */
   hint: string | null;
+  /** The Docker network it serves, as "plugin:network id", or null (docker/plugin-state.ts). */
+  docker: string | null;
 }
 
 export async function listSwitches(): Promise<SwitchListing[]> {
@@ -39,10 +42,11 @@ export async function listSwitches(): Promise<SwitchListing[]> {
     throw e;
   }
   const listings = await Promise.all(names.map(listingOf));
-  return listings.filter((l): l is SwitchListing => l !== undefined);
+  const docker = dockerNetworksBySwitch();
+  return listings.filter((l): l is SwitchListing => l !== undefined).map((l) => ({ ...l, docker: docker.get(l.switch) ?? null }));
 }
 
-async function listingOf(name: string): Promise<SwitchListing | undefined> {
+async function listingOf(name: string): Promise<Omit<SwitchListing, 'docker'> | undefined> {
   const paths = switchPaths(name);
   const socket = existsSync(paths.socket);
   if (socket) {
@@ -56,7 +60,7 @@ async function listingOf(name: string): Promise<SwitchListing | undefined> {
   }
   const state = recordedState(paths.state);
   const pid = livePid(name);
-  const recorded = (life: SwitchLifeState, daemon: number | null, hint: string | null): SwitchListing => ({
+  const recorded = (life: SwitchLifeState, daemon: number | null, hint: string | null): Omit<SwitchListing, 'docker'> => ({
     switch: name,
     state: life,
     pid: daemon,

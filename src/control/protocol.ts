@@ -39,6 +39,16 @@ export interface PortAddArgs extends VlanArgs {
   offloads?: boolean;
 }
 
+/** A container engine's endpoint (the Docker plugin): a TAP the engine moves into its container. */
+export interface EndpointArgs {
+  /** The port's name in the switch, like docker-0123456789ab; detach takes it to remove the port. */
+  endpoint: string;
+  /** The address the engine gives it, with the subnet's prefix. */
+  ip: string;
+  mac: string;
+  mtu?: number;
+}
+
 /** `tapswitch vlan add PORT VID [pvid] [untagged]`, as `bridge vlan add`. */
 export interface VlanAddArgs {
   port: string;
@@ -51,6 +61,7 @@ export type Request =
   | { cmd: 'ping' }
   | { cmd: 'attach'; args: AttachArgs }
   | { cmd: 'detach'; args: { netns: string } }
+  | { cmd: 'endpoint-add'; args: EndpointArgs }
   | { cmd: 'port-add'; args: PortAddArgs }
   | { cmd: 'port-del'; args: { ifname: string } }
   | { cmd: 'ports' }
@@ -258,6 +269,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
     maxLearned: optional(whole(MAX_LEARNED.min, MAX_LEARNED.max, 'the most MACs the port may learn, 0 for no limit')),
   },
   detach: { netns: text('a namespace name') },
+  'endpoint-add': { endpoint: text('an endpoint name'), ip: text('an address with its prefix'), mac: text('a MAC address'), mtu: optional(whole(MTU.min, MTU.max, 'the MTU in bytes')) },
   'port-add': { ifname: text('an interface name'), offloads: OFFLOADS, ...PORT_VLANS },
   'port-del': { ifname: text('an interface name') },
   ports: {},
@@ -340,6 +352,7 @@ export interface Results {
   ping: InfoView;
   attach: PortView;
   detach: { netns: string; deletedNamespace: boolean; flushed: number };
+  'endpoint-add': PortView;
   'port-add': PortView;
   'port-del': { ifname: string; flushed: number };
   ports: PortView[];

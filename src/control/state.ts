@@ -27,6 +27,8 @@ export interface AttachmentState {
   vlans?: PortVlans;
   /** Anti-spoofing on its port, bound to `mac` and `ip`. */
   secure?: boolean;
+  /** A container engine's endpoint: `netns` names the endpoint, and the engine moved the TAP (requests/endpoint.ts). */
+  handedOff?: boolean;
 }
 
 export interface PacketPortState {
