@@ -31,6 +31,7 @@ import { linkSet, linkShow, linkStates } from './requests/link.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
 import { addInterface, portLabel, portViews, removeInterface, statsView } from './requests/ports.js';
 import { vlanAdd, vlanDel, vlanShow } from './requests/vlans.js';
+import { closeWeb, restoreWeb, serveWeb, startWeb, webState } from './requests/web.js';
 import { restore } from './restore.js';
 import { readState, writeState, type AttachmentState, type PacketPortState, type StartOptions, type SwitchState } from './state.js';
 import { removeAttachmentTap } from './taps.js';
@@ -59,6 +60,8 @@ export interface DaemonOptions {
   gatewayVlan?: number;
   /** The mask of link-local addresses to forward (default 0: none, as the Linux bridge). */
   forwardLinkLocal?: number;
+  /** Where the web view listens (HOST:PORT, or a port on 127.0.0.1); absent: no web view until `tapswitch ui`. */
+  web?: string;
   log: (line: string) => void;
 }
 
@@ -133,6 +136,7 @@ export class Daemon implements DaemonContext {
       await restore(daemon, state);
       daemon.restoring = false;
       await daemon.listen();
+      await restoreWeb(daemon, state.web);
       daemon.save();
     } catch (e) {
       // What was re-adopted stays for the next try, or for cleanup.
@@ -158,6 +162,7 @@ export class Daemon implements DaemonContext {
     const daemon = await Daemon.open(options, paths, lock, subnet, gateway);
     try {
       await daemon.listen();
+      if (options.web !== undefined) await startWeb(daemon, options.web);
       daemon.save();
     } catch (e) {
       await daemon.stop();
@@ -329,6 +334,7 @@ export class Daemon implements DaemonContext {
     'trace-packet': (args) => tracePacket(this, args.spec),
     inspect: () => inspectView(this, this.info()),
     'capture-list': () => captureList(this),
+    web: (args) => serveWeb(this, args.listen),
     down: () => ({ stopping: true }),
   };
 
@@ -357,6 +363,7 @@ export class Daemon implements DaemonContext {
       published: [...this.published.values()],
       fdb: this.sw.fdbEntries().filter((e) => (e.static || e.sticky) && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName, ...(e.vlan !== VLAN_UNTAGGED && { vlan: e.vlan }), ...(e.sticky && { sticky: true }) })),
       links: linkStates(this),
+      ...webState(this),
       options: this.startOptions,
     };
     writeState(this.paths.state, state);
@@ -378,6 +385,7 @@ export class Daemon implements DaemonContext {
   }
 
   private async shutdown(leave: 'remove' | 'keep'): Promise<void> {
+    await closeWeb(this);
     for (const stream of this.streams) await stream.finish('switch stopping');
     // Closing the switch closes its TAPs; being persistent, they stay until deleted here.
     await this.sw.close();

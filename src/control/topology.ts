@@ -13,6 +13,7 @@
 //       nat-filtering: endpoint    # optional: endpoint, address or address-port (default)
 //       gateway-vlan: 10           # optional: the VLAN the gateway lives on (default: untagged)
 //       forward-link-local: [lldp, stp]  # optional: link-local frames to forward, as up takes them
+//       web: 127.0.0.1:8080        # optional: serve the live web view there (a port alone: on 127.0.0.1)
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0, vlan: 10 }
 //         lab: { secure: true }    # anti-spoofing: its port sends only as its own MAC and address
@@ -46,6 +47,7 @@ import { parseVids, portVlansOf, type VlanArgs } from './port-vlans.js';
 import { checkIfname, checkNetns } from './requests/names.js';
 import { InputError, formatSubnet, gatewayOf, hostAddressProblem, ipToNumber, macForIp, overlaps, parseCidr, parseSubnet, type Subnet } from './subnet.js';
 import { formatMac, parseMac } from '../packet/mac.js';
+import { parseListenAddress } from '../web/listen-address.js';
 
 export interface SwitchSpec {
   name: string;
@@ -60,6 +62,8 @@ export interface SwitchSpec {
   gatewayVlan?: number;
   /** The mask of link-local addresses to forward. */
   forwardLinkLocal?: number;
+  /** Where the web view listens, as up --web takes it. */
+  web?: string;
   namespaces: AttachArgs[];
   interfaces: PortAddArgs[];
   /** Bridge settings by the port's name: one of the namespaces or interfaces. */
@@ -100,7 +104,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'namespaces', 'interfaces', 'links'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'web', 'namespaces', 'interfaces', 'links'];
 const VLAN_FIELDS = ['vlan', 'trunk', 'native', 'qinq'] as const;
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', ...VLAN_FIELDS];
 const INTERFACE_FIELDS = ['name', ...VLAN_FIELDS];
@@ -391,6 +395,11 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
           const text = r.parsed(value, at, parseLinkLocal);
           if (text !== undefined) spec.forwardLinkLocal = parseLinkLocal(text);
         }
+        break;
+      }
+      case 'web': {
+        const web = r.parsed(value, at, (text) => parseListenAddress(text, 'web'));
+        if (web !== undefined) spec.web = web;
         break;
       }
       case 'namespaces':
