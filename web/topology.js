@@ -4,7 +4,7 @@ import { $, el, fillRows } from './dom.js';
 
 export function showTopology(view) {
   $('#switch-name').textContent = view.switch;
-  $('#switch-summary').textContent = `subnet ${view.subnet}, gateway ${view.gateway.ip}, ${view.workers.length} workers, up ${view.uptimeSeconds} s, pid ${view.pid}`;
+  $('#switch-summary').textContent = `subnet ${view.subnet}, gateway ${view.gateway.ip}, ${view.workers.length} worker${view.workers.length === 1 ? '' : 's'}, up ${view.uptimeSeconds} s, pid ${view.pid}`;
   fillRows(
     $('#ports tbody'),
     view.ports.map((p) =>

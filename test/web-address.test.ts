@@ -1,0 +1,31 @@
+// Where the web view listens, as up --web, ui --listen and a topology file's web: give it.
+import { describe, expect, it } from 'vitest';
+
+import { parseTopology } from '../src/control/topology.js';
+import { formatListenAddress, parseListenAddress } from '../src/web/listen-address.js';
+
+describe('web view address', () => {
+  it('takes a bare port as one on 127.0.0.1, loopback staying the default', () => {
+    expect(parseListenAddress('8080')).toEqual({ host: '127.0.0.1', port: 8080 });
+  });
+
+  it('takes HOST:PORT for IPv4, [IPv6]:PORT and localhost', () => {
+    expect(parseListenAddress('0.0.0.0:9000')).toEqual({ host: '0.0.0.0', port: 9000 });
+    expect(parseListenAddress('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
+    expect(parseListenAddress('localhost:8080')).toEqual({ host: 'localhost', port: 8080 });
+    expect(formatListenAddress({ host: '::1', port: 8080 })).toBe('[::1]:8080');
+  });
+
+  it('refuses what is not an address, naming the option and the forms it takes', () => {
+    expect(() => parseListenAddress('example.com:80')).toThrow('--web "example.com:80" is not an address to listen on: give HOST:PORT like 127.0.0.1:8080');
+    expect(() => parseListenAddress('70000', '--listen')).toThrow('--listen "70000"');
+    expect(() => parseListenAddress('1.2.3:80')).toThrow(/is not an address/);
+  });
+
+  it('reads web: in a topology file, a number as a port, and names the line of a bad one', () => {
+    const lab = (web: string) => `switches:\n  ts0:\n    web: ${web}\n`;
+    expect(parseTopology(lab('8080')).switches[0]!.web).toBe('8080');
+    expect(parseTopology(lab('127.0.0.1:9000')).switches[0]!.web).toBe('127.0.0.1:9000');
+    expect(() => parseTopology(lab('nowhere'), 'lab.yaml')).toThrow(/lab.yaml:3:10: switches.ts0.web: web "nowhere" is not an address to listen on/);
+  });
+});
