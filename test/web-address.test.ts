@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { parseTopology } from '../src/control/topology.js';
 import { formatListenAddress, parseListenAddress } from '../src/web/listen-address.js';
+import { cliWith } from './support/cli.js';
 
 describe('web view address', () => {
   it('takes a bare port as one on 127.0.0.1, loopback staying the default', () => {
@@ -27,5 +28,11 @@ describe('web view address', () => {
     expect(parseTopology(lab('8080')).switches[0]!.web).toBe('8080');
     expect(parseTopology(lab('127.0.0.1:9000')).switches[0]!.web).toBe('127.0.0.1:9000');
     expect(() => parseTopology(lab('nowhere'), 'lab.yaml')).toThrow(/lab.yaml:3:10: switches.ts0.web: web "nowhere" is not an address to listen on/);
+  });
+
+  it('makes a bad --web a usage error of up, before any daemon starts', () => {
+    const r = cliWith(() => ({ ...process.env, TAPSWITCH_RUN_DIR: '/nonexistent/tapswitch-web-address' })).run('up', '--web', 'nowhere');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--web "nowhere" is not an address to listen on');
   });
 });
