@@ -118,9 +118,9 @@ describeKernel('web view over HTTP', () => {
     await waitFor(() => lab.cli.json<CaptureView[]>('capture', '--list', '--switch', lab.sw).length === 0, { what: 'the capture to end with its request' });
   });
 
-  it('comes back at the same address with the same token when a restarted daemon takes over', async () => {
+  it('comes back at the same address with the same token when a restarted daemon takes over, whatever --web says', async () => {
     await killDaemon(lab.runDir, lab.sw);
-    lab.cli.ok('up', '--switch', lab.sw, '--detach');
+    expect(lab.cli.ok('up', '--switch', lab.sw, '--web', '127.0.0.1:0', '--detach')).toContain(`web view on ${lab.url}`);
     expect(lab.cli.ok('ui', '--switch', lab.sw, '--token').trim()).toBe(lab.token);
     const view = await getJson<InspectView>(lab.url, '/api/switch');
     expect(view.ports.map((p) => p.label)).toEqual([a, b]);

@@ -136,7 +136,7 @@ export class Daemon implements DaemonContext {
       await restore(daemon, state);
       daemon.restoring = false;
       await daemon.listen();
-      await restoreWeb(daemon, state.web);
+      await restoreWeb(daemon, state.web, options.web);
       daemon.save();
     } catch (e) {
       // What was re-adopted stays for the next try, or for cleanup.
@@ -445,7 +445,8 @@ function changedOptions(given: DaemonOptions, recorded: DaemonOptions): string[]
   const normal = (key: string, value: unknown): string => (key === 'subnet' ? formatSubnet(parseSubnet(String(value))) : JSON.stringify(value));
   const changed: string[] = [];
   for (const [key, value] of Object.entries(given)) {
-    if (key === 'name' || key === 'log' || value === undefined) continue;
+    // The web view is not the switch's: a restart serves it where it was, or where asked now.
+    if (key === 'name' || key === 'log' || key === 'web' || value === undefined) continue;
     const before = recorded[key as keyof DaemonOptions];
     if (before === undefined || normal(key, value) !== normal(key, before)) changed.push(`${key} was ${before === undefined ? 'its default' : normal(key, before)}, not ${normal(key, value)}`);
   }

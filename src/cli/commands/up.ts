@@ -257,7 +257,7 @@ async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter
     // The daemon holds the lock through its own copy of the fd; this one is not needed any more.
     lock.release();
   }
-  if (opts.web !== undefined) console.log(`web view on ${(await request(opts.switch, { cmd: 'web', args: {} })).url}; tapswitch ui --switch ${opts.switch} prints the link with the token that trace and capture need`);
+  if (opts.web !== undefined) console.log(`web view on ${(await request(opts.switch, { cmd: 'web', args: { listen: opts.web } })).url}; tapswitch ui --switch ${opts.switch} prints the link with the token that trace and capture need`);
 }
 
 async function startDetached(name: string, args: string[], lockFd: number): Promise<void> {

@@ -37,11 +37,15 @@ export async function serveWeb(ctx: WebContext, listen: string | undefined): Pro
   return view;
 }
 
-/** A restarted daemon's web view, where its dead one had it; one that cannot listen there is logged, not fatal. */
-export async function restoreWeb(ctx: WebContext, state: WebState | undefined): Promise<void> {
-  if (state === undefined) return;
+/**
+ * A restarted daemon's web view: where its dead one had it, with the same token, else where `up
+ * --web` asks now. One that cannot listen there is logged, not fatal: the switch matters more.
+ */
+export async function restoreWeb(ctx: WebContext, kept: WebState | undefined, asked: string | undefined): Promise<void> {
+  const listen = kept?.listen ?? asked;
+  if (listen === undefined) return;
   try {
-    await startWeb(ctx, state.listen, state.token);
+    await startWeb(ctx, listen, kept?.token);
   } catch (e) {
     ctx.log(`not restored: ${(e as Error).message}`);
   }
