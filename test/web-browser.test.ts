@@ -16,6 +16,8 @@ import { describeKernel } from './support/kernel.js';
 import { useWebLab } from './support/web-lab.js';
 
 const IPERF_PORT = 5201;
+/** How long the page may take to show what it was asked for; only a broken page takes that long. */
+const WAIT = { timeout: 10_000 };
 const skipReason = chromiumSkipReason() ?? (hasTool('iperf3') ? undefined : 'iperf3 is missing: install the iperf3 package');
 if (skipReason) console.warn(`SKIP "web view in a browser": ${skipReason}`);
 
@@ -44,11 +46,11 @@ describeKernel('web view in a browser', () => {
 
   it('shows the rates move while iperf3 runs between two namespaces', async () => {
     const rxBits = page.locator(`#rates tr[data-port="${a}"] .rx-bps`);
-    await expect.poll(() => rxBits.innerText()).toBe('0b/s');
+    await expect.poll(() => rxBits.innerText(), WAIT).toBe('0b/s');
     const server = await startIperf3Server(b, lab.ipOf(b), IPERF_PORT);
     try {
       const run = runIperf3Tcp(a, lab.ipOf(b), IPERF_PORT, { seconds: 5 });
-      await expect.poll(() => rxBits.innerText(), { timeout: 10_000 }).toMatch(/^[\d.]+ [kMG]b\/s$/);
+      await expect.poll(() => rxBits.innerText(), WAIT).toMatch(/^[\d.]+ [kMG]b\/s$/);
       await run;
     } finally {
       await server.stop();
@@ -60,14 +62,14 @@ describeKernel('web view in a browser', () => {
     await page.selectOption('#trace-port', a);
     await page.fill('#trace-count', '1');
     await page.click('#trace-start');
-    await expect.poll(() => page.locator('#trace-state').innerText()).toContain('tracing the next 1 frames matching "icmp"');
+    await expect.poll(() => page.locator('#trace-state').innerText(), WAIT).toContain('tracing the next 1 frames matching "icmp"');
     await execIn(a, 'ping', ['-c', '1', '-W', '2', lab.ipOf(b)]);
     const block = page.locator(`#trace-output .trace-block[data-ingress="${a}"]`);
     await block.waitFor();
     const text = await block.innerText();
     expect(text).toContain(`ICMP echo request`);
     expect(text).toMatch(new RegExp(`fate\\s+.*${b}`));
-    await expect.poll(() => page.locator('#trace-state').innerText()).toBe('1 traced (count)');
+    await expect.poll(() => page.locator('#trace-state').innerText(), WAIT).toBe('1 traced (count)');
   });
 
   it('downloads a capture of the next frames as a pcapng file that tshark reads', async () => {
@@ -75,7 +77,7 @@ describeKernel('web view in a browser', () => {
     await page.fill('#capture-count', '4');
     const download = page.waitForEvent('download');
     await page.click('#capture-button');
-    await expect.poll(() => page.locator('#capture-state').innerText()).toContain('capturing the next 4 frames');
+    await expect.poll(() => page.locator('#capture-state').innerText(), WAIT).toContain('capturing the next 4 frames');
     await execIn(a, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', lab.ipOf(b)]);
     const file = join(lab.runDir, 'page.pcapng');
     await (await download).saveAs(file);

@@ -19,9 +19,11 @@ async function runCapture(token) {
   running = new AbortController();
   $('#capture-button').disabled = true;
   $('#capture-cancel').disabled = false;
-  state.textContent = `capturing the next ${body.count} frames…`;
+  state.textContent = 'starting…';
   try {
+    // The answer's headers come once the daemon captures, with the file's first bytes.
     const res = await start('/api/capture', body, token, running.signal);
+    state.textContent = `capturing the next ${body.count} frames…`;
     const file = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? 'capture.pcapng';
     const blob = await res.blob();
     const url = URL.createObjectURL(blob);
