@@ -2,7 +2,7 @@
 // reader of the format, and the addresses --metrics and the topology file take.
 import { describe, expect, it } from 'vitest';
 
-import { metricsAddress, parseListenAddress } from '../src/control/listen-address.js';
+import { METRICS_LISTEN, metricsAddress, parseListenAddress } from '../src/control/listen-address.js';
 import { parseTopology } from '../src/control/topology.js';
 import { ExpositionWriter } from '../src/metrics/exposition.js';
 import { parseExposition, sampleValue } from './support/exposition.js';
@@ -53,7 +53,7 @@ describe('the strict exposition reader of the tests', () => {
 
 describe('the metrics address', () => {
   it('takes a port alone as that port on 127.0.0.1, never on every interface', () => {
-    expect(parseListenAddress('9464', '--metrics')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseListenAddress('9464', METRICS_LISTEN)).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(metricsAddress('9464')).toBe('127.0.0.1:9464');
   });
 
@@ -66,7 +66,7 @@ describe('the metrics address', () => {
     expect(() => metricsAddress(':9464')).toThrow('names no address');
     expect(() => metricsAddress('127.0.0.1:70000')).toThrow('port 70000 is not from 1 to 65535');
     expect(() => metricsAddress('[1:2:3]:9464')).toThrow('not an IPv6 address');
-    expect(() => metricsAddress('http://127.0.0.1:9464')).toThrow('takes HOST:PORT or a port alone');
+    expect(() => metricsAddress('http://127.0.0.1:9464')).toThrow('takes HOST:PORT, [IPV6]:PORT or a port alone');
   });
 
   it('reads metrics: in a topology file, a port alone too, and names the line of a bad one', () => {

@@ -16,7 +16,7 @@ import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch, type PortInfo } from '../switch/switch.js';
 import { bindMetrics, type MetricsServer } from '../metrics/server.js';
 import { subnetsInUse } from './host-routes.js';
-import { parseListenAddress } from './listen-address.js';
+import { METRICS_LISTEN, parseListenAddress } from './listen-address.js';
 import { claimSwitch, inheritedLock, type SwitchLock } from './lock.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
 import { LineReader } from './line-reader.js';
@@ -34,6 +34,7 @@ import { linkSet, linkShow, linkStates } from './requests/link.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
 import { addInterface, portLabel, portViews, removeInterface, statsView } from './requests/ports.js';
 import { vlanAdd, vlanDel, vlanShow } from './requests/vlans.js';
+import { closeWeb, restoreWeb, serveWeb, startWeb, webState } from './requests/web.js';
 import { restore } from './restore.js';
 import { readState, writeState, type AttachmentState, type PacketPortState, type StartOptions, type SwitchState } from './state.js';
 import { removeAttachmentTap } from './taps.js';
@@ -64,6 +65,8 @@ export interface DaemonOptions {
   forwardLinkLocal?: number;
   /** Where to serve Prometheus metrics, HOST:PORT (none: not served). */
   metrics?: string;
+  /** Where the web view listens (HOST:PORT, or a port on 127.0.0.1); absent: no web view until `tapswitch ui`. */
+  web?: string;
   log: (line: string) => void;
 }
 
@@ -139,6 +142,7 @@ export class Daemon implements DaemonContext {
       await restore(daemon, state);
       daemon.restoring = false;
       await daemon.listen();
+      await restoreWeb(daemon, state.web, options.web);
       daemon.save();
     } catch (e) {
       // What was re-adopted stays for the next try, or for cleanup.
@@ -164,6 +168,7 @@ export class Daemon implements DaemonContext {
     const daemon = await Daemon.open(options, paths, lock, subnet, gateway);
     try {
       await daemon.listen();
+      if (options.web !== undefined) await startWeb(daemon, options.web);
       daemon.save();
     } catch (e) {
       await daemon.stop();
@@ -174,7 +179,7 @@ export class Daemon implements DaemonContext {
 
   private static async open(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock, subnet: Subnet, gateway: number): Promise<Daemon> {
     // Bound first: a busy address fails the start before anything is made.
-    const metrics = options.metrics === undefined ? undefined : await bindMetrics(parseListenAddress(options.metrics, '--metrics'));
+    const metrics = options.metrics === undefined ? undefined : await bindMetrics(parseListenAddress(options.metrics, METRICS_LISTEN));
     const sw = await Switch.create({
       gateway: { ip: numberToIp(gateway), prefix: subnet.prefix },
       niceHelperThreads: true,
@@ -345,6 +350,7 @@ export class Daemon implements DaemonContext {
     'trace-packet': (args) => tracePacket(this, args.spec),
     inspect: () => inspectView(this, this.info()),
     'capture-list': () => captureList(this),
+    web: (args) => serveWeb(this, args.listen),
     down: () => ({ stopping: true }),
   };
 
@@ -373,6 +379,7 @@ export class Daemon implements DaemonContext {
       published: [...this.published.values()],
       fdb: this.sw.fdbEntries().filter((e) => (e.static || e.sticky) && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName, ...(e.vlan !== VLAN_UNTAGGED && { vlan: e.vlan }), ...(e.sticky && { sticky: true }) })),
       links: linkStates(this),
+      ...webState(this),
       options: this.startOptions,
     };
     writeState(this.paths.state, state);
@@ -395,6 +402,7 @@ export class Daemon implements DaemonContext {
 
   private async shutdown(leave: 'remove' | 'keep'): Promise<void> {
     await this.metrics?.close();
+    await closeWeb(this);
     for (const stream of this.streams) await stream.finish('switch stopping');
     // Closing the switch closes its TAPs; being persistent, they stay until deleted here.
     await this.sw.close();
@@ -454,7 +462,8 @@ function changedOptions(given: DaemonOptions, recorded: DaemonOptions): string[]
   const normal = (key: string, value: unknown): string => (key === 'subnet' ? formatSubnet(parseSubnet(String(value))) : JSON.stringify(value));
   const changed: string[] = [];
   for (const [key, value] of Object.entries(given)) {
-    if (key === 'name' || key === 'log' || value === undefined) continue;
+    // The web view is not the switch's: a restart serves it where it was, or where asked now.
+    if (key === 'name' || key === 'log' || key === 'web' || value === undefined) continue;
     const before = recorded[key as keyof DaemonOptions];
     if (before === undefined || normal(key, value) !== normal(key, before)) changed.push(`${key} was ${before === undefined ? 'its default' : normal(key, before)}, not ${normal(key, value)}`);
   }

@@ -90,6 +90,8 @@ export type Request =
   | { cmd: 'inspect' }
   /** The captures running on the switch (`tapswitch capture --list`). */
   | { cmd: 'capture-list' }
+  /** The web view's address and token, started on `listen` if it is not running (`tapswitch ui`). */
+  | { cmd: 'web'; args: { listen?: string } }
   | { cmd: 'down' };
 
 export interface UplinkArgs {
@@ -238,6 +240,13 @@ export interface InspectView {
   workers: (WorkerStatus & { worker: number })[];
 }
 
+/** Where the daemon's web view listens, and the token that starting a trace or capture there needs. */
+export interface WebView {
+  url: string;
+  listen: string;
+  token: string;
+}
+
 /** The requests that turn their connection into a stream of frames or trace blocks. */
 export type StreamRequest = { cmd: 'capture'; args: CaptureArgs } | { cmd: 'trace'; args: TraceArgs };
 
@@ -301,6 +310,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   'trace-packet': { spec: text('a packet spec, like in=web,ip_dst=1.1.1.1') },
   inspect: {},
   'capture-list': {},
+  web: { listen: optional(text('an address to listen on, like 127.0.0.1:8080')) },
   down: {},
   capture: {
     port: optional(PORT_REF),
@@ -376,5 +386,6 @@ export interface Results {
   'trace-packet': TraceBlock;
   inspect: InspectView;
   'capture-list': CaptureView[];
+  web: WebView;
   down: { stopping: true };
 }

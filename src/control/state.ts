@@ -54,6 +54,12 @@ export interface LinkState {
   settings: Partial<LinkSettings>;
 }
 
+/** The web view: where it listened (the port it got), and its token, so open pages keep working after a restart. */
+export interface WebState {
+  listen: string;
+  token: string;
+}
+
 /** How the daemon was started, but for what the state records on its own (subnet, gateway, workers). */
 export type StartOptions = Omit<DaemonOptions, 'name' | 'log' | 'subnet' | 'gateway' | 'workers'>;
 
@@ -71,6 +77,7 @@ export interface SwitchState {
   published?: PublishArgs[];
   fdb?: StaticEntryState[];
   links?: LinkState[];
+  web?: WebState;
   options?: StartOptions;
 }
 

@@ -14,6 +14,7 @@
 //       gateway-vlan: 10           # optional: the VLAN the gateway lives on (default: untagged)
 //       forward-link-local: [lldp, stp]  # optional: link-local frames to forward, as up takes them
 //       metrics: 127.0.0.1:9464    # optional: serve Prometheus metrics there (a port alone: 127.0.0.1)
+//       web: 127.0.0.1:8080        # optional: serve the live web view there (a port alone: on 127.0.0.1)
 //       namespaces:
 //         web: { ip: 10.213.0.10/24, mac: 02:42:0a:d5:00:0a, mtu: 1500, ifname: eth0, vlan: 10 }
 //         lab: { secure: true }    # anti-spoofing: its port sends only as its own MAC and address
@@ -40,7 +41,7 @@ import { POLL_MODES, type PollMode } from '../dataplane/core/poll-policy.js';
 import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import { parseLinkLocal } from '../dataplane/l2/link-local.js';
 import { POLL_CPU, POLL_US, VID } from './limits.js';
-import { formatListenAddress, parseListenAddress } from './listen-address.js';
+import { METRICS_LISTEN, WEB_LISTEN, formatListenAddress, parseListenAddress } from './listen-address.js';
 import { linkSetting, linkSettingsList, parseLinkValue, type LinkSettings } from './link-settings.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs, PortAddArgs } from './protocol.js';
@@ -64,6 +65,8 @@ export interface SwitchSpec {
   forwardLinkLocal?: number;
   /** Where to serve Prometheus metrics, HOST:PORT. */
   metrics?: string;
+  /** Where the web view listens, as up --web takes it. */
+  web?: string;
   namespaces: AttachArgs[];
   interfaces: PortAddArgs[];
   /** Bridge settings by the port's name: one of the namespaces or interfaces. */
@@ -104,7 +107,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'metrics', 'namespaces', 'interfaces', 'links'];
+const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'metrics', 'web', 'namespaces', 'interfaces', 'links'];
 const VLAN_FIELDS = ['vlan', 'trunk', 'native', 'qinq'] as const;
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', ...VLAN_FIELDS];
 const INTERFACE_FIELDS = ['name', ...VLAN_FIELDS];
@@ -398,8 +401,13 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
         break;
       }
       case 'metrics': {
-        const address = r.parsed(value, at, (text) => parseListenAddress(text, 'metrics'));
-        if (address !== undefined) spec.metrics = formatListenAddress(parseListenAddress(address, 'metrics'));
+        const address = r.parsed(value, at, (text) => parseListenAddress(text, METRICS_LISTEN, 'metrics'));
+        if (address !== undefined) spec.metrics = formatListenAddress(parseListenAddress(address, METRICS_LISTEN, 'metrics'));
+        break;
+      }
+      case 'web': {
+        const web = r.parsed(value, at, (text) => parseListenAddress(text, WEB_LISTEN, 'web'));
+        if (web !== undefined) spec.web = web;
         break;
       }
       case 'namespaces':

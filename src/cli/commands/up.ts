@@ -21,9 +21,9 @@ import { NAT_FILTERINGS, type NatFiltering } from '../../dataplane/l3/nat-filter
 import { LINK_LOCAL_NAMES, formatLinkLocal, parseLinkLocal } from '../../dataplane/l2/link-local.js';
 import { DEFAULT_POLL_CPU, DEFAULT_POLL_US, POLL_MODES, type PollMode } from '../../dataplane/core/poll-policy.js';
 import { requireKernelAccess } from '../../util/preflight.js';
-import { checkedBy, nonNegative, switchOption, wholeIn } from '../options.js';
+import { acceptedBy, checkedBy, nonNegative, switchOption, wholeIn } from '../options.js';
 import { parseVid } from '../../control/port-vlans.js';
-import { metricsAddress } from '../../control/listen-address.js';
+import { WEB_LISTEN, metricsAddress, parseListenAddress } from '../../control/listen-address.js';
 import { count } from '../../util/plural.js';
 
 const DETACH_WAIT_MS = 15_000;
@@ -50,6 +50,7 @@ interface UpOptions {
   gatewayVlan?: number;
   forwardLinkLocal?: number;
   metrics?: string;
+  web?: string;
   detach?: boolean;
   file?: string;
 }
@@ -103,6 +104,7 @@ function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
     ...(spec.gatewayVlan !== undefined && { gatewayVlan: spec.gatewayVlan }),
     ...(spec.forwardLinkLocal !== undefined && { forwardLinkLocal: spec.forwardLinkLocal }),
     ...(spec.metrics !== undefined && { metrics: spec.metrics }),
+    ...(spec.web !== undefined && { web: spec.web }),
     detach,
   };
 }
@@ -151,6 +153,7 @@ function daemonArgs(spec: SwitchSpec): string[] {
     ...(spec.gatewayVlan !== undefined ? ['--gateway-vlan', String(spec.gatewayVlan)] : []),
     ...(spec.forwardLinkLocal !== undefined ? ['--forward-link-local', formatLinkLocal(spec.forwardLinkLocal)] : []),
     ...(spec.metrics !== undefined ? ['--metrics', spec.metrics] : []),
+    ...(spec.web !== undefined ? ['--web', spec.web] : []),
   ];
 }
 
@@ -226,6 +229,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     ...(opts.gatewayVlan !== undefined && { gatewayVlan: opts.gatewayVlan }),
     ...(opts.forwardLinkLocal !== undefined && { forwardLinkLocal: opts.forwardLinkLocal }),
     ...(opts.metrics !== undefined && { metrics: opts.metrics }),
+    ...(opts.web !== undefined && { web: opts.web }),
     log,
   });
   const info = daemon.info();
@@ -257,6 +261,7 @@ async function detachDaemon(opts: UpOptions, args = process.argv.slice(2).filter
     // The daemon holds the lock through its own copy of the fd; this one is not needed any more.
     lock.release();
   }
+  if (opts.web !== undefined) console.log(`web view on ${(await request(opts.switch, { cmd: 'web', args: { listen: opts.web } })).url}; tapswitch ui --switch ${opts.switch} prints the link with the token that trace and capture need`);
 }
 
 async function startDetached(name: string, args: string[], lockFd: number): Promise<void> {
@@ -343,6 +348,7 @@ export function register(program: Command): void {
         command.error(`--${pollUs !== undefined ? 'poll-us' : 'poll-cpu'} applies only to --poll adaptive: add --poll adaptive, or leave it out`, { exitCode: 2 });
       }
     })
+    .addOption(new Option('--web <addr>', 'serve the live web view at HOST:PORT, or a port on 127.0.0.1; tapswitch ui --token prints the token that trace and capture there need').argParser(acceptedBy((text) => parseListenAddress(text, WEB_LISTEN))))
     .option('-d, --detach', 'run in the background and return once it is ready')
     .option('-f, --file <topology.yaml>', 'build the switches, namespaces and interfaces a topology file describes')
     .action(async (opts: UpOptions, command: Command) => {
