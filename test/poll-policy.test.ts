@@ -12,12 +12,13 @@ function policy(settings: Partial<PollSettings> & Pick<PollSettings, 'mode'>) {
   return {
     /**
      * One loop iteration: a round that moved `moved` frames in `roundUs`, leaving a queue with more
-     * when `pending` and something due soon when `timers`, then a wait that lasts `us`; returns
+     * when `pending`, something due soon when `timers` and a frame a link impairment holds due in
+     * `impairMs`, then a wait that lasts `us`; returns
      * what the policy said.
      */
-    iteration(moved: number, us: number, { backlog = false, pending = false, timers = false, roundUs = 0 } = {}): number {
+    iteration(moved: number, us: number, { backlog = false, pending = false, timers = false, roundUs = 0, impairMs = Infinity } = {}): number {
       now += roundUs;
-      const parkMs = p.afterRound(moved, { hasBacklog: backlog, pending, hasTimers: timers });
+      const parkMs = p.afterRound(moved, { hasBacklog: backlog, pending, hasTimers: timers, impairWaitMs: impairMs });
       now += us;
       p.afterWait();
       return parkMs;
@@ -145,5 +146,18 @@ describe('time', () => {
     w.iteration(0, 100);
     w.iteration(2, 700, { roundUs: 30 });
     expect(w.time()).toEqual({ forwarding: 30, polling: 0, sleeping: 100 + 700 });
+  });
+});
+
+describe('a frame held by a link impairment', () => {
+  it('ends the park when it is due, sooner than any other wait', () => {
+    const w = policy({ mode: 'sleep' });
+    expect(w.iteration(0, 0, { impairMs: 7 })).toBe(7);
+    expect(w.iteration(3, 0, { impairMs: 3, timers: true })).toBe(3);
+  });
+
+  it('leaves a shorter wait as it is', () => {
+    const w = policy({ mode: 'sleep' });
+    expect(w.iteration(0, 0, { impairMs: 50, backlog: true })).toBe(BACKLOG_RETRY_MS);
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { DROP_REASON_INFO, type DropReason } from '../src/dataplane/core/drop-reasons.js';
+import { DIRECTION_IN, DIRECTION_OUT } from '../src/dataplane/impair/impair-table.js';
 import { FDB_DEFAULT_SIZE } from '../src/dataplane/l2/fdb.js';
 import { ICMP_ERROR_BURST } from '../src/dataplane/l3/icmp-errors.js';
 import { PORT_DEFAULT_FLAGS, PORT_FLOOD, PORT_ISOLATED, PORT_LEARNING, PORT_LOCKED, PORT_PRESENT } from '../src/dataplane/core/port-table.js';
@@ -392,6 +393,21 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
   },
   link_local: () => ({ port: 1, frame: udp(1, '01:80:c2:00:00:0e', hostIp(2)) }),
+  impair_loss: (rig) => {
+    rig.impair(1, DIRECTION_IN, { loss: 1 });
+    return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
+  },
+  impair_queue_full: (rig) => {
+    rig.impair(1, DIRECTION_IN, { delayUs: 1000, limit: 1 });
+    rig.send(1, udp(1, hostMac(2), hostIp(2)));
+    return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
+  },
+  impair_rate: (rig) => {
+    rig.impair(2, DIRECTION_OUT, { rateBitsPerSecond: 8000, burstBytes: 1, limit: 1 });
+    rig.fdb.addStatic(hostMac(2), 2);
+    rig.send(1, udp(1, hostMac(2), hostIp(2)));
+    return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
+  },
 };
 
 /** The last fragment, at `offset`, of UDP datagram `id` from port `from`'s host to REMOTE_IP. */

@@ -27,12 +27,18 @@ import { Uplink, type UplinkInfo, type UplinkOptions } from './uplink.js';
 import type { WorkerFault } from '../dataplane/core/worker.js';
 import { WorkerPool, type SharedTables, type WorkerStatus } from './workers.js';
 import { niceHelperThreads } from './helper-threads.js';
+import { Impairments } from './impairments.js';
+import { ImpairCounterTable, type ImpairCounters } from '../dataplane/impair/impair-counters.js';
+import { ImpairTable } from '../dataplane/impair/impair-table.js';
+import type { ImpairDirection, ImpairSpec } from '../dataplane/impair/spec.js';
 
 export type { SwitchOptions } from './options.js';
 export type { MemoryPort, MemoryPortOptions, PacketPortOptions, PortBinding, PortInfo, PortKind, PortSettings, TapPortOptions } from './ports.js';
 export type { PublishedPort } from './published-ports.js';
 export type { PortVlan, PortVlans } from '../dataplane/l2/vlan-table.js';
 export type { UplinkInfo, UplinkOptions } from './uplink.js';
+export type { ImpairCounters } from '../dataplane/impair/impair-counters.js';
+export type { GilbertElliott, ImpairDirection, ImpairSpec } from '../dataplane/impair/spec.js';
 
 export interface PortStats extends PortCounters {
   id: number;
@@ -85,6 +91,7 @@ export class Switch {
   private readonly publishedPorts: PublishedPorts;
   private readonly faultInjection: boolean;
   private readonly captures: CaptureSet;
+  private readonly impairments: Impairments;
 
   private constructor(
     options: Required<SwitchOptions>,
@@ -103,6 +110,9 @@ export class Switch {
     this.uplink = new Uplink(this.portRegistry, pool, tables.routing?.nextHop ?? null);
     this.publishedPorts = new PublishedPorts(this.conntrack);
     this.captures = new CaptureSet(pool, (id) => this.portRegistry.has(id));
+    this.impairments = new Impairments(tables.impair, tables.impairCounters, (id) => {
+      if (!this.portRegistry.has(id)) throw new RangeError(`no port ${id}`);
+    });
     this.ageing = setInterval(() => {
       this.fdb.age();
       this.conntrack?.expire();
@@ -114,7 +124,7 @@ export class Switch {
     const resolved = resolveOptions(options);
     const fdb = Fdb.create({ size: resolved.fdbSize, ageingSeconds: resolved.ageingSeconds });
     const portTable = createPortTable();
-    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, vlans: VlanTable.create(MAX_PORTS), bindings: PortBindings.create(), routing: null };
+    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, vlans: VlanTable.create(MAX_PORTS), bindings: PortBindings.create(), impair: ImpairTable.create(), impairCounters: ImpairCounterTable.create(resolved.workers), routing: null };
     Atomics.store(portTable, LINK_LOCAL_WORD, parseLinkLocal(resolved.forwardLinkLocal));
     const gw = resolved.gateway;
     if (gw) {
@@ -173,8 +183,10 @@ export class Switch {
   }
 
   /** Takes the uplink away; NAT sessions stay until they expire or are flushed. */
-  removeUplink(): Promise<void> {
-    return this.uplink.remove();
+  async removeUplink(): Promise<void> {
+    const port = this.uplink.port;
+    await this.uplink.remove();
+    if (port !== null) this.impairments.forget(port);
   }
 
   /**
@@ -207,6 +219,7 @@ export class Switch {
   async removePort(id: number): Promise<void> {
     if (this.portRegistry.has(id) && this.uplink.port === id) throw new RangeError(`port ${id} is the uplink; remove it as the uplink`);
     await this.portRegistry.remove(id);
+    this.impairments.forget(id);
   }
 
   /** Sets which VLANs the port carries and in which form, replacing what it had. */
@@ -244,6 +257,27 @@ export class Switch {
   /** Tells the switch the MTU of the port's interface, so a larger frame that cannot be cut is dropped as too_big. */
   setPortMtu(id: number, mtu: number): PortInfo {
     return this.portRegistry.setMtu(id, mtu);
+  }
+
+  /**
+   * Impairs one direction of a port, as `tc netem` would its link: delay, jitter, loss, duplication,
+   * reordering, corruption and rate (`in` is what the switch receives from the port, `out` what it
+   * sends out of it); null clears it. Every worker applies it from its next batch; a field out of
+   * range throws an ImpairSpecError naming the field and its range.
+   */
+  setImpairment(id: number, direction: ImpairDirection, spec: ImpairSpec | null): void {
+    this.assertOpen();
+    this.impairments.set(id, direction, spec);
+  }
+
+  /** The port's impairment in each direction, or null where it has none. */
+  impairment(id: number): { in: ImpairSpec | null; out: ImpairSpec | null } {
+    return this.impairments.get(id);
+  }
+
+  /** What the port's impairment did in each direction, summed over the workers. */
+  impairCounters(id: number): { in: ImpairCounters; out: ImpairCounters } {
+    return this.impairments.counts(id);
   }
 
   ports(): PortInfo[] {

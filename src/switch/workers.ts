@@ -26,6 +26,8 @@ import type { Conntrack } from '../dataplane/l3/conntrack.js';
 import type { GatewaySpec } from '../dataplane/l3/gateway.js';
 import type { NextHop } from '../dataplane/l3/next-hop.js';
 import type { VlanTable } from '../dataplane/l2/vlan-table.js';
+import type { ImpairCounterTable } from '../dataplane/impair/impair-counters.js';
+import type { ImpairTable } from '../dataplane/impair/impair-table.js';
 import { Waiter } from '../native/wait.js';
 import { workerScript } from '../util/worker-script.js';
 import { WorkerState, describeState } from './worker-state.js';
@@ -51,6 +53,9 @@ export interface SharedTables {
   vlans: VlanTable;
   /** What each secure port may send as. */
   bindings: PortBindings;
+  /** Each port's impairment in each direction, and what it did. */
+  impair: ImpairTable;
+  impairCounters: ImpairCounterTable;
   /** The switch's own address and the NAT state behind it, or null for a plain bridge. */
   routing: { gateway: GatewaySpec; conntrack: Conntrack; nextHop: NextHop } | null;
 }
@@ -182,6 +187,7 @@ export class WorkerPool {
       ports: this.tables.portTable.buffer as SharedArrayBuffer,
       vlans: this.tables.vlans.buffer,
       bindings: this.tables.bindings.buffer,
+      impair: { table: this.tables.impair.buffer, counters: this.tables.impairCounters.buffer },
       counters: this.tables.counters.buffer,
       workers: this.options.workers,
       control: link.control.buffer as SharedArrayBuffer,

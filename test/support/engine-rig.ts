@@ -9,6 +9,10 @@ import { GATEWAY_PORT, MAX_PORTS, PORT_DEFAULT_FLAGS, PORT_MTU_SHIFT, PORT_PRESE
 import { openQueue, type FrameQueue } from '../../src/dataplane/core/queue.js';
 import { Fdb } from '../../src/dataplane/l2/fdb.js';
 import { VlanTable } from '../../src/dataplane/l2/vlan-table.js';
+import { ImpairCounterTable } from '../../src/dataplane/impair/impair-counters.js';
+import { ImpairTable } from '../../src/dataplane/impair/impair-table.js';
+import { checkImpairSpec } from '../../src/dataplane/impair/check-spec.js';
+import type { ImpairSpec } from '../../src/dataplane/impair/spec.js';
 import { PortBindings, type PortBinding } from '../../src/dataplane/l2/port-bindings.js';
 import { Conntrack, type ConntrackOptions } from '../../src/dataplane/l3/conntrack.js';
 import { NextHop } from '../../src/dataplane/l3/next-hop.js';
@@ -114,6 +118,10 @@ export class EngineRig {
   /** Which VLANs each port carries: every port in mode all until a test sets it. */
   readonly vlans = VlanTable.create(MAX_PORTS);
   readonly bindings = PortBindings.create();
+  /** Link impairments, and the microseconds of their clock, which stands still until a test moves it. */
+  readonly impairs = ImpairTable.create();
+  readonly impairCounters = ImpairCounterTable.create(1);
+  clockUs = 0;
   readonly engine: ForwardingEngine;
   readonly ct: Conntrack | null;
   readonly nextHop: NextHop | null;
@@ -135,7 +143,7 @@ export class EngineRig {
       this.table[GATEWAY_PORT] = PORT_PRESENT;
       this.fdb.addStatic(GATEWAY_MAC, GATEWAY_PORT, vlan);
     }
-    this.engine = new ForwardingEngine(engineOptions, this.fdb, this.table, this.counters, router, this.vlans, this.bindings);
+    this.engine = new ForwardingEngine(engineOptions, this.fdb, this.table, this.counters, router, this.vlans, this.bindings, this.impairs, this.impairCounters, () => this.clockUs);
     for (let id = 1; id <= (options.ports ?? 3); id++) this.addMemoryPort(id);
     if (options.routing) {
       this.addMemoryPort(UPLINK_PORT, 'uplink');
@@ -162,6 +170,11 @@ export class EngineRig {
     this.table[id] = PORT_PRESENT | PORT_DEFAULT_FLAGS;
     this.names.set(id, name);
     return queue;
+  }
+
+  /** Impairs port `id` in `direction` (0 in, 1 out) with the spec's fields over the defaults; null clears. */
+  impair(id: number, direction: number, spec: Partial<ImpairSpec> | null): void {
+    this.impairs.set(id, direction, spec === null ? null : checkImpairSpec(spec));
   }
 
   setMtu(id: number, mtu: number): void {

@@ -50,6 +50,9 @@ export const DROP_REASON_INFO = [
   { reason: 'locked', stage: 'l2', description: 'came in on a locked port from a source MAC without a static or sticky entry on that port (tapswitch fdb add)' },
   { reason: 'spoofed', stage: 'l2', description: "came in on a secure port with a source MAC, IPv4 source or ARP sender that is not the port's own (attach --secure)" },
   { reason: 'link_local', stage: 'l2', description: 'to a link-local group address 01:80:C2:00:00:00-0F (STP, MAC control, LACP, 802.1X, LLDP...), which a bridge keeps to its link: tapswitch up --forward-link-local forwards it' },
+  { reason: 'impair_loss', stage: 'impair', description: "lost on purpose by the port's link impairment (link set PORT loss, with its correlation or gemodel)" },
+  { reason: 'impair_queue_full', stage: 'impair', description: "the port's impairment delay line held its limit of frames waiting (link set PORT limit N, as netem's limit)" },
+  { reason: 'impair_rate', stage: 'impair', description: "over the port's impairment rate while its delay line was full: the link queues what exceeds the rate, as netem does, and drops only when the queue is full" },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -110,3 +113,6 @@ export const DROP_ISOLATED = reason('isolated');
 export const DROP_LOCKED = reason('locked');
 export const DROP_SPOOFED = reason('spoofed');
 export const DROP_LINK_LOCAL = reason('link_local');
+export const DROP_IMPAIR_LOSS = reason('impair_loss');
+export const DROP_IMPAIR_QUEUE_FULL = reason('impair_queue_full');
+export const DROP_IMPAIR_RATE = reason('impair_rate');

@@ -47,15 +47,19 @@ import type { Router, UplinkSpec } from '../l3/router.js';
 import { Offload, SOFT_SLOTS } from '../offload/offload.js';
 import { TraceWriter, type TraceSpec } from '../trace/writer.js';
 import { Transmit } from '../tx/transmit.js';
+import { ImpairCounterTable } from '../impair/impair-counters.js';
+import { DIRECTION_IN } from '../impair/impair-table.js';
+import { ImpairTable } from '../impair/impair-table.js';
+import { ImpairStage } from '../impair/impair-stage.js';
 import { Batch, NEXT_DROP } from './batch.js';
-import { DROP_NEIGHBOR_UNRESOLVED } from './drop-reasons.js';
+import { DROP_NEIGHBOR_UNRESOLVED, DROP_PORT_REMOVED } from './drop-reasons.js';
 import { Counters, P_RX_BYTES, P_RX_ERRORS, P_RX_PACKETS, W_PROCESSED, W_TIME_SQUEEZE } from './counters.js';
 import { DropPath } from './drop-path.js';
 import { DescRing } from './desc-ring.js';
 import { FramePool } from './frame-pool.js';
 import { MAX_PORTS } from './port-table.js';
 import { EnginePort, PortSet } from './ports.js';
-import type { AfterRound } from './poll-policy.js';
+import { microseconds, type AfterRound } from './poll-policy.js';
 import { nextPowerOfTwo } from './power-of-two.js';
 import type { FrameQueue } from './queue.js';
 import { STAGE_L3, STAGE_TX, type Stage } from './stage.js';
@@ -86,6 +90,9 @@ export class ForwardingEngine implements AfterRound {
   private readonly batch: Batch;
   private readonly ports = new PortSet();
   private readonly stages: Stage[];
+  /** The stages a frame released from an `in` delay line meets: those after impair. */
+  private readonly released: Stage[];
+  private readonly impair: ImpairStage;
   private readonly drops: DropPath;
   private readonly tx: Transmit;
   private readonly offload: Offload;
@@ -112,6 +119,11 @@ export class ForwardingEngine implements AfterRound {
     readonly vlans: VlanTable = VlanTable.create(MAX_PORTS),
     /** The secure ports' bindings, shared with the main thread. */
     bindings = PortBindings.create(),
+    /** The ports' link impairments and their counters, shared with the main thread. */
+    impairs = ImpairTable.create(),
+    impairCounters = ImpairCounterTable.create(options.worker + 1),
+    /** Microseconds, for the impairment's delays: the workers' clock, or a test's. */
+    clock: () => number = microseconds,
   ) {
     const { weight, backlog, slotSize, worker } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
@@ -134,7 +146,11 @@ export class ForwardingEngine implements AfterRound {
     const gatewayVlan = router === null ? VLAN_UNTAGGED : router.gatewayVlan;
     const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity, gatewayVlan, bindings);
     const vlanIngress = new VlanIngress(vlans, portWords, gatewayVlan);
-    this.stages = router === null ? [new Classify(false), vlanIngress, bridge, this.tx] : [new Classify(true), vlanIngress, bridge, router, this.tx];
+    this.impair = new ImpairStage(impairs, impairCounters, worker, this.pool, this.drops, capacity, clock);
+    this.tx.impair = this.impair;
+    const classify = new Classify(router !== null);
+    this.released = router === null ? [classify, vlanIngress, bridge, this.tx] : [classify, vlanIngress, bridge, router, this.tx];
+    this.stages = [classify, this.impair, ...this.released.slice(1)];
     this.nextBefore = new Int32Array(capacity);
   }
 
@@ -150,6 +166,8 @@ export class ForwardingEngine implements AfterRound {
     if (!port) return undefined;
     if (this.taps.count !== 0) this.taps.stamp();
     this.tx.dropBacklog(port);
+    this.impair.dropHeld(id, DROP_PORT_REMOVED, this.batch);
+    this.batch.end();
     // A capture of those drops copies now: their backlog slots are free for the next batch.
     if (this.taps.count !== 0) this.taps.publish();
     this.ports.remove(port);
@@ -189,6 +207,13 @@ export class ForwardingEngine implements AfterRound {
     return this.anyScheduled();
   }
 
+  /** Milliseconds until a frame held by a link impairment is due (0: now), or Infinity with none held. */
+  get impairWaitMs(): number {
+    const us = this.impair.nextDueIn(this.impair.now());
+    // epoll_wait counts whole milliseconds: rounding up wakes it at most a millisecond late, never early to spin.
+    return us === Infinity ? Infinity : Math.ceil(us / 1000);
+  }
+
   /** Whether a held fragment or an unsolicited SYN's answer falls due with no frame to bring it. */
   get hasTimers(): boolean {
     return this.router !== null && this.router.hasTimers;
@@ -212,6 +237,7 @@ export class ForwardingEngine implements AfterRound {
   stopTrace(): void {
     this.setTrace(null);
     this.tx.forgetTraces();
+    this.impair.forgetTraces();
   }
 
   private setTrace(trace: TraceWriter | null): void {
@@ -220,6 +246,7 @@ export class ForwardingEngine implements AfterRound {
     this.tx.trace = trace;
     this.offload.trace = trace;
     this.vlanEgress.trace = trace;
+    this.impair.trace = trace;
   }
 
   /**
@@ -278,6 +305,8 @@ export class ForwardingEngine implements AfterRound {
     const started = performance.now();
     let budget = this.options.roundBudget;
     let processed = 0;
+    // Frames a link impairment held that are due now go first: they came before those still unread.
+    const released = this.impair.held !== 0 ? this.releaseImpaired() : 0;
     const order = this.ports.order;
     const count = order.length;
     for (let k = 0; k < count; k++) {
@@ -297,7 +326,35 @@ export class ForwardingEngine implements AfterRound {
       }
     }
     this.c[this.wBase + W_PROCESSED]! += processed;
-    return processed;
+    return processed + released;
+  }
+
+  /** Sends on the frames of every delay line that are due; returns how many. */
+  private releaseImpaired(): number {
+    const impair = this.impair;
+    const batch = this.batch;
+    const now = impair.now();
+    const lined = impair.lined;
+    let moved = 0;
+    for (let k = 0; k < lined.length; k++) {
+      const path = lined[k]!;
+      const port = this.ports.byId[path.port];
+      if (port === undefined) continue;
+      while (path.line !== null && path.line.nextDue <= now) {
+        const n = impair.release(path, now, batch, port.counterBase, this.fdb.now(), this.options.weight);
+        if (path.direction === DIRECTION_IN) {
+          this.runStages(batch, this.released);
+          // Counted when they were read.
+          batch.rxBytes = 0;
+        } else {
+          if (this.taps.count !== 0) this.taps.stamp();
+          this.tx.sendReleased(batch, port);
+        }
+        this.finish(batch);
+        moved += n;
+      }
+    }
+    return moved;
   }
 
   /**
@@ -352,8 +409,8 @@ export class ForwardingEngine implements AfterRound {
     if (this.trace !== null && !this.trace.done) this.trace.select(batch);
   }
 
-  private runStages(batch: Batch): void {
-    for (const stage of this.stages) {
+  private runStages(batch: Batch, stages = this.stages): void {
+    for (const stage of stages) {
       batch.stage = stage.id;
       if (batch.traced === 0) stage.run(batch);
       else this.runTraced(stage, batch);

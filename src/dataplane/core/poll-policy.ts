@@ -74,6 +74,8 @@ export interface AfterRound {
   readonly pending: boolean;
   /** Something falls due within a conntrack tick or so, with no frame to bring it. */
   readonly hasTimers: boolean;
+  /** Milliseconds until a frame a link impairment holds is due, or Infinity: the park ends then. */
+  readonly impairWaitMs: number;
 }
 
 /** Where the policy adds up the microseconds spent each way: an index into `view` for each. */
@@ -139,5 +141,7 @@ export class PollPolicy {
 }
 
 function parkFor(left: AfterRound): number {
-  return left.hasBacklog ? BACKLOG_RETRY_MS : left.hasTimers ? TIMER_WAIT_MS : IDLE_WAIT_MS;
+  const park = left.hasBacklog ? BACKLOG_RETRY_MS : left.hasTimers ? TIMER_WAIT_MS : IDLE_WAIT_MS;
+  const due = left.impairWaitMs;
+  return due < park ? due : park;
 }

@@ -4,7 +4,7 @@ import type { Batch } from './batch.js';
 import type { TraceWriter } from '../trace/writer.js';
 
 /** The stages in the order a frame meets them; trace records name them by their index here. */
-export const STAGE_NAMES = ['rx', 'classify', 'l2', 'l3', 'offload', 'tx'] as const;
+export const STAGE_NAMES = ['rx', 'classify', 'l2', 'l3', 'offload', 'tx', 'impair'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export const STAGE_RX = 0;
@@ -13,6 +13,8 @@ export const STAGE_L2 = 2;
 export const STAGE_L3 = 3;
 export const STAGE_OFFLOAD = 4;
 export const STAGE_TX = 5;
+/** Link impairment: on what a port sends the switch, after classify; on what the switch sends it, at tx. */
+export const STAGE_IMPAIR = 6;
 
 export interface Stage {
   /** Its index in STAGE_NAMES. */

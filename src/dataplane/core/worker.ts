@@ -13,6 +13,8 @@ import type { TraceSpec } from '../trace/writer.js';
 import { Fdb, type FdbShared } from '../l2/fdb.js';
 import { VlanTable } from '../l2/vlan-table.js';
 import { PortBindings } from '../l2/port-bindings.js';
+import { ImpairCounterTable } from '../impair/impair-counters.js';
+import { ImpairTable } from '../impair/impair-table.js';
 import { openQueue, type AnyQueueSpec } from './queue.js';
 import { Conntrack, type ConntrackShared } from '../l3/conntrack.js';
 import type { GatewaySpec } from '../l3/gateway.js';
@@ -31,6 +33,8 @@ export interface WorkerInit {
   vlans: SharedArrayBuffer;
   /** The secure ports' bindings (l2/port-bindings.ts). */
   bindings: SharedArrayBuffer;
+  /** The ports' impairments and their counters (impair/impair-table.ts, impair/impair-counters.ts). */
+  impair: { table: SharedArrayBuffer; counters: SharedArrayBuffer };
   counters: SharedArrayBuffer;
   workers: number;
   /** control[0]: sequence the main thread raises with each message. */
@@ -81,7 +85,7 @@ const counters = Counters.adopt(init.counters, init.workers);
 const routing = init.routing;
 const ports = new Int32Array(init.ports);
 const router = routing ? new Router(routing.gateway, Conntrack.adopt(routing.conntrack), NextHop.adopt(routing.nextHop), fdb, ports, 2 * init.engine.weight) : null;
-const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router, VlanTable.adopt(init.vlans), PortBindings.adopt(init.bindings));
+const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router, VlanTable.adopt(init.vlans), PortBindings.adopt(init.bindings), ImpairTable.adopt(init.impair.table), ImpairCounterTable.adopt(init.impair.counters, init.workers));
 const waiter = Waiter.adopt(init.waiter);
 const control = new Int32Array(init.control);
 const base = counters.workerBase(init.engine.worker);

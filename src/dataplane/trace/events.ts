@@ -146,3 +146,15 @@ export const EV_LINK_LOCAL = 16;
 export const LINK_LOCAL_DROPPED = 1;
 /** Its bit is in the switch's --forward-link-local mask: flooded as multicast. */
 export const LINK_LOCAL_FORWARDED = 2;
+
+/**
+ * The port's link impairment on a frame: [direction (0 in, 1 out), port, what it did (IMPAIR_*
+ * bits), microseconds it waits, bit flipped (byte * 8 + bit) or -1]. A frame that waits ends its
+ * batch with one more copy pending; IMPAIR_RELEASED says it left the delay line.
+ */
+export const EV_IMPAIR = 17;
+export const IMPAIR_DELAYED = 1;
+export const IMPAIR_DUPLICATED = 2;
+export const IMPAIR_CORRUPTED = 4;
+export const IMPAIR_REORDERED = 8;
+export const IMPAIR_RELEASED = 16;

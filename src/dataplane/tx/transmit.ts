@@ -24,6 +24,7 @@ import { mayFlood, recordFloodRules } from '../l2/delivery.js';
 import type { Offload, PlainSender } from '../offload/offload.js';
 import { EV_FLOOD, EV_OFFLOAD, EV_TX, FLOOD_COUNT, FLOOD_KIND, FLOOD_MAX_PORTS, FLOOD_PORTS, OFFLOAD_GSO_PASSED, TX_BACKLOG, TX_SENT, TX_SENT_LATE, TX_WOULD_SEND } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
+import type { ImpairStage } from '../impair/impair-stage.js';
 import { FORM_NONE, FORM_OTHER, FORM_SAME, type VlanEgress } from './vlan-egress.js';
 
 /** Ethernet header with one VLAN tag: what a tagged frame may carry beyond the MTU. */
@@ -50,6 +51,8 @@ export class Transmit implements Stage, PlainSender {
   readonly id = STAGE_TX;
   /** The running trace, or null. */
   trace: TraceWriter | null = null;
+  /** The ports' `out` impairment, which sees each frame before it is written; the engine sets it. */
+  impair: ImpairStage | null = null;
   /** Ports with frames on their tx list in the current batch. */
   private readonly touched: Int32Array;
   private touchedCount = 0;
@@ -238,14 +241,29 @@ export class Transmit implements Stage, PlainSender {
     for (let t = 0; t < this.touchedCount; t++) this.flush(batch, byId[this.touched[t]!]!);
   }
 
+  /** Sends the batch's frames, released from the port's `out` delay line, as they are: they met its impairment already. */
+  sendReleased(batch: Batch, port: EnginePort): void {
+    const desc = batch.desc;
+    for (let i = 0; i < batch.count; i++) {
+      const d = i * DESC_WORDS;
+      this.list(batch, i, port, desc[d + D_SLOT]!, desc[d + D_LEN]!, desc[d + D_VNET_FLAGS]!, desc[d + D_VNET_GSO]!, desc[d + D_VNET_CSUM]!);
+    }
+    this.send(batch, port, port.tx, port.txCount);
+    if (this.taps.count !== 0) this.taps.publish();
+    port.txCount = 0;
+    port.listed = false;
+    this.touchedCount = 0;
+  }
+
   wouldSend(batch: Batch, i: number, port: EnginePort): void {
     const trace = batch.traceId[i]!;
     if (trace !== 0) this.trace?.event(trace, EV_TX, STAGE_TX, port.id, TX_WOULD_SEND, i >= batch.rxCount ? 1 : 0, batch.length(i));
   }
 
-  /** Sends desc[0..count) out of the port; what cannot go out now waits in its backlog. */
+  /** Sends desc[0..count) out of the port, through its impairment; what cannot go out now waits in its backlog. */
   transmit(batch: Batch, port: EnginePort, desc: Uint32Array, count: number): void {
-    this.send(batch, port, desc, count);
+    const impair = this.impair;
+    this.send(batch, port, desc, count !== 0 && impair !== null && impair.impairsOut(port.id) ? impair.egress(batch, port.id, desc, count) : count);
     // A capture copies what it took now: segments' scratch slots are written again for the next port or frame.
     if (this.taps.count !== 0) this.taps.publish();
   }
