@@ -122,11 +122,16 @@ describe('netem lines', () => {
 });
 
 describe('bad netem lines', () => {
+  const TIME = 'a time up to 60s, like 20ms (s, ms or us; a bare number is microseconds, as tc reads it)';
+  const RATE = 'a rate up to 100gbit, like 100mbit (bit, kbit, mbit, gbit; bps, kbps, mbps for bytes; kibit, mibit... for binary)';
+  const SIZE = 'a size up to 1g, like 32k (b, k, m, g; a bare number is bytes)';
+
   it.each([
     ['', 'name an impairment: delay, distribution, loss, duplicate, reorder, gap, corrupt, rate, burst, limit, seed'],
-    ['delay', 'delay takes a time like 20ms (s, ms or us; a bare number is microseconds, as tc reads it), got nothing'],
-    ['delay 20m', 'delay takes a time like 20ms (s, ms or us; a bare number is microseconds, as tc reads it), got "20m"'],
-    ['delay 20ms jitter fast', 'jitter takes a time like 20ms (s, ms or us; a bare number is microseconds, as tc reads it), got "fast"'],
+    ['delay', `delay takes ${TIME}, got nothing`],
+    ['delay 20m', `delay takes ${TIME}, got "20m"`],
+    ['delay 61s', `delay takes ${TIME}, got "61s"`],
+    ['delay 20ms jitter fast', `jitter takes ${TIME}, got "fast"`],
     ['delay 100ms 10ms 25%', 'delay takes no correlation here, got "25%": only loss has one; leave it out'],
     ['loss 150%', 'loss takes a percentage from 0% to 100%, like 1% or 0.5%, got "150%"'],
     ['loss 1% correlation lots', 'loss correlation takes a percentage from 0% to 100%, like 1% or 0.5%, got "lots"'],
@@ -135,16 +140,17 @@ describe('bad netem lines', () => {
     ['duplicate 1% 50%', 'duplicate takes no correlation here, got "50%": only loss has one; leave it out'],
     ['delay 10ms reorder 25% 50% gap 5', 'reorder takes no correlation here, got "50%": only loss has one; leave it out'],
     ['reorder 25%', 'reorder needs a delay, as netem does: the frames it reorders skip the delay the others wait; add delay 10ms'],
-    ['delay 10ms reorder 25% gap 0', 'gap takes a whole number of frames from 1 to 4294967295, got "0"'],
+    ['delay 10ms reorder 25% gap 0', 'gap takes a whole number of frames from 1 to 1000000, got "0"'],
     ['delay 10ms gap 5', 'gap needs a reorder: reorder 25% gap 5'],
     ['delay 10ms distribution normal', 'distribution needs a jitter to shape: delay 20ms 5ms distribution normal'],
     ['delay 10ms 2ms distribution pareto', 'distribution takes uniform or normal, got "pareto": pareto tables are not supported'],
-    ['rate 100mbits', 'rate takes a rate like 100mbit (bit, kbit, mbit, gbit; bps, kbps, mbps for bytes; kibit, mibit... for binary), got "100mbits"'],
-    ['rate 50%', 'rate takes a rate like 100mbit (bit, kbit, mbit, gbit; bps, kbps, mbps for bytes; kibit, mibit... for binary), got "50%": a port has no device speed to take a share of'],
+    ['rate 100mbits', `rate takes ${RATE}, got "100mbits"`],
+    ['rate 200gbit', `rate takes ${RATE}, got "200gbit"`],
+    ['rate 50%', `rate takes ${RATE}, got "50%": a port has no device speed to take a share of`],
     ['rate 5kbit 20 100 5', 'rate takes no packet overhead or cell size, got "20": leave it out'],
     ['burst 32k', 'burst needs a rate: rate 10mbit burst 32k'],
-    ['rate 1mbit burst lots', 'burst takes a size like 32k (b, k, m, g; a bare number is bytes), got "lots"'],
-    ['limit 0', 'limit takes a whole number of frames from 1 to 4294967295, got "0"'],
+    ['rate 1mbit burst lots', `burst takes ${SIZE}, got "lots"`],
+    ['limit 0', 'limit takes a whole number of frames from 1 to 1000000, got "0"'],
     ['seed -1', 'seed takes a whole number from 0 to 4294967295, got "-1"'],
     ['delay 10ms delay 20ms', 'delay is given twice'],
     ['delay 10ms latency 20ms', 'delay is given twice'],

@@ -13,17 +13,19 @@
 // its seed, so that any run can be replayed.
 import { randomInt } from 'node:crypto';
 
+import { IMPAIR_MAX_BURST, IMPAIR_MAX_DELAY_US, IMPAIR_MAX_GAP, IMPAIR_MAX_LIMIT, IMPAIR_MAX_RATE } from '../dataplane/impair/check-spec.js';
 import { IMPAIR_DEFAULTS, type ImpairSpec } from '../dataplane/impair/spec.js';
 import { InputError } from './subnet.js';
 import { formatPercent, formatRate, formatSize, formatTime, isNumberWord, parsePercent, parseRate, parseSize, parseTime } from './tc-units.js';
 
-/** The largest seed, limit and time the words take: tc's own 32-bit bounds. */
-const MAX_U32 = 2 ** 32 - 1;
+/** The largest seed: the random source's 32 bits. */
+const MAX_SEED = 2 ** 32 - 1;
 
-const TIME = 'a time like 20ms (s, ms or us; a bare number is microseconds, as tc reads it)';
+// What each value takes, as errors say it; the bounds are the data plane's (check-spec.ts).
+const TIME = `a time up to ${formatTime(IMPAIR_MAX_DELAY_US)}, like 20ms (s, ms or us; a bare number is microseconds, as tc reads it)`;
 const PERCENT = 'a percentage from 0% to 100%, like 1% or 0.5%';
-const RATE = 'a rate like 100mbit (bit, kbit, mbit, gbit; bps, kbps, mbps for bytes; kibit, mibit... for binary)';
-const SIZE = 'a size like 32k (b, k, m, g; a bare number is bytes)';
+const RATE = `a rate up to ${formatRate(IMPAIR_MAX_RATE)}, like 100mbit (bit, kbit, mbit, gbit; bps, kbps, mbps for bytes; kibit, mibit... for binary)`;
+const SIZE = `a size up to ${formatSize(IMPAIR_MAX_BURST)}, like 32k (b, k, m, g; a bare number is bytes)`;
 
 /** The words an impairment starts with, for errors and help. */
 export const NETEM_WORDS = ['delay', 'distribution', 'loss', 'duplicate', 'reorder', 'gap', 'corrupt', 'rate', 'burst', 'limit', 'seed'] as const;
@@ -40,7 +42,7 @@ const MISPLACED: Readonly<Record<string, string>> = {
 
 /** A picked seed: any 32-bit value but 0, which some generators cannot leave. */
 export function pickSeed(): number {
-  return randomInt(1, MAX_U32);
+  return randomInt(1, MAX_SEED);
 }
 
 /** The words after one keyword, read one at a time; a missing or wrong one is an InputError naming the keyword. */
@@ -86,9 +88,9 @@ const within = (min: number, max: number, read: (word: string) => number | undef
   return v !== undefined && v >= min && v <= max ? v : undefined;
 };
 
-const time = within(0, MAX_U32, parseTime);
-const rate = within(8, Number.MAX_SAFE_INTEGER, parseRate);
-const size = within(1, MAX_U32, parseSize);
+const time = within(0, IMPAIR_MAX_DELAY_US, parseTime);
+const rate = within(1, IMPAIR_MAX_RATE, parseRate);
+const size = within(1, IMPAIR_MAX_BURST, parseSize);
 
 function readLoss(c: Cursor, spec: ImpairSpec): void {
   const model = c.peek();
@@ -152,7 +154,7 @@ const KEYWORDS: Readonly<Record<string, Keyword>> = {
   drop: { name: 'loss', read: readLoss },
   duplicate: chance('duplicate'),
   reorder: chance('reorder'),
-  gap: { name: 'gap', read: (c, spec) => void (spec.reorderGap = c.value('gap', `a whole number of frames from 1 to ${MAX_U32}`, whole(1, MAX_U32))) },
+  gap: { name: 'gap', read: (c, spec) => void (spec.reorderGap = c.value('gap', `a whole number of frames from 1 to ${IMPAIR_MAX_GAP}`, whole(1, IMPAIR_MAX_GAP))) },
   corrupt: chance('corrupt'),
   rate: {
     name: 'rate',
@@ -164,8 +166,8 @@ const KEYWORDS: Readonly<Record<string, Keyword>> = {
     },
   },
   burst: { name: 'burst', read: (c, spec) => void (spec.burstBytes = c.value('burst', SIZE, size)) },
-  limit: { name: 'limit', read: (c, spec) => void (spec.limit = c.value('limit', `a whole number of frames from 1 to ${MAX_U32}`, whole(1, MAX_U32))) },
-  seed: { name: 'seed', read: (c, spec) => void (spec.seed = c.value('seed', `a whole number from 0 to ${MAX_U32}`, whole(0, MAX_U32))) },
+  limit: { name: 'limit', read: (c, spec) => void (spec.limit = c.value('limit', `a whole number of frames from 1 to ${IMPAIR_MAX_LIMIT}`, whole(1, IMPAIR_MAX_LIMIT))) },
+  seed: { name: 'seed', read: (c, spec) => void (spec.seed = c.value('seed', `a whole number from 0 to ${MAX_SEED}`, whole(0, MAX_SEED))) },
 };
 
 /** What one keyword needs beside it, as netem asks, or the switch could not honour it. */
@@ -174,6 +176,11 @@ function checkTogether(spec: ImpairSpec, given: ReadonlySet<string>): void {
   if (given.has('reorder') && spec.delayUs === 0) throw new InputError('reorder needs a delay, as netem does: the frames it reorders skip the delay the others wait; add delay 10ms');
   if (given.has('gap') && !given.has('reorder')) throw new InputError('gap needs a reorder: reorder 25% gap 5');
   if (given.has('burst') && !given.has('rate')) throw new InputError('burst needs a rate: rate 10mbit burst 32k');
+}
+
+/** Whether an impairment may start with the word: a keyword, or a word netem has that the parser explains. */
+export function isNetemWord(word: string): boolean {
+  return Object.hasOwn(KEYWORDS, word) || Object.hasOwn(MISPLACED, word);
 }
 
 /** The spec netem's words describe; with no seed among them, one `pick` gives, so that the run can be replayed. */

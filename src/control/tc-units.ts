@@ -76,8 +76,15 @@ export function parseSize(word: string): number | undefined {
   return scale === undefined ? undefined : Math.round(n!.value * scale);
 }
 
+const SIZE_UNITS = [
+  ['g', 2 ** 30],
+  ['m', 2 ** 20],
+  ['k', 1024],
+] as const;
+
 export function formatSize(bytes: number): string {
-  return bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024}k` : `${bytes}b`;
+  const [unit, scale] = SIZE_UNITS.find(([, s]) => bytes >= s && bytes % s === 0) ?? ['b', 1];
+  return `${bytes / scale}${unit}`;
 }
 
 /** A probability from a percentage, `1%` or a bare `1` as tc reads it, up to 100%. */
