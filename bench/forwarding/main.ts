@@ -2,6 +2,9 @@
 // 64-byte frames both ways through learn + lookup + forward; no kernel anywhere. Then the same
 // with VLANs (issue 17): port 1 an access port of VLAN 10 and port 2 a trunk of it, so every frame
 // 1→2 gets a tag and every frame 2→1 loses one, against the untagged case, the two alternated.
+// Then link impairment (issue 18) on port 1 in both directions, against no impairment, alternated:
+// a 0 ms delay line (every frame is due at once, so it meets the stage's draws and plan and goes on
+// from its slot, uncopied) and a rate far above what passes (100 Gbit/s: the bucket never holds one).
 import { parseArgs } from 'node:util';
 
 import { Counters } from '../../src/dataplane/core/counters.js';
@@ -18,6 +21,10 @@ import { buildUdpFrame } from '../../src/packet/udp.js';
 import { CaptureRing } from '../../src/dataplane/capture/capture-ring.js';
 import { compileFilter } from '../../src/tools/bpf-compile.js';
 import { writeResult } from '../lib/report.js';
+import { ImpairCounterTable } from '../../src/dataplane/impair/impair-counters.js';
+import { DIRECTION_IN, DIRECTION_OUT, ImpairTable } from '../../src/dataplane/impair/impair-table.js';
+import { checkImpairSpec } from '../../src/dataplane/impair/check-spec.js';
+import type { ImpairSpec } from '../../src/dataplane/impair/spec.js';
 
 /** Small enough that the rings stay in cache, as a NIC ring would. */
 const RING = 1024;
@@ -43,11 +50,13 @@ type CaptureCase = 'off' | 'all frames' | 'filter matching nothing';
  * Frames per second through one engine, with the capture off, on for everything, or filtered to
  * nothing; with `vlan`, port 1 is an access port of VLAN 10 and port 2 a trunk of it.
  */
-function measure(seconds: number, capture: CaptureCase, nothing: Int32Array, vlan = false): { frames: number; elapsed: number } {
+function measure(seconds: number, capture: CaptureCase, nothing: Int32Array, vlan = false, impair: ImpairSpec | null = null): { frames: number; elapsed: number } {
   const fdb = Fdb.create();
   const table = createPortTable();
   const vlans = VlanTable.create(MAX_PORTS);
-  const engine = new ForwardingEngine({ worker: 0, weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000, slotSize: MTU_SLOT_BYTES }, fdb, table, Counters.create(1), null, vlans);
+  const impairs = ImpairTable.create();
+  const engine = new ForwardingEngine({ worker: 0, weight: 64, roundBudget: 300, roundTimeMs: 2, backlog: 1000, slotSize: MTU_SLOT_BYTES }, fdb, table, Counters.create(1), null, vlans, undefined, impairs, ImpairCounterTable.create(1));
+  if (impair !== null) for (const direction of [DIRECTION_IN, DIRECTION_OUT]) impairs.set(1, direction, impair);
   if (vlan) {
     vlans.setAccess(1, 10);
     vlans.setTrunk(2, [10]);
@@ -108,8 +117,9 @@ async function main(): Promise<void> {
   );
   console.log('target with capture off: >= 10 Mframes/s');
   const vlan = compareVlan(seconds, Number(values['vlan-runs']), nothing);
+  const impair = compareImpair(seconds, Number(values['vlan-runs']), nothing);
   const off = rows[0]!;
-  writeResult(values.out, 'forwarding', { mframesPerSecond: off.mframesPerSecond, nsPerFrame: off.nsPerFrame, kernelTapNsPerFrame: KERNEL_TAP_NS, capture: rows, vlan });
+  writeResult(values.out, 'forwarding', { mframesPerSecond: off.mframesPerSecond, nsPerFrame: off.nsPerFrame, kernelTapNsPerFrame: KERNEL_TAP_NS, capture: rows, vlan, impair });
 }
 
 interface Spread {
@@ -147,6 +157,32 @@ function compareVlan(seconds: number, runs: number, nothing: Int32Array): { runs
   );
   console.log(`VLAN / untagged: ${(ratio * 100).toFixed(1)}% (target >= 90%)`);
   return { runs, untagged, vlan, ratio };
+}
+
+const IMPAIR_CASES = {
+  'no impairment': null,
+  'impair: 0 ms delay line': checkImpairSpec({ delayUs: 0 }),
+  'impair: rate not limiting': checkImpairSpec({ rateBitsPerSecond: 100e9 }),
+} as const;
+type ImpairCase = keyof typeof IMPAIR_CASES;
+
+/** No impairment against port 1 impaired both ways but never holding a frame, `runs` of each, alternated. */
+function compareImpair(seconds: number, runs: number, nothing: Int32Array): Record<ImpairCase, Spread> & { ratios: Record<string, number> } {
+  const cases = Object.keys(IMPAIR_CASES) as ImpairCase[];
+  const rates = Object.fromEntries(cases.map((c) => [c, [] as number[]])) as Record<ImpairCase, number[]>;
+  for (let r = 0; r < runs; r++) {
+    for (const c of r % 2 === 0 ? cases : [...cases].reverse()) {
+      const { frames, elapsed } = measure(seconds, 'off', nothing, false, IMPAIR_CASES[c]);
+      rates[c].push(frames / elapsed / 1000);
+    }
+  }
+  const spreads = Object.fromEntries(cases.map((c) => [c, spread(rates[c])])) as Record<ImpairCase, Spread>;
+  const base = spreads['no impairment'].median;
+  const ratios = Object.fromEntries(cases.slice(1).map((c) => [c, spreads[c].median / base]));
+  console.log(`impairment on port 1, in and out, never holding a frame, ${runs} runs each, alternated`);
+  console.table(cases.map((c) => ({ case: c, 'median Mframes/s': +spreads[c].median.toFixed(2), min: +spreads[c].min.toFixed(2), max: +spreads[c].max.toFixed(2), 'of unimpaired': `${((spreads[c].median / base) * 100).toFixed(1)}%` })));
+  console.log('impaired / unimpaired: target >= 80%');
+  return { ...spreads, ratios };
 }
 
 main().catch((e: Error) => {

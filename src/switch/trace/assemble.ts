@@ -15,6 +15,7 @@ import {
   EV_VLAN_IN, EV_VLAN_OUT, VLAN_IN_KERNEL_TAG, VLAN_IN_PRIORITY, VLAN_IN_TAGGED, VLAN_IN_TUNNEL, VLAN_IN_UNTAGGED, VLAN_OUT_KEEP_TAGGED, VLAN_OUT_KEEP_UNTAGGED,
   VLAN_OUT_POP, VLAN_OUT_PUSH,
 } from '../../dataplane/trace/events.js';
+import { EV_IMPAIR, IMPAIR_CORRUPTED, IMPAIR_DELAYED, IMPAIR_DUPLICATED, IMPAIR_RELEASED, IMPAIR_REORDERED } from '../../dataplane/trace/events.js';
 import { ETHERTYPE_QINQ } from '../../packet/ethernet.js';
 import type { TraceRecord } from '../../dataplane/trace/ring.js';
 import { F_IPV4, F_IPV4_OK, F_TAGGED, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST } from '../../dataplane/core/batch.js';
@@ -350,6 +351,26 @@ export class TraceAssembler {
           popped: `${port.name} takes VLAN ${vlan} untagged: ${tag} ${would ? 'would be popped' : 'popped'}`,
         }[action];
         this.decide(block, r.stage, { kind: 'vlan-tag', port, vlan, action, tpid, copy, text: `${text}${copy ? ' (in one copy for the ports that want this form)' : ''}` });
+        return;
+      }
+      case EV_IMPAIR: {
+        const direction = p[0] === 1 ? 'out' : 'in';
+        const port = this.port(p[1]!);
+        const actions = p[2]!;
+        if ((actions & IMPAIR_RELEASED) !== 0) {
+          // The copy it waited for left the delay line: the block goes on until that copy's batch ends.
+          pending.waiting--;
+          pending.ended = false;
+          this.decide(block, r.stage, { kind: 'impair', direction, port, actions: ['released'], text: `left the delay line of ${port.name} (${direction})` });
+          return;
+        }
+        const words: string[] = [];
+        if ((actions & IMPAIR_DUPLICATED) !== 0) words.push('duplicated');
+        if ((actions & IMPAIR_CORRUPTED) !== 0) words.push(`corrupted (bit ${p[4]! & 7} of byte ${p[4]! >>> 3} flipped)`);
+        if ((actions & IMPAIR_REORDERED) !== 0) words.push('reordered: sent at once, ahead of the frames that wait');
+        if ((actions & IMPAIR_DELAYED) !== 0) words.push(`delayed by ${p[3]} µs`);
+        const names = (['duplicated', 'corrupted', 'reordered', 'delayed'] as const).filter((_, k) => (actions & [IMPAIR_DUPLICATED, IMPAIR_CORRUPTED, IMPAIR_REORDERED, IMPAIR_DELAYED][k]!) !== 0);
+        this.decide(block, r.stage, { kind: 'impair', direction, port, actions: names, ...((actions & IMPAIR_DELAYED) !== 0 && { delayUs: p[3]! }), text: `${port.name} (${direction}): ${words.join(', ')}` });
         return;
       }
       case EV_DROP: {

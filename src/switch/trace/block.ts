@@ -48,7 +48,9 @@ export type TraceDecision =
   /** The VLAN a frame belongs to, and how its port decided it. */
   | { kind: 'vlan'; vlan: number; pcp: number; how: 'untagged' | 'priority-tagged' | 'tagged' | 'kernel tag' | 'tunnel'; text: string }
   /** The form it leaves a port in: its tag kept, pushed or popped; `copy` when made in a copy for the ports of a flood that want it. */
-  | { kind: 'vlan-tag'; port: TracePort; vlan: number; action: 'kept tagged' | 'kept untagged' | 'pushed' | 'popped'; tpid: number; copy: boolean; text: string };
+  | { kind: 'vlan-tag'; port: TracePort; vlan: number; action: 'kept tagged' | 'kept untagged' | 'pushed' | 'popped'; tpid: number; copy: boolean; text: string }
+  /** What a port's link impairment did to it in one direction; `delayUs` when it waits in the delay line. */
+  | { kind: 'impair'; direction: 'in' | 'out'; port: TracePort; actions: ('duplicated' | 'corrupted' | 'reordered' | 'delayed' | 'released')[]; delayUs?: number; text: string };
 
 export interface TraceStage {
   stage: StageName;
