@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { request } from '../../control/client.js';
 import { isImpairWords, parseImpairWords } from '../../control/link-impairment.js';
 import { LINK_SETTINGS, formatLinkSettings, linkSettingsList, parseLinkWords } from '../../control/link-settings.js';
+import { NETEM_WORDS } from '../../control/netem.js';
 import type { ImpairView, LinkView, Request } from '../../control/protocol.js';
 import type { ImpairDirection } from '../../dataplane/impair/spec.js';
 import { EXIT_USAGE } from '../errors.js';
@@ -57,7 +58,10 @@ export function register(program: Command): void {
       try {
         req = isImpairWords(words) ? { cmd: 'link-impair', args: { port, ...parseImpairWords(words) } } : { cmd: 'link-set', args: { port, settings: parseLinkWords(words) } };
       } catch (e) {
-        return cmd.error((e as Error).message, { exitCode: EXIT_USAGE, code: 'tapswitch.linkSettings' });
+        // A first word that is neither a setting nor an impairment's: say both kinds there are.
+        const neither = !isImpairWords(words) && !LINK_SETTINGS.some((s) => s.name === words[0]);
+        const message = `${(e as Error).message}${neither ? `; or impair the link: [in|out|both] ${NETEM_WORDS.join('|')} ..., or clear` : ''}`;
+        return cmd.error(message, { exitCode: EXIT_USAGE, code: 'tapswitch.linkSettings' });
       }
       const view = await request(opts.switch, req);
       console.log(formatLinks([view]));
