@@ -2,6 +2,9 @@
 // direction in netem's words with its seed and counters, ports marks the port, a usage mistake is
 // told in netem's words before anything is sent, a restarted daemon puts the impairment back with
 // its seed, and clear removes it. Accuracy is impair-accuracy.test.ts's.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { LinkView, PortView } from '../src/control/protocol.js';
@@ -14,7 +17,8 @@ import { describeKernel, testSubnet, useTempDir } from './support/kernel.js';
 describeKernel('link impairment through the daemon', () => {
   const run = useTempDir('tapswitch-impair-');
   const sw = uniqueName('tsq');
-  const [web, db] = [uniqueName('tsn'), uniqueName('tsn')];
+  const [web, db, lab] = [uniqueName('tsn'), uniqueName('tsn'), uniqueName('tsn')];
+  const labSwitch = uniqueName('tsq');
   const { run: cli, ok, json } = cliWith(() => run.env);
   const linkOf = (netns: string) => json<LinkView[]>('link', 'show', netns, '--switch', sw)[0]!;
   const ipOf = (netns: string) => json<PortView[]>('ports', '--switch', sw).find((p) => p.netns === netns)!.ip!.split('/')[0]!;
@@ -26,9 +30,11 @@ describeKernel('link impairment through the daemon', () => {
   });
 
   afterAll(async () => {
-    cli('down', '--switch', sw);
-    cli('cleanup', '--switch', sw);
-    for (const n of [web, db]) if (namespaceExists(n)) await deleteNamespace(n);
+    for (const name of [sw, labSwitch]) {
+      cli('down', '--switch', name);
+      cli('cleanup', '--switch', name);
+    }
+    for (const n of [web, db, lab]) if (namespaceExists(n)) await deleteNamespace(n);
   });
 
   it('impairs out by default and shows the netem words with the seed it picked', () => {
@@ -72,5 +78,14 @@ describeKernel('link impairment through the daemon', () => {
     ok('link', 'set', web, 'clear', '--switch', sw);
     expect(linkOf(web).impair).toMatchObject({ in: { netem: null }, out: { netem: null } });
     expect(ok('ports', '--switch', sw)).not.toMatch(new RegExp(`${web}.*impair=`));
+  });
+
+  it("impairs a topology file's port in each direction it names", () => {
+    const file = join(run.path, 'lab.yaml');
+    writeFileSync(file, `switches:\n  ${labSwitch}:\n    workers: 1\n    namespaces:\n      ${lab}: {}\n    links:\n      ${lab}: { impair: { out: "delay 20ms loss 1% seed 3", in: "rate 10mbit" } }\n`);
+    expect(ok('up', '-f', file, '--detach')).toContain(`${labSwitch}: link ${lab} impair out delay 20ms loss 1% seed 3`);
+    const impair = json<LinkView[]>('link', 'show', lab, '--switch', labSwitch)[0]!.impair;
+    expect(impair.out.netem).toBe('delay 20ms loss 1% seed 3');
+    expect(impair.in.netem).toMatch(/^rate 10mbit seed \d+$/);
   });
 });
