@@ -47,6 +47,7 @@ function portBlock(p: PortView, uplinkPort: number | undefined): string[] {
     `${INDENT}${INDENT}queues ${p.queues} (workers ${p.workers}), offloads ${p.offloads.join(',') || 'off'}`,
     `${INDENT}${INDENT}vlans ${summarizeVlans(p.vlans)}`,
     `${INDENT}${INDENT}link ${formatLinkSettings(readLinkSettings(p))}, secure ${p.secure ? 'on' : 'off'}`,
+    ...(['in', 'out'] as const).flatMap((d) => (p.impair[d] === null ? [] : [`${INDENT}${INDENT}impair ${d} ${p.impair[d]}`])),
   ];
 }
 

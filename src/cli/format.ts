@@ -23,9 +23,16 @@ export function formatPorts(ports: PortView[]): string {
   );
 }
 
-/** The bridge settings a port has changed from their defaults, as `isolated=on,learning=off`, then `secure` when it is (attach --secure); or `-`. */
+/** The bridge settings a port has changed from their defaults, as `isolated=on,learning=off`, then `secure` when it is (attach --secure), then the directions it impairs (`impair=out`); or `-`. */
 function linkColumn(p: PortView): string {
-  return [formatLinkSettings(changedLinkSettings(p), '=', ','), ...(p.secure ? ['secure'] : [])].filter((part) => part !== '').join(',') || '-';
+  return [formatLinkSettings(changedLinkSettings(p), '=', ','), ...(p.secure ? ['secure'] : []), ...impairedColumn(p)].filter((part) => part !== '').join(',') || '-';
+}
+
+/** `impair=in`, `impair=out` or `impair=both`; link show has its words. */
+function impairedColumn(p: PortView): string[] {
+  const { in: inbound, out } = p.impair;
+  if (inbound === null && out === null) return [];
+  return [`impair=${inbound !== null && out !== null ? 'both' : inbound !== null ? 'in' : 'out'}`];
 }
 
 /** One line per entry, as `bridge fdb show` prints them. */

@@ -30,7 +30,8 @@ import type { DaemonStream } from './requests/context.js';
 import { startTraceStream, tracePacket } from './requests/trace.js';
 import type { DaemonContext } from './requests/context.js';
 import { fdbAdd, fdbDel, fdbFlush, fdbShow } from './requests/fdb.js';
-import { linkSet, linkShow, linkStates } from './requests/link.js';
+import { linkImpair, linkSet, linkShow, linkStates } from './requests/link.js';
+import { impairStates } from './requests/impair.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
 import { addInterface, portLabel, portViews, removeInterface, statsView } from './requests/ports.js';
 import { vlanAdd, vlanDel, vlanShow } from './requests/vlans.js';
@@ -332,6 +333,7 @@ export class Daemon implements DaemonContext {
     ports: () => portViews(this),
     'link-set': (args) => this.saved(linkSet(this, args.port, args.settings)),
     'link-show': (args) => linkShow(this, args.port),
+    'link-impair': (args) => this.saved(linkImpair(this, args.port, args.direction, args.netem)),
     'fdb-show': () => fdbShow(this),
     'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, { ...(args.replace !== undefined && { replace: args.replace }), ...(args.vlan !== undefined && { vlan: args.vlan }), ...(args.sticky !== undefined && { sticky: args.sticky }) })),
     'fdb-del': (args) => this.saved(fdbDel(this, args.mac, args.vlan)),
@@ -381,6 +383,7 @@ export class Daemon implements DaemonContext {
       links: linkStates(this),
       ...webState(this),
       options: this.startOptions,
+      impairments: impairStates(this),
     };
     writeState(this.paths.state, state);
   }

@@ -6,11 +6,12 @@ import type { PortVlans } from '../dataplane/l2/vlan-table.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import type { CtEntry, CtTimeouts } from '../dataplane/l3/conntrack.js';
 import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
-import type { SwitchStats, UplinkInfo } from '../switch/switch.js';
+import type { ImpairCounters, SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
 import { LINK_SETTINGS_SHAPE, type LinkSettings } from './link-settings.js';
+import { IMPAIR_SIDES, NETEM_SHAPE, type ImpairSide } from './link-impairment.js';
 import { MAX_LEARNED, MTU, VID } from './limits.js';
 import { VID_LIST, type VlanArgs } from './port-vlans.js';
 import type { TraceArgs } from './trace-stream.js';
@@ -68,6 +69,8 @@ export type Request =
   /** Per-port bridge settings, like `bridge link set` and `bridge link show`. */
   | { cmd: 'link-set'; args: { port: string; settings: Partial<LinkSettings> } }
   | { cmd: 'link-show'; args: { port?: string } }
+  /** A port's link impairment in netem's words, per direction; null clears it. */
+  | { cmd: 'link-impair'; args: { port: string; direction: ImpairSide; netem: string | null } }
   | { cmd: 'fdb-show' }
   | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean; vlan?: number; sticky?: boolean } }
   | { cmd: 'fdb-del'; args: { mac: string; vlan?: number } }
@@ -149,6 +152,14 @@ export interface PortView {
   maxLearned: number;
   /** Whether it may send only as its own MAC and address (attach --secure). */
   secure: boolean;
+  /** Its link impairment per direction in netem's words, seed included; null: none. */
+  impair: { in: string | null; out: string | null };
+}
+
+/** One direction of a port's link impairment: its netem words (null: none) and what it did. */
+export interface ImpairView {
+  netem: string | null;
+  counters: ImpairCounters;
 }
 
 /** A port's bridge settings, as `tapswitch link show` lists them. */
@@ -161,6 +172,7 @@ export interface LinkView {
   state: string;
   mtu: number | null;
   settings: LinkSettings;
+  impair: { in: ImpairView; out: ImpairView };
 }
 
 /** A port's VLANs, as `tapswitch vlan show` lists them. */
@@ -284,6 +296,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   ports: {},
   'link-set': { port: PORT_REF, settings: LINK_SETTINGS_SHAPE },
   'link-show': { port: optional(PORT_REF) },
+  'link-impair': { port: PORT_REF, direction: oneOf(IMPAIR_SIDES, 'the direction seen from the switch: in what it receives from the port, out what it sends to it'), netem: NETEM_SHAPE },
   'fdb-show': {},
   'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')), vlan: optional(VLAN_ID), sticky: optional(flag('whether the entry ages like a learned one')) },
   'fdb-del': { mac: text('a MAC address'), vlan: optional(VLAN_ID) },
@@ -368,6 +381,7 @@ export interface Results {
   ports: PortView[];
   'link-set': LinkView;
   'link-show': LinkView[];
+  'link-impair': LinkView;
   'fdb-show': FdbView[];
   'fdb-add': FdbAddView;
   'fdb-del': { mac: string; vlan: number };

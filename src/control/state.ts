@@ -60,6 +60,13 @@ export interface WebState {
   token: string;
 }
 
+/** A port's link impairment per direction in netem's words, seed included; its port by name. */
+export interface ImpairState {
+  port: string;
+  in: string | null;
+  out: string | null;
+}
+
 /** How the daemon was started, but for what the state records on its own (subnet, gateway, workers). */
 export type StartOptions = Omit<DaemonOptions, 'name' | 'log' | 'subnet' | 'gateway' | 'workers'>;
 
@@ -79,6 +86,7 @@ export interface SwitchState {
   links?: LinkState[];
   web?: WebState;
   options?: StartOptions;
+  impairments?: ImpairState[];
 }
 
 export function writeState(path: string, state: SwitchState): void {

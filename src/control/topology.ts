@@ -24,6 +24,7 @@
 //         - { name: veth-host1, trunk: "10,20,100-110", native: 1 }
 //       links:                     # optional: bridge settings of a namespace's or interface's port
 //         web: { isolated: on, learning: off }
+//         db: { impair: { out: "delay 20ms loss 1%", in: "rate 10mbit" } }  # tc netem's words, as link set takes them
 // Namespaces and interfaces take one of vlan (an access port), trunk (with native) and qinq (an
 // 802.1ad tunnel port), as `attach` and `port add` take --vlan, --trunk, --native and --qinq.
 //
@@ -42,7 +43,9 @@ import { NAT_FILTERINGS, type NatFiltering } from '../dataplane/l3/nat-filtering
 import { parseLinkLocal } from '../dataplane/l2/link-local.js';
 import { POLL_CPU, POLL_US, VID } from './limits.js';
 import { METRICS_LISTEN, WEB_LISTEN, formatListenAddress, parseListenAddress } from './listen-address.js';
+import { directionsOf, isImpairSide } from './link-impairment.js';
 import { linkSetting, linkSettingsList, parseLinkValue, type LinkSettings } from './link-settings.js';
+import { parseNetemLine } from './netem.js';
 import { checkSwitchName } from './paths.js';
 import type { AttachArgs, PortAddArgs } from './protocol.js';
 import { parseVids, portVlansOf, type VlanArgs } from './port-vlans.js';
@@ -69,8 +72,13 @@ export interface SwitchSpec {
   web?: string;
   namespaces: AttachArgs[];
   interfaces: PortAddArgs[];
-  /** Bridge settings by the port's name: one of the namespaces or interfaces. */
-  links?: { port: string; settings: Partial<LinkSettings> }[];
+  /** Bridge settings by the port's name: one of the namespaces or interfaces; and its impairment's netem words per direction. */
+  links?: { port: string; settings: Partial<LinkSettings>; impair?: LinkImpairSpec }[];
+}
+
+export interface LinkImpairSpec {
+  in?: string;
+  out?: string;
 }
 
 export interface Position {
@@ -318,17 +326,43 @@ function readInterface(r: Reader, node: Node | null, path: string): PortAddArgs 
   return spec.ifname === '' ? undefined : spec;
 }
 
-/** A port's bridge settings, each `name: on|off` (YAML's true and false count as on and off). */
-function readLinkSettingsOf(r: Reader, node: Node | null, path: string): Partial<LinkSettings> {
+/** A port's bridge settings, each `name: on|off` (YAML's true and false count as on and off), and its impairment. */
+function readLinkSettingsOf(r: Reader, node: Node | null, path: string): { settings: Partial<LinkSettings>; impair?: LinkImpairSpec } {
   const settings: Record<string, unknown> = {};
+  let impair: LinkImpairSpec | undefined;
   for (const [name, value] of r.entries(node, path)) {
     const at = `${path}.${name}`;
+    if (name === 'impair') {
+      impair = readImpairOf(r, value, at);
+      continue;
+    }
     if (!r.valid(at, name, linkSetting)) continue;
     const word = isScalar(value) && typeof value.value === 'boolean' ? (value.value ? 'on' : 'off') : r.string(value, at);
     if (word !== undefined && r.valid(at, word, (text) => parseLinkValue(name, text))) settings[name] = parseLinkValue(name, word);
   }
   if (r.entries(node, path).length === 0) r.report(node, path, `names no setting; settings: ${linkSettingsList()}`);
-  return settings as Partial<LinkSettings>;
+  return { settings: settings as Partial<LinkSettings>, ...(impair !== undefined && { impair }) };
+}
+
+/** `{ out: "delay 20ms loss 1%", in: "rate 10mbit" }` or `{ both: ... }`, each line read as link set reads it. */
+function readImpairOf(r: Reader, node: Node | null, path: string): LinkImpairSpec {
+  const impair: LinkImpairSpec = {};
+  const entries = r.entries(node, path);
+  for (const [side, value] of entries) {
+    const at = `${path}.${side}`;
+    if (!isImpairSide(side)) {
+      r.reportAt(at, 'unknown direction; expected out (what the switch sends out of the port), in (what it receives) or both');
+      continue;
+    }
+    const line = r.parsed(value, at, (text) => parseNetemLine(text));
+    if (line === undefined) continue;
+    for (const d of directionsOf(side)) {
+      if (impair[d] !== undefined) r.reportAt(at, `impairs ${d} twice: give both, or in and out`);
+      else impair[d] = line;
+    }
+  }
+  if (entries.length === 0) r.report(node, path, 'names no direction: give it out, in or both, like { out: "delay 20ms loss 1%" }');
+  return impair;
 }
 
 function unicastMac(text: string): void {
@@ -420,7 +454,7 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
         spec.interfaces = r.items(value, at).flatMap(([item, itemAt]) => readInterface(r, item, itemAt) ?? []);
         break;
       case 'links':
-        spec.links = r.entries(value, at).map(([port, node]) => ({ port, settings: readLinkSettingsOf(r, node, `${at}.${port}`) }));
+        spec.links = r.entries(value, at).map(([port, node]) => ({ port, ...readLinkSettingsOf(r, node, `${at}.${port}`) }));
         break;
       default:
         r.reportAt(at, `unknown field; expected one of ${SWITCH_FIELDS.join(', ')}`);

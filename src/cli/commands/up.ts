@@ -84,9 +84,17 @@ async function applySwitch(spec: SwitchSpec): Promise<void> {
     await request(spec.name, { cmd: 'port-add', args });
     console.log(`  ${spec.name}: added ${args.ifname}`);
   }
-  for (const { port, settings } of spec.links ?? []) {
-    await request(spec.name, { cmd: 'link-set', args: { port, settings } });
-    console.log(`  ${spec.name}: link ${port} ${formatLinkSettings(settings)}`);
+  for (const { port, settings, impair } of spec.links ?? []) {
+    if (Object.keys(settings).length > 0) {
+      await request(spec.name, { cmd: 'link-set', args: { port, settings } });
+      console.log(`  ${spec.name}: link ${port} ${formatLinkSettings(settings)}`);
+    }
+    for (const direction of ['in', 'out'] as const) {
+      const netem = impair?.[direction];
+      if (netem === undefined) continue;
+      const view = await request(spec.name, { cmd: 'link-impair', args: { port, direction, netem } });
+      console.log(`  ${spec.name}: link ${port} impair ${direction} ${view.impair[direction].netem}`);
+    }
   }
 }
 

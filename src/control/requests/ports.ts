@@ -6,6 +6,7 @@ import type { PortVlans } from '../../dataplane/l2/vlan-table.js';
 import { linkFacts, type LinkFacts } from '../../netns/link.js';
 import { tapKernelDrops, type PortLink } from '../../switch/kernel-counters.js';
 import type { PortInfo, SwitchStats } from '../../switch/switch.js';
+import { impairWords } from '../link-impairment.js';
 import type { PortAddArgs, PortView, Results } from '../protocol.js';
 import { portVlansOf } from '../port-vlans.js';
 import type { AttachmentState } from '../state.js';
@@ -79,6 +80,7 @@ export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | 
     vlans: port.vlans,
     maxLearned: port.maxLearned,
     secure: port.secure !== null,
+    impair: impairWords(ctx.sw, port.id),
   };
 }
 
