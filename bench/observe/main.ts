@@ -1,14 +1,15 @@
 // bench/observe: what watching the switch costs its data plane. bench/switch's 64-byte UDP case
 // (16 flows, ns1 -> TAP -> switch -> TAP -> ns2) through a `tapswitch up` daemon, quiet and
-// observed: scraped at /metrics every second and, when the build has `up --web`, with the web page
-// open (observer.ts). The daemon serves both in both cases; only the watching differs. The cases
+// observed: scraped at /metrics every second and with the web page open (observer.ts). The daemon
+// serves both in both cases; only the watching differs. The cases
 // alternate (quiet, observed, observed, quiet...) so drift in the machine hits both alike, and
 // each is reported as the median and range of its runs with the ratio of the medians.
 import { parseArgs } from 'node:util';
 
 import { median, udpOn } from '../lib/measure.js';
 import { parseRunArgs, requireRoot, writeResult } from '../lib/report.js';
-import { buildHasWeb, daemonPair } from './daemon-pair.js';
+import { daemonPair } from '../lib/daemon-pair.js';
+import { freePort } from '../../test/support/free-port.js';
 import { observe, type Observed } from './observer.js';
 
 type Case = 'quiet' | 'observed';
@@ -20,14 +21,17 @@ interface Run {
   observed?: Observed;
 }
 
-async function runOnce(which: Case, workers: number, web: boolean, seconds: number): Promise<Run> {
-  const { pair, metricsUrl, webUrl } = await daemonPair(workers, web);
+async function runOnce(which: Case, workers: number, seconds: number): Promise<Run> {
+  const [metricsPort, webPort] = [await freePort(), await freePort()];
+  const { pair } = await daemonPair(workers, ['--metrics', String(metricsPort), '--web', String(webPort)]);
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const webUrl = `http://127.0.0.1:${webPort}`;
   try {
     const observer = which === 'observed' ? observe(metricsUrl, webUrl) : null;
     const result = await udpOn(pair, which, seconds);
     const observed = observer?.stop();
     // An observed run that did not observe would pass for one that cost nothing.
-    if (observed && (observed.failures > 0 || observed.scrapes === 0 || (webUrl !== null && observed.events === 0))) {
+    if (observed && (observed.failures > 0 || observed.scrapes === 0 || observed.events === 0)) {
       throw new Error(`the observer did not watch the whole run: ${JSON.stringify(observed)}`);
     }
     return { case: which, offeredPps: result.offeredPps, deliveredPps: result.deliveredPps, ...(observed && { observed }) };
@@ -42,15 +46,14 @@ async function main(): Promise<void> {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be 1..64');
   requireRoot('bench/observe');
-  const web = buildHasWeb();
-  const watching = web ? '/metrics scraped every second and the web page open (its reads every 2 s, its event stream held)' : '/metrics scraped every second (this build has no up --web: the page is not part of it)';
+  const watching = '/metrics scraped every second and the web page open (its reads every 2 s, its event stream held)';
   console.log(`bench/observe: 64-byte UDP through a daemon with ${workers} worker(s), quiet vs ${watching}; ${runs} runs each, alternated, ${seconds} s per run`);
   const seen: Record<Case, Run[]> = { quiet: [], observed: [] };
   for (let run = 0; run < runs; run++) {
     const order: Case[] = run % 2 === 0 ? ['quiet', 'observed'] : ['observed', 'quiet'];
     for (const which of order) {
       process.stderr.write(`run ${run + 1}/${runs}: ${which}\n`);
-      seen[which].push(await runOnce(which, workers, web, seconds));
+      seen[which].push(await runOnce(which, workers, seconds));
     }
   }
   const stats = (which: Case) => {
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
       ...(i === 1 && { 'observed / quiet': +ratio.toFixed(3) }),
     })),
   );
-  writeResult(values.out, 'observe', { secondsPerRun: seconds, runs, workers, web, watching, quiet, observed, ratio });
+  writeResult(values.out, 'observe', { secondsPerRun: seconds, runs, workers, watching, quiet, observed, ratio });
 }
 
 main().catch((e: Error) => {

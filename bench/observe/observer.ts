@@ -1,5 +1,5 @@
-// What watches the switch while it forwards: a Prometheus scraping /metrics every second and, when
-// the daemon serves the web view, the page open in a browser, as web/app.js reads it: the page and
+// What watches the switch while it forwards: a Prometheus scraping /metrics every second and the
+// web view open in a browser, as web/app.js reads it: the page and
 // the drop reasons once, the switch, FDB and conntrack every 2 s, and the server-sent events held.
 // Done from this process with fetch, so what is measured is the daemon's cost of answering, not a
 // browser's or a Prometheus's own CPU.
@@ -24,8 +24,8 @@ export interface Observer {
   stop(): Observed;
 }
 
-/** Starts scraping `metricsUrl`, and reading the web view at `webUrl` when there is one. */
-export function observe(metricsUrl: string, webUrl: string | null): Observer {
+/** Starts scraping `metricsUrl` and reading the web view at `webUrl`. */
+export function observe(metricsUrl: string, webUrl: string): Observer {
   const seen: Observed = { scrapes: 0, pageReads: 0, events: 0, failures: 0 };
   const abort = new AbortController();
   const failed = (e: unknown): void => {
@@ -38,17 +38,15 @@ export function observe(metricsUrl: string, webUrl: string | null): Observer {
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
   };
+  const readAll = (paths: string[]) => Promise.all(paths.map((p) => read(`${webUrl}${p}`).then(() => void seen.pageReads++))).catch(failed);
   const timers = [
     setInterval(() => {
       read(metricsUrl).then(() => void seen.scrapes++, failed);
     }, SCRAPE_MS),
+    setInterval(() => void readAll(PAGE_REFRESHED), PAGE_REFRESH_MS),
   ];
-  if (webUrl !== null) {
-    const readAll = (paths: string[]) => Promise.all(paths.map((p) => read(`${webUrl}${p}`).then(() => void seen.pageReads++))).catch(failed);
-    void readAll([...PAGE_ONCE, ...PAGE_REFRESHED]);
-    timers.push(setInterval(() => void readAll(PAGE_REFRESHED), PAGE_REFRESH_MS));
-    void holdEvents(`${webUrl}${EVENTS_PATH}`, abort.signal, () => void seen.events++).catch(failed);
-  }
+  void readAll([...PAGE_ONCE, ...PAGE_REFRESHED]);
+  void holdEvents(`${webUrl}${EVENTS_PATH}`, abort.signal, () => void seen.events++).catch(failed);
   return {
     stop: () => {
       for (const timer of timers) clearInterval(timer);
