@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be 1..64');
   requireRoot('bench/observe');
-  const watching = '/metrics scraped every second and the web page open (its reads every 2 s, its event stream held)';
+  const watching = '/metrics scraped every second and the web page open (its tables read every 2 s, its event stream held)';
   console.log(`bench/observe: 64-byte UDP through a daemon with ${workers} worker(s), quiet vs ${watching}; ${runs} runs each, alternated, ${seconds} s per run`);
   const seen: Record<Case, Run[]> = { quiet: [], observed: [] };
   for (let run = 0; run < runs; run++) {

@@ -1,13 +1,14 @@
 // What watches the switch while it forwards: a Prometheus scraping /metrics every second and the
-// web view open in a browser, as web/app.js reads it: the page and
-// the drop reasons once, the switch, FDB and conntrack every 2 s, and the server-sent events held.
-// Done from this process with fetch, so what is measured is the daemon's cost of answering, not a
-// browser's or a Prometheus's own CPU.
+// web view open in a browser, read as web/app.js reads it: the page, the drop reasons and the
+// switch once, the FDB and conntrack every 2 s, the switch again every 30 s, and the server-sent
+// events held. Done from this process with fetch, so what is measured is the daemon's cost of
+// answering, not a browser's or a Prometheus's own CPU.
 
 const SCRAPE_MS = 1000;
 const PAGE_REFRESH_MS = 2000;
-const PAGE_ONCE = ['/', '/api/drop-reasons'];
-const PAGE_REFRESHED = ['/api/switch', '/api/fdb', '/api/conntrack'];
+const TOPOLOGY_REFRESH_MS = 30_000;
+const PAGE_ONCE = ['/', '/api/drop-reasons', '/api/switch'];
+const PAGE_REFRESHED = ['/api/fdb', '/api/conntrack'];
 const EVENTS_PATH = '/api/events';
 
 export interface Observed {
@@ -44,6 +45,7 @@ export function observe(metricsUrl: string, webUrl: string): Observer {
       read(metricsUrl).then(() => void seen.scrapes++, failed);
     }, SCRAPE_MS),
     setInterval(() => void readAll(PAGE_REFRESHED), PAGE_REFRESH_MS),
+    setInterval(() => void readAll(['/api/switch']), TOPOLOGY_REFRESH_MS),
   ];
   void readAll([...PAGE_ONCE, ...PAGE_REFRESHED]);
   void holdEvents(`${webUrl}${EVENTS_PATH}`, abort.signal, () => void seen.events++).catch(failed);

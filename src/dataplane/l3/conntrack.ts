@@ -1094,8 +1094,20 @@ export class Conntrack {
   }
 
   entries(now = this.now()): CtEntry[] {
-    // A copy under the lock, formatted after it: readers of the list do not hold up new flows.
-    const s = this.locked(() => this.sessions.slice());
+    // The used sessions are found without the lock, then copied under it, each checked again:
+    // a copy of the whole table (16 MiB at the default size) under the lock, every time a page or
+    // `nat show` asks, held up new flows and cost the daemon tens of milliseconds.
+    const used = this.usedSessions();
+    const s = new Int32Array(used.length * SESSION_WORDS);
+    const found = this.locked(() => {
+      let n = 0;
+      for (const id of used) {
+        const from = id * SESSION_WORDS;
+        if ((this.sessions[from + S_STATE]! & F_USED) === 0) continue;
+        s.set(this.sessions.subarray(from, from + SESSION_WORDS), n++ * SESSION_WORDS);
+      }
+      return n;
+    });
     const out: CtEntry[] = [];
     const tuple = (at: number, counters: number): CtTuple => ({
       src: formatIpv4Number(s[at]!),
@@ -1105,10 +1117,10 @@ export class Conntrack {
       packets: s[counters]! >>> 0,
       bytes: (s[counters + 2]! >>> 0) * 2 ** 32 + (s[counters + 1]! >>> 0),
     });
-    for (let id = 0; id < this.max; id++) {
-      const base = id * SESSION_WORDS;
+    for (let k = 0; k < found; k++) {
+      const base = k * SESSION_WORDS;
       const word = s[base + S_STATE]!;
-      if ((word & F_USED) === 0 || now >= s[base + S_EXPIRES]!) continue;
+      if (now >= s[base + S_EXPIRES]!) continue;
       const protocol = s[base + S_INFO]! & 0xff;
       out.push({
         protocol: protocolName(protocol),
@@ -1121,6 +1133,14 @@ export class Conntrack {
       });
     }
     return out;
+  }
+
+  /** The ids whose sessions look used, read without the lock; the scan ends once it found as many as the table counts. */
+  private usedSessions(): number[] {
+    const ids: number[] = [];
+    const count = this.header[H_COUNT]!;
+    for (let id = 0; id < this.max && ids.length < count; id++) if ((this.sessions[id * SESSION_WORDS + S_STATE]! & F_USED) !== 0) ids.push(id);
+    return ids;
   }
 
   counters(): CtCounters {
