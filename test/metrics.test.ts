@@ -90,6 +90,11 @@ describeKernel('a switch serving /metrics', () => {
     expect(now.total - before.total).toBeGreaterThanOrEqual(now.port - before.port);
   });
 
+  it('says where it serves in inspect, as JSON and in the text', () => {
+    expect(json<InspectView>('inspect', '--switch', sw).served).toEqual({ metrics: url, web: null });
+    expect(ok('inspect', '--switch', sw)).toContain(`served: metrics ${url}`);
+  });
+
   it('answers 404 to any other path, and 405 to a method other than GET or HEAD', async () => {
     expect((await fetch(url.replace('/metrics', '/'))).status).toBe(404);
     expect((await fetch(`${url}/x`)).status).toBe(404);

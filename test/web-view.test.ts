@@ -73,6 +73,12 @@ describeKernel('web view over HTTP', () => {
     expect(await getJson(lab.url, '/api/conntrack')).toEqual([]);
   });
 
+  it('says where the page is in inspect, without its token', () => {
+    const served = lab.cli.json<InspectView>('inspect', '--switch', lab.sw).served;
+    expect(served).toEqual({ metrics: null, web: lab.url });
+    expect(JSON.stringify(served)).not.toContain(lab.token);
+  });
+
   it('describes every drop reason the switch counts', async () => {
     const reasons = await getJson<{ reason: string; description: string }[]>(lab.url, '/api/drop-reasons');
     expect(reasons.map((r) => r.reason)).toEqual(expect.arrayContaining([...DROP_REASONS]));

@@ -61,6 +61,8 @@ export function formatInspect(v: InspectView): string {
     `${INDENT}subnet ${v.subnet}, gateway ${v.gateway.ip}${v.gateway.mac ? ` ${v.gateway.mac}` : ''} ${o.gatewayVlan === VLAN_UNTAGGED ? 'untagged' : `in VLAN ${o.gatewayVlan}`}`,
     `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}, ${poll}${conntrack.map((c) => `, ${c}`).join('')}, forward-link-local ${o.forwardLinkLocal}`,
   ];
+  const { metrics, web } = v.served;
+  if (metrics !== null || web !== null) lines.push(`${INDENT}served: ${[metrics !== null ? `metrics ${metrics}` : null, web !== null ? `web view ${web} (tapswitch ui prints the link with its token)` : null].filter((x) => x !== null).join(', ')}`);
   if (o.conntrackTimeouts) lines.push(`${INDENT}conntrack-timeout: ${Object.entries(o.conntrackTimeouts).map(([name, s]) => `${name}=${s}s`).join(' ')}`);
   const u = v.uplink;
   if (u) {

@@ -209,6 +209,10 @@ export class Daemon implements DaemonContext {
     return this.shuttingDown !== undefined;
   }
 
+  get metricsUrl(): string | null {
+    return this.metrics?.url ?? null;
+  }
+
   info(): InfoView {
     return {
       switch: this.name,

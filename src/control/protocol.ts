@@ -250,6 +250,8 @@ export interface InspectView {
   published: NatView['published'];
   ports: PortView[];
   workers: (WorkerStatus & { worker: number })[];
+  /** Where the metrics and the web view are served (the page's link with its token: tapswitch ui). */
+  served: { metrics: string | null; web: string | null };
 }
 
 /** Where the daemon's web view listens, and the token that starting a trace or capture there needs. */

@@ -16,6 +16,8 @@ export interface DaemonContext {
   /** The switch's own address, as a number. */
   readonly gateway: number;
   readonly sw: Switch;
+  /** Where --metrics serves, or null. */
+  readonly metricsUrl: string | null;
   readonly log: (line: string) => void;
   /** Attached namespaces by name; one still being set up has port id -1. */
   readonly attachments: Map<string, AttachmentState>;

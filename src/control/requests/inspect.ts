@@ -9,6 +9,7 @@ import { parseCidr } from '../subnet.js';
 import type { DaemonContext } from './context.js';
 import { natView } from './nat.js';
 import { portViews } from './ports.js';
+import { webUrl } from './web.js';
 
 export async function inspectView(ctx: DaemonContext, info: InfoView): Promise<InspectView> {
   const sw = ctx.sw;
@@ -32,6 +33,7 @@ export async function inspectView(ctx: DaemonContext, info: InfoView): Promise<I
       ...(w.restarting !== undefined && { restarting: w.restarting }),
       ...(w.lastFailure !== undefined && { lastFailure: w.lastFailure }),
     })),
+    served: { metrics: ctx.metricsUrl, web: webUrl(ctx) },
   };
 }
 

@@ -7,8 +7,10 @@ import { InputError } from '../subnet.js';
 import { newToken } from '../../web/access.js';
 import { DEFAULT_WEB_LISTEN, WEB_LISTEN, formatListenAddress, parseListenAddress } from '../listen-address.js';
 import { WebServer, type WebContext } from '../../web/server.js';
+import type { DaemonContext } from './context.js';
 
-const servers = new WeakMap<WebContext, WebServer>();
+/** Each daemon's web server, by its context (a WebContext is the daemon's context, with its request handler). */
+const servers = new WeakMap<DaemonContext, WebServer>();
 
 function viewOf(web: WebServer): WebView {
   return { url: web.url, listen: formatListenAddress(web.address), token: web.token };
@@ -49,6 +51,11 @@ export async function restoreWeb(ctx: WebContext, kept: WebState | undefined, as
   } catch (e) {
     ctx.log(`not restored: ${(e as Error).message}`);
   }
+}
+
+/** Where the web view is served, without its token, or null. */
+export function webUrl(ctx: DaemonContext): string | null {
+  return servers.get(ctx)?.url ?? null;
 }
 
 /** What the state file keeps of the web view. */
