@@ -209,7 +209,7 @@ export class ForwardingEngine implements AfterRound {
 
   /** Milliseconds until a frame held by a link impairment is due (0: now), or Infinity with none held. */
   get impairWaitMs(): number {
-    const us = this.impair.nextDueIn(this.impair.now());
+    const us = this.impair.nextDueIn();
     // The waiter takes fractions of a millisecond (epoll_pwait2), so the worker wakes when the frame is due.
     return us === Infinity ? Infinity : us / 1000;
   }

@@ -323,8 +323,10 @@ export class ImpairStage implements Stage {
   }
 
   /** Microseconds until the next held frame is due (0: now), or Infinity with none held. */
-  nextDueIn(now: number): number {
+  nextDueIn(): number {
+    // Asked before every park: with nothing held, no clock read.
     if (this.held === 0) return Infinity;
+    const now = this.clock();
     let first = Infinity;
     for (const path of this.lined) if (path.line !== null && path.line.nextDue < first) first = path.line.nextDue;
     return first <= now ? 0 : first - now;
