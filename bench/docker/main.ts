@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 
 import { DOCKER, dockerSkipReason, importBusyboxImage, startDockerEngine, type DockerEngine } from '../../test/support/docker-engine.js';
 import { waitFor, waitForOutput } from '../../test/support/wait-for.js';
-import { median } from '../lib/measure.js';
+import { alternated, median, spread } from '../lib/measure.js';
 import { requireRoot, writeResult } from '../lib/report.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -31,8 +31,8 @@ function timeRun(engine: DockerEngine, network: string, image: string): Promise<
 }
 
 function summary(runs: number[]): { medianMs: number; minMs: number; maxMs: number; runsMs: number[] } {
-  const round = (ms: number) => Math.round(ms);
-  return { medianMs: round(median(runs)), minMs: round(Math.min(...runs)), maxMs: round(Math.max(...runs)), runsMs: runs.map(round) };
+  const { median: medianMs, min: minMs, max: maxMs } = spread(runs);
+  return { medianMs: Math.round(medianMs), minMs: Math.round(minMs), maxMs: Math.round(maxMs), runsMs: runs.map((ms) => Math.round(ms)) };
 }
 
 async function main(): Promise<void> {
@@ -58,12 +58,7 @@ async function main(): Promise<void> {
     // One of each first, unmeasured: the first start of an image and of a network pays once.
     await timeRun(engine, 'none', image);
     await timeRun(engine, 'lab', image);
-    const none: number[] = [];
-    const lab: number[] = [];
-    for (let k = 0; k < runs; k++) {
-      const order = k % 2 === 0 ? (['none', 'lab'] as const) : (['lab', 'none'] as const);
-      for (const network of order) (network === 'none' ? none : lab).push(await timeRun(engine, network, image));
-    }
+    const { none, lab } = await alternated(['none', 'lab'] as const, runs, (network) => timeRun(engine!, network, image));
     const rows = { none: summary(none), tapswitch: summary(lab) };
     console.table(Object.entries(rows).map(([name, s]) => ({ network: name, 'median ms': s.medianMs, 'min ms': s.minMs, 'max ms': s.maxMs })));
     const addedMs = Math.round(median(lab) - median(none));

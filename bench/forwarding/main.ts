@@ -20,6 +20,7 @@ import { parseMac } from '../../src/packet/mac.js';
 import { buildUdpFrame } from '../../src/packet/udp.js';
 import { CaptureRing } from '../../src/dataplane/capture/capture-ring.js';
 import { compileFilter } from '../../src/tools/bpf-compile.js';
+import { alternated, spread, type Spread } from '../lib/measure.js';
 import { writeResult } from '../lib/report.js';
 import { ImpairCounterTable } from '../../src/dataplane/impair/impair-counters.js';
 import { DIRECTION_IN, DIRECTION_OUT, ImpairTable } from '../../src/dataplane/impair/impair-table.js';
@@ -116,35 +117,19 @@ async function main(): Promise<void> {
     })),
   );
   console.log('target with capture off: >= 10 Mframes/s');
-  const vlan = compareVlan(seconds, Number(values['vlan-runs']), nothing);
-  const impair = compareImpair(seconds, Number(values['vlan-runs']), nothing);
+  const vlan = await compareVlan(seconds, Number(values['vlan-runs']), nothing);
+  const impair = await compareImpair(seconds, Number(values['vlan-runs']), nothing);
   const off = rows[0]!;
   writeResult(values.out, 'forwarding', { mframesPerSecond: off.mframesPerSecond, nsPerFrame: off.nsPerFrame, kernelTapNsPerFrame: KERNEL_TAP_NS, capture: rows, vlan, impair });
 }
 
-interface Spread {
-  median: number;
-  min: number;
-  max: number;
-}
-
-function spread(values: number[]): Spread {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
-}
-
 /** Untagged against tagging and untagging every frame, `runs` of each, alternated so drift hits both alike. */
-function compareVlan(seconds: number, runs: number, nothing: Int32Array): { runs: number; untagged: Spread; vlan: Spread; ratio: number } {
+async function compareVlan(seconds: number, runs: number, nothing: Int32Array): Promise<{ runs: number; untagged: Spread; vlan: Spread; ratio: number }> {
   if (!(Number.isInteger(runs) && runs >= 3 && runs <= 50)) throw new Error('--vlan-runs must be a whole number from 3 to 50');
-  const rates: Record<'untagged' | 'vlan', number[]> = { untagged: [], vlan: [] };
-  for (let r = 0; r < runs; r++) {
-    for (const c of r % 2 === 0 ? (['untagged', 'vlan'] as const) : (['vlan', 'untagged'] as const)) {
-      const { frames, elapsed } = measure(seconds, 'off', nothing, c === 'vlan');
-      rates[c].push(frames / elapsed / 1000);
-    }
-  }
+  const rates = await alternated(['untagged', 'vlan'] as const, runs, (c) => {
+    const { frames, elapsed } = measure(seconds, 'off', nothing, c === 'vlan');
+    return frames / elapsed / 1000;
+  });
   const untagged = spread(rates.untagged);
   const vlan = spread(rates.vlan);
   const ratio = vlan.median / untagged.median;
@@ -167,15 +152,12 @@ const IMPAIR_CASES = {
 type ImpairCase = keyof typeof IMPAIR_CASES;
 
 /** No impairment against port 1 impaired both ways but never holding a frame, `runs` of each, alternated. */
-function compareImpair(seconds: number, runs: number, nothing: Int32Array): Record<ImpairCase, Spread> & { ratios: Record<string, number> } {
+async function compareImpair(seconds: number, runs: number, nothing: Int32Array): Promise<Record<ImpairCase, Spread> & { ratios: Record<string, number> }> {
   const cases = Object.keys(IMPAIR_CASES) as ImpairCase[];
-  const rates = Object.fromEntries(cases.map((c) => [c, [] as number[]])) as Record<ImpairCase, number[]>;
-  for (let r = 0; r < runs; r++) {
-    for (const c of r % 2 === 0 ? cases : [...cases].reverse()) {
-      const { frames, elapsed } = measure(seconds, 'off', nothing, false, IMPAIR_CASES[c]);
-      rates[c].push(frames / elapsed / 1000);
-    }
-  }
+  const rates = await alternated(cases, runs, (c) => {
+    const { frames, elapsed } = measure(seconds, 'off', nothing, false, IMPAIR_CASES[c]);
+    return frames / elapsed / 1000;
+  });
   const spreads = Object.fromEntries(cases.map((c) => [c, spread(rates[c])])) as Record<ImpairCase, Spread>;
   const base = spreads['no impairment'].median;
   const ratios = Object.fromEntries(cases.slice(1).map((c) => [c, spreads[c].median / base]));

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 
 import { daemonPair } from '../lib/daemon-pair.js';
-import { median, udpOn } from '../lib/measure.js';
+import { alternated, spread, udpOn } from '../lib/measure.js';
 import { parseRunArgs, requireRoot, writeResult } from '../lib/report.js';
 
 type Case = 'none' | 'impaired';
@@ -42,15 +42,14 @@ async function main(): Promise<void> {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be 1..64');
   requireRoot('bench/impair');
   console.log(`bench/impair: 64-byte UDP through a daemon with ${workers} worker(s), no impairment vs "${NOT_LIMITING}" on the sender's port (in) and the receiver's (out); ${runs} runs each, alternated, ${seconds} s per run`);
-  const seen: Record<Case, number[]> = { none: [], impaired: [] };
-  for (let run = 0; run < runs; run++) {
-    const order: Case[] = run % 2 === 0 ? ['none', 'impaired'] : ['impaired', 'none'];
-    for (const which of order) {
-      process.stderr.write(`run ${run + 1}/${runs}: ${which}\n`);
-      seen[which].push((await runOnce(which, workers, seconds)) / 1e3);
-    }
-  }
-  const stats = (which: Case) => ({ medianKpps: median(seen[which]), minKpps: Math.min(...seen[which]), maxKpps: Math.max(...seen[which]), kpps: seen[which] });
+  const seen = await alternated(['none', 'impaired'] as const, runs, async (which, run) => {
+    process.stderr.write(`run ${run + 1}/${runs}: ${which}\n`);
+    return (await runOnce(which, workers, seconds)) / 1e3;
+  });
+  const stats = (which: Case) => {
+    const { median: medianKpps, min: minKpps, max: maxKpps } = spread(seen[which]);
+    return { medianKpps, minKpps, maxKpps, kpps: seen[which] };
+  };
   const none = stats('none');
   const impaired = stats('impaired');
   const ratio = impaired.medianKpps / none.medianKpps;

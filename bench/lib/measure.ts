@@ -118,6 +118,29 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** Median and range: what a figure from several runs is reported as. */
+export function spread(values: number[]): Spread {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+}
+
+/**
+ * Each case `runs` times, the order turned round every other run (a, b, b, a, a, b...) so that a
+ * drift of the machine hits every case alike; the results by case, in run order.
+ */
+export async function alternated<C extends string, T>(cases: readonly C[], runs: number, once: (c: C, run: number) => T | Promise<T>): Promise<Record<C, T[]>> {
+  const results = Object.fromEntries(cases.map((c) => [c, [] as T[]])) as Record<C, T[]>;
+  for (let run = 0; run < runs; run++) {
+    for (const c of run % 2 === 0 ? cases : [...cases].reverse()) results[c].push(await once(c, run));
+  }
+  return results;
+}
+
 /** The middle run by one metric, so a single noisy run does not set the figure. */
 export function medianBy<T>(runs: T[], metric: (run: T) => number): T {
   return [...runs].sort((a, b) => metric(a) - metric(b))[Math.floor(runs.length / 2)]!;

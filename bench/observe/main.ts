@@ -6,7 +6,7 @@
 // each is reported as the median and range of its runs with the ratio of the medians.
 import { parseArgs } from 'node:util';
 
-import { median, udpOn } from '../lib/measure.js';
+import { alternated, spread, udpOn } from '../lib/measure.js';
 import { parseRunArgs, requireRoot, writeResult } from '../lib/report.js';
 import { daemonPair } from '../lib/daemon-pair.js';
 import { freePort } from '../../test/support/free-port.js';
@@ -48,17 +48,13 @@ async function main(): Promise<void> {
   requireRoot('bench/observe');
   const watching = '/metrics scraped every second and the web page open (its tables read every 2 s, its event stream held)';
   console.log(`bench/observe: 64-byte UDP through a daemon with ${workers} worker(s), quiet vs ${watching}; ${runs} runs each, alternated, ${seconds} s per run`);
-  const seen: Record<Case, Run[]> = { quiet: [], observed: [] };
-  for (let run = 0; run < runs; run++) {
-    const order: Case[] = run % 2 === 0 ? ['quiet', 'observed'] : ['observed', 'quiet'];
-    for (const which of order) {
-      process.stderr.write(`run ${run + 1}/${runs}: ${which}\n`);
-      seen[which].push(await runOnce(which, workers, seconds));
-    }
-  }
+  const seen = await alternated(['quiet', 'observed'] as const, runs, (which, run) => {
+    process.stderr.write(`run ${run + 1}/${runs}: ${which}\n`);
+    return runOnce(which, workers, seconds);
+  });
   const stats = (which: Case) => {
-    const kpps = seen[which].map((r) => r.deliveredPps / 1e3);
-    return { medianKpps: median(kpps), minKpps: Math.min(...kpps), maxKpps: Math.max(...kpps), runs: seen[which] };
+    const { median: medianKpps, min: minKpps, max: maxKpps } = spread(seen[which].map((r) => r.deliveredPps / 1e3));
+    return { medianKpps, minKpps, maxKpps, runs: seen[which] };
   };
   const quiet = stats('quiet');
   const observed = stats('observed');
