@@ -13,6 +13,7 @@
 #include "tap.h"
 #include "thread.h"
 #include "uring.h"
+#include "vlan.h"
 #include "wait.h"
 
 namespace tapswitch {
@@ -82,6 +83,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rx", Napi::Function::New(env, Rx, "rx"));
   exports.Set("tx", Napi::Function::New(env, Tx, "tx"));
   exports.Set("copySlots", Napi::Function::New(env, CopySlots, "copySlots"));
+  exports.Set("vlanRewrite", Napi::Function::New(env, VlanRewrite, "vlanRewrite"));
   exports.Set("waiterOpen", Napi::Function::New(env, WaiterOpen, "waiterOpen"));
   exports.Set("waiterAdd", Napi::Function::New(env, WaiterAdd, "waiterAdd"));
   exports.Set("waiterDel", Napi::Function::New(env, WaiterDel, "waiterDel"));

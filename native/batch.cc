@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "descriptor.h"
+#include "typed.h"
 #include "uring.h"
 
 namespace tapswitch {
@@ -43,19 +44,6 @@ struct Scratch {
 };
 thread_local Scratch scratch;
 
-// napi_get_typedarray_info reaches the memory of SharedArrayBuffer views too, which
-// Napi::TypedArray::ArrayBuffer() refuses. Null when the value is no typed array of that type.
-uint8_t* TypedData(const Napi::Value& value, napi_typedarray_type expected, size_t* bytes) {
-  if (!value.IsTypedArray()) return nullptr;
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(value.Env(), value, &type, &length, &data, &buffer, &offset) != napi_ok || type != expected) return nullptr;
-  *bytes = expected == napi_uint32_array ? length * 4 : length;
-  return static_cast<uint8_t*>(data);
-}
 
 // Reads and checks the arguments of rx and tx. They come from the forwarding path, so a bad one is
 // a bug there: it fails this batch with EINVAL (returned, never thrown), and the worker goes on.

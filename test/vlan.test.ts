@@ -112,6 +112,24 @@ describe('trunks', () => {
     expect(rig.sent(1)).toEqual([popped(tagged)]);
   });
 
+  it('drops a frame its slot has no room to tag as too_big on the trunk, and sends the rest of its batch', () => {
+    const rig = new EngineRig();
+    rig.vlans.setAccess(1, 10);
+    rig.vlans.setTrunk(2, [10]);
+    rig.send(2, udp(2, BROADCAST, ',vlan=10'));
+    rig.run();
+    rig.sent(1);
+    // Two bytes short of a whole slot, which a read leaves a frame at most: four more do not fit.
+    const big = frame(`eth_src=${hostMac(1)},eth_dst=${hostMac(2)},ip_src=${hostIp(1)},ip_dst=${hostIp(2)},udp_src=1000,udp_dst=53,len=${MTU_SLOT_BYTES - 2 - 42}`);
+    expect(big.length).toBe(MTU_SLOT_BYTES - 2);
+    const small = udp(1, hostMac(2));
+    rig.send(1, big);
+    rig.send(1, small);
+    rig.run();
+    expect(rig.sent(2)).toEqual([pushed(small, 0x8100, 10)]);
+    expect(rig.drops(2)).toMatchObject({ too_big: 1 });
+  });
+
   it('pushes and pops a tag whole on a frame whose length is no multiple of four', () => {
     const rig = new EngineRig();
     rig.vlans.setAccess(1, 10);

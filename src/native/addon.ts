@@ -87,6 +87,7 @@ export interface NativeAddon {
   tx(queue: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, count: number): number;
   /** The per-batch calls (rx, tx, copySlots, wait, wake) return -errno; they never throw. */
   copySlots(to: Uint8Array, toSlotSize: number, from: Uint8Array, fromSlotSize: number, plan: Uint32Array, count: number): number;
+  vlanRewrite(pool: Uint8Array, slotSize: number, desc: Uint32Array, plan: Uint32Array, count: number): number;
   waiterOpen(): { epfd: number; wakeFd: number };
   waiterAdd(epfd: number, fd: number, token: number): void;
   waiterDel(epfd: number, fd: number): void;

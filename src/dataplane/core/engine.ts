@@ -140,7 +140,7 @@ export class ForwardingEngine implements AfterRound {
     this.drops = new DropPath(counters, worker, this.taps);
     router?.holdFragments(new FragmentQueue(heldSlot, this.drops, this.taps));
     this.offload = new Offload(2 * weight, this.c, this.wBase, this.drops);
-    this.vlanEgress = new VlanEgress(vlans, portWords, this.drops, vlanSlot);
+    this.vlanEgress = new VlanEgress(vlans, portWords, this.drops, vlanSlot, 2 * weight);
     this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS, this.taps, this.vlanEgress);
     const capacity = 2 * weight;
     const gatewayVlan = router === null ? VLAN_UNTAGGED : router.gatewayVlan;

@@ -11,7 +11,7 @@
 // cache line with the MACs that l2 reads next.
 import { DESC_WORDS, D_LEN, D_SLOT, D_VNET_CSUM, RX_VLAN_TAGGED, rxVlan } from '../../native/descriptor.js';
 import { read16 } from '../../packet/bytes.js';
-import { ETH_HEADER_BYTES, ETH_TYPE, VLAN_TAG_BYTES, VLAN_TCI } from '../../packet/ethernet.js';
+import { ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_QINQ, VLAN_TAG_BYTES, VLAN_TCI } from '../../packet/ethernet.js';
 import { type Batch, NEXT_DROP } from '../core/batch.js';
 import { DROP_VLAN_NOT_MEMBER, DROP_VLAN_UNTAGGED } from '../core/drop-reasons.js';
 import { PORT_ROUTED } from '../core/port-table.js';
@@ -60,13 +60,17 @@ export class VlanIngress implements Stage {
         else if (pvid !== 0) vlanOf[i] = pvid;
         else batch.drop(i, DROP_VLAN_UNTAGGED);
       } else {
-        this.tagged(batch, i, at, tagInSlot, mode, pvid);
+        this.tagged(batch, i, at, tagInSlot ? type : 0, mode, pvid);
       }
     }
   }
 
-  /** A frame with a tag in its slot, or one the kernel took off. */
-  private tagged(batch: Batch, i: number, at: number, inSlot: boolean, mode: number, pvid: number): void {
+  /**
+   * A frame with a tag in its slot (`tpid`, the tag's type), or one the kernel took off (`tpid` 0).
+   * An 802.1ad tag marks it V_SERVICE, so a pop keeps the kind of tag a later push restores.
+   */
+  private tagged(batch: Batch, i: number, at: number, tpid: number, mode: number, pvid: number): void {
+    const inSlot = tpid !== 0;
     const tci = inSlot ? read16(batch.bytes, at + VLAN_TCI) : 0;
     const vid = inSlot ? tciVid(tci) : rxVlan(batch.desc, i);
     const pcp = tciPcp(tci);
@@ -82,7 +86,7 @@ export class VlanIngress implements Stage {
       return;
     }
     batch.vlan[i] = vid;
-    batch.vtag[i] = (inSlot ? V_TAGGED : 0) | pcp;
+    batch.vtag[i] = (inSlot ? V_TAGGED : 0) | (tpid === ETHERTYPE_QINQ ? V_SERVICE : 0) | pcp;
   }
 
   traceAfter(batch: Batch, i: number, trace: TraceWriter): void {

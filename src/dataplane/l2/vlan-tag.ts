@@ -36,6 +36,12 @@ export function isTpid(type: number): boolean {
   return type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ;
 }
 
+/** The tag pushed onto a frame of `vlan` whose vtag is `vtag`: TPID << 16 | TCI, with its PCP. */
+export function tagWord(vtag: number, vlan: number): number {
+  const tpid = (vtag & V_SERVICE) !== 0 ? ETHERTYPE_QINQ : ETHERTYPE_VLAN;
+  return ((tpid << 16) | ((vtag & V_PCP_MASK) << PCP_SHIFT) | vlan) >>> 0;
+}
+
 /**
  * Puts frame i in its tagged form, in its slot: `vlan`'s id into its priority tag, or a tag pushed
  * in front of its EtherType. False when the slot has no room for four more bytes.
@@ -55,9 +61,8 @@ export function toTagged(batch: Batch, i: number): boolean {
     const len = desc[d + D_LEN]!;
     if (len + VLAN_TAG_BYTES > batch.slotSize) return false;
     moveBytes(batch, at + ETH_TYPE + VLAN_TAG_BYTES, at + ETH_TYPE, len - ETH_TYPE);
-    const tpid = (vtag & V_SERVICE) !== 0 ? ETHERTYPE_QINQ : ETHERTYPE_VLAN;
+    const tag = tagWord(vtag, vlan);
     // TPID and TCI in one store: the EtherType's place is 4-aligned in a slot.
-    const tag = ((tpid << 16) | ((vtag & V_PCP_MASK) << PCP_SHIFT) | vlan) >>> 0;
     batch.words[(at + ETH_TYPE) >>> 2] = LITTLE_ENDIAN ? swap32(tag) : tag;
     desc[d + D_LEN] = len + VLAN_TAG_BYTES;
     moveHeaders(batch, i, VLAN_TAG_BYTES);

@@ -94,10 +94,21 @@ export class Transmit implements Stage, PlainSender {
     const byId = this.ports.byId;
     const nextOf = batch.next;
     const n = batch.count;
+    const vlans = this.vlanEgress;
+    const forms = vlans.forms;
+    // Each frame with one egress port in the form that port takes, before any is listed.
+    for (let i = 0; i < n; i++) {
+      const next = nextOf[i]!;
+      if (next > 0) forms[i] = vlans.plan(batch, i, next);
+    }
+    if (vlans.pending) vlans.apply(batch);
     for (let i = 0; i < n; i++) {
       const next = nextOf[i]!;
       if (next > 0) {
-        if (this.vlanEgress.single(batch, i, next)) this.enqueue(batch, i, next, byId[next]);
+        const form = forms[i]!;
+        if (form === FORM_NONE) continue;
+        if (batch.traced !== 0 && batch.traceId[i] !== 0) vlans.told(batch, i, next, false, form === FORM_OTHER);
+        this.enqueue(batch, i, next, byId[next]);
       } else if (next <= NEXT_FLOOD_UNKNOWN) this.flood(batch, i, next);
     }
     for (let t = 0; t < this.touchedCount; t++) {

@@ -1,26 +1,32 @@
 // tx, per egress port: the form a frame leaves in, as br_handle_vlan gives it. A port that sends
 // the frame's VLAN untagged (an access port, a trunk's native VLAN, a tunnel port, VLAN 0 on a port
 // in mode all) gets the untagged form; any other port that carries the VLAN the tagged form, its
-// tag pushed (802.1ad for a tunnel port's frames, else 802.1Q, with the frame's PCP) or kept as it
-// came. A port that does not carry the VLAN gets nothing (a static entry or a port changed since
-// its MAC was learned): vlan_not_member, on its way out.
+// tag pushed (802.1ad for a tunnel port's frames and those that came with an 802.1ad tag, else
+// 802.1Q, with the frame's PCP) or kept as it came. A port that does not carry the VLAN gets
+// nothing (a static entry or a port changed since its MAC was learned): vlan_not_member, on its
+// way out.
 //
-// A frame with one egress port is changed in its own slot (l2/vlan-tag.ts). A flood whose ports
-// want both forms sends the slot's form to those that want it and makes the other once, in a
-// scratch slot of its own, for the rest; while those are listed, frame i's descriptor points at
-// the copy, so the MTU check and offload see the frame as it leaves. The scratch slots stay
-// untouched until the batch's lists are sent: when they run out, the lists go out early, as
-// offload's do. A frame of VLAN 0 with nothing of a tag, on a port in mode all, is the plain
-// switch's frame: one look at the port's mode, and it goes as it is.
-import { DESC_WORDS, D_LEN, D_SLOT, D_VNET_FLAGS, D_VNET_GSO } from '../../native/descriptor.js';
-import { ETHERTYPE_QINQ, ETHERTYPE_VLAN, ETH_TYPE } from '../../packet/ethernet.js';
+// A frame with one egress port is changed in its own slot, before the tx stage lists any frame:
+// plan() decides each frame's form and notes the push or pop it needs, and apply() makes them all
+// in one native call, where moving a frame's bytes four at a time in JavaScript cost more than the
+// rest of a push (l2/vlan-tag.ts moved them; bench/forwarding). A priority tag's VID is rewritten
+// in place at once. A flood whose ports want both forms sends the slot's form to those that want
+// it and makes the other once, in a scratch slot of its own, for the rest; while those are
+// listed, frame i's descriptor points at the copy, so the MTU check and offload see the frame as
+// it leaves. The scratch slots stay untouched until the batch's lists are sent: when they run out,
+// the lists go out early, as offload's do. A frame of VLAN 0 with nothing of a tag, on a port in
+// mode all, is the plain switch's frame: one look at the port's mode, and it goes as it is.
+import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_FLAGS, D_VNET_GSO } from '../../native/descriptor.js';
+import { EMSGSIZE } from '../../native/errno.js';
+import { createVlanPlan, vlanRewrite } from '../../native/vlan-rewrite.js';
+import { ETHERTYPE_QINQ, ETHERTYPE_VLAN, ETH_TYPE, VLAN_TAG_BYTES } from '../../packet/ethernet.js';
 import { read16 } from '../../packet/bytes.js';
 import type { Batch } from '../core/batch.js';
 import type { DropPath } from '../core/drop-path.js';
-import { DROP_TOO_BIG, DROP_VLAN_NOT_MEMBER } from '../core/drop-reasons.js';
+import { DROP_TOO_BIG, DROP_TX_ERROR, DROP_VLAN_NOT_MEMBER } from '../core/drop-reasons.js';
 import { PORT_ROUTED } from '../core/port-table.js';
 import { STAGE_TX } from '../core/stage.js';
-import { V_SERVICE, V_TAGGED, moveBytes, toTagged, toUntagged } from '../l2/vlan-tag.js';
+import { V_PRIORITY, V_SERVICE, V_TAGGED, moveBytes, tagWord, toTagged, toUntagged } from '../l2/vlan-tag.js';
 import { EGRESS_NONE, EGRESS_TAGGED, VLAN_MODE_ALL, VLAN_UNTAGGED, type VlanTable } from '../l2/vlan-table.js';
 import { EV_VLAN_OUT, VLAN_OUT_KEEP_TAGGED, VLAN_OUT_KEEP_UNTAGGED, VLAN_OUT_POP, VLAN_OUT_PUSH } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
@@ -42,6 +48,11 @@ export class VlanEgress {
   /** The running trace, or null. */
   trace: TraceWriter | null = null;
   private copies = 0;
+  /** The pushes and pops of this batch's frames with one egress port, for apply(): (frame, tag) pairs, a zero tag a pop. */
+  private readonly changes: Uint32Array;
+  private planned = 0;
+  /** Per frame of the batch with one egress port: the FORM_* plan() gave it, which apply() may make FORM_NONE. */
+  readonly forms: Uint8Array;
   /** Frame i's descriptor while it points at its copy: slot, length, virtio words, L3 offset, vtag. */
   private savedSlot = 0;
   private savedLen = 0;
@@ -56,7 +67,12 @@ export class VlanEgress {
     private readonly drops: DropPath,
     /** The first of VLAN_SLOTS pool slots to write copies into. */
     private readonly scratchSlot: number,
-  ) {}
+    /** Frames a batch holds at most. */
+    capacity: number,
+  ) {
+    this.changes = createVlanPlan(capacity);
+    this.forms = new Uint8Array(capacity);
+  }
 
   /** Whether port `id` carries frame i's VLAN: the uplink takes what the router sends it. */
   carries(batch: Batch, i: number, id: number): boolean {
@@ -73,25 +89,67 @@ export class VlanEgress {
   }
 
   /**
-   * Frame i, going out of port `id` alone, in the form the port takes, changed in its slot; false
-   * when it cannot go there (dropped: not a member, or no room for the tag).
+   * Frame i, going out of port `id` alone: FORM_SAME when it goes in its slot's form, FORM_OTHER
+   * when it needs the other (a push or a pop, made by apply()), FORM_NONE when it cannot go there
+   * (dropped: not a member).
    */
-  single(batch: Batch, i: number, id: number): boolean {
+  plan(batch: Batch, i: number, id: number): number {
     const form = this.form(batch, i, id);
-    if (form === FORM_SAME) {
-      if (batch.traced !== 0 && batch.traceId[i] !== 0) this.told(batch, i, id, false);
-      return true;
-    }
+    if (form === FORM_SAME) return FORM_SAME;
     if (form === FORM_NONE) {
       this.drop(batch, i, id, DROP_VLAN_NOT_MEMBER);
-      return false;
+      return FORM_NONE;
     }
-    if (!this.convert(batch, i)) {
-      this.drop(batch, i, id, DROP_TOO_BIG);
-      return false;
+    const vtag = batch.vtag[i]!;
+    // A priority tag keeps its four bytes in both forms: only its VID changes, here and now.
+    if ((vtag & V_PRIORITY) !== 0) {
+      this.convert(batch, i);
+      return FORM_OTHER;
     }
-    if (batch.traced !== 0 && batch.traceId[i] !== 0) this.told(batch, i, id, false, true);
-    return true;
+    const k = 2 * this.planned++;
+    this.changes[k] = i;
+    if ((vtag & V_TAGGED) === 0) {
+      this.changes[k + 1] = tagWord(vtag, batch.vlan[i]!);
+      batch.vtag[i] = vtag | V_TAGGED;
+      batch.l3[i] = batch.l3[i]! + VLAN_TAG_BYTES;
+    } else {
+      this.changes[k + 1] = 0;
+      batch.vtag[i] = vtag & ~V_TAGGED;
+      batch.l3[i] = batch.l3[i]! - VLAN_TAG_BYTES;
+    }
+    return FORM_OTHER;
+  }
+
+  /** Whether plan() noted changes that apply() has yet to make. */
+  get pending(): boolean {
+    return this.planned !== 0;
+  }
+
+  /**
+   * Makes the pushes and pops plan() noted, in one native call; a frame that could not be changed
+   * (no room for its tag) is dropped, and its form becomes FORM_NONE.
+   */
+  apply(batch: Batch): void {
+    const failed = vlanRewrite(batch.bytes, batch.slotSize, batch.desc, this.changes, this.planned);
+    if (failed !== 0) this.failed(batch, failed);
+    this.planned = 0;
+  }
+
+  /** The frames apply() could not change go nowhere: too big for a tag, or (a bug in the plan) a tx error. */
+  private failed(batch: Batch, failed: number): void {
+    const desc = batch.desc;
+    for (let k = 0; k < this.planned; k++) {
+      const i = this.changes[2 * k]!;
+      const d = i * DESC_WORDS;
+      const status = desc[d + D_STATUS]!;
+      if (failed > 0 && status === 0) continue;
+      desc[d + D_STATUS] = 0;
+      const pushed = this.changes[2 * k + 1] !== 0;
+      batch.vtag[i] = pushed ? batch.vtag[i]! & ~V_TAGGED : batch.vtag[i]! | V_TAGGED;
+      batch.l3[i] = batch.l3[i]! + (pushed ? -VLAN_TAG_BYTES : VLAN_TAG_BYTES);
+      this.forms[i] = FORM_NONE;
+      this.drop(batch, i, batch.next[i]!, status === EMSGSIZE ? DROP_TOO_BIG : DROP_TX_ERROR);
+    }
   }
 
   /**
