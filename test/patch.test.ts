@@ -3,7 +3,6 @@
 // The namespaces on the L2-only switch tag their own VLANs through the userspace VLAN host
 // (support/vlan-host.ts), which works on kernels without 802.1Q devices, as this project's CI has.
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -11,36 +10,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LinkView, PatchView, PortView } from '../src/control/protocol.js';
 import type { SwitchListing } from '../src/control/listing.js';
 import { uniqueName } from '../src/netns/names.js';
-import { deleteNamespace, execIn, namespaceExists, spawnIn } from '../src/netns/namespace.js';
+import { deleteNamespace, execIn, namespaceExists } from '../src/netns/namespace.js';
 import { cliWith } from './support/cli.js';
 import { describeKernel, testSubnet, useTempDir } from './support/kernel.js';
+import { hashedTransfer } from './support/hashed-transfer.js';
 import { pingOnVlan, serveVlans } from './support/vlan-host.js';
-import { waitForOutput } from './support/wait-for.js';
 
 const BYTES = 4 << 20;
-
-// Receives one connection and prints the SHA-256 and length of what came.
-const RECEIVER = `
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1)
-print('listening', flush=True)
-c, _ = s.accept(); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b: break
-    h.update(b); n += len(b)
-print(h.hexdigest(), n, flush=True)
-`;
-
-// Sends BYTES pseudo-random bytes and prints their SHA-256 and length.
-const SENDER = `
-import hashlib, random, socket, sys
-data = random.Random(22).randbytes(int(sys.argv[3]))
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
-c.sendall(data); c.close()
-print(hashlib.sha256(data).hexdigest(), len(data))
-`;
 
 /** Whether an interface of that name exists in the host. */
 function hostLink(ifname: string): boolean {
@@ -103,19 +79,9 @@ describeKernel('two switches in one subnet joined by a patch', () => {
     const rightIp = json<PortView[]>('ports', '--switch', member).find((p) => p.netns === right)!.ip!.split('/')[0]!;
     await ping(left, rightIp);
     await ping(right, subnet.replace(/0\/24$/, '1'));
-    const receiver = spawnIn(left, 'python3', ['-c', RECEIVER, leftIp, '5022']);
-    let out = '';
-    receiver.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = once(receiver, 'exit');
-    try {
-      await waitForOutput(receiver, 'stdout', 'listening', { what: 'the receiver to listen' });
-      const sent = (await execIn(right, 'python3', ['-c', SENDER, leftIp, '5022', String(BYTES)])).trim();
-      await exited;
-      expect(out.split('\n')[1]!.trim()).toBe(sent);
-      expect(sent.endsWith(` ${BYTES}`)).toBe(true);
-    } finally {
-      if (receiver.exitCode === null) receiver.kill('SIGTERM');
-    }
+    const { sent, received } = await hashedTransfer(right, { netns: left, ip: leftIp }, 5022, BYTES);
+    expect(received).toBe(sent);
+    expect(sent.endsWith(` ${BYTES}`)).toBe(true);
   });
 
   it('impairs a patch port as any other, named by the patch', () => {
