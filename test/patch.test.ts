@@ -85,10 +85,10 @@ describeKernel('two switches in one subnet joined by a patch', () => {
   });
 
   it('impairs a patch port as any other, named by the patch', () => {
-    ok('link', 'set', `${gw}-${member}`, 'impair', 'out', 'delay 1ms', '--switch', gw);
+    ok('link', 'set', `${gw}-${member}`, 'out', 'delay', '1ms', '--switch', gw);
     const [view] = json<LinkView[]>('link', 'show', `${gw}-${member}`, '--switch', gw);
     expect(view!.impair.out.netem).toContain('delay 1ms');
-    ok('link', 'set', `${gw}-${member}`, 'impair', 'out', 'none', '--switch', gw);
+    ok('link', 'set', `${gw}-${member}`, 'out', 'clear', '--switch', gw);
   });
 
   it('refuses a second gateway in the subnet on the segment', () => {
