@@ -14,34 +14,12 @@ import { Resources } from '../src/netns/resources.js';
 import { attachPortOfFlavor, type PortFlavor } from '../src/netns/switch-ports.js';
 import { Switch } from '../src/switch/switch.js';
 import { describeKernel, testSubnet, useTempDir } from './support/kernel.js';
+import { hashedTransfer } from './support/hashed-transfer.js';
 import { waitForOutput } from './support/wait-for.js';
 
 type Kind = 'tap, offloads' | 'tap, plain' | 'veth, vnet header' | 'veth, plain';
 const KINDS: Kind[] = ['tap, offloads', 'tap, plain', 'veth, vnet header', 'veth, plain'];
 const BYTES = 4 << 20;
-
-// Receives one connection and prints the SHA-256 and length of what came.
-const RECEIVER = `
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1)
-print('listening', flush=True)
-c, _ = s.accept(); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b: break
-    h.update(b); n += len(b)
-print(h.hexdigest(), n, flush=True)
-`;
-
-// Sends BYTES pseudo-random bytes and prints their SHA-256 and length.
-const SENDER = `
-import hashlib, random, socket, sys
-data = random.Random(7).randbytes(int(sys.argv[3]))
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
-c.sendall(data); c.close()
-print(hashlib.sha256(data).hexdigest(), len(data))
-`;
 
 interface Host {
   kind: Kind;
@@ -60,19 +38,8 @@ async function connect(sw: Switch, resources: Resources, kind: Kind, ip: string,
 }
 
 /** Sends from one host to a receiver listening on `port`; the sender connects to `target` (a published port) or straight to it. */
-async function transfer(from: Host, to: { netns: string; ip: string }, port: number, target = { address: to.ip, port }): Promise<{ sent: string; received: string }> {
-  const receiver = spawnIn(to.netns, 'python3', ['-c', RECEIVER, to.ip, String(port)]);
-  let out = '';
-  receiver.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = once(receiver, 'exit');
-  try {
-    await waitForOutput(receiver, 'stdout', 'listening', { what: `the receiver in ${to.netns} to listen on port ${port}` });
-    const sent = (await execIn(from.netns, 'python3', ['-c', SENDER, target.address, String(target.port), String(BYTES)])).trim();
-    await exited;
-    return { sent, received: out.split('\n')[1]!.trim() };
-  } finally {
-    if (receiver.exitCode === null) receiver.kill('SIGTERM');
-  }
+function transfer(from: Host, to: { netns: string; ip: string }, port: number, target = { address: to.ip, port }): Promise<{ sent: string; received: string }> {
+  return hashedTransfer(from.netns, to, port, BYTES, target);
 }
 
 describeKernel('TCP between port kinds with and without offloads', () => {

@@ -1,7 +1,9 @@
 // bench/switch's pair, two namespaces on one switch, but the switch run as a user runs it: a
 // `tapswitch up` daemon, the namespaces attached by the CLI, in a run folder of its own that is
 // removed after. The bench says what else `up` takes (--metrics, --web) and may run more commands
-// on the switch (link set) through `cli`.
+// on the switch (link set) through `cli`. With `across: 'patch'`, the right namespace sits on a
+// second switch in the same subnet (without a gateway), joined to the first by a patch.
+import type { InspectView } from '../../src/control/protocol.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +26,7 @@ export interface DaemonPair {
 }
 
 /** Starts the daemon with `workers` and `upArgs` and attaches two namespaces; pair.resources takes it all down. */
-export async function daemonPair(workers: number, upArgs: string[] = []): Promise<DaemonPair> {
+export async function daemonPair(workers: number, upArgs: string[] = [], across: 'one switch' | 'patch' = 'one switch'): Promise<DaemonPair> {
   const resources = new Resources();
   const runDir = mkdtempSync(join(tmpdir(), 'tapswitch-bench-'));
   resources.add(`run folder ${runDir}`, () => rmSync(runDir, { recursive: true, force: true }));
@@ -40,8 +42,17 @@ export async function daemonPair(workers: number, upArgs: string[] = []): Promis
     // Down removes the namespaces attach made, with their TAPs.
     resources.add(`switch ${sw}`, () => void cli('down', '--switch', sw));
     const [left, right] = [uniqueName('tsb'), uniqueName('tsb')];
-    for (const netns of [left, right]) cli('attach', netns, '--switch', sw);
-    const ports = JSON.parse(cli('ports', '--switch', sw, '--json')) as PortView[];
+    const rightSwitch = across === 'patch' ? uniqueName('tso') : sw;
+    if (across === 'patch') {
+      const { subnet } = JSON.parse(cli('inspect', '--switch', sw, '--json')) as InspectView;
+      cli('up', '--switch', rightSwitch, '--workers', String(workers), '--subnet', subnet!, '--no-gateway', ...upArgs, '--detach');
+      // Added after the first switch's, so released before it: the patch goes with this down.
+      resources.add(`switch ${rightSwitch}`, () => void cli('down', '--switch', rightSwitch));
+      cli('patch', 'add', sw, rightSwitch);
+    }
+    cli('attach', left, '--switch', sw);
+    cli('attach', right, '--switch', rightSwitch);
+    const ports = [...new Set([sw, rightSwitch])].flatMap((name) => JSON.parse(cli('ports', '--switch', name, '--json')) as PortView[]);
     const end = (netns: string): Endpoint => {
       const port = ports.find((p) => p.netns === netns)!;
       return { netns, ifname: port.ifname, mac: port.mac!, ip: port.ip!.split('/')[0]! };

@@ -6,6 +6,8 @@ import { summarizeVlans } from '../control/port-vlans.js';
 import { VLAN_UNTAGGED } from '../dataplane/l2/vlan-table.js';
 import type { SwitchListing } from '../control/listing.js';
 import { table } from './format.js';
+import { describeAddressing } from '../control/addressing.js';
+import { patchLines } from './format-patches.js';
 
 /** 45s, 12m03s, 3h04m, 2d03h: the two largest units, as `ps` and `docker ps` shorten them. */
 export function formatUptime(seconds: number): string {
@@ -24,7 +26,8 @@ export function formatSwitchList(listings: SwitchListing[]): string {
   const docker = listings.some((l) => l.docker !== null);
   const rows = table(
     ['SWITCH', 'STATE', 'SUBNET', 'GATEWAY', 'PORTS', 'WORKERS', 'UPTIME', 'PID', ...(docker ? ['DOCKER NETWORK'] : [])],
-    listings.map((l) => [l.switch, l.state, dash(l.subnet), dash(l.gateway), dash(l.ports), dash(l.workers), l.uptimeSeconds === null ? '-' : formatUptime(l.uptimeSeconds), dash(l.pid), ...(docker ? [dash(l.docker)] : [])]),
+    // A switch known (its workers are) without a subnet is L2-only; without a gateway, it has none.
+    listings.map((l) => [l.switch, l.state, l.subnet ?? (l.workers !== null ? 'L2-only' : '-'), l.gateway ?? (l.workers !== null ? 'none' : '-'), dash(l.ports), dash(l.workers), l.uptimeSeconds === null ? '-' : formatUptime(l.uptimeSeconds), dash(l.pid), ...(docker ? [dash(l.docker)] : [])]),
   );
   const hints = listings.filter((l) => l.hint !== null).map((l) => `${l.switch} is ${l.state}: ${l.hint}`);
   return hints.length > 0 ? `${rows}\n\n${hints.join('\n')}` : rows;
@@ -35,11 +38,11 @@ const INDENT = '    ';
 /** The port as a user names it: its namespace, its interface, or `uplink`. */
 function portTitle(p: PortView, uplinkPort: number | undefined): string {
   if (p.id === uplinkPort) return 'uplink';
-  return p.netns ?? p.ifname;
+  return p.netns ?? (p.patchTo !== undefined ? p.label : p.ifname);
 }
 
 function portBlock(p: PortView, uplinkPort: number | undefined): string[] {
-  const where = p.netns !== null ? `namespace ${p.netns}, interface ${p.ifname}` : `interface ${p.ifname}`;
+  const where = p.netns !== null ? `namespace ${p.netns}, interface ${p.ifname}` : `interface ${p.ifname}${p.patchTo !== undefined ? `, patch to ${p.patchTo}` : ''}`;
   return [
     `${INDENT}Port ${portTitle(p, uplinkPort)}`,
     `${INDENT}${INDENT}id ${p.id}, ${p.kind} ${p.name}, ${where}`,
@@ -58,7 +61,9 @@ export function formatInspect(v: InspectView): string {
   const lines = [
     `Switch ${v.switch}`,
     `${INDENT}state ${v.state}, pid ${v.pid}, up ${formatUptime(v.uptimeSeconds)} (since ${v.startedAt})`,
-    `${INDENT}subnet ${v.subnet}, gateway ${v.gateway.ip}${v.gateway.mac ? ` ${v.gateway.mac}` : ''} ${o.gatewayVlan === VLAN_UNTAGGED ? 'untagged' : `in VLAN ${o.gatewayVlan}`}`,
+    v.gateway.ip === null
+      ? `${INDENT}${describeAddressing({ subnet: v.subnet, gateway: null })}`
+      : `${INDENT}subnet ${v.subnet}, gateway ${v.gateway.ip}${v.gateway.mac ? ` ${v.gateway.mac}` : ''} ${o.gatewayVlan === VLAN_UNTAGGED ? 'untagged' : `in VLAN ${o.gatewayVlan}`}`,
     `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}, ${poll}${conntrack.map((c) => `, ${c}`).join('')}, forward-link-local ${o.forwardLinkLocal}`,
   ];
   const { metrics, web } = v.served;
@@ -75,6 +80,7 @@ export function formatInspect(v: InspectView): string {
   }
   if (v.ports.length === 0) lines.push(`${INDENT}no ports: attach a namespace with tapswitch attach NS --switch ${v.switch}`);
   for (const p of v.ports) lines.push(...portBlock(p, u?.port));
+  lines.push(...patchLines(v.patches).map((line) => `${INDENT}${line}`));
   for (const w of v.workers) {
     const restarting = w.restarting ? ', restarting' : '';
     const died = w.lastFailure !== undefined ? `, last died: ${w.lastFailure}` : '';

@@ -19,7 +19,7 @@ export function formatPorts(ports: PortView[]): string {
   if (ports.length === 0) return 'no ports';
   return table(
     ['ID', 'NAME', 'INTERNAL', 'KIND', 'NAMESPACE', 'IFNAME', 'MAC', 'IP', 'MTU', 'STATE', 'QUEUES', 'WORKERS', 'OFFLOADS', 'VLANS', 'LINK'],
-    ports.map((p) => [p.id, p.label, p.name, p.kind, p.netns ?? '-', p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off', summarizeVlans(p.vlans), linkColumn(p)]),
+    ports.map((p) => [p.id, p.label, p.name, p.kind, p.netns ?? (p.patchTo !== undefined ? `patch to ${p.patchTo}` : '-'), p.ifname, p.mac ?? '-', p.ip ?? '-', p.mtu ?? '-', p.state, p.queues, p.workers, p.offloads.join(',') || 'off', summarizeVlans(p.vlans), linkColumn(p)]),
   );
 }
 

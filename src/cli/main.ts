@@ -18,6 +18,7 @@ import * as inspect from './commands/inspect.js';
 import * as link from './commands/link.js';
 import * as ls from './commands/ls.js';
 import * as nat from './commands/nat.js';
+import * as patch from './commands/patch.js';
 import * as port from './commands/port.js';
 import * as stats from './commands/stats.js';
 import * as trace from './commands/trace.js';
@@ -39,7 +40,7 @@ export function buildProgram(): Command {
     .addOption(timeoutOption())
     .hook('preAction', (program) => setAnswerTimeout((program.opts() as { timeout: number }).timeout))
     .exitOverride();
-  for (const group of [up, ls, inspect, attach, port, vlan, link, fdb, stats, nat, capture, trace, ui, bench, cleanup, demo, dockerPlugin]) group.register(program);
+  for (const group of [up, ls, inspect, attach, port, vlan, link, patch, fdb, stats, nat, capture, trace, ui, bench, cleanup, demo, dockerPlugin]) group.register(program);
   return program;
 }
 

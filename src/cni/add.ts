@@ -64,13 +64,13 @@ async function applyRoutes(routes: readonly CniRoute[], netns: string, ifname: s
   return applied;
 }
 
-function resultOf(conf: NetConf, env: CniEnv, port: PortView, info: InfoView, routes: CniRoute[], ipamDns: CniResult['dns']): CniResult {
+function resultOf(conf: NetConf, env: CniEnv, port: PortView, gateway: string, routes: CniRoute[], ipamDns: CniResult['dns']): CniResult {
   const dns = conf.dns ?? ipamDns;
   return {
     cniVersion: conf.cniVersion,
     interfaces: [{ name: env.ifname, mac: port.mac!, ...(port.mtu !== null && { mtu: port.mtu }), sandbox: env.netns }],
-    ips: [{ address: port.ip!, gateway: info.gateway, interface: 0 }],
-    routes: [{ dst: DEFAULT_ROUTE, gw: info.gateway }, ...routes.filter((r) => !(r.dst === DEFAULT_ROUTE && r.gw === info.gateway))],
+    ips: [{ address: port.ip!, gateway, interface: 0 }],
+    routes: [{ dst: DEFAULT_ROUTE, gw: gateway }, ...routes.filter((r) => !(r.dst === DEFAULT_ROUTE && r.gw === gateway))],
     ...(dns !== undefined && { dns }),
   };
 }
@@ -94,6 +94,8 @@ export async function add(conf: NetConf, env: CniEnv): Promise<CniResult> {
     leased = ipamResult !== undefined;
     const lease = ipamResult ? leaseOf(ipamResult, conf.ipam!.type) : undefined;
     const info = await ensureSwitch(conf, lease?.hint);
+    const gateway = info.gateway;
+    if (gateway === null) throw new CniError(CNI_CODE.invalidConfig, 'the switch has no gateway', `switch ${conf.switch} runs without a gateway (up --no-gateway), and a CNI network routes through one: use a switch with a gateway`);
     if (ipamResult) checkGatewayOf(ipamResult, info, conf);
     const ip = lease?.address ?? requestedIp(conf, env) ?? 'auto';
     const port = await request(conf.switch, {
@@ -101,8 +103,8 @@ export async function add(conf: NetConf, env: CniEnv): Promise<CniResult> {
       args: { netns: ns.name, ifname: env.ifname, ip, ...(mac !== undefined && { mac }), ...(conf.mtu !== undefined && { mtu: conf.mtu }) },
     });
     attached = true;
-    const routes = await applyRoutes(ipamResult?.routes ?? [], ns.name, env.ifname, info.gateway);
-    const ours = resultOf(conf, env, port, info, routes, ipamResult?.dns);
+    const routes = await applyRoutes(ipamResult?.routes ?? [], ns.name, env.ifname, gateway);
+    const ours = resultOf(conf, env, port, gateway, routes, ipamResult?.dns);
     saveRecord({ ...record, phase: 'added', tap: port.name, result: ours });
     return chainResult(conf.prevResult, ours);
   } catch (e) {

@@ -12,6 +12,7 @@ import { runDir, switchPaths } from './paths.js';
 import { readState, type SwitchState } from './state.js';
 import { InputError } from './subnet.js';
 import { removeAttachmentTap } from './taps.js';
+import { announcePatchesDown, deletePatchPairs } from './requests/patch.js';
 
 export interface CleanupReport {
   switch: string;
@@ -70,6 +71,9 @@ async function removeRemains(name: string): Promise<CleanupReport> {
       failed.push(`namespace ${a.netns}: ${(e as Error).message}`);
     }
   }
+  const patches = state?.patches ?? [];
+  await announcePatchesDown(name, patches, () => undefined);
+  removed.push(...(await deletePatchPairs(patches, () => undefined)));
   for (const file of [paths.socket, paths.pid, paths.state, `${paths.state}.tmp`]) {
     if (existsSync(file)) {
       rmSync(file, { force: true });

@@ -15,7 +15,7 @@ import type { PollMode } from '../dataplane/core/poll-policy.js';
 import { deleteNamespace, namespaceExists } from '../netns/namespace.js';
 import { Switch, type PortInfo } from '../switch/switch.js';
 import { bindMetrics, type MetricsServer } from '../metrics/server.js';
-import { subnetsInUse } from './host-routes.js';
+import { formatAddressing, freshAddressing } from './addressing.js';
 import { METRICS_LISTEN, parseListenAddress } from './listen-address.js';
 import { claimSwitch, inheritedLock, type SwitchLock } from './lock.js';
 import { ensureRunDir, switchPaths, type SwitchPaths } from './paths.js';
@@ -36,16 +36,20 @@ import { addUplink, natView, publish, removeUplink, unpublish } from './requests
 import { addInterface, portLabel, portViews, removeInterface, statsView } from './requests/ports.js';
 import { vlanAdd, vlanDel, vlanShow } from './requests/vlans.js';
 import { closeWeb, restoreWeb, serveWeb, startWeb, webState } from './requests/web.js';
+import { announcePatchesDown, deletePatchPairs, patchAdd, patchDel, patchJoin, patchRelease, patchShow } from './requests/patch.js';
+import { segmentView } from './requests/segment.js';
 import { restore } from './restore.js';
-import { readState, writeState, type AttachmentState, type PacketPortState, type StartOptions, type SwitchState } from './state.js';
+import { readState, writeState, type AttachmentState, type PacketPortState, type PatchState, type StartOptions, type SwitchState } from './state.js';
 import { removeAttachmentTap } from './taps.js';
-import { InputError, checkGateway, chooseSubnet, clashOf, describePassedOver, formatSubnet, gatewayOf, ipToNumber, numberToIp, parseSubnet, subnetClashMessage, type Subnet } from './subnet.js';
+import { InputError, formatSubnet, ipToNumber, numberToIp, parseSubnet, type Subnet } from './subnet.js';
 
 export interface DaemonOptions {
   name: string;
   subnet?: string;
   /** The switch's own address (default: the first of the subnet). */
   gateway?: string;
+  /** No gateway and no NAT; without a subnet too, a plain bridge (L2-only). */
+  noGateway?: boolean;
   workers?: number;
   ageingSeconds?: number;
   fdbSize?: number;
@@ -79,6 +83,7 @@ type Handlers = { [C in Request['cmd']]: (args: ArgsOf<C>) => Results[C] | Promi
 export class Daemon implements DaemonContext {
   readonly attachments = new Map<string, AttachmentState>();
   readonly interfaces = new Map<string, PacketPortState>();
+  readonly patches = new Map<string, PatchState>();
   uplink: UplinkArgs | null = null;
   readonly published = new Map<string, PublishArgs>();
   readonly streams = new Set<DaemonStream>();
@@ -96,8 +101,8 @@ export class Daemon implements DaemonContext {
   private constructor(
     readonly name: string,
     readonly paths: SwitchPaths,
-    readonly subnet: Subnet,
-    readonly gateway: number,
+    readonly subnet: Subnet | null,
+    readonly gateway: number | null,
     readonly sw: Switch,
     readonly log: (line: string) => void,
     private readonly lock: SwitchLock,
@@ -132,12 +137,12 @@ export class Daemon implements DaemonContext {
 
   /** Starts the switch as its dead daemon left it: the same options, then everything it had made. */
   private static async restart(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock, state: SwitchState): Promise<Daemon> {
-    const recorded: DaemonOptions = { ...state.options, subnet: state.subnet, gateway: state.gateway, workers: state.workers, name: options.name, log: options.log };
+    const recorded: DaemonOptions = { ...state.options, ...(state.subnet !== null && { subnet: state.subnet }), ...(state.gateway !== null && { gateway: state.gateway }), workers: state.workers, name: options.name, log: options.log };
     const changed = changedOptions(options, recorded);
     if (changed.length > 0) {
       throw new InputError(`switch ${options.name} restarts as its dead daemon left it in ${paths.state}, but ${changed.join(', ')}: leave those options out, or start afresh after tapswitch cleanup --switch ${options.name}`);
     }
-    const daemon = await Daemon.open(recorded, paths, lock, parseSubnet(state.subnet), ipToNumber(state.gateway));
+    const daemon = await Daemon.open(recorded, paths, lock, state.subnet === null ? null : parseSubnet(state.subnet), state.gateway === null ? null : ipToNumber(state.gateway));
     daemon.restoring = true;
     try {
       await restore(daemon, state);
@@ -154,18 +159,7 @@ export class Daemon implements DaemonContext {
   }
 
   private static async startAfresh(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock): Promise<Daemon> {
-    const inUse = await subnetsInUse(options.name);
-    let subnet: Subnet;
-    if (options.subnet !== undefined) {
-      subnet = parseSubnet(options.subnet);
-      const clash = clashOf(subnet, inUse);
-      if (clash) throw new InputError(subnetClashMessage(options.subnet, clash));
-    } else {
-      const chosen = chooseSubnet(inUse);
-      subnet = chosen.subnet;
-      for (const line of describePassedOver(chosen.skipped)) options.log(line);
-    }
-    const gateway = options.gateway === undefined ? gatewayOf(subnet) : checkGateway(subnet, options.gateway);
+    const { subnet, gateway } = await freshAddressing(options, options.log);
     const daemon = await Daemon.open(options, paths, lock, subnet, gateway);
     try {
       await daemon.listen();
@@ -178,11 +172,11 @@ export class Daemon implements DaemonContext {
     return daemon;
   }
 
-  private static async open(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock, subnet: Subnet, gateway: number): Promise<Daemon> {
+  private static async open(options: DaemonOptions, paths: SwitchPaths, lock: SwitchLock, subnet: Subnet | null, gateway: number | null): Promise<Daemon> {
     // Bound first: a busy address fails the start before anything is made.
     const metrics = options.metrics === undefined ? undefined : await bindMetrics(parseListenAddress(options.metrics, METRICS_LISTEN));
     const sw = await Switch.create({
-      gateway: { ip: numberToIp(gateway), prefix: subnet.prefix },
+      gateway: gateway === null || subnet === null ? null : { ip: numberToIp(gateway), prefix: subnet.prefix },
       niceHelperThreads: true,
       ...(options.workers !== undefined && { workers: options.workers }),
       ...(options.ageingSeconds !== undefined && { ageingSeconds: options.ageingSeconds }),
@@ -217,8 +211,7 @@ export class Daemon implements DaemonContext {
     return {
       switch: this.name,
       pid: process.pid,
-      subnet: formatSubnet(this.subnet),
-      gateway: numberToIp(this.gateway),
+      ...formatAddressing(this),
       workers: this.sw.workers,
       state: this.stopping ? 'stopping' : 'running',
       startedAt: this.startedAt,
@@ -319,6 +312,8 @@ export class Daemon implements DaemonContext {
   private queue: Promise<unknown> = Promise.resolve();
 
   handle(request: Request): Promise<Results[keyof Results]> {
+    // Out of turn: a linked switch asks it while busy with a request of its own, maybe one that waits for this one.
+    if (request.cmd === 'segment') return Promise.resolve(segmentView(this));
     // ping still answers, with state 'stopping', so that ls can say so.
     if (this.stopping && request.cmd !== 'ping') return Promise.reject(new InputError(`switch ${this.name} is stopping`));
     const run = this.queue.then(() => this.dispatch(request));
@@ -358,6 +353,13 @@ export class Daemon implements DaemonContext {
     'capture-list': () => captureList(this),
     web: (args) => serveWeb(this, args.listen),
     down: () => ({ stopping: true }),
+    segment: () => segmentView(this),
+    'patch-add': (args) => patchAdd(this, args),
+    'patch-join': (args) => patchJoin(this, args),
+    'patch-del': (args) => patchDel(this, args.peer, args.name),
+    'patch-drop': (args) => patchRelease(this, args.name, args.peer, 'drop'),
+    'patch-down': (args) => patchRelease(this, args.name, args.peer, 'down'),
+    'patch-show': () => patchShow(this),
   };
 
   private async dispatch(request: Request): Promise<Results[keyof Results]> {
@@ -375,8 +377,7 @@ export class Daemon implements DaemonContext {
     const state: SwitchState = {
       switch: this.name,
       pid: process.pid,
-      subnet: formatSubnet(this.subnet),
-      gateway: numberToIp(this.gateway),
+      ...formatAddressing(this),
       workers: this.sw.workers,
       startedAt: this.startedAt,
       attachments: [...this.attachments.values()].map((a) => ({ ...a, ...vlansOf(ports.get(a.portId)) })),
@@ -388,6 +389,7 @@ export class Daemon implements DaemonContext {
       ...webState(this),
       options: this.startOptions,
       impairments: impairStates(this),
+      patches: [...this.patches.values()],
     };
     writeState(this.paths.state, state);
   }
@@ -411,9 +413,11 @@ export class Daemon implements DaemonContext {
     await this.metrics?.close();
     await closeWeb(this);
     for (const stream of this.streams) await stream.finish('switch stopping');
+    if (leave === 'remove') await announcePatchesDown(this.name, this.patches.values(), this.log);
     // Closing the switch closes its TAPs; being persistent, they stay until deleted here.
     await this.sw.close();
     if (leave === 'remove') {
+      await deletePatchPairs(this.patches.values(), this.log);
       for (const a of this.attachments.values()) {
         await removeAttachmentTap(a).catch((e: Error) => this.log(`could not delete ${a.ifname} in ${a.netns}: ${e.message}`));
         if (a.createdNamespace && namespaceExists(a.netns)) await deleteNamespace(a.netns).catch((e: Error) => this.log(`could not delete namespace ${a.netns}: ${e.message}`));

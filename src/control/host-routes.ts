@@ -27,6 +27,6 @@ export async function hostSubnets(): Promise<UsedSubnet[]> {
 
 /** What a new subnet for switch `name` must not overlap: the host's routes, then the other running switches. */
 export async function subnetsInUse(name: string): Promise<UsedSubnet[]> {
-  const switches = liveStates(name).map((s) => ({ subnet: parseSubnet(s.subnet), by: `switch ${s.switch}` }));
+  const switches = liveStates(name).flatMap((s) => (s.subnet === null ? [] : [{ subnet: parseSubnet(s.subnet), by: `switch ${s.switch}` }]));
   return [...(await hostSubnets()), ...switches];
 }

@@ -58,6 +58,20 @@ export interface VlanAddArgs {
   untagged?: boolean;
 }
 
+/** `tapswitch patch add SW1 SW2`, as SW1 is asked: a patch to switch `peer`. */
+export interface PatchAddArgs extends VlanArgs {
+  peer: string;
+  name?: string;
+}
+
+/** What the switch asked for a patch asks of the other: join `ifname`, the pair's other end. */
+export interface PatchJoinArgs extends VlanArgs {
+  name: string;
+  peer: string;
+  ifname: string;
+  peerIfname: string;
+}
+
 export type Request =
   | { cmd: 'ping' }
   | { cmd: 'attach'; args: AttachArgs }
@@ -95,7 +109,17 @@ export type Request =
   | { cmd: 'capture-list' }
   /** The web view's address and token, started on `listen` if it is not running (`tapswitch ui`). */
   | { cmd: 'web'; args: { listen?: string } }
-  | { cmd: 'down' };
+  | { cmd: 'down' }
+  /** What this switch holds of its segment's addresses, and the switches its patches join (requests/segment.ts). */
+  | { cmd: 'segment' }
+  | { cmd: 'patch-add'; args: PatchAddArgs }
+  | { cmd: 'patch-join'; args: PatchJoinArgs }
+  /** A patch to `peer` (by name when there are several) goes; the other switch is asked to let go of its end first. */
+  | { cmd: 'patch-del'; args: { peer: string; name?: string } }
+  /** From the other switch: let go of the end of patch `name`, which it is deleting (patch-drop) or which goes down with it (patch-down). */
+  | { cmd: 'patch-drop'; args: { name: string; peer: string } }
+  | { cmd: 'patch-down'; args: { name: string; peer: string } }
+  | { cmd: 'patch-show' };
 
 export interface UplinkArgs {
   /** An existing interface (AF_PACKET), or with `tap` a TAP the switch creates. */
@@ -154,6 +178,8 @@ export interface PortView {
   secure: boolean;
   /** Its link impairment per direction in netem's words, seed included; null: none. */
   impair: { in: string | null; out: string | null };
+  /** For a patch's port, the switch at its other end. */
+  patchTo?: string;
 }
 
 /** One direction of a port's link impairment: its netem words (null: none) and what it did. */
@@ -206,8 +232,10 @@ export interface CaptureView {
 export interface InfoView {
   switch: string;
   pid: number;
-  subnet: string;
-  gateway: string;
+  /** Null: an L2-only switch (up --no-gateway). */
+  subnet: string | null;
+  /** Null: no gateway (up --no-gateway). */
+  gateway: string | null;
   workers: number;
   /** 'stopping' once `down` (or a signal) has begun to take it down. */
   state: 'running' | 'stopping';
@@ -237,14 +265,39 @@ export interface SwitchOptionsView {
   forwardLinkLocal: string;
 }
 
+/** One switch's part of a segment, as `segment` answers. */
+export interface SegmentView {
+  switch: string;
+  subnet: string | null;
+  gateway: string | null;
+  /** The addresses its namespaces hold. */
+  addresses: { ip: string; netns: string }[];
+  /** The switches its up patches lead to. */
+  peers: string[];
+}
+
+/** A patch as `tapswitch patch show` lists it. */
+export interface PatchView {
+  name: string;
+  peer: string;
+  ifname: string;
+  peerIfname: string;
+  /** Its port here; null while it is down. */
+  port: number | null;
+  state: 'up' | 'down';
+  downs: number;
+  downSince: string | null;
+  vlans: PortVlans | null;
+}
+
 export interface InspectView {
   switch: string;
   pid: number;
   state: InfoView['state'];
   startedAt: string;
   uptimeSeconds: number;
-  subnet: string;
-  gateway: { ip: string; mac: string | null };
+  subnet: string | null;
+  gateway: { ip: string | null; mac: string | null };
   options: SwitchOptionsView;
   uplink: UplinkView | null;
   published: NatView['published'];
@@ -252,6 +305,7 @@ export interface InspectView {
   workers: (WorkerStatus & { worker: number })[];
   /** Where the metrics and the web view are served (the page's link with its token: tapswitch ui). */
   served: { metrics: string | null; web: string | null };
+  patches: PatchView[];
 }
 
 /** Where the daemon's web view listens, and the token that starting a trace or capture there needs. */
@@ -327,6 +381,13 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   'capture-list': {},
   web: { listen: optional(text('an address to listen on, like 127.0.0.1:8080')) },
   down: {},
+  segment: {},
+  'patch-add': { peer: text('a switch name'), name: optional(text('a patch name')), ...PORT_VLANS },
+  'patch-join': { name: text('a patch name'), peer: text('a switch name'), ifname: text('an interface name'), peerIfname: text('an interface name'), ...PORT_VLANS },
+  'patch-del': { peer: text('a switch name'), name: optional(text('a patch name')) },
+  'patch-drop': { name: text('a patch name'), peer: text('a switch name') },
+  'patch-down': { name: text('a patch name'), peer: text('a switch name') },
+  'patch-show': {},
   capture: {
     port: optional(PORT_REF),
     direction: oneOf(['in', 'out', 'both'], 'the frames received, sent, or both'),
@@ -404,4 +465,11 @@ export interface Results {
   'capture-list': CaptureView[];
   web: WebView;
   down: { stopping: true };
+  segment: SegmentView;
+  'patch-add': PatchView;
+  'patch-join': PatchView;
+  'patch-del': { name: string; peer: string };
+  'patch-drop': { name: string };
+  'patch-down': { name: string };
+  'patch-show': PatchView[];
 }

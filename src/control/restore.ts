@@ -12,6 +12,7 @@ import { adopt } from './requests/attach.js';
 import type { DaemonContext } from './requests/context.js';
 import { addUplink, publish } from './requests/nat.js';
 import { addInterface } from './requests/ports.js';
+import { restorePatches } from './requests/patch.js';
 import type { ImpairState, SwitchState } from './state.js';
 import { count } from '../util/plural.js';
 
@@ -28,6 +29,7 @@ export async function restore(ctx: DaemonContext, state: SwitchState): Promise<v
   };
   for (const a of state.attachments) await attempt(() => adopt(ctx, a));
   for (const p of state.interfaces) await attempt(() => addInterface(ctx, { ifname: p.ifname, ...(p.offloads !== undefined && { offloads: p.offloads }) }, p.vlans));
+  restorePatches(ctx, state.patches ?? []);
   const uplink = state.uplink;
   if (uplink) await attempt(() => addUplink(ctx, uplink));
   for (const p of state.published ?? []) await attempt(() => publish(ctx, p));

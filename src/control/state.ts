@@ -15,8 +15,9 @@ export interface AttachmentState {
   /** The TAP's name in the host before it moved, which is the port's name in the switch. */
   tap: string;
   ifname: string;
-  ip: string;
-  prefix: number;
+  /** Null: attached with --ip none, left unaddressed. */
+  ip: string | null;
+  prefix: number | null;
   mac: string;
   mtu: number;
   /** tapswitch created the namespace, so detach and cleanup delete it. */
@@ -36,6 +37,22 @@ export interface PacketPortState {
   ifname: string;
   offloads?: boolean;
   vlans?: PortVlans;
+}
+
+/** A patch to another switch (patch.ts): this switch's end of the veth pair is one of its interfaces. */
+export interface PatchState {
+  name: string;
+  /** The switch at the other end. */
+  peer: string;
+  /** This switch's end of the veth pair, and the other's. */
+  ifname: string;
+  peerIfname: string;
+  /** Down: the other switch went down and took the pair with it. */
+  state: 'up' | 'down';
+  /** Times the other switch went down with the patch up. */
+  downs: number;
+  /** When it last went down, as an ISO 8601 time. */
+  downSince?: string;
 }
 
 /** A static FDB entry; its port by name, which a restart keeps while the port's number may change. */
@@ -73,8 +90,10 @@ export type StartOptions = Omit<DaemonOptions, 'name' | 'log' | 'subnet' | 'gate
 export interface SwitchState {
   switch: string;
   pid: number;
-  subnet: string;
-  gateway: string;
+  /** Null: an L2-only switch. */
+  subnet: string | null;
+  /** Null: a switch without a gateway (--no-gateway). */
+  gateway: string | null;
   workers: number;
   startedAt: string;
   attachments: AttachmentState[];
@@ -87,6 +106,7 @@ export interface SwitchState {
   web?: WebState;
   options?: StartOptions;
   impairments?: ImpairState[];
+  patches?: PatchState[];
 }
 
 export function writeState(path: string, state: SwitchState): void {

@@ -139,7 +139,7 @@ export function describePassedOver(skipped: readonly PassedOver[]): string[] {
  * undefined when it can. `requested` is the address as the user wrote it, `auto` how the user asks
  * for a free one instead.
  */
-export function hostAddressProblem(s: Subnet, gateway: number, ip: number, prefix: number, requested: string, auto = 'auto'): string | undefined {
+export function hostAddressProblem(s: Subnet, gateway: number | null, ip: number, prefix: number, requested: string, auto = 'auto'): string | undefined {
   const range = hostRange(s);
   if (!contains(s, ip)) return `address ${requested} is outside subnet ${formatSubnet(s)}`;
   if (prefix !== s.prefix) return `address ${requested} has prefix /${prefix}, but the subnet is /${s.prefix}: use /${s.prefix} or leave it out`;

@@ -3,8 +3,8 @@
 // with the file's own, at the values they are about, before anything is built.
 import { existsSync } from 'node:fs';
 
-import { subnetsInUse } from './host-routes.js';
-import { clashOf, parseSubnet, subnetClashMessage } from './subnet.js';
+import { checkGivenSubnet } from './addressing.js';
+import { InputError } from './subnet.js';
 import { TopologyError, inspectTopology, readTopologyText, type Mistake, type Topology } from './topology.js';
 
 async function hostMistakes(topology: Topology): Promise<Mistake[]> {
@@ -16,8 +16,13 @@ async function hostMistakes(topology: Topology): Promise<Mistake[]> {
       if (!existsSync(`/sys/class/net/${ifname}`)) report(`${path}.interfaces[${i}]`, `there is no interface ${ifname} in the host: create it first, or take it out (see ip link)`);
     });
     if (spec.subnet !== undefined) {
-      const clash = clashOf(parseSubnet(spec.subnet), await subnetsInUse(spec.name));
-      if (clash) report(`${path}.subnet`, subnetClashMessage(spec.subnet, clash, 'pick another subnet'));
+      try {
+        // Overlapping a running switch is allowed, as for up --subnet, with a warning.
+        for (const warning of await checkGivenSubnet(spec.name, spec.subnet, 'pick another subnet')) console.error(warning);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        report(`${path}.subnet`, e.message);
+      }
     }
   }
   return mistakes;

@@ -22,9 +22,17 @@
 //       interfaces:                # existing interfaces in the host, joined through AF_PACKET
 //         - veth-host0
 //         - { name: veth-host1, trunk: "10,20,100-110", native: 1 }
-//       links:                     # optional: bridge settings of a namespace's or interface's port
+//       links:                     # optional: bridge settings of a namespace's, interface's or patch's port
 //         web: { isolated: on, learning: off }
 //         db: { impair: { out: "delay 20ms loss 1%", in: "rate 10mbit" } }  # tc netem's words, as link set takes them
+//     ts1:
+//       no-gateway: true           # optional: no gateway, no NAT; without a subnet, L2-only (ip: CIDR or none)
+//   links:                         # optional, at the top level: patches between switches, as containerlab's links
+//     - endpoints: [ts0, ts1]
+//       name: core                 # optional: default ts0-ts1
+//       trunk: "10,20"             # optional: vlan, trunk (with native) or qinq, on both ends
+// A switch's `links` is a mapping (a port's settings); the top level's is a list (patches). Switches
+// a patch joins may share a subnet, with at most one gateway in it.
 // Namespaces and interfaces take one of vlan (an access port), trunk (with native) and qinq (an
 // 802.1ad tunnel port), as `attach` and `port add` take --vlan, --trunk, --native and --qinq.
 //
@@ -56,6 +64,8 @@ import { formatMac, parseMac } from '../packet/mac.js';
 export interface SwitchSpec {
   name: string;
   subnet?: string;
+  /** No gateway and no NAT; without a subnet, L2-only. */
+  noGateway?: boolean;
   workers?: number;
   ageing?: number;
   fdbSize?: number;
@@ -86,9 +96,16 @@ export interface Position {
   col: number;
 }
 
+/** A patch between two switches of the file: the top level's `links`. */
+export interface PatchSpec extends VlanArgs {
+  endpoints: [string, string];
+  name: string;
+}
+
 export interface Topology {
   file: string;
   switches: SwitchSpec[];
+  patches: PatchSpec[];
   /** Where each value read stands, by its path (`switches.ts0.interfaces[1]`), for checks made later. */
   positions: ReadonlyMap<string, Position>;
 }
@@ -115,10 +132,11 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'metrics', 'web', 'namespaces', 'interfaces', 'links'];
+const SWITCH_FIELDS = ['subnet', 'no-gateway', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'metrics', 'web', 'namespaces', 'interfaces', 'links'];
 const VLAN_FIELDS = ['vlan', 'trunk', 'native', 'qinq'] as const;
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', ...VLAN_FIELDS];
 const INTERFACE_FIELDS = ['name', ...VLAN_FIELDS];
+const PATCH_FIELDS = ['endpoints', 'name', ...VLAN_FIELDS];
 const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
 
@@ -247,7 +265,7 @@ function readNamespace(r: Reader, netns: string, node: Node | null, path: string
     const at = `${path}.${field}`;
     switch (field) {
       case 'ip': {
-        const ip = r.parsed(value, at, (text) => text === 'auto' || parseCidr(text.includes('/') ? text : `${text}/32`));
+        const ip = r.parsed(value, at, (text) => text === 'auto' || text === 'none' || parseCidr(text.includes('/') ? text : `${text}/32`));
         if (ip !== undefined) spec.ip = ip;
         break;
       }
@@ -382,6 +400,11 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
         if (subnet !== undefined) spec.subnet = subnet;
         break;
       }
+      case 'no-gateway': {
+        const noGateway = r.boolean(value, at);
+        if (noGateway !== undefined) spec.noGateway = noGateway;
+        break;
+      }
       case 'workers': {
         const workers = r.integer(value, at, 1, 64);
         if (workers !== undefined) spec.workers = workers;
@@ -486,14 +509,17 @@ function checkNamespaces(r: Reader, spec: SwitchSpec): void {
   for (const ns of spec.namespaces) {
     const nsPath = `${path}.namespaces.${ns.netns}`;
     let derivedMac: string | undefined;
-    if (ns.ip !== undefined && ns.ip !== 'auto') {
+    if (!subnet && spec.noGateway === true) {
+      if (ns.ip === undefined || ns.ip === 'auto') r.reportAt(ns.ip === undefined ? nsPath : `${nsPath}.ip`, `${spec.name} is L2-only, with no address to hand out: give ip as a CIDR, like 192.168.50.2/24, or none`);
+      else if (ns.ip !== 'none' && !ns.ip.includes('/')) r.reportAt(`${nsPath}.ip`, `${spec.name} is L2-only, with no subnet to take the prefix from: give it, like ${ns.ip}/24`);
+    } else if (ns.ip !== undefined && ns.ip !== 'auto' && ns.ip !== 'none') {
       const at = `${nsPath}.ip`;
       if (!subnet) {
         r.reportAt(at, `a fixed address needs a fixed subnet, which the default is not: give ${path} a subnet, or leave the address out`);
         continue;
       }
       const { ip, prefix } = ns.ip.includes('/') ? parseCidr(ns.ip) : { ip: ipToNumber(ns.ip), prefix: subnet.prefix };
-      const problem = hostAddressProblem(subnet, gatewayOf(subnet), ip, prefix, ns.ip);
+      const problem = hostAddressProblem(subnet, spec.noGateway === true ? null : gatewayOf(subnet), ip, prefix, ns.ip);
       const holder = addresses.get(ip);
       if (problem !== undefined) r.reportAt(at, problem);
       else if (holder !== undefined) r.reportAt(at, `address ${ns.ip} is also the address of ${holder} (${r.line(`${path}.namespaces.${holder}.ip`)})`);
@@ -511,26 +537,29 @@ function checkNamespaces(r: Reader, spec: SwitchSpec): void {
   }
 }
 
-/** Each port a switch's links name is one of its namespaces or interfaces. */
-function checkLinks(r: Reader, spec: SwitchSpec): void {
-  const ports = new Set([...spec.namespaces.map((ns) => ns.netns), ...spec.interfaces.map((i) => i.ifname)]);
+/** Each port a switch's links name is one of its namespaces, interfaces or patches. */
+function checkLinks(r: Reader, spec: SwitchSpec, patches: readonly PatchSpec[]): void {
+  const ports = new Set([...spec.namespaces.map((ns) => ns.netns), ...spec.interfaces.map((i) => i.ifname), ...patches.filter((p) => p.endpoints.includes(spec.name)).map((p) => p.name)]);
   for (const link of spec.links ?? []) {
     if (!ports.has(link.port)) r.reportAt(`switches.${spec.name}.links.${link.port}`, `names no namespace or interface of ${spec.name}: name one of ${[...ports].join(', ') || 'its ports (it has none)'}`);
   }
 }
 
-/** What the switches of a file must not share: overlapping subnets, a namespace's interface, a host interface. */
-function checkAcrossSwitches(r: Reader, switches: SwitchSpec[]): void {
-  const subnets: { subnet: Subnet; path: string }[] = [];
+/** What the switches of a file must not share: overlapping subnets (but within a segment, one gateway's), a namespace's interface, a host interface. */
+function checkAcrossSwitches(r: Reader, switches: SwitchSpec[], patches: readonly PatchSpec[]): void {
+  const segment = segmentsOf(switches, patches);
+  const subnets: { subnet: Subnet; path: string; switch: string; gateway: boolean }[] = [];
   const namespaceLinks = new Map<string, string>();
   const interfaces = new Map<string, string>();
   for (const spec of switches) {
     const path = `switches.${spec.name}`;
     if (spec.subnet !== undefined) {
       const subnet = parseSubnet(spec.subnet);
-      const other = subnets.find((s) => overlaps(s.subnet, subnet));
-      if (other) r.reportAt(`${path}.subnet`, `${spec.subnet} overlaps ${formatSubnet(other.subnet)} of ${other.path} (${r.line(other.path)}): give each switch a subnet of its own`);
-      else subnets.push({ subnet, path: `${path}.subnet` });
+      const gateway = spec.noGateway !== true;
+      const other = subnets.find((s) => overlaps(s.subnet, subnet) && (segment.get(s.switch) !== segment.get(spec.name) || (s.gateway && gateway)));
+      if (!other) subnets.push({ subnet, path: `${path}.subnet`, switch: spec.name, gateway });
+      else if (segment.get(other.switch) !== segment.get(spec.name)) r.reportAt(`${path}.subnet`, `${spec.subnet} overlaps ${formatSubnet(other.subnet)} of ${other.path} (${r.line(other.path)}): give each switch a subnet of its own, or join the two with a link`);
+      else r.reportAt(`${path}.subnet`, `${spec.subnet} overlaps ${formatSubnet(other.subnet)} of ${other.path} (${r.line(other.path)}) on the same segment, and both switches hold a gateway: give one of them no-gateway: true`);
     }
     for (const ns of spec.namespaces) {
       const ifname = ns.ifname ?? DEFAULT_IFNAME;
@@ -549,22 +578,71 @@ function checkAcrossSwitches(r: Reader, switches: SwitchSpec[]): void {
   }
 }
 
+/** The top level's links: each `{ endpoints: [SW1, SW2], name?, vlan fields }`, a patch between two switches of the file. */
+function readPatches(r: Reader, node: Node | null, switches: readonly SwitchSpec[]): PatchSpec[] {
+  if (isMap(node)) return r.report(node, 'links', "at the top level is a list of patches, like - endpoints: [ts0, ts1]; a port's settings go in its switch's links") ?? [];
+  const names = new Set(switches.map((s) => s.name));
+  const patches: PatchSpec[] = [];
+  for (const [item, path] of r.items(node, 'links')) {
+    const spec: Partial<PatchSpec> & VlanArgs = {};
+    for (const [field, value] of r.entries(item, path)) {
+      const at = `${path}.${field}`;
+      if (field === 'endpoints') {
+        const ends = r.items(value, at).map(([end, endAt]) => r.string(end, endAt));
+        if (ends.length !== 2 || ends[0] === ends[1]) r.reportAt(at, 'must name two different switches, like [ts0, ts1]');
+        else if (ends.every((e) => e !== undefined)) {
+          const unknown = ends.find((e) => !names.has(e!));
+          if (unknown !== undefined) r.reportAt(at, `names ${unknown}, which is not a switch of this file: name two of ${[...names].join(', ')}`);
+          else spec.endpoints = [ends[0]!, ends[1]!];
+        }
+      } else if (field === 'name') {
+        const name = r.parsed(value, at, checkNetns);
+        if (name !== undefined) spec.name = name;
+      } else if ((VLAN_FIELDS as readonly string[]).includes(field)) readVlanField(r, field as keyof VlanArgs, value, at, spec);
+      else r.reportAt(at, `unknown field; expected one of ${PATCH_FIELDS.join(', ')}`);
+    }
+    checkVlanFields(r, path, spec);
+    if (spec.endpoints === undefined) {
+      if (!r.entries(item, path).some(([field]) => field === 'endpoints')) r.reportAt(path, 'names no endpoints: give it endpoints: [SW1, SW2]');
+      continue;
+    }
+    const name = spec.name ?? spec.endpoints.join('-');
+    const twice = patches.find((p) => p.name === name && p.endpoints.some((e) => spec.endpoints!.includes(e)));
+    if (twice) r.reportAt(path, `a second patch named ${name} on ${twice.endpoints.find((e) => spec.endpoints!.includes(e))}: give one a name of its own`);
+    else patches.push({ ...spec, endpoints: spec.endpoints, name });
+  }
+  return patches;
+}
+
+/** Each switch's segment, as the first switch of it: switches joined by patches, directly or not, share one. */
+function segmentsOf(switches: readonly SwitchSpec[], patches: readonly PatchSpec[]): Map<string, string> {
+  const segment = new Map(switches.map((s) => [s.name, s.name]));
+  const root = (name: string): string => {
+    const up = segment.get(name) ?? name;
+    return up === name ? name : root(up);
+  };
+  for (const { endpoints: [a, b] } of patches) segment.set(root(b), root(a));
+  return new Map(switches.map((s) => [s.name, root(s.name)]));
+}
+
 /** The topology the text describes, with every mistake found in it (none when it is sound). */
 export function inspectTopology(text: string, file = 'topology'): { topology: Topology; mistakes: Mistake[] } {
   const r = new Reader(text);
-  const topology: Topology = { file, switches: [], positions: r.positions };
+  const topology: Topology = { file, switches: [], patches: [], positions: r.positions };
   if (!r.readable) return { topology, mistakes: r.mistakes };
   const entries = r.entries(r.root(), TOP_LEVEL);
-  for (const [k] of entries) if (k !== 'switches') r.reportAt(k, 'unknown field; the top level holds only switches');
+  for (const [k] of entries) if (k !== 'switches' && k !== 'links') r.reportAt(k, 'unknown field; the top level holds only switches and links');
   const switchesEntry = entries.find(([k]) => k === 'switches');
   if (!switchesEntry) {
     r.report(r.root(), 'switches', 'is missing: a topology names at least one switch');
   } else {
     topology.switches = r.entries(switchesEntry[1], 'switches').map(([name, node]) => readSwitch(r, name, node));
     if (topology.switches.length === 0) r.report(switchesEntry[1], 'switches', 'names no switch');
+    const linksEntry = entries.find(([k]) => k === 'links');
+    if (linksEntry) topology.patches = readPatches(r, linksEntry[1], topology.switches);
     for (const spec of topology.switches) checkNamespaces(r, spec);
-    for (const spec of topology.switches) checkLinks(r, spec);
-    checkAcrossSwitches(r, topology.switches);
+    for (const spec of topology.switches) checkLinks(r, spec, topology.patches);
+    checkAcrossSwitches(r, topology.switches, topology.patches);
   }
   return { topology, mistakes: r.mistakes };
 }

@@ -1,4 +1,5 @@
 // MAC addresses as the six bytes on the wire and as the colon form `ip link` prints.
+import { randomBytes } from 'node:crypto';
 
 export function parseMac(text: string): Uint8Array {
   const parts = text.split(':');
@@ -59,4 +60,11 @@ export function writeMacWords(bytes: Uint8Array, at: number, hi: number, lo: num
   bytes[at + 3] = hi & 0xff;
   bytes[at + 4] = (lo >>> 8) & 0xff;
   bytes[at + 5] = lo & 0xff;
+}
+
+/** A random locally administered unicast MAC (02:...), for a port with no address to take one from. */
+export function randomMac(): string {
+  const bytes = randomBytes(6);
+  bytes[0] = 0x02;
+  return formatMac(bytes);
 }

@@ -11,9 +11,9 @@ import { acceptedBy, checkedBy, jsonOption, offloadArg, offloadOption, print, sw
 import { addVlanOptions, vlanArgs } from '../vlan-options.js';
 import { summarizeVlans, type VlanArgs } from '../../control/port-vlans.js';
 
-/** auto, or an address with or without its prefix; whether it fits the subnet is the daemon's to say. */
+/** auto, none, or an address with or without its prefix; whether it fits the subnet is the daemon's to say. */
 function checkIp(value: string): void {
-  if (value !== 'auto') parseCidr(value.includes('/') ? value : `${value}/32`);
+  if (value !== 'auto' && value !== 'none') parseCidr(value.includes('/') ? value : `${value}/32`);
 }
 
 export function register(program: Command): void {
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .description('give namespace NS an interface on the switch (creates NS if missing)')
     .argument('<ns>', 'network namespace', checkedBy(checkNetns))
     .addOption(switchOption())
-    .addOption(new Option('--ip <cidr|auto>', 'address in the switch subnet, or auto for the next free one').default('auto').argParser(acceptedBy(checkIp, '--ip')))
+    .addOption(new Option('--ip <cidr|auto|none>', 'address in the switch subnet (on an L2-only switch: any, with its prefix), auto for the next free one on the segment, or none to leave the namespace unaddressed').default('auto').argParser(acceptedBy(checkIp, '--ip')))
     .addOption(new Option('--mac <mac>', 'MAC address (default: 02:42 and the four bytes of the IP, as Docker does)').argParser(acceptedBy(parseMac, '--mac')))
     .addOption(new Option('--ifname <name>', 'interface name inside the namespace').default('eth0').argParser(checkedBy((value) => checkIfname(value, '--ifname'))))
     .addOption(new Option('--mtu <bytes>', `MTU, ${MTU.min}-${MTU.max}`).argParser(wholeIn('--mtu', MTU)))
@@ -39,7 +39,7 @@ export function register(program: Command): void {
           ...(opts.secure === true && { secure: true }), ...(opts.maxLearned !== undefined && { maxLearned: opts.maxLearned }), ...vlanArgs(opts),
         },
       });
-      print(opts.json, port, () => `attached ${netns}: ${port.ifname} ${port.ip} ${port.mac} on port ${port.id} (${port.name})${port.vlans.mode === 'all' ? '' : `, ${summarizeVlans(port.vlans)}`}`);
+      print(opts.json, port, () => `attached ${netns}: ${port.ifname} ${port.ip ?? 'unaddressed'} ${port.mac} on port ${port.id} (${port.name})${port.vlans.mode === 'all' ? '' : `, ${summarizeVlans(port.vlans)}`}`);
     });
 
   program

@@ -13,7 +13,8 @@ import { formatLinkSettings } from '../../control/link-settings.js';
 import { LOCK_FD_ENV, claimSwitch } from '../../control/lock.js';
 import { subnetsInUse } from '../../control/host-routes.js';
 import { checkSwitchName, ensureRunDir, switchPaths } from '../../control/paths.js';
-import { InputError, checkGateway, chooseSubnet, clashOf, describePassedOver, formatSubnet, parseSubnet, subnetClashMessage } from '../../control/subnet.js';
+import { InputError, checkGateway, chooseSubnet, describePassedOver, formatSubnet, parseSubnet } from '../../control/subnet.js';
+import { checkGivenSubnet, describeAddressing } from '../../control/addressing.js';
 import { loadTopology } from '../../control/topology-host.js';
 import { TopologyError, readTopology, type SwitchSpec, type Topology } from '../../control/topology.js';
 import { CT_DEFAULT_MAX, CT_DEFAULT_TIMEOUTS, type CtTimeouts } from '../../dataplane/l3/conntrack.js';
@@ -25,6 +26,7 @@ import { acceptedBy, checkedBy, nonNegative, switchOption, wholeIn } from '../op
 import { parseVid } from '../../control/port-vlans.js';
 import { WEB_LISTEN, metricsAddress, parseListenAddress } from '../../control/listen-address.js';
 import { count } from '../../util/plural.js';
+import { addTopologyPatches } from '../topology-patches.js';
 
 const DETACH_WAIT_MS = 15_000;
 /** The exit code of a usage error, as for commander's own. */
@@ -36,7 +38,8 @@ const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
 interface UpOptions {
   switch: string;
   subnet?: string;
-  gateway?: string;
+  /** false: --no-gateway. */
+  gateway?: string | false;
   workers?: number;
   ageing?: number;
   fdbSize?: number;
@@ -70,7 +73,7 @@ function timeoutOption(value: string, previous: Partial<CtTimeouts> = {}): Parti
  * Builds what the topology says for one switch that is up; on failure the caller takes it down.
  * A switch restarted from a dead daemon's state has its ports already, which are left as they are.
  */
-async function applySwitch(spec: SwitchSpec): Promise<void> {
+async function applySwitch(spec: SwitchSpec, patchNames: ReadonlySet<string> = new Set()): Promise<void> {
   const present = await request(spec.name, { cmd: 'ports' });
   // Fixed addresses first: a namespace that takes the next free one must not take a fixed one's.
   const fixedFirst = [...spec.namespaces].sort((a, b) => Number(a.ip === undefined || a.ip === 'auto') - Number(b.ip === undefined || b.ip === 'auto'));
@@ -84,7 +87,12 @@ async function applySwitch(spec: SwitchSpec): Promise<void> {
     await request(spec.name, { cmd: 'port-add', args });
     console.log(`  ${spec.name}: added ${args.ifname}`);
   }
-  for (const { port, settings, impair } of spec.links ?? []) {
+  await applyLinks(spec, (spec.links ?? []).filter((l) => !patchNames.has(l.port)));
+}
+
+/** A switch's port settings and impairments, as its links in the topology file give them. */
+async function applyLinks(spec: SwitchSpec, links: NonNullable<SwitchSpec['links']>): Promise<void> {
+  for (const { port, settings, impair } of links) {
     if (Object.keys(settings).length > 0) {
       await request(spec.name, { cmd: 'link-set', args: { port, settings } });
       console.log(`  ${spec.name}: link ${port} ${formatLinkSettings(settings)}`);
@@ -102,6 +110,7 @@ function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
   return {
     switch: spec.name,
     ...(spec.subnet !== undefined && { subnet: spec.subnet }),
+    ...(spec.noGateway === true && { gateway: false }),
     ...(spec.workers !== undefined && { workers: spec.workers }),
     ...(spec.ageing !== undefined && { ageing: spec.ageing }),
     ...(spec.fdbSize !== undefined && { fdbSize: spec.fdbSize }),
@@ -140,8 +149,9 @@ async function upFromFile(topology: Topology, detach: boolean): Promise<void> {
     for (const spec of topology.switches) {
       await detachDaemon(specOptions(spec, true), ['up', '--switch', spec.name, ...daemonArgs(spec)]);
       started.push(spec.name);
-      await applySwitch(spec);
+      await applySwitch(spec, new Set(topology.patches.map((p) => p.name)));
     }
+    await addTopologyPatches(topology, applyLinks);
   } catch (e) {
     for (const name of started) await stopSwitch(name).catch((down: Error) => console.error(`tapswitch: could not take ${name} down: ${down.message}`));
     throw e;
@@ -151,6 +161,7 @@ async function upFromFile(topology: Topology, detach: boolean): Promise<void> {
 function daemonArgs(spec: SwitchSpec): string[] {
   return [
     ...(spec.subnet !== undefined ? ['--subnet', spec.subnet] : []),
+    ...(spec.noGateway === true ? ['--no-gateway'] : []),
     ...(spec.workers !== undefined ? ['--workers', String(spec.workers)] : []),
     ...(spec.ageing !== undefined ? ['--ageing', String(spec.ageing)] : []),
     ...(spec.fdbSize !== undefined ? ['--fdb-size', String(spec.fdbSize)] : []),
@@ -184,7 +195,7 @@ function checkOptions(command: Command, opts: UpOptions): void {
     checkSwitchName(opts.switch);
     if (opts.subnet !== undefined) {
       const subnet = parseSubnet(opts.subnet);
-      if (opts.gateway !== undefined) checkGateway(subnet, opts.gateway);
+      if (typeof opts.gateway === 'string') checkGateway(subnet, opts.gateway);
     }
   } catch (e) {
     if (e instanceof InputError) command.error(`error: ${e.message}`, { exitCode: EXIT_USAGE, code: 'tapswitch.option' });
@@ -199,13 +210,13 @@ function checkOptions(command: Command, opts: UpOptions): void {
  */
 async function subnetArgs(opts: UpOptions): Promise<string[]> {
   if (existsSync(switchPaths(opts.switch).state)) return [];
-  const inUse = await subnetsInUse(opts.switch);
   if (opts.subnet !== undefined) {
-    const clash = clashOf(parseSubnet(opts.subnet), inUse);
-    if (clash) throw new InputError(subnetClashMessage(opts.subnet, clash));
+    for (const warning of await checkGivenSubnet(opts.switch, opts.subnet)) console.error(warning);
     return [];
   }
-  const chosen = chooseSubnet(inUse);
+  // L2-only: no subnet to choose.
+  if (opts.gateway === false) return [];
+  const chosen = chooseSubnet(await subnetsInUse(opts.switch));
   for (const line of describePassedOver(chosen.skipped)) console.log(line);
   if (opts.gateway !== undefined) checkGateway(chosen.subnet, opts.gateway);
   return ['--subnet', formatSubnet(chosen.subnet)];
@@ -223,7 +234,8 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
   const daemon = await Daemon.start({
     name: opts.switch,
     ...(opts.subnet !== undefined && { subnet: opts.subnet }),
-    ...(opts.gateway !== undefined && { gateway: opts.gateway }),
+    ...(typeof opts.gateway === 'string' && { gateway: opts.gateway }),
+    ...(opts.gateway === false && { noGateway: true }),
     ...(opts.workers !== undefined && { workers: opts.workers }),
     ...(opts.ageing !== undefined && { ageingSeconds: opts.ageing }),
     ...(opts.fdbSize !== undefined && { fdbSize: opts.fdbSize }),
@@ -241,7 +253,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     log,
   });
   const info = daemon.info();
-  log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${count(info.workers, 'worker')}; control socket ${daemon.paths.socket}`);
+  log(`switch ${info.switch} up (pid ${info.pid}): ${describeAddressing(info)}, ${count(info.workers, 'worker')}; control socket ${daemon.paths.socket}`);
   let signalled = false;
   const onSignal = () => {
     // A second Ctrl-C must not cut the teardown short.
@@ -294,7 +306,7 @@ async function startDetached(name: string, args: string[], lockFd: number): Prom
     }
     if ((await probeDaemon(name)) === 'alive') {
       const info = await request(name, { cmd: 'ping' });
-      console.log(`switch ${info.switch} up (pid ${info.pid}): subnet ${info.subnet}, gateway ${info.gateway}, ${count(info.workers, 'worker')}; log ${paths.log}`);
+      console.log(`switch ${info.switch} up (pid ${info.pid}): ${describeAddressing(info)}, ${count(info.workers, 'worker')}; log ${paths.log}`);
       return;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -323,6 +335,7 @@ export function register(program: Command): void {
     .addOption(switchOption())
     .option('--subnet <cidr>', 'IPv4 subnet of the switch (default: one that clashes with no route)')
     .option('--gateway <ip>', "the switch's own address, answering ARP and ping (default: the subnet's first)")
+    .option('--no-gateway', 'no gateway and no NAT: with --subnet, a switch whose gateway is on a patched one or nowhere; without, an L2-only switch, a plain bridge')
     .addOption(new Option('--gateway-vlan <vid>', 'the VLAN the gateway lives on, 1-4094 (default: the untagged domain)').argParser(checkedBy(parseVid, '--gateway-vlan')))
     .addOption(new Option('--workers <n>', 'forwarding worker threads (default: one per CPU)').argParser(wholeIn('--workers', WORKERS)))
     .addOption(new Option('--ageing <seconds>', 'FDB ageing time; 0: never').argParser(nonNegative('--ageing', AGEING.max, AGEING.unit)))

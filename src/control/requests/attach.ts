@@ -6,45 +6,25 @@ import { placeLink } from '../../netns/attach.js';
 import { ipIn, type CommandError } from '../../netns/ip.js';
 import { uniqueName } from '../../netns/names.js';
 import { createNamespace, deleteNamespace, namespaceExists } from '../../netns/namespace.js';
-import { formatMac, parseMac } from '../../packet/mac.js';
+import { formatMac, parseMac, randomMac } from '../../packet/mac.js';
 import type { PortInfo, PortSettings } from '../../switch/switch.js';
 import type { AttachArgs, PortView, Results } from '../protocol.js';
 import { portVlansOf } from '../port-vlans.js';
 import type { AttachmentState } from '../state.js';
-import { InputError, formatSubnet, hostAddressProblem, hostRange, ipToNumber, macForIp, numberToIp, parseCidr } from '../subnet.js';
+import { InputError, macForIp, numberToIp } from '../subnet.js';
+import { pickAddress } from './attach-address.js';
 import { removeAttachmentTap } from '../taps.js';
 import type { DaemonContext } from './context.js';
 import { checkIfname, checkNetns } from './names.js';
 import { viewOf } from './ports.js';
 
-function usedIps(ctx: DaemonContext): Set<number> {
-  return new Set([...ctx.attachments.values()].map((a) => ipToNumber(a.ip)));
-}
-
-function pickIp(ctx: DaemonContext, requested: string | undefined): { ip: number; prefix: number } {
-  const { subnet, gateway } = ctx;
-  const range = hostRange(subnet);
-  const used = usedIps(ctx);
-  if (requested === undefined || requested === 'auto') {
-    for (let ipn = range.first; ipn <= range.last; ipn++) if (ipn !== gateway && !used.has(ipn)) return { ip: ipn, prefix: subnet.prefix };
-    throw new InputError(`subnet ${formatSubnet(subnet)} has no free address left`);
-  }
-  const { ip: ipn, prefix } = requested.includes('/') ? parseCidr(requested) : { ip: ipToNumber(requested), prefix: subnet.prefix };
-  const problem = hostAddressProblem(subnet, gateway, ipn, prefix, requested, '--ip auto');
-  if (problem !== undefined) throw new InputError(problem);
-  if (used.has(ipn)) {
-    const holder = [...ctx.attachments.values()].find((a) => a.ip === numberToIp(ipn));
-    throw new InputError(`address ${numberToIp(ipn)} is already taken by namespace ${holder?.netns}`);
-  }
-  return { ip: ipn, prefix };
-}
-
 export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<PortView> {
   const netns = checkNetns(args.netns);
   const ifname = checkIfname(args.ifname ?? 'eth0', 'interface name');
   if (ctx.attachments.has(netns)) throw new InputError(`namespace ${netns} is already attached to ${ctx.name}: detach it first`);
-  const { ip: ipn, prefix } = pickIp(ctx, args.ip);
-  const mac = args.mac ?? macForIp(ipn);
+  if (args.secure === true && args.ip === 'none') throw new InputError('--secure binds the port to its address, and --ip none gives it none: give --ip, or leave out --secure');
+  const address = await pickAddress(ctx, args.ip);
+  const mac = args.mac ?? (address ? macForIp(address.ip) : randomMac());
   const macBytes = parseMac(mac);
   if ((macBytes[0]! & 1) !== 0 || macBytes.every((b) => b === 0)) throw new InputError(`MAC ${mac} must be a unicast address, not multicast or all zero`);
   const normalMac = formatMac(macBytes);
@@ -57,7 +37,7 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   if (!createdNamespace) await checkIfnameFree(netns, ifname);
   // Recorded before it exists, TAP name and all, so a daemon killed half-way leaves cleanup a trace of it.
   const pending: AttachmentState = {
-    netns, portId: -1, tap: uniqueName('tsp'), ifname, ip: numberToIp(ipn), prefix, mac: normalMac, mtu, createdNamespace,
+    netns, portId: -1, tap: uniqueName('tsp'), ifname, ip: address && numberToIp(address.ip), prefix: address && address.prefix, mac: normalMac, mtu, createdNamespace,
     ...(args.secure === true && { secure: true }),
   };
   ctx.attachments.set(netns, pending);
@@ -75,10 +55,9 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
       ...secureBinding(pending),
       ...(args.maxLearned !== undefined && { maxLearned: args.maxLearned }),
     });
-    const cidr = `${numberToIp(ipn)}/${prefix}`;
-    await placeLink(port.name, { netns, ifname, cidr, mac: normalMac, mtu });
+    await placeLink(port.name, { netns, ifname, ...(address && { cidr: `${numberToIp(address.ip)}/${address.prefix}` }), mac: normalMac, mtu });
     ctx.sw.setPortMtu(port.id, mtu);
-    await addDefaultRoute(ctx, netns, ifname);
+    if (address?.via != null) await addDefaultRoute(ctx, netns, ifname, address.via);
   } catch (e) {
     if (port) await ctx.sw.removePort(port.id).catch(() => undefined);
     await removeAttachmentTap(pending).catch(() => undefined);
@@ -90,13 +69,13 @@ export async function attach(ctx: DaemonContext, args: AttachArgs): Promise<Port
   const attachment: AttachmentState = { ...pending, portId: port.id, offloads: port.vnetHdrSize > 0 };
   ctx.attachments.set(netns, attachment);
   ctx.save();
-  ctx.log(`attached ${netns}: ${ifname} ${attachment.ip}/${prefix} ${normalMac} on port ${port.id}`);
+  ctx.log(`attached ${netns}: ${ifname} ${address ? `${attachment.ip}/${address.prefix}` : 'unaddressed'} ${normalMac} on port ${port.id}`);
   return viewOf(ctx, port, attachment, 'up');
 }
 
 /** With --secure, the attachment's own MAC and address as its port's binding. A learn limit is a link setting, which the state file keeps with the others. */
 function secureBinding(a: AttachmentState): PortSettings {
-  return a.secure === true ? { secure: { mac: a.mac, ip: a.ip } } : {};
+  return a.secure === true && a.ip !== null ? { secure: { mac: a.mac, ip: a.ip } } : {};
 }
 
 /** A namespace the user made may have an interface of that name already, most often eth0. */
@@ -110,8 +89,8 @@ async function checkIfnameFree(netns: string, ifname: string): Promise<void> {
 }
 
 /** A default route via the gateway, as Docker gives a container; a namespace that has one keeps it. */
-async function addDefaultRoute(ctx: DaemonContext, netns: string, ifname: string): Promise<void> {
-  const gateway = numberToIp(ctx.gateway);
+async function addDefaultRoute(ctx: DaemonContext, netns: string, ifname: string, via: number): Promise<void> {
+  const gateway = numberToIp(via);
   try {
     await ipIn(netns, 'route', 'add', 'default', 'via', gateway, 'dev', ifname);
   } catch (e) {
@@ -166,7 +145,7 @@ export async function adopt(ctx: DaemonContext, a: AttachmentState): Promise<voi
     });
     ctx.sw.setPortMtu(port.id, a.mtu);
     ctx.attachments.set(a.netns, { ...a, portId: port.id });
-    ctx.log(`adopted ${a.netns}: ${a.ifname} ${a.ip}/${a.prefix} ${a.mac} on port ${port.id}`);
+    ctx.log(`adopted ${a.netns}: ${a.ifname} ${a.ip === null ? 'unaddressed' : `${a.ip}/${a.prefix}`} ${a.mac} on port ${port.id}`);
   } catch (e) {
     if (port) await ctx.sw.removePort(port.id).catch(() => undefined);
     await removeAttachmentTap(a).catch(() => undefined);

@@ -1,7 +1,7 @@
 // What the request handlers may see and change of a running daemon. The Daemon implements it; the
 // handlers import only this type, so they never load daemon.ts and no import cycle can form.
 import type { PublishArgs, UplinkArgs } from '../protocol.js';
-import type { AttachmentState, PacketPortState } from '../state.js';
+import type { AttachmentState, PacketPortState, PatchState } from '../state.js';
 import type { Subnet } from '../subnet.js';
 import type { Switch } from '../../switch/switch.js';
 
@@ -12,9 +12,10 @@ export interface DaemonStream {
 
 export interface DaemonContext {
   readonly name: string;
-  readonly subnet: Subnet;
-  /** The switch's own address, as a number. */
-  readonly gateway: number;
+  /** Null: an L2-only switch. */
+  readonly subnet: Subnet | null;
+  /** The switch's own address, as a number; null: it has none (up --no-gateway). */
+  readonly gateway: number | null;
   readonly sw: Switch;
   /** Where --metrics serves, or null. */
   readonly metricsUrl: string | null;
@@ -23,6 +24,8 @@ export interface DaemonContext {
   readonly attachments: Map<string, AttachmentState>;
   /** Host interfaces added as AF_PACKET ports, by name. */
   readonly interfaces: Map<string, PacketPortState>;
+  /** Patches to other switches by name; an up one's end is in `interfaces`. */
+  readonly patches: Map<string, PatchState>;
   /** The uplink as it was asked for; null without one. */
   uplink: UplinkArgs | null;
   /** Published host ports by "HOSTPORT/protocol". */

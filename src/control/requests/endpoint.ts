@@ -20,6 +20,7 @@ export async function addEndpoint(ctx: DaemonContext, args: EndpointArgs): Promi
   const endpoint = checkNetns(args.endpoint);
   if (ctx.attachments.has(endpoint)) throw new InputError(`endpoint ${endpoint} is already a port of ${ctx.name}`);
   const { ip: address, prefix } = parseCidr(args.ip);
+  if (ctx.subnet === null) throw new InputError(`switch ${ctx.name} is L2-only (no subnet): a container network needs a switch with a subnet`);
   const problem = hostAddressProblem(ctx.subnet, ctx.gateway, address, prefix, args.ip);
   if (problem !== undefined) throw new InputError(problem);
   const mac = formatMac(parseMac(args.mac));

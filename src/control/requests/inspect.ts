@@ -8,6 +8,7 @@ import type { InfoView, InspectView, SwitchOptionsView, UplinkView } from '../pr
 import { parseCidr } from '../subnet.js';
 import type { DaemonContext } from './context.js';
 import { natView } from './nat.js';
+import { patchShow } from './patch.js';
 import { portViews } from './ports.js';
 import { webUrl } from './web.js';
 
@@ -34,6 +35,7 @@ export async function inspectView(ctx: DaemonContext, info: InfoView): Promise<I
       ...(w.lastFailure !== undefined && { lastFailure: w.lastFailure }),
     })),
     served: { metrics: ctx.metricsUrl, web: webUrl(ctx) },
+    patches: patchShow(ctx),
   };
 }
 

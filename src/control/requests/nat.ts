@@ -18,6 +18,7 @@ export async function addUplink(ctx: DaemonContext, args: UplinkArgs): Promise<U
   if (args.mtu !== undefined && args.tap === undefined) throw new InputError(`--mtu is for a TAP uplink: ${name} keeps its own MTU (ip link set dev ${name} mtu ${args.mtu})`);
   const { ip: ipn, prefix } = parseCidr(args.ip);
   const via = ipToNumber(args.via);
+  if (ctx.gateway === null || ctx.subnet === null) throw new InputError(`switch ${ctx.name} has no gateway (up --no-gateway), and NAT through an uplink needs one: give the uplink to a switch with a gateway`);
   if (contains(ctx.subnet, ipn)) throw new InputError(`uplink address ${args.ip} is inside the switch's own subnet ${formatSubnet(ctx.subnet)}: the uplink faces another network`);
   if (args.netns !== undefined && !namespaceExists(args.netns)) throw new InputError(`no namespace ${args.netns}: create it with ip netns add ${args.netns}, or leave out --netns`);
   if (args.ifname !== undefined) {
@@ -82,6 +83,7 @@ export function publish(ctx: DaemonContext, args: PublishArgs): Results['publish
     if (ctx.published.has(key)) throw new InputError(`${key} is already published to ${ctx.published.get(key)!.netns}: unpublish it first`);
   }
   try {
+    if (a.ip === null) throw new InputError(`namespace ${args.netns} has no address on ${ctx.name} (attached with --ip none): publish to an addressed one`);
     ctx.sw.publish({ protocol: args.protocol, hostPort: args.hostPort, ip: a.ip, port: args.port, mac: a.mac, count });
   } catch (e) {
     throw new InputError((e as Error).message);
@@ -89,7 +91,7 @@ export function publish(ctx: DaemonContext, args: PublishArgs): Results['publish
   for (let k = 0; k < count; k++) ctx.published.set(publishKey(args.hostPort + k, args.protocol), { hostPort: args.hostPort + k, netns: args.netns, port: args.port + k, protocol: args.protocol });
   ctx.save();
   ctx.log(`published ${formatPorts(args.hostPort, count)}/${args.protocol} to ${args.netns} ${a.ip}:${formatPorts(args.port, count)}`);
-  return { ...args, ip: a.ip, uplinkIp: ctx.sw.uplinkInfo()?.ip ?? null };
+  return { ...args, ip: a.ip ?? '?', uplinkIp: ctx.sw.uplinkInfo()?.ip ?? null };
 }
 
 export function unpublish(ctx: DaemonContext, hostPort: number, protocol: 'tcp' | 'udp'): Results['unpublish'] {
@@ -104,7 +106,7 @@ export function unpublish(ctx: DaemonContext, hostPort: number, protocol: 'tcp' 
 export function natView(ctx: DaemonContext): NatView {
   const uplink = ctx.sw.uplinkInfo();
   return {
-    masquerade: uplink && { subnet: formatSubnet(ctx.subnet), uplink: uplink.name, ip: uplink.ip },
+    masquerade: uplink && ctx.subnet && { subnet: formatSubnet(ctx.subnet), uplink: uplink.name, ip: uplink.ip },
     published: [...ctx.published.values()].map((p) => ({ ...p, ip: ctx.attachments.get(p.netns)?.ip ?? '?', uplinkIp: uplink?.ip ?? null })),
   };
 }

@@ -13,6 +13,7 @@ import type { AttachmentState } from '../state.js';
 import { InputError } from '../subnet.js';
 import type { DaemonContext } from './context.js';
 import { checkIfname } from './names.js';
+import { patchOfPort, patchPortId } from './patch-ports.js';
 
 /** Joins interface `args.ifname`; a restart gives back the VLANs the port had as `restored`. */
 export async function addInterface(ctx: DaemonContext, args: PortAddArgs, restored?: PortVlans): Promise<PortView> {
@@ -42,6 +43,8 @@ function checkEthernet(ifname: string, link: LinkFacts): void {
 export async function removeInterface(ctx: DaemonContext, ifname: string): Promise<Results['port-del']> {
   const p = ctx.interfaces.get(ifname);
   if (!p) throw new InputError(`${ifname} is not a port of ${ctx.name}: see tapswitch ports`);
+  const patch = patchOfPort(ctx, p.portId);
+  if (patch) throw new InputError(`${ifname} is the end of patch ${patch.name} to ${patch.peer}: remove it with tapswitch patch del ${ctx.name} ${patch.peer}`);
   const flushed = ctx.sw.fdb.portEntries(p.portId);
   await ctx.sw.removePort(p.portId);
   ctx.interfaces.delete(ifname);
@@ -60,6 +63,7 @@ const UNREAD: LinkView = { mtu: null, mac: null };
 export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | undefined, state: string, link: LinkView = UNREAD): PortView {
   const uplink = ctx.sw.uplinkInfo();
   const isUplink = uplink?.port === port.id && ctx.uplink !== null;
+  const patch = patchOfPort(ctx, port.id);
   return {
     id: port.id,
     name: port.name,
@@ -69,7 +73,7 @@ export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | 
     ifname: a?.ifname ?? port.name,
     // The uplink speaks with its own MAC, not its interface's.
     mac: a?.mac ?? (isUplink ? uplink.mac : link.mac),
-    ip: a ? `${a.ip}/${a.prefix}` : isUplink ? ctx.uplink!.ip : null,
+    ip: a ? (a.ip === null ? null : `${a.ip}/${a.prefix}`) : isUplink ? ctx.uplink!.ip : null,
     // The uplink's is the one routed packets are kept to, learned when it was added.
     mtu: a?.mtu ?? (isUplink ? uplink.mtu : link.mtu),
     state,
@@ -81,6 +85,7 @@ export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | 
     maxLearned: port.maxLearned,
     secure: port.secure !== null,
     impair: impairWords(ctx.sw, port.id),
+    ...(patch && { patchTo: patch.peer }),
   };
 }
 
@@ -146,6 +151,7 @@ export function resolvePort(ctx: DaemonContext, ref: string): PortInfo {
     (a && ports.find((p) => p.id === a.portId)) ??
     ports.find((p) => p.name === ref) ??
     ports.find((p) => p.id === ctx.interfaces.get(ref)?.portId) ??
+    ports.find((p) => p.id === patchPortId(ctx, ref)) ??
     ports.find((p) => p.id === uplink);
   if (!found) throw new InputError(`no port ${ref} on ${ctx.name}: name a namespace, an interface or a port number from tapswitch ports`);
   return found;
@@ -158,6 +164,8 @@ export function resolvePort(ctx: DaemonContext, ref: string): PortInfo {
 export function portLabel(ctx: DaemonContext, id: number): string {
   if (id === GATEWAY_PORT) return 'gateway';
   for (const a of ctx.attachments.values()) if (a.portId === id) return a.netns;
+  const patch = patchOfPort(ctx, id);
+  if (patch) return patch.name;
   for (const p of ctx.interfaces.values()) if (p.portId === id) return p.ifname;
   if (ctx.uplink !== null && ctx.sw.uplinkInfo()?.port === id) return 'uplink';
   return ctx.sw.portName(id);

@@ -73,18 +73,18 @@ function resolveSpec(ctx: DaemonContext, spec: FrameSpec, portId: number): Resol
   const attachment = [...ctx.attachments.values()].find((a) => a.portId === portId);
   const uplink = ctx.sw.uplinkInfo();
   const fromUplink = uplink !== null && uplink.port === portId;
-  const gatewayMac = macForIp(ctx.gateway);
+  const gatewayMac = ctx.gateway === null ? undefined : macForIp(ctx.gateway);
   const macOfIp = (ip: string | undefined): string | undefined => {
     if (ip === undefined || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return undefined;
     const n = ipToNumber(ip);
     if (n === ctx.gateway) return gatewayMac;
-    if (!contains(ctx.subnet, n)) return gatewayMac;
+    if (ctx.subnet === null || !contains(ctx.subnet, n)) return gatewayMac;
     return [...ctx.attachments.values()].find((a) => a.ip === ip)?.mac;
   };
   const ethSrc = spec.ethSrc ?? attachment?.mac ?? (fromUplink ? (uplink.viaMac ?? undefined) : undefined);
   if (ethSrc === undefined) throw new InputError(`the packet spec needs eth_src=MAC: ${spec.in} is not an attached namespace whose MAC the switch knows`);
   if (spec.kind === 'arp') {
-    const arpSpa = spec.arpSpa ?? attachment?.ip;
+    const arpSpa = spec.arpSpa ?? attachment?.ip ?? undefined;
     if (arpSpa === undefined || spec.arpTpa === undefined) throw new InputError('an ARP packet spec needs arp_tpa=IP (and arp_spa=IP when the port is not an attached namespace)');
     return { ...spec, ethSrc, ethDst: spec.ethDst ?? (spec.arpOp === ARP_REQUEST ? BROADCAST : (macOfIp(spec.arpTpa) ?? BROADCAST)), arpSpa, arpTpa: spec.arpTpa };
   }
@@ -92,7 +92,7 @@ function resolveSpec(ctx: DaemonContext, spec: FrameSpec, portId: number): Resol
     if (spec.ethDst === undefined) throw new InputError('the packet spec needs eth_dst=MAC for a frame of another EtherType');
     return { ...spec, ethSrc, ethDst: spec.ethDst };
   }
-  const ipSrc = spec.ipSrc ?? (fromUplink ? undefined : attachment?.ip);
+  const ipSrc = spec.ipSrc ?? (fromUplink ? undefined : (attachment?.ip ?? undefined));
   if (ipSrc === undefined) throw new InputError(`the packet spec needs ip_src=IP: ${spec.in} is not an attached namespace whose address the switch knows`);
   if (spec.ipDst === undefined) throw new InputError('the packet spec needs ip_dst=IP, where the frame is going');
   const ethDst = spec.ethDst ?? (fromUplink ? uplink.mac : macOfIp(spec.ipDst));
