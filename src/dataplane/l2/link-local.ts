@@ -12,7 +12,8 @@
 // any multicast is, so that labs can run STP, LACP, LLDP or 802.1X between their nodes.
 //
 // The mask is one word of the port table (core/port-table.ts): the main thread writes it once,
-// and a worker loads it only for a frame whose destination is one of these addresses.
+// and a worker loads it only for a frame whose destination is one of these addresses. With the
+// switch's own STP on (tapswitch up --stp), BPDUs go to it whatever the mask (l2/bpdu-queue.ts).
 import { ETH_DST } from '../../packet/ethernet.js';
 import { macLoAt } from '../../packet/mac.js';
 import { LINK_LOCAL_WORD } from '../core/port-table.js';
@@ -42,6 +43,11 @@ const PROTOCOLS: Record<number, string> = { 0x00: 'STP', 0x01: 'MAC control (pau
  */
 export function linkLocalHeld(ports: Int32Array, dstHi: number, dstLo: number): boolean {
   return dstHi === LINK_LOCAL_HI && (dstLo & LINK_LOCAL_LO_MASK) === 0 && (ports[LINK_LOCAL_WORD]! & (1 << dstLo)) === 0;
+}
+
+/** Whether the frame to dstHi:dstLo is a BPDU: to 01:80:C2:00:00:00, the bridge group address. */
+export function isBpdu(dstHi: number, dstLo: number): boolean {
+  return dstHi === LINK_LOCAL_HI && dstLo === 0;
 }
 
 /** For trace: what l2 decided for frame i, when it is sent to a link-local address and got that far. */
