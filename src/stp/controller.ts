@@ -15,8 +15,10 @@ const TICK_MS = 100;
 export interface StpPorts {
   /** Puts spanning tree's bits in the port's word. */
   setStp(port: number, bits: number): void;
-  /** Forgets learned entries: of one port, or of every port (null). */
-  flush(port: number | null): void;
+  /** Forgets the learned entries of a port. */
+  flush(port: number): void;
+  /** Ages learned entries after `seconds`, or (null) after the switch's own ageing time again. */
+  shortAgeing(seconds: number | null): void;
   /** Sends frames out of their ports. */
   send(frames: OwnFrame[]): Promise<void>;
 }
@@ -46,6 +48,7 @@ export class StpController {
       send: (port, bpdu) => this.queue(port, bpdu),
       setState: (port, state) => ports.setStp(port, BITS[state]),
       flush: (port) => ports.flush(port),
+      shortAgeing: (seconds) => ports.shortAgeing(seconds),
     }, now);
     bpdus.enabled = true;
     this.timer = setInterval(() => this.poll(), TICK_MS);

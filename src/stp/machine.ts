@@ -11,7 +11,8 @@
 // relay one each time their root port hears one. Information not refreshed within max age
 // expires, and the port claims its link. A bridge that sees a port start or stop forwarding tells
 // the root with TCNs up its root port until acknowledged; the root then sets the topology change
-// flag for max age plus forward delay, and every bridge that sees it flushes its learned entries.
+// flag for max age plus forward delay, and every bridge that sees it ages its learned entries out
+// after a forward delay meanwhile (8.3.5), so that stations that moved are learned again.
 //
 // Times are milliseconds; timers are deadlines that tick() fires once the clock passes them.
 import type { Bpdu, ConfigBpdu } from './bpdu.js';
@@ -25,12 +26,14 @@ export interface StpTimes {
   forwardDelay: number;
 }
 
-/** What the machine does to the world: send BPDUs, set port states, flush learned entries. */
+/** What the machine does to the world: send BPDUs, set port states, age learned entries. */
 export interface StpIo {
   send(port: number, bpdu: Bpdu): void;
   setState(port: number, state: PortState): void;
-  /** Forget the learned entries of `port`, or of every port (null) on a topology change. */
-  flush(port: number | null): void;
+  /** Forget the learned entries of a port that stopped forwarding. */
+  flush(port: number): void;
+  /** While the topology changes, learned entries age out after `seconds` (the forward delay), then as before (null). */
+  shortAgeing(seconds: number | null): void;
 }
 
 /** Between two configuration BPDUs out of one port, at least this long (802.1D's hold time). */
@@ -359,9 +362,9 @@ export class SpanningTree {
     this.topologyChangeDetected = true;
   }
 
-  /** While the tree changes, learned entries may point the wrong way: they go once, as the flag rises. */
+  /** While the tree changes, learned entries may point the wrong way: they age out fast. */
   private setTopologyChange(on: boolean): void {
-    if (on && !this.topologyChange) this.io.flush(null);
+    if (on !== this.topologyChange) this.io.shortAgeing(on ? this.times.forwardDelay / 1000 : null);
     this.topologyChange = on;
   }
 

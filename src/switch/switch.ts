@@ -135,6 +135,7 @@ export class Switch {
 
   private startStp(settings: ResolvedStp, tables: SharedTables): StpController {
     this.portRegistry.newPortStp = PORT_STP_BLOCKED;
+    const ageing = this.fdb.ageingSeconds;
     const gatewayMac = tables.routing?.gateway.mac;
     // The bridge id's MAC: the gateway's, else one made up, locally administered and unicast.
     const mac = gatewayMac ? Uint8Array.from(gatewayMac) : randomBytes(6);
@@ -143,9 +144,9 @@ export class Switch {
       setStp: (port, bits) => {
         if (this.portRegistry.has(port)) this.portRegistry.setStp(port, bits);
       },
-      flush: (port) => {
-        if (port === null) this.fdb.flushDynamic();
-        else this.fdb.flushPort(port, false);
+      flush: (port) => void this.fdb.flushPort(port, false),
+      shortAgeing: (seconds) => {
+        this.fdb.ageingSeconds = seconds ?? ageing;
       },
       send: (frames) => this.pool.command(0, { type: 'sendFrames', frames }).then(() => undefined),
     });
