@@ -52,6 +52,7 @@ function optionsView(ctx: DaemonContext, gatewayVlan: number): SwitchOptionsView
     pollCpu: ctx.sw.poll.pollCpu,
     gatewayVlan,
     forwardLinkLocal: formatLinkLocal(ctx.sw.forwardLinkLocal),
+    stp: ctx.sw.stpSettings,
   };
 }
 
