@@ -58,22 +58,26 @@ export class VethLab {
 
   /** A namespace whose eth0 (address `cidr`) is a veth whose other end is a port of switch `sw`. */
   async host(sw: string, cidr: string): Promise<string> {
-    const ns = uniqueName('tsh');
-    ip('netns', 'add', ns);
-    this.namespaces.push(ns);
+    const ns = this.namespace();
+    await this.reach(sw, ns, 'eth0');
+    ip('-n', ns, 'addr', 'add', cidr, 'dev', 'eth0');
+    return ns;
+  }
+
+  /** A veth pair from a port of switch `sw` to interface `name` (up) in namespace `ns`; returns `name`. */
+  async reach(sw: string, ns: string, name = uniqueName('tsv')): Promise<string> {
     const end = uniqueName('tsv');
-    ip('link', 'add', end, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    ip('link', 'add', end, 'type', 'veth', 'peer', 'name', name, 'netns', ns);
     this.links.push(end);
     ip('link', 'set', end, 'up');
-    ip('-n', ns, 'link', 'set', 'eth0', 'up');
-    ip('-n', ns, 'addr', 'add', cidr, 'dev', 'eth0');
+    ip('-n', ns, 'link', 'set', name, 'up');
     await request(sw, { cmd: 'port-add', args: { ifname: end } });
-    return ns;
+    return name;
   }
 
   /** A namespace of its own, which cleanup() deletes. */
   namespace(): string {
-    const ns = uniqueName('tsk');
+    const ns = uniqueName('tsh');
     ip('netns', 'add', ns);
     this.namespaces.push(ns);
     return ns;
