@@ -54,9 +54,10 @@ export class StormControl {
   /** Sets port's limits (main thread), each bucket full from tick `now`. */
   set(port: number, limits: StormLimits, now: number): void {
     const rates = [limits.broadcast, limits.multicast, limits.unknown];
+    const wrong = rates.find((rate) => !Number.isInteger(rate) || rate < 0 || rate > STORM_RATE_MAX);
+    if (wrong !== undefined) throw new RangeError(`a storm control rate is a whole number of frames a second from 0 (no limit) to ${STORM_RATE_MAX}, got ${wrong}`);
     for (let c = 0; c < CLASSES; c++) {
       const rate = rates[c]!;
-      if (!Number.isInteger(rate) || rate < 0 || rate > STORM_RATE_MAX) throw new RangeError(`a storm control rate is a whole number of frames a second from 0 (no limit) to ${STORM_RATE_MAX}, got ${rate}`);
       const b = (port * CLASSES + c) * WORDS;
       Atomics.store(this.words, b + W_RATE, 0);
       Atomics.store(this.words, b + W_TOKENS, rate * TICKS_PER_SECOND);
