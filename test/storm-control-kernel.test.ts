@@ -12,41 +12,12 @@ import { spawnIn } from '../src/netns/namespace.js';
 import { cliWith } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 import { VethLab, upAll, useRunDir } from './support/stp-lab.js';
+import { MARKER_COUNTER, markerBroadcaster } from './support/marker-frames.js';
 import { waitFor } from './support/wait-for.js';
 
-const MARKER_TYPE = 0x88b5;
 const FLOOD = 3000;
 const RATE = 100;
 
-/** Counts marker frames from the first until none came for 2 s (at most 20 s), and prints the count. */
-const COUNTER = `
-import socket, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(${MARKER_TYPE}))
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-s.bind(('eth0', 0))
-s.settimeout(0.2)
-print('ready', flush=True)
-n, last, start = 0, 0, time.monotonic()
-while (n == 0 or time.monotonic() - last < 2) and time.monotonic() - start < 20:
-    try:
-        frame, addr = s.recvfrom(2048)
-    except socket.timeout:
-        continue
-    if addr[2] != socket.PACKET_OUTGOING:
-        n, last = n + 1, time.monotonic()
-print(n, flush=True)
-`;
-/** Sends the flood of broadcast marker frames out of eth0 and prints how many seconds it took. */
-const FLOODER = `
-import socket, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(('eth0', 0))
-mac = open('/sys/class/net/eth0/address').read().strip().replace(':', '')
-start = time.monotonic()
-for k in range(${FLOOD}):
-    s.send(bytes.fromhex('ffffffffffff' + mac + '${MARKER_TYPE.toString(16)}') + k.to_bytes(2, 'big') + bytes(44))
-print(time.monotonic() - start, flush=True)
-`;
 
 describeKernel('storm control between namespaces', () => {
   const run = useTempDir('tapswitch-storm-');
@@ -84,12 +55,12 @@ describeKernel('storm control between namespaces', () => {
   it('passes a broadcast flood only up to its rate, and counts the rest as storm_control', async () => {
     const port = await senderPort();
     await request(sw, { cmd: 'link-set', args: { port, settings: { storm_broadcast: RATE } } });
-    const counter = spawnIn(receiver, 'python3', ['-c', COUNTER]);
+    const counter = spawnIn(receiver, 'python3', ['-c', MARKER_COUNTER]);
     let heard = '';
     counter.stdout!.on('data', (chunk: Buffer) => (heard += chunk.toString()));
     const counted = new Promise((resolve) => counter.once('exit', resolve));
     await waitFor(() => heard.includes('ready'), { what: 'the counter in the receiving namespace to be bound' });
-    const flood = spawnSync('ip', ['netns', 'exec', sender, 'python3', '-c', FLOODER], { encoding: 'utf8', timeout: 60_000 });
+    const flood = spawnSync('ip', ['netns', 'exec', sender, 'python3', '-c', markerBroadcaster(FLOOD)], { encoding: 'utf8', timeout: 60_000 });
     expect(flood.status, flood.stderr).toBe(0);
     const seconds = Number(flood.stdout.trim());
     await counted;

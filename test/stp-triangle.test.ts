@@ -11,38 +11,12 @@ import { cliWith } from './support/cli.js';
 import { describeKernel, useTempDir } from './support/kernel.js';
 import { VethLab, settled, upAll, useRunDir, waitForTree } from './support/stp-lab.js';
 import { request } from '../src/control/client.js';
+import { MARKER_COUNTER, markerBroadcaster } from './support/marker-frames.js';
 import { waitFor } from './support/wait-for.js';
 
 /** Fast timers, so that the tree forms in seconds. */
 const FAST = ['--stp-hello-time', '1', '--stp-max-age', '4', '--stp-forward-delay', '1'];
-const MARKER_TYPE = 0x88b5;
 
-/** Counts the frames of the marker EtherType eth0 receives, from the first until none came for 2 s (at most 20 s in all), and prints the count. */
-const COUNTER = `
-import socket, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(${MARKER_TYPE}))
-s.bind(('eth0', 0))
-s.settimeout(0.2)
-print('ready', flush=True)
-n, last, start = 0, 0, time.monotonic()
-while (n == 0 or time.monotonic() - last < 2) and time.monotonic() - start < 20:
-    try:
-        frame, addr = s.recvfrom(2048)
-    except socket.timeout:
-        continue
-    if addr[2] != socket.PACKET_OUTGOING:
-        n, last = n + 1, time.monotonic()
-print(n, flush=True)
-`;
-/** Sends `count` broadcast frames of the marker EtherType out of eth0. */
-const BROADCASTER = (count: number): string => `
-import socket
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(('eth0', 0))
-mac = open('/sys/class/net/eth0/address').read().strip().replace(':', '')
-for k in range(${count}):
-    s.send(bytes.fromhex('ffffffffffff' + mac + '${MARKER_TYPE.toString(16)}') + k.to_bytes(2, 'big') + bytes(44))
-`;
 
 function pings(ns: string, address: string): boolean {
   return spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '1', '-W', '1', address]).status === 0;
@@ -97,12 +71,12 @@ describeKernel('spanning tree in a triangle of switches', () => {
 
   it('carries a broadcast to a host on another switch once, never round the loop, and drops it at the blocked port', async () => {
     await waitFor(() => pings(hostA, '192.168.213.3'), { what: 'a ping from the host on a to the host on c', timeoutMs: 15_000 });
-    const child = spawnIn(hostC, 'python3', ['-c', COUNTER]);
+    const child = spawnIn(hostC, 'python3', ['-c', MARKER_COUNTER]);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     await waitFor(() => out.includes('ready'), { what: 'the counter in the host on c to be bound' });
     const blockedBefore = stpBlocked(await request(c, { cmd: 'stats' }));
-    expect(spawnSync('ip', ['netns', 'exec', hostA, 'python3', '-c', BROADCASTER(20)]).status).toBe(0);
+    expect(spawnSync('ip', ['netns', 'exec', hostA, 'python3', '-c', markerBroadcaster(20)]).status).toBe(0);
     await new Promise((resolve) => child.once('exit', resolve));
     expect(Number(out.trim().split('\n').pop())).toBe(20);
     expect(stpBlocked(await request(c, { cmd: 'stats' })) - blockedBefore).toBeGreaterThanOrEqual(20);
