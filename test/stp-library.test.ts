@@ -49,6 +49,18 @@ describe('spanning tree in the library', () => {
     expect(sw.stpView()!.rootPathCost).toBe(100);
   });
 
+  it('tells a trace that a BPDU goes to its spanning tree, and that nothing is forwarded', async () => {
+    sw = await Switch.create({ workers: 1, stp: true });
+    const a = await sw.addMemoryPort();
+    await sw.addMemoryPort();
+    const root = bridgeId(0, Uint8Array.of(2, 0, 0, 0, 0, 1));
+    const frame = encodeBpdu({ type: 'config', topologyChange: false, topologyChangeAck: false, root, rootPathCost: 0, bridge: root, port: 0x8001, messageAge: 0, maxAge: 20000, helloTime: 2000, forwardDelay: 15000 }, Uint8Array.of(2, 0, 0, 0, 1, 1));
+    const block = await sw.traceFrame({ ingress: a.id, frame });
+    expect(block.stages.find((s) => s.stage === 'l2')?.decisions.map((d) => d.text)).toContain("01:80:c2:00:00:00 is a BPDU: the switch's spanning tree takes it (up --stp)");
+    expect(block.fate.sent).toEqual([]);
+    expect(block.fate.text).toContain('taken by the switch');
+  });
+
   it('sets storm control on a port and shows it in the port', async () => {
     sw = await Switch.create({ workers: 1 });
     const a = await sw.addMemoryPort({ storm: { broadcast: 10 } });

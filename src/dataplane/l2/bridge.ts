@@ -190,6 +190,8 @@ export class Bridge implements Stage {
       if (next === NEXT_L3) trace.event(id, EV_LOOKUP, STAGE_L2, LOOKUP_ROUTED, ingress);
       return;
     }
+    // A BPDU STP took was not learned from: the switch's own protocol has it.
+    if (next === NEXT_DONE) return traceLinkLocal(batch, i, trace);
     // A source the stage refused was not learned either; the drop says why.
     if (next === NEXT_DROP && batch.reason[i] !== DROP_SAME_PORT && batch.reason[i] !== DROP_ISOLATED && batch.reason[i] !== DROP_LINK_LOCAL) return;
     const was = this.sourceWas[i]!;

@@ -17,10 +17,10 @@
 import { ETH_DST } from '../../packet/ethernet.js';
 import { macLoAt } from '../../packet/mac.js';
 import { LINK_LOCAL_WORD } from '../core/port-table.js';
-import { NEXT_DROP, NEXT_FLOOD_MULTICAST, type Batch } from '../core/batch.js';
+import { NEXT_DONE, NEXT_DROP, NEXT_FLOOD_MULTICAST, type Batch } from '../core/batch.js';
 import { DROP_LINK_LOCAL } from '../core/drop-reasons.js';
 import { STAGE_L2 } from '../core/stage.js';
-import { EV_LINK_LOCAL, LINK_LOCAL_DROPPED, LINK_LOCAL_FORWARDED } from '../trace/events.js';
+import { EV_LINK_LOCAL, LINK_LOCAL_DROPPED, LINK_LOCAL_FORWARDED, LINK_LOCAL_TAKEN } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
 
 /** The first four bytes of every link-local address, as a word. */
@@ -59,6 +59,7 @@ export function traceLinkLocal(batch: Batch, i: number, trace: TraceWriter): voi
   let decision: number;
   if (next === NEXT_DROP && batch.reason[i] === DROP_LINK_LOCAL) decision = LINK_LOCAL_DROPPED;
   else if (next === NEXT_FLOOD_MULTICAST) decision = LINK_LOCAL_FORWARDED;
+  else if (next === NEXT_DONE) decision = LINK_LOCAL_TAKEN;
   else return;
   trace.event(batch.traceId[i]!, EV_LINK_LOCAL, STAGE_L2, decision, dstLo);
 }
