@@ -52,6 +52,12 @@ describeKernel('storm control between namespaces', () => {
     expect(view!.settings).toMatchObject({ storm_broadcast: RATE, storm_multicast: 0, storm_unknown: 500 });
   });
 
+  it('answers stp show, on a switch started without --stp, with how to start one', () => {
+    const r = cli.run('stp', 'show', '--switch', sw);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`switch ${sw} runs no spanning tree: start it with tapswitch up --stp`);
+  });
+
   it('passes a broadcast flood only up to its rate, and counts the rest as storm_control', async () => {
     const port = await senderPort();
     await request(sw, { cmd: 'link-set', args: { port, settings: { storm_broadcast: RATE } } });

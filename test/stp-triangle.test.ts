@@ -67,6 +67,7 @@ describeKernel('spanning tree in a triangle of switches', () => {
     const ports = await request(c, { cmd: 'ports' });
     expect(ports.find((p) => p.label === blocked.label)?.stp?.state).toBe('blocking');
     expect(cli.ok('ports', '--switch', c)).toContain('stp=blocking');
+    expect(cli.ok('stp', 'show', '--switch', c)).toMatch(new RegExp(`root ${va!.bridgeId.replace('.', '\\.')}, root path cost 100[\\s\\S]*alternate\\s+blocking`));
   });
 
   it('carries a broadcast to a host on another switch once, never round the loop, and drops it at the blocked port', async () => {
