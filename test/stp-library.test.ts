@@ -33,6 +33,9 @@ describe('spanning tree in the library', () => {
     await waitFor(() => sw!.stats().ports.find((p) => p.id === a.id)!.drops.stp_blocked === 1, { what: 'the broadcast dropped as stp_blocked' });
     await waitFor(() => configs(a).some((c) => c.root === own && c.bridge === own), { what: 'a BPDU naming this switch root out of port a' });
     await waitFor(() => sw!.stpView()!.ports.every((p) => p.state === 'forwarding'), { what: 'both ports to forward' });
+    // Ports that started forwarding are a topology change: entries age after a forward delay, for max age and a forward delay.
+    expect(sw.stpView()!.topologyChange).toBe(true);
+    expect([sw.fdb.ageingSeconds, sw.ageingSeconds]).toEqual([2, 300]);
     b.receive();
     a.send(BROADCAST);
     await waitFor(() => b.receive().some((f) => f[12] === 0x88 && f[13] === 0xb5), { what: 'the broadcast out of port b' });

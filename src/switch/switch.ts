@@ -90,6 +90,8 @@ export class Switch {
   readonly poll: PollSettings;
   /** The mask of link-local addresses forwarded: bit n for 01:80:C2:00:00:0n. */
   readonly forwardLinkLocal: number;
+  /** The FDB's ageing time as configured; the FDB's own is shorter while spanning tree flags a topology change. */
+  readonly ageingSeconds: number;
   private readonly counters: Counters;
   private readonly portRegistry: PortRegistry;
   private readonly ageing: NodeJS.Timeout;
@@ -113,6 +115,7 @@ export class Switch {
     this.workers = options.workers;
     this.poll = pollSettings(options);
     this.forwardLinkLocal = Atomics.load(tables.portTable, LINK_LOCAL_WORD);
+    this.ageingSeconds = tables.fdb.ageingSeconds;
     this.faultInjection = options.faultInjection;
     this.fdb = tables.fdb;
     this.counters = tables.counters;
@@ -135,7 +138,6 @@ export class Switch {
 
   private startStp(settings: ResolvedStp, tables: SharedTables): StpController {
     this.portRegistry.newPortStp = PORT_STP_BLOCKED;
-    const ageing = this.fdb.ageingSeconds;
     const gatewayMac = tables.routing?.gateway.mac;
     // The bridge id's MAC: the gateway's, else one made up, locally administered and unicast.
     const mac = gatewayMac ? Uint8Array.from(gatewayMac) : randomBytes(6);
@@ -146,7 +148,7 @@ export class Switch {
       },
       flush: (port) => void this.fdb.flushPort(port, false),
       shortAgeing: (seconds) => {
-        this.fdb.ageingSeconds = seconds ?? ageing;
+        this.fdb.ageingSeconds = seconds ?? this.ageingSeconds;
       },
       send: (frames) => this.pool.command(0, { type: 'sendFrames', frames }).then(() => undefined),
     });

@@ -42,7 +42,7 @@ function optionsView(ctx: DaemonContext, gatewayVlan: number): SwitchOptionsView
   return {
     workers: ctx.sw.workers,
     fdbSize: ctx.sw.fdb.size,
-    ageingSeconds: ctx.sw.fdb.ageingSeconds,
+    ageingSeconds: ctx.sw.ageingSeconds,
     conntrackMax: ct?.max ?? null,
     conntrackMaxPerHost: ct?.counters().maxPerHost ?? null,
     conntrackTimeouts: ct?.timeouts() ?? null,
