@@ -21,3 +21,5 @@ export { formatTraceBlock } from './switch/trace/text.js';
 export { parseFrameSpec, buildFrame, type FrameSpec, type ResolvedFrameSpec } from './packet/frame-spec.js';
 export { describeFrame } from './packet/summary.js';
 export { attachTapPort, type AttachedPort } from './netns/switch-ports.js';
+export type { StormLimits, StpOptions, StpView, StpPortView, PortRole, PortState } from './switch/switch.js';
+export { bridgeId, formatBridgeId, decodeBpdu, encodeBpdu, type Bpdu, type ConfigBpdu } from './stp/bpdu.js';

@@ -1,5 +1,6 @@
 // The per-port bridge settings table: the words `link set` takes, what a request may carry, and
 // the links of a topology file.
+import { NO_STORM_LIMITS } from '../src/dataplane/l2/storm-control.js';
 import { describe, expect, it } from 'vitest';
 
 import { changedLinkSettings, formatLinkSettings, parseLinkWords, readLinkSettings } from '../src/control/link-settings.js';
@@ -28,13 +29,13 @@ describe('link set words', () => {
 describe("a port's flags as settings", () => {
   it('reads isolated and hairpin from the port flags, beside the flood and learning flags', () => {
     const flags = bitsToFlags(flagsToBits({ isolated: true, hairpin: true, mcastFlood: false }));
-    expect(readLinkSettings({ flags, maxLearned: 0 })).toEqual({ learning: true, flood: true, mcast_flood: false, bcast_flood: true, isolated: true, hairpin: true, locked: false, max_learned: 0 });
+    expect(readLinkSettings({ flags, maxLearned: 0, storm: NO_STORM_LIMITS })).toEqual({ learning: true, flood: true, mcast_flood: false, bcast_flood: true, isolated: true, hairpin: true, locked: false, max_learned: 0, storm_broadcast: 0, storm_multicast: 0, storm_unknown: 0 });
   });
 
   it('keeps only the settings that differ from their defaults, for the state file and ports', () => {
     const flags = bitsToFlags(flagsToBits({ isolated: true, learning: false }));
-    expect(changedLinkSettings({ flags, maxLearned: 0 })).toEqual({ learning: false, isolated: true });
-    expect(formatLinkSettings(changedLinkSettings({ flags, maxLearned: 0 }), '=', ',')).toBe('learning=off,isolated=on');
+    expect(changedLinkSettings({ flags, maxLearned: 0, storm: NO_STORM_LIMITS })).toEqual({ learning: false, isolated: true });
+    expect(formatLinkSettings(changedLinkSettings({ flags, maxLearned: 0, storm: NO_STORM_LIMITS }), '=', ',')).toBe('learning=off,isolated=on');
   });
 });
 

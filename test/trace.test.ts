@@ -5,7 +5,7 @@ import { DROP_REASON_INFO, type DropReason } from '../src/dataplane/core/drop-re
 import { DIRECTION_IN, DIRECTION_OUT } from '../src/dataplane/impair/impair-table.js';
 import { FDB_DEFAULT_SIZE } from '../src/dataplane/l2/fdb.js';
 import { ICMP_ERROR_BURST } from '../src/dataplane/l3/icmp-errors.js';
-import { PORT_DEFAULT_FLAGS, PORT_FLOOD, PORT_ISOLATED, PORT_LEARNING, PORT_LOCKED, PORT_PRESENT } from '../src/dataplane/core/port-table.js';
+import { PORT_DEFAULT_FLAGS, PORT_FLOOD, PORT_ISOLATED, PORT_LEARNING, PORT_LOCKED, PORT_PRESENT, PORT_STP_BLOCKED } from '../src/dataplane/core/port-table.js';
 import { createFound } from '../src/dataplane/l3/conntrack.js';
 import { HOLD_PER_SOURCE } from '../src/dataplane/l3/frag-queue.js';
 import { FragmentTable } from '../src/dataplane/l3/fragments.js';
@@ -407,6 +407,21 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     rig.fdb.addStatic(hostMac(2), 2);
     rig.send(1, udp(1, hostMac(2), hostIp(2)));
     return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
+  },
+  storm_control: (rig) => {
+    // One broadcast a second: the bucket holds one, which the first takes.
+    rig.storm.set(1, { broadcast: 1, multicast: 0, unknown: 0 }, rig.fdb.now());
+    rig.send(1, udp(1, 'ff:ff:ff:ff:ff:ff', hostIp(2)));
+    return { port: 1, frame: udp(1, 'ff:ff:ff:ff:ff:ff', hostIp(2)) };
+  },
+  stp_blocked: (rig) => {
+    rig.table[1]! |= PORT_STP_BLOCKED;
+    return { port: 1, frame: udp(1, hostMac(2), hostIp(2)) };
+  },
+  bpdu_queue_full: (rig) => {
+    rig.bpdus.enabled = true;
+    for (let k = 0; k < 64; k++) rig.send(1, udp(1, '01:80:c2:00:00:00', hostIp(2)));
+    return { port: 1, frame: udp(1, '01:80:c2:00:00:00', hostIp(2)) };
   },
 };
 

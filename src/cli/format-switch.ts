@@ -50,6 +50,7 @@ function portBlock(p: PortView, uplinkPort: number | undefined): string[] {
     `${INDENT}${INDENT}queues ${p.queues} (workers ${p.workers}), offloads ${p.offloads.join(',') || 'off'}`,
     `${INDENT}${INDENT}vlans ${summarizeVlans(p.vlans)}`,
     `${INDENT}${INDENT}link ${formatLinkSettings(readLinkSettings(p))}, secure ${p.secure ? 'on' : 'off'}`,
+    ...(p.stp === null ? [] : [`${INDENT}${INDENT}stp ${p.stp.role} ${p.stp.state}`]),
     ...(['in', 'out'] as const).flatMap((d) => (p.impair[d] === null ? [] : [`${INDENT}${INDENT}impair ${d} ${p.impair[d]}`])),
   ];
 }
@@ -64,7 +65,7 @@ export function formatInspect(v: InspectView): string {
     v.gateway.ip === null
       ? `${INDENT}${describeAddressing({ subnet: v.subnet, gateway: null })}`
       : `${INDENT}subnet ${v.subnet}, gateway ${v.gateway.ip}${v.gateway.mac ? ` ${v.gateway.mac}` : ''} ${o.gatewayVlan === VLAN_UNTAGGED ? 'untagged' : `in VLAN ${o.gatewayVlan}`}`,
-    `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}, ${poll}${conntrack.map((c) => `, ${c}`).join('')}, forward-link-local ${o.forwardLinkLocal}`,
+    `${INDENT}options: workers ${o.workers}, fdb-size ${o.fdbSize}, ageing ${o.ageingSeconds === 0 ? 'off' : `${o.ageingSeconds}s`}, ${poll}${conntrack.map((c) => `, ${c}`).join('')}, forward-link-local ${o.forwardLinkLocal}${o.stp === null ? '' : `, stp priority ${o.stp.priority} hello ${o.stp.helloTime}s max-age ${o.stp.maxAge}s forward-delay ${o.stp.forwardDelay}s`}`,
   ];
   const { metrics, web } = v.served;
   if (metrics !== null || web !== null) lines.push(`${INDENT}served: ${[metrics !== null ? `metrics ${metrics}` : null, web !== null ? `web view ${web} (tapswitch ui prints the link with its token)` : null].filter((x) => x !== null).join(', ')}`);

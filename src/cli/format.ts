@@ -25,7 +25,12 @@ export function formatPorts(ports: PortView[]): string {
 
 /** The bridge settings a port has changed from their defaults, as `isolated=on,learning=off`, then `secure` when it is (attach --secure), then the directions it impairs (`impair=out`); or `-`. */
 function linkColumn(p: PortView): string {
-  return [formatLinkSettings(changedLinkSettings(p), '=', ','), ...(p.secure ? ['secure'] : []), ...impairedColumn(p)].filter((part) => part !== '').join(',') || '-';
+  return [formatLinkSettings(changedLinkSettings(p), '=', ','), ...(p.secure ? ['secure'] : []), ...impairedColumn(p), ...stpColumn(p)].filter((part) => part !== '').join(',') || '-';
+}
+
+/** `stp=blocking` (or listening, learning) for a port spanning tree keeps from forwarding; stp show has the rest. */
+function stpColumn(p: PortView): string[] {
+  return p.stp !== null && p.stp.state !== 'forwarding' ? [`stp=${p.stp.state}`] : [];
 }
 
 /** `impair=in`, `impair=out` or `impair=both`; link show has its words. */

@@ -21,6 +21,7 @@ import * as nat from './commands/nat.js';
 import * as patch from './commands/patch.js';
 import * as port from './commands/port.js';
 import * as stats from './commands/stats.js';
+import * as stp from './commands/stp.js';
 import * as trace from './commands/trace.js';
 import * as ui from './commands/ui.js';
 import * as up from './commands/up.js';
@@ -40,7 +41,7 @@ export function buildProgram(): Command {
     .addOption(timeoutOption())
     .hook('preAction', (program) => setAnswerTimeout((program.opts() as { timeout: number }).timeout))
     .exitOverride();
-  for (const group of [up, ls, inspect, attach, port, vlan, link, patch, fdb, stats, nat, capture, trace, ui, bench, cleanup, demo, dockerPlugin]) group.register(program);
+  for (const group of [up, ls, inspect, attach, port, vlan, link, patch, stp, fdb, stats, nat, capture, trace, ui, bench, cleanup, demo, dockerPlugin]) group.register(program);
   return program;
 }
 

@@ -39,6 +39,8 @@ import { closeWeb, restoreWeb, serveWeb, startWeb, webState } from './requests/w
 import { announcePatchesDown, deletePatchPairs, patchAdd, patchDel, patchJoin, patchRelease, patchShow } from './requests/patch.js';
 import { segmentView } from './requests/segment.js';
 import { restore } from './restore.js';
+import { stpShow } from './requests/stp.js';
+import type { StpOptions } from '../stp/options.js';
 import { readState, writeState, type AttachmentState, type PacketPortState, type PatchState, type StartOptions, type SwitchState } from './state.js';
 import { removeAttachmentTap } from './taps.js';
 import { InputError, formatSubnet, ipToNumber, numberToIp, parseSubnet, type Subnet } from './subnet.js';
@@ -68,6 +70,8 @@ export interface DaemonOptions {
   gatewayVlan?: number;
   /** The mask of link-local addresses to forward (default 0: none, as the Linux bridge). */
   forwardLinkLocal?: number;
+  /** Run spanning tree with these settings (an empty object: the defaults); absent: none. */
+  stp?: StpOptions;
   /** Where to serve Prometheus metrics, HOST:PORT (none: not served). */
   metrics?: string;
   /** Where the web view listens (HOST:PORT, or a port on 127.0.0.1); absent: no web view until `tapswitch ui`. */
@@ -186,6 +190,7 @@ export class Daemon implements DaemonContext {
       ...(options.pollCpu !== undefined && { pollCpu: options.pollCpu }),
       ...(options.gatewayVlan !== undefined && { gatewayVlan: options.gatewayVlan }),
       ...(options.forwardLinkLocal !== undefined && { forwardLinkLocal: options.forwardLinkLocal }),
+      ...(options.stp !== undefined && { stp: options.stp }),
       conntrack: {
         ...(options.conntrackMax !== undefined && { max: options.conntrackMax }),
         ...(options.conntrackMaxPerHost !== undefined && { maxPerHost: options.conntrackMaxPerHost }),
@@ -352,6 +357,7 @@ export class Daemon implements DaemonContext {
     inspect: () => inspectView(this, this.info()),
     'capture-list': () => captureList(this),
     web: (args) => serveWeb(this, args.listen),
+    'stp-show': () => stpShow(this),
     down: () => ({ stopping: true }),
     segment: () => segmentView(this),
     'patch-add': (args) => patchAdd(this, args),

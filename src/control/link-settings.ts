@@ -5,6 +5,7 @@
 import type { PortFlags } from '../dataplane/core/port-table.js';
 import type { PortInfo } from '../switch/ports.js';
 import type { Switch } from '../switch/switch.js';
+import { STORM_RATE_MAX, type StormLimits } from '../dataplane/l2/storm-control.js';
 import { MAX_LEARNED } from './limits.js';
 import { InputError } from './subnet.js';
 import type { Shape } from './validate.js';
@@ -20,12 +21,16 @@ export interface LinkSettings {
   locked: boolean;
   /** The most MACs the port may learn; 0: no limit. */
   max_learned: number;
+  /** Storm control: the most frames a second of each kind of flood the port may send in; 0: no limit. */
+  storm_broadcast: number;
+  storm_multicast: number;
+  storm_unknown: number;
 }
 
 export type LinkSettingName = keyof LinkSettings;
 
 /** What a setting is read from: a port of the library (PortInfo) or of the daemon's views (PortView). */
-export type LinkHolder = Pick<PortInfo, 'flags' | 'maxLearned'>;
+export type LinkHolder = Pick<PortInfo, 'flags' | 'maxLearned' | 'storm'>;
 
 export interface LinkSetting<N extends LinkSettingName = LinkSettingName> {
   readonly name: N;
@@ -72,6 +77,22 @@ const maxLearned: LinkSetting<'max_learned'> = {
   apply: (sw, id, value) => void sw.setPortMaxLearned(id, value),
 };
 
+/** A storm control rate for floods of one kind, in frames a second: 0 for none. */
+function stormRate<N extends 'storm_broadcast' | 'storm_multicast' | 'storm_unknown'>(name: N, kind: keyof StormLimits, what: string): LinkSetting<N> {
+  type V = LinkSettings[N];
+  return {
+    name,
+    help: `storm control: drop ${what} from this port beyond N frames a second, as storm_control (0: no limit)`,
+    values: `N (0-${STORM_RATE_MAX})`,
+    defaultValue: 0 as V,
+    parse: (word) => (/^\d+$/.test(word) && Number(word) <= STORM_RATE_MAX ? (Number(word) as V) : undefined),
+    format: (value) => String(value),
+    shape: { expected: `a whole number from 0 to ${STORM_RATE_MAX}`, optional: false, fits: (v): v is V => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= STORM_RATE_MAX },
+    read: (port) => port.storm[kind] as V,
+    apply: (sw, id, value) => void sw.setPortStorm(id, { [kind]: value }),
+  };
+}
+
 /** Every setting, in the order `link show` prints them. */
 export const LINK_SETTINGS: readonly LinkSetting[] = [
   portFlag('learning', 'learning', true, 'learn the source MACs of frames from this port'),
@@ -82,6 +103,9 @@ export const LINK_SETTINGS: readonly LinkSetting[] = [
   portFlag('hairpin', 'hairpin', false, 'send a frame back out of this port when its destination is behind it'),
   portFlag('locked', 'locked', false, 'let in only source MACs with a static or sticky entry on this port (fdb add)'),
   maxLearned,
+  stormRate('storm_broadcast', 'broadcast', 'broadcast'),
+  stormRate('storm_multicast', 'multicast', 'multicast (link-local frames it forwards among them)'),
+  stormRate('storm_unknown', 'unknown', 'unicast to unknown MACs, which would be flooded'),
 ];
 
 /** The settings' names and the words each takes, for help and errors: "learning on|off, flood on|off, ...". */

@@ -6,7 +6,7 @@ import type { PortVlans } from '../dataplane/l2/vlan-table.js';
 import type { PollMode } from '../dataplane/core/poll-policy.js';
 import type { CtEntry, CtTimeouts } from '../dataplane/l3/conntrack.js';
 import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
-import type { ImpairCounters, SwitchStats, UplinkInfo } from '../switch/switch.js';
+import type { ImpairCounters, PortRole, PortState, StormLimits, SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
@@ -15,6 +15,7 @@ import { IMPAIR_SIDES, NETEM_SHAPE, type ImpairSide } from './link-impairment.js
 import { MAX_LEARNED, MTU, VID } from './limits.js';
 import { VID_LIST, type VlanArgs } from './port-vlans.js';
 import type { TraceArgs } from './trace-stream.js';
+import type { StpOptions } from '../stp/options.js';
 import { checkArgs, describe, flag, oneOf, optional, text, whole, type Fields } from './validate.js';
 
 /** The longest request line the daemon reads; a longer one is refused and its connection closed. */
@@ -109,6 +110,8 @@ export type Request =
   | { cmd: 'capture-list' }
   /** The web view's address and token, started on `listen` if it is not running (`tapswitch ui`). */
   | { cmd: 'web'; args: { listen?: string } }
+  /** The spanning tree: bridge, root, and each port's role and state (`tapswitch stp show`). */
+  | { cmd: 'stp-show' }
   | { cmd: 'down' }
   /** What this switch holds of its segment's addresses, and the switches its patches join (requests/segment.ts). */
   | { cmd: 'segment' }
@@ -180,6 +183,32 @@ export interface PortView {
   impair: { in: string | null; out: string | null };
   /** For a patch's port, the switch at its other end. */
   patchTo?: string;
+  /** Storm control's rates in frames a second; 0: no limit. */
+  storm: StormLimits;
+  /** Its role and state in the spanning tree; null when the switch runs none (or for the uplink). */
+  stp: PortStpView | null;
+}
+
+export interface PortStpView {
+  role: PortRole;
+  state: PortState;
+}
+
+/** The spanning tree, as `tapswitch stp show` prints it; bridge ids as the Linux bridge prints them. */
+export interface StpShowView {
+  bridgeId: string;
+  rootId: string;
+  /** Whether this switch is the root bridge. */
+  root: boolean;
+  rootPathCost: number;
+  /** The port toward the root, by its label; null on the root. */
+  rootPort: string | null;
+  /** Seconds: the times in use (the root's) and this switch's own. */
+  times: { helloTime: number; maxAge: number; forwardDelay: number };
+  bridgeTimes: { helloTime: number; maxAge: number; forwardDelay: number };
+  priority: number;
+  topologyChange: boolean;
+  ports: { id: number; label: string; portId: string; role: PortRole; state: PortState; pathCost: number; designatedRoot: string; designatedBridge: string; designatedCost: number }[];
 }
 
 /** One direction of a port's link impairment: its netem words (null: none) and what it did. */
@@ -263,6 +292,8 @@ export interface SwitchOptionsView {
   gatewayVlan: number;
   /** The link-local frames forwarded, as --forward-link-local takes them ('none', 'stp,lldp', 'all'). */
   forwardLinkLocal: string;
+  /** The spanning tree's settings (seconds), or null when the switch runs none. */
+  stp: Required<StpOptions> | null;
 }
 
 /** One switch's part of a segment, as `segment` answers. */
@@ -380,6 +411,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   inspect: {},
   'capture-list': {},
   web: { listen: optional(text('an address to listen on, like 127.0.0.1:8080')) },
+  'stp-show': {},
   down: {},
   segment: {},
   'patch-add': { peer: text('a switch name'), name: optional(text('a patch name')), ...PORT_VLANS },
@@ -464,6 +496,7 @@ export interface Results {
   inspect: InspectView;
   'capture-list': CaptureView[];
   web: WebView;
+  'stp-show': StpShowView;
   down: { stopping: true };
   segment: SegmentView;
   'patch-add': PatchView;

@@ -42,6 +42,7 @@
 // other (an address outside its subnet, an address or MAC twice on a switch, a namespace's
 // interface named twice, an interface listed twice, overlapping subnets). The position of every
 // value read is kept, so checks made later against the host (topology-host.ts) point at it too.
+import { resolveStp, type StpOptions } from '../stp/options.js';
 import { readFileSync } from 'node:fs';
 
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
@@ -78,6 +79,8 @@ export interface SwitchSpec {
   forwardLinkLocal?: number;
   /** Where to serve Prometheus metrics, HOST:PORT. */
   metrics?: string;
+  /** Spanning tree: `stp: true`, or its settings (priority, hello-time, max-age, forward-delay, path-cost). */
+  stp?: StpOptions;
   /** Where the web view listens, as up --web takes it. */
   web?: string;
   namespaces: AttachArgs[];
@@ -132,7 +135,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'no-gateway', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'metrics', 'web', 'namespaces', 'interfaces', 'links'];
+const SWITCH_FIELDS = ['subnet', 'no-gateway', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'metrics', 'web', 'namespaces', 'interfaces', 'links', 'stp'];
 const VLAN_FIELDS = ['vlan', 'trunk', 'native', 'qinq'] as const;
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', ...VLAN_FIELDS];
 const INTERFACE_FIELDS = ['name', ...VLAN_FIELDS];
@@ -388,6 +391,32 @@ function unicastMac(text: string): void {
   if ((bytes[0]! & 1) !== 0 || bytes.every((b) => b === 0)) throw new InputError(`MAC ${text} must be a unicast address, not multicast or all zero`);
 }
 
+const STP_FIELDS = { priority: 'priority', 'hello-time': 'helloTime', 'max-age': 'maxAge', 'forward-delay': 'forwardDelay', 'path-cost': 'pathCost' } as const;
+
+/** `stp: true` (false: none), or a mapping of its settings, checked together as up --stp checks them. */
+function readStp(r: Reader, node: Node | null, path: string): StpOptions | undefined {
+  if (isScalar(node) && typeof node.value === 'boolean') return node.value ? {} : undefined;
+  const stp: StpOptions = {};
+  for (const [field, value] of r.entries(node, path)) {
+    const at = `${path}.${field}`;
+    if (!Object.hasOwn(STP_FIELDS, field)) {
+      r.reportAt(at, `unknown field; expected true, or one of ${Object.keys(STP_FIELDS).join(', ')}`);
+      continue;
+    }
+    if (!isScalar(value) || typeof value.value !== 'number') {
+      r.report(value, at, 'must be a number');
+      continue;
+    }
+    stp[STP_FIELDS[field as keyof typeof STP_FIELDS]] = value.value;
+  }
+  try {
+    resolveStp(stp);
+  } catch (e) {
+    return r.report(node, path, (e as Error).message);
+  }
+  return stp;
+}
+
 function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
   const path = `switches.${name}`;
   r.valid(path, name, checkSwitchName);
@@ -479,6 +508,11 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
       case 'links':
         spec.links = r.entries(value, at).map(([port, node]) => ({ port, ...readLinkSettingsOf(r, node, `${at}.${port}`) }));
         break;
+      case 'stp': {
+        const stp = readStp(r, value, at);
+        if (stp !== undefined) spec.stp = stp;
+        break;
+      }
       default:
         r.reportAt(at, `unknown field; expected one of ${SWITCH_FIELDS.join(', ')}`);
     }

@@ -1,4 +1,5 @@
 // The switch's options: what each means, its default, and the range a value must be in.
+import { resolveStp, type StpOptions } from '../stp/options.js';
 import { availableParallelism } from 'node:os';
 
 import type { CtTimeouts } from '../dataplane/l3/conntrack.js';
@@ -67,6 +68,8 @@ export interface SwitchOptions {
    * (0x4001). Default none: they are dropped as link_local, as a Linux bridge keeps them to their link.
    */
   forwardLinkLocal?: number | string | readonly string[];
+  /** Run IEEE 802.1D spanning tree on the bridged ports (stp/), with these settings or the defaults (true); default off. */
+  stp?: boolean | StpOptions;
   /**
    * Lower the process's other threads (V8's compiler and GC helpers) to nice 19 once the workers
    * run, so that a compile job does not delay a frame (switch/helper-threads.ts). The daemon does;
@@ -107,6 +110,7 @@ export function resolveOptions(options: SwitchOptions): Required<SwitchOptions> 
     conntrack: options.conntrack ?? {},
     forwardLinkLocal: parseLinkLocal(options.forwardLinkLocal ?? 0),
     niceHelperThreads: options.niceHelperThreads ?? false,
+    stp: options.stp === undefined || options.stp === false ? false : resolveStp(options.stp === true ? {} : options.stp),
     faultInjection: options.faultInjection ?? false,
   };
   if (!POLL_MODES.includes(resolved.poll)) throw new RangeError(`poll must be one of ${POLL_MODES.join(', ')}, got ${resolved.poll}`);

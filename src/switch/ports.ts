@@ -10,6 +10,7 @@ import type { AnyQueueSpec } from '../dataplane/core/queue.js';
 import { checkMaxLearned, type Fdb } from '../dataplane/l2/fdb.js';
 import type { PortVlans, VlanTable } from '../dataplane/l2/vlan-table.js';
 import type { PortBinding, PortBindings } from '../dataplane/l2/port-bindings.js';
+import { NO_STORM_LIMITS, type StormControl, type StormLimits } from '../dataplane/l2/storm-control.js';
 import { ipv4ToNumber } from '../packet/ipv4.js';
 import { formatMac, parseMac } from '../packet/mac.js';
 import { openPacket, type PacketSocket } from '../native/packet.js';
@@ -30,6 +31,8 @@ export interface PortSettings {
   secure?: PortBinding;
   /** Which VLANs it carries (default: mode all). */
   vlans?: PortVlans;
+  /** Storm control: the most broadcast, multicast and unknown unicast frames a second it may flood (default: no limit). */
+  storm?: Partial<StormLimits>;
 }
 
 export interface TapPortOptions extends PortSettings {
@@ -74,6 +77,8 @@ export interface PortInfo {
   maxLearned: number;
   /** What it may send as when it is secure, else null. */
   secure: PortBinding | null;
+  /** Storm control's limits in frames a second, 0 for none (l2/storm-control.ts). */
+  storm: StormLimits;
 }
 
 /** A port without a kernel: frames go in and come out of shared rings, for tests and benchmarks. */
@@ -91,6 +96,8 @@ interface PortRecord {
   removing: boolean;
   /** PORT_ROUTED for the uplink, else 0. */
   role: number;
+  /** What spanning tree lets the port do: PORT_STP_BLOCKED and PORT_STP_LEARNS, or 0 to forward. */
+  stp: number;
   /** An AF_PACKET port's sockets, open as long as the record is in the registry; else none. */
   sockets: readonly PacketSocket[];
   /** Frames its sockets' receive buffers dropped, summed over every read of their statistics. */
@@ -98,11 +105,13 @@ interface PortRecord {
 }
 
 export class PortRegistry {
+  /** How a bridged port starts, before spanning tree (when it runs) takes it: blocked, so that it makes no loop meanwhile. */
+  newPortStp = 0;
   private readonly records = new Map<number, PortRecord>();
 
   constructor(
     private readonly workers: WorkerPool,
-    private readonly tables: { portTable: Int32Array; counters: Counters; fdb: Fdb; vlans: VlanTable; bindings: PortBindings },
+    private readonly tables: { portTable: Int32Array; counters: Counters; fdb: Fdb; vlans: VlanTable; bindings: PortBindings; storm: StormControl },
     /** Whether ports get the virtio header unless they say otherwise. */
     private readonly offloads: boolean,
     private readonly assertOpen: () => void,
@@ -193,6 +202,7 @@ export class PortRegistry {
     this.tables.vlans.reset(id);
     this.tables.fdb.resetPort(id);
     this.tables.bindings.clear(id);
+    this.tables.storm.set(id, NO_STORM_LIMITS, 0);
     this.records.delete(id);
     record.close();
   }
@@ -226,6 +236,22 @@ export class PortRegistry {
     this.tables.fdb.flushPort(id, false);
     record.info.vlans = this.tables.vlans.show(id);
     return record.info;
+  }
+
+  /** Storm control's limits for the port, in frames a second (0: none); those not given stay. */
+  setStorm(id: number, limits: Partial<StormLimits>): PortInfo {
+    const record = this.record(id);
+    const storm = { ...record.info.storm, ...limits };
+    this.tables.storm.set(id, storm, this.tables.fdb.now());
+    record.info.storm = storm;
+    return record.info;
+  }
+
+  /** Spanning tree's word for the port (PORT_STP_BLOCKED, PORT_STP_LEARNS), kept beside its flags. */
+  setStp(id: number, bits: number): void {
+    const record = this.record(id);
+    record.stp = bits;
+    this.storePortWord(id, record);
   }
 
   setFlags(id: number, flags: Partial<PortFlags>): PortInfo {
@@ -312,7 +338,7 @@ export class PortRegistry {
   /** The port's word in the shared port table: present, its flags, its role and its MTU. */
   private storePortWord(id: number, record: PortRecord): void {
     const secure = record.info.secure !== null ? PORT_SECURE : 0;
-    Atomics.store(this.tables.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | secure | record.role | (record.info.mtu << PORT_MTU_SHIFT));
+    Atomics.store(this.tables.portTable, id, PORT_PRESENT | flagsToBits(record.info.flags) | secure | record.role | record.stp | (record.info.mtu << PORT_MTU_SHIFT));
   }
 
   private async attach(kind: PortKind, name: string, queues: AnyQueueSpec[], settings: PortSettings, extra: Pick<PortInfo, 'vnetHdrSize' | 'offloads'>, close: () => void, role = 0, sockets: readonly PacketSocket[] = []): Promise<PortInfo> {
@@ -322,8 +348,9 @@ export class PortRegistry {
     const id = this.allocateId();
     // Set before the port is present, so its first frame meets its VLANs; checked before anything is added.
     this.tables.vlans.set(id, settings.vlans ?? { mode: 'all' });
-    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(settings.flags ?? {})), mtu: 0, vlans: this.tables.vlans.show(id), maxLearned, secure };
-    const record: PortRecord = { info, close, removing: false, role, sockets, socketBufferFull: 0 };
+    const info: PortInfo = { id, name, kind, queues: queues.length, ...extra, flags: bitsToFlags(flagsToBits(settings.flags ?? {})), mtu: 0, vlans: this.tables.vlans.show(id), maxLearned, secure, storm: { ...NO_STORM_LIMITS, ...settings.storm } };
+    this.tables.storm.set(id, info.storm, this.tables.fdb.now());
+    const record: PortRecord = { info, close, removing: false, role, stp: role === 0 ? this.newPortStp : 0, sockets, socketBufferFull: 0 };
     this.records.set(id, record);
     this.tables.counters.clearPort(id);
     // In place before the port is present, so its first frame already meets them.

@@ -30,6 +30,13 @@ import { niceHelperThreads } from './helper-threads.js';
 import { Impairments } from './impairments.js';
 import { ImpairCounterTable, type ImpairCounters } from '../dataplane/impair/impair-counters.js';
 import { ImpairTable } from '../dataplane/impair/impair-table.js';
+import { BpduQueue } from '../dataplane/l2/bpdu-queue.js';
+import { StormControl, type StormLimits } from '../dataplane/l2/storm-control.js';
+import { StpController } from '../stp/controller.js';
+import type { StpView } from '../stp/machine.js';
+import { resolveStp, type ResolvedStp } from '../stp/options.js';
+import { PORT_STP_BLOCKED } from '../dataplane/core/port-table.js';
+import { randomBytes } from 'node:crypto';
 import type { ImpairDirection, ImpairSpec } from '../dataplane/impair/spec.js';
 
 export type { SwitchOptions } from './options.js';
@@ -39,6 +46,9 @@ export type { PortVlan, PortVlans } from '../dataplane/l2/vlan-table.js';
 export type { UplinkInfo, UplinkOptions } from './uplink.js';
 export type { ImpairCounters } from '../dataplane/impair/impair-counters.js';
 export type { GilbertElliott, ImpairDirection, ImpairSpec } from '../dataplane/impair/spec.js';
+export type { StormLimits } from '../dataplane/l2/storm-control.js';
+export type { StpOptions } from '../stp/options.js';
+export type { StpPortView, StpView, PortRole, PortState } from '../stp/machine.js';
 
 export interface PortStats extends PortCounters {
   id: number;
@@ -80,6 +90,8 @@ export class Switch {
   readonly poll: PollSettings;
   /** The mask of link-local addresses forwarded: bit n for 01:80:C2:00:00:0n. */
   readonly forwardLinkLocal: number;
+  /** The FDB's ageing time as configured; the FDB's own is shorter while spanning tree flags a topology change. */
+  readonly ageingSeconds: number;
   private readonly counters: Counters;
   private readonly portRegistry: PortRegistry;
   private readonly ageing: NodeJS.Timeout;
@@ -92,6 +104,8 @@ export class Switch {
   private readonly faultInjection: boolean;
   private readonly captures: CaptureSet;
   private readonly impairments: Impairments;
+  /** The spanning tree, when the switch runs one. */
+  private readonly stp: StpController | null = null;
 
   private constructor(
     options: Required<SwitchOptions>,
@@ -101,6 +115,7 @@ export class Switch {
     this.workers = options.workers;
     this.poll = pollSettings(options);
     this.forwardLinkLocal = Atomics.load(tables.portTable, LINK_LOCAL_WORD);
+    this.ageingSeconds = tables.fdb.ageingSeconds;
     this.faultInjection = options.faultInjection;
     this.fdb = tables.fdb;
     this.counters = tables.counters;
@@ -118,13 +133,47 @@ export class Switch {
       this.conntrack?.expire();
     }, AGEING_INTERVAL_MS);
     this.ageing.unref();
+    if (options.stp !== false) this.stp = this.startStp(resolveStp(options.stp === true ? {} : options.stp), tables);
+  }
+
+  private startStp(settings: ResolvedStp, tables: SharedTables): StpController {
+    this.portRegistry.newPortStp = PORT_STP_BLOCKED;
+    const gatewayMac = tables.routing?.gateway.mac;
+    // The bridge id's MAC: the gateway's, else one made up, locally administered and unicast.
+    const mac = gatewayMac ? Uint8Array.from(gatewayMac) : randomBytes(6);
+    if (!gatewayMac) mac[0] = (mac[0]! | 0x02) & 0xfe;
+    return new StpController(mac, settings, tables.bpdus, {
+      setStp: (port, bits) => {
+        if (this.portRegistry.has(port)) this.portRegistry.setStp(port, bits);
+      },
+      flush: (port) => void this.fdb.flushPort(port, false),
+      shortAgeing: (seconds) => {
+        this.fdb.ageingSeconds = seconds ?? this.ageingSeconds;
+      },
+      send: (frames) => this.pool.command(0, { type: 'sendFrames', frames }).then(() => undefined),
+    });
+  }
+
+  /** The spanning tree's bridge, root and ports, or null when the switch runs none. */
+  stpView(): StpView | null {
+    return this.stp?.view() ?? null;
+  }
+
+  /** The spanning tree's settings, or null when the switch runs none. */
+  get stpSettings(): ResolvedStp | null {
+    return this.stp?.settings ?? null;
+  }
+
+  /** Storm control, as hardware switches have it: the most broadcast, multicast and unknown unicast frames a second the port may flood; 0 for no limit, a class not given stays. */
+  setPortStorm(id: number, limits: Partial<StormLimits>): PortInfo {
+    return this.portRegistry.setStorm(id, limits);
   }
 
   static async create(options: SwitchOptions = {}): Promise<Switch> {
     const resolved = resolveOptions(options);
     const fdb = Fdb.create({ size: resolved.fdbSize, ageingSeconds: resolved.ageingSeconds });
     const portTable = createPortTable();
-    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, vlans: VlanTable.create(MAX_PORTS), bindings: PortBindings.create(), impair: ImpairTable.create(), impairCounters: ImpairCounterTable.create(resolved.workers), routing: null };
+    const tables: SharedTables = { fdb, counters: Counters.create(resolved.workers), portTable, vlans: VlanTable.create(MAX_PORTS), bindings: PortBindings.create(), impair: ImpairTable.create(), impairCounters: ImpairCounterTable.create(resolved.workers), storm: StormControl.create(), bpdus: BpduQueue.create(resolved.workers), routing: null };
     Atomics.store(portTable, LINK_LOCAL_WORD, parseLinkLocal(resolved.forwardLinkLocal));
     const gw = resolved.gateway;
     if (gw) {
@@ -145,18 +194,26 @@ export class Switch {
   }
 
   /** Creates a multi-queue TAP (one queue per worker) and adds it as a port. */
-  addTapPort(options: TapPortOptions = {}): Promise<PortInfo & { tap: TapDevice }> {
-    return this.portRegistry.addTap(options);
+  async addTapPort(options: TapPortOptions = {}): Promise<PortInfo & { tap: TapDevice }> {
+    return this.joinTree(await this.portRegistry.addTap(options));
   }
 
   /** Adds an existing interface (say, the host end of a veth) through one AF_PACKET socket per worker, in a fanout group. */
-  addPacketPort(options: PacketPortOptions): Promise<PortInfo> {
-    return this.portRegistry.addPacket(options);
+  async addPacketPort(options: PacketPortOptions): Promise<PortInfo> {
+    return this.joinTree(await this.portRegistry.addPacket(options));
   }
 
   /** Adds a port backed by shared rings instead of the kernel. */
-  addMemoryPort(options: MemoryPortOptions = {}): Promise<MemoryPort & { info: PortInfo }> {
-    return this.portRegistry.addMemory(options);
+  async addMemoryPort(options: MemoryPortOptions = {}): Promise<MemoryPort & { info: PortInfo }> {
+    const port = await this.portRegistry.addMemory(options);
+    this.joinTree(port.info);
+    return port;
+  }
+
+  /** A new bridged port joins the spanning tree, which starts it blocking. */
+  private joinTree<P extends PortInfo>(info: P): P {
+    this.stp?.addPort(info.id);
+    return info;
   }
 
   /**
@@ -218,6 +275,7 @@ export class Switch {
   /** Takes a port off every worker, flushes its FDB entries, then closes what the switch opened for it. */
   async removePort(id: number): Promise<void> {
     if (this.portRegistry.has(id) && this.uplink.port === id) throw new RangeError(`port ${id} is the uplink; remove it as the uplink`);
+    this.stp?.removePort(id);
     await this.portRegistry.remove(id);
     this.impairments.forget(id);
   }
@@ -377,6 +435,7 @@ export class Switch {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ageing);
+    this.stp?.close();
     await this.pool.close();
     this.portRegistry.close();
   }

@@ -28,6 +28,8 @@ import type { NextHop } from '../dataplane/l3/next-hop.js';
 import type { VlanTable } from '../dataplane/l2/vlan-table.js';
 import type { ImpairCounterTable } from '../dataplane/impair/impair-counters.js';
 import type { ImpairTable } from '../dataplane/impair/impair-table.js';
+import type { BpduQueue } from '../dataplane/l2/bpdu-queue.js';
+import type { StormControl } from '../dataplane/l2/storm-control.js';
 import { Waiter } from '../native/wait.js';
 import { workerScript } from '../util/worker-script.js';
 import { WorkerState, describeState } from './worker-state.js';
@@ -56,6 +58,9 @@ export interface SharedTables {
   /** Each port's impairment in each direction, and what it did. */
   impair: ImpairTable;
   impairCounters: ImpairCounterTable;
+  /** Storm control's buckets, and the rings that bring BPDUs to the main thread. */
+  storm: StormControl;
+  bpdus: BpduQueue;
   /** The switch's own address and the NAT state behind it, or null for a plain bridge. */
   routing: { gateway: GatewaySpec; conntrack: Conntrack; nextHop: NextHop } | null;
 }
@@ -189,6 +194,7 @@ export class WorkerPool {
       bindings: this.tables.bindings.buffer,
       impair: { table: this.tables.impair.buffer, counters: this.tables.impairCounters.buffer },
       counters: this.tables.counters.buffer,
+      loop: { storm: this.tables.storm.shared, bpdus: this.tables.bpdus.shared },
       workers: this.options.workers,
       control: link.control.buffer as SharedArrayBuffer,
       waiter: link.waiter.fds,

@@ -10,6 +10,8 @@ import { openQueue, type FrameQueue } from '../../src/dataplane/core/queue.js';
 import { Fdb } from '../../src/dataplane/l2/fdb.js';
 import { VlanTable } from '../../src/dataplane/l2/vlan-table.js';
 import { ImpairCounterTable } from '../../src/dataplane/impair/impair-counters.js';
+import { BpduQueue } from '../../src/dataplane/l2/bpdu-queue.js';
+import { StormControl } from '../../src/dataplane/l2/storm-control.js';
 import { ImpairTable } from '../../src/dataplane/impair/impair-table.js';
 import { checkImpairSpec } from '../../src/dataplane/impair/check-spec.js';
 import type { ImpairSpec } from '../../src/dataplane/impair/spec.js';
@@ -122,6 +124,9 @@ export class EngineRig {
   readonly impairs = ImpairTable.create();
   readonly impairCounters = ImpairCounterTable.create(1);
   clockUs = 0;
+  /** Storm control's buckets, and the ring that takes BPDUs while STP is on. */
+  readonly storm = StormControl.create();
+  readonly bpdus = BpduQueue.create(1);
   readonly engine: ForwardingEngine;
   readonly ct: Conntrack | null;
   readonly nextHop: NextHop | null;
@@ -143,7 +148,7 @@ export class EngineRig {
       this.table[GATEWAY_PORT] = PORT_PRESENT;
       this.fdb.addStatic(GATEWAY_MAC, GATEWAY_PORT, vlan);
     }
-    this.engine = new ForwardingEngine(engineOptions, this.fdb, this.table, this.counters, router, this.vlans, this.bindings, this.impairs, this.impairCounters, () => this.clockUs);
+    this.engine = new ForwardingEngine(engineOptions, this.fdb, this.table, this.counters, router, this.vlans, this.bindings, this.impairs, this.impairCounters, () => this.clockUs, this.storm, this.bpdus);
     for (let id = 1; id <= (options.ports ?? 3); id++) this.addMemoryPort(id);
     if (options.routing) {
       this.addMemoryPort(UPLINK_PORT, 'uplink');

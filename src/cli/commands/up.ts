@@ -27,6 +27,7 @@ import { parseVid } from '../../control/port-vlans.js';
 import { WEB_LISTEN, metricsAddress, parseListenAddress } from '../../control/listen-address.js';
 import { count } from '../../util/plural.js';
 import { addTopologyPatches } from '../topology-patches.js';
+import { stpArgs, stpOf, stpOptions, stpUpOptions, type StpUpOptions } from '../stp-options.js';
 
 const DETACH_WAIT_MS = 15_000;
 /** The exit code of a usage error, as for commander's own. */
@@ -35,7 +36,7 @@ const DOWN_WAIT_MS = 30_000;
 /** A detached daemon runs the CLI's entry point, which is how cleanup recognizes it in /proc. */
 const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
 
-interface UpOptions {
+interface UpOptions extends StpUpOptions {
   switch: string;
   subnet?: string;
   /** false: --no-gateway. */
@@ -122,6 +123,7 @@ function specOptions(spec: SwitchSpec, detach: boolean): UpOptions {
     ...(spec.forwardLinkLocal !== undefined && { forwardLinkLocal: spec.forwardLinkLocal }),
     ...(spec.metrics !== undefined && { metrics: spec.metrics }),
     ...(spec.web !== undefined && { web: spec.web }),
+    ...stpUpOptions(spec.stp),
     detach,
   };
 }
@@ -173,6 +175,7 @@ function daemonArgs(spec: SwitchSpec): string[] {
     ...(spec.forwardLinkLocal !== undefined ? ['--forward-link-local', formatLinkLocal(spec.forwardLinkLocal)] : []),
     ...(spec.metrics !== undefined ? ['--metrics', spec.metrics] : []),
     ...(spec.web !== undefined ? ['--web', spec.web] : []),
+    ...stpArgs(spec.stp),
   ];
 }
 
@@ -197,8 +200,9 @@ function checkOptions(command: Command, opts: UpOptions): void {
       const subnet = parseSubnet(opts.subnet);
       if (typeof opts.gateway === 'string') checkGateway(subnet, opts.gateway);
     }
+    stpOf(opts);
   } catch (e) {
-    if (e instanceof InputError) command.error(`error: ${e.message}`, { exitCode: EXIT_USAGE, code: 'tapswitch.option' });
+    if (e instanceof InputError || e instanceof RangeError) command.error(`error: ${e.message}`, { exitCode: EXIT_USAGE, code: 'tapswitch.option' });
     throw e;
   }
 }
@@ -250,6 +254,7 @@ async function runDaemonStarted(opts: UpOptions): Promise<Daemon> {
     ...(opts.forwardLinkLocal !== undefined && { forwardLinkLocal: opts.forwardLinkLocal }),
     ...(opts.metrics !== undefined && { metrics: opts.metrics }),
     ...(opts.web !== undefined && { web: opts.web }),
+    ...(opts.stp && { stp: stpOf(opts)! }),
     log,
   });
   const info = daemon.info();
@@ -329,7 +334,7 @@ async function stopSwitch(name: string): Promise<void> {
 }
 
 export function register(program: Command): void {
-  program
+  const up = program
     .command('up')
     .description('start a switch daemon; it runs until Ctrl-C or `tapswitch down`')
     .addOption(switchOption())
@@ -377,6 +382,7 @@ export function register(program: Command): void {
       checkOptions(command, opts);
       return opts.detach ? detachDaemon(opts) : runDaemon(opts);
     });
+  for (const option of stpOptions()) up.addOption(option);
 
   program
     .command('down')

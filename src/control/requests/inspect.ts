@@ -44,7 +44,7 @@ function optionsView(ctx: DaemonContext, gatewayVlan: number): SwitchOptionsView
   return {
     workers: ctx.sw.workers,
     fdbSize: ctx.sw.fdb.size,
-    ageingSeconds: ctx.sw.fdb.ageingSeconds,
+    ageingSeconds: ctx.sw.ageingSeconds,
     conntrackMax: ct?.max ?? null,
     conntrackMaxPerHost: ct?.counters().maxPerHost ?? null,
     conntrackTimeouts: ct?.timeouts() ?? null,
@@ -54,6 +54,7 @@ function optionsView(ctx: DaemonContext, gatewayVlan: number): SwitchOptionsView
     pollCpu: ctx.sw.poll.pollCpu,
     gatewayVlan,
     forwardLinkLocal: formatLinkLocal(ctx.sw.forwardLinkLocal),
+    stp: ctx.sw.stpSettings,
   };
 }
 

@@ -1,6 +1,7 @@
 // port-add, port-del and ports: host interfaces as AF_PACKET ports, and the view of every port with
 // the state of the link behind it. Also how a request names a port (resolvePort) and how the daemon
 // names one back to the user (portLabel).
+import { portStp } from './stp.js';
 import { GATEWAY_PORT } from '../../dataplane/core/port-table.js';
 import type { PortVlans } from '../../dataplane/l2/vlan-table.js';
 import { linkFacts, type LinkFacts } from '../../netns/link.js';
@@ -86,6 +87,8 @@ export function viewOf(ctx: DaemonContext, port: PortInfo, a: AttachmentState | 
     secure: port.secure !== null,
     impair: impairWords(ctx.sw, port.id),
     ...(patch && { patchTo: patch.peer }),
+    storm: port.storm,
+    stp: portStp(ctx, port.id),
   };
 }
 

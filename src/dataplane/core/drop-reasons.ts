@@ -53,6 +53,9 @@ export const DROP_REASON_INFO = [
   { reason: 'impair_loss', stage: 'impair', description: "lost on purpose by the port's link impairment (link set PORT loss, with its correlation or gemodel)" },
   { reason: 'impair_queue_full', stage: 'impair', description: "the port's impairment delay line held its limit of frames waiting (link set PORT limit N, as netem's limit)" },
   { reason: 'impair_rate', stage: 'impair', description: "over the port's impairment rate while its delay line was full: the link queues what exceeds the rate, as netem does, and drops only when the queue is full" },
+  { reason: 'storm_control', stage: 'l2', description: "a broadcast, multicast or unknown unicast flood beyond its class's rate on the port it came in on (link set PORT storm_broadcast N, in frames a second)" },
+  { reason: 'stp_blocked', stage: 'l2', description: 'came in on, or was bridged toward, a port that spanning tree keeps from forwarding (blocking, listening or learning: tapswitch stp show)' },
+  { reason: 'bpdu_queue_full', stage: 'l2', description: "a BPDU for the switch's spanning tree found the queue to the main thread full (more BPDUs than STP can use)" },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -116,3 +119,6 @@ export const DROP_LINK_LOCAL = reason('link_local');
 export const DROP_IMPAIR_LOSS = reason('impair_loss');
 export const DROP_IMPAIR_QUEUE_FULL = reason('impair_queue_full');
 export const DROP_IMPAIR_RATE = reason('impair_rate');
+export const DROP_STORM_CONTROL = reason('storm_control');
+export const DROP_STP_BLOCKED = reason('stp_blocked');
+export const DROP_BPDU_QUEUE_FULL = reason('bpdu_queue_full');

@@ -42,6 +42,8 @@ import { VLAN_UNTAGGED, VlanTable } from '../l2/vlan-table.js';
 import { VlanIngress } from '../l2/vlan-ingress.js';
 import { VLAN_SLOTS, VlanEgress } from '../tx/vlan-egress.js';
 import { PortBindings } from '../l2/port-bindings.js';
+import { BpduQueue } from '../l2/bpdu-queue.js';
+import { StormControl } from '../l2/storm-control.js';
 import { FragmentQueue, HOLD_SLOTS } from '../l3/frag-queue.js';
 import type { Router, UplinkSpec } from '../l3/router.js';
 import { Offload, SOFT_SLOTS } from '../offload/offload.js';
@@ -65,6 +67,12 @@ import type { FrameQueue } from './queue.js';
 import { STAGE_L3, STAGE_TX, type Stage } from './stage.js';
 
 export type { CaptureSpec } from '../capture/tap.js';
+
+/** A frame the main thread made, and the port it leaves by. */
+export interface OwnFrame {
+  port: number;
+  frame: Uint8Array;
+}
 
 /** Read errors after which the queue will never deliver again (its device is gone). */
 function permanent(errno: number): boolean {
@@ -124,6 +132,10 @@ export class ForwardingEngine implements AfterRound {
     impairCounters = ImpairCounterTable.create(options.worker + 1),
     /** Microseconds, for the impairment's delays: the workers' clock, or a test's. */
     clock: () => number = microseconds,
+    /** The ports' storm control limits and buckets, shared by every worker. */
+    storm = StormControl.create(),
+    /** Where l2 puts the BPDUs it takes for STP, one ring per worker. */
+    bpdus = BpduQueue.create(options.worker + 1),
   ) {
     const { weight, backlog, slotSize, worker } = options;
     if (weight < 1 || weight > MAX_BATCH) throw new RangeError(`weight ${weight} is not in 1..${MAX_BATCH}`);
@@ -144,7 +156,7 @@ export class ForwardingEngine implements AfterRound {
     this.tx = new Transmit(this.ports, portWords, this.pool, this.c, this.wBase, this.drops, this.offload, 2 * weight + SOFT_SLOTS, backlog, MAX_PORTS, this.taps, this.vlanEgress);
     const capacity = 2 * weight;
     const gatewayVlan = router === null ? VLAN_UNTAGGED : router.gatewayVlan;
-    const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity, gatewayVlan, bindings);
+    const bridge = new Bridge(fdb, portWords, () => (router === null ? -1 : router.uplinkPort), router !== null, capacity, gatewayVlan, bindings, storm, bpdus, worker);
     const vlanIngress = new VlanIngress(vlans, portWords, gatewayVlan);
     this.impair = new ImpairStage(impairs, impairCounters, worker, this.pool, this.drops, capacity, clock);
     this.tx.impair = this.impair;
@@ -190,6 +202,20 @@ export class ForwardingEngine implements AfterRound {
     batch.addReply(-1, router.writeArpRequest(batch.bytes, batch.replyAt()), router.uplinkPort);
     this.tx.run(batch);
     batch.end();
+  }
+
+  /** Sends frames the main thread made (STP's BPDUs) out of their ports, as the gateway's own frames go. */
+  sendFrames(frames: readonly OwnFrame[]): void {
+    const batch = this.batch;
+    for (const { port, frame } of frames) {
+      if (!this.ports.byId[port]) continue;
+      if (frame.length > this.pool.slotSize) throw new RangeError(`a frame of ${frame.length} bytes does not fit a ${this.pool.slotSize}-byte slot`);
+      batch.begin(0, 0, 0, this.fdb.now());
+      batch.bytes.set(frame, batch.replyAt());
+      batch.addReply(-1, frame.length, port);
+      this.tx.run(batch);
+      batch.end();
+    }
   }
 
   /** Marks the port whose fd turned readable. */

@@ -23,6 +23,10 @@ export const PORT_HAIRPIN = 1 << 7;
 export const PORT_LOCKED = 1 << 8;
 /** Frames whose source MAC, IPv4 source or ARP sender is not the port's binding are dropped (l2/port-security.ts). */
 export const PORT_SECURE = 1 << 9;
+/** Spanning tree keeps the port from forwarding (blocking, listening, learning): nothing in or out but BPDUs (stp/). */
+export const PORT_STP_BLOCKED = 1 << 14;
+/** With PORT_STP_BLOCKED, STP's learning state: the port learns the sources of what it drops. */
+export const PORT_STP_LEARNS = 1 << 15;
 /** The port's MTU sits in the high half of its word; 0 when unknown (frames are not checked). */
 export const PORT_MTU_SHIFT = 16;
 

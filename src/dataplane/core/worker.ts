@@ -8,11 +8,13 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { nameThread, pinThread } from '../../native/thread.js';
 import { Waiter, type WaiterFds } from '../../native/wait.js';
 import { Counters, W_FORWARDING_US, W_IDLE_WAITS, W_POLLING_US, W_SLEEPING_US } from './counters.js';
-import { ForwardingEngine, type CaptureSpec, type EngineOptions } from './engine.js';
+import { ForwardingEngine, type CaptureSpec, type EngineOptions, type OwnFrame } from './engine.js';
 import type { TraceSpec } from '../trace/writer.js';
 import { Fdb, type FdbShared } from '../l2/fdb.js';
 import { VlanTable } from '../l2/vlan-table.js';
 import { PortBindings } from '../l2/port-bindings.js';
+import { BpduQueue } from '../l2/bpdu-queue.js';
+import { StormControl } from '../l2/storm-control.js';
 import { ImpairCounterTable } from '../impair/impair-counters.js';
 import { ImpairTable } from '../impair/impair-table.js';
 import { openQueue, type AnyQueueSpec } from './queue.js';
@@ -35,6 +37,8 @@ export interface WorkerInit {
   bindings: SharedArrayBuffer;
   /** The ports' impairments and their counters (impair/impair-table.ts, impair/impair-counters.ts). */
   impair: { table: SharedArrayBuffer; counters: SharedArrayBuffer };
+  /** Storm control's limits and buckets (l2/storm-control.ts), and the BPDU rings (l2/bpdu-queue.ts). */
+  loop: { storm: SharedArrayBuffer; bpdus: SharedArrayBuffer };
   counters: SharedArrayBuffer;
   workers: number;
   /** control[0]: sequence the main thread raises with each message. */
@@ -60,6 +64,8 @@ export type WorkerCommand =
   | { type: 'traceDry'; seq: number; ingress: number; frame: Uint8Array; trace: TraceSpec; id: number }
   | { type: 'setUplink'; seq: number; uplink: UplinkSpec | null }
   | { type: 'probeNextHop'; seq: number }
+  /** Frames the main thread made (STP's BPDUs), each sent out of its port. */
+  | { type: 'sendFrames'; seq: number; frames: OwnFrame[] }
   /** Fault injection, for tests of supervision only: end this worker by an exception or process.exit. */
   | { type: 'fault'; seq: number; how: WorkerFault }
   | { type: 'stop'; seq: number };
@@ -85,7 +91,7 @@ const counters = Counters.adopt(init.counters, init.workers);
 const routing = init.routing;
 const ports = new Int32Array(init.ports);
 const router = routing ? new Router(routing.gateway, Conntrack.adopt(routing.conntrack), NextHop.adopt(routing.nextHop), fdb, ports, 2 * init.engine.weight) : null;
-const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router, VlanTable.adopt(init.vlans), PortBindings.adopt(init.bindings), ImpairTable.adopt(init.impair.table), ImpairCounterTable.adopt(init.impair.counters, init.workers));
+const engine = new ForwardingEngine(init.engine, fdb, ports, counters, router, VlanTable.adopt(init.vlans), PortBindings.adopt(init.bindings), ImpairTable.adopt(init.impair.table), ImpairCounterTable.adopt(init.impair.counters, init.workers), microseconds, StormControl.adopt(init.loop.storm), BpduQueue.adopt(init.loop.bpdus, init.workers));
 const waiter = Waiter.adopt(init.waiter);
 const control = new Int32Array(init.control);
 const base = counters.workerBase(init.engine.worker);
@@ -128,6 +134,9 @@ function apply(command: WorkerCommand): void {
       break;
     case 'probeNextHop':
       engine.probeNextHop();
+      break;
+    case 'sendFrames':
+      engine.sendFrames(command.frames);
       break;
     case 'fault':
       fault = command.how;

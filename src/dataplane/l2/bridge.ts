@@ -1,14 +1,20 @@
 // l2: the bridge's decision for each frame, as br_handle_frame and br_forward make it: check the
 // source, learn it, then forward to the known port, to the gateway, or flood. Frames from the
-// uplink are routed, never bridged: they go to l3 whole.
+// uplink are routed, never bridged: they go to l3 whole. With STP on, BPDUs go to the main thread
+// (bpdu-queue.ts) and a port STP blocks drops the rest as stp_blocked, learning from them only in
+// the learning state. A flood over its port's storm control rate is dropped (storm-control.ts).
 import { ETH_DST, ETH_SRC } from '../../packet/ethernet.js';
-import { DESC_WORDS, D_SLOT } from '../../native/descriptor.js';
+import { DESC_WORDS, D_LEN, D_SLOT } from '../../native/descriptor.js';
 import { macHiAt, macLoAt } from '../../packet/mac.js';
 import {
-  Batch, F_ARP, F_LOCAL, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST, NEXT_FLOOD_UNKNOWN, NEXT_L3,
+  Batch, F_ARP, F_LOCAL, NEXT_DONE, NEXT_DROP, NEXT_FLOOD_BROADCAST, NEXT_FLOOD_MULTICAST, NEXT_FLOOD_UNKNOWN, NEXT_L3,
 } from '../core/batch.js';
-import { DROP_GATEWAY_IGNORED, DROP_ISOLATED, DROP_LINK_LOCAL, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE } from '../core/drop-reasons.js';
-import { GATEWAY_PORT, PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_LOCKED, PORT_MCAST_FLOOD, PORT_PRESENT, PORT_ROUTED, PORT_SECURE } from '../core/port-table.js';
+import {
+  DROP_BPDU_QUEUE_FULL, DROP_GATEWAY_IGNORED, DROP_ISOLATED, DROP_LINK_LOCAL, DROP_MULTICAST_SOURCE, DROP_SAME_PORT, DROP_STORM_CONTROL, DROP_STP_BLOCKED, DROP_UPLINK_IGNORED, DROP_ZERO_SOURCE,
+} from '../core/drop-reasons.js';
+import {
+  GATEWAY_PORT, PORT_BCAST_FLOOD, PORT_FLOOD, PORT_LEARNING, PORT_LOCKED, PORT_MCAST_FLOOD, PORT_PRESENT, PORT_ROUTED, PORT_SECURE, PORT_STP_BLOCKED, PORT_STP_LEARNS,
+} from '../core/port-table.js';
 import { STAGE_L2, type Stage } from '../core/stage.js';
 import {
   EV_LEARN, EV_LOOKUP, LEARN_FULL, LEARN_KNOWN, LEARN_LIMITED, LEARN_MOVED, LEARN_NEW, LEARN_OFF, LEARN_STATIC, LOOKUP_BROADCAST, LOOKUP_GATEWAY,
@@ -19,7 +25,9 @@ import { unicastRefusal, unicastTraced } from './delivery.js';
 import { FDB_STATIC, type Fdb } from './fdb.js';
 import { PortBindings } from './port-bindings.js';
 import { PortSecurity } from './port-security.js';
-import { linkLocalHeld, traceLinkLocal } from './link-local.js';
+import { isBpdu, linkLocalHeld, traceLinkLocal } from './link-local.js';
+import { BpduQueue } from './bpdu-queue.js';
+import { STORM_BROADCAST, STORM_MULTICAST, STORM_UNKNOWN, StormControl } from './storm-control.js';
 
 /** The group (I/G) bit of a MAC, the low bit of its first byte, in the word of its first four bytes. */
 const GROUP_BIT = 0x01000000;
@@ -51,6 +59,10 @@ export class Bridge implements Stage {
     private readonly gatewayVlan = 0,
     /** The secure ports' bindings; a bridge without secure ports may keep the empty default. */
     bindings = PortBindings.create(),
+    private readonly storm = StormControl.create(),
+    /** Where BPDUs go while STP runs, and this worker's ring in it. */
+    private readonly bpdus = BpduQueue.create(1),
+    private readonly worker = 0,
   ) {
     this.sourceWas = new Int32Array(capacity);
     this.security = new PortSecurity(fdb, bindings);
@@ -75,7 +87,9 @@ export class Bridge implements Stage {
     }
     if ((word & (PORT_LOCKED | PORT_SECURE)) !== 0) this.security.run(batch, word);
     const dry = batch.dry;
-    const learning = (word & PORT_LEARNING) !== 0 && !dry;
+    const blocked = (word & PORT_STP_BLOCKED) !== 0;
+    const learning = (word & PORT_LEARNING) !== 0 && !dry && (!blocked || (word & PORT_STP_LEARNS) !== 0);
+    const stp = this.bpdus.enabled;
     const { view, desc, slotSize, next } = batch;
     const flagsOf = batch.flags;
     const vlanOf = batch.vlan;
@@ -91,13 +105,26 @@ export class Bridge implements Stage {
       const srcLo = view.getUint16(at + ETH_SRC + 4);
       if (!this.sourceWordsSound(batch, i, srcHi, srcLo)) continue;
       const vlan = vlanOf[i]!;
-      if (learning) fdb.learnWords(srcHi, srcLo, ingress, now, vlan);
       const dstHi = view.getUint32(at + ETH_DST);
       const dstLo = view.getUint16(at + ETH_DST + 4);
+      if (stp && isBpdu(dstHi, dstLo)) {
+        this.takeBpdu(batch, i, at);
+        continue;
+      }
+      if (learning) fdb.learnWords(srcHi, srcLo, ingress, now, vlan);
+      if (blocked) {
+        batch.drop(i, DROP_STP_BLOCKED);
+        continue;
+      }
       if ((dstHi & GROUP_BIT) !== 0) {
         if (dstHi !== BROADCAST_HI || dstLo !== BROADCAST_LO) {
           if (linkLocalHeld(ports, dstHi, dstLo)) batch.drop(i, DROP_LINK_LOCAL);
+          else if (!this.storm.admit(ingress, STORM_MULTICAST, now, dry)) batch.drop(i, DROP_STORM_CONTROL);
           else next[i] = NEXT_FLOOD_MULTICAST;
+          continue;
+        }
+        if (!this.storm.admit(ingress, STORM_BROADCAST, now, dry)) {
+          batch.drop(i, DROP_STORM_CONTROL);
           continue;
         }
         next[i] = NEXT_FLOOD_BROADCAST;
@@ -125,8 +152,16 @@ export class Bridge implements Stage {
           batch.drop(i, DROP_GATEWAY_IGNORED);
         }
       } else if (egress > GATEWAY_PORT && (ports[egress]! & PORT_PRESENT) !== 0) next[i] = egress;
+      else if (!this.storm.admit(ingress, STORM_UNKNOWN, now, dry)) batch.drop(i, DROP_STORM_CONTROL);
       else next[i] = NEXT_FLOOD_UNKNOWN;
     }
+  }
+
+  /** STP's BPDU goes to the main thread, not on: taken, or dropped when the ring is full. */
+  private takeBpdu(batch: Batch, i: number, at: number): void {
+    if (batch.dry) batch.next[i] = NEXT_DONE;
+    else if (this.bpdus.push(this.worker, batch.ingress, batch.bytes, at, batch.desc[i * DESC_WORDS + D_LEN]!)) batch.next[i] = NEXT_DONE;
+    else batch.drop(i, DROP_BPDU_QUEUE_FULL);
   }
 
   /** A source MAC no station can have (a group address, all zeros) drops the frame, on every port. */
@@ -155,6 +190,8 @@ export class Bridge implements Stage {
       if (next === NEXT_L3) trace.event(id, EV_LOOKUP, STAGE_L2, LOOKUP_ROUTED, ingress);
       return;
     }
+    // A BPDU STP took was not learned from: the switch's own protocol has it.
+    if (next === NEXT_DONE) return traceLinkLocal(batch, i, trace);
     // A source the stage refused was not learned either; the drop says why.
     if (next === NEXT_DROP && batch.reason[i] !== DROP_SAME_PORT && batch.reason[i] !== DROP_ISOLATED && batch.reason[i] !== DROP_LINK_LOCAL) return;
     const was = this.sourceWas[i]!;

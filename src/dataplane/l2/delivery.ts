@@ -1,10 +1,11 @@
 // Whether a bridged frame may leave by a port, as the bridge's should_deliver decides: never back
 // out of the port it came in on unless that port is hairpin, and never from one isolated port to
 // another. Isolation is of bridged frames only: the gateway (port 0) is not isolated, so what it
-// routes goes anywhere, and isolated hosts still reach it. Each check reads two port words.
+// routes goes anywhere, and isolated hosts still reach it; and never to a port that spanning tree
+// blocks (stp_blocked). Each check reads two port words.
 import { NEXT_DROP } from '../core/batch.js';
-import { DROP_ISOLATED, DROP_SAME_PORT } from '../core/drop-reasons.js';
-import { PORT_HAIRPIN, PORT_ISOLATED } from '../core/port-table.js';
+import { DROP_ISOLATED, DROP_SAME_PORT, DROP_STP_BLOCKED } from '../core/drop-reasons.js';
+import { PORT_HAIRPIN, PORT_ISOLATED, PORT_STP_BLOCKED } from '../core/port-table.js';
 import { FLOOD_COUNT, FLOOD_HAIRPIN, FLOOD_ISOLATED, FLOOD_MAX_PORTS, FLOOD_PORTS, LOOKUP_HAIRPIN, LOOKUP_HIT, LOOKUP_ISOLATED } from '../trace/events.js';
 
 /** Whether ports with words `from` and `to` are both isolated, so that no bridged frame passes between them. */
@@ -12,9 +13,9 @@ export function bothIsolated(from: number, to: number): boolean {
   return (from & to & PORT_ISOLATED) !== 0;
 }
 
-/** Whether a flood from port `ingress` (word `from`) goes out of port `id` (word `to`). */
+/** Whether a flood from port `ingress` (word `from`) goes out of port `id` (word `to`); never to a port STP blocks. */
 export function mayFlood(ingress: number, from: number, id: number, to: number): boolean {
-  return (id !== ingress || (to & PORT_HAIRPIN) !== 0) && !bothIsolated(from, to);
+  return (id !== ingress || (to & PORT_HAIRPIN) !== 0) && !bothIsolated(from, to) && (to & PORT_STP_BLOCKED) === 0;
 }
 
 /**
@@ -23,6 +24,7 @@ export function mayFlood(ingress: number, from: number, id: number, to: number):
  */
 export function unicastRefusal(ingress: number, from: number, egress: number, to: number): number {
   if (egress === ingress && (to & PORT_HAIRPIN) === 0) return DROP_SAME_PORT;
+  if ((to & PORT_STP_BLOCKED) !== 0) return DROP_STP_BLOCKED;
   // An isolated hairpin port is isolated from itself too, as on the bridge.
   return bothIsolated(from, to) ? DROP_ISOLATED : -1;
 }

@@ -12,14 +12,15 @@
 // any multicast is, so that labs can run STP, LACP, LLDP or 802.1X between their nodes.
 //
 // The mask is one word of the port table (core/port-table.ts): the main thread writes it once,
-// and a worker loads it only for a frame whose destination is one of these addresses.
+// and a worker loads it only for a frame whose destination is one of these addresses. With the
+// switch's own STP on (tapswitch up --stp), BPDUs go to it whatever the mask (l2/bpdu-queue.ts).
 import { ETH_DST } from '../../packet/ethernet.js';
 import { macLoAt } from '../../packet/mac.js';
 import { LINK_LOCAL_WORD } from '../core/port-table.js';
-import { NEXT_DROP, NEXT_FLOOD_MULTICAST, type Batch } from '../core/batch.js';
+import { NEXT_DONE, NEXT_DROP, NEXT_FLOOD_MULTICAST, type Batch } from '../core/batch.js';
 import { DROP_LINK_LOCAL } from '../core/drop-reasons.js';
 import { STAGE_L2 } from '../core/stage.js';
-import { EV_LINK_LOCAL, LINK_LOCAL_DROPPED, LINK_LOCAL_FORWARDED } from '../trace/events.js';
+import { EV_LINK_LOCAL, LINK_LOCAL_DROPPED, LINK_LOCAL_FORWARDED, LINK_LOCAL_TAKEN } from '../trace/events.js';
 import type { TraceWriter } from '../trace/writer.js';
 
 /** The first four bytes of every link-local address, as a word. */
@@ -44,6 +45,11 @@ export function linkLocalHeld(ports: Int32Array, dstHi: number, dstLo: number): 
   return dstHi === LINK_LOCAL_HI && (dstLo & LINK_LOCAL_LO_MASK) === 0 && (ports[LINK_LOCAL_WORD]! & (1 << dstLo)) === 0;
 }
 
+/** Whether the frame to dstHi:dstLo is a BPDU: to 01:80:C2:00:00:00, the bridge group address. */
+export function isBpdu(dstHi: number, dstLo: number): boolean {
+  return dstHi === LINK_LOCAL_HI && dstLo === 0;
+}
+
 /** For trace: what l2 decided for frame i, when it is sent to a link-local address and got that far. */
 export function traceLinkLocal(batch: Batch, i: number, trace: TraceWriter): void {
   const at = batch.at(i) + ETH_DST;
@@ -53,6 +59,7 @@ export function traceLinkLocal(batch: Batch, i: number, trace: TraceWriter): voi
   let decision: number;
   if (next === NEXT_DROP && batch.reason[i] === DROP_LINK_LOCAL) decision = LINK_LOCAL_DROPPED;
   else if (next === NEXT_FLOOD_MULTICAST) decision = LINK_LOCAL_FORWARDED;
+  else if (next === NEXT_DONE) decision = LINK_LOCAL_TAKEN;
   else return;
   trace.event(batch.traceId[i]!, EV_LINK_LOCAL, STAGE_L2, decision, dstLo);
 }

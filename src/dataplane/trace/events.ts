@@ -146,6 +146,8 @@ export const EV_LINK_LOCAL = 16;
 export const LINK_LOCAL_DROPPED = 1;
 /** Its bit is in the switch's --forward-link-local mask: flooded as multicast. */
 export const LINK_LOCAL_FORWARDED = 2;
+/** A BPDU the switch's own spanning tree takes (up --stp). */
+export const LINK_LOCAL_TAKEN = 3;
 
 /**
  * The port's link impairment on a frame: [direction (0 in, 1 out), port, what it did (IMPAIR_*

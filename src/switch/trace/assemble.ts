@@ -4,7 +4,7 @@
 import { DROP_REASON_INFO, DROP_REASONS } from '../../dataplane/core/drop-reasons.js';
 import { STAGE_NAMES, type StageName } from '../../dataplane/core/stage.js';
 import {
-  EV_CLASSIFY, EV_DROP, EV_END, EV_FLOOD, EV_FRAME, EV_LEARN, EV_LINK_LOCAL, EV_LOOKUP, LINK_LOCAL_FORWARDED, EV_NAT, EV_NEXT_HOP, EV_OFFLOAD, EV_REPLY, EV_ROUTE, EV_TX, FRAME_DRY, FRAME_HEAD,
+  EV_CLASSIFY, EV_DROP, EV_END, EV_FLOOD, EV_FRAME, EV_LEARN, EV_LINK_LOCAL, EV_LOOKUP, LINK_LOCAL_FORWARDED, LINK_LOCAL_TAKEN, EV_NAT, EV_NEXT_HOP, EV_OFFLOAD, EV_REPLY, EV_ROUTE, EV_TX, FRAME_DRY, FRAME_HEAD,
   FRAME_HEAD_BYTES, FRAME_LENGTH, FRAME_NANOSECONDS, FRAME_PORT, FRAME_SECONDS, FRAME_VNET_FLAGS, FRAME_VNET_GSO, FRAME_WORKER, LEARN_FULL, LEARN_KNOWN, LEARN_LIMITED,
   LEARN_MOVED, LEARN_NEW, LEARN_OFF, LEARN_STATIC, LOOKUP_BROADCAST, LOOKUP_GATEWAY, LOOKUP_HIT, LOOKUP_MISS, LOOKUP_MULTICAST, LOOKUP_ROUTED,
   LOOKUP_HAIRPIN, LOOKUP_ISOLATED, FLOOD_HAIRPIN, FLOOD_ISOLATED, FLOOD_MAX_PORTS,
@@ -213,6 +213,11 @@ export class TraceAssembler {
         const protocol = linkLocalProtocol(last);
         const option = linkLocalOptionFor(last);
         const forwarded = p[0] === LINK_LOCAL_FORWARDED;
+        if (p[0] === LINK_LOCAL_TAKEN) {
+          block.fate.consumed = true;
+          this.decide(block, r.stage, { kind: 'link-local', address, protocol, option, forwarded, text: `${address} is a BPDU: the switch's spanning tree takes it (up --stp)` });
+          return;
+        }
         const text = forwarded
           ? `${address} is link-local (${protocol}): forwarded, as --forward-link-local asks`
           : `${address} is link-local (${protocol}): not forwarded, as a Linux bridge keeps it to its link; --forward-link-local ${option} forwards it`;
