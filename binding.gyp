@@ -14,6 +14,7 @@
         "native/tap.cc",
         "native/thread.cc",
         "native/uring.cc",
+        "native/vxlan.cc",
         "native/wait.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

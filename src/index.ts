@@ -21,3 +21,4 @@ export { formatTraceBlock } from './switch/trace/text.js';
 export { parseFrameSpec, buildFrame, type FrameSpec, type ResolvedFrameSpec } from './packet/frame-spec.js';
 export { describeFrame } from './packet/summary.js';
 export { attachTapPort, type AttachedPort } from './netns/switch-ports.js';
+export type { VxlanPortOptions, VxlanInfo } from './switch/vxlan-ports.js';

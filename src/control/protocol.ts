@@ -136,7 +136,7 @@ export interface PortView {
   name: string;
   /** The name a user knows the port by, as fdb show, stats, trace and captures show it. */
   label: string;
-  kind: 'tap' | 'packet' | 'memory';
+  kind: 'tap' | 'packet' | 'memory' | 'vxlan';
   netns: string | null;
   ifname: string;
   mac: string | null;

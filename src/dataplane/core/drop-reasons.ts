@@ -53,6 +53,10 @@ export const DROP_REASON_INFO = [
   { reason: 'impair_loss', stage: 'impair', description: "lost on purpose by the port's link impairment (link set PORT loss, with its correlation or gemodel)" },
   { reason: 'impair_queue_full', stage: 'impair', description: "the port's impairment delay line held its limit of frames waiting (link set PORT limit N, as netem's limit)" },
   { reason: 'impair_rate', stage: 'impair', description: "over the port's impairment rate while its delay line was full: the link queues what exceeds the rate, as netem does, and drops only when the queue is full" },
+  { reason: 'vxlan_short', stage: 'rx', description: 'a VXLAN datagram too short to hold its 8-byte header and an inner Ethernet header' },
+  { reason: 'vxlan_bad_flags', stage: 'rx', description: 'a VXLAN datagram whose flags byte is not 0x08 (the I flag alone): not RFC 7348 VXLAN' },
+  { reason: 'vxlan_wrong_vni', stage: 'rx', description: 'a VXLAN datagram for another VNI than that of its port' },
+  { reason: 'vxlan_unknown_vtep', stage: 'rx', description: 'a VXLAN datagram from a VTEP that is neither a remote nor the dst of a static entry, on a port with learning off' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -116,3 +120,7 @@ export const DROP_LINK_LOCAL = reason('link_local');
 export const DROP_IMPAIR_LOSS = reason('impair_loss');
 export const DROP_IMPAIR_QUEUE_FULL = reason('impair_queue_full');
 export const DROP_IMPAIR_RATE = reason('impair_rate');
+export const DROP_VXLAN_SHORT = reason('vxlan_short');
+export const DROP_VXLAN_BAD_FLAGS = reason('vxlan_bad_flags');
+export const DROP_VXLAN_WRONG_VNI = reason('vxlan_wrong_vni');
+export const DROP_VXLAN_UNKNOWN_VTEP = reason('vxlan_unknown_vtep');
