@@ -7,7 +7,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { PortVlans } from '../dataplane/l2/vlan-table.js';
 import type { DaemonOptions } from './daemon.js';
 import type { LinkSettings } from './link-settings.js';
-import type { PublishArgs, UplinkArgs } from './protocol.js';
+import type { PublishArgs, UplinkArgs, VxlanAddArgs } from './protocol.js';
 
 export interface AttachmentState {
   netns: string;
@@ -46,6 +46,8 @@ export interface StaticEntryState {
   vlan?: number;
   /** A sticky entry (fdb add ... sticky), which ages. */
   sticky?: boolean;
+  /** Behind a VXLAN port: its VTEP (fdb add ... --dst). */
+  dst?: string;
 }
 
 /** A port's bridge settings that differ from their defaults; its port by name, as for static entries. */
@@ -87,6 +89,7 @@ export interface SwitchState {
   web?: WebState;
   options?: StartOptions;
   impairments?: ImpairState[];
+  vxlans?: VxlanAddArgs[];
 }
 
 export function writeState(path: string, state: SwitchState): void {
