@@ -32,6 +32,7 @@ describeKernel('VXLAN interop with the kernel vxlan device', () => {
   const { run: cli, ok, json } = cliWith(() => run.env);
   const running: ChildProcess[] = [];
   const sh = (ns: string, command: string): Promise<string> => execIn(ns, 'sh', ['-c', command]);
+  const drops = (port: string): Record<string, number> => json<SwitchStats>('stats', '--switch', sw).ports.find((p) => p.name === port)!.drops;
 
   beforeAll(async () => {
     // nsA too: a namespace that `ip netns add` made inside `ip netns exec`'s mount namespace is not seen outside it.
@@ -89,9 +90,25 @@ describeKernel('VXLAN interop with the kernel vxlan device', () => {
 
   it('counts malformed VXLAN by reason: short, bad flags, wrong VNI', async () => {
     await execIn(hostB, 'python3', ['-c', MALFORMED, UNDERLAY_A, String(VNI)]);
-    const drops = (): Record<string, number> => json<SwitchStats>('stats', '--switch', sw).ports.find((p) => p.name === 'vx')!.drops;
-    await waitFor(() => drops().vxlan_wrong_vni === 1, { what: 'the wrong VNI to be counted' });
-    expect(drops()).toMatchObject({ vxlan_short: 1, vxlan_bad_flags: 1, vxlan_wrong_vni: 1 });
+    await waitFor(() => drops('vx').vxlan_wrong_vni === 1, { what: 'the wrong VNI to be counted' });
+    expect(drops('vx')).toMatchObject({ vxlan_short: 1, vxlan_bad_flags: 1, vxlan_wrong_vni: 1 });
+  }, 20_000);
+
+  it('with learning off, drops well-formed VXLAN from a VTEP that is neither a remote nor a static dst as vxlan_unknown_vtep', async () => {
+    ok('vxlan', 'add', 'vxq', '--vni', String(VNI + 1), '--local', UNDERLAY_A, '--port', '4790', '--learning', 'off', '--switch', sw);
+    await execIn(hostB, 'python3', ['-c', WELL_FORMED, UNDERLAY_A, '4790', String(VNI + 1)]);
+    await waitFor(() => drops('vxq').vxlan_unknown_vtep === 1, { what: 'the unknown VTEP to be counted' });
+  }, 20_000);
+
+  it("drops a frame over the VXLAN port's inner MTU that is no GSO frame as too_big", async () => {
+    // nsA's MTU above the port's lets a 1500-byte ping with DF reach the switch whole.
+    await sh(nsA, 'ip link set eth0 mtu 1500');
+    try {
+      await sh(nsA, `ping -c 1 -s 1472 -M do -W 1 ${INNER_B} || true`);
+      await waitFor(() => drops('vx').too_big === 1, { what: 'the oversized frame to be counted' });
+    } finally {
+      await sh(nsA, 'ip link set eth0 mtu 1450');
+    }
   }, 20_000);
 });
 
@@ -121,4 +138,12 @@ vni = int(sys.argv[2]); inner = bytes.fromhex('ffffffffffff020000000001') + b'\\
 def header(flags, v): return bytes([flags, 0, 0, 0, v >> 16 & 255, v >> 8 & 255, v & 255, 0])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for d in (header(8, vni)[:6], header(0x0c, vni) + inner, header(8, vni + 1) + inner): s.sendto(d, (sys.argv[1], 4789))
+`;
+
+/** One well-formed VXLAN datagram of VNI argv[3] to argv[1]:argv[2], a broadcast ARP inside. */
+const WELL_FORMED = `
+import socket, sys
+vni = int(sys.argv[3]); inner = bytes.fromhex('ffffffffffff020000000002') + b'\\x08\\x06' + bytes(28)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(bytes([8, 0, 0, 0, vni >> 16 & 255, vni >> 8 & 255, vni & 255, 0]) + inner, (sys.argv[1], int(sys.argv[2])))
 `;
