@@ -84,6 +84,11 @@ async function applySwitch(spec: SwitchSpec): Promise<void> {
     await request(spec.name, { cmd: 'port-add', args });
     console.log(`  ${spec.name}: added ${args.ifname}`);
   }
+  for (const args of spec.vxlans ?? []) {
+    if (present.some((p) => p.name === args.name)) continue;
+    const v = await request(spec.name, { cmd: 'vxlan-add', args });
+    console.log(`  ${spec.name}: added VXLAN port ${v.name}, VNI ${v.vni} on ${v.local}:${v.port}`);
+  }
   for (const { port, settings, impair } of spec.links ?? []) {
     if (Object.keys(settings).length > 0) {
       await request(spec.name, { cmd: 'link-set', args: { port, settings } });
