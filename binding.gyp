@@ -15,6 +15,7 @@
         "native/thread.cc",
         "native/uring.cc",
         "native/vlan.cc",
+        "native/vxlan.cc",
         "native/wait.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

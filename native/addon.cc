@@ -14,6 +14,7 @@
 #include "thread.h"
 #include "uring.h"
 #include "vlan.h"
+#include "vxlan.h"
 #include "wait.h"
 
 namespace tapswitch {
@@ -36,6 +37,11 @@ Napi::Object Constants(Napi::Env env) {
   set("MODE_SOCKET", kModeSocket);
   set("MODE_URING", kModeUring);
   set("MODE_BITS", kModeBits);
+  set("MODE_VXLAN", kModeVxlan);
+  set("VXLAN_SHORT", kStatusVxlanShort);
+  set("VXLAN_BAD_FLAGS", kStatusVxlanFlags);
+  set("VXLAN_WRONG_VNI", kStatusVxlanVni);
+  set("VXLAN_UNKNOWN_VTEP", kStatusVxlanUnknownVtep);
   set("WAIT_TIMEOUT", kWaitTimeout);
   set("WAIT_READABLE", kWaitReadable);
   set("WAIT_WOKEN", kWaitWoken);
@@ -80,6 +86,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openTap", Napi::Function::New(env, OpenTap, "openTap"));
   exports.Set("openPacket", Napi::Function::New(env, OpenPacket, "openPacket"));
   exports.Set("packetStatistics", Napi::Function::New(env, PacketStatistics, "packetStatistics"));
+  exports.Set("openVxlan", Napi::Function::New(env, OpenVxlan, "openVxlan"));
+  exports.Set("vxlanConfigure", Napi::Function::New(env, VxlanConfigure, "vxlanConfigure"));
+  exports.Set("vxlanFdb", Napi::Function::New(env, VxlanFdb, "vxlanFdb"));
+  exports.Set("vxlanFdbSet", Napi::Function::New(env, VxlanFdbSet, "vxlanFdbSet"));
+  exports.Set("vxlanFdbDel", Napi::Function::New(env, VxlanFdbDel, "vxlanFdbDel"));
+  exports.Set("vxlanClose", Napi::Function::New(env, VxlanClose, "vxlanClose"));
   exports.Set("rx", Napi::Function::New(env, Rx, "rx"));
   exports.Set("tx", Napi::Function::New(env, Tx, "tx"));
   exports.Set("copySlots", Napi::Function::New(env, CopySlots, "copySlots"));

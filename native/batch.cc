@@ -11,6 +11,7 @@
 #include "descriptor.h"
 #include "typed.h"
 #include "uring.h"
+#include "vxlan.h"
 
 namespace tapswitch {
 
@@ -270,6 +271,8 @@ Napi::Value Rx(const Napi::CallbackInfo& info) {
   int n;
   if (b.count == 0) {
     n = 0;
+  } else if (b.mode & kModeVxlan) {
+    n = VxlanReceive(b, scratch.slot);
   } else if (b.mode & kModeUring) {
     for (int i = 0; i < b.count; ++i) FillIov(b, i, b.slotSize);
     n = UringReadFrames(b, scratch.iov, scratch.hdr);
@@ -293,6 +296,8 @@ Napi::Value Tx(const Napi::CallbackInfo& info) {
   int n;
   if (b.count == 0) {
     n = 0;
+  } else if (b.mode & kModeVxlan) {
+    n = VxlanSend(b, scratch.slot, scratch.len);
   } else if (b.mode & kModeUring) {
     for (int i = 0; i < b.count; ++i) PrepareSend(b, i);
     n = UringWriteFrames(b, scratch.iov);

@@ -10,9 +10,10 @@ namespace tapswitch {
 constexpr uint32_t kModeHdrMask = 0xff;
 constexpr uint32_t kModeSocket = 1u << 8;  // fd is an AF_PACKET socket: recvmmsg/sendmmsg
 constexpr uint32_t kModeUring = 1u << 9;   // batch the syscalls through this thread's io_uring
+constexpr uint32_t kModeVxlan = 1u << 10;  // fd is a VXLAN tunnel's UDP socket (vxlan.h)
 // rx and tx name their queue by one number, fd << kModeBits | mode: six arguments are what
 // node-addon-api's CallbackInfo holds without allocating, and these calls run once per batch.
-constexpr int kModeBits = 10;
+constexpr int kModeBits = 11;
 constexpr uint32_t kModeMask = (1u << kModeBits) - 1;
 
 struct Batch {

@@ -23,3 +23,4 @@ export { describeFrame } from './packet/summary.js';
 export { attachTapPort, type AttachedPort } from './netns/switch-ports.js';
 export type { StormLimits, StpOptions, StpView, StpPortView, PortRole, PortState } from './switch/switch.js';
 export { bridgeId, formatBridgeId, decodeBpdu, encodeBpdu, type Bpdu, type ConfigBpdu } from './stp/bpdu.js';
+export type { VxlanPortOptions, VxlanInfo } from './switch/vxlan-ports.js';

@@ -10,6 +10,7 @@ import { createFound } from '../src/dataplane/l3/conntrack.js';
 import { HOLD_PER_SOURCE } from '../src/dataplane/l3/frag-queue.js';
 import { FragmentTable } from '../src/dataplane/l3/fragments.js';
 import { EBADMSG, EIO, EMSGSIZE } from '../src/native/errno.js';
+import { C } from '../src/native/addon.js';
 import { IPPROTO_UDP, ipv4ToNumber } from '../src/packet/ipv4.js';
 import { GSO_TCPV4, GSO_UDP, GSO_UDP_L4, VNET_F_NEEDS_CSUM } from '../src/native/descriptor.js';
 import type { TraceBlock } from '../src/switch/trace/block.js';
@@ -422,6 +423,18 @@ const PROVOKE: Record<DropReason, ((rig: EngineRig) => { port: number; frame?: U
     rig.bpdus.enabled = true;
     for (let k = 0; k < 64; k++) rig.send(1, udp(1, '01:80:c2:00:00:00', hostIp(2)));
     return { port: 1, frame: udp(1, '01:80:c2:00:00:00', hostIp(2)) };
+  },
+  vxlan_short: (rig) => {
+    rig.addScriptedPort(4, new ScriptedQueue(10)).incoming.push({ bytes: new Uint8Array(4), status: C.VXLAN_SHORT });
+  },
+  vxlan_bad_flags: (rig) => {
+    rig.addScriptedPort(4, new ScriptedQueue(10)).incoming.push({ bytes: udp(1, hostMac(2), hostIp(2)), status: C.VXLAN_BAD_FLAGS });
+  },
+  vxlan_wrong_vni: (rig) => {
+    rig.addScriptedPort(4, new ScriptedQueue(10)).incoming.push({ bytes: udp(1, hostMac(2), hostIp(2)), status: C.VXLAN_WRONG_VNI });
+  },
+  vxlan_unknown_vtep: (rig) => {
+    rig.addScriptedPort(4, new ScriptedQueue(10)).incoming.push({ bytes: udp(1, hostMac(2), hostIp(2)), status: C.VXLAN_UNKNOWN_VTEP });
   },
 };
 

@@ -1,6 +1,7 @@
 // npm run bench (or tapswitch bench): tapswitch against the kernel bridge, Open vSwitch's userspace
 // datapath, VDE and the bare forwarder, on one topology (two namespaces through the switch under
-// test) with the same traffic and method, in one run. Cases alternate (A B A B), each after the
+// test) with the same traffic and method, in one run; and tapswitch's VXLAN between two hosts
+// against the kernel's vxlan, with their ratio. Cases alternate (A B A B), each after the
 // machine is idle; medians with min-max, ratios to the kernel bridge, JSON, an SVG chart.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
@@ -35,6 +36,8 @@ const CASES: Case[] = [
   { id: 'ovs-tso', name: 'OVS netdev, userspace TSO', via: { kind: 'ovs', tso: true }, offloads: true, peer: 'ovs' },
   { id: 'vde', name: 'VDE (vde_switch, tap)', via: { kind: 'vde' }, offloads: false, peer: 'vde' },
   { id: 'bare', name: 'bare forwarder (vnet header)', via: { kind: 'bare', cpu: FORWARDER_CPU }, offloads: true },
+  { id: 'vxlan-kernel', name: 'two hosts, kernel vxlan + bridge', via: { kind: 'kernel-vxlan' }, offloads: true },
+  { id: 'vxlan-tapswitch', name: 'two hosts, tapswitch VXLAN, 1 worker each', via: { kind: 'vxlan', workers: 1 }, offloads: true },
 ];
 
 // Three runs at the least, so that a median and a range mean something.
@@ -130,6 +133,13 @@ function printTable(results: CaseResult[], sizes: number[]): void {
   console.table(rows);
 }
 
+/** Issue 20's figure: tapswitch's VXLAN between two hosts against the kernel's vxlan and bridge, TCP one stream. */
+function printVxlanRatio(results: CaseResult[]): void {
+  const [kernel, ours] = ['vxlan-kernel', 'vxlan-tapswitch'].map((id) => results.find((r) => r.id === id)?.median);
+  if (!kernel || !ours) return;
+  console.log(`VXLAN between two hosts, TCP 1 stream: tapswitch ${fmt(ours.tcp1Gbps)} Gbit/s, kernel vxlan + bridge ${fmt(kernel.tcp1Gbps)} Gbit/s: ${fmt(ours.tcp1Gbps / kernel.tcp1Gbps)}x the kernel`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -177,6 +187,7 @@ async function main(): Promise<void> {
     r.max = reduce(r.runs, (v) => Math.max(...v));
   }
   printTable(results, timing.frameSizes);
+  printVxlanRatio(results);
   const noisy = results.flatMap((r) => r.runs.filter((x) => x.noisy).map(() => r.name));
   if (noisy.length > 0) console.log(`noisy: other processes kept the CPU busy before ${noisy.length} run(s) (${[...new Set(noisy)].join(', ')}); compare those figures with care`);
   const seconds = (Date.now() - started) / 1000;

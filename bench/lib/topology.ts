@@ -9,6 +9,7 @@ import { ipIn } from '../../src/netns/ip.js';
 import { createVethPair, deleteLink } from '../../src/netns/link.js';
 import { attachPortOfFlavor, type PortFlavor } from '../../src/netns/switch-ports.js';
 import { ovsPair, vdePair } from './peers.js';
+import { kernelVxlanPair, tapswitchVxlanPair } from './vxlan-pair.js';
 import { ipv4ToNumber } from '../../src/packet/ipv4.js';
 import { macForIp } from '../../src/packet/mac.js';
 
@@ -25,7 +26,10 @@ export type Via =
   | { kind: 'bridge' }
   /** Open vSwitch's userspace datapath with TAP ports, userspace TSO off or on. */
   | { kind: 'ovs'; tso: boolean }
-  | { kind: 'vde' };
+  | { kind: 'vde' }
+  /** Two hosts joined by VXLAN over a veth underlay: tapswitch's VXLAN port on each, or the kernel's vxlan in a bridge (vxlan-pair.ts). */
+  | { kind: 'vxlan'; workers: number }
+  | { kind: 'kernel-vxlan' };
 
 export interface PairOptions {
   via: Via;
@@ -54,7 +58,7 @@ export interface Pair {
 }
 
 /** The switches that run in this process (tapswitch, the bare forwarder) use its CPU. */
-function ownCpuSeconds(): number {
+export function ownCpuSeconds(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 }
@@ -180,6 +184,8 @@ export async function buildPair(options: PairOptions, subnet = '10.251.0'): Prom
     if (via.kind === 'bridge') return await kernelBridge(resources, subnet);
     if (via.kind === 'ovs') return await ovsPair(resources, subnet, via.tso);
     if (via.kind === 'vde') return await vdePair(resources, subnet);
+    if (via.kind === 'vxlan') return await tapswitchVxlanPair(resources, subnet, via.workers, !!options.tap.offloads);
+    if (via.kind === 'kernel-vxlan') return await kernelVxlanPair(resources, subnet);
     return via.kind === 'nat' ? await natted(resources, options, subnet, via) : await switched(resources, options, subnet, via);
   } catch (e) {
     await resources.release().catch(() => undefined);

@@ -43,7 +43,7 @@ function impairedColumn(p: PortView): string[] {
 /** One line per entry, as `bridge fdb show` prints them. */
 export function formatFdb(entries: FdbView[], switchName: string): string {
   if (entries.length === 0) return 'no entries';
-  return entries.map((e) => `${e.mac} dev ${e.portName}${inVlan(e.vlan)} master ${switchName} ${e.static ? 'static' : `${e.sticky ? 'sticky ' : ''}ageing ${e.ageSeconds.toFixed(1)}s`}`).join('\n');
+  return entries.map((e) => `${e.mac} dev ${e.portName}${e.dst !== undefined ? ` dst ${e.dst}` : ''}${inVlan(e.vlan)} master ${switchName} ${e.static ? 'static' : `${e.sticky ? 'sticky ' : ''}ageing ${e.ageSeconds.toFixed(1)}s`}`).join('\n');
 }
 
 function nonZeroDrops(drops: Record<string, number>): string {

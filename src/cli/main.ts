@@ -26,6 +26,7 @@ import * as trace from './commands/trace.js';
 import * as ui from './commands/ui.js';
 import * as up from './commands/up.js';
 import * as vlan from './commands/vlan.js';
+import * as vxlan from './commands/vxlan.js';
 import { oneLineUsageErrors, report } from './errors.js';
 import { timeoutOption } from './options.js';
 
@@ -41,7 +42,7 @@ export function buildProgram(): Command {
     .addOption(timeoutOption())
     .hook('preAction', (program) => setAnswerTimeout((program.opts() as { timeout: number }).timeout))
     .exitOverride();
-  for (const group of [up, ls, inspect, attach, port, vlan, link, patch, stp, fdb, stats, nat, capture, trace, ui, bench, cleanup, demo, dockerPlugin]) group.register(program);
+  for (const group of [up, ls, inspect, attach, port, vlan, vxlan, link, patch, stp, fdb, stats, nat, capture, trace, ui, bench, cleanup, demo, dockerPlugin]) group.register(program);
   return program;
 }
 

@@ -30,6 +30,7 @@ import type { DaemonStream } from './requests/context.js';
 import { startTraceStream, tracePacket } from './requests/trace.js';
 import type { DaemonContext } from './requests/context.js';
 import { fdbAdd, fdbDel, fdbFlush, fdbShow } from './requests/fdb.js';
+import { vxlanAdd, vxlanArgs, vxlanDel, vxlanRemotes } from './requests/vxlan.js';
 import { linkImpair, linkSet, linkShow, linkStates } from './requests/link.js';
 import { impairStates } from './requests/impair.js';
 import { addUplink, natView, publish, removeUplink, unpublish } from './requests/nat.js';
@@ -339,7 +340,7 @@ export class Daemon implements DaemonContext {
     'link-show': (args) => linkShow(this, args.port),
     'link-impair': (args) => this.saved(linkImpair(this, args.port, args.direction, args.netem)),
     'fdb-show': () => fdbShow(this),
-    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, { ...(args.replace !== undefined && { replace: args.replace }), ...(args.vlan !== undefined && { vlan: args.vlan }), ...(args.sticky !== undefined && { sticky: args.sticky }) })),
+    'fdb-add': (args) => this.saved(fdbAdd(this, args.mac, args.port, { ...(args.replace !== undefined && { replace: args.replace }), ...(args.vlan !== undefined && { vlan: args.vlan }), ...(args.sticky !== undefined && { sticky: args.sticky }), ...(args.dst !== undefined && { dst: args.dst }) })),
     'fdb-del': (args) => this.saved(fdbDel(this, args.mac, args.vlan)),
     'fdb-flush': (args) => this.saved(fdbFlush(this, args.port, args.static)),
     stats: () => statsView(this),
@@ -358,6 +359,10 @@ export class Daemon implements DaemonContext {
     'capture-list': () => captureList(this),
     web: (args) => serveWeb(this, args.listen),
     'stp-show': () => stpShow(this),
+    'vxlan-add': (args) => vxlanAdd(this, args),
+    'vxlan-del': (args) => vxlanDel(this, args.name),
+    'vxlan-show': () => this.sw.vxlanPorts(),
+    'vxlan-remotes': (args) => vxlanRemotes(this, args.name, args.remotes),
     down: () => ({ stopping: true }),
     segment: () => segmentView(this),
     'patch-add': (args) => patchAdd(this, args),
@@ -390,12 +395,13 @@ export class Daemon implements DaemonContext {
       interfaces: [...this.interfaces.values()].map((p) => ({ ...p, offloads: (ports.get(p.portId)?.vnetHdrSize ?? 0) > 0, ...vlansOf(ports.get(p.portId)) })),
       uplink: this.uplink,
       published: [...this.published.values()],
-      fdb: this.sw.fdbEntries().filter((e) => (e.static || e.sticky) && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName, ...(e.vlan !== VLAN_UNTAGGED && { vlan: e.vlan }), ...(e.sticky && { sticky: true }) })),
+      fdb: this.sw.fdbEntries().filter((e) => (e.static || e.sticky) && e.port !== GATEWAY_PORT).map((e) => ({ mac: e.mac, port: e.portName, ...(e.vlan !== VLAN_UNTAGGED && { vlan: e.vlan }), ...(e.sticky && { sticky: true }), ...(e.dst !== undefined && e.static && { dst: e.dst }) })),
       links: linkStates(this),
       ...webState(this),
       options: this.startOptions,
       impairments: impairStates(this),
       patches: [...this.patches.values()],
+      vxlans: this.sw.vxlanPorts().map(vxlanArgs),
     };
     writeState(this.paths.state, state);
   }

@@ -8,6 +8,7 @@ import type { CtEntry, CtTimeouts } from '../dataplane/l3/conntrack.js';
 import type { NatFiltering } from '../dataplane/l3/nat-filtering.js';
 import type { ImpairCounters, PortRole, PortState, StormLimits, SwitchStats, UplinkInfo } from '../switch/switch.js';
 import type { WorkerStatus } from '../switch/workers.js';
+import type { VxlanInfo } from '../switch/vxlan-ports.js';
 import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
 import { LINK_SETTINGS_SHAPE, type LinkSettings } from './link-settings.js';
@@ -73,6 +74,20 @@ export interface PatchJoinArgs extends VlanArgs {
   peerIfname: string;
 }
 
+/** `tapswitch vxlan add`: a VXLAN port; remotes comma-separated. */
+export interface VxlanAddArgs {
+  name: string;
+  vni: number;
+  local: string;
+  netns?: string;
+  remotes?: string;
+  port?: number;
+  vlan?: number;
+  mtu?: number;
+  learning?: boolean;
+  checksum?: boolean;
+}
+
 export type Request =
   | { cmd: 'ping' }
   | { cmd: 'attach'; args: AttachArgs }
@@ -87,7 +102,7 @@ export type Request =
   /** A port's link impairment in netem's words, per direction; null clears it. */
   | { cmd: 'link-impair'; args: { port: string; direction: ImpairSide; netem: string | null } }
   | { cmd: 'fdb-show' }
-  | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean; vlan?: number; sticky?: boolean } }
+  | { cmd: 'fdb-add'; args: { mac: string; port: string; replace?: boolean; vlan?: number; sticky?: boolean; dst?: string } }
   | { cmd: 'fdb-del'; args: { mac: string; vlan?: number } }
   | { cmd: 'fdb-flush'; args: { port?: string; static?: boolean } }
   | { cmd: 'stats' }
@@ -110,6 +125,11 @@ export type Request =
   | { cmd: 'capture-list' }
   /** The web view's address and token, started on `listen` if it is not running (`tapswitch ui`). */
   | { cmd: 'web'; args: { listen?: string } }
+  | { cmd: 'vxlan-add'; args: VxlanAddArgs }
+  | { cmd: 'vxlan-del'; args: { name: string } }
+  | { cmd: 'vxlan-show' }
+  /** Replaces a VXLAN port's remotes (comma-separated). */
+  | { cmd: 'vxlan-remotes'; args: { name: string; remotes?: string } }
   /** The spanning tree: bridge, root, and each port's role and state (`tapswitch stp show`). */
   | { cmd: 'stp-show' }
   | { cmd: 'down' }
@@ -163,7 +183,7 @@ export interface PortView {
   name: string;
   /** The name a user knows the port by, as fdb show, stats, trace and captures show it. */
   label: string;
-  kind: 'tap' | 'packet' | 'memory';
+  kind: 'tap' | 'packet' | 'memory' | 'vxlan';
   netns: string | null;
   ifname: string;
   mac: string | null;
@@ -235,6 +255,8 @@ export type VlanView = { id: number; port: string } & PortVlans;
 
 export interface FdbView extends FdbEntry {
   portName: string;
+  /** Behind a VXLAN port: the VTEP frames to the MAC go to. */
+  dst?: string;
 }
 
 export interface FdbAddView extends FdbView {
@@ -385,7 +407,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   'link-show': { port: optional(PORT_REF) },
   'link-impair': { port: PORT_REF, direction: oneOf(IMPAIR_SIDES, 'the direction seen from the switch: in what it receives from the port, out what it sends to it'), netem: NETEM_SHAPE },
   'fdb-show': {},
-  'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')), vlan: optional(VLAN_ID), sticky: optional(flag('whether the entry ages like a learned one')) },
+  'fdb-add': { mac: text('a MAC address'), port: PORT_REF, replace: optional(flag('whether to replace a static entry')), vlan: optional(VLAN_ID), sticky: optional(flag('whether the entry ages like a learned one')), dst: optional(text('the remote VTEP of a MAC behind a VXLAN port')) },
   'fdb-del': { mac: text('a MAC address'), vlan: optional(VLAN_ID) },
   'fdb-flush': { port: optional(PORT_REF), static: optional(flag('whether static entries go too')) },
   stats: {},
@@ -412,6 +434,21 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   'capture-list': {},
   web: { listen: optional(text('an address to listen on, like 127.0.0.1:8080')) },
   'stp-show': {},
+  'vxlan-add': {
+    name: text('a port name'),
+    vni: whole(0, 0xffffff, 'a VNI'),
+    local: text('the local underlay IPv4 address'),
+    netns: optional(text('a namespace name')),
+    remotes: optional(text('remote VTEP addresses, comma-separated')),
+    port: optional(PORT_NUMBER),
+    vlan: optional(VLAN_ID),
+    mtu: optional(whole(MTU.min, MTU.max, 'the inner MTU in bytes')),
+    learning: optional(flag('whether remote MACs are learned against their VTEP')),
+    checksum: optional(flag('whether UDP checksums are sent')),
+  },
+  'vxlan-del': { name: text('a VXLAN port name') },
+  'vxlan-show': {},
+  'vxlan-remotes': { name: text('a VXLAN port name'), remotes: optional(text('remote VTEP addresses, comma-separated')) },
   down: {},
   segment: {},
   'patch-add': { peer: text('a switch name'), name: optional(text('a patch name')), ...PORT_VLANS },
@@ -497,6 +534,10 @@ export interface Results {
   'capture-list': CaptureView[];
   web: WebView;
   'stp-show': StpShowView;
+  'vxlan-add': VxlanInfo;
+  'vxlan-del': VxlanInfo;
+  'vxlan-show': VxlanInfo[];
+  'vxlan-remotes': VxlanInfo;
   down: { stopping: true };
   segment: SegmentView;
   'patch-add': PatchView;

@@ -13,6 +13,7 @@ import type { DaemonContext } from './requests/context.js';
 import { addUplink, publish } from './requests/nat.js';
 import { addInterface } from './requests/ports.js';
 import { restorePatches } from './requests/patch.js';
+import { vxlanAdd } from './requests/vxlan.js';
 import type { ImpairState, SwitchState } from './state.js';
 import { count } from '../util/plural.js';
 
@@ -30,11 +31,12 @@ export async function restore(ctx: DaemonContext, state: SwitchState): Promise<v
   for (const a of state.attachments) await attempt(() => adopt(ctx, a));
   for (const p of state.interfaces) await attempt(() => addInterface(ctx, { ifname: p.ifname, ...(p.offloads !== undefined && { offloads: p.offloads }) }, p.vlans));
   restorePatches(ctx, state.patches ?? []);
+  for (const v of state.vxlans ?? []) await attempt(() => vxlanAdd(ctx, v));
   const uplink = state.uplink;
   if (uplink) await attempt(() => addUplink(ctx, uplink));
   for (const p of state.published ?? []) await attempt(() => publish(ctx, p));
   let entries = 0;
-  for (const e of state.fdb ?? []) if (await attempt(() => fdbAdd(ctx, e.mac, e.port, { ...(e.vlan !== undefined && { vlan: e.vlan }), sticky: e.sticky === true }))) entries++;
+  for (const e of state.fdb ?? []) if (await attempt(() => fdbAdd(ctx, e.mac, e.port, { ...(e.vlan !== undefined && { vlan: e.vlan }), sticky: e.sticky === true, ...(e.dst !== undefined && { dst: e.dst }) }))) entries++;
   let links = 0;
   for (const l of state.links ?? []) if (await attempt(() => setLink(ctx, l.port, l.settings))) links++;
   let impaired = 0;

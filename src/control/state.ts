@@ -7,7 +7,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { PortVlans } from '../dataplane/l2/vlan-table.js';
 import type { DaemonOptions } from './daemon.js';
 import type { LinkSettings } from './link-settings.js';
-import type { PublishArgs, UplinkArgs } from './protocol.js';
+import type { PublishArgs, UplinkArgs, VxlanAddArgs } from './protocol.js';
 
 export interface AttachmentState {
   netns: string;
@@ -63,6 +63,8 @@ export interface StaticEntryState {
   vlan?: number;
   /** A sticky entry (fdb add ... sticky), which ages. */
   sticky?: boolean;
+  /** Behind a VXLAN port: its VTEP (fdb add ... --dst). */
+  dst?: string;
 }
 
 /** A port's bridge settings that differ from their defaults; its port by name, as for static entries. */
@@ -107,6 +109,7 @@ export interface SwitchState {
   options?: StartOptions;
   impairments?: ImpairState[];
   patches?: PatchState[];
+  vxlans?: VxlanAddArgs[];
 }
 
 export function writeState(path: string, state: SwitchState): void {

@@ -22,6 +22,8 @@
 //       interfaces:                # existing interfaces in the host, joined through AF_PACKET
 //         - veth-host0
 //         - { name: veth-host1, trunk: "10,20,100-110", native: 1 }
+//       vxlans:                    # optional: VXLAN ports, as vxlan add makes them (topology-vxlans.ts)
+//         vx0: { vni: 42, local: 192.0.2.1, remotes: [192.0.2.2] }
 //       links:                     # optional: bridge settings of a namespace's, interface's or patch's port
 //         web: { isolated: on, learning: off }
 //         db: { impair: { out: "delay 20ms loss 1%", in: "rate 10mbit" } }  # tc netem's words, as link set takes them
@@ -56,9 +58,10 @@ import { directionsOf, isImpairSide } from './link-impairment.js';
 import { linkSetting, linkSettingsList, parseLinkValue, type LinkSettings } from './link-settings.js';
 import { parseNetemLine } from './netem.js';
 import { checkSwitchName } from './paths.js';
-import type { AttachArgs, PortAddArgs } from './protocol.js';
+import type { AttachArgs, PortAddArgs, VxlanAddArgs } from './protocol.js';
 import { parseVids, portVlansOf, type VlanArgs } from './port-vlans.js';
 import { checkIfname, checkNetns } from './requests/names.js';
+import { readVxlans } from './topology-vxlans.js';
 import { InputError, formatSubnet, gatewayOf, hostAddressProblem, ipToNumber, macForIp, overlaps, parseCidr, parseSubnet, type Subnet } from './subnet.js';
 import { formatMac, parseMac } from '../packet/mac.js';
 
@@ -85,6 +88,7 @@ export interface SwitchSpec {
   web?: string;
   namespaces: AttachArgs[];
   interfaces: PortAddArgs[];
+  vxlans?: VxlanAddArgs[];
   /** Bridge settings by the port's name: one of the namespaces or interfaces; and its impairment's netem words per direction. */
   links?: { port: string; settings: Partial<LinkSettings>; impair?: LinkImpairSpec }[];
 }
@@ -135,7 +139,7 @@ export class TopologyError extends InputError {
   }
 }
 
-const SWITCH_FIELDS = ['subnet', 'no-gateway', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'metrics', 'web', 'namespaces', 'interfaces', 'links', 'stp'];
+const SWITCH_FIELDS = ['subnet', 'no-gateway', 'workers', 'ageing', 'fdb-size', 'poll', 'poll-us', 'poll-cpu', 'nat-filtering', 'gateway-vlan', 'forward-link-local', 'metrics', 'web', 'namespaces', 'interfaces', 'links', 'stp', 'vxlans'];
 const VLAN_FIELDS = ['vlan', 'trunk', 'native', 'qinq'] as const;
 const NAMESPACE_FIELDS = ['ip', 'mac', 'mtu', 'ifname', 'secure', ...VLAN_FIELDS];
 const INTERFACE_FIELDS = ['name', ...VLAN_FIELDS];
@@ -144,7 +148,7 @@ const DEFAULT_IFNAME = 'eth0';
 const TOP_LEVEL = 'top level';
 
 /** Reads values out of the YAML document; a value that does not fit is a mistake, and reading goes on. */
-class Reader {
+export class Reader {
   private readonly lines = new LineCounter();
   private readonly doc: Document;
   readonly mistakes: Mistake[] = [];
@@ -513,6 +517,9 @@ function readSwitch(r: Reader, name: string, node: Node | null): SwitchSpec {
         if (stp !== undefined) spec.stp = stp;
         break;
       }
+      case 'vxlans':
+        spec.vxlans = readVxlans(r, value, at);
+        break;
       default:
         r.reportAt(at, `unknown field; expected one of ${SWITCH_FIELDS.join(', ')}`);
     }
@@ -571,9 +578,9 @@ function checkNamespaces(r: Reader, spec: SwitchSpec): void {
   }
 }
 
-/** Each port a switch's links name is one of its namespaces, interfaces or patches. */
+/** Each port a switch's links name is one of its namespaces, interfaces, patches or VXLAN ports. */
 function checkLinks(r: Reader, spec: SwitchSpec, patches: readonly PatchSpec[]): void {
-  const ports = new Set([...spec.namespaces.map((ns) => ns.netns), ...spec.interfaces.map((i) => i.ifname), ...patches.filter((p) => p.endpoints.includes(spec.name)).map((p) => p.name)]);
+  const ports = new Set([...spec.namespaces.map((ns) => ns.netns), ...spec.interfaces.map((i) => i.ifname), ...patches.filter((p) => p.endpoints.includes(spec.name)).map((p) => p.name), ...(spec.vxlans ?? []).map((v) => v.name)]);
   for (const link of spec.links ?? []) {
     if (!ports.has(link.port)) r.reportAt(`switches.${spec.name}.links.${link.port}`, `names no namespace or interface of ${spec.name}: name one of ${[...ports].join(', ') || 'its ports (it has none)'}`);
   }

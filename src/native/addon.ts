@@ -24,6 +24,11 @@ export interface NativeConstants {
   MODE_SOCKET: number;
   MODE_URING: number;
   MODE_BITS: number;
+  MODE_VXLAN: number;
+  VXLAN_SHORT: number;
+  VXLAN_BAD_FLAGS: number;
+  VXLAN_WRONG_VNI: number;
+  VXLAN_UNKNOWN_VTEP: number;
   WAIT_TIMEOUT: number;
   WAIT_READABLE: number;
   WAIT_WOKEN: number;
@@ -82,6 +87,13 @@ export interface NativeAddon {
     rcvbuf?: number;
     sndbuf?: number;
   }): RawPacket;
+  openVxlan(options: { netns?: string; local: number; port: number; vni: number; workers: number; checksum: boolean }): { fds: number[]; underlayMtu: number };
+  /** Addresses are IPv4 as numbers, MACs as 48-bit numbers; these return 0 or -errno. */
+  vxlanConfigure(fd: number, remotes: number[], learning: boolean): number;
+  vxlanFdb(fd: number): { mac: number; dst: number; static: boolean; ageSeconds: number }[];
+  vxlanFdbSet(fd: number, mac: number, dst: number): number;
+  vxlanFdbDel(fd: number, mac: number): number;
+  vxlanClose(fd: number): number;
   /** `queue` is fd << MODE_BITS | mode (native/batch.h). */
   rx(queue: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, budget: number): number;
   tx(queue: number, pool: Uint8Array, slotSize: number, desc: Uint32Array, first: number, count: number): number;

@@ -13,7 +13,7 @@ export interface QueueSpec {
   readonly fd: number;
   /** Virtio header length in bytes: 0, 10 or 12. */
   readonly vnetHdrSize: number;
-  readonly kind: 'tap' | 'packet';
+  readonly kind: 'tap' | 'packet' | 'vxlan';
   /** Batch syscalls through the thread's io_uring instead of one read/write per frame. */
   readonly uring: boolean;
 }
@@ -24,7 +24,7 @@ export class IoQueue {
   private readonly handle: number;
 
   constructor(readonly spec: QueueSpec) {
-    this.mode = spec.vnetHdrSize | (spec.kind === 'packet' ? C.MODE_SOCKET : 0) | (spec.uring ? C.MODE_URING : 0);
+    this.mode = spec.vnetHdrSize | (spec.kind === 'packet' ? C.MODE_SOCKET : 0) | (spec.kind === 'vxlan' ? C.MODE_VXLAN : 0) | (spec.uring ? C.MODE_URING : 0);
     this.handle = spec.fd * 2 ** C.MODE_BITS + this.mode;
   }
 

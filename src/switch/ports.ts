@@ -7,6 +7,7 @@ import { MTU_SLOT_BYTES } from '../dataplane/core/frame-pool.js';
 import { FrameRing } from '../dataplane/core/frame-ring.js';
 import { MAX_PORTS, PORT_MTU_SHIFT, PORT_PRESENT, PORT_SECURE, bitsToFlags, flagsToBits, type PortFlags } from '../dataplane/core/port-table.js';
 import type { AnyQueueSpec } from '../dataplane/core/queue.js';
+import type { QueueSpec } from '../native/queue.js';
 import { checkMaxLearned, type Fdb } from '../dataplane/l2/fdb.js';
 import type { PortVlans, VlanTable } from '../dataplane/l2/vlan-table.js';
 import type { PortBinding, PortBindings } from '../dataplane/l2/port-bindings.js';
@@ -19,7 +20,7 @@ import { uniqueName } from '../netns/names.js';
 import { checkInt } from './options.js';
 import type { WorkerPool } from './workers.js';
 
-export type PortKind = 'tap' | 'packet' | 'memory';
+export type PortKind = 'tap' | 'packet' | 'memory' | 'vxlan';
 export type { PortBinding } from '../dataplane/l2/port-bindings.js';
 
 /** What every kind of port may be given at its creation: its bridge flags and its port security. */
@@ -190,6 +191,11 @@ export class PortRegistry {
         return frames;
       },
     };
+  }
+
+  /** Adds a VXLAN port (vxlan-ports.ts) over its tunnel's queues, one per worker; `close` closes the tunnel. */
+  addVxlan(name: string, queues: QueueSpec[], settings: PortSettings, close: () => void): Promise<PortInfo> {
+    return this.attach('vxlan', name, queues, settings, { vnetHdrSize: 0, offloads: [] }, close);
   }
 
   /** Takes a port off every worker, flushes its FDB entries, then closes what was opened for it. */

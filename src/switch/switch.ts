@@ -23,6 +23,7 @@ import type { TraceBlock } from './trace/block.js';
 import { checkInt, pollSettings, resolveOptions, type SwitchOptions } from './options.js';
 import { PortRegistry, type MemoryPort, type MemoryPortOptions, type PacketPortOptions, type PortInfo, type TapPortOptions } from './ports.js';
 import { PublishedPorts, type PublishedPort } from './published-ports.js';
+import { VxlanPorts, type VxlanInfo, type VxlanPortOptions } from './vxlan-ports.js';
 import { Uplink, type UplinkInfo, type UplinkOptions } from './uplink.js';
 import type { WorkerFault } from '../dataplane/core/worker.js';
 import { WorkerPool, type SharedTables, type WorkerStatus } from './workers.js';
@@ -106,6 +107,7 @@ export class Switch {
   private readonly impairments: Impairments;
   /** The spanning tree, when the switch runs one. */
   private readonly stp: StpController | null = null;
+  private readonly vxlans: VxlanPorts;
 
   private constructor(
     options: Required<SwitchOptions>,
@@ -120,6 +122,7 @@ export class Switch {
     this.fdb = tables.fdb;
     this.counters = tables.counters;
     this.portRegistry = new PortRegistry(pool, tables, options.offloads, () => this.assertOpen());
+    this.vxlans = new VxlanPorts(this.portRegistry, this.workers);
     this.hasGateway = tables.routing !== null;
     this.conntrack = tables.routing?.conntrack ?? null;
     this.uplink = new Uplink(this.portRegistry, pool, tables.routing?.nextHop ?? null);
@@ -216,6 +219,32 @@ export class Switch {
     return info;
   }
 
+  /** Adds a VXLAN port (RFC 7348): frames cross UDP to remote VTEPs, floods replicated to each remote. */
+  addVxlanPort(options: VxlanPortOptions): Promise<VxlanInfo> {
+    this.assertOpen();
+    return this.vxlans.add(options);
+  }
+
+  async removeVxlanPort(name: string): Promise<VxlanInfo> {
+    const info = await this.vxlans.remove(name);
+    this.impairments.forget(info.id);
+    return info;
+  }
+
+  vxlanPorts(): VxlanInfo[] {
+    return this.vxlans.list();
+  }
+
+  /** The remote VTEPs of VXLAN port `name`, replacing its list. */
+  setVxlanRemotes(name: string, remotes: readonly string[]): VxlanInfo {
+    return this.vxlans.setRemotes(name, remotes);
+  }
+
+  /** Frames to `mac` behind VXLAN port `port` go to VTEP `dst` (with a static FDB entry, as `bridge fdb add ... dst`). */
+  setVxlanDst(port: number, mac: string, dst: string): void {
+    this.vxlans.setDst(port, mac, dst);
+  }
+
   /**
    * Adds the uplink: the interface toward the outside, with its own address, behind the gateway.
    * Frames from the subnet to the gateway's MAC leave through it masqueraded to `ip`; answers and
@@ -275,6 +304,7 @@ export class Switch {
   /** Takes a port off every worker, flushes its FDB entries, then closes what the switch opened for it. */
   async removePort(id: number): Promise<void> {
     if (this.portRegistry.has(id) && this.uplink.port === id) throw new RangeError(`port ${id} is the uplink; remove it as the uplink`);
+    if (this.vxlans.has(id)) throw new RangeError(`port ${id} is a VXLAN port; remove it with removeVxlanPort (tapswitch vxlan del)`);
     this.stp?.removePort(id);
     await this.portRegistry.remove(id);
     this.impairments.forget(id);
@@ -342,8 +372,13 @@ export class Switch {
     return this.portRegistry.list();
   }
 
-  fdbEntries(): (FdbEntry & { portName: string })[] {
-    return this.fdb.entries().map((e) => ({ ...e, portName: this.portName(e.port) }));
+  /** The FDB's entries; one behind a VXLAN port with the VTEP its tunnel sends it to, as `dst`. */
+  fdbEntries(): (FdbEntry & { portName: string; dst?: string })[] {
+    const vteps = new Map(this.vxlans.list().map((v) => [v.id, this.vxlans.vteps(v.id)]));
+    return this.fdb.entries().map((e) => {
+      const dst = vteps.get(e.port)?.get(e.mac)?.dst;
+      return { ...e, portName: this.portName(e.port), ...(dst !== undefined && { dst }) };
+    });
   }
 
   /** A static entry for `mac` in `vlan` (0: the untagged domain of ports in mode all), on a port that carries it. */
@@ -361,6 +396,7 @@ export class Switch {
   }
 
   removeFdbEntry(mac: string, vlan = VLAN_UNTAGGED): boolean {
+    this.vxlans.forget(mac);
     return this.fdb.remove(mac, vlan);
   }
 

@@ -51,10 +51,11 @@ export function register(program: Command): void {
     .argument('<port>', 'namespace, interface, uplink or port number')
     .argument('[words...]', 'vlan VID (VLAN ids are 1-4094) and sticky, as bridge fdb add takes them')
     .option('--replace', 'replace a static entry the MAC already has, like bridge fdb replace')
+    .option('--dst <ip>', 'on a VXLAN port: the remote VTEP frames to the MAC go to, like bridge fdb add ... dst')
     .addOption(switchOption())
-    .action(async (mac: string, portRef: string, words: string[], opts: { switch: string; replace?: boolean }, command: Command) => {
+    .action(async (mac: string, portRef: string, words: string[], opts: { switch: string; replace?: boolean; dst?: string }, command: Command) => {
       const { vlan, sticky } = entryWords(command, words, true);
-      const args = { mac, port: portRef, ...(opts.replace === true && { replace: true }), ...(vlan !== undefined && { vlan }), ...(sticky === true && { sticky: true }) };
+      const args = { mac, port: portRef, ...(opts.replace === true && { replace: true }), ...(opts.dst !== undefined && { dst: opts.dst }), ...(vlan !== undefined && { vlan }), ...(sticky === true && { sticky: true }) };
       const e = await request(opts.switch, { cmd: 'fdb-add', args });
       if (e.warning !== undefined) console.error(`warning: ${e.warning}`);
       console.log(formatFdb([e], opts.switch));

@@ -88,6 +88,11 @@ async function applySwitch(spec: SwitchSpec, patchNames: ReadonlySet<string> = n
     await request(spec.name, { cmd: 'port-add', args });
     console.log(`  ${spec.name}: added ${args.ifname}`);
   }
+  for (const args of spec.vxlans ?? []) {
+    if (present.some((p) => p.name === args.name)) continue;
+    const v = await request(spec.name, { cmd: 'vxlan-add', args });
+    console.log(`  ${spec.name}: added VXLAN port ${v.name}, VNI ${v.vni} on ${v.local}:${v.port}`);
+  }
   await applyLinks(spec, (spec.links ?? []).filter((l) => !patchNames.has(l.port)));
 }
 

@@ -10,7 +10,7 @@ import type { DaemonContext } from './context.js';
 import { resolvePort } from './ports.js';
 
 export function fdbShow(ctx: DaemonContext): FdbView[] {
-  return ctx.sw.fdb.entries().map((e) => ({ ...e, portName: ctx.portLabel(e.port) }));
+  return ctx.sw.fdbEntries().map((e) => ({ ...e, portName: ctx.portLabel(e.port) }));
 }
 
 /**
@@ -18,8 +18,8 @@ export function fdbShow(ctx: DaemonContext): FdbView[] {
  * `sticky` a sticky one (it ages, but learning never moves it). Like `bridge fdb add`, one that is
  * already static stays unless `replace`; a learned one becomes static. The gateway's own entry never moves.
  */
-export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string, options: { replace?: boolean; vlan?: number; sticky?: boolean } = {}): FdbAddView {
-  const { replace = false, vlan = VLAN_UNTAGGED, sticky = false } = options;
+export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string, options: { replace?: boolean; vlan?: number; sticky?: boolean; dst?: string } = {}): FdbAddView {
+  const { replace = false, vlan = VLAN_UNTAGGED, sticky = false, dst } = options;
   const port = resolvePort(ctx, portRef);
   if (port.id >= MAX_PORTS) throw new InputError(`port ${port.id} is out of range`);
   const normal = normalizeMac(mac);
@@ -32,6 +32,13 @@ export function fdbAdd(ctx: DaemonContext, mac: string, portRef: string, options
   if (existing?.port === GATEWAY_PORT) throw new InputError(`${normal} is the gateway's own MAC, whose entry stays: pick another MAC`);
   if (existing && !replace) {
     throw new InputError(`a static entry for ${normal}${inVlan(vlan)} exists, on ${ctx.portLabel(existing.port)}: give --replace to point it at ${portRef}, or remove it with tapswitch fdb del ${normal}${inVlan(vlan)}`);
+  }
+  if (dst !== undefined) {
+    try {
+      ctx.sw.setVxlanDst(port.id, normal, dst);
+    } catch (e) {
+      throw new InputError((e as Error).message);
+    }
   }
   if (sticky) ctx.sw.addStickyEntry(normal, port.id, vlan);
   else ctx.sw.addStaticEntry(normal, port.id, vlan);

@@ -13,10 +13,10 @@
 // header as it is; only the l3 stage, which would route it, drops it, and checks there what costs
 // more than a look at the header's first words (its checksum, options and L4 header: validate.ts).
 import { DESC_WORDS, D_LEN, D_SLOT, D_STATUS, D_VNET_CSUM, D_VNET_FLAGS, RX_VLAN_TAGGED, VNET_F_NEEDS_CSUM, VNET_GSO_MASK, rxVlan } from '../../native/descriptor.js';
-import { EBADMSG } from '../../native/errno.js';
 import { ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_QINQ, ETHERTYPE_VLAN, VLAN_TAG_BYTES } from '../../packet/ethernet.js';
 import { IPV4_HEADER_BYTES, IPV4_TOTAL_LENGTH, IPV4_VERSION_IHL } from '../../packet/ipv4.js';
-import { DROP_SHORT_READ, DROP_TOO_SHORT, DROP_TRUNCATED } from '../core/drop-reasons.js';
+import { DROP_TOO_SHORT } from '../core/drop-reasons.js';
+import { rxDropReason } from './rx-status.js';
 import { Batch, F_ARP, F_IPV4, F_IPV4_OK, F_TAGGED, NEXT_DROP } from '../core/batch.js';
 import { STAGE_CLASSIFY, STAGE_RX, type Stage } from '../core/stage.js';
 import { EV_CLASSIFY } from '../trace/events.js';
@@ -45,9 +45,9 @@ export class Classify implements Stage {
       const d = i * DESC_WORDS;
       const len = desc[d + D_LEN]!;
       const status = desc[d + D_STATUS]!;
-      // What the read marked is no whole frame: cut short to its slot, or no frame at all.
+      // What the read marked is no whole frame: cut short to its slot, no frame at all, or not VXLAN of this port.
       if (status !== 0) {
-        batch.dropIn(i, status === EBADMSG ? DROP_SHORT_READ : DROP_TRUNCATED, STAGE_RX);
+        batch.dropIn(i, rxDropReason(status), STAGE_RX);
         continue;
       }
       rxBytes += len;

@@ -56,6 +56,10 @@ export const DROP_REASON_INFO = [
   { reason: 'storm_control', stage: 'l2', description: "a broadcast, multicast or unknown unicast flood beyond its class's rate on the port it came in on (link set PORT storm_broadcast N, in frames a second)" },
   { reason: 'stp_blocked', stage: 'l2', description: 'came in on, or was bridged toward, a port that spanning tree keeps from forwarding (blocking, listening or learning: tapswitch stp show)' },
   { reason: 'bpdu_queue_full', stage: 'l2', description: "a BPDU for the switch's spanning tree found the queue to the main thread full (more BPDUs than STP can use)" },
+  { reason: 'vxlan_short', stage: 'rx', description: 'a VXLAN datagram too short to hold its 8-byte header and an inner Ethernet header' },
+  { reason: 'vxlan_bad_flags', stage: 'rx', description: 'a VXLAN datagram whose flags byte is not 0x08 (the I flag alone): not RFC 7348 VXLAN' },
+  { reason: 'vxlan_wrong_vni', stage: 'rx', description: 'a VXLAN datagram for another VNI than that of its port' },
+  { reason: 'vxlan_unknown_vtep', stage: 'rx', description: 'a VXLAN datagram from a VTEP that is neither a remote nor the dst of a static entry, on a port with learning off' },
 ] as const;
 
 export type DropReason = (typeof DROP_REASON_INFO)[number]['reason'];
@@ -122,3 +126,7 @@ export const DROP_IMPAIR_RATE = reason('impair_rate');
 export const DROP_STORM_CONTROL = reason('storm_control');
 export const DROP_STP_BLOCKED = reason('stp_blocked');
 export const DROP_BPDU_QUEUE_FULL = reason('bpdu_queue_full');
+export const DROP_VXLAN_SHORT = reason('vxlan_short');
+export const DROP_VXLAN_BAD_FLAGS = reason('vxlan_bad_flags');
+export const DROP_VXLAN_WRONG_VNI = reason('vxlan_wrong_vni');
+export const DROP_VXLAN_UNKNOWN_VTEP = reason('vxlan_unknown_vtep');
