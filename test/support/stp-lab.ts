@@ -1,5 +1,4 @@
-// Switches joined by veth pairs that a test makes and the switches take with `port add`, as a
-// patch between switches is made underneath; and namespaces on them with a veth each, for
+// Namespaces on switches with a veth each, which the switches take with `port add`, for
 // traffic. Everything made is removed by cleanup(), also after a failure. The test's process talks
 // to the daemons itself (control/client.ts), which is quicker than a CLI process a request, so the
 // run folder is set in its environment while it runs (each test file has a process of its own).
@@ -35,26 +34,6 @@ function ip(...args: string[]): void {
 export class VethLab {
   private readonly links: string[] = [];
   private readonly namespaces: string[] = [];
-
-  /** A veth pair up in the host, its ends added to switches `a` and `b`; returns the ends' names. */
-  async join(a: string, b: string): Promise<[string, string]> {
-    const [end, peer] = [uniqueName('tsv'), uniqueName('tsv')];
-    ip('link', 'add', end, 'type', 'veth', 'peer', 'name', peer);
-    this.links.push(end);
-    ip('link', 'set', end, 'up');
-    ip('link', 'set', peer, 'up');
-    await request(a, { cmd: 'port-add', args: { ifname: end } });
-    await request(b, { cmd: 'port-add', args: { ifname: peer } });
-    return [end, peer];
-  }
-
-  /** Takes a pair out of both switches (as a patch removed), then deletes it. */
-  async cut([end, peer]: [string, string], a: string, b: string): Promise<void> {
-    await request(a, { cmd: 'port-del', args: { ifname: end } });
-    await request(b, { cmd: 'port-del', args: { ifname: peer } });
-    ip('link', 'del', end);
-    this.links.splice(this.links.indexOf(end), 1);
-  }
 
   /** A namespace whose eth0 (address `cidr`) is a veth whose other end is a port of switch `sw`. */
   async host(sw: string, cidr: string): Promise<string> {
