@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { MTU_SLOT_BYTES } from '../src/dataplane/core/frame-pool.js';
-import { FULL_FRAMES, FULL_ROUNDS, SETTLE_PASSES, SETTLE_ROUNDS, SINGLE_ROUNDS, warmUp } from '../src/dataplane/core/warm-up.js';
+import { FULL_FRAMES, FULL_ROUNDS, ROAM_ROUNDS, SETTLE_PASSES, SETTLE_ROUNDS, SINGLE_ROUNDS, warmUp } from '../src/dataplane/core/warm-up.js';
 import { runAskingV8 } from './support/turbofan.js';
 
 const OPTIONS = { worker: 5, weight: 64, roundBudget: 300, roundTimeMs: 1000, backlog: 1000, slotSize: MTU_SLOT_BYTES };
@@ -23,8 +23,8 @@ function afterWarmUp(expression: string): string {
 }
 
 describe('warm-up', () => {
-  it('delivers every frame it sends through its socket-pair ports: two ARP frames, one ping a round, then batches, then pings while V8 compiles', () => {
-    expect(warmUp(OPTIONS, POLL)).toBe(2 + SINGLE_ROUNDS + FULL_ROUNDS * FULL_FRAMES + SETTLE_PASSES * SETTLE_ROUNDS);
+  it('delivers every frame it sends through its socket-pair ports: two ARP frames, a station moving between the ports, one ping a round, then batches, then pings while V8 compiles', () => {
+    expect(warmUp(OPTIONS, POLL)).toBe(2 + ROAM_ROUNDS + SINGLE_ROUNDS + FULL_ROUNDS * FULL_FRAMES + SETTLE_PASSES * SETTLE_ROUNDS);
   });
 
   it("leaves the engine's round and the bridge's decision optimized, with the worker's tier-up", () => {

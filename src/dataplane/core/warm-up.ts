@@ -5,7 +5,8 @@
 // path, and then ran it interpreted: its first pings took 1-4 ms where VDE's took 150 µs, and with
 // them the bench's ping p99 (the slowest of 100). So a worker first runs a private engine, of the
 // same classes as its own, between two ports of a private port table, FDB and counters: ARP both
-// ways, then pings both ways and a few floods, one frame a round as light traffic comes, then batches.
+// ways, a station moving between the ports, then pings both ways and a few floods, one frame a
+// round as light traffic comes, then batches.
 //
 // The warm-up is only worth it if the real frames find the same types: code V8 optimized for one
 // kind of queue or number deoptimizes at the first other one, and compiles again while the pings
@@ -30,6 +31,12 @@ import { openQueue } from './queue.js';
 import { finishCompiling } from './tier-up.js';
 import { WorkerLoop } from './worker-loop.js';
 
+/**
+ * Rounds of one frame from a station that moves between the ports each time: enough learning under
+ * the FDB's lock for V8 to have the lock's feedback before it optimizes the bridge, which otherwise
+ * deoptimized at the first MAC learned or moved after it did.
+ */
+export const ROAM_ROUNDS = 32;
 /** Rounds of one frame each, about what the 1 KiB tier-up budget needs to optimize the path. */
 export const SINGLE_ROUNDS = 400;
 /** Rounds of several frames each, for the loops a throughput batch runs. */
@@ -122,6 +129,7 @@ export function warmUp(options: EngineOptions, poll: PollSettings): number {
     // Every eighth a flood: to a MAC nobody has sent from, or to a multicast group, as a fresh lab's
     // first frames (IPv6 neighbour discovery, ARP to a stale MAC) are.
     const floods = [UNKNOWN, MULTICAST].map((dst) => frame(`eth_src=${MAC[0]},eth_dst=${dst},ip_src=${IP[0]},ip_dst=${IP[1]},icmp_type=8`));
+    for (let r = 0; r < ROAM_ROUNDS; r++) forward(r & 1, floods[0]!, 1);
     for (let r = 0; r < SINGLE_ROUNDS; r++) forward(r & 1, r % 8 === 7 ? floods[(r >> 3) & 1]! : pings[r & 1]!, 1);
     for (let r = 0; r < FULL_ROUNDS; r++) forward(r & 1, pings[r & 1]!, FULL_FRAMES);
     // A function V8 marked hot compiles at its next call: a few more pings start those jobs, and
