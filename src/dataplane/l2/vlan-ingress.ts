@@ -10,8 +10,7 @@
 // A frame that is untagged on a port in mode all costs a read of its EtherType, which shares its
 // cache line with the MACs that l2 reads next.
 import { DESC_WORDS, D_LEN, D_SLOT, D_VNET_CSUM, RX_VLAN_TAGGED, rxVlan } from '../../native/descriptor.js';
-import { read16 } from '../../packet/bytes.js';
-import { ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_QINQ, VLAN_TAG_BYTES, VLAN_TCI } from '../../packet/ethernet.js';
+import { ETH_HEADER_BYTES, ETH_TYPE, ETHERTYPE_QINQ, VLAN_TAG_BYTES } from '../../packet/ethernet.js';
 import { type Batch, NEXT_DROP } from '../core/batch.js';
 import { DROP_VLAN_NOT_MEMBER, DROP_VLAN_UNTAGGED } from '../core/drop-reasons.js';
 import { PORT_ROUTED } from '../core/port-table.js';
@@ -34,7 +33,7 @@ export class VlanIngress implements Stage {
   run(batch: Batch): void {
     const ingress = batch.ingress;
     const n = batch.rxCount;
-    const { next, desc, bytes, slotSize } = batch;
+    const { next, desc, view, slotSize } = batch;
     const vlanOf = batch.vlan;
     const vtagOf = batch.vtag;
     if ((this.ports[ingress]! & PORT_ROUTED) !== 0) {
@@ -48,30 +47,33 @@ export class VlanIngress implements Stage {
       if (next[i] !== 0) continue;
       const d = i * DESC_WORDS;
       const at = desc[d + D_SLOT]! * slotSize;
-      const type = (bytes[at + ETH_TYPE]! << 8) | bytes[at + ETH_TYPE + 1]!;
+      // The EtherType and what would be a tag's TCI in one load: a slot holds 16 bytes at least.
+      const word = view.getUint32(at + ETH_TYPE);
+      const type = word >>> 16;
       const tagInSlot = isTpid(type) && desc[d + D_LEN]! >= ETH_HEADER_BYTES + VLAN_TAG_BYTES;
       if (mode === VLAN_MODE_TUNNEL) {
         // Its own tags are payload; an outer tag pushed for it takes the PCP of the tag it has.
         vlanOf[i] = pvid;
-        vtagOf[i] = V_SERVICE | (tagInSlot ? tciPcp(read16(bytes, at + VLAN_TCI)) : 0);
+        vtagOf[i] = V_SERVICE | (tagInSlot ? tciPcp(word & 0xffff) : 0);
       } else if (!tagInSlot && desc[d + D_VNET_CSUM]! < RX_VLAN_TAGGED) {
         vtagOf[i] = 0;
         if (mode === VLAN_MODE_ALL) vlanOf[i] = VLAN_UNTAGGED;
         else if (pvid !== 0) vlanOf[i] = pvid;
         else batch.drop(i, DROP_VLAN_UNTAGGED);
       } else {
-        this.tagged(batch, i, at, tagInSlot ? type : 0, mode, pvid);
+        this.tagged(batch, i, tagInSlot ? word : 0, mode, pvid);
       }
     }
   }
 
   /**
-   * A frame with a tag in its slot (`tpid`, the tag's type), or one the kernel took off (`tpid` 0).
+   * A frame with a tag in its slot (`tag`, its TPID and TCI), or one the kernel took off (`tag` 0).
    * An 802.1ad tag marks it V_SERVICE, so a pop keeps the kind of tag a later push restores.
    */
-  private tagged(batch: Batch, i: number, at: number, tpid: number, mode: number, pvid: number): void {
-    const inSlot = tpid !== 0;
-    const tci = inSlot ? read16(batch.bytes, at + VLAN_TCI) : 0;
+  private tagged(batch: Batch, i: number, tag: number, mode: number, pvid: number): void {
+    const inSlot = tag !== 0;
+    const tpid = tag >>> 16;
+    const tci = tag & 0xffff;
     const vid = inSlot ? tciVid(tci) : rxVlan(batch.desc, i);
     const pcp = tciPcp(tci);
     if (vid === 0) {

@@ -44,6 +44,13 @@ export interface ListFlusher {
   flushListed(batch: Batch): void;
 }
 
+/** The form a port whose egress() for a frame's VLAN is `egress` wants of a frame whose slot holds `vtag`. */
+function formFor(egress: number, vtag: number): number {
+  if (egress === EGRESS_NONE) return FORM_NONE;
+  // Tagged in the slot and wanted tagged, or neither: as it is.
+  return (egress === EGRESS_TAGGED) === ((vtag & V_TAGGED) !== 0) ? FORM_SAME : FORM_OTHER;
+}
+
 export class VlanEgress {
   /** The running trace, or null. */
   trace: TraceWriter | null = null;
@@ -82,10 +89,7 @@ export class VlanEgress {
   /** FORM_SAME, FORM_OTHER or FORM_NONE: what port `id` wants of frame i as its slot holds it. */
   form(batch: Batch, i: number, id: number): number {
     if ((this.portWords[id]! & PORT_ROUTED) !== 0) return FORM_SAME;
-    const egress = this.vlans.egress(id, batch.vlan[i]!);
-    if (egress === EGRESS_NONE) return FORM_NONE;
-    // Tagged in the slot and wanted tagged, or neither: as it is.
-    return (egress === EGRESS_TAGGED) === ((batch.vtag[i]! & V_TAGGED) !== 0) ? FORM_SAME : FORM_OTHER;
+    return formFor(this.vlans.egress(id, batch.vlan[i]!), batch.vtag[i]!);
   }
 
   /**
@@ -94,26 +98,28 @@ export class VlanEgress {
    * (dropped: not a member).
    */
   plan(batch: Batch, i: number, id: number): number {
-    const form = this.form(batch, i, id);
+    if ((this.portWords[id]! & PORT_ROUTED) !== 0) return FORM_SAME;
+    const vtag = batch.vtag[i]!;
+    const form = formFor(this.vlans.egress(id, batch.vlan[i]!), vtag);
     if (form === FORM_SAME) return FORM_SAME;
     if (form === FORM_NONE) {
       this.drop(batch, i, id, DROP_VLAN_NOT_MEMBER);
       return FORM_NONE;
     }
-    const vtag = batch.vtag[i]!;
     // A priority tag keeps its four bytes in both forms: only its VID changes, here and now.
     if ((vtag & V_PRIORITY) !== 0) {
       this.convert(batch, i);
       return FORM_OTHER;
     }
+    const changes = this.changes;
     const k = 2 * this.planned++;
-    this.changes[k] = i;
+    changes[k] = i;
     if ((vtag & V_TAGGED) === 0) {
-      this.changes[k + 1] = tagWord(vtag, batch.vlan[i]!);
+      changes[k + 1] = tagWord(vtag, batch.vlan[i]!);
       batch.vtag[i] = vtag | V_TAGGED;
       batch.l3[i] = batch.l3[i]! + VLAN_TAG_BYTES;
     } else {
-      this.changes[k + 1] = 0;
+      changes[k + 1] = 0;
       batch.vtag[i] = vtag & ~V_TAGGED;
       batch.l3[i] = batch.l3[i]! - VLAN_TAG_BYTES;
     }
