@@ -8,8 +8,8 @@
 import { parseArgs } from 'node:util';
 
 import { daemonPair } from '../lib/daemon-pair.js';
-import { alternated, spread, udpOn } from '../lib/measure.js';
-import { parseRunArgs, requireRoot, writeResult } from '../lib/report.js';
+import { alternated, formatSpread, spread, udpOn } from '../lib/measure.js';
+import { parseRunArgs, parseWorkers, requireRoot, writeResult } from '../lib/report.js';
 
 type Case = 'none' | 'impaired';
 
@@ -38,8 +38,7 @@ async function runOnce(which: Case, workers: number, seconds: number): Promise<n
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seconds: { type: 'string' }, runs: { type: 'string' }, workers: { type: 'string', default: '1' }, out: { type: 'string', default: 'bench/results/impair.json' } } });
   const { seconds, runs } = parseRunArgs(values);
-  const workers = Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be 1..64');
+  const workers = parseWorkers(values.workers);
   requireRoot('bench/impair');
   console.log(`bench/impair: 64-byte UDP through a daemon with ${workers} worker(s), no impairment vs "${NOT_LIMITING}" on the sender's port (in) and the receiver's (out); ${runs} runs each, alternated, ${seconds} s per run`);
   const seen = await alternated(['none', 'impaired'] as const, runs, async (which, run) => {
@@ -56,7 +55,7 @@ async function main(): Promise<void> {
   console.table(
     [none, impaired].map((s, i) => ({
       case: i === 0 ? 'no impairment' : `impaired, not limiting (${NOT_LIMITING})`,
-      'delivered kpps, median (range)': `${s.medianKpps.toFixed(1)} (${s.minKpps.toFixed(1)}-${s.maxKpps.toFixed(1)})`,
+      'delivered kpps, median (range)': formatSpread({ median: s.medianKpps, min: s.minKpps, max: s.maxKpps }, 1),
       ...(i === 1 && { 'impaired / none': +ratio.toFixed(3) }),
     })),
   );

@@ -129,6 +129,11 @@ export function spread(values: number[]): Spread {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
+/** A spread as a table shows it: `median (min-max)`, each with `digits` decimals. */
+export function formatSpread(s: Spread, digits: number): string {
+  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
+}
+
 /**
  * Each case `runs` times, the order turned round every other run (a, b, b, a, a, b...) so that a
  * drift of the machine hits every case alike; the results by case, in run order.

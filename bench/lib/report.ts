@@ -47,3 +47,10 @@ export function parseRunArgs(values: { seconds?: string | undefined; runs?: stri
   }
   return { seconds, runs };
 }
+
+/** --workers of a bench that starts daemons: a whole number of worker threads per daemon. */
+export function parseWorkers(text: string | undefined): number {
+  const workers = Number(text ?? '1');
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be 1..64');
+  return workers;
+}

@@ -6,8 +6,8 @@
 // each is reported as the median and range of its runs with the ratio of the medians.
 import { parseArgs } from 'node:util';
 
-import { alternated, spread, udpOn } from '../lib/measure.js';
-import { parseRunArgs, requireRoot, writeResult } from '../lib/report.js';
+import { alternated, formatSpread, spread, udpOn } from '../lib/measure.js';
+import { parseRunArgs, parseWorkers, requireRoot, writeResult } from '../lib/report.js';
 import { daemonPair } from '../lib/daemon-pair.js';
 import { freePort } from '../../test/support/free-port.js';
 import { observe, type Observed } from './observer.js';
@@ -43,8 +43,7 @@ async function runOnce(which: Case, workers: number, seconds: number): Promise<R
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seconds: { type: 'string' }, runs: { type: 'string' }, workers: { type: 'string', default: '1' }, out: { type: 'string', default: 'bench/results/observe.json' } } });
   const { seconds, runs } = parseRunArgs(values);
-  const workers = Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be 1..64');
+  const workers = parseWorkers(values.workers);
   requireRoot('bench/observe');
   const watching = '/metrics scraped every second and the web page open (its tables read every 2 s, its event stream held)';
   console.log(`bench/observe: 64-byte UDP through a daemon with ${workers} worker(s), quiet vs ${watching}; ${runs} runs each, alternated, ${seconds} s per run`);
@@ -62,7 +61,7 @@ async function main(): Promise<void> {
   console.table(
     [quiet, observed].map((s, i) => ({
       case: i === 0 ? 'quiet' : 'observed',
-      'delivered kpps, median (range)': `${s.medianKpps.toFixed(1)} (${s.minKpps.toFixed(1)}-${s.maxKpps.toFixed(1)})`,
+      'delivered kpps, median (range)': formatSpread({ median: s.medianKpps, min: s.minKpps, max: s.maxKpps }, 1),
       ...(i === 1 && { 'observed / quiet': +ratio.toFixed(3) }),
     })),
   );

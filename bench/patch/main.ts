@@ -6,8 +6,8 @@
 import { parseArgs } from 'node:util';
 
 import { daemonPair } from '../lib/daemon-pair.js';
-import { alternated, spread, tcpOn, udpOn } from '../lib/measure.js';
-import { parseRunArgs, requireRoot, writeResult } from '../lib/report.js';
+import { alternated, formatSpread, spread, tcpOn, udpOn } from '../lib/measure.js';
+import { parseRunArgs, parseWorkers, requireRoot, writeResult } from '../lib/report.js';
 
 const CASES = ['one switch', 'patch'] as const;
 type Case = (typeof CASES)[number];
@@ -29,15 +29,13 @@ async function runOnce(which: Case, workers: number, seconds: number): Promise<R
 }
 
 function figure(values: number[], digits: number): string {
-  const { median, min, max } = spread(values);
-  return `${median.toFixed(digits)} (${min.toFixed(digits)}-${max.toFixed(digits)})`;
+  return formatSpread(spread(values), digits);
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seconds: { type: 'string' }, runs: { type: 'string' }, workers: { type: 'string', default: '1' }, out: { type: 'string', default: 'bench/results/patch.json' } } });
   const { seconds, runs } = parseRunArgs(values);
-  const workers = Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be 1..64');
+  const workers = parseWorkers(values.workers);
   requireRoot('bench/patch');
   console.log(`bench/patch: 64-byte UDP and one TCP stream between two namespaces on one switch vs on two switches joined by a patch, ${workers} worker(s) per daemon; ${runs} runs each, alternated, ${seconds} s per measurement`);
   const seen = await alternated(CASES, runs, async (which, run) => {

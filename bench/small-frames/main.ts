@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { alternated, spread, udpOn, type Spread } from '../lib/measure.js';
+import { alternated, formatSpread, spread, udpOn } from '../lib/measure.js';
 import { parseRunArgs, requireRoot, writeResult } from '../lib/report.js';
 import { buildPair, type Pair } from '../lib/topology.js';
 
@@ -63,14 +63,13 @@ async function main(): Promise<void> {
     for (const c of CASES) await udpOn(pairs.get(c)!, c, Math.min(1, seconds));
     const all = await alternated(CASES, runs, (c) => blast(pairs.get(c)!, c, seconds));
     const rows = CASES.map((c) => ({ case: c, kpps: spread(all[c].map((r) => r.deliveredPps / 1e3)), workerNsPerFrame: spread(all[c].map((r) => r.workerNsPerFrame)) }));
-    const show = (s: Spread, digits: number): string => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
-    console.table(rows.map((r) => ({ case: r.case, 'delivered kpps': show(r.kpps, 0), 'worker ns/frame': show(r.workerNsPerFrame, 0) })));
+    console.table(rows.map((r) => ({ case: r.case, 'delivered kpps': formatSpread(r.kpps, 0), 'worker ns/frame': formatSpread(r.workerNsPerFrame, 0) })));
     const [on, off] = [all['offloads on'], all['offloads off']];
     const ratios = {
       kpps: spread(pairedRatios(on.map((r) => r.deliveredPps), off.map((r) => r.deliveredPps))),
       workerNsPerFrame: spread(pairedRatios(on.map((r) => r.workerNsPerFrame), off.map((r) => r.workerNsPerFrame))),
     };
-    console.log(`offloads on / off, blasts side by side: ${show(ratios.kpps, 2)} the frames delivered, ${show(ratios.workerNsPerFrame, 2)} the worker time per frame`);
+    console.log(`offloads on / off, blasts side by side: ${formatSpread(ratios.kpps, 2)} the frames delivered, ${formatSpread(ratios.workerNsPerFrame, 2)} the worker time per frame`);
     writeResult(values.out, 'small-frames', { secondsPerBlast: seconds, runs, workers, rows, onOverOff: ratios, byCase: all });
   } finally {
     for (const pair of pairs.values()) await pair.resources.release();
