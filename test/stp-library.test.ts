@@ -23,6 +23,16 @@ describe('spanning tree in the library', () => {
     await sw?.close();
   });
 
+  it('takes a VXLAN port into the tree, where it listens and learns before it forwards, and out of it when removed', async () => {
+    sw = await Switch.create({ workers: 1, stp: { helloTime: 0.5, maxAge: 4, forwardDelay: 1 } });
+    // Loopback only, on a port of this process's own.
+    const vx = await sw.addVxlanPort({ name: 'vx0', vni: 42, local: '127.0.0.1', port: 40000 + (process.pid % 20000) });
+    expect(sw.stpView()!.ports.find((p) => p.port === vx.id)?.state).toBe('listening');
+    await waitFor(() => sw!.stpView()!.ports.find((p) => p.port === vx.id)?.state === 'forwarding', { what: 'the VXLAN port to forward' });
+    await sw.removeVxlanPort('vx0');
+    expect(sw.stpView()!.ports.map((p) => p.port)).not.toContain(vx.id);
+  });
+
   it('sends BPDUs that name itself root, and forwards on a port only once the port has listened and learned', async () => {
     // Four seconds before a port forwards: time enough for the worker to meet the first frame.
     sw = await Switch.create({ workers: 1, stp: { helloTime: 0.5, maxAge: 4, forwardDelay: 2 } });

@@ -214,19 +214,20 @@ export class Switch {
   }
 
   /** A new bridged port joins the spanning tree, which starts it blocking. */
-  private joinTree<P extends PortInfo>(info: P): P {
+  private joinTree<P extends { id: number }>(info: P): P {
     this.stp?.addPort(info.id);
     return info;
   }
 
   /** Adds a VXLAN port (RFC 7348): frames cross UDP to remote VTEPs, floods replicated to each remote. */
-  addVxlanPort(options: VxlanPortOptions): Promise<VxlanInfo> {
+  async addVxlanPort(options: VxlanPortOptions): Promise<VxlanInfo> {
     this.assertOpen();
-    return this.vxlans.add(options);
+    return this.joinTree(await this.vxlans.add(options));
   }
 
   async removeVxlanPort(name: string): Promise<VxlanInfo> {
     const info = await this.vxlans.remove(name);
+    this.stp?.removePort(info.id);
     this.impairments.forget(info.id);
     return info;
   }
