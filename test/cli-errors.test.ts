@@ -41,6 +41,14 @@ describe('tapswitch usage errors', () => {
     expect(oneLine(high.stderr)).toBe('tapswitch attach: --mtu must be a whole number from 68 to 65521 bytes, got 70000 (see tapswitch attach --help)');
   });
 
+  it('refuses a VNI and a UDP port out of their ranges for a VXLAN port, at parse time', () => {
+    const vni = cli('vxlan', 'add', 'vx0', '--vni', '16777216', '--local', '127.0.0.1');
+    const port = cli('vxlan', 'add', 'vx0', '--vni', '42', '--local', '127.0.0.1', '--port', '70000');
+    expect([vni.status, port.status]).toEqual([2, 2]);
+    expect(oneLine(vni.stderr)).toBe('tapswitch vxlan add: --vni must be a whole number from 0 to 16777215, got 16777216 (see tapswitch vxlan add --help)');
+    expect(oneLine(port.stderr)).toBe('tapswitch vxlan add: --port must be a whole number from 1 to 65535, got 70000 (see tapswitch vxlan add --help)');
+  });
+
   it('refuses a per-host NAT share larger than the NAT table before any daemon starts', () => {
     const r = cli('up', '--conntrack-max', '100', '--conntrack-max-per-host', '101');
     expect(r.status).toBe(2);

@@ -21,3 +21,7 @@ export const CONNTRACK_MAX: Limit = { min: 1, max: 1 << 22, unit: 'sessions' };
 export { POLL_CPU, POLL_US } from '../dataplane/core/poll-policy.js';
 /** 802.1Q VLAN ids: 0 and 4095 are reserved. */
 export const VID: Limit = { min: VID_MIN, max: VID_MAX };
+/** A VXLAN network identifier: 24 bits. */
+export const VNI: Limit = { min: 0, max: 0xffffff };
+/** A TCP or UDP port number. */
+export const L4_PORT: Limit = { min: 1, max: 65535 };

@@ -13,7 +13,7 @@ import type { TraceBlock } from '../switch/trace/block.js';
 import type { CaptureArgs } from './capture-stream.js';
 import { LINK_SETTINGS_SHAPE, type LinkSettings } from './link-settings.js';
 import { IMPAIR_SIDES, NETEM_SHAPE, type ImpairSide } from './link-impairment.js';
-import { MAX_LEARNED, MTU, VID } from './limits.js';
+import { L4_PORT, MAX_LEARNED, MTU, VID, VNI } from './limits.js';
 import { VID_LIST, type VlanArgs } from './port-vlans.js';
 import type { TraceArgs } from './trace-stream.js';
 import type { StpOptions } from '../stp/options.js';
@@ -376,7 +376,7 @@ export type AnyRequest = Request | StreamRequest;
 /** A command's args; an empty object for one that takes none. */
 export type ArgsOf<C extends AnyRequest['cmd']> = Extract<AnyRequest, { cmd: C }> extends { args: infer A } ? A : Record<string, never>;
 
-const PORT_NUMBER = whole(1, 65535, 'a port number');
+const PORT_NUMBER = whole(L4_PORT.min, L4_PORT.max, 'a port number');
 const PROTOCOL = oneOf(['tcp', 'udp'], 'only tcp and udp ports can be published');
 const OFFLOADS = optional(flag('virtio header and offloads on this port'));
 const PORT_REF = text('a namespace, interface or port number');
@@ -436,7 +436,7 @@ const ARGS: { readonly [C in AnyRequest['cmd']]: Fields<ArgsOf<C>> } = {
   'stp-show': {},
   'vxlan-add': {
     name: text('a port name'),
-    vni: whole(0, 0xffffff, 'a VNI'),
+    vni: whole(VNI.min, VNI.max, 'a VNI'),
     local: text('the local underlay IPv4 address'),
     netns: optional(text('a namespace name')),
     remotes: optional(text('remote VTEP addresses, comma-separated')),

@@ -7,14 +7,13 @@ import { isIPv4 } from 'node:net';
 
 import { isMap, isScalar, type Node } from 'yaml';
 
-import { MTU, VID } from './limits.js';
+import { MTU, VID, VNI } from './limits.js';
 import type { VxlanAddArgs } from './protocol.js';
 import { checkNetns } from './requests/names.js';
 import { InputError } from './subnet.js';
 import type { Reader } from './topology.js';
 
 const VXLAN_FIELDS = ['vni', 'local', 'remotes', 'netns', 'port', 'vlan', 'mtu', 'learning', 'checksum'];
-const VNI_MAX = 0xffffff;
 
 function ipv4(text: string): void {
   if (!isIPv4(text)) throw new InputError(`must be an IPv4 address like 192.0.2.1, got ${JSON.stringify(text)}`);
@@ -36,7 +35,7 @@ function readVxlan(r: Reader, name: string, node: Node | null, path: string): Vx
     const at = `${path}.${field}`;
     switch (field) {
       case 'vni': {
-        const vni = r.integer(value, at, 0, VNI_MAX);
+        const vni = r.integer(value, at, VNI.min, VNI.max);
         if (vni !== undefined) spec.vni = vni;
         break;
       }

@@ -4,15 +4,8 @@ import { Command, Option } from 'commander';
 import { request } from '../../control/client.js';
 import type { VxlanInfo } from '../../switch/vxlan-ports.js';
 import { table } from '../format.js';
-import { jsonOption, print, switchOption } from '../options.js';
-
-function whole(what: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n)) throw new Error(`${what} must be a whole number, got ${value}`);
-    return n;
-  };
-}
+import { jsonOption, print, switchOption, wholeIn } from '../options.js';
+import { MTU, L4_PORT, VID, VNI } from '../../control/limits.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -31,13 +24,13 @@ export function register(program: Command): void {
   vxlan
     .command('add')
     .argument('<name>', 'the port name')
-    .requiredOption('--vni <n>', 'the VXLAN network identifier, 0-16777215', whole('--vni'))
+    .requiredOption('--vni <n>', 'the VXLAN network identifier, 0-16777215', wholeIn('--vni', VNI))
     .requiredOption('--local <ip>', 'the underlay address to send from and listen on (it must be on an interface)')
     .option('--netns <ns>', 'the namespace whose underlay the sockets live in (default: the host)')
     .option('--remote <ip>', 'a remote VTEP floods go to; repeat for more', collect)
-    .option('--port <n>', 'the UDP port', whole('--port'), 4789)
-    .option('--vlan <vid>', 'make the port an access port of this VLAN: the VNI maps to it', whole('--vlan'))
-    .option('--mtu <n>', 'the inner MTU (default: the underlay MTU less 50)', whole('--mtu'))
+    .option('--port <n>', 'the UDP port', wholeIn('--port', L4_PORT), 4789)
+    .option('--vlan <vid>', 'make the port an access port of this VLAN: the VNI maps to it', wholeIn('--vlan', VID))
+    .option('--mtu <n>', 'the inner MTU (default: the underlay MTU less 50)', wholeIn('--mtu', MTU))
     .addOption(new Option('--learning <on|off>', 'learn remote MACs against their VTEP; off: only remotes and static dsts may send').choices(['on', 'off']).default('on'))
     .addOption(new Option('--checksum <on|off>', 'UDP checksums on what it sends').choices(['on', 'off']).default('on'))
     .addOption(switchOption())
