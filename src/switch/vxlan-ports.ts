@@ -77,6 +77,8 @@ export class VxlanPorts {
     const clash = this.list().find((v) => v.local === local && v.port === port && v.netns === (netns ?? null));
     if (clash) throw new RangeError(`VXLAN port ${clash.name} already listens on ${local}:${port}${netns ? ` in ${netns}` : ''}: give this one another --port or --local`);
     const tunnel = VxlanTunnel.open({ local, port, vni, workers: this.workers, checksum, ...(netns !== undefined && { netns }) });
+    // The port, once the workers have it: from then on only its removal may close the tunnel they read.
+    let attached: number | null = null;
     try {
       const underlayMtu = tunnel.underlayMtu || DEFAULT_UNDERLAY_MTU;
       const mtu = options.mtu ?? underlayMtu - VXLAN_OVERHEAD;
@@ -84,12 +86,14 @@ export class VxlanPorts {
       tunnel.configure(remotes, learning);
       const vlans = options.vlan !== undefined ? { mode: 'vlans' as const, vlans: [{ vid: options.vlan, pvid: true, untagged: true }] } : options.vlans;
       const added = await this.registry.addVxlan(name, tunnel.queues, { ...options, ...(vlans !== undefined && { vlans }) }, () => tunnel.close());
+      attached = added.id;
       const info: VxlanInfo = { id: added.id, name, vni, local, netns: netns ?? null, remotes, port, vlan: options.vlan ?? null, mtu, underlayMtu, learning, checksum };
       this.registry.setMtu(added.id, mtu);
       this.byId.set(added.id, { info, tunnel });
       return info;
     } catch (e) {
-      tunnel.close();
+      if (attached === null) tunnel.close();
+      else await this.registry.remove(attached);
       throw e;
     }
   }
