@@ -31,20 +31,27 @@ export async function patchAdd(ctx: DaemonContext, args: PatchAddArgs): Promise<
     throw new InputError(`switch ${peer} does not answer (${e.message}): start it with tapswitch up --switch ${peer} --detach`);
   });
   await checkJoinable(ctx, peer);
-  const patch: PatchState = { name, peer, ifname: uniqueName('tsl'), peerIfname: uniqueName('tsl'), state: 'up', downs: ctx.patches.get(name)?.downs ?? 0 };
+  // A patch of this name that is down (its peer went) is replaced, and comes back if this fails.
+  const before = ctx.patches.get(name);
+  const patch: PatchState = { name, peer, ifname: uniqueName('tsl'), peerIfname: uniqueName('tsl'), state: 'up', downs: before?.downs ?? 0 };
   // Recorded before the pair exists, so a daemon killed half-way leaves cleanup its names.
   ctx.patches.set(name, patch);
   ctx.save();
+  let joining = false;
   try {
     await createVethPair(patch.ifname, patch.peerIfname);
     await setLinkUp(patch.ifname);
     await setLinkUp(patch.peerIfname);
     await addInterface(ctx, { ifname: patch.ifname, ...vlans });
+    joining = true;
     await request(peer, { cmd: 'patch-join', args: { name, peer: ctx.name, ifname: patch.peerIfname, peerIfname: patch.ifname, ...vlans } });
   } catch (e) {
+    // The peer may have joined before its answer was lost: it lets go of its end first.
+    if (joining) await request(peer, { cmd: 'patch-drop', args: { name, peer: ctx.name } }).catch(() => undefined);
     await releaseEnd(ctx, patch).catch(() => undefined);
     await deleteLink(patch.ifname).catch(() => undefined);
-    ctx.patches.delete(name);
+    if (before === undefined) ctx.patches.delete(name);
+    else ctx.patches.set(name, before);
     ctx.save();
     throw e;
   }
