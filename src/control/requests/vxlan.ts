@@ -10,13 +10,16 @@ export function parseRemotes(list: string | undefined): string[] {
   return list === undefined || list === '' ? [] : list.split(',').map((r) => r.trim());
 }
 
-/** A switch error about what the user asked for, as an InputError that the CLI prints as it is. */
+/** A switch error about what the user asked for (a RangeError), as an InputError that the CLI prints as it is. */
+function asInput(e: unknown): unknown {
+  return e instanceof RangeError ? new InputError(e.message) : e;
+}
+
 function asked<T>(body: () => T): T {
   try {
     return body();
   } catch (e) {
-    if (e instanceof RangeError) throw new InputError(e.message);
-    throw e;
+    throw asInput(e);
   }
 }
 
@@ -25,7 +28,7 @@ export async function vxlanAdd(ctx: DaemonContext, args: VxlanAddArgs): Promise<
   if (ctx.sw.ports().some((p) => p.name === name)) throw new InputError(`a port named ${name} exists already: pick another name`);
   const options = { name, vni, local, remotes: parseRemotes(args.remotes), ...(netns !== undefined && { netns }), ...(port !== undefined && { port }), ...(vlan !== undefined && { vlan }), ...(mtu !== undefined && { mtu }), ...(learning !== undefined && { learning }), ...(checksum !== undefined && { checksum }) };
   const info = await ctx.sw.addVxlanPort(options).catch((e: unknown) => {
-    throw e instanceof RangeError ? new InputError(e.message) : e;
+    throw asInput(e);
   });
   ctx.save();
   return info;
