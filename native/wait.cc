@@ -4,6 +4,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -77,14 +79,26 @@ Napi::Value Wait(const Napi::CallbackInfo& info) {
   // not late by the rest of a millisecond; a negative timeout waits without limit.
   timespec ts{};
   timespec* limit = nullptr;
-  if (timeoutMs >= 0) {
+  // A timeout beyond any clock (Infinity) waits without limit, as a negative one does.
+  if (timeoutMs >= 0 && std::isfinite(timeoutMs)) {
     double ns = std::floor(timeoutMs * 1e6);
     ts.tv_sec = time_t(ns / 1e9);
     ts.tv_nsec = long(ns - double(ts.tv_sec) * 1e9);
     limit = &ts;
   }
+  // Kernels before 5.11 have no epoll_pwait2: there the wait rounds up to whole milliseconds.
+  static std::atomic<bool> noPwait2{false};
   do {
-    n = epoll_pwait2(epfd, events, kMaxEvents, limit, nullptr);
+    if (!noPwait2.load(std::memory_order_relaxed)) {
+      n = epoll_pwait2(epfd, events, kMaxEvents, limit, nullptr);
+      if (n < 0 && errno == ENOSYS) {
+        noPwait2.store(true, std::memory_order_relaxed);
+        errno = EINTR;
+      }
+    } else {
+      int ms = limit == nullptr ? -1 : int(std::min(std::ceil(timeoutMs), double(INT32_MAX)));
+      n = epoll_wait(epfd, events, kMaxEvents, ms);
+    }
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Napi::Number::New(env, -errno);
 
