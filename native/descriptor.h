@@ -45,6 +45,8 @@ constexpr int kVirtioGsoUdp = 3;
 constexpr int kVirtioGsoTcpV6 = 4;
 constexpr int kVirtioGsoUdpL4 = 5;
 constexpr int kVirtioGsoEcn = 0x80;
+// The bits of kVnetFlags that hold the gso_type: non-zero for a GSO frame.
+constexpr uint32_t kVnetGsoMask = 0xff00;
 
 // Largest virtio header a port may carry: struct virtio_net_hdr_mrg_rxbuf.
 constexpr int kMaxVnetHdr = 12;

@@ -17,7 +17,7 @@ constexpr uint32_t kTagBytes = 4;
 // The headers behind the tag moved by `delta`: the virtio header's hdr_len and csum_start follow.
 void MoveVnet(uint32_t* d, int delta) {
   uint32_t flags = d[kVnetFlags];
-  if ((flags & (kVirtioNeedsCsum | 0xff00u)) == 0) return;
+  if ((flags & (kVirtioNeedsCsum | kVnetGsoMask)) == 0) return;
   uint32_t hdrLen = flags >> 16;
   if (hdrLen != 0) d[kVnetFlags] = (flags & 0xffffu) | uint32_t(hdrLen + delta) << 16;
   if (flags & kVirtioNeedsCsum) d[kVnetGso] = (d[kVnetGso] & 0xffffu) | uint32_t((d[kVnetGso] >> 16) + delta) << 16;
